@@ -1,0 +1,122 @@
+//! `modhost check`: every problem of the pack at once, for people and for CI.
+
+use std::io::Write;
+
+use clap::{Args, ValueEnum};
+use modhost::{Config, Pack};
+use serde::Serialize;
+
+use super::render::{self, JsonDiagnostic};
+use super::{Exit, load_pack};
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// How to report problems (on stdout)
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    format: CheckFormat,
+    /// Fail (exit 1) on warnings too
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CheckFormat {
+    /// Readable text with the source underlined
+    Human,
+    /// One JSON object with the order, the mods and every diagnostic
+    Json,
+    /// GitHub Actions annotations (`::error file=…::…`)
+    Github,
+}
+
+pub fn run(args: &CheckArgs, config: &Config) -> Exit {
+    let pack = match load_pack(config) {
+        Ok(pack) => pack,
+        Err(exit) => return exit,
+    };
+    let failed = pack.error_count() > 0 || (args.deny_warnings && pack.warning_count() > 0);
+    let mut stdout = anstream::stdout().lock();
+    let written = match args.format {
+        CheckFormat::Human => write_human(&mut stdout, &pack, args.deny_warnings),
+        CheckFormat::Json => write_json(&mut stdout, &pack, !failed),
+        CheckFormat::Github => pack
+            .diagnostics
+            .iter()
+            .try_for_each(|diagnostic| writeln!(stdout, "{}", render::github(diagnostic))),
+    };
+    if written.is_err() {
+        // stdout closed (e.g. piped into `head`): nothing more to say.
+        return Exit::PackProblems;
+    }
+    if failed {
+        Exit::PackProblems
+    } else {
+        Exit::Success
+    }
+}
+
+fn write_human(out: &mut impl Write, pack: &Pack, deny_warnings: bool) -> std::io::Result<()> {
+    for diagnostic in &pack.diagnostics {
+        writeln!(out, "{}\n", render::human(diagnostic, &pack.sources))?;
+    }
+    let checked = render::count(pack.mods.len(), "usable mod");
+    let (errors, warnings) = (pack.error_count(), pack.warning_count());
+    if errors == 0 && warnings == 0 {
+        let order: Vec<&str> = pack.ordered().map(|entry| entry.id()).collect();
+        return writeln!(out, "ok: {checked}, load order: {}", order.join(", "));
+    }
+    let denied = if deny_warnings && warnings > 0 {
+        " (warnings denied)"
+    } else {
+        ""
+    };
+    writeln!(
+        out,
+        "{}: {checked}, {}, {}{denied}",
+        if errors > 0 || !denied.is_empty() {
+            "failed"
+        } else {
+            "ok"
+        },
+        render::count(errors, "error"),
+        render::count(warnings, "warning"),
+    )
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    ok: bool,
+    order: Vec<&'a str>,
+    mods: Vec<JsonMod<'a>>,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonMod<'a> {
+    id: &'a str,
+    name: &'a str,
+    version: String,
+    runtime: modhost::Language,
+    entry: String,
+}
+
+fn write_json(out: &mut impl Write, pack: &Pack, ok: bool) -> std::io::Result<()> {
+    let report = JsonReport {
+        ok,
+        order: pack.ordered().map(|entry| entry.id()).collect(),
+        mods: pack
+            .mods
+            .iter()
+            .map(|entry| JsonMod {
+                id: entry.id(),
+                name: &entry.manifest.name,
+                version: entry.manifest.version.to_string(),
+                runtime: entry.language,
+                entry: render::display_path(&entry.entry),
+            })
+            .collect(),
+        diagnostics: pack.diagnostics.iter().map(JsonDiagnostic::from).collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    writeln!(out)
+}

@@ -1,0 +1,188 @@
+//! `modhost list`: the load order, and with `--explain` what placed each mod there.
+
+use std::io::Write;
+
+use clap::{Args, ValueEnum};
+use modhost::resolve::{EdgeKind, Placement};
+use modhost::{Config, ModEntry, Pack};
+use serde::Serialize;
+
+use super::{Exit, load_pack, render};
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    format: ListFormat,
+    /// Say for each mod what placed it there: a dependency, an ordering rule, or its priority
+    #[arg(long)]
+    explain: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Table,
+    Json,
+}
+
+pub fn run(args: &ListArgs, config: &Config) -> Exit {
+    let pack = match load_pack(config) {
+        Ok(pack) => pack,
+        Err(exit) => return exit,
+    };
+    report_problems(&pack);
+    let mut stdout = anstream::stdout().lock();
+    let written = match args.format {
+        ListFormat::Table => write_table(&mut stdout, &pack, args.explain),
+        ListFormat::Json => write_json(&mut stdout, &pack, args.explain),
+    };
+    if written.is_err() || pack.error_count() > 0 {
+        Exit::PackProblems
+    } else {
+        Exit::Success
+    }
+}
+
+/// Errors go to stderr so that stdout stays the list; a summary points at `modhost check`.
+pub(super) fn report_problems(pack: &Pack) {
+    let errors: Vec<_> = pack.diagnostics.iter().filter(|d| d.is_error()).collect();
+    if errors.is_empty() {
+        return;
+    }
+    let mut stderr = anstream::stderr().lock();
+    for diagnostic in &errors {
+        let _ = writeln!(stderr, "{}\n", render::human(diagnostic, &pack.sources));
+    }
+    let _ = writeln!(
+        stderr,
+        "the pack has {}; mods with errors are left out (run `modhost check` for warnings too)",
+        render::count(errors.len(), "error")
+    );
+}
+
+fn write_table(out: &mut impl Write, pack: &Pack, explain: bool) -> std::io::Result<()> {
+    let rows: Vec<[String; 5]> = pack
+        .ordered()
+        .enumerate()
+        .map(|(position, entry)| {
+            [
+                (position + 1).to_string(),
+                entry.id().to_owned(),
+                entry.manifest.version.to_string(),
+                entry.language.to_string(),
+                entry.manifest.priority.to_string(),
+            ]
+        })
+        .collect();
+    let header = ["#", "id", "version", "runtime", "priority"];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: [&str; 5]| {
+        let mut text = format!("{:>w$}", cells[0], w = widths[0]);
+        for (cell, width) in cells.iter().zip(widths).skip(1) {
+            text.push_str(&format!("  {cell:<width$}"));
+        }
+        text
+    };
+    let header_line = line(header);
+    if explain {
+        writeln!(out, "{header_line}  placed by")?;
+    } else {
+        writeln!(out, "{}", header_line.trim_end())?;
+    }
+    for (row, entry_index) in rows.iter().zip(&pack.resolution.order) {
+        let text = line(row.each_ref().map(String::as_str));
+        if explain {
+            let reason = explanation(pack, *entry_index);
+            writeln!(out, "{text}  {reason}")?;
+        } else {
+            writeln!(out, "{}", text.trim_end())?;
+        }
+    }
+    Ok(())
+}
+
+/// One line on what decided a mod's place.
+fn explanation(pack: &Pack, index: usize) -> String {
+    let placement = &pack.resolution.placements[&index];
+    let entry = &pack.mods[index];
+    let after = prerequisites(pack, placement);
+    let released_right_away = placement.free_from == placement.position;
+    match placement.released_by {
+        Some(edge) if released_right_away => {
+            let edge = &pack.resolution.edges[edge];
+            format!(
+                "right after `{}`, which it {}",
+                pack.mods[edge.before].id(),
+                relation(edge.kind)
+            )
+        }
+        Some(_) => format!(
+            "after {}, then priority {}",
+            after.join(", "),
+            entry.manifest.priority
+        ),
+        None => format!("priority {} (no prerequisites)", entry.manifest.priority),
+    }
+}
+
+fn relation(kind: EdgeKind) -> &'static str {
+    match kind {
+        EdgeKind::Dependency => "depends on",
+        EdgeKind::OptionalDependency => "optionally depends on",
+        EdgeKind::LoadAfter => "loads after",
+        EdgeKind::LoadBefore => "must precede (its `load_before`)",
+    }
+}
+
+/// `` `core` (dependencies) ``, one per prerequisite.
+fn prerequisites(pack: &Pack, placement: &Placement) -> Vec<String> {
+    placement
+        .prerequisites
+        .iter()
+        .map(|&edge| {
+            let edge = &pack.resolution.edges[edge];
+            format!("`{}` ({})", pack.mods[edge.before].id(), edge.kind.field())
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct JsonEntry<'a> {
+    id: &'a str,
+    version: String,
+    runtime: modhost::Language,
+    priority: i64,
+    dependencies: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    placed_by: Option<String>,
+}
+
+fn write_json(out: &mut impl Write, pack: &Pack, explain: bool) -> std::io::Result<()> {
+    let entries: Vec<JsonEntry> = pack
+        .resolution
+        .order
+        .iter()
+        .map(|&index| {
+            let entry: &ModEntry = &pack.mods[index];
+            JsonEntry {
+                id: entry.id(),
+                version: entry.manifest.version.to_string(),
+                runtime: entry.language,
+                priority: entry.manifest.priority,
+                dependencies: entry
+                    .manifest
+                    .dependencies
+                    .iter()
+                    .map(|dependency| dependency.id.as_str())
+                    .collect(),
+                placed_by: explain.then(|| explanation(pack, index)),
+            }
+        })
+        .collect();
+    serde_json::to_writer_pretty(&mut *out, &entries)?;
+    writeln!(out)
+}

@@ -1,0 +1,183 @@
+//! The command line: arguments, logging, and one file per command.
+//!
+//! Each command is a function that takes its arguments and the loaded configuration and
+//! returns an [`Exit`] status; only this layer writes to the terminal. Problems with the
+//! invocation itself (flags, `config.toml`, the mods directory) exit with status 2.
+
+mod check;
+mod graph;
+mod list;
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use modhost::config::{Config, Overrides};
+use modhost::{Pack, PackError};
+
+/// How a command ended, as the process exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything went as asked.
+    Success = 0,
+    /// The mod pack has problems (errors found, a mod failed).
+    PackProblems = 1,
+    /// The invocation or the configuration is wrong.
+    Usage = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "modhost",
+    version,
+    about = "Load, check and host JavaScript and Lua mods",
+    after_help = "Exit status: 0 success, 1 the mod pack has errors, 2 usage or configuration error."
+)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
+struct GlobalArgs {
+    /// The mods directory [default: `mods_dir` from the config, else `mods`]
+    #[arg(long, global = true, value_name = "DIR")]
+    mods: Option<PathBuf>,
+    /// The configuration file [default: `./config.toml` if present]
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Log more (`-v` debug, `-vv` trace)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    verbose: u8,
+    /// Log only errors
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// How log lines are written (to stderr)
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// When to use colors (`NO_COLOR` and `CLICOLOR_FORCE` are honoured with `auto`)
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
+    color: ColorWhen,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate manifests and resolution of the whole pack, reporting every problem
+    #[command(
+        after_help = "Examples:\n  modhost check\n  modhost check --format github --deny-warnings\n  modhost check --format json | jq '.diagnostics[] | select(.severity == \"error\")'"
+    )]
+    Check(check::CheckArgs),
+    /// Print the resolved load order
+    #[command(
+        after_help = "Examples:\n  modhost list\n  modhost list --explain\n  modhost list --format json"
+    )]
+    List(list::ListArgs),
+    /// Print the dependency graph
+    #[command(
+        after_help = "Examples:\n  modhost graph\n  modhost graph --format dot | dot -Tsvg > mods.svg\n  modhost graph --format mermaid"
+    )]
+    Graph(graph::GraphArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // clap prints help and version to stdout with status 0, and usage errors with 2.
+            let _ = error.print();
+            return ExitCode::from(error.exit_code() as u8);
+        }
+    };
+    cli.global.apply_color();
+    let overrides = Overrides {
+        config_file: cli.global.config.clone(),
+        mods_dir: cli.global.mods.clone(),
+        log: cli.global.log_override(),
+    };
+    let config = match Config::load(&overrides) {
+        Ok(config) => config,
+        Err(error) => {
+            render::fatal(&format!("invalid configuration: {error}"), None);
+            return Exit::Usage.into();
+        }
+    };
+    cli.global.init_logging(&config.log);
+    let exit = match cli.command {
+        Command::Check(args) => check::run(&args, &config),
+        Command::List(args) => list::run(&args, &config),
+        Command::Graph(args) => graph::run(&args, &config),
+    };
+    exit.into()
+}
+
+impl GlobalArgs {
+    fn apply_color(&self) {
+        let choice = match self.color {
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+        };
+        choice.write_global();
+    }
+
+    fn log_override(&self) -> Option<String> {
+        match (self.quiet, self.verbose) {
+            (true, _) => Some("error".to_owned()),
+            (false, 0) => None,
+            (false, 1) => Some("debug".to_owned()),
+            (false, _) => Some("trace".to_owned()),
+        }
+    }
+
+    fn init_logging(&self, filter: &str) {
+        let filter = tracing_subscriber::EnvFilter::builder()
+            .parse(filter)
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_target(false);
+        let ansi = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
+        let _ = match self.log_format {
+            LogFormat::Text => builder.without_time().with_ansi(ansi).try_init(),
+            LogFormat::Json => builder.json().try_init(),
+        };
+    }
+}
+
+/// Loads the pack, or explains why it cannot be read (exit status 2).
+fn load_pack(config: &Config) -> Result<Pack, Exit> {
+    Pack::load(config).map_err(|error| {
+        let hint = match &error {
+            PackError::MissingModsDir(_) | PackError::NotADirectory(_) => {
+                Some("create it, or name another with `--mods DIR` or `mods_dir` in `config.toml`")
+            }
+            PackError::Unreadable { .. } => None,
+        };
+        render::fatal(&error.to_string(), hint);
+        Exit::Usage
+    })
+}

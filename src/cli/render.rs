@@ -1,0 +1,169 @@
+//! Writing diagnostics for people (`human`), programs (`json`) and CI logs (`github`).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+use anstyle::{AnsiColor, Style};
+use modhost::diagnostic::{Diagnostic, Severity};
+use modhost::source::SourceFile;
+use serde::Serialize;
+
+const ERROR: Style = AnsiColor::Red.on_default().bold();
+const HINT: Style = AnsiColor::Cyan.on_default().bold();
+
+/// Prints `error: …` and an optional `hint: …` to stderr, for problems that stop a command.
+pub fn fatal(message: &str, hint: Option<&str>) {
+    let mut stderr = anstream::stderr().lock();
+    let _ = writeln!(stderr, "{ERROR}error{ERROR:#}: {message}");
+    if let Some(hint) = hint {
+        let _ = writeln!(stderr, "\n{HINT}hint{HINT:#}: {hint}");
+    }
+}
+
+/// A diagnostic as rustc would show it: title, location, the source line underlined, a hint.
+pub fn human(diagnostic: &Diagnostic, sources: &BTreeMap<PathBuf, SourceFile>) -> String {
+    let level = match diagnostic.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+    };
+    let mut group = Group::with_title(
+        level
+            .primary_title(diagnostic.message.as_str())
+            .id(diagnostic.code.as_str()),
+    );
+    if let Some(location) = &diagnostic.location {
+        let path = display_path(&location.file);
+        let source = sources.get(&location.file);
+        group = match (source, &location.span) {
+            (Some(source), Some(span)) => group.element(
+                Snippet::source(source.text())
+                    .path(path)
+                    .annotation(AnnotationKind::Primary.span(span.clone())),
+            ),
+            _ => {
+                let mut origin = Origin::path(path);
+                if let Some(line) = location.line {
+                    origin = origin.line(line);
+                    if let Some(column) = location.column {
+                        origin = origin.char_column(column);
+                    }
+                }
+                group.element(origin)
+            }
+        };
+    }
+    if let Some(hint) = &diagnostic.hint {
+        group = group.element(Level::HELP.message(hint.as_str()));
+    }
+    Renderer::styled().render(&[group])
+}
+
+/// The JSON form of a diagnostic (SPEC section 7), plus its hint.
+#[derive(Serialize)]
+pub struct JsonDiagnostic<'a> {
+    severity: Severity,
+    code: &'a str,
+    #[serde(rename = "mod")]
+    mod_id: Option<&'a str>,
+    file: Option<String>,
+    line: Option<usize>,
+    column: Option<usize>,
+    message: &'a str,
+    hint: Option<&'a str>,
+}
+
+impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
+    fn from(diagnostic: &'a Diagnostic) -> Self {
+        let location = diagnostic.location.as_ref();
+        Self {
+            severity: diagnostic.severity,
+            code: diagnostic.code.as_str(),
+            mod_id: diagnostic.mod_id.as_deref(),
+            file: location.map(|location| display_path(&location.file)),
+            line: location.and_then(|location| location.line),
+            column: location.and_then(|location| location.column),
+            message: &diagnostic.message,
+            hint: diagnostic.hint.as_deref(),
+        }
+    }
+}
+
+/// A GitHub Actions workflow command that annotates the file and line in the pull request.
+pub fn github(diagnostic: &Diagnostic) -> String {
+    let command = match diagnostic.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let mut properties = Vec::new();
+    if let Some(location) = &diagnostic.location {
+        properties.push(format!(
+            "file={}",
+            escape_property(&display_path(&location.file))
+        ));
+        if let Some(line) = location.line {
+            properties.push(format!("line={line}"));
+        }
+        if let Some(column) = location.column {
+            properties.push(format!("col={column}"));
+        }
+    }
+    properties.push(format!("title={}", diagnostic.code));
+    let mut message = diagnostic.message.clone();
+    if let Some(hint) = &diagnostic.hint {
+        message.push_str("\nhint: ");
+        message.push_str(hint);
+    }
+    format!(
+        "::{command} {}::{}",
+        properties.join(","),
+        escape_data(&message)
+    )
+}
+
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Paths as the user would type them: relative as found, with forward slashes.
+pub fn display_path(path: &Path) -> String {
+    let text = path.display().to_string();
+    if std::path::MAIN_SEPARATOR == '\\' {
+        text.replace('\\', "/")
+    } else {
+        text
+    }
+}
+
+/// `1 error`, `2 warnings`.
+pub fn count(number: usize, noun: &str) -> String {
+    if number == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{number} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use modhost::diagnostic::Code;
+    use modhost::source::Location;
+
+    #[test]
+    fn github_commands_escape_what_would_end_them() {
+        let diagnostic = Diagnostic::new(Code::Conflict, "100% sure\nreally")
+            .at(Location::file("mods/a,b/x:y.json"));
+        assert_eq!(
+            github(&diagnostic),
+            "::error file=mods/a%2Cb/x%3Ay.json,title=conflict::100%25 sure%0Areally"
+        );
+    }
+}

@@ -1,0 +1,361 @@
+//! Host configuration: `config.toml` merged with command-line flags, validated in one place.
+//!
+//! Flags beat the file and the file beats the defaults. The file is read into "wire" structs
+//! that mirror it (with positions), then checked into [`Config`]; any unknown key or bad value
+//! is an error naming the file, line and column. Paths in the file are relative to the file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::source::{SourceFile, line_column};
+
+/// The file looked for in the working directory when `--config` is not given.
+pub const DEFAULT_CONFIG_FILE: &str = "config.toml";
+
+/// Effective host configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this came from, if any.
+    pub file: Option<SourceFile>,
+    pub mods_dir: PathBuf,
+    pub data_dir: PathBuf,
+    /// A `tracing` filter such as `info` or `modhost=debug`.
+    pub log: String,
+    pub limits: Limits,
+    pub watch: Watch,
+    /// Per-mod sections, by mod id.
+    pub mods: BTreeMap<String, ModConfig>,
+}
+
+/// Per-call limits on a mod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub call_timeout_ms: u64,
+    pub memory_mb: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            call_timeout_ms: 1000,
+            memory_mb: 64,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Watch {
+    pub debounce_ms: u64,
+}
+
+impl Default for Watch {
+    fn default() -> Self {
+        Self { debounce_ms: 50 }
+    }
+}
+
+/// A `[mods.<id>]` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModConfig {
+    pub enabled: bool,
+    /// Settings that override the manifest's defaults, with the byte span of each key.
+    pub settings: Vec<(String, std::ops::Range<usize>, serde_json::Value)>,
+    pub limits: Limits,
+    /// The span of the section's name in the file, for diagnostics.
+    pub span: std::ops::Range<usize>,
+}
+
+/// What the command line says, which beats the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--config`: a file that must exist. Without it, `./config.toml` is read if present.
+    pub config_file: Option<PathBuf>,
+    pub mods_dir: Option<PathBuf>,
+    pub log: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("cannot read `{path}`: {message}")]
+    Read { path: PathBuf, message: String },
+    #[error("`{path}:{line}:{column}`: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("invalid log filter `{filter}`: {message}")]
+    LogFilter { filter: String, message: String },
+}
+
+impl Config {
+    /// Reads the configuration file (if any) and applies the command-line overrides.
+    pub fn load(overrides: &Overrides) -> Result<Config, ConfigError> {
+        let path = match &overrides.config_file {
+            Some(path) => Some(path.clone()),
+            None => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|path| path.is_file()),
+        };
+        let mut config = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|error| ConfigError::Read {
+                    path: path.clone(),
+                    message: error.to_string(),
+                })?;
+                Config::parse(SourceFile::new(path, text))?
+            }
+            None => Config::default(),
+        };
+        if let Some(mods_dir) = &overrides.mods_dir {
+            config.mods_dir = mods_dir.clone();
+        }
+        if let Some(log) = &overrides.log {
+            config.log = log.clone();
+        }
+        validate_log_filter(&config.log)?;
+        Ok(config)
+    }
+
+    /// Parses the text of a configuration file; relative paths are taken from its folder.
+    pub fn parse(file: SourceFile) -> Result<Config, ConfigError> {
+        let invalid = |span: Option<std::ops::Range<usize>>, message: String| {
+            let (line, column) = line_column(file.text(), span.map_or(0, |span| span.start));
+            ConfigError::Invalid {
+                path: file.path().to_path_buf(),
+                line,
+                column,
+                message,
+            }
+        };
+        let wire: wire::ConfigFile = toml::from_str(file.text())
+            .map_err(|error| invalid(error.span(), error.message().trim_end().to_owned()))?;
+
+        let base = file.path().parent().unwrap_or(Path::new(""));
+        let defaults = Config::default();
+        let limits = wire
+            .limits
+            .unwrap_or_default()
+            .apply(defaults.limits)
+            .map_err(|(span, message)| invalid(Some(span), message))?;
+        let mut mods = BTreeMap::new();
+        for (id, section) in wire.mods {
+            let section_limits = section
+                .limits
+                .unwrap_or_default()
+                .apply(limits)
+                .map_err(|(span, message)| invalid(Some(span), message))?;
+            let settings = section
+                .settings
+                .into_iter()
+                .map(|(key, value)| {
+                    let span = key.span();
+                    (key.into_inner(), span, value)
+                })
+                .collect();
+            let span = id.span();
+            mods.insert(
+                id.into_inner(),
+                ModConfig {
+                    enabled: section.enabled.unwrap_or(true),
+                    settings,
+                    limits: section_limits,
+                    span,
+                },
+            );
+        }
+        let watch = Watch {
+            debounce_ms: wire
+                .watch
+                .and_then(|watch| watch.debounce_ms)
+                .unwrap_or(defaults.watch.debounce_ms),
+        };
+        let config = Config {
+            mods_dir: wire
+                .mods_dir
+                .map_or(defaults.mods_dir, |dir| base.join(dir)),
+            data_dir: wire
+                .data_dir
+                .map_or(defaults.data_dir, |dir| base.join(dir)),
+            log: match wire.log {
+                Some(log) => {
+                    let span = log.span();
+                    let log = log.into_inner();
+                    validate_log_filter(&log)
+                        .map_err(|error| invalid(Some(span), error.to_string()))?;
+                    log
+                }
+                None => defaults.log,
+            },
+            limits,
+            watch,
+            mods,
+            file: None,
+        };
+        Ok(Config {
+            file: Some(file),
+            ..config
+        })
+    }
+
+    /// Whether `config.toml` leaves the mod enabled.
+    pub fn is_enabled(&self, mod_id: &str) -> bool {
+        self.mods.get(mod_id).is_none_or(|section| section.enabled)
+    }
+
+    /// The limits that apply to one mod.
+    pub fn limits_for(&self, mod_id: &str) -> Limits {
+        self.mods
+            .get(mod_id)
+            .map_or(self.limits, |section| section.limits)
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            file: None,
+            mods_dir: PathBuf::from("mods"),
+            data_dir: PathBuf::from(".modhost"),
+            log: "info".to_owned(),
+            limits: Limits::default(),
+            watch: Watch::default(),
+            mods: BTreeMap::new(),
+        }
+    }
+}
+
+fn validate_log_filter(filter: &str) -> Result<(), ConfigError> {
+    tracing_subscriber::EnvFilter::builder()
+        .parse(filter)
+        .map(drop)
+        .map_err(|error| ConfigError::LogFilter {
+            filter: filter.to_owned(),
+            message: error.to_string(),
+        })
+}
+
+/// The file as written, field for field.
+mod wire {
+    use super::*;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct ConfigFile {
+        pub mods_dir: Option<PathBuf>,
+        pub data_dir: Option<PathBuf>,
+        pub log: Option<Spanned<String>>,
+        pub limits: Option<Limits>,
+        pub watch: Option<Watch>,
+        #[serde(default)]
+        pub mods: BTreeMap<Spanned<String>, ModSection>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    pub struct Limits {
+        pub call_timeout_ms: Option<Spanned<u64>>,
+        pub memory_mb: Option<Spanned<u64>>,
+    }
+
+    impl Limits {
+        /// These limits over `base`, or the span and message of a value out of range.
+        pub fn apply(
+            self,
+            base: super::Limits,
+        ) -> Result<super::Limits, (std::ops::Range<usize>, String)> {
+            let positive = |name: &str, value: Option<Spanned<u64>>, default: u64| match value {
+                Some(value) if *value.get_ref() == 0 => {
+                    Err((value.span(), format!("`{name}` must be at least 1")))
+                }
+                Some(value) => Ok(value.into_inner()),
+                None => Ok(default),
+            };
+            Ok(super::Limits {
+                call_timeout_ms: positive(
+                    "call_timeout_ms",
+                    self.call_timeout_ms,
+                    base.call_timeout_ms,
+                )?,
+                memory_mb: positive("memory_mb", self.memory_mb, base.memory_mb)?,
+            })
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Watch {
+        pub debounce_ms: Option<u64>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct ModSection {
+        pub enabled: Option<bool>,
+        #[serde(default)]
+        pub settings: BTreeMap<Spanned<String>, serde_json::Value>,
+        pub limits: Option<Limits>,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(SourceFile::new("game/config.toml", text))
+    }
+
+    #[test]
+    fn an_empty_file_gives_the_defaults_relative_to_nothing() {
+        let config = parse("").unwrap();
+        assert_eq!(config.mods_dir, PathBuf::from("mods"));
+        assert_eq!(config.limits, Limits::default());
+        assert_eq!(config.watch.debounce_ms, 50);
+    }
+
+    #[test]
+    fn paths_are_relative_to_the_file_and_mod_limits_inherit() {
+        let config = parse(
+            "mods_dir = \"pack\"\n[limits]\nmemory_mb = 32\n[mods.big]\nlimits = { memory_mb = 128 }\n[mods.quiet]\nenabled = false\n",
+        )
+        .unwrap();
+        assert_eq!(config.mods_dir, PathBuf::from("game/pack"));
+        assert_eq!(config.limits_for("big").memory_mb, 128);
+        assert_eq!(config.limits_for("big").call_timeout_ms, 1000);
+        assert_eq!(config.limits_for("other").memory_mb, 32);
+        assert!(!config.is_enabled("quiet"));
+        assert!(config.is_enabled("big"));
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_with_its_line() {
+        let error = parse("log = \"info\"\n[limits]\nmemry_mb = 3\n").unwrap_err();
+        let ConfigError::Invalid { line, message, .. } = error else {
+            panic!("{error:?}")
+        };
+        assert_eq!(line, 3);
+        assert!(message.contains("unknown field `memry_mb`"), "{message}");
+    }
+
+    #[test]
+    fn bad_values_are_errors_with_their_line() {
+        let error = parse("[limits]\ncall_timeout_ms = -5\n").unwrap_err();
+        assert!(
+            matches!(error, ConfigError::Invalid { line: 2, .. }),
+            "{error:?}"
+        );
+        let error = parse("[limits]\nmemory_mb = 0\n").unwrap_err();
+        assert!(
+            matches!(error, ConfigError::Invalid { line: 2, ref message, .. } if message.contains("at least 1")),
+            "{error:?}"
+        );
+        let error = parse("\nlog = \"[[[\"\n").unwrap_err();
+        assert!(
+            matches!(error, ConfigError::Invalid { line: 2, .. }),
+            "{error:?}"
+        );
+    }
+}

@@ -1,0 +1,200 @@
+//! A mod pack: every mod found in the mods directory, validated, resolved and ordered.
+//!
+//! [`Pack::load`] is the one place that reads the mods directory. It never stops at the first
+//! problem: each mod is checked on its own, broken mods are set aside, and the rest are resolved
+//! against each other, so `modhost check` reports everything at once.
+
+mod problems;
+mod scan;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::manifest::Manifest;
+use crate::resolve::{self, Absence, Resolution};
+use crate::runtime::Language;
+use crate::source::SourceFile;
+
+/// The host API version that manifests' `modhost` requirements are matched against.
+pub fn host_api_version() -> semver::Version {
+    semver::Version::parse(env!("CARGO_PKG_VERSION")).expect("the crate version is semver")
+}
+
+/// A mod that passed every check of its own and can take part in resolution.
+#[derive(Debug, Clone)]
+pub struct ModEntry {
+    pub manifest: Manifest,
+    /// The mod's folder, as found under the mods directory.
+    pub dir: PathBuf,
+    pub manifest_file: SourceFile,
+    /// The entry point, joined to `dir`.
+    pub entry: PathBuf,
+    pub language: Language,
+    /// Manifest defaults overridden by `config.toml`.
+    pub settings: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ModEntry {
+    pub fn id(&self) -> &str {
+        &self.manifest.id
+    }
+}
+
+/// Problems that stop a pack from being read at all (as opposed to problems in its mods).
+#[derive(Debug, thiserror::Error)]
+pub enum PackError {
+    #[error("mods directory `{}` does not exist", .0.display())]
+    MissingModsDir(PathBuf),
+    #[error("`{}` is not a directory", .0.display())]
+    NotADirectory(PathBuf),
+    #[error("cannot read mods directory `{}`: {message}", path.display())]
+    Unreadable { path: PathBuf, message: String },
+}
+
+/// Everything known about a mods directory.
+#[derive(Debug)]
+pub struct Pack {
+    pub mods_dir: PathBuf,
+    /// Usable mods (valid, enabled, unique ids), by folder name. Resolution indices point here.
+    pub mods: Vec<ModEntry>,
+    pub resolution: Resolution,
+    /// Every problem, sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The files diagnostics point into, so that renderers can quote them.
+    pub sources: BTreeMap<PathBuf, SourceFile>,
+}
+
+impl Pack {
+    /// Reads, validates and resolves the mods directory named by `config`.
+    pub fn load(config: &Config) -> Result<Pack, PackError> {
+        let found = scan::scan(&config.mods_dir)?;
+        Ok(Pack::assemble(config, found))
+    }
+
+    fn assemble(config: &Config, found: scan::Scanned) -> Pack {
+        let mut diagnostics = found.diagnostics;
+        let mut sources: BTreeMap<PathBuf, SourceFile> = found
+            .sources
+            .into_iter()
+            .map(|source| (source.path().to_path_buf(), source))
+            .collect();
+        let mut absent: BTreeMap<String, Absence> = BTreeMap::new();
+        let mut mods: Vec<ModEntry> = Vec::new();
+        for candidate in found.mods {
+            let enabled = config.is_enabled(&candidate.id);
+            if !enabled {
+                tracing::debug!(mod_id = %candidate.id, "disabled in the configuration");
+                absent.insert(candidate.id, Absence::Disabled);
+                continue;
+            }
+            diagnostics.extend(candidate.diagnostics);
+            match candidate.entry {
+                Some(entry) => {
+                    if let Some(first) = mods.iter().find(|other| other.id() == entry.id()) {
+                        diagnostics.push(problems::duplicate_id(&entry, first));
+                        continue;
+                    }
+                    mods.push(entry);
+                }
+                None => {
+                    absent.entry(candidate.id).or_insert(Absence::Broken);
+                }
+            }
+        }
+        // A broken mod that shares its id with a usable one does not make it absent.
+        absent.retain(|id, _| !mods.iter().any(|entry| entry.id() == id));
+
+        if let Some(file) = &config.file {
+            diagnostics.extend(configuration_warnings(config, file, &mut mods, &absent));
+            sources.insert(file.path().to_path_buf(), file.clone());
+        }
+
+        let manifests: Vec<Manifest> = mods.iter().map(|entry| entry.manifest.clone()).collect();
+        let resolution = resolve::resolve(&manifests, &absent, &host_api_version());
+        diagnostics.extend(
+            resolution
+                .problems
+                .iter()
+                .map(|problem| problems::describe(problem, &mods, &resolution.edges)),
+        );
+        diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        Pack {
+            mods_dir: config.mods_dir.clone(),
+            mods,
+            resolution,
+            diagnostics,
+            sources,
+        }
+    }
+
+    /// The usable mods in load order.
+    pub fn ordered(&self) -> impl Iterator<Item = &ModEntry> {
+        self.resolution.order.iter().map(|&index| &self.mods[index])
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.diagnostics.len() - self.error_count()
+    }
+
+    /// The mods directory, for messages.
+    pub fn mods_dir(&self) -> &Path {
+        &self.mods_dir
+    }
+}
+
+/// Applies `config.toml`'s settings to the mods and warns about sections and settings that
+/// match nothing (usually typos).
+fn configuration_warnings(
+    config: &Config,
+    file: &SourceFile,
+    mods: &mut [ModEntry],
+    absent: &BTreeMap<String, Absence>,
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for (id, section) in &config.mods {
+        let Some(entry) = mods.iter_mut().find(|entry| entry.id() == id) else {
+            if !absent.contains_key(id) {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::UnknownModInConfig,
+                        format!("`config.toml` configures `{id}`, which is not in the pack"),
+                    )
+                    .at(file.locate(section.span.clone()))
+                    .hint("check the id against `modhost list`"),
+                );
+            }
+            continue;
+        };
+        for (key, span, value) in &section.settings {
+            if !entry.manifest.settings.contains_key(key) {
+                let declared = entry
+                    .manifest
+                    .settings
+                    .keys()
+                    .map(|key| format!("`{key}`"))
+                    .collect::<Vec<_>>();
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::UnknownSetting,
+                        format!("`{id}` declares no setting `{key}`"),
+                    )
+                    .in_mod(id.clone())
+                    .at(file.locate(span.clone()))
+                    .hint(if declared.is_empty() {
+                        format!("`{id}` declares no settings")
+                    } else {
+                        format!("`{id}` declares {}", declared.join(", "))
+                    }),
+                );
+            }
+            entry.settings.insert(key.clone(), value.clone());
+        }
+    }
+    diagnostics
+}

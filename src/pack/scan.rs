@@ -1,0 +1,258 @@
+//! Reading the mods directory: which folders are mods, their manifests and entry points.
+
+use std::path::{Component, Path, PathBuf};
+
+use super::{ModEntry, PackError};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::manifest::{Manifest, ManifestFormat, parse_manifest};
+use crate::runtime::Language;
+use crate::source::SourceFile;
+
+/// One folder that holds a manifest.
+#[derive(Debug)]
+pub(super) struct Candidate {
+    /// The id from the manifest, or the folder name when it could not be read.
+    pub id: String,
+    /// The mod, when its manifest and entry point have no errors.
+    pub entry: Option<ModEntry>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Scanned {
+    pub mods: Vec<Candidate>,
+    /// Problems with folders that are not mods.
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: Vec<SourceFile>,
+}
+
+/// Reads every direct subfolder of `mods_dir`, in name order.
+pub(super) fn scan(mods_dir: &Path) -> Result<Scanned, PackError> {
+    let entries = match std::fs::read_dir(mods_dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(PackError::MissingModsDir(mods_dir.to_path_buf()));
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotADirectory => {
+            return Err(PackError::NotADirectory(mods_dir.to_path_buf()));
+        }
+        Err(error) => {
+            return Err(PackError::Unreadable {
+                path: mods_dir.to_path_buf(),
+                message: error.to_string(),
+            });
+        }
+    };
+    let mut folders: Vec<(String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            let path = mods_dir.join(&name);
+            (!name.starts_with('.') && path.is_dir()).then_some((name, path))
+        })
+        .collect();
+    folders.sort();
+
+    let mut scanned = Scanned::default();
+    for (name, dir) in folders {
+        let present: Vec<ManifestFormat> = ManifestFormat::ALL
+            .into_iter()
+            .filter(|format| dir.join(format.file_name()).is_file())
+            .collect();
+        match present.as_slice() {
+            [] => scanned.diagnostics.extend(misnamed_manifest(&name, &dir)),
+            [format] => {
+                let (candidate, source) = read_mod(&name, &dir, *format);
+                scanned.sources.extend(source);
+                scanned.mods.push(candidate);
+            }
+            _ => scanned.mods.push(Candidate {
+                id: name.clone(),
+                entry: None,
+                diagnostics: vec![
+                    Diagnostic::new(
+                        Code::AmbiguousManifest,
+                        format!(
+                            "`{}` has both `manifest.json` and `mod.toml`",
+                            dir.display()
+                        ),
+                    )
+                    .in_mod(name.clone())
+                    .at(crate::source::Location::file(dir.join("manifest.json")))
+                    .hint("keep one of them; they hold the same fields"),
+                ],
+            }),
+        }
+    }
+    Ok(scanned)
+}
+
+fn read_mod(
+    folder_name: &str,
+    dir: &Path,
+    format: ManifestFormat,
+) -> (Candidate, Option<SourceFile>) {
+    let path = dir.join(format.file_name());
+    let unreadable = |reason: String| Candidate {
+        id: folder_name.to_owned(),
+        entry: None,
+        diagnostics: vec![
+            Diagnostic::new(
+                Code::InvalidManifest,
+                format!("cannot read `{}`: {reason}", path.display()),
+            )
+            .in_mod(folder_name)
+            .at(crate::source::Location::file(&path)),
+        ],
+    };
+    let text = match std::fs::read(&path).map(String::from_utf8) {
+        Ok(Ok(text)) => text,
+        Ok(Err(_)) => return (unreadable("it is not UTF-8 text".to_owned()), None),
+        Err(error) => return (unreadable(error.to_string()), None),
+    };
+    let source = SourceFile::new(path, text);
+    let outcome = parse_manifest(&source, format, folder_name);
+    let mut diagnostics = outcome.diagnostics;
+    let entry = outcome.manifest.and_then(|manifest| {
+        let checked = check_entry_point(&manifest, dir, &source);
+        match checked {
+            Ok((entry, language)) => Some(ModEntry {
+                settings: manifest.settings.clone(),
+                manifest,
+                dir: dir.to_path_buf(),
+                manifest_file: source.clone(),
+                entry,
+                language,
+            }),
+            Err(problems) => {
+                diagnostics.extend(problems);
+                None
+            }
+        }
+    });
+    let candidate = Candidate {
+        id: outcome.id,
+        entry,
+        diagnostics,
+    };
+    (candidate, Some(source))
+}
+
+/// Checks that the entry point is inside the mod's folder, exists, and names a known language.
+fn check_entry_point(
+    manifest: &Manifest,
+    dir: &Path,
+    source: &SourceFile,
+) -> Result<(PathBuf, Language), Vec<Diagnostic>> {
+    let written = &manifest.entry_point.value;
+    let relative = Path::new(written);
+    let problem = |code: Code, message: String, hint: String| {
+        Diagnostic::new(code, message)
+            .in_mod(manifest.id.clone())
+            .at(source.locate(manifest.entry_point.span.clone()))
+            .hint(hint)
+    };
+    let outside = |why: &str| {
+        vec![problem(
+            Code::EntryOutsideMod,
+            format!("entry point `{written}` {why}"),
+            format!(
+                "put the entry point inside `{}` and name it relative to that folder",
+                dir.display()
+            ),
+        )]
+    };
+    if relative.is_absolute() || relative.has_root() {
+        return Err(outside("is an absolute path"));
+    }
+    if escapes(relative) {
+        return Err(outside("leaves the mod's folder through `..`"));
+    }
+    let entry = dir.join(relative);
+    let mut problems = Vec::new();
+    if !entry.is_file() {
+        return Err(vec![problem(
+            Code::MissingEntryPoint,
+            format!("entry point `{written}` does not exist"),
+            format!("create `{}` or fix `entry_point`", entry.display()),
+        )]);
+    }
+    let inside = match (entry.canonicalize(), dir.canonicalize()) {
+        (Ok(entry), Ok(dir)) => entry.starts_with(dir),
+        _ => false,
+    };
+    if !inside {
+        problems.extend(outside("is a link that leaves the mod's folder"));
+    }
+    let language = Language::of_entry_point(relative);
+    if language.is_none() {
+        problems.push(problem(
+            Code::UnknownRuntime,
+            format!("no runtime runs `{written}`"),
+            format!(
+                "entry points must end in one of {}",
+                Language::known_extensions()
+            ),
+        ));
+    }
+    match language {
+        Some(language) if problems.is_empty() => Ok((entry, language)),
+        _ => Err(problems),
+    }
+}
+
+/// Whether a relative path climbs above its starting folder at any point.
+fn escapes(path: &Path) -> bool {
+    let mut depth: usize = 0;
+    for component in path.components() {
+        match component {
+            Component::ParentDir if depth == 0 => return true,
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
+        }
+    }
+    false
+}
+
+/// A warning for a folder with no manifest but a file that looks like a misspelled one.
+fn misnamed_manifest(folder_name: &str, dir: &Path) -> Option<Diagnostic> {
+    let files = std::fs::read_dir(dir).ok()?;
+    let mut names: Vec<String> = files
+        .filter_map(Result::ok)
+        .filter_map(|file| file.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    names.into_iter().find_map(|name| {
+        let lowered = name.to_ascii_lowercase();
+        let meant = ManifestFormat::ALL.into_iter().find(|format| {
+            let expected = format.file_name();
+            lowered == expected
+                || strsim::damerau_levenshtein(&lowered, expected) <= 2
+                || Path::new(&lowered).file_stem() == Path::new(expected).file_stem()
+        })?;
+        Some(
+            Diagnostic::new(
+                Code::MisnamedManifest,
+                format!(
+                    "`{folder_name}` is not loaded: it has `{name}` but no `manifest.json` or `mod.toml`"
+                ),
+            )
+            .at(crate::source::Location::file(dir.join(&name)))
+            .hint(format!("rename it to `{}`", meant.file_name())),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_escapes_only_if_it_climbs_above_its_start() {
+        assert!(escapes(Path::new("../x.js")));
+        assert!(escapes(Path::new("lib/../../x.js")));
+        assert!(!escapes(Path::new("lib/../x.js")));
+        assert!(!escapes(Path::new("./lib/x.js")));
+    }
+}
