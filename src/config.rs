@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{SourceFile, line_column};
 
 /// The file looked for in the working directory when `--config` is not given.
@@ -77,19 +78,40 @@ pub struct Overrides {
     pub log: Option<String>,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read `{path}`: {message}")]
+    #[error("cannot read `{}`: {message}", path.display())]
     Read { path: PathBuf, message: String },
-    #[error("`{path}:{line}:{column}`: {message}")]
+    #[error("`{}:{line}:{column}`: {message}", file.path().display())]
     Invalid {
-        path: PathBuf,
+        file: SourceFile,
+        span: std::ops::Range<usize>,
         line: usize,
         column: usize,
         message: String,
     },
     #[error("invalid log filter `{filter}`: {message}")]
     LogFilter { filter: String, message: String },
+}
+
+impl ConfigError {
+    /// The error as a diagnostic, with the file it quotes, when it points into one.
+    pub fn to_diagnostic(&self) -> Option<(Diagnostic, &SourceFile)> {
+        match self {
+            ConfigError::Invalid {
+                file,
+                span,
+                message,
+                ..
+            } => Some((
+                Diagnostic::new(Code::InvalidConfig, message.clone())
+                    .at(file.locate(span.clone()))
+                    .hint("every key and its default is described in `docs/configuration.md`"),
+                file,
+            )),
+            ConfigError::Read { .. } | ConfigError::LogFilter { .. } => None,
+        }
+    }
 }
 
 impl Config {
@@ -102,8 +124,11 @@ impl Config {
         let mut config = match path {
             Some(path) => {
                 let text = std::fs::read_to_string(&path).map_err(|error| ConfigError::Read {
+                    message: match error.kind() {
+                        std::io::ErrorKind::NotFound => "the file does not exist".to_owned(),
+                        _ => error.to_string(),
+                    },
                     path: path.clone(),
-                    message: error.to_string(),
                 })?;
                 Config::parse(SourceFile::new(path, text))?
             }
@@ -122,9 +147,11 @@ impl Config {
     /// Parses the text of a configuration file; relative paths are taken from its folder.
     pub fn parse(file: SourceFile) -> Result<Config, ConfigError> {
         let invalid = |span: Option<std::ops::Range<usize>>, message: String| {
-            let (line, column) = line_column(file.text(), span.map_or(0, |span| span.start));
+            let span = span.unwrap_or(0..0);
+            let (line, column) = line_column(file.text(), span.start);
             ConfigError::Invalid {
-                path: file.path().to_path_buf(),
+                file: file.clone(),
+                span,
                 line,
                 column,
                 message,

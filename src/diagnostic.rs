@@ -88,6 +88,8 @@ codes! {
         "The pack holds a mod that another mod declares a conflict with.";
     DependencyCycle = "dependency-cycle", Error:
         "Dependencies and ordering rules form a cycle, so no load order exists.";
+    InvalidConfig = "invalid-config", Error:
+        "`config.toml` cannot be parsed, has an unknown key, or a value out of range (exit status 2).";
     UnknownModInConfig = "unknown-mod-in-config", Warning:
         "`config.toml` configures a mod id that is not in the pack.";
     UnknownSetting = "unknown-setting", Warning:
@@ -115,6 +117,8 @@ pub struct Diagnostic {
     pub mod_id: Option<String>,
     pub location: Option<Location>,
     pub message: String,
+    /// Supporting facts, one per line (for example each step of a cycle).
+    pub notes: Vec<String>,
     /// What the user can do about it.
     pub hint: Option<String>,
 }
@@ -128,6 +132,7 @@ impl Diagnostic {
             mod_id: None,
             location: None,
             message: message.into(),
+            notes: Vec::new(),
             hint: None,
         }
     }
@@ -142,6 +147,11 @@ impl Diagnostic {
         self
     }
 
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
@@ -151,15 +161,13 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
-    /// Orders diagnostics for display: by file, then position, then code.
+    /// Orders diagnostics for display: by file, then position.
     pub fn sort_key(&self) -> impl Ord + '_ {
         let location = self.location.as_ref();
         (
             location.map(|location| &location.file),
             location.and_then(|location| location.line),
             location.and_then(|location| location.column),
-            self.code,
-            &self.message,
         )
     }
 }
@@ -178,6 +186,15 @@ mod tests {
                 name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
                 "`{name}` is not kebab-case"
             );
+        }
+    }
+
+    #[test]
+    fn every_code_is_documented_with_its_severity() {
+        let docs = include_str!("../docs/diagnostics.md");
+        for code in Code::ALL {
+            let heading = format!("## `{code}` ({}", code.severity());
+            assert!(docs.contains(&heading), "docs/diagnostics.md lacks `{heading}`");
         }
     }
 }

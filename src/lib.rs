@@ -29,6 +29,7 @@ pub mod pack;
 pub mod resolve;
 pub mod runtime;
 pub mod source;
+pub mod suggest;
 
 pub use config::Config;
 pub use diagnostic::{Code, Diagnostic, Severity};

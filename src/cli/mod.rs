@@ -9,6 +9,8 @@ mod graph;
 mod list;
 mod render;
 
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -120,7 +122,17 @@ pub fn main() -> ExitCode {
     let config = match Config::load(&overrides) {
         Ok(config) => config,
         Err(error) => {
-            render::fatal(&format!("invalid configuration: {error}"), None);
+            match error.to_diagnostic() {
+                Some((diagnostic, file)) => {
+                    let sources = BTreeMap::from([(file.path().to_path_buf(), file.clone())]);
+                    let _ = writeln!(
+                        anstream::stderr(),
+                        "{}",
+                        render::human(&diagnostic, &sources)
+                    );
+                }
+                None => render::fatal(&format!("invalid configuration: {error}"), None),
+            }
             return Exit::Usage.into();
         }
     };

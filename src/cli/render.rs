@@ -54,6 +54,9 @@ pub fn human(diagnostic: &Diagnostic, sources: &BTreeMap<PathBuf, SourceFile>) -
             }
         };
     }
+    for note in &diagnostic.notes {
+        group = group.element(Level::NOTE.message(note.as_str()));
+    }
     if let Some(hint) = &diagnostic.hint {
         group = group.element(Level::HELP.message(hint.as_str()));
     }
@@ -71,6 +74,7 @@ pub struct JsonDiagnostic<'a> {
     line: Option<usize>,
     column: Option<usize>,
     message: &'a str,
+    notes: &'a [String],
     hint: Option<&'a str>,
 }
 
@@ -85,6 +89,7 @@ impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
             line: location.and_then(|location| location.line),
             column: location.and_then(|location| location.column),
             message: &diagnostic.message,
+            notes: &diagnostic.notes,
             hint: diagnostic.hint.as_deref(),
         }
     }
@@ -111,6 +116,10 @@ pub fn github(diagnostic: &Diagnostic) -> String {
     }
     properties.push(format!("title={}", diagnostic.code));
     let mut message = diagnostic.message.clone();
+    for note in &diagnostic.notes {
+        message.push_str("\nnote: ");
+        message.push_str(note);
+    }
     if let Some(hint) = &diagnostic.hint {
         message.push_str("\nhint: ");
         message.push_str(hint);

@@ -263,7 +263,8 @@ impl Validator<'_> {
             if FIELDS.iter().any(|(field, _)| *field == key.name) {
                 continue;
             }
-            let hint = suggest_field(&key.name).map(|field| format!("did you mean `{field}`?"));
+            let hint = crate::suggest::closest(&key.name, FIELDS.iter().map(|(field, _)| *field))
+                .map(|field| format!("did you mean `{field}`?"));
             self.report(
                 Code::UnknownField,
                 key.span.clone(),
@@ -429,26 +430,6 @@ impl Validator<'_> {
         );
         false
     }
-}
-
-/// The known field closest to a misspelled one, if any is close enough to be a likely typo.
-fn suggest_field(unknown: &str) -> Option<&'static str> {
-    let normalize = |name: &str| name.to_ascii_lowercase().replace(['_', '-'], "");
-    let unknown_normalized = normalize(unknown);
-    FIELDS
-        .iter()
-        .map(|(field, _)| *field)
-        .map(|field| {
-            let score = if normalize(field) == unknown_normalized {
-                1.0
-            } else {
-                strsim::jaro_winkler(&unknown_normalized, &normalize(field))
-            };
-            (score, field)
-        })
-        .filter(|(score, _)| *score >= 0.85)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, field)| field)
 }
 
 #[cfg(test)]

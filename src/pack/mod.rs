@@ -166,7 +166,12 @@ fn configuration_warnings(
                         format!("`config.toml` configures `{id}`, which is not in the pack"),
                     )
                     .at(file.locate(section.span.clone()))
-                    .hint("check the id against `modhost list`"),
+                    .hint(
+                        match crate::suggest::closest(id, mods.iter().map(ModEntry::id)) {
+                            Some(similar) => format!("did you mean `{similar}`?"),
+                            None => "check the id against `modhost list`".to_owned(),
+                        },
+                    ),
                 );
             }
             continue;
@@ -186,11 +191,16 @@ fn configuration_warnings(
                     )
                     .in_mod(id.clone())
                     .at(file.locate(span.clone()))
-                    .hint(if declared.is_empty() {
-                        format!("`{id}` declares no settings")
-                    } else {
-                        format!("`{id}` declares {}", declared.join(", "))
-                    }),
+                    .hint(
+                        match crate::suggest::closest(
+                            key,
+                            entry.manifest.settings.keys().map(String::as_str),
+                        ) {
+                            Some(similar) => format!("did you mean `{similar}`?"),
+                            None if declared.is_empty() => format!("`{id}` declares no settings"),
+                            None => format!("`{id}` declares {}", declared.join(", ")),
+                        },
+                    ),
                 );
             }
             entry.settings.insert(key.clone(), value.clone());

@@ -33,10 +33,13 @@ pub(super) fn describe(problem: &Problem, mods: &[ModEntry], edges: &[Edge]) -> 
             let (why, hint) = match absence {
                 None => (
                     "which is not in the pack".to_owned(),
-                    format!(
-                        "add `{}` to the mods directory, or remove it from `dependencies`",
-                        dependency.id
-                    ),
+                    match crate::suggest::closest(&dependency.id, mods.iter().map(ModEntry::id)) {
+                        Some(similar) => format!("did you mean `{similar}`?"),
+                        None => format!(
+                            "add `{}` to the mods directory, or remove it from `dependencies`",
+                            dependency.id
+                        ),
+                    },
                 ),
                 Some(Absence::Disabled) => (
                     "which is disabled in `config.toml`".to_owned(),
@@ -171,7 +174,7 @@ fn describe_cycle(cycle: &Cycle, mods: &[ModEntry], edges: &[Edge]) -> Diagnosti
                 EdgeKind::LoadBefore => format!("`{before}` loads before `{after}`"),
             };
             format!(
-                "{reason} (`{}` in `{}:{line}`)",
+                "{reason}: `{}` in `{}:{line}`",
                 edge.kind.field(),
                 declared.manifest_file.path().display()
             )
@@ -199,11 +202,10 @@ fn describe_cycle(cycle: &Cycle, mods: &[ModEntry], edges: &[Edge]) -> Diagnosti
     }
     let first = &edges[cycle.path[0]];
     let declared = &mods[first.declared_by];
-    Diagnostic::new(Code::DependencyCycle, message)
+    let mut diagnostic = Diagnostic::new(Code::DependencyCycle, message)
         .in_mod(declared.id())
         .at(declared.manifest_file.locate(first.span.clone()))
-        .hint(format!(
-            "{}; remove one of these to break the cycle",
-            steps.join(", ")
-        ))
+        .hint("remove one of these entries to break the cycle");
+    diagnostic.notes = steps;
+    diagnostic
 }

@@ -1,0 +1,28 @@
+//! "Did you mean …?": the known name closest to a misspelled one.
+
+/// The candidate most like `unknown`, if one is close enough to be a likely typo. Case, `_`
+/// and `-` are ignored, so `entryPoint` finds `entry_point`.
+pub fn closest<'a>(unknown: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let normalize = |name: &str| name.to_ascii_lowercase().replace(['_', '-'], "");
+    let wanted = normalize(unknown);
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::jaro_winkler(&wanted, &normalize(candidate)), candidate))
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::closest;
+
+    #[test]
+    fn finds_typos_and_other_spellings_but_not_strangers() {
+        let fields = ["dependencies", "entry_point", "priority"];
+        assert_eq!(closest("dependecies", fields), Some("dependencies"));
+        assert_eq!(closest("entryPoint", fields), Some("entry_point"));
+        assert_eq!(closest("colour", fields), None);
+        assert_eq!(closest("gmae", ["game", "gui"]), Some("game"));
+    }
+}
