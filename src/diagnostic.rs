@@ -194,7 +194,10 @@ mod tests {
         let docs = include_str!("../docs/diagnostics.md");
         for code in Code::ALL {
             let heading = format!("## `{code}` ({}", code.severity());
-            assert!(docs.contains(&heading), "docs/diagnostics.md lacks `{heading}`");
+            assert!(
+                docs.contains(&heading),
+                "docs/diagnostics.md lacks `{heading}`"
+            );
         }
     }
 }

@@ -2,12 +2,20 @@
 
 /// The candidate most like `unknown`, if one is close enough to be a likely typo. Case, `_`
 /// and `-` are ignored, so `entryPoint` finds `entry_point`.
-pub fn closest<'a>(unknown: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn closest<'a>(
+    unknown: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let normalize = |name: &str| name.to_ascii_lowercase().replace(['_', '-'], "");
     let wanted = normalize(unknown);
     candidates
         .into_iter()
-        .map(|candidate| (strsim::jaro_winkler(&wanted, &normalize(candidate)), candidate))
+        .map(|candidate| {
+            (
+                strsim::jaro_winkler(&wanted, &normalize(candidate)),
+                candidate,
+            )
+        })
         .filter(|(score, _)| *score >= 0.85)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, candidate)| candidate)

@@ -586,4 +586,20 @@ mod tests {
         assert!(requirement.matches(&semver::Version::new(1, 9, 0)));
         assert!(!requirement.matches(&semver::Version::new(2, 0, 0)));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn no_input_makes_validation_panic(text in "\\PC{0,200}", json in r#"\{("[a-z_]{1,12}": ("[^"]{0,8}"|[0-9.e-]{1,6}|\[\]|\{\}|null|true), ?){0,6}\}"#) {
+            for format in ManifestFormat::ALL {
+                for input in [&text, &json] {
+                    let outcome = parse_manifest(&SourceFile::new("m", input.as_str()), format, "folder");
+                    // A manifest comes back exactly when there is no error.
+                    proptest::prop_assert_eq!(
+                        outcome.manifest.is_some(),
+                        !outcome.diagnostics.iter().any(Diagnostic::is_error)
+                    );
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Runs every benchmark in release mode and prints its figures. Timing targets live here, not in
+# the tests: the machines are shared and noisy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo bench --locked --bench resolve
