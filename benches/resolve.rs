@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use modhost::manifest::{Manifest, Requirement, Spanned};
+use modhost::manifest::{Manifest, Requirement};
 
 /// A small deterministic generator, so every run measures the same pack.
 struct Lcg(u64);
@@ -36,25 +36,13 @@ fn generated_pack(count: usize) -> Vec<Manifest> {
                 })
                 .collect();
             Manifest {
-                id: format!("mod-{index:05}"),
-                id_span: None,
-                name: format!("Mod {index}"),
-                version: semver::Version::new(1, 0, 0),
-                entry_point: Spanned {
-                    value: "main.js".to_owned(),
-                    span: 0..0,
-                },
                 priority: random.below(200) as i64 - 100,
-                description: None,
-                authors: Vec::new(),
-                host: None,
                 dependencies,
-                optional_dependencies: Vec::new(),
-                conflicts: Vec::new(),
-                load_after: Vec::new(),
-                load_before: Vec::new(),
-                settings: serde_json::Map::new(),
-                permissions: Vec::new(),
+                ..Manifest::new(
+                    &format!("mod-{index:05}"),
+                    semver::Version::new(1, 0, 0),
+                    "main.js",
+                )
             }
         })
         .collect()

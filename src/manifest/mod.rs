@@ -68,3 +68,31 @@ pub struct Manifest {
     pub settings: serde_json::Map<String, serde_json::Value>,
     pub permissions: Vec<String>,
 }
+
+impl Manifest {
+    /// A manifest with the required fields and every optional one at its default, for code
+    /// that builds packs in memory (tests, benchmarks, embedders).
+    pub fn new(id: &str, version: semver::Version, entry_point: &str) -> Manifest {
+        Manifest {
+            id: id.to_owned(),
+            id_span: None,
+            name: id.to_owned(),
+            version,
+            entry_point: Spanned {
+                value: entry_point.to_owned(),
+                span: 0..0,
+            },
+            priority: 0,
+            description: None,
+            authors: Vec::new(),
+            host: None,
+            dependencies: Vec::new(),
+            optional_dependencies: Vec::new(),
+            conflicts: Vec::new(),
+            load_after: Vec::new(),
+            load_before: Vec::new(),
+            settings: serde_json::Map::new(),
+            permissions: Vec::new(),
+        }
+    }
+}

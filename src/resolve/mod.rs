@@ -241,25 +241,9 @@ pub(crate) mod tests {
     /// A manifest for tests: `deps` are `id@range` strings.
     pub fn manifest(id: &str, version: &str, priority: i64, deps: &[&str]) -> Manifest {
         Manifest {
-            id: id.to_owned(),
-            id_span: None,
-            name: id.to_owned(),
-            version: semver::Version::parse(version).unwrap(),
-            entry_point: Spanned {
-                value: "main.js".to_owned(),
-                span: 0..0,
-            },
             priority,
-            description: None,
-            authors: Vec::new(),
-            host: None,
             dependencies: deps.iter().map(|dep| requirement(dep)).collect(),
-            optional_dependencies: Vec::new(),
-            conflicts: Vec::new(),
-            load_after: Vec::new(),
-            load_before: Vec::new(),
-            settings: serde_json::Map::new(),
-            permissions: Vec::new(),
+            ..Manifest::new(id, semver::Version::parse(version).unwrap(), "main.js")
         }
     }
 
