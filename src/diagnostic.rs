@@ -88,6 +88,8 @@ codes! {
         "The pack holds a mod that another mod declares a conflict with.";
     DependencyCycle = "dependency-cycle", Error:
         "Dependencies and ordering rules form a cycle, so no load order exists.";
+    SyntaxError = "syntax-error", Error:
+        "A script of a mod does not compile.";
     InvalidConfig = "invalid-config", Error:
         "`config.toml` cannot be parsed, has an unknown key, or a value out of range (exit status 2).";
     UnknownModInConfig = "unknown-mod-in-config", Warning:

@@ -24,6 +24,7 @@
 
 pub mod config;
 pub mod diagnostic;
+pub mod host;
 pub mod manifest;
 pub mod pack;
 pub mod resolve;
@@ -33,5 +34,6 @@ pub mod suggest;
 
 pub use config::Config;
 pub use diagnostic::{Code, Diagnostic, Severity};
+pub use host::{CallError, Host, ModState, ModStatus};
 pub use pack::{ModEntry, Pack, PackError};
 pub use runtime::Language;

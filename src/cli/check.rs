@@ -30,10 +30,11 @@ enum CheckFormat {
 }
 
 pub fn run(args: &CheckArgs, config: &Config) -> Exit {
-    let pack = match load_pack(config) {
+    let mut pack = match load_pack(config) {
         Ok(pack) => pack,
         Err(exit) => return exit,
     };
+    pack.check_syntax();
     let failed = pack.error_count() > 0 || (args.deny_warnings && pack.warning_count() > 0);
     let mut stdout = anstream::stdout().lock();
     let written = match args.format {

@@ -4,10 +4,13 @@
 //! returns an [`Exit`] status; only this layer writes to the terminal. Problems with the
 //! invocation itself (flags, `config.toml`, the mods directory) exit with status 2.
 
+mod call;
 mod check;
 mod graph;
 mod list;
+mod logging;
 mod render;
+mod run;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -87,6 +90,14 @@ enum ColorWhen {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Load the pack, attach and bootstrap every mod, and run until SIGINT or SIGTERM
+    #[command(after_help = "Examples:\n  modhost run\n  modhost run --once")]
+    Run(run::RunArgs),
+    /// Load the pack, call one function of one mod, and print its result as JSON
+    #[command(
+        after_help = "Examples:\n  modhost call my-mod getModInfo\n  modhost call core-lib double 21\n  modhost call my-mod greet '\"Ada\"' '{\"loud\": true}'"
+    )]
+    Call(call::CallArgs),
     /// Validate manifests and resolution of the whole pack, reporting every problem
     #[command(
         after_help = "Examples:\n  modhost check\n  modhost check --format github --deny-warnings\n  modhost check --format json | jq '.diagnostics[] | select(.severity == \"error\")'"
@@ -138,6 +149,8 @@ pub fn main() -> ExitCode {
     };
     cli.global.init_logging(&config.log);
     let exit = match cli.command {
+        Command::Run(args) => run::run(&args, &config),
+        Command::Call(args) => call::run(&args, &config),
         Command::Check(args) => check::run(&args, &config),
         Command::List(args) => list::run(&args, &config),
         Command::Graph(args) => graph::run(&args, &config),
@@ -174,7 +187,10 @@ impl GlobalArgs {
             .with_target(false);
         let ansi = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
         let _ = match self.log_format {
-            LogFormat::Text => builder.without_time().with_ansi(ansi).try_init(),
+            LogFormat::Text => builder
+                .with_ansi(ansi)
+                .event_format(logging::ModLines)
+                .try_init(),
             LogFormat::Json => builder.json().try_init(),
         };
     }

@@ -6,6 +6,7 @@
 
 mod problems;
 mod scan;
+mod syntax;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -140,6 +141,20 @@ impl Pack {
 
     pub fn warning_count(&self) -> usize {
         self.diagnostics.len() - self.error_count()
+    }
+
+    /// Compiles every script of every usable mod without running it, adding a `syntax-error`
+    /// diagnostic for each file that does not compile.
+    pub fn check_syntax(&mut self) {
+        let (diagnostics, sources) = syntax::check(&self.mods);
+        self.diagnostics.extend(diagnostics);
+        self.diagnostics
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.sources.extend(
+            sources
+                .into_iter()
+                .map(|source| (source.path().to_path_buf(), source)),
+        );
     }
 
     /// The mods directory, for messages.

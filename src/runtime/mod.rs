@@ -1,61 +1,164 @@
-//! The languages mods are written in, and how an entry point picks one.
+//! Script runtimes behind one adapter.
 //!
-//! A mod's runtime is chosen by its entry point's extension. This table is the one place that
-//! knows which extensions exist.
+//! A [`Backend`] knows one language: it checks a file's syntax and creates a [`ModInstance`]
+//! for a mod, which owns that mod's engine (a QuickJS runtime and context, or a Lua state). The
+//! host only ever talks to these two traits, so it never needs to know a mod's language.
+//! Adding a language means implementing [`Backend`] and listing it in [`BACKENDS`].
+//!
+//! Every mod gets an engine of its own. That is what makes per-mod memory and time limits,
+//! isolation of globals, and a clean teardown on reload possible; see `docs/architecture.md`
+//! for the measurements behind the choice.
+
+mod api;
+mod error;
+pub mod javascript;
+pub mod lua;
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    JavaScript,
-    Lua,
+pub use api::{HandlerKind, HostApi, LogLevel};
+pub use error::{ErrorKind, ScriptError};
+
+use crate::config::Limits;
+
+/// JSON-compatible values, the only values that cross between mods, languages and the host.
+pub type Json = serde_json::Value;
+
+/// Identifies a function a mod handed to the host (an event handler, later a timer callback).
+/// The mod's instance keeps the function; the host keeps only this number.
+pub type HandlerId = u64;
+
+/// One language.
+pub trait Backend: Sync {
+    /// A lowercase name, as shown in `modhost list` and JSON output.
+    fn name(&self) -> &'static str;
+    /// File extensions (without the dot) of files in this language.
+    fn extensions(&self) -> &'static [&'static str];
+    /// Compiles a file without running it.
+    fn check_syntax(&self, path: &Path, source: &str) -> Result<(), ScriptError>;
+    /// Creates the mod's engine, installs the `modhost` API and runs the entry point.
+    fn instantiate(&self, setup: InstanceSetup) -> Result<Box<dyn ModInstance>, ScriptError>;
 }
 
+/// A loaded mod: its engine and the functions it handed out.
+pub trait ModInstance {
+    /// Calls a top-level function (or export). `Ok(None)` when the mod has no such function, so
+    /// that optional hooks can be skipped.
+    fn call(&mut self, function: &str, args: &[Json]) -> Result<Option<Json>, ScriptError>;
+    /// Calls a function the mod registered earlier under `handler`.
+    fn call_handler(&mut self, handler: HandlerId, args: &[Json]) -> Result<Json, ScriptError>;
+    /// Forgets a registered function.
+    fn release_handler(&mut self, handler: HandlerId);
+    /// The names of the top-level functions the host can call.
+    fn functions(&mut self) -> Vec<String>;
+}
+
+/// Everything a backend needs to create a mod's instance.
+pub struct InstanceSetup {
+    pub mod_id: String,
+    /// The mod's folder; scripts may only load files inside it.
+    pub dir: PathBuf,
+    pub entry: PathBuf,
+    /// `modhost.mod` and `modhost.settings`, as the mod will see them.
+    pub info: Json,
+    pub settings: Json,
+    pub limits: Limits,
+    pub host: Rc<dyn HostApi>,
+}
+
+/// The registered backends: the one place a new language is added.
+pub static BACKENDS: &[&dyn Backend] = &[&javascript::JavaScript, &lua::Lua54];
+
+/// The language a mod is written in: one of the [`BACKENDS`].
+#[derive(Clone, Copy)]
+pub struct Language(&'static dyn Backend);
+
 impl Language {
-    pub const ALL: [Language; 2] = [Language::JavaScript, Language::Lua];
-
-    /// File extensions (without the dot) of entry points in this language.
-    pub fn extensions(self) -> &'static [&'static str] {
-        match self {
-            Language::JavaScript => &["js", "mjs"],
-            Language::Lua => &["lua"],
-        }
-    }
-
     /// The language of an entry point, from its extension.
     pub fn of_entry_point(path: &Path) -> Option<Language> {
         let extension = path.extension()?.to_str()?;
-        Language::ALL
-            .into_iter()
-            .find(|language| language.extensions().contains(&extension))
+        BACKENDS
+            .iter()
+            .find(|backend| backend.extensions().contains(&extension))
+            .map(|backend| Language(*backend))
     }
 
     /// `.js`, `.mjs`, `.lua`: every extension, for error messages.
     pub fn known_extensions() -> String {
-        Language::ALL
+        BACKENDS
             .iter()
-            .flat_map(|language| language.extensions())
+            .flat_map(|backend| backend.extensions())
             .map(|extension| format!("`.{extension}`"))
             .collect::<Vec<_>>()
             .join(", ")
     }
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Language::JavaScript => "javascript",
-            Language::Lua => "lua",
-        }
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+
+    pub fn backend(self) -> &'static dyn Backend {
+        self.0
+    }
+}
+
+impl PartialEq for Language {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Eq for Language {}
+
+impl fmt::Debug for Language {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.name())
     }
 }
 
 impl fmt::Display for Language {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(self.as_str())
+        formatter.write_str(self.name())
     }
+}
+
+impl Serialize for Language {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+/// The source files of a mod that a backend can check: every file under `dir` (not following
+/// links out of it) whose extension a backend knows, in path order.
+pub fn scripts_in(dir: &Path) -> Vec<(PathBuf, Language)> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if hidden || kind.is_symlink() {
+                continue;
+            }
+            if kind.is_dir() {
+                pending.push(path);
+            } else if let Some(language) = Language::of_entry_point(&path) {
+                found.push((path, language));
+            }
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
 }
 
 #[cfg(test)]
@@ -64,16 +167,12 @@ mod tests {
 
     #[test]
     fn the_extension_picks_the_language() {
-        assert_eq!(
-            Language::of_entry_point(Path::new("lib/main.mjs")),
-            Some(Language::JavaScript)
-        );
-        assert_eq!(
-            Language::of_entry_point(Path::new("init.lua")),
-            Some(Language::Lua)
-        );
-        assert_eq!(Language::of_entry_point(Path::new("main.py")), None);
-        assert_eq!(Language::of_entry_point(Path::new("Makefile")), None);
+        let language = |path: &str| Language::of_entry_point(Path::new(path)).map(Language::name);
+        assert_eq!(language("lib/main.mjs"), Some("javascript"));
+        assert_eq!(language("main.js"), Some("javascript"));
+        assert_eq!(language("init.lua"), Some("lua"));
+        assert_eq!(language("main.py"), None);
+        assert_eq!(language("Makefile"), None);
         assert_eq!(Language::known_extensions(), "`.js`, `.mjs`, `.lua`");
     }
 }

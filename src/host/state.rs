@@ -1,0 +1,63 @@
+//! The lifecycle state of a loaded mod.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// Where a mod is in its lifecycle: `resolved` → `attached` → `active` → `detached`, or
+/// `failed` (its own error) or `blocked` (a required dependency is missing or failed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModState {
+    Resolved,
+    Attached,
+    Active,
+    Detached,
+    Failed(String),
+    Blocked(String),
+}
+
+impl ModState {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ModState::Resolved => "resolved",
+            ModState::Attached => "attached",
+            ModState::Active => "active",
+            ModState::Detached => "detached",
+            ModState::Failed(_) => "failed",
+            ModState::Blocked(_) => "blocked",
+        }
+    }
+
+    /// Whether the mod's code is loaded and may be called.
+    pub fn is_running(&self) -> bool {
+        matches!(self, ModState::Attached | ModState::Active)
+    }
+
+    /// Why the mod is not running, for `failed` and `blocked`.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            ModState::Failed(reason) | ModState::Blocked(reason) => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ModState {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.reason() {
+            Some(reason) => write!(formatter, "{}: {reason}", self.name()),
+            None => formatter.write_str(self.name()),
+        }
+    }
+}
+
+/// A mod as `modhost.mods.list()` and [`crate::Host::mods`] report it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModStatus {
+    pub id: String,
+    pub version: String,
+    pub state: &'static str,
+    /// Why the mod failed or is blocked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}

@@ -1,0 +1,45 @@
+//! What a mod can ask of the host, whatever its language.
+//!
+//! Each backend installs a `modhost` global whose functions forward to a [`HostApi`]. The host
+//! implements it; the backends never see the host's insides.
+
+use super::{HandlerId, Json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+/// Whether an event handler runs before the `on` handlers (and may rewrite or cancel the event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum HandlerKind {
+    Before,
+    On,
+}
+
+/// The host services behind `modhost.*`. `mod_id` is always the calling mod. Errors are
+/// messages that the backend raises as an error in the calling script.
+pub trait HostApi {
+    fn log(&self, mod_id: &str, level: LogLevel, message: &str);
+    /// `modhost.mods.call`: runs `function` of mod `target` and returns its result.
+    fn call(
+        &self,
+        mod_id: &str,
+        target: &str,
+        function: &str,
+        args: Vec<Json>,
+    ) -> Result<Json, String>;
+    /// `modhost.mods.list`: `[{ id, version, state }]` in load order.
+    fn list(&self) -> Json;
+    /// `modhost.events.on` / `before`: returns the subscription id.
+    fn subscribe(&self, mod_id: &str, event: &str, kind: HandlerKind, handler: HandlerId) -> u64;
+    /// `modhost.events.off`: whether the subscription existed. Any mod may cancel any id.
+    fn unsubscribe(&self, mod_id: &str, subscription: u64) -> bool;
+    /// `modhost.events.emit`: queues the event; it is delivered after the current call returns.
+    fn emit(&self, mod_id: &str, event: &str, payload: Json) -> Result<(), String>;
+    /// A new handler id, unique across all mods.
+    fn next_handler_id(&self) -> HandlerId;
+}

@@ -1,0 +1,138 @@
+//! Errors raised by mod code, as owned data the host can report and act on.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Why a call into a mod failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The source does not compile.
+    Syntax,
+    /// The script threw or raised an error.
+    Thrown,
+    /// The call ran past `call_timeout_ms`.
+    Timeout,
+    /// The mod's runtime ran past `memory_mb`.
+    Memory,
+    /// Runaway recursion.
+    StackOverflow,
+    /// A value could not cross between the mod and the host.
+    Conversion,
+    /// The host refused (for example a re-entrant call).
+    Host,
+}
+
+/// An error from mod code: its message, where it happened, and the script's stack trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptError {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub file: Option<PathBuf>,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// The JavaScript stack or Lua traceback, one frame a line.
+    pub stack: Option<String>,
+}
+
+impl ScriptError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            file: None,
+            line: None,
+            column: None,
+            stack: None,
+        }
+    }
+
+    /// `file:line:column` when known.
+    pub fn position(&self) -> Option<String> {
+        let file = self.file.as_ref()?.display();
+        Some(match (self.line, self.column) {
+            (Some(line), Some(column)) => format!("{file}:{line}:{column}"),
+            (Some(line), None) => format!("{file}:{line}"),
+            _ => file.to_string(),
+        })
+    }
+
+    /// Whether the mod broke one of its limits (as opposed to failing on its own terms).
+    pub fn is_limit(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Timeout | ErrorKind::Memory | ErrorKind::StackOverflow
+        )
+    }
+}
+
+impl fmt::Display for ScriptError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(position) = self.position() {
+            write!(formatter, "{position}: ")?;
+        }
+        formatter.write_str(&self.message)?;
+        if let Some(stack) = &self.stack {
+            for frame in stack.lines().filter(|line| !line.trim().is_empty()) {
+                write!(formatter, "\n    {}", frame.trim())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScriptError {}
+
+/// Finds `file:line[:column]` in a stack frame or message such as
+/// `at f (mods/x/main.js:2:15)` or `mods/x/init.lua:3: boom`.
+pub(crate) fn find_position(
+    text: &str,
+    file_hint: &str,
+) -> Option<(PathBuf, usize, Option<usize>)> {
+    let start = text.find(file_hint)?;
+    let rest = &text[start..];
+    let end = rest
+        .find(|c: char| c == ')' || c.is_whitespace() || c == ',')
+        .unwrap_or(rest.len());
+    let location = rest[..end].trim_end_matches(':');
+    let (head, last) = location.rsplit_once(':')?;
+    let last: usize = last.parse().ok()?;
+    match head.rsplit_once(':') {
+        Some((file, line)) if line.parse::<usize>().is_ok() => {
+            Some((PathBuf::from(file), line.parse().ok()?, Some(last)))
+        }
+        _ => Some((PathBuf::from(head), last, None)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_found_in_frames_and_messages() {
+        assert_eq!(
+            find_position("    at f (mods/x/main.js:2:15)", "mods/x"),
+            Some((PathBuf::from("mods/x/main.js"), 2, Some(15)))
+        );
+        assert_eq!(
+            find_position("mods/x/init.lua:3: attempt to index a nil value", "mods/x"),
+            Some((PathBuf::from("mods/x/init.lua"), 3, None))
+        );
+        assert_eq!(find_position("no position here", "mods/x"), None);
+    }
+
+    #[test]
+    fn display_puts_the_position_first_and_indents_the_stack() {
+        let error = ScriptError {
+            file: Some(PathBuf::from("m.js")),
+            line: Some(2),
+            column: Some(3),
+            stack: Some("    at f (m.js:2:3)\n".to_owned()),
+            ..ScriptError::new(ErrorKind::Thrown, "Error: boom")
+        };
+        assert_eq!(
+            error.to_string(),
+            "m.js:2:3: Error: boom\n    at f (m.js:2:3)"
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! The `modhost` global (and `console`) inside a JavaScript mod.
+
+use std::rc::Rc;
+
+use rquickjs::function::{Opt, Rest};
+use rquickjs::{Ctx, Exception, Function, Object, Persistent, Value};
+
+use super::{Shared, convert};
+use crate::runtime::{HandlerKind, Json, LogLevel};
+
+/// Freezes a value and everything reachable from it, so `modhost.mod` and
+/// `modhost.settings` cannot be changed by the mod.
+const DEEP_FREEZE: &str = "(function freeze(value) {
+    if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+        Object.freeze(value);
+        for (const key of Object.keys(value)) freeze(value[key]);
+    }
+    return value;
+})";
+
+pub fn install<'js>(
+    ctx: &Ctx<'js>,
+    shared: &Rc<Shared>,
+    info: &Json,
+    settings: &Json,
+) -> rquickjs::Result<()> {
+    let freeze: Function = ctx.eval(DEEP_FREEZE)?;
+    let modhost = Object::new(ctx.clone())?;
+    modhost.set("mod", convert::from_json(ctx, info)?)?;
+    modhost.set("settings", convert::from_json(ctx, settings)?)?;
+
+    let log = Object::new(ctx.clone())?;
+    let console = Object::new(ctx.clone())?;
+    for (name, level) in [
+        ("debug", LogLevel::Debug),
+        ("info", LogLevel::Info),
+        ("warn", LogLevel::Warn),
+        ("error", LogLevel::Error),
+    ] {
+        log.set(name, logger(ctx, shared, level)?)?;
+        console.set(name, logger(ctx, shared, level)?)?;
+    }
+    console.set("log", logger(ctx, shared, LogLevel::Info)?)?;
+    modhost.set("log", log)?;
+
+    modhost.set("mods", mods(ctx, shared)?)?;
+    modhost.set("events", events(ctx, shared)?)?;
+
+    let modhost: Value = freeze.call((modhost,))?;
+    ctx.globals().set("modhost", modhost)?;
+    ctx.globals().set("console", console)?;
+    Ok(())
+}
+
+fn logger<'js>(
+    ctx: &Ctx<'js>,
+    shared: &Rc<Shared>,
+    level: LogLevel,
+) -> rquickjs::Result<Function<'js>> {
+    let shared = Rc::clone(shared);
+    Function::new(ctx.clone(), move |ctx: Ctx<'js>, args: Rest<Value<'js>>| {
+        let message = args
+            .0
+            .iter()
+            .map(|value| display(&ctx, value))
+            .collect::<Vec<_>>()
+            .join(" ");
+        shared.host.log(&shared.mod_id, level, &message);
+    })
+}
+
+/// How `console.log` shows a value: strings as they are, errors with their message, the rest
+/// as JSON.
+fn display<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> String {
+    if let Some(text) = value.as_string().and_then(|text| text.to_string().ok()) {
+        return text;
+    }
+    if let Some(exception) = value.as_exception() {
+        let name: String = exception.get("name").unwrap_or_else(|_| "Error".to_owned());
+        return format!("{name}: {}", exception.message().unwrap_or_default());
+    }
+    if value.is_undefined() {
+        return "undefined".to_owned();
+    }
+    if value.is_function() {
+        return "[function]".to_owned();
+    }
+    match convert::to_json(value) {
+        Ok(json) => json.to_string(),
+        Err(_) => super::error::describe(ctx, value),
+    }
+}
+
+fn host_error(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
+    Exception::throw_message(ctx, message)
+}
+
+fn to_json_or_throw<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> rquickjs::Result<Json> {
+    convert::to_json(value).map_err(|error| Exception::throw_type(ctx, &error.message))
+}
+
+fn mods<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {
+    let mods = Object::new(ctx.clone())?;
+    let caller = Rc::clone(shared);
+    mods.set(
+        "call",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, target: String, function: String, args: Rest<Value<'js>>| {
+                let args = args
+                    .0
+                    .iter()
+                    .map(|value| to_json_or_throw(&ctx, value))
+                    .collect::<rquickjs::Result<Vec<_>>>()?;
+                match caller.host.call(&caller.mod_id, &target, &function, args) {
+                    Ok(result) => convert::from_json(&ctx, &result),
+                    Err(message) => Err(host_error(&ctx, &message)),
+                }
+            },
+        )?,
+    )?;
+    let lister = Rc::clone(shared);
+    mods.set(
+        "list",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+            convert::from_json(&ctx, &lister.host.list())
+        })?,
+    )?;
+    Ok(mods)
+}
+
+fn events<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {
+    let events = Object::new(ctx.clone())?;
+    for (name, kind) in [("on", HandlerKind::On), ("before", HandlerKind::Before)] {
+        let subscriber = Rc::clone(shared);
+        events.set(
+            name,
+            Function::new(
+                ctx.clone(),
+                move |ctx: Ctx<'js>, event: String, handler: Function<'js>| {
+                    let id = subscriber.host.next_handler_id();
+                    subscriber
+                        .handlers
+                        .borrow_mut()
+                        .insert(id, Persistent::save(&ctx, handler));
+                    Ok::<_, rquickjs::Error>(subscriber.host.subscribe(
+                        &subscriber.mod_id,
+                        &event,
+                        kind,
+                        id,
+                    ) as f64)
+                },
+            )?,
+        )?;
+    }
+    let canceller = Rc::clone(shared);
+    events.set(
+        "off",
+        Function::new(ctx.clone(), move |subscription: f64| {
+            canceller
+                .host
+                .unsubscribe(&canceller.mod_id, subscription as u64)
+        })?,
+    )?;
+    let emitter = Rc::clone(shared);
+    events.set(
+        "emit",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, event: String, payload: Opt<Value<'js>>| {
+                let payload = match payload.0 {
+                    Some(value) => to_json_or_throw(&ctx, &value)?,
+                    None => Json::Null,
+                };
+                emitter
+                    .host
+                    .emit(&emitter.mod_id, &event, payload)
+                    .map_err(|message| host_error(&ctx, &message))
+            },
+        )?,
+    )?;
+    Ok(events)
+}

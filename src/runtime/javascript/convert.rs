@@ -1,0 +1,131 @@
+//! JavaScript values to and from JSON-compatible values.
+//!
+//! The rules follow `JSON.stringify`, so they hold no surprises for a JavaScript author:
+//! `undefined`, functions and symbols are skipped as object properties and become `null` in
+//! arrays; `NaN` and the infinities become `null`; a `Date` becomes its ISO string (through its
+//! `toJSON`). Unlike `JSON.stringify`, a top-level function or symbol, a `BigInt`, and values
+//! nested deeper than [`MAX_DEPTH`] (which is what a cyclic structure becomes) are errors.
+
+use rquickjs::{Array, Ctx, Function, Object, Type, Value};
+
+use crate::runtime::{ErrorKind, Json, ScriptError};
+
+/// How deep a value may nest before it is taken for a cycle.
+pub const MAX_DEPTH: usize = 128;
+
+fn conversion(message: impl Into<String>) -> ScriptError {
+    ScriptError::new(ErrorKind::Conversion, message)
+}
+
+/// Converts a JavaScript value for another mod or the host.
+pub fn to_json<'js>(value: &Value<'js>) -> Result<Json, ScriptError> {
+    match to_json_at(value, 0)? {
+        Some(json) => Ok(json),
+        None if value.is_undefined() => Ok(Json::Null),
+        None => Err(conversion(format!(
+            "a {} cannot be passed between mods; pass JSON-compatible values",
+            value.type_name()
+        ))),
+    }
+}
+
+/// `None` for values `JSON.stringify` skips.
+fn to_json_at<'js>(value: &Value<'js>, depth: usize) -> Result<Option<Json>, ScriptError> {
+    if depth > MAX_DEPTH {
+        return Err(conversion(format!(
+            "the value is nested deeper than {MAX_DEPTH} levels, or refers to itself"
+        )));
+    }
+    Ok(Some(match value.type_of() {
+        Type::Undefined
+        | Type::Uninitialized
+        | Type::Function
+        | Type::Constructor
+        | Type::Symbol => {
+            return Ok(None);
+        }
+        Type::Null => Json::Null,
+        Type::Bool => Json::Bool(value.as_bool().unwrap_or_default()),
+        Type::Int => Json::from(value.as_int().unwrap_or_default()),
+        Type::Float => {
+            let number = value.as_float().unwrap_or(f64::NAN);
+            if number.fract() == 0.0 && number.abs() < 9_007_199_254_740_992.0 {
+                Json::from(number as i64)
+            } else {
+                serde_json::Number::from_f64(number).map_or(Json::Null, Json::Number)
+            }
+        }
+        Type::String => Json::String(
+            value
+                .as_string()
+                .and_then(|string| string.to_string().ok())
+                .unwrap_or_default(),
+        ),
+        Type::BigInt => {
+            return Err(conversion(
+                "a BigInt cannot be passed between mods; convert it to a string or a number",
+            ));
+        }
+        Type::Array => {
+            let array = value.as_array().expect("type checked");
+            let mut items = Vec::with_capacity(array.len());
+            for item in array.iter::<Value>() {
+                let item = item.map_err(|error| conversion(error.to_string()))?;
+                items.push(to_json_at(&item, depth + 1)?.unwrap_or(Json::Null));
+            }
+            Json::Array(items)
+        }
+        Type::Promise => {
+            return Err(conversion(
+                "a promise cannot be passed between mods; await it first",
+            ));
+        }
+        _ => {
+            let object = value.as_object().expect("every other type is an object");
+            if let Ok(to_json) = object.get::<_, Function>("toJSON") {
+                let replaced: Value = to_json
+                    .call((rquickjs::function::This(object.clone()),))
+                    .map_err(|error| conversion(error.to_string()))?;
+                return to_json_at(&replaced, depth + 1);
+            }
+            let mut map = serde_json::Map::new();
+            for entry in object.props::<String, Value>() {
+                let (key, item) = entry.map_err(|error| conversion(error.to_string()))?;
+                if let Some(item) = to_json_at(&item, depth + 1)? {
+                    map.insert(key, item);
+                }
+            }
+            Json::Object(map)
+        }
+    }))
+}
+
+/// Converts a JSON-compatible value into a JavaScript value.
+pub fn from_json<'js>(ctx: &Ctx<'js>, json: &Json) -> rquickjs::Result<Value<'js>> {
+    Ok(match json {
+        Json::Null => Value::new_null(ctx.clone()),
+        Json::Bool(value) => Value::new_bool(ctx.clone(), *value),
+        Json::Number(number) => match number.as_i64() {
+            Some(integer) if i32::try_from(integer).is_ok() => {
+                Value::new_int(ctx.clone(), integer as i32)
+            }
+            // Beyond ±2^53 an integer loses precision, as it would in JSON.parse.
+            _ => Value::new_float(ctx.clone(), number.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(text) => rquickjs::String::from_str(ctx.clone(), text)?.into_value(),
+        Json::Array(items) => {
+            let array = Array::new(ctx.clone())?;
+            for (index, item) in items.iter().enumerate() {
+                array.set(index, from_json(ctx, item)?)?;
+            }
+            array.into_value()
+        }
+        Json::Object(map) => {
+            let object = Object::new(ctx.clone())?;
+            for (key, item) in map {
+                object.set(key.as_str(), from_json(ctx, item)?)?;
+            }
+            object.into_value()
+        }
+    })
+}

@@ -1,0 +1,88 @@
+//! QuickJS exceptions turned into owned [`ScriptError`]s before leaving the context.
+
+use rquickjs::{CaughtError, Ctx, Value};
+
+use super::convert;
+use crate::runtime::error::find_position;
+use crate::runtime::{ErrorKind, ScriptError};
+
+/// What the interrupt handler left behind, so an "interrupted" error can name the limit.
+pub struct Interruption {
+    pub timeout_ms: u64,
+}
+
+/// Converts a caught error. `mod_path` (the mod's folder as shown to users) locates the frame
+/// of the mod's own code in the stack.
+pub fn script_error<'js>(
+    ctx: &Ctx<'js>,
+    caught: CaughtError<'js>,
+    mod_path: &str,
+    interrupted: Option<Interruption>,
+    memory_mb: u64,
+) -> ScriptError {
+    if let Some(interruption) = interrupted {
+        return ScriptError::new(
+            ErrorKind::Timeout,
+            format!(
+                "the call ran longer than `call_timeout_ms` = {} and was stopped",
+                interruption.timeout_ms
+            ),
+        );
+    }
+    match caught {
+        CaughtError::Exception(exception) => {
+            let name: String = exception
+                .get::<_, String>("name")
+                .unwrap_or_else(|_| "Error".to_owned());
+            let message = exception.message().unwrap_or_default();
+            let stack = exception.stack().filter(|stack| !stack.trim().is_empty());
+            let kind = classify(&name, &message);
+            let text = match kind {
+                ErrorKind::Memory => format!(
+                    "the mod ran out of memory: it may use `memory_mb` = {memory_mb} ({name}: {message})"
+                ),
+                ErrorKind::StackOverflow => {
+                    format!("runaway recursion: {name}: {message}")
+                }
+                _ if message.is_empty() => name,
+                _ => format!("{name}: {message}"),
+            };
+            let mut error = ScriptError::new(kind, text);
+            if let Some((file, line, column)) = stack
+                .as_deref()
+                .and_then(|stack| find_position(stack, mod_path))
+            {
+                error.file = Some(file);
+                error.line = Some(line);
+                error.column = column;
+            }
+            error.stack = stack;
+            error
+        }
+        CaughtError::Value(value) => ScriptError::new(
+            ErrorKind::Thrown,
+            format!("uncaught {}", describe(ctx, &value)),
+        ),
+        CaughtError::Error(error) => ScriptError::new(ErrorKind::Thrown, error.to_string()),
+    }
+}
+
+fn classify(name: &str, message: &str) -> ErrorKind {
+    if message.contains("out of memory") {
+        ErrorKind::Memory
+    } else if message.contains("stack size exceeded") || message.contains("stack overflow") {
+        ErrorKind::StackOverflow
+    } else if name == "SyntaxError" {
+        ErrorKind::Syntax
+    } else {
+        ErrorKind::Thrown
+    }
+}
+
+/// A thrown value that is not an `Error`, as a person would want to read it.
+pub fn describe<'js>(_ctx: &Ctx<'js>, value: &Value<'js>) -> String {
+    match convert::to_json(value) {
+        Ok(json) => format!("{} {json}", value.type_name()),
+        Err(_) => format!("{} value", value.type_name()),
+    }
+}

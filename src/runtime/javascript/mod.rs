@@ -1,0 +1,367 @@
+//! The JavaScript backend: one QuickJS runtime and context per mod (rquickjs).
+//!
+//! A runtime per mod gives each mod its own heap (so `memory_mb` is per mod), its own interrupt
+//! handler (so `call_timeout_ms` is per mod), and a teardown that frees everything: QuickJS never
+//! unloads a module, so reloading a mod means a new runtime. Every function the mod hands to the
+//! host is kept as a `Persistent` in [`Shared::handlers`], cleared before the runtime is dropped
+//! (dropping a runtime with live `Persistent`s aborts the process).
+
+mod api;
+mod convert;
+mod error;
+mod loader;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::path::Path;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use rquickjs::context::EvalOptions;
+use rquickjs::function::Args;
+use rquickjs::{
+    CatchResultExt, CaughtError, Context, Ctx, Function, Module, Object, Persistent, Runtime, Value,
+};
+
+use super::{
+    Backend, ErrorKind, HandlerId, HostApi, InstanceSetup, Json, ModInstance, ScriptError,
+};
+
+/// The JavaScript [`Backend`].
+pub struct JavaScript;
+
+impl Backend for JavaScript {
+    fn name(&self) -> &'static str {
+        "javascript"
+    }
+
+    fn extensions(&self) -> &'static [&'static str] {
+        &["js", "mjs"]
+    }
+
+    fn check_syntax(&self, path: &Path, source: &str) -> Result<(), ScriptError> {
+        let runtime = Runtime::new().map_err(engine_error)?;
+        let context = Context::base(&runtime).map_err(engine_error)?;
+        let name = path.display().to_string();
+        let folder = path
+            .parent()
+            .map(|parent| parent.display().to_string())
+            .unwrap_or_default();
+        context.with(|ctx| {
+            let compiled = if is_module(path, source) {
+                Module::declare(ctx.clone(), name.as_str(), source).map(drop)
+            } else {
+                compile_script(&ctx, &name, source)
+            };
+            compiled
+                .catch(&ctx)
+                .map_err(|caught| error::script_error(&ctx, caught, &folder, None, 0))
+        })
+    }
+
+    fn instantiate(&self, setup: InstanceSetup) -> Result<Box<dyn ModInstance>, ScriptError> {
+        JsInstance::new(setup).map(|instance| Box::new(instance) as Box<dyn ModInstance>)
+    }
+}
+
+/// `.mjs`, or a `.js` file with a line that starts with an `import` or `export` statement.
+/// (QuickJS's own `JS_DetectModule` takes any strict-mode script for a module.)
+fn is_module(path: &Path, source: &str) -> bool {
+    let statement = |line: &str, keyword: &str| {
+        line.strip_prefix(keyword)
+            .and_then(|rest| rest.chars().next())
+            .is_some_and(|next| next.is_whitespace() || "{*\"'".contains(next))
+    };
+    path.extension().is_some_and(|extension| extension == "mjs")
+        || source
+            .lines()
+            .map(str::trim_start)
+            .any(|line| statement(line, "import") || statement(line, "export"))
+}
+
+/// Compiles a classic script without running it (rquickjs has no safe call for this).
+fn compile_script(ctx: &Ctx<'_>, name: &str, source: &str) -> rquickjs::Result<()> {
+    let source = CString::new(source)?;
+    let name = CString::new(name)?;
+    let flags = rquickjs::qjs::JS_EVAL_TYPE_GLOBAL | rquickjs::qjs::JS_EVAL_FLAG_COMPILE_ONLY;
+    // SAFETY: both strings are NUL-terminated and outlive the call; the compiled function
+    // that comes back is freed at once, and an exception is left for `catch` to take.
+    unsafe {
+        let compiled = rquickjs::qjs::JS_Eval(
+            ctx.as_raw().as_ptr(),
+            source.as_ptr(),
+            source.as_bytes().len() as _,
+            name.as_ptr(),
+            flags as i32,
+        );
+        if rquickjs::qjs::JS_IsException(compiled) {
+            return Err(rquickjs::Error::Exception);
+        }
+        rquickjs::qjs::JS_FreeValue(ctx.as_raw().as_ptr(), compiled);
+    }
+    Ok(())
+}
+
+fn engine_error(error: rquickjs::Error) -> ScriptError {
+    ScriptError::new(ErrorKind::Host, format!("QuickJS: {error}"))
+}
+
+/// State shared by the instance and the native functions installed in its context.
+pub(crate) struct Shared {
+    pub mod_id: String,
+    /// The mod's folder as shown to users, to find the mod's own frames in stacks.
+    pub mod_path: String,
+    pub host: Rc<dyn HostApi>,
+    pub handlers: RefCell<HashMap<HandlerId, Persistent<Function<'static>>>>,
+    pub timeout: Duration,
+    pub memory_mb: u64,
+    deadline: Cell<Option<Instant>>,
+    interrupted: Cell<bool>,
+}
+
+impl Shared {
+    fn interruption(&self) -> Option<error::Interruption> {
+        self.interrupted.take().then_some(error::Interruption {
+            timeout_ms: self.timeout.as_millis() as u64,
+        })
+    }
+
+    fn error<'js>(&self, ctx: &Ctx<'js>, caught: CaughtError<'js>) -> ScriptError {
+        error::script_error(
+            ctx,
+            caught,
+            &self.mod_path,
+            self.interruption(),
+            self.memory_mb,
+        )
+    }
+}
+
+struct JsInstance {
+    shared: Rc<Shared>,
+    /// The namespace of an ES module entry point; `None` for a classic script.
+    exports: Option<Persistent<Object<'static>>>,
+    context: Context,
+    runtime: Runtime,
+}
+
+impl Drop for JsInstance {
+    fn drop(&mut self) {
+        // Every `Persistent` must go before the runtime does.
+        self.exports = None;
+        self.shared.handlers.borrow_mut().clear();
+        self.runtime.run_gc();
+    }
+}
+
+impl JsInstance {
+    fn new(setup: InstanceSetup) -> Result<Self, ScriptError> {
+        let runtime = Runtime::new().map_err(engine_error)?;
+        runtime.set_memory_limit((setup.limits.memory_mb as usize).saturating_mul(1024 * 1024));
+        let shared = Rc::new(Shared {
+            mod_id: setup.mod_id.clone(),
+            mod_path: setup.dir.display().to_string(),
+            host: setup.host.clone(),
+            handlers: RefCell::new(HashMap::new()),
+            timeout: Duration::from_millis(setup.limits.call_timeout_ms),
+            memory_mb: setup.limits.memory_mb,
+            deadline: Cell::new(None),
+            interrupted: Cell::new(false),
+        });
+        let watched = Rc::clone(&shared);
+        runtime.set_interrupt_handler(Some(Box::new(move || {
+            let expired = watched
+                .deadline
+                .get()
+                .is_some_and(|deadline| Instant::now() >= deadline);
+            if expired {
+                watched.interrupted.set(true);
+            }
+            expired
+        })));
+        let (resolver, module_loader) = loader::confined_to(&setup.dir);
+        runtime.set_loader(resolver, module_loader);
+        let context = Context::full(&runtime).map_err(engine_error)?;
+
+        let mut instance = JsInstance {
+            shared,
+            exports: None,
+            context,
+            runtime,
+        };
+        instance.load(&setup)?;
+        Ok(instance)
+    }
+
+    fn load(&mut self, setup: &InstanceSetup) -> Result<(), ScriptError> {
+        let source = std::fs::read_to_string(&setup.entry).map_err(|error| {
+            ScriptError::new(
+                ErrorKind::Host,
+                format!("cannot read `{}`: {error}", setup.entry.display()),
+            )
+        })?;
+        let name = setup.entry.display().to_string();
+        let module = is_module(&setup.entry, &source);
+        let shared = Rc::clone(&self.shared);
+        let exports = self.with_deadline(|ctx| {
+            api::install(ctx, &shared, &setup.info, &setup.settings)
+                .catch(ctx)
+                .map_err(|caught| shared.error(ctx, caught))?;
+            if module {
+                let (evaluated, promise) = Module::declare(ctx.clone(), name.as_str(), source)
+                    .and_then(|declared| declared.eval())
+                    .catch(ctx)
+                    .map_err(|caught| shared.error(ctx, caught))?;
+                promise
+                    .finish::<Value>()
+                    .catch(ctx)
+                    .map_err(|caught| shared.error(ctx, caught))?;
+                let namespace = evaluated
+                    .namespace()
+                    .catch(ctx)
+                    .map_err(|caught| shared.error(ctx, caught))?;
+                Ok(Some(Persistent::save(ctx, namespace)))
+            } else {
+                let mut options = EvalOptions::default();
+                options.global = true;
+                options.strict = false;
+                options.filename = Some(name.clone());
+                ctx.eval_with_options::<Value, _>(source, options)
+                    .catch(ctx)
+                    .map_err(|caught| shared.error(ctx, caught))?;
+                Ok(None)
+            }
+        })?;
+        self.exports = exports;
+        Ok(())
+    }
+
+    /// Runs `body` in the context with the call deadline armed, then runs queued jobs
+    /// (promise reactions) so that microtasks settle before control returns to the host.
+    fn with_deadline<R>(
+        &self,
+        body: impl FnOnce(&Ctx<'_>) -> Result<R, ScriptError>,
+    ) -> Result<R, ScriptError> {
+        let shared = &self.shared;
+        let outer = shared.deadline.get();
+        if outer.is_none() {
+            shared.deadline.set(Some(Instant::now() + shared.timeout));
+        }
+        let result = self.context.with(|ctx| {
+            let result = body(&ctx)?;
+            while ctx.execute_pending_job() {}
+            Ok(result)
+        });
+        shared.deadline.set(outer);
+        result
+    }
+
+    fn invoke(
+        &self,
+        target: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<Option<Function<'js>>>,
+        args: &[Json],
+    ) -> Result<Option<Json>, ScriptError> {
+        let shared = Rc::clone(&self.shared);
+        self.with_deadline(|ctx| {
+            let caught = |caught| shared.error(ctx, caught);
+            let Some(function) = target(ctx).catch(ctx).map_err(caught)? else {
+                return Ok(None);
+            };
+            let mut call_args = Args::new(ctx.clone(), args.len());
+            for arg in args {
+                let value = convert::from_json(ctx, arg)
+                    .catch(ctx)
+                    .map_err(|caught| shared.error(ctx, caught))?;
+                call_args
+                    .push_arg(value)
+                    .catch(ctx)
+                    .map_err(|caught| shared.error(ctx, caught))?;
+            }
+            let mut result: Value = function
+                .call_arg(call_args)
+                .catch(ctx)
+                .map_err(|caught| shared.error(ctx, caught))?;
+            if let Some(promise) = result.as_promise().cloned() {
+                result = promise
+                    .finish::<Value>()
+                    .catch(ctx)
+                    .map_err(|caught| shared.error(ctx, caught))?;
+            }
+            convert::to_json(&result).map(Some)
+        })
+    }
+}
+
+impl ModInstance for JsInstance {
+    fn call(&mut self, function: &str, args: &[Json]) -> Result<Option<Json>, ScriptError> {
+        let exports = self.exports.clone();
+        self.invoke(
+            |ctx| {
+                let holder = match exports {
+                    Some(exports) => exports.restore(ctx)?,
+                    None => ctx.globals(),
+                };
+                let value: Value = holder.get(function)?;
+                Ok(value.into_function())
+            },
+            args,
+        )
+    }
+
+    fn call_handler(&mut self, handler: HandlerId, args: &[Json]) -> Result<Json, ScriptError> {
+        let function = self.shared.handlers.borrow().get(&handler).cloned();
+        let Some(function) = function else {
+            return Ok(Json::Null);
+        };
+        self.invoke(|ctx| function.restore(ctx).map(Some), args)
+            .map(Option::unwrap_or_default)
+    }
+
+    fn release_handler(&mut self, handler: HandlerId) {
+        self.shared.handlers.borrow_mut().remove(&handler);
+    }
+
+    fn functions(&mut self) -> Vec<String> {
+        let exports = self.exports.clone();
+        self.context.with(|ctx| {
+            let holder = match exports {
+                Some(exports) => exports.restore(&ctx).ok(),
+                None => Some(ctx.globals()),
+            };
+            let mut names: Vec<String> = holder
+                .into_iter()
+                .flat_map(|holder| {
+                    holder
+                        .props::<String, Value>()
+                        .filter_map(Result::ok)
+                        .collect::<Vec<_>>()
+                })
+                .filter(|(_, value)| value.is_function())
+                .map(|(name, _)| name)
+                .collect();
+            names.sort();
+            names
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_are_told_from_scripts_by_their_statements() {
+        let js = Path::new("main.js");
+        assert!(is_module(Path::new("main.mjs"), ""));
+        assert!(is_module(js, "import { x } from './x.js';"));
+        assert!(is_module(js, "  export function onAttach() {}"));
+        assert!(is_module(js, "export{ a }"));
+        assert!(!is_module(
+            js,
+            "function onAttach() {}\nconst importer = 1;"
+        ));
+        assert!(!is_module(js, "import('./lazy.js').then(() => {});"));
+        assert!(!is_module(js, "'use strict';\nfunction f() {}"));
+    }
+}

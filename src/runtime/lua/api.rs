@@ -1,0 +1,237 @@
+//! The `modhost` global (and `print`) inside a Lua mod, plus the sandbox's few `os` functions.
+
+use std::rc::Rc;
+
+use mlua::{Function, Lua, MultiValue, Table, Value, Variadic};
+
+use super::{Shared, convert};
+use crate::runtime::{HandlerKind, Json, LogLevel};
+
+/// Globals the host installs, which `functions()` does not offer as callable mod functions.
+pub const BUILTIN_GLOBALS: &[&str] = &[
+    "assert",
+    "collectgarbage",
+    "error",
+    "getmetatable",
+    "ipairs",
+    "load",
+    "next",
+    "pairs",
+    "pcall",
+    "print",
+    "rawequal",
+    "rawget",
+    "rawlen",
+    "rawset",
+    "require",
+    "select",
+    "setmetatable",
+    "tonumber",
+    "tostring",
+    "type",
+    "xpcall",
+    "warn",
+];
+
+pub fn install(lua: &Lua, shared: &Rc<Shared>, info: &Json, settings: &Json) -> mlua::Result<()> {
+    let globals = lua.globals();
+    // The base library's file loaders reach the file system; `load` may not load bytecode.
+    globals.raw_set("dofile", Value::Nil)?;
+    globals.raw_set("loadfile", Value::Nil)?;
+    let load: Function = globals.raw_get("load")?;
+    globals.raw_set(
+        "load",
+        lua.create_function(
+            move |_, (chunk, name, _mode, env): (Value, Option<String>, Option<String>, Value)| {
+                load.call::<MultiValue>((chunk, name, "t", env))
+            },
+        )?,
+    )?;
+    let os = lua.create_table()?;
+    let clock = std::time::Instant::now();
+    os.raw_set(
+        "clock",
+        lua.create_function(move |_, ()| Ok(clock.elapsed().as_secs_f64()))?,
+    )?;
+    os.raw_set(
+        "time",
+        lua.create_function(|_, ()| {
+            Ok(std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs() as i64))
+        })?,
+    )?;
+    globals.raw_set("os", read_only(lua, os)?)?;
+
+    let modhost = lua.create_table()?;
+    modhost.raw_set("mod", frozen(lua, info)?)?;
+    modhost.raw_set("settings", frozen(lua, settings)?)?;
+    let log = lua.create_table()?;
+    for (name, level) in [
+        ("debug", LogLevel::Debug),
+        ("info", LogLevel::Info),
+        ("warn", LogLevel::Warn),
+        ("error", LogLevel::Error),
+    ] {
+        log.raw_set(name, logger(lua, shared, level)?)?;
+    }
+    modhost.raw_set("log", read_only(lua, log)?)?;
+    globals.raw_set("print", logger(lua, shared, LogLevel::Info)?)?;
+    modhost.raw_set("mods", read_only(lua, mods(lua, shared)?)?)?;
+    modhost.raw_set("events", read_only(lua, events(lua, shared)?)?)?;
+    globals.raw_set("modhost", read_only(lua, modhost)?)?;
+    Ok(())
+}
+
+/// A proxy that reads through to `table` and refuses writes.
+fn read_only(lua: &Lua, table: Table) -> mlua::Result<Table> {
+    let proxy = lua.create_table()?;
+    let metatable = lua.create_table()?;
+    metatable.raw_set("__index", table.clone())?;
+    metatable.raw_set(
+        "__newindex",
+        lua.create_function(|_, (_, key): (Value, Value)| -> mlua::Result<()> {
+            Err(mlua::Error::runtime(format!(
+                "cannot set `{}`: this table is read-only",
+                key.to_string().unwrap_or_default()
+            )))
+        })?,
+    )?;
+    metatable.raw_set(
+        "__pairs",
+        lua.create_function(move |lua, _: Value| {
+            let next: Function = lua.globals().raw_get("next")?;
+            Ok((next, table.clone(), Value::Nil))
+        })?,
+    )?;
+    metatable.raw_set(
+        "__len",
+        lua.create_function({
+            let length = proxy.clone();
+            move |_, _: Value| {
+                let target: Table = length.metatable().expect("set below").raw_get("__index")?;
+                Ok(target.raw_len())
+            }
+        })?,
+    )?;
+    metatable.raw_set("__metatable", false)?;
+    proxy.set_metatable(Some(metatable))?;
+    Ok(proxy)
+}
+
+/// A read-only copy of a JSON value, nested tables included.
+fn frozen(lua: &Lua, json: &Json) -> mlua::Result<Value> {
+    Ok(match json {
+        Json::Object(map) => {
+            let table = lua.create_table()?;
+            for (key, item) in map {
+                table.raw_set(key.as_str(), frozen(lua, item)?)?;
+            }
+            Value::Table(read_only(lua, table)?)
+        }
+        Json::Array(items) => {
+            let table = lua.create_table()?;
+            for (index, item) in items.iter().enumerate() {
+                table.raw_set(index + 1, frozen(lua, item)?)?;
+            }
+            Value::Table(read_only(lua, table)?)
+        }
+        scalar => convert::from_json(lua, scalar)?,
+    })
+}
+
+fn logger(lua: &Lua, shared: &Rc<Shared>, level: LogLevel) -> mlua::Result<Function> {
+    let shared = Rc::clone(shared);
+    lua.create_function(move |lua, args: Variadic<Value>| {
+        let message = args
+            .iter()
+            .map(|value| display(lua, value))
+            .collect::<Vec<_>>()
+            .join(" ");
+        shared.host.log(&shared.mod_id, level, &message);
+        Ok(())
+    })
+}
+
+/// How `print` shows a value: as Lua's `tostring` would, but tables as JSON.
+fn display(lua: &Lua, value: &Value) -> String {
+    match value {
+        Value::String(text) => text.to_string_lossy(),
+        Value::Table(_) => convert::to_json(lua, value)
+            .map_or_else(|_| "table".to_owned(), |json| json.to_string()),
+        other => other
+            .to_string()
+            .unwrap_or_else(|_| other.type_name().to_owned()),
+    }
+}
+
+fn host_error(message: String) -> mlua::Error {
+    mlua::Error::runtime(message)
+}
+
+fn to_json_or_raise(lua: &Lua, value: &Value) -> mlua::Result<Json> {
+    convert::to_json(lua, value).map_err(|error| host_error(error.message))
+}
+
+fn mods(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
+    let mods = lua.create_table()?;
+    let caller = Rc::clone(shared);
+    mods.raw_set(
+        "call",
+        lua.create_function(
+            move |lua, (target, function, args): (String, String, Variadic<Value>)| {
+                let args = args
+                    .iter()
+                    .map(|value| to_json_or_raise(lua, value))
+                    .collect::<mlua::Result<Vec<_>>>()?;
+                let result = caller
+                    .host
+                    .call(&caller.mod_id, &target, &function, args)
+                    .map_err(host_error)?;
+                convert::from_json(lua, &result)
+            },
+        )?,
+    )?;
+    let lister = Rc::clone(shared);
+    mods.raw_set(
+        "list",
+        lua.create_function(move |lua, ()| convert::from_json(lua, &lister.host.list()))?,
+    )?;
+    Ok(mods)
+}
+
+fn events(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
+    let events = lua.create_table()?;
+    for (name, kind) in [("on", HandlerKind::On), ("before", HandlerKind::Before)] {
+        let subscriber = Rc::clone(shared);
+        events.raw_set(
+            name,
+            lua.create_function(move |_, (event, handler): (String, Function)| {
+                let id = subscriber.host.next_handler_id();
+                subscriber.handlers.borrow_mut().insert(id, handler);
+                Ok(subscriber
+                    .host
+                    .subscribe(&subscriber.mod_id, &event, kind, id))
+            })?,
+        )?;
+    }
+    let canceller = Rc::clone(shared);
+    events.raw_set(
+        "off",
+        lua.create_function(move |_, subscription: u64| {
+            Ok(canceller.host.unsubscribe(&canceller.mod_id, subscription))
+        })?,
+    )?;
+    let emitter = Rc::clone(shared);
+    events.raw_set(
+        "emit",
+        lua.create_function(move |lua, (event, payload): (String, Value)| {
+            let payload = to_json_or_raise(lua, &payload)?;
+            emitter
+                .host
+                .emit(&emitter.mod_id, &event, payload)
+                .map_err(host_error)
+        })?,
+    )?;
+    Ok(events)
+}

@@ -1,0 +1,175 @@
+//! Lua values to and from JSON-compatible values.
+//!
+//! A table is an array when it carries the array metatable (every array that came from JSON
+//! does) or when its keys are exactly `1..n` with `n > 0`; otherwise it is an object, whose
+//! integer keys become strings. An empty table is therefore `{}`. JSON `null` becomes `nil`
+//! (which leaves a hole in an array). Functions, coroutines and userdata are skipped inside
+//! tables and are an error on their own; `NaN` and the infinities become `null`; values nested
+//! deeper than [`MAX_DEPTH`] (which is what a cyclic table becomes) are an error.
+
+use mlua::{Lua, LuaSerdeExt, Value};
+
+use crate::runtime::{ErrorKind, Json, ScriptError};
+
+/// How deep a value may nest before it is taken for a cycle.
+pub const MAX_DEPTH: usize = 128;
+
+fn conversion(message: impl Into<String>) -> ScriptError {
+    ScriptError::new(ErrorKind::Conversion, message)
+}
+
+/// Converts a Lua value for another mod or the host.
+pub fn to_json(lua: &Lua, value: &Value) -> Result<Json, ScriptError> {
+    to_json_at(lua, value, 0)?.ok_or_else(|| {
+        conversion(format!(
+            "a {} cannot be passed between mods; pass JSON-compatible values",
+            value.type_name()
+        ))
+    })
+}
+
+/// `None` for values that are skipped inside tables.
+fn to_json_at(lua: &Lua, value: &Value, depth: usize) -> Result<Option<Json>, ScriptError> {
+    if depth > MAX_DEPTH {
+        return Err(conversion(format!(
+            "the value is nested deeper than {MAX_DEPTH} levels, or refers to itself"
+        )));
+    }
+    Ok(Some(match value {
+        Value::Nil => Json::Null,
+        Value::Boolean(boolean) => Json::Bool(*boolean),
+        Value::Integer(integer) => Json::from(*integer),
+        Value::Number(number) => {
+            serde_json::Number::from_f64(*number).map_or(Json::Null, Json::Number)
+        }
+        Value::String(text) => Json::String(text.to_string_lossy()),
+        Value::Table(table) => {
+            let is_array_marked = table
+                .metatable()
+                .is_some_and(|metatable| metatable == lua.array_metatable());
+            let length = table.raw_len();
+            let mut pairs = Vec::new();
+            for pair in table.pairs::<Value, Value>() {
+                pairs.push(pair.map_err(|error| conversion(error.to_string()))?);
+            }
+            let is_sequence = length > 0 && pairs.len() == length;
+            if is_array_marked || is_sequence {
+                let mut items = Vec::with_capacity(length);
+                for index in 1..=length {
+                    let item: Value = table
+                        .raw_get(index)
+                        .map_err(|error| conversion(error.to_string()))?;
+                    items.push(to_json_at(lua, &item, depth + 1)?.unwrap_or(Json::Null));
+                }
+                Json::Array(items)
+            } else {
+                let mut map = serde_json::Map::new();
+                for (key, item) in pairs {
+                    let key = match key {
+                        Value::String(text) => text.to_string_lossy(),
+                        Value::Integer(integer) => integer.to_string(),
+                        Value::Number(number) => number.to_string(),
+                        other => {
+                            return Err(conversion(format!(
+                                "a table with a {} key cannot be passed between mods; use string keys",
+                                other.type_name()
+                            )));
+                        }
+                    };
+                    if let Some(item) = to_json_at(lua, &item, depth + 1)? {
+                        map.insert(key, item);
+                    }
+                }
+                Json::Object(map)
+            }
+        }
+        Value::Function(_) | Value::Thread(_) | Value::UserData(_) | Value::LightUserData(_) => {
+            return Ok(None);
+        }
+        other => {
+            return Err(conversion(format!(
+                "a {} cannot be passed between mods",
+                other.type_name()
+            )));
+        }
+    }))
+}
+
+/// Converts a JSON-compatible value into a Lua value.
+pub fn from_json(lua: &Lua, json: &Json) -> mlua::Result<Value> {
+    Ok(match json {
+        Json::Null => Value::Nil,
+        Json::Bool(boolean) => Value::Boolean(*boolean),
+        Json::Number(number) => match number.as_i64() {
+            Some(integer) => Value::Integer(integer),
+            None => Value::Number(number.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(text) => Value::String(lua.create_string(text)?),
+        Json::Array(items) => {
+            let table = lua.create_table_with_capacity(items.len(), 0)?;
+            for (index, item) in items.iter().enumerate() {
+                table.raw_set(index + 1, from_json(lua, item)?)?;
+            }
+            table.set_metatable(Some(lua.array_metatable()))?;
+            Value::Table(table)
+        }
+        Json::Object(map) => {
+            let table = lua.create_table_with_capacity(0, map.len())?;
+            for (key, item) in map {
+                table.raw_set(key.as_str(), from_json(lua, item)?)?;
+            }
+            Value::Table(table)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(lua: &Lua, json: Json) -> Json {
+        to_json(lua, &from_json(lua, &json).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn arrays_objects_and_empty_tables_round_trip() {
+        let lua = Lua::new();
+        for json in [
+            serde_json::json!([]),
+            serde_json::json!({}),
+            serde_json::json!({"a": [1, 2.5, "x", true], "b": {"c": null}}),
+            serde_json::json!(9_007_199_254_740_993_i64),
+        ] {
+            let expected = match &json {
+                // `null` becomes `nil`, so the key disappears.
+                Json::Object(map) if map.contains_key("b") => {
+                    serde_json::json!({"a": [1, 2.5, "x", true], "b": {}})
+                }
+                _ => json.clone(),
+            };
+            assert_eq!(round_trip(&lua, json), expected);
+        }
+    }
+
+    #[test]
+    fn lua_tables_become_arrays_or_objects_by_their_keys() {
+        let lua = Lua::new();
+        let value = |source: &str| to_json(&lua, &lua.load(source).eval::<Value>().unwrap());
+        assert_eq!(
+            value("return {1, 2, 3}").unwrap(),
+            serde_json::json!([1, 2, 3])
+        );
+        assert_eq!(value("return {}").unwrap(), serde_json::json!({}));
+        assert_eq!(
+            value("return {[1] = 'a', [3] = 'c'}").unwrap(),
+            serde_json::json!({"1": "a", "3": "c"})
+        );
+        assert_eq!(
+            value("return {f = print, n = 0/0}").unwrap(),
+            serde_json::json!({"n": null})
+        );
+        assert!(value("return print").is_err());
+        let cyclic = value("local t = {} t.self = t return t").unwrap_err();
+        assert!(cyclic.message.contains("refers to itself"), "{cyclic}");
+    }
+}

@@ -1,0 +1,369 @@
+//! The Lua 5.4 backend: one sandboxed Lua state per mod (mlua).
+//!
+//! The state is built with only the safe standard libraries (`table`, `string`, `math`, `utf8`,
+//! `coroutine`, and `os.time`/`os.clock`/`os.date`); `require` is replaced by one that only
+//! loads files inside the mod's folder. Every chunk is named after its file, so errors read
+//! `mods/foo/init.lua:3: …`. Calls go through `xpcall` so errors carry a traceback.
+
+mod api;
+mod convert;
+mod require;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::path::Path;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
+
+use super::error::find_position;
+use super::{
+    Backend, ErrorKind, HandlerId, HostApi, InstanceSetup, Json, ModInstance, ScriptError,
+};
+
+/// The Lua 5.4 [`Backend`].
+pub struct Lua54;
+
+impl Backend for Lua54 {
+    fn name(&self) -> &'static str {
+        "lua"
+    }
+
+    fn extensions(&self) -> &'static [&'static str] {
+        &["lua"]
+    }
+
+    fn check_syntax(&self, path: &Path, source: &str) -> Result<(), ScriptError> {
+        let lua = Lua::new_with(StdLib::NONE, LuaOptions::default()).map_err(engine_error)?;
+        let folder = path
+            .parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        lua.load(source)
+            .set_name(chunk_name(path))
+            .into_function()
+            .map(drop)
+            .map_err(|error| script_error(error, &folder, None, 0))
+    }
+
+    fn instantiate(&self, setup: InstanceSetup) -> Result<Box<dyn ModInstance>, ScriptError> {
+        LuaInstance::new(setup).map(|instance| Box::new(instance) as Box<dyn ModInstance>)
+    }
+}
+
+/// `@path`: Lua shows chunks named this way as the bare path in errors.
+pub(crate) fn chunk_name(path: &Path) -> String {
+    format!("@{}", path.display())
+}
+
+fn engine_error(error: mlua::Error) -> ScriptError {
+    ScriptError::new(ErrorKind::Host, format!("Lua: {error}"))
+}
+
+/// How often (in VM instructions) the time limit is checked.
+const INSTRUCTIONS_PER_CHECK: u32 = 10_000;
+
+/// State shared by the instance and the native functions installed in its state.
+pub(crate) struct Shared {
+    pub mod_id: String,
+    pub mod_path: String,
+    pub host: Rc<dyn HostApi>,
+    pub handlers: RefCell<HashMap<HandlerId, Function>>,
+    timeout: Duration,
+    memory_mb: u64,
+    deadline: Cell<Option<Instant>>,
+    interrupted: Cell<bool>,
+}
+
+struct LuaInstance {
+    shared: Rc<Shared>,
+    /// The table the entry chunk returned, if it returned one.
+    exports: Option<Table>,
+    /// `function(f, ...)`: calls `f` under `xpcall` with a traceback handler.
+    protected_call: Function,
+    lua: Lua,
+}
+
+impl Drop for LuaInstance {
+    fn drop(&mut self) {
+        // The handlers hold the state alive through closures that hold `shared`: break the cycle.
+        self.shared.handlers.borrow_mut().clear();
+        self.exports = None;
+    }
+}
+
+/// Wraps a call in `xpcall`, so that an error raised as a string gets the traceback of where
+/// it was raised; other error values (including the host's own) pass through unchanged.
+const PROTECTED_CALL: &str = r#"
+local xpcall, traceback, pack, unpack, error, type = xpcall, ..., table.pack, table.unpack, error, type
+local function handler(message)
+  if type(message) == "string" then return traceback(message, 2) end
+  return message
+end
+return function(f, ...)
+  local results = pack(xpcall(f, handler, ...))
+  if results[1] then return unpack(results, 2, results.n) end
+  error(results[2], 0)
+end
+"#;
+
+impl LuaInstance {
+    fn new(setup: InstanceSetup) -> Result<Self, ScriptError> {
+        let libraries =
+            StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::UTF8 | StdLib::COROUTINE;
+        let lua = Lua::new_with(libraries, LuaOptions::default()).map_err(engine_error)?;
+        let memory = (setup.limits.memory_mb as usize).saturating_mul(1024 * 1024);
+        lua.set_memory_limit(memory).map_err(engine_error)?;
+        let shared = Rc::new(Shared {
+            mod_id: setup.mod_id.clone(),
+            mod_path: setup.dir.display().to_string(),
+            host: setup.host.clone(),
+            handlers: RefCell::new(HashMap::new()),
+            timeout: Duration::from_millis(setup.limits.call_timeout_ms),
+            memory_mb: setup.limits.memory_mb,
+            deadline: Cell::new(None),
+            interrupted: Cell::new(false),
+        });
+        let watched = Rc::downgrade(&shared);
+        lua.set_global_hook(
+            HookTriggers::new().every_nth_instruction(INSTRUCTIONS_PER_CHECK),
+            move |_, _| {
+                let Some(shared) = watched.upgrade() else {
+                    return Ok(VmState::Continue);
+                };
+                if shared
+                    .deadline
+                    .get()
+                    .is_some_and(|deadline| Instant::now() >= deadline)
+                {
+                    shared.interrupted.set(true);
+                    return Err(mlua::Error::runtime("the call ran past its time limit"));
+                }
+                Ok(VmState::Continue)
+            },
+        )
+        .map_err(engine_error)?;
+
+        let traceback = lua
+            .create_function(|lua, (message, level): (String, usize)| {
+                lua.traceback(Some(&message), level)
+            })
+            .map_err(engine_error)?;
+        let protected_call: Function = lua
+            .load(PROTECTED_CALL)
+            .set_name("=modhost")
+            .call(traceback)
+            .map_err(engine_error)?;
+
+        let mut instance = LuaInstance {
+            shared,
+            exports: None,
+            protected_call,
+            lua,
+        };
+        instance.load(&setup)?;
+        Ok(instance)
+    }
+
+    fn load(&mut self, setup: &InstanceSetup) -> Result<(), ScriptError> {
+        api::install(&self.lua, &self.shared, &setup.info, &setup.settings)
+            .map_err(|error| self.error(error))?;
+        require::install(&self.lua, &setup.dir).map_err(|error| self.error(error))?;
+        let source = std::fs::read(&setup.entry).map_err(|error| {
+            ScriptError::new(
+                ErrorKind::Host,
+                format!("cannot read `{}`: {error}", setup.entry.display()),
+            )
+        })?;
+        let chunk = self
+            .lua
+            .load(source)
+            .set_name(chunk_name(&setup.entry))
+            .into_function()
+            .map_err(|error| self.error(error))?;
+        let returned = self.protected(&chunk, MultiValue::new())?;
+        if let Some(Value::Table(table)) = returned.into_iter().next() {
+            self.exports = Some(table);
+        }
+        Ok(())
+    }
+
+    fn error(&self, error: mlua::Error) -> ScriptError {
+        let interrupted = self
+            .shared
+            .interrupted
+            .take()
+            .then_some(self.shared.timeout);
+        script_error(
+            error,
+            &self.shared.mod_path,
+            interrupted,
+            self.shared.memory_mb,
+        )
+    }
+
+    /// Calls `function` with the deadline armed and errors decorated with a traceback.
+    fn protected(&self, function: &Function, args: MultiValue) -> Result<MultiValue, ScriptError> {
+        let shared = &self.shared;
+        let outer = shared.deadline.get();
+        if outer.is_none() {
+            shared.deadline.set(Some(Instant::now() + shared.timeout));
+        }
+        let mut call_args = MultiValue::with_capacity(args.len() + 1);
+        call_args.push_back(Value::Function(function.clone()));
+        call_args.extend(args);
+        let result = self.protected_call.call::<MultiValue>(call_args);
+        shared.deadline.set(outer);
+        result.map_err(|error| self.error(error))
+    }
+
+    fn invoke(&self, function: &Function, args: &[Json]) -> Result<Json, ScriptError> {
+        let args = args
+            .iter()
+            .map(|arg| convert::from_json(&self.lua, arg))
+            .collect::<mlua::Result<MultiValue>>()
+            .map_err(|error| self.error(error))?;
+        let results = self.protected(function, args)?;
+        match results.into_iter().next() {
+            Some(value) => convert::to_json(&self.lua, &value),
+            None => Ok(Json::Null),
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<Function> {
+        let from_exports = self
+            .exports
+            .as_ref()
+            .and_then(|exports| exports.raw_get::<Option<Function>>(name).ok().flatten());
+        from_exports.or_else(|| {
+            self.lua
+                .globals()
+                .raw_get::<Option<Function>>(name)
+                .ok()
+                .flatten()
+        })
+    }
+}
+
+impl ModInstance for LuaInstance {
+    fn call(&mut self, function: &str, args: &[Json]) -> Result<Option<Json>, ScriptError> {
+        match self.lookup(function) {
+            Some(target) => self.invoke(&target, args).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn call_handler(&mut self, handler: HandlerId, args: &[Json]) -> Result<Json, ScriptError> {
+        let function = self.shared.handlers.borrow().get(&handler).cloned();
+        match function {
+            Some(function) => self.invoke(&function, args),
+            None => Ok(Json::Null),
+        }
+    }
+
+    fn release_handler(&mut self, handler: HandlerId) {
+        self.shared.handlers.borrow_mut().remove(&handler);
+    }
+
+    fn functions(&mut self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .exports
+            .iter()
+            .cloned()
+            .chain([self.lua.globals()])
+            .flat_map(|table| {
+                table
+                    .pairs::<String, Value>()
+                    .filter_map(Result::ok)
+                    .filter(|(_, value)| value.is_function())
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|name| !api::BUILTIN_GLOBALS.contains(&name.as_str()))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+/// Converts an mlua error, finding the position in the mod's own files.
+fn script_error(
+    error: mlua::Error,
+    mod_path: &str,
+    interrupted: Option<Duration>,
+    memory_mb: u64,
+) -> ScriptError {
+    if let Some(timeout) = interrupted {
+        return ScriptError::new(
+            ErrorKind::Timeout,
+            format!(
+                "the call ran longer than `call_timeout_ms` = {} and was stopped",
+                timeout.as_millis()
+            ),
+        );
+    }
+    let (kind, text) = match &error {
+        mlua::Error::SyntaxError { message, .. } => (ErrorKind::Syntax, message.clone()),
+        mlua::Error::MemoryError(message) => (
+            ErrorKind::Memory,
+            format!("the mod ran out of memory: it may use `memory_mb` = {memory_mb} ({message})"),
+        ),
+        mlua::Error::RuntimeError(message) if message.contains("stack overflow") => (
+            ErrorKind::StackOverflow,
+            format!("runaway recursion: {message}"),
+        ),
+        mlua::Error::RuntimeError(message) => (ErrorKind::Thrown, message.clone()),
+        mlua::Error::CallbackError { cause, traceback } => {
+            let mut text = root_cause(cause).to_string();
+            text.push('\n');
+            text.push_str(traceback);
+            (ErrorKind::Thrown, text)
+        }
+        other => (ErrorKind::Thrown, other.to_string()),
+    };
+    let (message, stack) = match text.split_once("\nstack traceback:\n") {
+        Some((message, stack)) => (message.to_owned(), Some(clean_traceback(stack))),
+        None => (text, None),
+    };
+    let mut script_error = ScriptError::new(kind, message.clone());
+    let position = find_position(&message, mod_path).or_else(|| {
+        stack
+            .as_deref()
+            .and_then(|stack| find_position(stack, mod_path))
+    });
+    if let Some((file, line, column)) = position {
+        // Lua puts `file:line: ` before the message; the position is reported separately.
+        let prefix = format!("{}:{line}: ", file.display());
+        if let Some(rest) = message.strip_prefix(&prefix) {
+            script_error.message = rest.to_owned();
+        }
+        script_error.file = Some(file);
+        script_error.line = Some(line);
+        script_error.column = column;
+    }
+    script_error.stack = stack.filter(|stack| !stack.is_empty());
+    script_error
+}
+
+fn root_cause(error: &mlua::Error) -> &mlua::Error {
+    match error {
+        mlua::Error::CallbackError { cause, .. } => root_cause(cause),
+        other => other,
+    }
+}
+
+/// The frames of a traceback that belong to mod code: not the host's wrappers or C functions.
+fn clean_traceback(stack: &str) -> String {
+    stack
+        .lines()
+        .map(str::trim)
+        .filter(|frame| {
+            !frame.starts_with("[C]")
+                && !frame.starts_with("modhost:")
+                && !frame.starts_with("(...tail calls...)")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

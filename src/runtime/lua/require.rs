@@ -1,0 +1,79 @@
+//! `require`, confined to the mod's own folder.
+//!
+//! `require("lib.util")` loads `lib/util.lua` or `lib/util/init.lua` from the mod's folder, once;
+//! later calls return the cached result. Names that climb out (`..`), absolute paths, and
+//! symlinks that leave the folder are errors.
+
+use std::path::{Path, PathBuf};
+
+use mlua::{Lua, Table, Value};
+
+use super::chunk_name;
+
+pub fn install(lua: &Lua, dir: &Path) -> mlua::Result<()> {
+    let dir = dir.to_path_buf();
+    let loaded: Table = lua.create_table()?;
+    let require = lua.create_function(move |lua, name: String| {
+        if let Some(cached) = loaded.raw_get::<Option<Value>>(name.as_str())? {
+            return Ok(cached);
+        }
+        let path = locate(&dir, &name).map_err(mlua::Error::runtime)?;
+        let source = std::fs::read(&path).map_err(|error| {
+            mlua::Error::runtime(format!("cannot read `{}`: {error}", path.display()))
+        })?;
+        let module: Value = lua
+            .load(source)
+            .set_name(chunk_name(&path))
+            .call(name.as_str())?;
+        let module = if module.is_nil() {
+            Value::Boolean(true)
+        } else {
+            module
+        };
+        loaded.raw_set(name.as_str(), module.clone())?;
+        Ok(module)
+    })?;
+    lua.globals().raw_set("require", require)
+}
+
+/// The file `require(name)` loads, or why it cannot.
+fn locate(dir: &Path, name: &str) -> Result<PathBuf, String> {
+    let valid = !name.is_empty()
+        && name.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        });
+    if !valid {
+        return Err(format!(
+            "cannot require `{name}`: mods can only require their own files, by a name such as `lib.util`"
+        ));
+    }
+    let relative: PathBuf = name.split('.').collect();
+    let candidates = [
+        dir.join(&relative).with_extension("lua"),
+        dir.join(&relative).join("init.lua"),
+    ];
+    let found = candidates
+        .iter()
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| {
+            format!(
+                "cannot require `{name}`: neither `{}` nor `{}` exists",
+                candidates[0].display(),
+                candidates[1].display()
+            )
+        })?;
+    let inside = match (found.canonicalize(), dir.canonicalize()) {
+        (Ok(file), Ok(dir)) => file.starts_with(dir),
+        _ => false,
+    };
+    if !inside {
+        return Err(format!(
+            "cannot require `{name}`: `{}` leaves the mod's folder",
+            found.display()
+        ));
+    }
+    Ok(found.clone())
+}
