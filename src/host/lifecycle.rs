@@ -80,7 +80,7 @@ impl Core {
                 };
                 let state = self.slots[position].state.borrow();
                 (!state.is_running())
-                    .then(|| format!("requires `{}`, which is {state}", dependency.id))
+                    .then(|| format!("requires `{}`, which {}", dependency.id, state.as_outcome()))
             })
     }
 
@@ -124,8 +124,8 @@ impl Core {
                 .iter()
                 .any(|dependency| dependency.id == id);
             if requires && dependent.state.borrow().is_running() {
-                let state = slot.state.borrow().name();
-                self.block(dependent, format!("requires `{id}`, which {state}"));
+                let outcome = slot.state.borrow().as_outcome();
+                self.block(dependent, format!("requires `{id}`, which {outcome}"));
             }
         }
     }

@@ -33,7 +33,10 @@ pub enum CallError {
     },
     #[error("`{id}` is not running ({state})")]
     NotRunning { id: String, state: String },
-    #[error("`{id}` has no function `{function}`{}", if available.is_empty() { String::new() } else { format!("; it has {}", available.join(", ")) })]
+    #[error(
+        "`{id}` has no function `{function}`{}",
+        function_hint(function, available)
+    )]
     NoSuchFunction {
         id: String,
         function: String,
@@ -47,6 +50,17 @@ pub enum CallError {
         function: String,
         error: Box<ScriptError>,
     },
+}
+
+/// "did you mean" for a near miss, else the functions the mod has.
+fn function_hint(function: &str, available: &[String]) -> String {
+    if let Some(similar) = crate::suggest::closest(function, available.iter().map(String::as_str)) {
+        return format!("; did you mean `{similar}`?");
+    }
+    if available.is_empty() {
+        return String::new();
+    }
+    format!("; it has {}", available.join(", "))
 }
 
 /// One mod of the pack, as the host holds it.

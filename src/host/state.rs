@@ -33,6 +33,17 @@ impl ModState {
         matches!(self, ModState::Attached | ModState::Active)
     }
 
+    /// The state as the end of a sentence: "`core` failed", "`core` is blocked".
+    pub fn as_outcome(&self) -> &'static str {
+        match self {
+            ModState::Failed(_) => "failed",
+            ModState::Blocked(_) => "is blocked",
+            ModState::Detached => "is detached",
+            ModState::Resolved => "is not loaded",
+            ModState::Attached | ModState::Active => "is running",
+        }
+    }
+
     /// Why the mod is not running, for `failed` and `blocked`.
     pub fn reason(&self) -> Option<&str> {
         match self {

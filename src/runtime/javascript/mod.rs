@@ -42,19 +42,15 @@ impl Backend for JavaScript {
 
     fn check_syntax(&self, path: &Path, source: &str) -> Result<(), ScriptError> {
         let runtime = Runtime::new().map_err(engine_error)?;
-        let context = Context::base(&runtime).map_err(engine_error)?;
+        runtime.set_loader(loader::Anything, loader::Anything);
+        let context = Context::full(&runtime).map_err(engine_error)?;
         let name = path.display().to_string();
         let folder = path
             .parent()
             .map(|parent| parent.display().to_string())
             .unwrap_or_default();
         context.with(|ctx| {
-            let compiled = if is_module(path, source) {
-                Module::declare(ctx.clone(), name.as_str(), source).map(drop)
-            } else {
-                compile_script(&ctx, &name, source)
-            };
-            compiled
+            compile_only(&ctx, &name, source, is_module(path, source))
                 .catch(&ctx)
                 .map_err(|caught| error::script_error(&ctx, caught, &folder, None, 0))
         })
@@ -80,11 +76,17 @@ fn is_module(path: &Path, source: &str) -> bool {
             .any(|line| statement(line, "import") || statement(line, "export"))
 }
 
-/// Compiles a classic script without running it (rquickjs has no safe call for this).
-fn compile_script(ctx: &Ctx<'_>, name: &str, source: &str) -> rquickjs::Result<()> {
+/// Compiles a script or module without running it or loading its imports (rquickjs has no
+/// safe call for this).
+fn compile_only(ctx: &Ctx<'_>, name: &str, source: &str, module: bool) -> rquickjs::Result<()> {
     let source = CString::new(source)?;
     let name = CString::new(name)?;
-    let flags = rquickjs::qjs::JS_EVAL_TYPE_GLOBAL | rquickjs::qjs::JS_EVAL_FLAG_COMPILE_ONLY;
+    let kind = if module {
+        rquickjs::qjs::JS_EVAL_TYPE_MODULE
+    } else {
+        rquickjs::qjs::JS_EVAL_TYPE_GLOBAL
+    };
+    let flags = kind | rquickjs::qjs::JS_EVAL_FLAG_COMPILE_ONLY;
     // SAFETY: both strings are NUL-terminated and outlive the call; the compiled function
     // that comes back is freed at once, and an exception is left for `catch` to take.
     unsafe {

@@ -93,12 +93,15 @@ impl Drop for LuaInstance {
     }
 }
 
-/// Wraps a call in `xpcall`, so that an error raised as a string gets the traceback of where
-/// it was raised; other error values (including the host's own) pass through unchanged.
+/// Wraps a call in `xpcall`, so that an error gets the traceback of where it was raised. A
+/// value raised that is not a string is described as JSON; the host's own errors (userdata)
+/// pass through unchanged.
 const PROTECTED_CALL: &str = r#"
-local xpcall, traceback, pack, unpack, error, type = xpcall, ..., table.pack, table.unpack, error, type
+local traceback, describe = ...
+local xpcall, pack, unpack, error, type = xpcall, table.pack, table.unpack, error, type
 local function handler(message)
   if type(message) == "string" then return traceback(message, 2) end
+  if type(message) ~= "userdata" then return traceback("error value " .. describe(message), 2) end
   return message
 end
 return function(f, ...)
@@ -150,10 +153,16 @@ impl LuaInstance {
                 lua.traceback(Some(&message), level)
             })
             .map_err(engine_error)?;
+        let describe = lua
+            .create_function(|lua, value: Value| {
+                Ok(convert::to_json(lua, &value)
+                    .map_or_else(|_| value.type_name().to_owned(), |json| json.to_string()))
+            })
+            .map_err(engine_error)?;
         let protected_call: Function = lua
             .load(PROTECTED_CALL)
             .set_name("=modhost")
-            .call(traceback)
+            .call((traceback, describe))
             .map_err(engine_error)?;
 
         let mut instance = LuaInstance {
@@ -316,7 +325,10 @@ fn script_error(
         ),
         mlua::Error::RuntimeError(message) => (ErrorKind::Thrown, message.clone()),
         mlua::Error::CallbackError { cause, traceback } => {
-            let mut text = root_cause(cause).to_string();
+            let mut text = match root_cause(cause) {
+                mlua::Error::RuntimeError(message) => message.clone(),
+                other => other.to_string(),
+            };
             text.push('\n');
             text.push_str(traceback);
             (ErrorKind::Thrown, text)
@@ -359,6 +371,8 @@ fn clean_traceback(stack: &str) -> String {
     stack
         .lines()
         .map(str::trim)
+        // mlua adds a traceback of its own when the error crosses back into Rust.
+        .take_while(|frame| *frame != "stack traceback:")
         .filter(|frame| {
             !frame.starts_with("[C]")
                 && !frame.starts_with("modhost:")
