@@ -115,6 +115,7 @@ fn read_only(lua: &Lua, table: Table) -> mlua::Result<Table> {
         })?,
     )?;
     metatable.raw_set("__metatable", false)?;
+    metatable.raw_set(convert::PROXY_MARKER, true)?;
     proxy.set_metatable(Some(metatable))?;
     Ok(proxy)
 }
@@ -165,33 +166,51 @@ fn display(lua: &Lua, value: &Value) -> String {
     }
 }
 
-fn host_error(message: String) -> mlua::Error {
-    mlua::Error::runtime(message)
+/// Turns a native function that returns `(ok, value_or_message)` into one that raises the
+/// message as a plain string error at the caller's line, as Lua's own functions do. (An error
+/// returned from Rust would reach `pcall` as userdata, which `string.find` cannot read.)
+const RAISING: &str = r#"
+local error = error
+return function(native)
+  return function(...)
+    local ok, value = native(...)
+    if not ok then error(value, 2) end
+    return value
+  end
+end
+"#;
+
+fn raising(lua: &Lua, native: Function) -> mlua::Result<Function> {
+    let wrap: Function = lua.load(RAISING).set_name("=modhost").eval()?;
+    wrap.call(native)
 }
 
-fn to_json_or_raise(lua: &Lua, value: &Value) -> mlua::Result<Json> {
-    convert::to_json(lua, value).map_err(|error| host_error(error.message))
+/// `(true, value)` or `(false, message)`, for [`raising`].
+fn outcome(lua: &Lua, result: Result<Json, String>) -> mlua::Result<(bool, Value)> {
+    match result {
+        Ok(json) => Ok((true, convert::from_json(lua, &json)?)),
+        Err(message) => Ok((false, Value::String(lua.create_string(message)?))),
+    }
+}
+
+fn all_to_json(lua: &Lua, values: &[Value]) -> Result<Vec<Json>, String> {
+    values
+        .iter()
+        .map(|value| convert::to_json(lua, value).map_err(|error| error.message))
+        .collect()
 }
 
 fn mods(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
     let mods = lua.create_table()?;
     let caller = Rc::clone(shared);
-    mods.raw_set(
-        "call",
-        lua.create_function(
-            move |lua, (target, function, args): (String, String, Variadic<Value>)| {
-                let args = args
-                    .iter()
-                    .map(|value| to_json_or_raise(lua, value))
-                    .collect::<mlua::Result<Vec<_>>>()?;
-                let result = caller
-                    .host
-                    .call(&caller.mod_id, &target, &function, args)
-                    .map_err(host_error)?;
-                convert::from_json(lua, &result)
-            },
-        )?,
+    let call = lua.create_function(
+        move |lua, (target, function, args): (String, String, Variadic<Value>)| {
+            let result = all_to_json(lua, &args)
+                .and_then(|args| caller.host.call(&caller.mod_id, &target, &function, args));
+            outcome(lua, result)
+        },
     )?;
+    mods.raw_set("call", raising(lua, call)?)?;
     let lister = Rc::clone(shared);
     mods.raw_set(
         "list",
@@ -223,15 +242,16 @@ fn events(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
         })?,
     )?;
     let emitter = Rc::clone(shared);
-    events.raw_set(
-        "emit",
-        lua.create_function(move |lua, (event, payload): (String, Value)| {
-            let payload = to_json_or_raise(lua, &payload)?;
-            emitter
-                .host
-                .emit(&emitter.mod_id, &event, payload)
-                .map_err(host_error)
-        })?,
-    )?;
+    let emit = lua.create_function(move |lua, (event, payload): (String, Value)| {
+        let result = all_to_json(lua, &[payload])
+            .and_then(|mut payload| {
+                emitter
+                    .host
+                    .emit(&emitter.mod_id, &event, payload.remove(0))
+            })
+            .map(|()| Json::Null);
+        outcome(lua, result)
+    })?;
+    events.raw_set("emit", raising(lua, emit)?)?;
     Ok(events)
 }

@@ -11,6 +11,10 @@ use mlua::{Lua, LuaSerdeExt, Value};
 
 use crate::runtime::{ErrorKind, Json, ScriptError};
 
+/// Marks the metatable of a read-only proxy (`modhost.settings`), whose contents live in its
+/// `__index` table.
+pub const PROXY_MARKER: &str = "__modhost_read_only";
+
 /// How deep a value may nest before it is taken for a cycle.
 pub const MAX_DEPTH: usize = 128;
 
@@ -44,6 +48,15 @@ fn to_json_at(lua: &Lua, value: &Value, depth: usize) -> Result<Option<Json>, Sc
         }
         Value::String(text) => Json::String(text.to_string_lossy()),
         Value::Table(table) => {
+            if let Some(target) = table.metatable().and_then(|metatable| {
+                metatable
+                    .raw_get::<bool>(PROXY_MARKER)
+                    .unwrap_or(false)
+                    .then(|| metatable.raw_get::<Value>("__index").ok())
+                    .flatten()
+            }) {
+                return to_json_at(lua, &target, depth + 1);
+            }
             let is_array_marked = table
                 .metatable()
                 .is_some_and(|metatable| metatable == lua.array_metatable());
