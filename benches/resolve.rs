@@ -7,6 +7,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod support;
+
 use modhost::manifest::{Manifest, Requirement};
 
 /// A small deterministic generator, so every run measures the same pack.

@@ -4,3 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench --locked --bench resolve
+cargo bench --locked --bench runtime

@@ -1,24 +1,41 @@
 //! modhost: a mod launcher and host.
 //!
-//! It scans a mods directory, reads each mod's manifest, resolves dependencies and computes a
-//! deterministic load order. The `modhost` binary is a thin layer over this library; a game can
-//! embed the same pieces.
+//! It scans a mods directory, reads each mod's manifest, resolves dependencies, computes a
+//! deterministic load order, and runs each mod in the runtime of its language (JavaScript
+//! through QuickJS, Lua 5.4), sandboxed and under per-mod limits. The `modhost` binary is a thin
+//! layer over this library; a game embeds the same [`Host`]:
 //!
-//! ```no_run
-//! use modhost::{Config, Pack};
+//! ```
+//! use modhost::config::Overrides;
+//! use modhost::{Config, Host, Pack};
+//! use serde_json::json;
 //!
-//! let config = Config::load(&modhost::config::Overrides::default())?;
+//! let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+//! let config = Config::load(&Overrides {
+//!     config_file: Some(root.join("config.toml")),
+//!     mods_dir: Some(root.join("mods")),
+//!     ..Overrides::default()
+//! })?;
 //! let pack = Pack::load(&config)?;
-//! for entry in pack.ordered() {
-//!     println!("{} {}", entry.id(), entry.manifest.version);
-//! }
+//! let host = Host::new(pack, config);
+//! host.start(); // onAttach, then onBootstrap, in load order
+//!
+//! let info = host.call("my-mod", "getModInfo", &[])?;
+//! assert_eq!(info, json!("My Awesome Mod v1.0"));
+//! assert_eq!(host.call("core-lib", "double", &[json!(21)])?, json!(42));
+//! host.emit("greeting", json!({ "from": "the game", "text": "welcome" }))?;
+//!
+//! host.shutdown(); // onDetach, in reverse load order
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! The host runs on the thread that owns it (it is not `Send`): a game with its own threads
+//! gives the host one and talks to it over a channel. `examples/embed.rs` is a complete program.
+//!
 //! The pieces, from the outside in: [`config`] (flags and `config.toml`), [`pack`] (the one
 //! place that reads the mods directory), [`manifest`] (validating one manifest), [`resolve`]
-//! (pure ordering and requirement checks), [`diagnostic`] (problems as data) and [`runtime`]
-//! (the languages mods are written in).
+//! (pure ordering and requirement checks), [`host`] (lifecycle, calls, events), [`runtime`]
+//! (the language backends) and [`diagnostic`] (problems as data).
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 

@@ -23,6 +23,10 @@ use crate::pack::{ModEntry, Pack};
 use crate::runtime::{HandlerId, HandlerKind, HostApi, Json, LogLevel, ModInstance, ScriptError};
 use events::{Event, EventBus, Subscription};
 
+/// The `tracing` target of what mods log (`modhost.log.*`, `console.*`, Lua `print`); each
+/// event has a `mod_id` field. Filter with `modhost::mods=warn`, for example.
+pub const MOD_LOG_TARGET: &str = "modhost::mods";
+
 /// Why a call into a mod did not return a value.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum CallError {
@@ -78,8 +82,8 @@ struct Core {
     config: Config,
     slots: Vec<Rc<Slot>>,
     index: HashMap<String, usize>,
-    /// Mods currently running, outermost first.
-    call_stack: RefCell<Vec<String>>,
+    /// Positions of the mods currently running, outermost first.
+    call_stack: RefCell<Vec<usize>>,
     events: RefCell<EventBus>,
     next_id: Cell<u64>,
     /// Error diagnostics of the pack, by mod id: such mods start out blocked.
@@ -216,8 +220,13 @@ impl Core {
     ) -> Result<Result<R, ScriptError>, CallError> {
         let id = slot.entry.id();
         let Ok(mut guard) = slot.instance.try_borrow_mut() else {
-            let mut chain = self.call_stack.borrow().clone();
-            chain.push(id.to_owned());
+            let chain = self
+                .call_stack
+                .borrow()
+                .iter()
+                .chain([&slot.position])
+                .map(|&position| self.slots[position].entry.id().to_owned())
+                .collect();
             return Err(CallError::Reentrant { chain });
         };
         let stopped = matches!(
@@ -233,7 +242,7 @@ impl Core {
         for handler in slot.released.take() {
             instance.release_handler(handler);
         }
-        self.call_stack.borrow_mut().push(id.to_owned());
+        self.call_stack.borrow_mut().push(slot.position);
         let result = body(instance.as_mut());
         self.call_stack.borrow_mut().pop();
         // A mod blocked while it was running is unloaded once its call returns.
@@ -356,10 +365,10 @@ impl Core {
 impl HostApi for Link {
     fn log(&self, mod_id: &str, level: LogLevel, message: &str) {
         match level {
-            LogLevel::Debug => tracing::debug!(mod_id, "{message}"),
-            LogLevel::Info => tracing::info!(mod_id, "{message}"),
-            LogLevel::Warn => tracing::warn!(mod_id, "{message}"),
-            LogLevel::Error => tracing::error!(mod_id, "{message}"),
+            LogLevel::Debug => tracing::debug!(target: MOD_LOG_TARGET, mod_id, "{message}"),
+            LogLevel::Info => tracing::info!(target: MOD_LOG_TARGET, mod_id, "{message}"),
+            LogLevel::Warn => tracing::warn!(target: MOD_LOG_TARGET, mod_id, "{message}"),
+            LogLevel::Error => tracing::error!(target: MOD_LOG_TARGET, mod_id, "{message}"),
         }
     }
 

@@ -10,6 +10,7 @@
 //! for the measurements behind the choice.
 
 mod api;
+mod clock;
 mod error;
 pub mod javascript;
 pub mod lua;
@@ -21,6 +22,7 @@ use std::rc::Rc;
 use serde::Serialize;
 
 pub use api::{HandlerKind, HostApi, LogLevel};
+pub(crate) use clock::CallClock;
 pub use error::{ErrorKind, ScriptError};
 
 use crate::config::Limits;

@@ -11,12 +11,12 @@ mod convert;
 mod error;
 mod loader;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::CString;
 use std::path::Path;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rquickjs::context::EvalOptions;
 use rquickjs::function::Args;
@@ -25,7 +25,8 @@ use rquickjs::{
 };
 
 use super::{
-    Backend, ErrorKind, HandlerId, HostApi, InstanceSetup, Json, ModInstance, ScriptError,
+    Backend, CallClock, ErrorKind, HandlerId, HostApi, InstanceSetup, Json, ModInstance,
+    ScriptError,
 };
 
 /// The JavaScript [`Backend`].
@@ -116,17 +117,17 @@ pub(crate) struct Shared {
     pub mod_path: String,
     pub host: Rc<dyn HostApi>,
     pub handlers: RefCell<HashMap<HandlerId, Persistent<Function<'static>>>>,
-    pub timeout: Duration,
     pub memory_mb: u64,
-    deadline: Cell<Option<Instant>>,
-    interrupted: Cell<bool>,
+    clock: CallClock,
 }
 
 impl Shared {
     fn interruption(&self) -> Option<error::Interruption> {
-        self.interrupted.take().then_some(error::Interruption {
-            timeout_ms: self.timeout.as_millis() as u64,
-        })
+        self.clock
+            .take_expired()
+            .map(|timeout| error::Interruption {
+                timeout_ms: timeout.as_millis() as u64,
+            })
     }
 
     fn error<'js>(&self, ctx: &Ctx<'js>, caught: CaughtError<'js>) -> ScriptError {
@@ -166,22 +167,11 @@ impl JsInstance {
             mod_path: setup.dir.display().to_string(),
             host: setup.host.clone(),
             handlers: RefCell::new(HashMap::new()),
-            timeout: Duration::from_millis(setup.limits.call_timeout_ms),
             memory_mb: setup.limits.memory_mb,
-            deadline: Cell::new(None),
-            interrupted: Cell::new(false),
+            clock: CallClock::new(Duration::from_millis(setup.limits.call_timeout_ms)),
         });
         let watched = Rc::clone(&shared);
-        runtime.set_interrupt_handler(Some(Box::new(move || {
-            let expired = watched
-                .deadline
-                .get()
-                .is_some_and(|deadline| Instant::now() >= deadline);
-            if expired {
-                watched.interrupted.set(true);
-            }
-            expired
-        })));
+        runtime.set_interrupt_handler(Some(Box::new(move || watched.clock.tick())));
         let (resolver, module_loader) = loader::confined_to(&setup.dir);
         runtime.set_loader(resolver, module_loader);
         let context = Context::full(&runtime).map_err(engine_error)?;
@@ -239,24 +229,19 @@ impl JsInstance {
         Ok(())
     }
 
-    /// Runs `body` in the context with the call deadline armed, then runs queued jobs
-    /// (promise reactions) so that microtasks settle before control returns to the host.
+    /// Runs `body` in the context as one timed call, then runs queued jobs (promise
+    /// reactions) so that microtasks settle before control returns to the host.
     fn with_deadline<R>(
         &self,
         body: impl FnOnce(&Ctx<'_>) -> Result<R, ScriptError>,
     ) -> Result<R, ScriptError> {
-        let shared = &self.shared;
-        let outer = shared.deadline.get();
-        if outer.is_none() {
-            shared.deadline.set(Some(Instant::now() + shared.timeout));
-        }
-        let result = self.context.with(|ctx| {
-            let result = body(&ctx)?;
-            while ctx.execute_pending_job() {}
-            Ok(result)
-        });
-        shared.deadline.set(outer);
-        result
+        self.shared.clock.time(|| {
+            self.context.with(|ctx| {
+                let result = body(&ctx)?;
+                while ctx.execute_pending_job() {}
+                Ok(result)
+            })
+        })
     }
 
     fn invoke(

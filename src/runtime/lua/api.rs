@@ -35,6 +35,7 @@ pub const BUILTIN_GLOBALS: &[&str] = &[
 
 pub fn install(lua: &Lua, shared: &Rc<Shared>, info: &Json, settings: &Json) -> mlua::Result<()> {
     let globals = lua.globals();
+    describe_raised_tables(lua)?;
     // The base library's file loaders reach the file system; `load` may not load bytecode.
     globals.raw_set("dofile", Value::Nil)?;
     globals.raw_set("loadfile", Value::Nil)?;
@@ -81,6 +82,42 @@ pub fn install(lua: &Lua, shared: &Rc<Shared>, info: &Json, settings: &Json) -> 
     modhost.raw_set("events", read_only(lua, events(lua, shared)?)?)?;
     globals.raw_set("modhost", read_only(lua, modhost)?)?;
     Ok(())
+}
+
+/// `error({ code = 42 })` would reach the host as `table: 0x…`: give raised tables that have
+/// no metatable a `__tostring` that shows them as JSON.
+fn describe_raised_tables(lua: &Lua) -> mlua::Result<()> {
+    let describe = lua.create_function(|lua, value: Value| {
+        Ok(convert::to_json(lua, &value).map_or_else(
+            |_| value.type_name().to_owned(),
+            |json| format!("error value {json}"),
+        ))
+    })?;
+    let original: Function = lua.globals().raw_get("error")?;
+    let error: Function = lua
+        .load(
+            r#"
+local original, describe, type, getmetatable, setmetatable = ...
+return function(value, level)
+  if type(value) == "table" and getmetatable(value) == nil then
+    setmetatable(value, { __tostring = describe })
+  end
+  -- This wrapper is one more frame between the mod's code and `error`.
+  if level == nil then level = 1 end
+  if level > 0 then level = level + 1 end
+  original(value, level)
+end
+"#,
+        )
+        .set_name("=modhost")
+        .call((
+            original,
+            describe,
+            lua.globals().raw_get::<Function>("type")?,
+            lua.globals().raw_get::<Function>("getmetatable")?,
+            lua.globals().raw_get::<Function>("setmetatable")?,
+        ))?;
+    lua.globals().raw_set("error", error)
 }
 
 /// A proxy that reads through to `table` and refuses writes.

@@ -9,17 +9,18 @@ mod api;
 mod convert;
 mod require;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 
 use super::error::find_position;
 use super::{
-    Backend, ErrorKind, HandlerId, HostApi, InstanceSetup, Json, ModInstance, ScriptError,
+    Backend, CallClock, ErrorKind, HandlerId, HostApi, InstanceSetup, Json, ModInstance,
+    ScriptError,
 };
 
 /// The Lua 5.4 [`Backend`].
@@ -70,18 +71,14 @@ pub(crate) struct Shared {
     pub mod_path: String,
     pub host: Rc<dyn HostApi>,
     pub handlers: RefCell<HashMap<HandlerId, Function>>,
-    timeout: Duration,
     memory_mb: u64,
-    deadline: Cell<Option<Instant>>,
-    interrupted: Cell<bool>,
+    clock: CallClock,
 }
 
 struct LuaInstance {
     shared: Rc<Shared>,
     /// The table the entry chunk returned, if it returned one.
     exports: Option<Table>,
-    /// `function(f, ...)`: calls `f` under `xpcall` with a traceback handler.
-    protected_call: Function,
     lua: Lua,
 }
 
@@ -92,24 +89,6 @@ impl Drop for LuaInstance {
         self.exports = None;
     }
 }
-
-/// Wraps a call in `xpcall`, so that an error gets the traceback of where it was raised. A
-/// value raised that is not a string is described as JSON; the host's own errors (userdata)
-/// pass through unchanged.
-const PROTECTED_CALL: &str = r#"
-local traceback, describe = ...
-local xpcall, pack, unpack, error, type = xpcall, table.pack, table.unpack, error, type
-local function handler(message)
-  if type(message) == "string" then return traceback(message, 2) end
-  if type(message) ~= "userdata" then return traceback("error value " .. describe(message), 2) end
-  return message
-end
-return function(f, ...)
-  local results = pack(xpcall(f, handler, ...))
-  if results[1] then return unpack(results, 2, results.n) end
-  error(results[2], 0)
-end
-"#;
 
 impl LuaInstance {
     fn new(setup: InstanceSetup) -> Result<Self, ScriptError> {
@@ -123,10 +102,8 @@ impl LuaInstance {
             mod_path: setup.dir.display().to_string(),
             host: setup.host.clone(),
             handlers: RefCell::new(HashMap::new()),
-            timeout: Duration::from_millis(setup.limits.call_timeout_ms),
             memory_mb: setup.limits.memory_mb,
-            deadline: Cell::new(None),
-            interrupted: Cell::new(false),
+            clock: CallClock::new(Duration::from_millis(setup.limits.call_timeout_ms)),
         });
         let watched = Rc::downgrade(&shared);
         lua.set_global_hook(
@@ -135,12 +112,7 @@ impl LuaInstance {
                 let Some(shared) = watched.upgrade() else {
                     return Ok(VmState::Continue);
                 };
-                if shared
-                    .deadline
-                    .get()
-                    .is_some_and(|deadline| Instant::now() >= deadline)
-                {
-                    shared.interrupted.set(true);
+                if shared.clock.tick() {
                     return Err(mlua::Error::runtime("the call ran past its time limit"));
                 }
                 Ok(VmState::Continue)
@@ -148,27 +120,9 @@ impl LuaInstance {
         )
         .map_err(engine_error)?;
 
-        let traceback = lua
-            .create_function(|lua, (message, level): (String, usize)| {
-                lua.traceback(Some(&message), level)
-            })
-            .map_err(engine_error)?;
-        let describe = lua
-            .create_function(|lua, value: Value| {
-                Ok(convert::to_json(lua, &value)
-                    .map_or_else(|_| value.type_name().to_owned(), |json| json.to_string()))
-            })
-            .map_err(engine_error)?;
-        let protected_call: Function = lua
-            .load(PROTECTED_CALL)
-            .set_name("=modhost")
-            .call((traceback, describe))
-            .map_err(engine_error)?;
-
         let mut instance = LuaInstance {
             shared,
             exports: None,
-            protected_call,
             lua,
         };
         instance.load(&setup)?;
@@ -191,19 +145,14 @@ impl LuaInstance {
             .set_name(chunk_name(&setup.entry))
             .into_function()
             .map_err(|error| self.error(error))?;
-        let returned = self.protected(&chunk, MultiValue::new())?;
-        if let Some(Value::Table(table)) = returned.into_iter().next() {
+        if let Value::Table(table) = self.protected(&chunk, MultiValue::new())? {
             self.exports = Some(table);
         }
         Ok(())
     }
 
     fn error(&self, error: mlua::Error) -> ScriptError {
-        let interrupted = self
-            .shared
-            .interrupted
-            .take()
-            .then_some(self.shared.timeout);
+        let interrupted = self.shared.clock.take_expired();
         script_error(
             error,
             &self.shared.mod_path,
@@ -212,32 +161,23 @@ impl LuaInstance {
         )
     }
 
-    /// Calls `function` with the deadline armed and errors decorated with a traceback.
-    fn protected(&self, function: &Function, args: MultiValue) -> Result<MultiValue, ScriptError> {
-        let shared = &self.shared;
-        let outer = shared.deadline.get();
-        if outer.is_none() {
-            shared.deadline.set(Some(Instant::now() + shared.timeout));
-        }
-        let mut call_args = MultiValue::with_capacity(args.len() + 1);
-        call_args.push_back(Value::Function(function.clone()));
-        call_args.extend(args);
-        let result = self.protected_call.call::<MultiValue>(call_args);
-        shared.deadline.set(outer);
-        result.map_err(|error| self.error(error))
+    /// Calls `function` as one timed call and keeps its first result. (mlua adds the
+    /// traceback to errors.)
+    fn protected(&self, function: &Function, args: MultiValue) -> Result<Value, ScriptError> {
+        self.shared
+            .clock
+            .time(|| function.call::<Value>(args))
+            .map_err(|error| self.error(error))
     }
 
     fn invoke(&self, function: &Function, args: &[Json]) -> Result<Json, ScriptError> {
-        let args = args
-            .iter()
-            .map(|arg| convert::from_json(&self.lua, arg))
-            .collect::<mlua::Result<MultiValue>>()
-            .map_err(|error| self.error(error))?;
-        let results = self.protected(function, args)?;
-        match results.into_iter().next() {
-            Some(value) => convert::to_json(&self.lua, &value),
-            None => Ok(Json::Null),
+        let mut values = MultiValue::with_capacity(args.len());
+        for arg in args {
+            values
+                .push_back(convert::from_json(&self.lua, arg).map_err(|error| self.error(error))?);
         }
+        let result = self.protected(function, values)?;
+        convert::to_json(&self.lua, &result)
     }
 
     fn lookup(&self, name: &str) -> Option<Function> {
@@ -324,6 +264,14 @@ fn script_error(
             format!("runaway recursion: {message}"),
         ),
         mlua::Error::RuntimeError(message) => (ErrorKind::Thrown, message.clone()),
+        mlua::Error::CallbackError { cause, .. }
+            if matches!(root_cause(cause), mlua::Error::MemoryError(_)) =>
+        {
+            (
+                ErrorKind::Memory,
+                format!("the mod ran out of memory: it may use `memory_mb` = {memory_mb}"),
+            )
+        }
         mlua::Error::CallbackError { cause, traceback } => {
             let mut text = match root_cause(cause) {
                 mlua::Error::RuntimeError(message) => message.clone(),
