@@ -20,6 +20,24 @@ pub fn run(args: &RunArgs, config: &Config) -> Exit {
     };
     list::report_problems(&pack);
     let pack_ok = pack.error_count() == 0;
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            super::render::fatal(&format!("cannot start the event loop: {error}"), None);
+            return Exit::Usage;
+        }
+    };
+    // Handlers go in before any mod runs, so a signal during startup still stops cleanly.
+    let stop = match runtime.block_on(async { StopSignals::install() }) {
+        Ok(stop) => stop,
+        Err(error) => {
+            super::render::fatal(&format!("cannot listen for signals: {error}"), None);
+            return Exit::Usage;
+        }
+    };
     let host = Host::new(pack, config.clone());
     host.start();
     let statuses = host.mods();
@@ -30,7 +48,7 @@ pub fn run(args: &RunArgs, config: &Config) -> Exit {
     tracing::info!("{active} of {} mods active", statuses.len());
     if !args.once {
         tracing::info!("running; press Ctrl-C to stop");
-        wait_for_signal();
+        runtime.block_on(stop.received());
         tracing::info!("stopping");
     }
     host.shutdown();
@@ -41,37 +59,35 @@ pub fn run(args: &RunArgs, config: &Config) -> Exit {
     }
 }
 
-/// Blocks until SIGINT or SIGTERM.
-fn wait_for_signal() {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            tracing::error!("cannot wait for signals: {error}");
-            return;
-        }
-    };
-    runtime.block_on(async {
+/// SIGINT and SIGTERM (Ctrl-C elsewhere), listened for from the moment of installation.
+struct StopSignals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> std::io::Result<StopSignals> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            match signal(SignalKind::terminate()) {
-                Ok(mut terminate) => {
-                    tokio::select! {
-                        _ = tokio::signal::ctrl_c() => {}
-                        _ = terminate.recv() => {}
-                    }
-                }
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            }
+            Ok(StopSignals {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
         }
         #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
+        Ok(StopSignals {})
+    }
+
+    async fn received(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
         }
-    });
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
