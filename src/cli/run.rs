@@ -48,15 +48,57 @@ pub fn run(args: &RunArgs, config: &Config) -> Exit {
     tracing::info!("{active} of {} mods active", statuses.len());
     if !args.once {
         tracing::info!("running; press Ctrl-C to stop");
-        runtime.block_on(stop.received());
-        tracing::info!("stopping");
     }
+    let mut stop = stop;
+    runtime.block_on(async {
+        loop {
+            if args.once && host.is_idle() {
+                break;
+            }
+            let due = host.next_timer_due();
+            tokio::select! {
+                () = sleep_until(due) => host.run_due_timers(),
+                () = stop.next() => {
+                    tracing::info!("stopping (a second signal stops at once)");
+                    exit_on_second_signal();
+                    break;
+                }
+            }
+        }
+    });
     host.shutdown();
     if pack_ok && !host.has_failures() {
         Exit::Success
     } else {
         Exit::PackProblems
     }
+}
+
+/// Sleeps until `due`, or forever when nothing is due.
+async fn sleep_until(due: Option<std::time::Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// While mods detach, a second SIGINT or SIGTERM ends the process at once.
+fn exit_on_second_signal() {
+    std::thread::spawn(|| {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(async {
+            if let Ok(mut signals) = StopSignals::install() {
+                signals.next().await;
+                tracing::warn!("second signal: exiting without detaching");
+                std::process::exit(130);
+            }
+        });
+    });
 }
 
 /// SIGINT and SIGTERM (Ctrl-C elsewhere), listened for from the moment of installation.
@@ -81,7 +123,7 @@ impl StopSignals {
         Ok(StopSignals {})
     }
 
-    async fn received(mut self) {
+    async fn next(&mut self) {
         #[cfg(unix)]
         tokio::select! {
             _ = self.interrupt.recv() => {}

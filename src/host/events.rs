@@ -10,12 +10,12 @@ use crate::runtime::{HandlerId, HandlerKind, Json};
 /// How many events may wait at once; an `emit` beyond that fails.
 pub const QUEUE_CAPACITY: usize = 10_000;
 
+/// One subscription; `O` is whoever owns it (the host uses its mod).
 #[derive(Debug, Clone)]
-pub struct Subscription {
+pub struct Subscription<O> {
     pub id: u64,
     pub event: String,
-    /// Position of the subscribing mod in the load order.
-    pub mod_position: usize,
+    pub owner: O,
     pub kind: HandlerKind,
     pub handler: HandlerId,
 }
@@ -26,27 +26,35 @@ pub struct Event {
     pub payload: Json,
 }
 
-#[derive(Debug, Default)]
-pub struct EventBus {
-    subscriptions: Vec<Subscription>,
+#[derive(Debug)]
+pub struct EventBus<O> {
+    subscriptions: Vec<Subscription<O>>,
     queue: VecDeque<Event>,
 }
 
-impl EventBus {
-    pub fn subscribe(&mut self, subscription: Subscription) {
+impl<O> Default for EventBus<O> {
+    fn default() -> Self {
+        Self {
+            subscriptions: Vec::new(),
+            queue: VecDeque::new(),
+        }
+    }
+}
+
+impl<O: Clone> EventBus<O> {
+    pub fn subscribe(&mut self, subscription: Subscription<O>) {
         self.subscriptions.push(subscription);
     }
 
     /// Removes a subscription, returning it so that its handler can be released.
-    pub fn unsubscribe(&mut self, id: u64) -> Option<Subscription> {
+    pub fn unsubscribe(&mut self, id: u64) -> Option<Subscription<O>> {
         let index = self.subscriptions.iter().position(|s| s.id == id)?;
         Some(self.subscriptions.remove(index))
     }
 
-    /// Removes every subscription of one mod.
-    pub fn remove_mod(&mut self, mod_position: usize) {
-        self.subscriptions
-            .retain(|s| s.mod_position != mod_position);
+    /// Removes every subscription whose owner matches.
+    pub fn remove_owned(&mut self, owned: impl Fn(&O) -> bool) {
+        self.subscriptions.retain(|s| !owned(&s.owner));
     }
 
     pub fn push(&mut self, event: Event) -> Result<(), String> {
@@ -64,16 +72,20 @@ impl EventBus {
         self.queue.pop_front()
     }
 
-    /// The handlers for `event`: `before` handlers first, each kind in load order, then in
-    /// the order they subscribed.
-    pub fn handlers(&self, event: &str) -> Vec<Subscription> {
-        let mut matching: Vec<Subscription> = self
+    pub fn is_idle(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// The handlers for `event`: `before` handlers first, each kind in load order (by
+    /// `position`), then in the order they subscribed.
+    pub fn handlers(&self, event: &str, position: impl Fn(&O) -> usize) -> Vec<Subscription<O>> {
+        let mut matching: Vec<Subscription<O>> = self
             .subscriptions
             .iter()
             .filter(|s| s.event == event)
             .cloned()
             .collect();
-        matching.sort_by_key(|s| (s.kind, s.mod_position, s.id));
+        matching.sort_by_key(|s| (s.kind, position(&s.owner), s.id));
         matching
     }
 }
@@ -82,11 +94,11 @@ impl EventBus {
 mod tests {
     use super::*;
 
-    fn subscription(id: u64, mod_position: usize, kind: HandlerKind) -> Subscription {
+    fn subscription(id: u64, owner: usize, kind: HandlerKind) -> Subscription<usize> {
         Subscription {
             id,
             event: "tick".to_owned(),
-            mod_position,
+            owner,
             kind,
             handler: id,
         }
@@ -99,14 +111,18 @@ mod tests {
         bus.subscribe(subscription(2, 0, HandlerKind::On));
         bus.subscribe(subscription(3, 1, HandlerKind::Before));
         bus.subscribe(subscription(4, 0, HandlerKind::On));
-        let order: Vec<u64> = bus.handlers("tick").iter().map(|s| s.id).collect();
+        let order: Vec<u64> = bus
+            .handlers("tick", |owner| *owner)
+            .iter()
+            .map(|s| s.id)
+            .collect();
         assert_eq!(order, [3, 2, 4, 1]);
-        assert!(bus.handlers("other").is_empty());
+        assert!(bus.handlers("other", |owner| *owner).is_empty());
     }
 
     #[test]
     fn the_queue_is_bounded() {
-        let mut bus = EventBus::default();
+        let mut bus = EventBus::<usize>::default();
         for _ in 0..QUEUE_CAPACITY {
             bus.push(Event {
                 name: "e".to_owned(),

@@ -5,16 +5,22 @@
 
 use std::rc::Rc;
 
-use super::{Core, Link, ModState, Slot};
+use super::{Core, ModState, Slot};
 use crate::runtime::{InstanceSetup, Json};
 
 impl Core {
-    pub(super) fn start(&self, link: Rc<Link>) {
-        for slot in &self.slots {
-            self.attach(slot, &link);
+    /// Attaches `slots` in load order, then bootstraps those that attached. `states` holds
+    /// what the old versions' `onDetach` returned, for mods being reloaded.
+    pub(super) fn start_with(
+        &self,
+        slots: &[Rc<Slot>],
+        states: &std::collections::HashMap<String, Json>,
+    ) {
+        for slot in slots {
+            self.attach(slot, states.get(&slot.id));
             self.deliver_events();
         }
-        for slot in &self.slots {
+        for slot in slots {
             if *slot.state.borrow() != ModState::Attached {
                 continue;
             }
@@ -26,87 +32,102 @@ impl Core {
         }
     }
 
-    fn attach(&self, slot: &Rc<Slot>, link: &Rc<Link>) {
-        let id = slot.entry.id();
-        if let Some(reason) = self.pack_errors.get(id) {
-            self.block(slot, reason.clone());
-            return;
-        }
-        if let Some(reason) = self.unmet_dependency(slot) {
+    pub(super) fn start(&self, slots: &[Rc<Slot>]) {
+        self.start_with(slots, &std::collections::HashMap::new());
+    }
+
+    /// Loads the mod's code and runs `onAttach` (and `onReload(state)` after a reload).
+    fn attach(&self, slot: &Rc<Slot>, reloaded_from: Option<&Json>) {
+        let pack_error = self.pack_errors.borrow().get(&slot.id).cloned();
+        if let Some(reason) = pack_error.or_else(|| self.unmet_dependency(slot)) {
             self.block(slot, reason);
             return;
         }
-        let entry = &slot.entry;
-        let setup = InstanceSetup {
-            mod_id: id.to_owned(),
-            dir: entry.dir.clone(),
-            entry: entry.entry.clone(),
-            info: serde_json::json!({
-                "id": id,
-                "name": entry.manifest.name,
-                "version": entry.manifest.version.to_string(),
-                "dir": entry.dir.display().to_string(),
-                "dataDir": self.config.data_dir.join(id).display().to_string(),
-            }),
-            settings: Json::Object(entry.settings.clone()),
-            limits: self.config.limits_for(id),
-            host: link.clone(),
-        };
-        match entry.language.backend().instantiate(setup) {
+        let setup = self.instance_setup(slot);
+        let language = slot.entry.borrow().language;
+        match language.backend().instantiate(setup) {
             Ok(instance) => *slot.instance.borrow_mut() = Some(instance),
             Err(error) => {
                 self.fail(slot, format!("loading failed: {error}"));
                 return;
             }
         }
-        match self.call_hook(slot, "onAttach", &[]) {
-            Ok(_) => {
-                *slot.state.borrow_mut() = ModState::Attached;
-                tracing::debug!(mod_id = id, "attached");
-            }
-            Err(reason) => self.fail(slot, format!("`onAttach` failed: {reason}")),
+        *slot.state.borrow_mut() = ModState::Resolved;
+        if let Err(reason) = self.call_hook(slot, "onAttach", &[]) {
+            self.fail(slot, format!("`onAttach` failed: {reason}"));
+            return;
+        }
+        if let Some(state) = reloaded_from
+            && let Err(reason) = self.call_hook(slot, "onReload", std::slice::from_ref(state))
+        {
+            self.fail(slot, format!("`onReload` failed: {reason}"));
+            return;
+        }
+        *slot.state.borrow_mut() = ModState::Attached;
+        tracing::debug!(mod_id = slot.id, "attached");
+    }
+
+    fn instance_setup(&self, slot: &Slot) -> InstanceSetup {
+        let entry = slot.entry.borrow();
+        let config = self.config.borrow();
+        InstanceSetup {
+            mod_id: slot.id.clone(),
+            dir: entry.dir.clone(),
+            entry: entry.entry.clone(),
+            info: serde_json::json!({
+                "id": slot.id,
+                "name": entry.manifest.name,
+                "version": entry.manifest.version.to_string(),
+                "dir": entry.dir.display().to_string(),
+                "dataDir": config.data_dir.join(&slot.id).display().to_string(),
+            }),
+            settings: Json::Object(entry.settings.clone()),
+            limits: config.limits_for(&slot.id),
+            host: self.link.clone(),
         }
     }
 
     /// Why a mod cannot attach because of a required dependency, if it cannot.
     fn unmet_dependency(&self, slot: &Slot) -> Option<String> {
-        slot.entry
-            .manifest
-            .dependencies
-            .iter()
-            .find_map(|dependency| {
-                let Some(&position) = self.index.get(&dependency.id) else {
-                    return Some(format!("requires `{}`, which is not loaded", dependency.id));
-                };
-                let state = self.slots[position].state.borrow();
-                (!state.is_running())
-                    .then(|| format!("requires `{}`, which {}", dependency.id, state.as_outcome()))
-            })
+        let entry = slot.entry.borrow();
+        let index = self.index.borrow();
+        entry.manifest.dependencies.iter().find_map(|dependency| {
+            let Some(required) = index.get(&dependency.id) else {
+                return Some(format!("requires `{}`, which is not loaded", dependency.id));
+            };
+            let state = required.state.borrow();
+            (!state.is_running())
+                .then(|| format!("requires `{}`, which {}", dependency.id, state.as_outcome()))
+        })
     }
 
-    /// Calls an optional hook. A missing hook is fine.
+    /// Calls an optional hook and waits for it (a returned promise is awaited).
     pub(super) fn call_hook(
         &self,
-        slot: &Slot,
+        slot: &Rc<Slot>,
         hook: &str,
         args: &[Json],
     ) -> Result<Option<Json>, String> {
         match self.enter(slot, |instance| instance.call(hook, args)) {
-            Ok(Ok(result)) => Ok(result),
+            Ok(Ok(Some(outcome))) => self
+                .settle(slot, outcome)
+                .map(Some)
+                .map_err(|error| error.to_string()),
+            Ok(Ok(None)) => Ok(None),
             Ok(Err(error)) => Err(error.to_string()),
             Err(error) => Err(error.to_string()),
         }
     }
 
     /// Marks a mod failed, unloads it and blocks the mods that require it.
-    pub(super) fn fail(&self, slot: &Slot, reason: String) {
-        tracing::error!(mod_id = slot.entry.id(), "failed: {reason}");
+    pub(super) fn fail(&self, slot: &Rc<Slot>, reason: String) {
+        tracing::error!(mod_id = slot.id, "failed: {reason}");
         self.unload(slot, ModState::Failed(reason));
         self.block_dependents(slot);
     }
 
-    fn block(&self, slot: &Slot, reason: String) {
-        tracing::warn!(mod_id = slot.entry.id(), "blocked: {reason}");
+    fn block(&self, slot: &Rc<Slot>, reason: String) {
+        tracing::warn!(mod_id = slot.id, "blocked: {reason}");
         if slot.state.borrow().is_running() {
             self.detach(slot);
         }
@@ -114,40 +135,50 @@ impl Core {
         self.block_dependents(slot);
     }
 
-    fn block_dependents(&self, slot: &Slot) {
-        let id = slot.entry.id();
-        for dependent in &self.slots[slot.position + 1..] {
+    fn block_dependents(&self, slot: &Rc<Slot>) {
+        let later: Vec<Rc<Slot>> = self.slots.borrow()[slot.position.get() + 1..].to_vec();
+        for dependent in later {
             let requires = dependent
                 .entry
+                .borrow()
                 .manifest
                 .dependencies
                 .iter()
-                .any(|dependency| dependency.id == id);
+                .any(|dependency| dependency.id == slot.id);
             if requires && dependent.state.borrow().is_running() {
                 let outcome = slot.state.borrow().as_outcome();
-                self.block(dependent, format!("requires `{id}`, which {outcome}"));
+                self.block(
+                    &dependent,
+                    format!("requires `{}`, which {outcome}", slot.id),
+                );
             }
         }
     }
 
     /// Runs `onDetach` and unloads the mod; returns what `onDetach` returned.
-    pub(super) fn detach(&self, slot: &Slot) -> Option<Json> {
+    pub(super) fn detach(&self, slot: &Rc<Slot>) -> Option<Json> {
         let state = match self.call_hook(slot, "onDetach", &[]) {
             Ok(state) => state,
             Err(reason) => {
-                tracing::error!(mod_id = slot.entry.id(), "`onDetach` failed: {reason}");
+                tracing::error!(mod_id = slot.id, "`onDetach` failed: {reason}");
                 None
             }
         };
         self.unload(slot, ModState::Detached);
-        tracing::debug!(mod_id = slot.entry.id(), "detached");
+        tracing::debug!(mod_id = slot.id, "detached");
         state
     }
 
-    /// Drops the mod's instance (now, or when its running call returns) and its subscriptions.
-    fn unload(&self, slot: &Slot, state: ModState) {
+    /// Drops the mod's instance (now, or when its running call returns), its subscriptions
+    /// and its timers.
+    fn unload(&self, slot: &Rc<Slot>, state: ModState) {
         *slot.state.borrow_mut() = state;
-        self.events.borrow_mut().remove_mod(slot.position);
+        self.events
+            .borrow_mut()
+            .remove_owned(|owner| slot.is(owner));
+        self.timers
+            .borrow_mut()
+            .remove_owned(|owner| slot.is(owner));
         slot.released.borrow_mut().clear();
         if let Ok(mut instance) = slot.instance.try_borrow_mut() {
             instance.take();
@@ -155,7 +186,8 @@ impl Core {
     }
 
     pub(super) fn shutdown(&self) {
-        for slot in self.slots.iter().rev() {
+        let slots = self.slots.borrow().clone();
+        for slot in slots.iter().rev() {
             if slot.state.borrow().is_running() {
                 self.detach(slot);
             }

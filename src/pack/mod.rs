@@ -4,7 +4,7 @@
 //! problem: each mod is checked on its own, broken mods are set aside, and the rest are resolved
 //! against each other, so `modhost check` reports everything at once.
 
-mod problems;
+pub(crate) mod problems;
 mod scan;
 mod syntax;
 

@@ -21,7 +21,8 @@ pub(super) fn duplicate_id(duplicate: &ModEntry, first: &ModEntry) -> Diagnostic
     .hint("give one of them another `id`")
 }
 
-pub(super) fn describe(problem: &Problem, mods: &[ModEntry], edges: &[Edge]) -> Diagnostic {
+/// A resolution problem as a diagnostic pointing into the manifest at fault.
+pub(crate) fn describe(problem: &Problem, mods: &[ModEntry], edges: &[Edge]) -> Diagnostic {
     match problem {
         Problem::MissingDependency {
             dependent,

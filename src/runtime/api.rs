@@ -3,6 +3,8 @@
 //! Each backend installs a `modhost` global whose functions forward to a [`HostApi`]. The host
 //! implements it; the backends never see the host's insides.
 
+use std::time::Duration;
+
 use super::{HandlerId, Json};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +42,11 @@ pub trait HostApi {
     fn unsubscribe(&self, mod_id: &str, subscription: u64) -> bool;
     /// `modhost.events.emit`: queues the event; it is delivered after the current call returns.
     fn emit(&self, mod_id: &str, event: &str, payload: Json) -> Result<(), String>;
+    /// `modhost.timers.after` / `every`: runs `handler` after `delay` (and every `delay` when
+    /// `repeat`). Returns the timer id, unique across all mods.
+    fn set_timer(&self, mod_id: &str, delay: Duration, repeat: bool, handler: HandlerId) -> u64;
+    /// `modhost.timers.cancel`: whether the timer existed. Any mod may cancel any timer id.
+    fn cancel_timer(&self, mod_id: &str, timer: u64) -> bool;
     /// A new handler id, unique across all mods.
     fn next_handler_id(&self) -> HandlerId;
 }

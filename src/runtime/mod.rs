@@ -46,13 +46,24 @@ pub trait Backend: Sync {
     fn instantiate(&self, setup: InstanceSetup) -> Result<Box<dyn ModInstance>, ScriptError>;
 }
 
+/// What a call into a mod came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Done(Json),
+    /// The function returned a promise that is still pending; [`ModInstance::poll`] it with
+    /// this id once timers or events have run.
+    Pending(HandlerId),
+}
+
 /// A loaded mod: its engine and the functions it handed out.
 pub trait ModInstance {
     /// Calls a top-level function (or export). `Ok(None)` when the mod has no such function, so
     /// that optional hooks can be skipped.
-    fn call(&mut self, function: &str, args: &[Json]) -> Result<Option<Json>, ScriptError>;
+    fn call(&mut self, function: &str, args: &[Json]) -> Result<Option<Outcome>, ScriptError>;
     /// Calls a function the mod registered earlier under `handler`.
-    fn call_handler(&mut self, handler: HandlerId, args: &[Json]) -> Result<Json, ScriptError>;
+    fn call_handler(&mut self, handler: HandlerId, args: &[Json]) -> Result<Outcome, ScriptError>;
+    /// The result of a pending call, once it has settled (`None` while it is pending).
+    fn poll(&mut self, pending: HandlerId) -> Option<Result<Json, ScriptError>>;
     /// Forgets a registered function.
     fn release_handler(&mut self, handler: HandlerId);
     /// The names of the top-level functions the host can call.

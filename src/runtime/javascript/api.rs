@@ -45,11 +45,62 @@ pub fn install<'js>(
 
     modhost.set("mods", mods(ctx, shared)?)?;
     modhost.set("events", events(ctx, shared)?)?;
+    let timers = timers(ctx, shared)?;
+    modhost.set("timers", timers.clone())?;
 
     let modhost: Value = freeze.call((modhost,))?;
     ctx.globals().set("modhost", modhost)?;
     ctx.globals().set("console", console)?;
+    let web_timers: Function = ctx.eval(WEB_TIMERS)?;
+    web_timers.call::<_, ()>((timers,))?;
     Ok(())
+}
+
+/// `setTimeout` and friends, on top of `modhost.timers`. Extra arguments are passed to the
+/// callback, as in browsers and Node.
+const WEB_TIMERS: &str = "(function (timers) {
+    const callable = (fn) => {
+        if (typeof fn !== 'function') throw new TypeError('a timer needs a function to call');
+        return fn;
+    };
+    globalThis.setTimeout = (fn, ms = 0, ...args) => { callable(fn); return timers.after(ms, () => fn(...args)); };
+    globalThis.setInterval = (fn, ms = 0, ...args) => { callable(fn); return timers.every(ms, () => fn(...args)); };
+    globalThis.clearTimeout = globalThis.clearInterval = (id) => { if (id != null) timers.cancel(id); };
+})";
+
+fn timers<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {
+    let timers = Object::new(ctx.clone())?;
+    for (name, repeat) in [("after", false), ("every", true)] {
+        let owner = Rc::clone(shared);
+        timers.set(
+            name,
+            Function::new(
+                ctx.clone(),
+                move |ctx: Ctx<'js>, ms: f64, callback: Function<'js>| {
+                    let delay = std::time::Duration::from_secs_f64((ms.max(0.0)) / 1000.0);
+                    let handler = owner.host.next_handler_id();
+                    owner
+                        .handlers
+                        .borrow_mut()
+                        .insert(handler, Persistent::save(&ctx, callback));
+                    Ok::<_, rquickjs::Error>(owner.host.set_timer(
+                        &owner.mod_id,
+                        delay,
+                        repeat,
+                        handler,
+                    ) as f64)
+                },
+            )?,
+        )?;
+    }
+    let canceller = Rc::clone(shared);
+    timers.set(
+        "cancel",
+        Function::new(ctx.clone(), move |timer: f64| {
+            canceller.host.cancel_timer(&canceller.mod_id, timer as u64)
+        })?,
+    )?;
+    Ok(timers)
 }
 
 fn logger<'js>(

@@ -86,3 +86,19 @@ pub fn describe<'js>(_ctx: &Ctx<'js>, value: &Value<'js>) -> String {
         Err(_) => format!("{} value", value.type_name()),
     }
 }
+
+/// A rejection reason as a log line shows it: an error's name, message and first frame.
+pub fn describe_reason<'js>(ctx: &Ctx<'js>, reason: &Value<'js>) -> String {
+    match reason.as_exception() {
+        Some(exception) => {
+            let name: String = exception.get("name").unwrap_or_else(|_| "Error".to_owned());
+            let message = exception.message().unwrap_or_default();
+            let frame = exception
+                .stack()
+                .and_then(|stack| stack.lines().next().map(|line| line.trim().to_owned()))
+                .unwrap_or_default();
+            format!("{name}: {message} {frame}").trim_end().to_owned()
+        }
+        None => describe(ctx, reason),
+    }
+}

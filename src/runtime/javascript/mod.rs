@@ -19,14 +19,15 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use rquickjs::context::EvalOptions;
-use rquickjs::function::Args;
+use rquickjs::function::{Args, This};
 use rquickjs::{
-    CatchResultExt, CaughtError, Context, Ctx, Function, Module, Object, Persistent, Runtime, Value,
+    CatchResultExt, CaughtError, Context, Ctx, Function, Module, Object, Persistent, Promise,
+    Runtime, Value,
 };
 
 use super::{
-    Backend, CallClock, ErrorKind, HandlerId, HostApi, InstanceSetup, Json, ModInstance,
-    ScriptError,
+    Backend, CallClock, ErrorKind, HandlerId, HostApi, InstanceSetup, Json, LogLevel, ModInstance,
+    Outcome, ScriptError,
 };
 
 /// The JavaScript [`Backend`].
@@ -106,6 +107,13 @@ fn compile_only(ctx: &Ctx<'_>, name: &str, source: &str, module: bool) -> rquick
     Ok(())
 }
 
+/// A promise's address, to match the tracker's "rejected" and "now handled" reports without
+/// keeping the promise alive.
+fn promise_identity(promise: &Value<'_>) -> usize {
+    // SAFETY: reads the pointer out of an object value, which `promise` is.
+    unsafe { rquickjs::qjs::JS_VALUE_GET_PTR(promise.as_raw()) as usize }
+}
+
 fn engine_error(error: rquickjs::Error) -> ScriptError {
     ScriptError::new(ErrorKind::Host, format!("QuickJS: {error}"))
 }
@@ -117,6 +125,11 @@ pub(crate) struct Shared {
     pub mod_path: String,
     pub host: Rc<dyn HostApi>,
     pub handlers: RefCell<HashMap<HandlerId, Persistent<Function<'static>>>>,
+    /// Promises the host is awaiting, by the id [`Outcome::Pending`] gave it.
+    pending: RefCell<HashMap<HandlerId, Persistent<Promise<'static>>>>,
+    /// Rejections no handler has caught yet: (promise identity, reason), reported when the
+    /// current call's jobs are done.
+    unhandled: RefCell<Vec<(usize, String)>>,
     pub memory_mb: u64,
     clock: CallClock,
 }
@@ -154,6 +167,7 @@ impl Drop for JsInstance {
         // Every `Persistent` must go before the runtime does.
         self.exports = None;
         self.shared.handlers.borrow_mut().clear();
+        self.shared.pending.borrow_mut().clear();
         self.runtime.run_gc();
     }
 }
@@ -167,11 +181,28 @@ impl JsInstance {
             mod_path: setup.dir.display().to_string(),
             host: setup.host.clone(),
             handlers: RefCell::new(HashMap::new()),
+            pending: RefCell::new(HashMap::new()),
+            unhandled: RefCell::new(Vec::new()),
             memory_mb: setup.limits.memory_mb,
             clock: CallClock::new(Duration::from_millis(setup.limits.call_timeout_ms)),
         });
         let watched = Rc::clone(&shared);
         runtime.set_interrupt_handler(Some(Box::new(move || watched.clock.tick())));
+        let tracked = Rc::downgrade(&shared);
+        runtime.set_host_promise_rejection_tracker(Some(Box::new(
+            move |ctx, promise, reason, is_handled| {
+                let Some(shared) = tracked.upgrade() else {
+                    return;
+                };
+                let identity = promise_identity(&promise);
+                let mut unhandled = shared.unhandled.borrow_mut();
+                if is_handled {
+                    unhandled.retain(|(known, _)| *known != identity);
+                } else {
+                    unhandled.push((identity, error::describe_reason(&ctx, &reason)));
+                }
+            },
+        )));
         let (resolver, module_loader) = loader::confined_to(&setup.dir);
         runtime.set_loader(resolver, module_loader);
         let context = Context::full(&runtime).map_err(engine_error)?;
@@ -237,9 +268,16 @@ impl JsInstance {
     ) -> Result<R, ScriptError> {
         self.shared.clock.time(|| {
             self.context.with(|ctx| {
-                let result = body(&ctx)?;
+                let result = body(&ctx);
                 while ctx.execute_pending_job() {}
-                Ok(result)
+                for (_, reason) in self.shared.unhandled.take() {
+                    self.shared.host.log(
+                        &self.shared.mod_id,
+                        LogLevel::Error,
+                        &format!("unhandled promise rejection: {reason}"),
+                    );
+                }
+                result
             })
         })
     }
@@ -248,7 +286,7 @@ impl JsInstance {
         &self,
         target: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<Option<Function<'js>>>,
         args: &[Json],
-    ) -> Result<Option<Json>, ScriptError> {
+    ) -> Result<Option<Outcome>, ScriptError> {
         let shared = Rc::clone(&self.shared);
         self.with_deadline(|ctx| {
             let caught = |caught| shared.error(ctx, caught);
@@ -265,23 +303,56 @@ impl JsInstance {
                     .catch(ctx)
                     .map_err(|caught| shared.error(ctx, caught))?;
             }
-            let mut result: Value = function
+            let result: Value = function
                 .call_arg(call_args)
                 .catch(ctx)
                 .map_err(|caught| shared.error(ctx, caught))?;
-            if let Some(promise) = result.as_promise().cloned() {
-                result = promise
-                    .finish::<Value>()
-                    .catch(ctx)
-                    .map_err(|caught| shared.error(ctx, caught))?;
+            match result.as_promise().cloned() {
+                Some(promise) => self.follow(ctx, promise).map(Some),
+                None => convert::to_json(&result).map(|json| Some(Outcome::Done(json))),
             }
-            convert::to_json(&result).map(Some)
         })
+    }
+
+    /// A promise a call returned: its value if it settles with the jobs already queued,
+    /// else a handle for [`ModInstance::poll`].
+    fn follow<'js>(&self, ctx: &Ctx<'js>, promise: Promise<'js>) -> Result<Outcome, ScriptError> {
+        // The host awaits it, so its rejection is handled.
+        let ignore = Function::new(ctx.clone(), || ()).map_err(engine_error)?;
+        let _: rquickjs::Result<Value> = promise
+            .catch()
+            .and_then(|catch| catch.call((This(promise.clone()), ignore)));
+        while ctx.execute_pending_job() {}
+        match self.settled(ctx, &promise) {
+            Some(result) => result.map(Outcome::Done),
+            None => {
+                let id = self.shared.host.next_handler_id();
+                self.shared
+                    .pending
+                    .borrow_mut()
+                    .insert(id, Persistent::save(ctx, promise));
+                Ok(Outcome::Pending(id))
+            }
+        }
+    }
+
+    fn settled<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        promise: &Promise<'js>,
+    ) -> Option<Result<Json, ScriptError>> {
+        let result = promise.result::<Value>()?;
+        Some(
+            result
+                .catch(ctx)
+                .map_err(|caught| self.shared.error(ctx, caught))
+                .and_then(|value| convert::to_json(&value)),
+        )
     }
 }
 
 impl ModInstance for JsInstance {
-    fn call(&mut self, function: &str, args: &[Json]) -> Result<Option<Json>, ScriptError> {
+    fn call(&mut self, function: &str, args: &[Json]) -> Result<Option<Outcome>, ScriptError> {
         let exports = self.exports.clone();
         self.invoke(
             |ctx| {
@@ -296,13 +367,31 @@ impl ModInstance for JsInstance {
         )
     }
 
-    fn call_handler(&mut self, handler: HandlerId, args: &[Json]) -> Result<Json, ScriptError> {
+    fn call_handler(&mut self, handler: HandlerId, args: &[Json]) -> Result<Outcome, ScriptError> {
         let function = self.shared.handlers.borrow().get(&handler).cloned();
         let Some(function) = function else {
-            return Ok(Json::Null);
+            return Ok(Outcome::Done(Json::Null));
         };
         self.invoke(|ctx| function.restore(ctx).map(Some), args)
-            .map(Option::unwrap_or_default)
+            .map(|outcome| outcome.unwrap_or(Outcome::Done(Json::Null)))
+    }
+
+    fn poll(&mut self, pending: HandlerId) -> Option<Result<Json, ScriptError>> {
+        let promise = self.shared.pending.borrow().get(&pending).cloned()?;
+        let settled = self.with_deadline(|ctx| {
+            let promise = promise.restore(ctx).map_err(engine_error)?;
+            match self.settled(ctx, &promise) {
+                Some(result) => result.map(Some),
+                None => Ok(None),
+            }
+        });
+        match settled {
+            Ok(None) => None,
+            done => {
+                self.shared.pending.borrow_mut().remove(&pending);
+                Some(done.map(Option::unwrap_or_default))
+            }
+        }
     }
 
     fn release_handler(&mut self, handler: HandlerId) {

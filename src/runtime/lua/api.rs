@@ -80,6 +80,7 @@ pub fn install(lua: &Lua, shared: &Rc<Shared>, info: &Json, settings: &Json) -> 
     globals.raw_set("print", logger(lua, shared, LogLevel::Info)?)?;
     modhost.raw_set("mods", read_only(lua, mods(lua, shared)?)?)?;
     modhost.raw_set("events", read_only(lua, events(lua, shared)?)?)?;
+    modhost.raw_set("timers", read_only(lua, timers(lua, shared)?)?)?;
     globals.raw_set("modhost", read_only(lua, modhost)?)?;
     Ok(())
 }
@@ -254,6 +255,30 @@ fn mods(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
         lua.create_function(move |lua, ()| convert::from_json(lua, &lister.host.list()))?,
     )?;
     Ok(mods)
+}
+
+fn timers(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
+    let timers = lua.create_table()?;
+    for (name, repeat) in [("after", false), ("every", true)] {
+        let owner = Rc::clone(shared);
+        timers.raw_set(
+            name,
+            lua.create_function(move |_, (ms, callback): (f64, Function)| {
+                let delay = std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0);
+                let handler = owner.host.next_handler_id();
+                owner.handlers.borrow_mut().insert(handler, callback);
+                Ok(owner.host.set_timer(&owner.mod_id, delay, repeat, handler))
+            })?,
+        )?;
+    }
+    let canceller = Rc::clone(shared);
+    timers.raw_set(
+        "cancel",
+        lua.create_function(move |_, timer: u64| {
+            Ok(canceller.host.cancel_timer(&canceller.mod_id, timer))
+        })?,
+    )?;
+    Ok(timers)
 }
 
 fn events(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {

@@ -19,7 +19,7 @@ use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, V
 
 use super::error::find_position;
 use super::{
-    Backend, CallClock, ErrorKind, HandlerId, HostApi, InstanceSetup, Json, ModInstance,
+    Backend, CallClock, ErrorKind, HandlerId, HostApi, InstanceSetup, Json, ModInstance, Outcome,
     ScriptError,
 };
 
@@ -196,19 +196,26 @@ impl LuaInstance {
 }
 
 impl ModInstance for LuaInstance {
-    fn call(&mut self, function: &str, args: &[Json]) -> Result<Option<Json>, ScriptError> {
+    fn call(&mut self, function: &str, args: &[Json]) -> Result<Option<Outcome>, ScriptError> {
         match self.lookup(function) {
-            Some(target) => self.invoke(&target, args).map(Some),
+            Some(target) => self
+                .invoke(&target, args)
+                .map(|json| Some(Outcome::Done(json))),
             None => Ok(None),
         }
     }
 
-    fn call_handler(&mut self, handler: HandlerId, args: &[Json]) -> Result<Json, ScriptError> {
+    fn call_handler(&mut self, handler: HandlerId, args: &[Json]) -> Result<Outcome, ScriptError> {
         let function = self.shared.handlers.borrow().get(&handler).cloned();
         match function {
-            Some(function) => self.invoke(&function, args),
-            None => Ok(Json::Null),
+            Some(function) => self.invoke(&function, args).map(Outcome::Done),
+            None => Ok(Outcome::Done(Json::Null)),
         }
+    }
+
+    /// Lua calls never leave anything pending.
+    fn poll(&mut self, _pending: HandlerId) -> Option<Result<Json, ScriptError>> {
+        None
     }
 
     fn release_handler(&mut self, handler: HandlerId) {

@@ -1,0 +1,263 @@
+//! Calls into mods: the re-entrancy guard, awaiting promises, delivering events, firing timers.
+
+use std::rc::Rc;
+use std::time::Instant;
+
+use super::{CallError, Core, ModState, ModStatus, Slot};
+use crate::runtime::{ErrorKind, HandlerKind, Json, ModInstance, Outcome, ScriptError};
+
+impl Core {
+    pub(super) fn new_id(&self) -> u64 {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        id
+    }
+
+    pub(super) fn slot(&self, id: &str) -> Result<Rc<Slot>, CallError> {
+        let index = self.index.borrow();
+        index.get(id).cloned().ok_or_else(|| CallError::UnknownMod {
+            id: id.to_owned(),
+            suggestion: crate::suggest::closest(id, index.keys().map(String::as_str))
+                .map(str::to_owned),
+        })
+    }
+
+    /// Runs `body` with the mod's instance borrowed, refusing re-entry. A mod that breaks a
+    /// limit is failed once the call has returned.
+    pub(super) fn enter<R>(
+        &self,
+        slot: &Rc<Slot>,
+        body: impl FnOnce(&mut dyn ModInstance) -> Result<R, ScriptError>,
+    ) -> Result<Result<R, ScriptError>, CallError> {
+        let Ok(mut guard) = slot.instance.try_borrow_mut() else {
+            let chain = self
+                .call_stack
+                .borrow()
+                .iter()
+                .chain([slot])
+                .map(|on_stack| on_stack.id.clone())
+                .collect();
+            return Err(CallError::Reentrant { chain });
+        };
+        let stopped = matches!(
+            *slot.state.borrow(),
+            ModState::Failed(_) | ModState::Blocked(_) | ModState::Detached
+        );
+        let Some(instance) = guard.as_mut().filter(|_| !stopped) else {
+            return Err(CallError::NotRunning {
+                id: slot.id.clone(),
+                state: slot.state.borrow().to_string(),
+            });
+        };
+        for handler in slot.released.take() {
+            instance.release_handler(handler);
+        }
+        self.call_stack.borrow_mut().push(Rc::clone(slot));
+        let result = body(instance.as_mut());
+        self.call_stack.borrow_mut().pop();
+        // A mod stopped while it was running is unloaded once its call returns.
+        let state = slot.state.borrow().clone();
+        if !state.is_running() && state != ModState::Resolved {
+            guard.take();
+        }
+        drop(guard);
+        if let Err(error) = &result
+            && error.is_limit()
+        {
+            self.fail(slot, format!("it broke a limit: {error}"));
+        }
+        Ok(result)
+    }
+
+    /// Calls a function of a running mod and waits for its result.
+    pub(super) fn call_function(
+        &self,
+        id: &str,
+        function: &str,
+        args: &[Json],
+    ) -> Result<Json, CallError> {
+        let slot = self.slot(id)?;
+        if !slot.state.borrow().is_running() {
+            return Err(CallError::NotRunning {
+                id: id.to_owned(),
+                state: slot.state.borrow().to_string(),
+            });
+        }
+        let mut available = Vec::new();
+        let called = self.enter(&slot, |instance| {
+            let outcome = instance.call(function, args)?;
+            if outcome.is_none() {
+                available = instance.functions();
+            }
+            Ok(outcome)
+        })?;
+        let script_error = |error| CallError::Script {
+            id: id.to_owned(),
+            function: function.to_owned(),
+            error: Box::new(error),
+        };
+        match called {
+            Ok(Some(outcome)) => self.settle(&slot, outcome).map_err(script_error),
+            Ok(None) => Err(CallError::NoSuchFunction {
+                id: id.to_owned(),
+                function: function.to_owned(),
+                available,
+            }),
+            Err(error) => Err(script_error(error)),
+        }
+    }
+
+    /// The value of an outcome, waiting for a pending one: timers and events run meanwhile.
+    /// Only the outermost call may wait: a mod that is running cannot be re-entered by the
+    /// timers its callee waits for.
+    pub(super) fn settle(&self, slot: &Rc<Slot>, outcome: Outcome) -> Result<Json, ScriptError> {
+        let pending = match outcome {
+            Outcome::Done(value) => return Ok(value),
+            Outcome::Pending(pending) => pending,
+        };
+        let never = |why: &str| {
+            ScriptError::new(
+                ErrorKind::Host,
+                format!("it returned a promise that cannot settle: {why}"),
+            )
+        };
+        if !self.call_stack.borrow().is_empty() {
+            return Err(never(
+                "a call from another mod cannot wait for timers; return a value, or await in the callee",
+            ));
+        }
+        loop {
+            match self.enter(slot, |instance| Ok(instance.poll(pending))) {
+                Ok(Ok(Some(result))) => return result,
+                Ok(Ok(None)) => {}
+                Ok(Err(error)) => return Err(error),
+                Err(error) => return Err(ScriptError::new(ErrorKind::Host, error.to_string())),
+            }
+            self.deliver_events();
+            if !self.wait_for_next_timer() {
+                return Err(never("no timer is set that could settle it"));
+            }
+        }
+    }
+
+    pub(super) fn statuses(&self) -> Vec<ModStatus> {
+        self.slots
+            .borrow()
+            .iter()
+            .map(|slot| {
+                let state = slot.state.borrow();
+                ModStatus {
+                    id: slot.id.clone(),
+                    version: slot.entry.borrow().manifest.version.to_string(),
+                    state: state.name(),
+                    reason: state.reason().map(str::to_owned),
+                }
+            })
+            .collect()
+    }
+
+    /// Delivers queued events, unless a mod is running (then its caller will).
+    pub(super) fn deliver_events(&self) {
+        if !self.call_stack.borrow().is_empty() {
+            return;
+        }
+        loop {
+            let Some(event) = self.events.borrow_mut().pop() else {
+                return;
+            };
+            let handlers = self
+                .events
+                .borrow()
+                .handlers(&event.name, |slot| slot.position.get());
+            let mut payload = event.payload;
+            for subscription in handlers {
+                let args = [payload.clone(), Json::String(event.name.clone())];
+                let outcome = self.enter(&subscription.owner, |instance| {
+                    instance.call_handler(subscription.handler, &args)
+                });
+                let result = match outcome {
+                    Ok(Ok(Outcome::Done(result))) => result,
+                    // An async handler runs on; it cannot rewrite the event.
+                    Ok(Ok(Outcome::Pending(_))) => Json::Null,
+                    Ok(Err(error)) => {
+                        tracing::error!(
+                            mod_id = subscription.owner.id,
+                            "handler for event `{}` failed: {error}",
+                            event.name
+                        );
+                        Json::Null
+                    }
+                    Err(error) => {
+                        tracing::error!(
+                            mod_id = subscription.owner.id,
+                            "handler for event `{}` did not run: {error}",
+                            event.name
+                        );
+                        Json::Null
+                    }
+                };
+                if subscription.kind == HandlerKind::Before {
+                    match result {
+                        Json::Bool(false) => {
+                            tracing::debug!(
+                                mod_id = subscription.owner.id,
+                                "cancelled event `{}`",
+                                event.name
+                            );
+                            break;
+                        }
+                        Json::Null => {}
+                        replacement => payload = replacement,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs every timer due now, delivering the events each one emits.
+    pub(super) fn run_due_timers(&self) {
+        let now = Instant::now();
+        loop {
+            let Some(fired) = self.timers.borrow_mut().pop_due(now) else {
+                return;
+            };
+            let outcome = self.enter(&fired.owner, |instance| {
+                instance.call_handler(fired.handler, &[])
+            });
+            match outcome {
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => {
+                    tracing::error!(
+                        mod_id = fired.owner.id,
+                        "timer {} failed: {error}",
+                        fired.id
+                    );
+                }
+                Err(error) => {
+                    tracing::error!(
+                        mod_id = fired.owner.id,
+                        "timer {} did not run: {error}",
+                        fired.id
+                    );
+                }
+            }
+            if fired.last {
+                fired.owner.released.borrow_mut().push(fired.handler);
+            }
+            self.deliver_events();
+        }
+    }
+
+    /// Sleeps until the next timer is due and runs the due timers; `false` when none is set.
+    pub(super) fn wait_for_next_timer(&self) -> bool {
+        let Some(due) = self.timers.borrow_mut().next_due() else {
+            return false;
+        };
+        let now = Instant::now();
+        if due > now {
+            std::thread::sleep(due - now);
+        }
+        self.run_due_timers();
+        true
+    }
+}

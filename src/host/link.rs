@@ -1,0 +1,117 @@
+//! The [`HostApi`] handed to mod instances: what `modhost.*` does inside the host.
+
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use super::events::{Event, Subscription};
+use super::{Core, MOD_LOG_TARGET};
+use crate::runtime::{HandlerId, HandlerKind, HostApi, Json, LogLevel};
+
+/// Holds the core weakly, so that instances (which the core owns) do not keep it alive.
+pub(super) struct Link {
+    pub core: Weak<Core>,
+}
+
+impl Link {
+    fn core(&self) -> Result<Rc<Core>, String> {
+        self.core
+            .upgrade()
+            .ok_or_else(|| "the host has shut down".to_owned())
+    }
+}
+
+impl HostApi for Link {
+    fn log(&self, mod_id: &str, level: LogLevel, message: &str) {
+        match level {
+            LogLevel::Debug => tracing::debug!(target: MOD_LOG_TARGET, mod_id, "{message}"),
+            LogLevel::Info => tracing::info!(target: MOD_LOG_TARGET, mod_id, "{message}"),
+            LogLevel::Warn => tracing::warn!(target: MOD_LOG_TARGET, mod_id, "{message}"),
+            LogLevel::Error => tracing::error!(target: MOD_LOG_TARGET, mod_id, "{message}"),
+        }
+    }
+
+    fn call(
+        &self,
+        _mod_id: &str,
+        target: &str,
+        function: &str,
+        args: Vec<Json>,
+    ) -> Result<Json, String> {
+        self.core()?
+            .call_function(target, function, &args)
+            .map_err(|error| error.to_string())
+    }
+
+    fn list(&self) -> Json {
+        self.core()
+            .map(|core| serde_json::to_value(core.statuses()).unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    fn subscribe(&self, mod_id: &str, event: &str, kind: HandlerKind, handler: HandlerId) -> u64 {
+        let Ok(core) = self.core() else {
+            return 0;
+        };
+        let id = core.new_id();
+        if let Some(slot) = core.index.borrow().get(mod_id) {
+            core.events.borrow_mut().subscribe(Subscription {
+                id,
+                event: event.to_owned(),
+                owner: Rc::clone(slot),
+                kind,
+                handler,
+            });
+        }
+        id
+    }
+
+    fn unsubscribe(&self, _mod_id: &str, subscription: u64) -> bool {
+        let Ok(core) = self.core() else {
+            return false;
+        };
+        let removed = core.events.borrow_mut().unsubscribe(subscription);
+        removed.is_some_and(|subscription| {
+            subscription
+                .owner
+                .released
+                .borrow_mut()
+                .push(subscription.handler);
+            true
+        })
+    }
+
+    fn emit(&self, _mod_id: &str, event: &str, payload: Json) -> Result<(), String> {
+        self.core()?.events.borrow_mut().push(Event {
+            name: event.to_owned(),
+            payload,
+        })
+    }
+
+    fn set_timer(&self, mod_id: &str, delay: Duration, repeat: bool, handler: HandlerId) -> u64 {
+        let Ok(core) = self.core() else {
+            return 0;
+        };
+        let id = core.new_id();
+        if let Some(slot) = core.index.borrow().get(mod_id) {
+            core.timers
+                .borrow_mut()
+                .add(id, Rc::clone(slot), handler, delay, repeat);
+        }
+        id
+    }
+
+    fn cancel_timer(&self, _mod_id: &str, timer: u64) -> bool {
+        let Ok(core) = self.core() else {
+            return false;
+        };
+        let cancelled = core.timers.borrow_mut().cancel(timer);
+        cancelled.is_some_and(|timer| {
+            timer.owner.released.borrow_mut().push(timer.handler);
+            true
+        })
+    }
+
+    fn next_handler_id(&self) -> HandlerId {
+        self.core().map_or(0, |core| core.new_id())
+    }
+}
