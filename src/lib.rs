@@ -48,6 +48,7 @@ pub mod resolve;
 pub mod runtime;
 pub mod source;
 pub mod suggest;
+pub mod watch;
 
 pub use config::Config;
 pub use diagnostic::{Code, Diagnostic, Severity};

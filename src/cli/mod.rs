@@ -11,6 +11,7 @@ mod list;
 mod logging;
 mod render;
 mod run;
+mod watch;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -18,7 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use modhost::config::{Config, Overrides};
+use modhost::config::{Config, ConfigError, Overrides};
 use modhost::{Pack, PackError};
 
 /// How a command ended, as the process exit status.
@@ -133,23 +134,13 @@ pub fn main() -> ExitCode {
     let config = match Config::load(&overrides) {
         Ok(config) => config,
         Err(error) => {
-            match error.to_diagnostic() {
-                Some((diagnostic, file)) => {
-                    let sources = BTreeMap::from([(file.path().to_path_buf(), file.clone())]);
-                    let _ = writeln!(
-                        anstream::stderr(),
-                        "{}",
-                        render::human(&diagnostic, &sources)
-                    );
-                }
-                None => render::fatal(&format!("invalid configuration: {error}"), None),
-            }
+            report_config_error(&error);
             return Exit::Usage.into();
         }
     };
     cli.global.init_logging(&config.log);
     let exit = match cli.command {
-        Command::Run(args) => run::run(&args, &config),
+        Command::Run(args) => run::run(&args, &config, overrides),
         Command::Call(args) => call::run(&args, &config),
         Command::Check(args) => check::run(&args, &config),
         Command::List(args) => list::run(&args, &config),
@@ -178,9 +169,13 @@ impl GlobalArgs {
     }
 
     fn init_logging(&self, filter: &str) {
-        let filter = tracing_subscriber::EnvFilter::builder()
+        let mut filter = tracing_subscriber::EnvFilter::builder()
             .parse(filter)
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        // The file watcher's own chatter is not for users.
+        if let Ok(quiet) = "notify=warn".parse() {
+            filter = filter.add_directive(quiet);
+        }
         let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
@@ -193,6 +188,21 @@ impl GlobalArgs {
                 .try_init(),
             LogFormat::Json => builder.json().try_init(),
         };
+    }
+}
+
+/// Prints a configuration error, quoting the file when it points into one.
+fn report_config_error(error: &ConfigError) {
+    match error.to_diagnostic() {
+        Some((diagnostic, file)) => {
+            let sources = BTreeMap::from([(file.path().to_path_buf(), file.clone())]);
+            let _ = writeln!(
+                anstream::stderr(),
+                "{}",
+                render::human(&diagnostic, &sources)
+            );
+        }
+        None => render::fatal(&format!("invalid configuration: {error}"), None),
     }
 }
 

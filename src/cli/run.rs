@@ -1,19 +1,28 @@
 //! `modhost run`: load the pack, attach and bootstrap every mod, and keep it running until
-//! SIGINT or SIGTERM (or, with `--once`, until there is nothing left to do).
+//! SIGINT or SIGTERM (or, with `--once`, until there is nothing left to do); with `--watch`,
+//! reload mods as their files change.
+
+use std::time::{Duration, Instant};
 
 use clap::Args;
+use modhost::config::Overrides;
+use modhost::watch::{Debouncer, Watcher};
 use modhost::{Config, Host};
 
+use super::watch::Reloader;
 use super::{Exit, list, load_pack};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Exit once every mod is bootstrapped and nothing is pending, instead of waiting for a signal
-    #[arg(long)]
+    /// Exit once nothing is pending (no timers, events or promises), instead of waiting for a signal
+    #[arg(long, conflicts_with = "watch")]
     once: bool,
+    /// Reload a mod (and the mods that depend on it) when its files change, keeping its state
+    #[arg(long)]
+    watch: bool,
 }
 
-pub fn run(args: &RunArgs, config: &Config) -> Exit {
+pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
     let pack = match load_pack(config) {
         Ok(pack) => pack,
         Err(exit) => return exit,
@@ -38,6 +47,28 @@ pub fn run(args: &RunArgs, config: &Config) -> Exit {
             return Exit::Usage;
         }
     };
+    let mut reloader = Reloader::new(overrides, config.clone());
+    let (sender, mut targets) = tokio::sync::mpsc::unbounded_channel();
+    let _watcher = if args.watch {
+        let watched = Watcher::start(
+            &reloader.mods_dir(),
+            Some(&reloader.config_file()),
+            move |target| {
+                let _ = sender.send(target);
+            },
+        );
+        match watched {
+            Ok(watcher) => Some(watcher),
+            Err(error) => {
+                super::render::fatal(&error.to_string(), None);
+                return Exit::Usage;
+            }
+        }
+    } else {
+        None
+    };
+    let mut debouncer = Debouncer::new(Duration::from_millis(config.watch.debounce_ms));
+
     let host = Host::new(pack, config.clone());
     host.start();
     let statuses = host.mods();
@@ -46,7 +77,12 @@ pub fn run(args: &RunArgs, config: &Config) -> Exit {
         .filter(|status| status.state == "active")
         .count();
     tracing::info!("{active} of {} mods active", statuses.len());
-    if !args.once {
+    if args.watch {
+        tracing::info!(
+            "watching `{}` for changes; press Ctrl-C to stop",
+            reloader.mods_dir().display()
+        );
+    } else if !args.once {
         tracing::info!("running; press Ctrl-C to stop");
     }
     let mut stop = stop;
@@ -58,6 +94,12 @@ pub fn run(args: &RunArgs, config: &Config) -> Exit {
             let due = host.next_timer_due();
             tokio::select! {
                 () = sleep_until(due) => host.run_due_timers(),
+                Some(target) = targets.recv() => debouncer.add(target, Instant::now()),
+                () = sleep_until(debouncer.deadline()) => {
+                    if let Some(change) = debouncer.take_ready(Instant::now()) {
+                        reloader.apply(&host, change);
+                    }
+                }
                 () = stop.next() => {
                     tracing::info!("stopping (a second signal stops at once)");
                     exit_on_second_signal();
@@ -75,7 +117,7 @@ pub fn run(args: &RunArgs, config: &Config) -> Exit {
 }
 
 /// Sleeps until `due`, or forever when nothing is due.
-async fn sleep_until(due: Option<std::time::Instant>) {
+async fn sleep_until(due: Option<Instant>) {
     match due {
         Some(due) => tokio::time::sleep_until(due.into()).await,
         None => std::future::pending().await,

@@ -146,7 +146,13 @@ impl Pack {
     /// Compiles every script of every usable mod without running it, adding a `syntax-error`
     /// diagnostic for each file that does not compile.
     pub fn check_syntax(&mut self) {
-        let (diagnostics, sources) = syntax::check(&self.mods);
+        self.check_syntax_of(|_| true);
+    }
+
+    /// [`Pack::check_syntax`] for the mods `include` selects.
+    pub fn check_syntax_of(&mut self, include: impl Fn(&ModEntry) -> bool) {
+        let selected: Vec<&ModEntry> = self.mods.iter().filter(|entry| include(entry)).collect();
+        let (diagnostics, sources) = syntax::check(&selected);
         self.diagnostics.extend(diagnostics);
         self.diagnostics
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));

@@ -15,8 +15,10 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 pub struct Running {
     child: Child,
     lines: Receiver<String>,
-    /// Every stderr line read so far, for failure messages.
+    /// Every stderr line read so far.
     pub seen: Vec<String>,
+    /// Where [`Running::wait_for`] starts looking in `seen`; see [`Running::mark`].
+    from: usize,
 }
 
 impl Running {
@@ -44,11 +46,25 @@ impl Running {
             child,
             lines,
             seen: Vec::new(),
+            from: 0,
         }
     }
 
-    /// Waits for a stderr line containing `text` and returns it.
+    /// From now on, [`Running::wait_for`] only looks at lines printed after this point.
+    pub fn mark(&mut self) {
+        self.seen.extend(self.lines.try_iter());
+        self.from = self.seen.len();
+    }
+
+    /// Waits for a stderr line containing `text`, printed since the last [`Running::mark`]
+    /// (in any order relative to other awaited lines), and returns it.
     pub fn wait_for(&mut self, text: &str) -> String {
+        if let Some(line) = self.seen[self.from..]
+            .iter()
+            .find(|line| line.contains(text))
+        {
+            return line.clone();
+        }
         let deadline = Instant::now() + PATIENCE;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -105,5 +121,35 @@ impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A copy of `tests/fixtures/<name>` in a temporary folder, for tests that change files.
+pub fn fixture_copy(name: &str) -> tempfile::TempDir {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    let copy = tempfile::tempdir().expect("temp dir");
+    copy_tree(&source, copy.path());
+    copy
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create folder");
+    for entry in std::fs::read_dir(from).expect("read fixture") {
+        let entry = entry.expect("fixture entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy fixture file");
+        }
+    }
+}
+
+impl Running {
+    /// How many lines seen so far contain `text`.
+    pub fn count(&self, text: &str) -> usize {
+        self.seen.iter().filter(|line| line.contains(text)).count()
     }
 }
