@@ -5,3 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench --locked --bench resolve
 cargo bench --locked --bench runtime
+cargo bench --locked --bench event_loop

@@ -43,3 +43,21 @@ fn sigint_stops_it_too() {
             .any(|line| line.contains("[my-mod] My mod detached"))
     );
 }
+
+#[test]
+fn a_second_signal_exits_at_once() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/slow-detach");
+    let mut modhost = Running::start(&fixture, &["run"]);
+    modhost.wait_for("running; press Ctrl-C to stop");
+    modhost.signal("TERM");
+    modhost.wait_for("detaching slowly");
+    modhost.signal("TERM");
+    let (status, lines) = modhost.finish();
+    assert_eq!(status.code(), Some(130), "{lines:#?}");
+    assert!(
+        !lines
+            .iter()
+            .any(|line| line.contains("slow detach finished")),
+        "the second signal should not wait for the detach: {lines:#?}"
+    );
+}

@@ -116,11 +116,19 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
     }
 }
 
-/// Sleeps until `due`, or forever when nothing is due.
+/// Sleeps until `due`, or forever when nothing is due. Tokio's timers have millisecond
+/// granularity and wake up to a millisecond late, so the loop sleeps a millisecond short and
+/// waits out the rest precisely (blocking the loop for at most that millisecond).
 async fn sleep_until(due: Option<Instant>) {
-    match due {
-        Some(due) => tokio::time::sleep_until(due.into()).await,
-        None => std::future::pending().await,
+    let Some(due) = due else {
+        return std::future::pending().await;
+    };
+    if let Some(early) = due.checked_sub(Duration::from_millis(1)) {
+        tokio::time::sleep_until(early.into()).await;
+    }
+    let now = Instant::now();
+    if due > now {
+        std::thread::sleep(due - now);
     }
 }
 
