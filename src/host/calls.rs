@@ -4,6 +4,9 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use super::{CallError, Core, ModState, ModStatus, Slot};
+
+/// The most events delivered in one round before the rest are dropped as a storm.
+const EVENTS_PER_ROUND: usize = 100_000;
 use crate::runtime::{ErrorKind, HandlerKind, Json, ModInstance, Outcome, ScriptError};
 
 impl Core {
@@ -156,12 +159,13 @@ impl Core {
             .collect()
     }
 
-    /// Delivers queued events, unless a mod is running (then its caller will).
+    /// Delivers queued events, unless a mod is running (then its caller will). Handlers that
+    /// keep emitting (an event storm) are cut off after [`EVENTS_PER_ROUND`] deliveries.
     pub(super) fn deliver_events(&self) {
         if !self.call_stack.borrow().is_empty() {
             return;
         }
-        loop {
+        for _ in 0..EVENTS_PER_ROUND {
             let Some(event) = self.events.borrow_mut().pop() else {
                 return;
             };
@@ -211,6 +215,14 @@ impl Core {
                     }
                 }
             }
+        }
+        let dropped = self.events.borrow_mut().clear();
+        if !dropped.is_empty() {
+            tracing::error!(
+                "event storm: {EVENTS_PER_ROUND} events were delivered in one round and more kept coming; dropped {} waiting events ({})",
+                dropped.len(),
+                dropped.join(", ")
+            );
         }
     }
 

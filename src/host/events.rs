@@ -72,6 +72,20 @@ impl<O: Clone> EventBus<O> {
         self.queue.pop_front()
     }
 
+    /// Drops every waiting event, returning the distinct names, most frequent first.
+    pub fn clear(&mut self) -> Vec<String> {
+        let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for event in self.queue.drain(..) {
+            *counts.entry(event.name).or_default() += 1;
+        }
+        let mut names: Vec<(String, usize)> = counts.into_iter().collect();
+        names.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        names
+            .into_iter()
+            .map(|(name, count)| format!("`{name}` x{count}"))
+            .collect()
+    }
+
     pub fn is_idle(&self) -> bool {
         self.queue.is_empty()
     }

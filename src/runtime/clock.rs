@@ -60,6 +60,11 @@ impl CallClock {
         }
     }
 
+    /// Whether the running call has been stopped (and is still unwinding).
+    pub fn has_expired(&self) -> bool {
+        self.expired.get()
+    }
+
     /// The limit, if the last call was stopped by it (and forgets that it was).
     pub fn take_expired(&self) -> Option<Duration> {
         self.expired.take().then_some(self.timeout)

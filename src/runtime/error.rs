@@ -72,8 +72,23 @@ impl fmt::Display for ScriptError {
         }
         formatter.write_str(&self.message)?;
         if let Some(stack) = &self.stack {
-            for frame in stack.lines().filter(|line| !line.trim().is_empty()) {
-                write!(formatter, "\n    {}", frame.trim())?;
+            // Runaway recursion repeats one frame: show it once, with the count.
+            let frames: Vec<&str> = stack
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .collect();
+            let mut index = 0;
+            while index < frames.len() {
+                let repeats = frames[index..]
+                    .iter()
+                    .take_while(|frame| **frame == frames[index])
+                    .count();
+                write!(formatter, "\n    {}", frames[index])?;
+                if repeats > 1 {
+                    write!(formatter, " (x{repeats})")?;
+                }
+                index += repeats;
             }
         }
         Ok(())

@@ -11,6 +11,7 @@
 
 mod api;
 mod clock;
+pub(crate) mod crossing;
 mod error;
 pub mod javascript;
 pub mod lua;

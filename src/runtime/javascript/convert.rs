@@ -4,14 +4,13 @@
 //! `undefined`, functions and symbols are skipped as object properties and become `null` in
 //! arrays; `NaN` and the infinities become `null`; a `Date` becomes its ISO string (through its
 //! `toJSON`). Unlike `JSON.stringify`, a top-level function or symbol, a `BigInt`, and values
-//! nested deeper than [`MAX_DEPTH`] (which is what a cyclic structure becomes) are errors.
+//! beyond the bounds of [`crate::runtime::crossing`] (too deep, which is what a cyclic
+//! structure becomes, or too large) are errors.
 
 use rquickjs::{Array, Ctx, Function, Object, Type, Value};
 
+use crate::runtime::crossing::Crossing;
 use crate::runtime::{ErrorKind, Json, ScriptError};
-
-/// How deep a value may nest before it is taken for a cycle.
-pub const MAX_DEPTH: usize = 128;
 
 fn conversion(message: impl Into<String>) -> ScriptError {
     ScriptError::new(ErrorKind::Conversion, message)
@@ -19,7 +18,7 @@ fn conversion(message: impl Into<String>) -> ScriptError {
 
 /// Converts a JavaScript value for another mod or the host.
 pub fn to_json<'js>(value: &Value<'js>) -> Result<Json, ScriptError> {
-    match to_json_at(value, 0)? {
+    match to_json_at(value, 0, &mut Crossing::new())? {
         Some(json) => Ok(json),
         None if value.is_undefined() => Ok(Json::Null),
         None => Err(conversion(format!(
@@ -30,12 +29,12 @@ pub fn to_json<'js>(value: &Value<'js>) -> Result<Json, ScriptError> {
 }
 
 /// `None` for values `JSON.stringify` skips.
-fn to_json_at<'js>(value: &Value<'js>, depth: usize) -> Result<Option<Json>, ScriptError> {
-    if depth > MAX_DEPTH {
-        return Err(conversion(format!(
-            "the value is nested deeper than {MAX_DEPTH} levels, or refers to itself"
-        )));
-    }
+fn to_json_at<'js>(
+    value: &Value<'js>,
+    depth: usize,
+    crossing: &mut Crossing,
+) -> Result<Option<Json>, ScriptError> {
+    crossing.visit(depth, 0)?;
     Ok(Some(match value.type_of() {
         Type::Undefined
         | Type::Uninitialized
@@ -55,12 +54,14 @@ fn to_json_at<'js>(value: &Value<'js>, depth: usize) -> Result<Option<Json>, Scr
                 serde_json::Number::from_f64(number).map_or(Json::Null, Json::Number)
             }
         }
-        Type::String => Json::String(
-            value
+        Type::String => {
+            let text = value
                 .as_string()
                 .and_then(|string| string.to_string().ok())
-                .unwrap_or_default(),
-        ),
+                .unwrap_or_default();
+            crossing.visit(depth, text.len())?;
+            Json::String(text)
+        }
         Type::BigInt => {
             return Err(conversion(
                 "a BigInt cannot be passed between mods; convert it to a string or a number",
@@ -71,7 +72,7 @@ fn to_json_at<'js>(value: &Value<'js>, depth: usize) -> Result<Option<Json>, Scr
             let mut items = Vec::with_capacity(array.len());
             for item in array.iter::<Value>() {
                 let item = item.map_err(|error| conversion(error.to_string()))?;
-                items.push(to_json_at(&item, depth + 1)?.unwrap_or(Json::Null));
+                items.push(to_json_at(&item, depth + 1, crossing)?.unwrap_or(Json::Null));
             }
             Json::Array(items)
         }
@@ -86,12 +87,12 @@ fn to_json_at<'js>(value: &Value<'js>, depth: usize) -> Result<Option<Json>, Scr
                 let replaced: Value = to_json
                     .call((rquickjs::function::This(object.clone()),))
                     .map_err(|error| conversion(error.to_string()))?;
-                return to_json_at(&replaced, depth + 1);
+                return to_json_at(&replaced, depth + 1, crossing);
             }
             let mut map = serde_json::Map::new();
             for entry in object.props::<String, Value>() {
                 let (key, item) = entry.map_err(|error| conversion(error.to_string()))?;
-                if let Some(item) = to_json_at(&item, depth + 1)? {
+                if let Some(item) = to_json_at(&item, depth + 1, crossing)? {
                     map.insert(key, item);
                 }
             }

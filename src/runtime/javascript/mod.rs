@@ -266,20 +266,40 @@ impl JsInstance {
         &self,
         body: impl FnOnce(&Ctx<'_>) -> Result<R, ScriptError>,
     ) -> Result<R, ScriptError> {
-        self.shared.clock.time(|| {
-            self.context.with(|ctx| {
-                let result = body(&ctx);
-                while ctx.execute_pending_job() {}
-                for (_, reason) in self.shared.unhandled.take() {
-                    self.shared.host.log(
-                        &self.shared.mod_id,
-                        LogLevel::Error,
-                        &format!("unhandled promise rejection: {reason}"),
-                    );
-                }
-                result
+        self.shared
+            .clock
+            .time(|| {
+                self.context.with(|ctx| {
+                    let result = body(&ctx);
+                    while ctx.execute_pending_job() {}
+                    for (_, reason) in self.shared.unhandled.take() {
+                        self.shared.host.log(
+                            &self.shared.mod_id,
+                            LogLevel::Error,
+                            &format!("unhandled promise rejection: {reason}"),
+                        );
+                    }
+                    result
+                })
             })
-        })
+            .map_err(|error| self.classify_memory(error))
+    }
+
+    /// QuickJS may fail to even build the error object when memory runs out, and throw `null`:
+    /// an error raised with the heap at its limit is a memory error.
+    fn classify_memory(&self, error: ScriptError) -> ScriptError {
+        let usage = self.runtime.memory_usage();
+        let limit = (self.shared.memory_mb as i64).saturating_mul(1024 * 1024);
+        if error.kind == ErrorKind::Thrown && usage.malloc_size >= limit / 10 * 9 {
+            return ScriptError::new(
+                ErrorKind::Memory,
+                format!(
+                    "the mod ran out of memory: it may use `memory_mb` = {}",
+                    self.shared.memory_mb
+                ),
+            );
+        }
+        error
     }
 
     fn invoke(

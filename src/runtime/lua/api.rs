@@ -36,6 +36,7 @@ pub const BUILTIN_GLOBALS: &[&str] = &[
 pub fn install(lua: &Lua, shared: &Rc<Shared>, info: &Json, settings: &Json) -> mlua::Result<()> {
     let globals = lua.globals();
     describe_raised_tables(lua)?;
+    keep_stopped_calls_stopped(lua, shared)?;
     // The base library's file loaders reach the file system; `load` may not load bytecode.
     globals.raw_set("dofile", Value::Nil)?;
     globals.raw_set("loadfile", Value::Nil)?;
@@ -119,6 +120,35 @@ end
             lua.globals().raw_get::<Function>("setmetatable")?,
         ))?;
     lua.globals().raw_set("error", error)
+}
+
+/// The time limit stops a call by raising an error from the instruction hook, which `pcall`,
+/// `xpcall` and `coroutine.resume` could catch (`while true do pcall(f) end` would never end).
+/// Wrapped, they raise it again once the call has been stopped, so it unwinds to the host.
+fn keep_stopped_calls_stopped(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<()> {
+    let watched = Rc::downgrade(shared);
+    let stopped = lua.create_function(move |_, ()| {
+        Ok(watched
+            .upgrade()
+            .is_some_and(|shared| shared.clock.has_expired()))
+    })?;
+    let globals = lua.globals();
+    let coroutine: Table = globals.raw_get("coroutine")?;
+    lua.load(
+        r#"
+local stopped, globals, coroutine = ...
+local pcall, xpcall, resume, error = pcall, xpcall, coroutine.resume, error
+local function check(ok, ...)
+  if not ok and stopped() then error("the call ran past its time limit", 0) end
+  return ok, ...
+end
+globals.pcall = function(f, ...) return check(pcall(f, ...)) end
+globals.xpcall = function(f, handler, ...) return check(xpcall(f, handler, ...)) end
+coroutine.resume = function(co, ...) return check(resume(co, ...)) end
+"#,
+    )
+    .set_name("=modhost")
+    .call::<()>((stopped, globals, coroutine))
 }
 
 /// A proxy that reads through to `table` and refuses writes.

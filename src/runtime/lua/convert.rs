@@ -4,19 +4,18 @@
 //! does) or when its keys are exactly `1..n` with `n > 0`; otherwise it is an object, whose
 //! integer keys become strings. An empty table is therefore `{}`. JSON `null` becomes `nil`
 //! (which leaves a hole in an array). Functions, coroutines and userdata are skipped inside
-//! tables and are an error on their own; `NaN` and the infinities become `null`; values nested
-//! deeper than [`MAX_DEPTH`] (which is what a cyclic table becomes) are an error.
+//! tables and are an error on their own; `NaN` and the infinities become `null`; values beyond
+//! the bounds of [`crate::runtime::crossing`] (too deep, which is what a cyclic table becomes,
+//! or too large) are an error.
 
 use mlua::{Lua, LuaSerdeExt, Value};
 
+use crate::runtime::crossing::Crossing;
 use crate::runtime::{ErrorKind, Json, ScriptError};
 
 /// Marks the metatable of a read-only proxy (`modhost.settings`), whose contents live in its
 /// `__index` table.
 pub const PROXY_MARKER: &str = "__modhost_read_only";
-
-/// How deep a value may nest before it is taken for a cycle.
-pub const MAX_DEPTH: usize = 128;
 
 fn conversion(message: impl Into<String>) -> ScriptError {
     ScriptError::new(ErrorKind::Conversion, message)
@@ -24,7 +23,7 @@ fn conversion(message: impl Into<String>) -> ScriptError {
 
 /// Converts a Lua value for another mod or the host.
 pub fn to_json(lua: &Lua, value: &Value) -> Result<Json, ScriptError> {
-    to_json_at(lua, value, 0)?.ok_or_else(|| {
+    to_json_at(lua, value, 0, &mut Crossing::new())?.ok_or_else(|| {
         conversion(format!(
             "a {} cannot be passed between mods; pass JSON-compatible values",
             value.type_name()
@@ -33,12 +32,17 @@ pub fn to_json(lua: &Lua, value: &Value) -> Result<Json, ScriptError> {
 }
 
 /// `None` for values that are skipped inside tables.
-fn to_json_at(lua: &Lua, value: &Value, depth: usize) -> Result<Option<Json>, ScriptError> {
-    if depth > MAX_DEPTH {
-        return Err(conversion(format!(
-            "the value is nested deeper than {MAX_DEPTH} levels, or refers to itself"
-        )));
-    }
+fn to_json_at(
+    lua: &Lua,
+    value: &Value,
+    depth: usize,
+    crossing: &mut Crossing,
+) -> Result<Option<Json>, ScriptError> {
+    let size = match value {
+        Value::String(text) => text.as_bytes().len(),
+        _ => 0,
+    };
+    crossing.visit(depth, size)?;
     Ok(Some(match value {
         Value::Nil => Json::Null,
         Value::Boolean(boolean) => Json::Bool(*boolean),
@@ -55,7 +59,7 @@ fn to_json_at(lua: &Lua, value: &Value, depth: usize) -> Result<Option<Json>, Sc
                     .then(|| metatable.raw_get::<Value>("__index").ok())
                     .flatten()
             }) {
-                return to_json_at(lua, &target, depth + 1);
+                return to_json_at(lua, &target, depth + 1, crossing);
             }
             let is_array_marked = table
                 .metatable()
@@ -72,7 +76,7 @@ fn to_json_at(lua: &Lua, value: &Value, depth: usize) -> Result<Option<Json>, Sc
                     let item: Value = table
                         .raw_get(index)
                         .map_err(|error| conversion(error.to_string()))?;
-                    items.push(to_json_at(lua, &item, depth + 1)?.unwrap_or(Json::Null));
+                    items.push(to_json_at(lua, &item, depth + 1, crossing)?.unwrap_or(Json::Null));
                 }
                 Json::Array(items)
             } else {
@@ -89,7 +93,7 @@ fn to_json_at(lua: &Lua, value: &Value, depth: usize) -> Result<Option<Json>, Sc
                             )));
                         }
                     };
-                    if let Some(item) = to_json_at(lua, &item, depth + 1)? {
+                    if let Some(item) = to_json_at(lua, &item, depth + 1, crossing)? {
                         map.insert(key, item);
                     }
                 }

@@ -72,7 +72,7 @@ pub(crate) struct Shared {
     pub host: Rc<dyn HostApi>,
     pub handlers: RefCell<HashMap<HandlerId, Function>>,
     memory_mb: u64,
-    clock: CallClock,
+    pub clock: CallClock,
 }
 
 struct LuaInstance {
