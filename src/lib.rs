@@ -40,6 +40,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod config;
+pub mod confine;
 pub mod diagnostic;
 pub mod host;
 pub mod manifest;
@@ -47,6 +48,7 @@ pub mod pack;
 pub mod resolve;
 pub mod runtime;
 pub mod source;
+pub mod storage;
 pub mod suggest;
 pub mod watch;
 

@@ -1,11 +1,16 @@
 //! The [`HostApi`] handed to mod instances: what `modhost.*` does inside the host.
 
+use std::path::Path;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use super::events::{Event, Subscription};
 use super::{Core, MOD_LOG_TARGET};
-use crate::runtime::{HandlerId, HandlerKind, HostApi, Json, LogLevel};
+use crate::runtime::{HandlerId, HandlerKind, HostApi, Json, LogLevel, StorageOp};
+use crate::storage::Store;
+
+/// The largest file `modhost.fs.readText` reads.
+const MAX_READ_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Holds the core weakly, so that instances (which the core owns) do not keep it alive.
 pub(super) struct Link {
@@ -109,6 +114,44 @@ impl HostApi for Link {
             timer.owner.released.borrow_mut().push(timer.handler);
             true
         })
+    }
+
+    fn storage(&self, mod_id: &str, op: StorageOp) -> Result<Json, String> {
+        let core = self.core()?;
+        let mut store = core.store.borrow_mut();
+        if store.is_none() {
+            let data_dir = core.config.borrow().data_dir.clone();
+            *store = Some(Store::open(&data_dir).map_err(|error| error.to_string())?);
+        }
+        let store = store.as_ref().expect("opened above");
+        let result = match op {
+            StorageOp::Get(key) => store.get(mod_id, &key).map(Option::unwrap_or_default),
+            StorageOp::Set(key, value) => store.set(mod_id, &key, &value).map(|()| Json::Null),
+            StorageOp::Delete(key) => store.delete(mod_id, &key).map(Json::Bool),
+            StorageOp::Keys(prefix) => store.keys(mod_id, &prefix).map(Json::from),
+        };
+        result.map_err(|error| error.to_string())
+    }
+
+    fn read_text(&self, mod_id: &str, path: &str) -> Result<String, String> {
+        let core = self.core()?;
+        let dir = core
+            .slot(mod_id)
+            .map_err(|error| error.to_string())?
+            .entry
+            .borrow()
+            .dir
+            .clone();
+        let file = crate::confine::inside(&dir, Path::new(path))
+            .map_err(|refusal| format!("cannot read `{path}`: it {refusal}"))?;
+        let size = std::fs::metadata(&file).map_or(0, |metadata| metadata.len());
+        if size > MAX_READ_BYTES {
+            return Err(format!(
+                "cannot read `{path}`: it is larger than {} MiB",
+                MAX_READ_BYTES / 1024 / 1024
+            ));
+        }
+        std::fs::read_to_string(&file).map_err(|error| format!("cannot read `{path}`: {error}"))
     }
 
     fn next_handler_id(&self) -> HandlerId {

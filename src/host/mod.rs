@@ -28,6 +28,7 @@ pub use state::{ModState, ModStatus};
 use crate::config::Config;
 use crate::pack::{ModEntry, Pack};
 use crate::runtime::{HandlerId, Json, ModInstance, ScriptError};
+use crate::storage::Store;
 use events::{Event, EventBus};
 use link::Link;
 use timers::TimerQueue;
@@ -118,6 +119,8 @@ struct Core {
     next_id: Cell<u64>,
     /// The first error diagnostic of each mod of the pack: such mods start out blocked.
     pack_errors: RefCell<HashMap<String, String>>,
+    /// Mods' persistent storage, opened on first use.
+    store: RefCell<Option<Store>>,
     link: Rc<Link>,
 }
 
@@ -138,6 +141,7 @@ impl Host {
             timers: RefCell::new(TimerQueue::default()),
             next_id: Cell::new(1),
             pack_errors: RefCell::new(HashMap::new()),
+            store: RefCell::new(None),
             link: Rc::new(Link { core: core.clone() }),
         });
         let (slots, pack_errors) = reload::slots_for(pack, &HashMap::new());

@@ -1,8 +1,9 @@
 //! Reading the mods directory: which folders are mods, their manifests and entry points.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use super::{ModEntry, PackError};
+use crate::confine::Refusal;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::manifest::{Manifest, ManifestFormat, parse_manifest};
 use crate::runtime::Language;
@@ -162,57 +163,31 @@ fn check_entry_point(
             ),
         )]
     };
-    if relative.is_absolute() || relative.has_root() {
-        return Err(outside("is an absolute path"));
-    }
-    if escapes(relative) {
-        return Err(outside("leaves the mod's folder through `..`"));
-    }
-    let entry = dir.join(relative);
-    let mut problems = Vec::new();
-    if !entry.is_file() {
-        return Err(vec![problem(
-            Code::MissingEntryPoint,
-            format!("entry point `{written}` does not exist"),
-            format!("create `{}` or fix `entry_point`", entry.display()),
-        )]);
-    }
-    let inside = match (entry.canonicalize(), dir.canonicalize()) {
-        (Ok(entry), Ok(dir)) => entry.starts_with(dir),
-        _ => false,
+    let entry = match crate::confine::inside(dir, relative) {
+        Ok(entry) => entry,
+        Err(Refusal::Missing) => {
+            return Err(vec![problem(
+                Code::MissingEntryPoint,
+                format!("entry point `{written}` does not exist"),
+                format!(
+                    "create `{}` or fix `entry_point`",
+                    dir.join(relative).display()
+                ),
+            )]);
+        }
+        Err(refusal) => return Err(outside(&refusal.to_string())),
     };
-    if !inside {
-        problems.extend(outside("is a link that leaves the mod's folder"));
-    }
-    let language = Language::of_entry_point(relative);
-    if language.is_none() {
-        problems.push(problem(
+    match Language::of_entry_point(relative) {
+        Some(language) => Ok((entry, language)),
+        None => Err(vec![problem(
             Code::UnknownRuntime,
             format!("no runtime runs `{written}`"),
             format!(
                 "entry points must end in one of {}",
                 Language::known_extensions()
             ),
-        ));
+        )]),
     }
-    match language {
-        Some(language) if problems.is_empty() => Ok((entry, language)),
-        _ => Err(problems),
-    }
-}
-
-/// Whether a relative path climbs above its starting folder at any point.
-fn escapes(path: &Path) -> bool {
-    let mut depth: usize = 0;
-    for component in path.components() {
-        match component {
-            Component::ParentDir if depth == 0 => return true,
-            Component::ParentDir => depth -= 1,
-            Component::Normal(_) => depth += 1,
-            Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
-        }
-    }
-    false
 }
 
 /// A warning for a folder with no manifest but a file that looks like a misspelled one.
@@ -242,17 +217,4 @@ fn misnamed_manifest(folder_name: &str, dir: &Path) -> Option<Diagnostic> {
             .hint(format!("rename it to `{}`", meant.file_name())),
         )
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_path_escapes_only_if_it_climbs_above_its_start() {
-        assert!(escapes(Path::new("../x.js")));
-        assert!(escapes(Path::new("lib/../../x.js")));
-        assert!(!escapes(Path::new("lib/../x.js")));
-        assert!(!escapes(Path::new("./lib/x.js")));
-    }
 }

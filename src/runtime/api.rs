@@ -22,6 +22,15 @@ pub enum HandlerKind {
     On,
 }
 
+/// One operation on the calling mod's store (`modhost.storage.*`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum StorageOp {
+    Get(String),
+    Set(String, Json),
+    Delete(String),
+    Keys(String),
+}
+
 /// The host services behind `modhost.*`. `mod_id` is always the calling mod. Errors are
 /// messages that the backend raises as an error in the calling script.
 pub trait HostApi {
@@ -47,6 +56,11 @@ pub trait HostApi {
     fn set_timer(&self, mod_id: &str, delay: Duration, repeat: bool, handler: HandlerId) -> u64;
     /// `modhost.timers.cancel`: whether the timer existed. Any mod may cancel any timer id.
     fn cancel_timer(&self, mod_id: &str, timer: u64) -> bool;
+    /// `modhost.storage.get/set/delete/keys`: the value, `null` after `set`, whether `delete`
+    /// removed something, or the sorted keys.
+    fn storage(&self, mod_id: &str, op: StorageOp) -> Result<Json, String>;
+    /// `modhost.fs.readText`: a UTF-8 file inside the calling mod's folder.
+    fn read_text(&self, mod_id: &str, path: &str) -> Result<String, String>;
     /// A new handler id, unique across all mods.
     fn next_handler_id(&self) -> HandlerId;
 }

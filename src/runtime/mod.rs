@@ -22,7 +22,7 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
-pub use api::{HandlerKind, HostApi, LogLevel};
+pub use api::{HandlerKind, HostApi, LogLevel, StorageOp};
 pub(crate) use clock::CallClock;
 pub use error::{ErrorKind, ScriptError};
 

@@ -6,7 +6,7 @@ use rquickjs::function::{Opt, Rest};
 use rquickjs::{Ctx, Exception, Function, Object, Persistent, Value};
 
 use super::{Shared, convert};
-use crate::runtime::{HandlerKind, Json, LogLevel};
+use crate::runtime::{HandlerKind, Json, LogLevel, StorageOp};
 
 /// Freezes a value and everything reachable from it, so `modhost.mod` and
 /// `modhost.settings` cannot be changed by the mod.
@@ -47,6 +47,8 @@ pub fn install<'js>(
     modhost.set("events", events(ctx, shared)?)?;
     let timers = timers(ctx, shared)?;
     modhost.set("timers", timers.clone())?;
+    modhost.set("storage", storage(ctx, shared)?)?;
+    modhost.set("fs", files(ctx, shared)?)?;
 
     let modhost: Value = freeze.call((modhost,))?;
     ctx.globals().set("modhost", modhost)?;
@@ -67,6 +69,64 @@ const WEB_TIMERS: &str = "(function (timers) {
     globalThis.setInterval = (fn, ms = 0, ...args) => { callable(fn); return timers.every(ms, () => fn(...args)); };
     globalThis.clearTimeout = globalThis.clearInterval = (id) => { if (id != null) timers.cancel(id); };
 })";
+
+fn storage<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {
+    let storage = Object::new(ctx.clone())?;
+    let run = |ctx: &Ctx<'js>, shared: &Shared, op: StorageOp| -> rquickjs::Result<Value<'js>> {
+        match shared.host.storage(&shared.mod_id, op) {
+            Ok(result) => convert::from_json(ctx, &result),
+            Err(message) => Err(host_error(ctx, &message)),
+        }
+    };
+    let getter = Rc::clone(shared);
+    storage.set(
+        "get",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, key: String| {
+            run(&ctx, &getter, StorageOp::Get(key))
+        })?,
+    )?;
+    let setter = Rc::clone(shared);
+    storage.set(
+        "set",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, key: String, value: Value<'js>| {
+                let value = to_json_or_throw(&ctx, &value)?;
+                run(&ctx, &setter, StorageOp::Set(key, value)).map(drop)
+            },
+        )?,
+    )?;
+    let deleter = Rc::clone(shared);
+    storage.set(
+        "delete",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, key: String| {
+            run(&ctx, &deleter, StorageOp::Delete(key))
+        })?,
+    )?;
+    let lister = Rc::clone(shared);
+    storage.set(
+        "keys",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, prefix: Opt<String>| {
+            run(&ctx, &lister, StorageOp::Keys(prefix.0.unwrap_or_default()))
+        })?,
+    )?;
+    Ok(storage)
+}
+
+fn files<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {
+    let files = Object::new(ctx.clone())?;
+    let reader = Rc::clone(shared);
+    files.set(
+        "readText",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, path: String| {
+            reader
+                .host
+                .read_text(&reader.mod_id, &path)
+                .map_err(|message| host_error(&ctx, &message))
+        })?,
+    )?;
+    Ok(files)
+}
 
 fn timers<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {
     let timers = Object::new(ctx.clone())?;

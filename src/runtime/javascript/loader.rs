@@ -3,7 +3,7 @@
 //! `import "./lib/util.js"` resolves against the importing file; a bare name (`os`, `std`,
 //! `node:fs`) or a path that leaves the mod's folder, also through a symlink, is an error.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use rquickjs::loader::{ImportAttributes, Loader, Resolver};
 use rquickjs::module::Declared;
@@ -39,17 +39,13 @@ impl Resolver for ConfinedResolver {
                 "mods can only import files inside their own folder, with a path starting with `./` or `../`",
             ));
         }
-        let from = Path::new(base).parent().unwrap_or(Path::new(""));
-        let path = normalize(&from.join(name));
-        let inside = match (path.canonicalize(), self.dir.canonicalize()) {
-            (Ok(file), Ok(dir)) => file.starts_with(dir),
-            (Err(_), _) => return Err(refuse("the file does not exist")),
-            _ => false,
-        };
-        if !inside || !path.starts_with(normalize(&self.dir)) {
-            return Err(refuse("the path leaves the mod's folder"));
-        }
-        Ok(path.display().to_string())
+        let from = Path::new(base)
+            .parent()
+            .and_then(|folder| folder.strip_prefix(&self.dir).ok())
+            .unwrap_or(Path::new(""));
+        crate::confine::inside(&self.dir, &from.join(name))
+            .map(|path| path.display().to_string())
+            .map_err(|refusal| refuse(&format!("the path {refusal}")))
     }
 }
 
@@ -64,23 +60,6 @@ impl Loader for FileLoader {
             .map_err(|error| rquickjs::Error::new_loading_message(name, error.to_string()))?;
         Module::declare(ctx.clone(), name, source)
     }
-}
-
-/// Removes `.` and folds `..` without touching the disk.
-fn normalize(path: &Path) -> PathBuf {
-    let mut normalized = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !normalized.pop() {
-                    normalized.push("..");
-                }
-            }
-            other => normalized.push(other),
-        }
-    }
-    normalized
 }
 
 /// For checking syntax only: every import resolves, to an empty module, so that a file

@@ -5,7 +5,7 @@ use std::rc::Rc;
 use mlua::{Function, Lua, MultiValue, Table, Value, Variadic};
 
 use super::{Shared, convert};
-use crate::runtime::{HandlerKind, Json, LogLevel};
+use crate::runtime::{HandlerKind, Json, LogLevel, StorageOp};
 
 /// Globals the host installs, which `functions()` does not offer as callable mod functions.
 pub const BUILTIN_GLOBALS: &[&str] = &[
@@ -82,6 +82,8 @@ pub fn install(lua: &Lua, shared: &Rc<Shared>, info: &Json, settings: &Json) -> 
     modhost.raw_set("mods", read_only(lua, mods(lua, shared)?)?)?;
     modhost.raw_set("events", read_only(lua, events(lua, shared)?)?)?;
     modhost.raw_set("timers", read_only(lua, timers(lua, shared)?)?)?;
+    modhost.raw_set("storage", read_only(lua, storage(lua, shared)?)?)?;
+    modhost.raw_set("fs", read_only(lua, files(lua, shared)?)?)?;
     globals.raw_set("modhost", read_only(lua, modhost)?)?;
     Ok(())
 }
@@ -285,6 +287,68 @@ fn mods(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
         lua.create_function(move |lua, ()| convert::from_json(lua, &lister.host.list()))?,
     )?;
     Ok(mods)
+}
+
+fn storage(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
+    let storage = lua.create_table()?;
+    let owner = Rc::clone(shared);
+    let run = move |lua: &Lua, op: StorageOp| outcome(lua, owner.host.storage(&owner.mod_id, op));
+    let get = run.clone();
+    storage.raw_set(
+        "get",
+        raising(
+            lua,
+            lua.create_function(move |lua, key: String| get(lua, StorageOp::Get(key)))?,
+        )?,
+    )?;
+    let set = run.clone();
+    storage.raw_set(
+        "set",
+        raising(
+            lua,
+            lua.create_function(
+                move |lua, (key, value): (String, Value)| match convert::to_json(lua, &value) {
+                    Ok(value) => set(lua, StorageOp::Set(key, value)),
+                    Err(error) => outcome(lua, Err(error.message)),
+                },
+            )?,
+        )?,
+    )?;
+    let delete = run.clone();
+    storage.raw_set(
+        "delete",
+        raising(
+            lua,
+            lua.create_function(move |lua, key: String| delete(lua, StorageOp::Delete(key)))?,
+        )?,
+    )?;
+    let keys = run;
+    storage.raw_set(
+        "keys",
+        raising(
+            lua,
+            lua.create_function(move |lua, prefix: Option<String>| {
+                keys(lua, StorageOp::Keys(prefix.unwrap_or_default()))
+            })?,
+        )?,
+    )?;
+    Ok(storage)
+}
+
+fn files(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
+    let files = lua.create_table()?;
+    let reader = Rc::clone(shared);
+    let read = lua.create_function(move |lua, path: String| {
+        outcome(
+            lua,
+            reader
+                .host
+                .read_text(&reader.mod_id, &path)
+                .map(Json::String),
+        )
+    })?;
+    files.raw_set("readText", raising(lua, read)?)?;
+    Ok(files)
 }
 
 fn timers(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use mlua::{Lua, Table, Value};
 
 use super::chunk_name;
+use crate::confine::Refusal;
 
 pub fn install(lua: &Lua, dir: &Path) -> mlua::Result<()> {
     let dir = dir.to_path_buf();
@@ -51,29 +52,22 @@ fn locate(dir: &Path, name: &str) -> Result<PathBuf, String> {
         ));
     }
     let relative: PathBuf = name.split('.').collect();
-    let candidates = [
-        dir.join(&relative).with_extension("lua"),
-        dir.join(&relative).join("init.lua"),
-    ];
-    let found = candidates
-        .iter()
-        .find(|candidate| candidate.is_file())
-        .ok_or_else(|| {
-            format!(
-                "cannot require `{name}`: neither `{}` nor `{}` exists",
-                candidates[0].display(),
-                candidates[1].display()
-            )
-        })?;
-    let inside = match (found.canonicalize(), dir.canonicalize()) {
-        (Ok(file), Ok(dir)) => file.starts_with(dir),
-        _ => false,
-    };
-    if !inside {
-        return Err(format!(
-            "cannot require `{name}`: `{}` leaves the mod's folder",
-            found.display()
-        ));
+    let candidates = [relative.with_extension("lua"), relative.join("init.lua")];
+    for candidate in &candidates {
+        match crate::confine::inside(dir, candidate) {
+            Ok(path) => return Ok(path),
+            Err(Refusal::Missing) => {}
+            Err(refusal) => {
+                return Err(format!(
+                    "cannot require `{name}`: `{}` {refusal}",
+                    candidate.display()
+                ));
+            }
+        }
     }
-    Ok(found.clone())
+    Err(format!(
+        "cannot require `{name}`: neither `{}` nor `{}` exists",
+        dir.join(&candidates[0]).display(),
+        dir.join(&candidates[1]).display()
+    ))
 }

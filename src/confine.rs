@@ -1,0 +1,115 @@
+//! Keeping a mod inside its own folder: the one check behind `import`, `require`,
+//! `modhost.fs.readText` and the entry point.
+
+use std::path::{Component, Path, PathBuf};
+
+/// Why a path was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("is an absolute path")]
+    Absolute,
+    #[error("leaves the mod's folder through `..`")]
+    Escapes,
+    #[error("does not exist")]
+    Missing,
+    #[error("is a link that leaves the mod's folder")]
+    LeavesThroughLink,
+}
+
+/// `dir` joined with `relative` (folded, as written, not canonical) when it names an existing
+/// file that is really inside `dir`, symlinks resolved.
+pub fn inside(dir: &Path, relative: &Path) -> Result<PathBuf, Refusal> {
+    if relative.has_root() || relative.is_absolute() {
+        return Err(Refusal::Absolute);
+    }
+    if escapes(relative) {
+        return Err(Refusal::Escapes);
+    }
+    let joined = fold(&dir.join(relative));
+    let (Ok(file), Ok(dir)) = (joined.canonicalize(), dir.canonicalize()) else {
+        return Err(Refusal::Missing);
+    };
+    if file.starts_with(dir) {
+        Ok(joined)
+    } else {
+        Err(Refusal::LeavesThroughLink)
+    }
+}
+
+/// Whether a relative path climbs above its starting folder at any point.
+pub fn escapes(path: &Path) -> bool {
+    let mut depth: usize = 0;
+    for component in path.components() {
+        match component {
+            Component::ParentDir if depth == 0 => return true,
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
+        }
+    }
+    false
+}
+
+/// Removes `.` and folds `..` without touching the disk.
+pub fn fold(path: &Path) -> PathBuf {
+    let mut folded = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !folded.pop() {
+                    folded.push("..");
+                }
+            }
+            other => folded.push(other),
+        }
+    }
+    folded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_escapes_only_if_it_climbs_above_its_start() {
+        assert!(escapes(Path::new("../x.js")));
+        assert!(escapes(Path::new("lib/../../x.js")));
+        assert!(!escapes(Path::new("lib/../x.js")));
+        assert!(!escapes(Path::new("./lib/x.js")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_real_files_inside_the_folder_pass() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("mod");
+        std::fs::create_dir_all(dir.join("lib")).unwrap();
+        std::fs::write(dir.join("lib/a.txt"), "a").unwrap();
+        std::fs::write(root.path().join("secret.txt"), "s").unwrap();
+        std::os::unix::fs::symlink("../secret.txt", dir.join("link.txt")).unwrap();
+        std::os::unix::fs::symlink("lib/a.txt", dir.join("inner.txt")).unwrap();
+
+        assert_eq!(
+            inside(&dir, Path::new("lib/./a.txt")),
+            Ok(dir.join("lib/a.txt"))
+        );
+        assert_eq!(
+            inside(&dir, Path::new("inner.txt")),
+            Ok(dir.join("inner.txt"))
+        );
+        assert_eq!(
+            inside(&dir, Path::new("/etc/hostname")),
+            Err(Refusal::Absolute)
+        );
+        assert_eq!(
+            inside(&dir, Path::new("../secret.txt")),
+            Err(Refusal::Escapes)
+        );
+        assert_eq!(
+            inside(&dir, Path::new("link.txt")),
+            Err(Refusal::LeavesThroughLink)
+        );
+        assert_eq!(inside(&dir, Path::new("nope.txt")), Err(Refusal::Missing));
+    }
+}

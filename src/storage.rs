@@ -1,0 +1,167 @@
+//! Each mod's persistent key-value store: JSON values in one SQLite database in the data dir.
+//!
+//! Rows are keyed by mod id, so one mod never sees another's keys. The database runs in WAL
+//! mode: every `set` and `delete` is its own committed transaction, a process killed mid-write
+//! loses at most that write and never corrupts the file, and several `modhost` processes can
+//! share a data dir (writers wait for each other, up to [`BUSY_TIMEOUT`]).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::runtime::Json;
+
+/// The database file, in the data dir.
+pub const FILE_NAME: &str = "storage.sqlite3";
+/// How long a write waits for another process's write to finish.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest key, in bytes.
+pub const MAX_KEY_BYTES: usize = 1024;
+/// The largest value, as JSON text.
+pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("cannot open the store `{}`: {message}", path.display())]
+    Open { path: PathBuf, message: String },
+    #[error("the store failed: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error("keys are at most {MAX_KEY_BYTES} bytes")]
+    KeyTooLong,
+    #[error("a stored value is at most {} KiB of JSON; this one is {} KiB", MAX_VALUE_BYTES / 1024, .0 / 1024)]
+    ValueTooLarge(usize),
+}
+
+pub struct Store {
+    connection: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Store, StorageError> {
+        let path = data_dir.join(FILE_NAME);
+        let open_error = |message: String| StorageError::Open {
+            path: path.clone(),
+            message,
+        };
+        std::fs::create_dir_all(data_dir).map_err(|error| open_error(error.to_string()))?;
+        let connection = Connection::open(&path).map_err(|error| open_error(error.to_string()))?;
+        connection
+            .busy_timeout(BUSY_TIMEOUT)
+            .and_then(|()| connection.pragma_update(None, "journal_mode", "WAL"))
+            .and_then(|()| connection.pragma_update(None, "synchronous", "NORMAL"))
+            .and_then(|()| {
+                connection.execute_batch(
+                    "CREATE TABLE IF NOT EXISTS entries (
+                        mod TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        value TEXT NOT NULL,
+                        PRIMARY KEY (mod, key)
+                    ) WITHOUT ROWID;",
+                )
+            })
+            .map_err(|error| open_error(error.to_string()))?;
+        Ok(Store { connection })
+    }
+
+    pub fn get(&self, mod_id: &str, key: &str) -> Result<Option<Json>, StorageError> {
+        let text: Option<String> = self
+            .connection
+            .prepare_cached("SELECT value FROM entries WHERE mod = ?1 AND key = ?2")?
+            .query_row(params![mod_id, key], |row| row.get(0))
+            .optional()?;
+        Ok(text.map(|text| serde_json::from_str(&text).unwrap_or(Json::Null)))
+    }
+
+    pub fn set(&self, mod_id: &str, key: &str, value: &Json) -> Result<(), StorageError> {
+        if key.len() > MAX_KEY_BYTES {
+            return Err(StorageError::KeyTooLong);
+        }
+        let text = value.to_string();
+        if text.len() > MAX_VALUE_BYTES {
+            return Err(StorageError::ValueTooLarge(text.len()));
+        }
+        self.connection
+            .prepare_cached("INSERT INTO entries (mod, key, value) VALUES (?1, ?2, ?3) ON CONFLICT (mod, key) DO UPDATE SET value = excluded.value")?
+            .execute(params![mod_id, key, text])?;
+        Ok(())
+    }
+
+    /// Whether the key existed.
+    pub fn delete(&self, mod_id: &str, key: &str) -> Result<bool, StorageError> {
+        let deleted = self
+            .connection
+            .prepare_cached("DELETE FROM entries WHERE mod = ?1 AND key = ?2")?
+            .execute(params![mod_id, key])?;
+        Ok(deleted > 0)
+    }
+
+    /// The mod's keys that start with `prefix`, sorted.
+    pub fn keys(&self, mod_id: &str, prefix: &str) -> Result<Vec<String>, StorageError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT key FROM entries WHERE mod = ?1 AND substr(key, 1, length(?2)) = ?2 ORDER BY key",
+        )?;
+        let keys = statement
+            .query_map(params![mod_id, prefix], |row| row.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn values_round_trip_per_mod_and_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .set("a", "score", &json!({"points": [1, 2.5], "name": "é"}))
+            .unwrap();
+        store.set("a", "score:old", &json!(3)).unwrap();
+        store.set("b", "score", &json!("b's own")).unwrap();
+        assert_eq!(store.get("a", "missing").unwrap(), None);
+        assert_eq!(store.keys("a", "score").unwrap(), ["score", "score:old"]);
+        assert_eq!(store.keys("a", "").unwrap().len(), 2);
+        assert!(store.delete("a", "score:old").unwrap());
+        assert!(!store.delete("a", "score:old").unwrap());
+        drop(store);
+
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            store.get("a", "score").unwrap(),
+            Some(json!({"points": [1, 2.5], "name": "é"}))
+        );
+        assert_eq!(store.get("b", "score").unwrap(), Some(json!("b's own")));
+    }
+
+    #[test]
+    fn keys_and_values_are_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let long_key = "k".repeat(MAX_KEY_BYTES + 1);
+        assert!(matches!(
+            store.set("a", &long_key, &json!(1)),
+            Err(StorageError::KeyTooLong)
+        ));
+        let big = json!("x".repeat(MAX_VALUE_BYTES));
+        assert!(matches!(
+            store.set("a", "big", &big),
+            Err(StorageError::ValueTooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn prefixes_are_literal() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for key in ["a%b", "a_b", "axb", "a"] {
+            store.set("m", key, &json!(key)).unwrap();
+        }
+        assert_eq!(store.keys("m", "a%").unwrap(), ["a%b"]);
+        assert_eq!(store.keys("m", "a_").unwrap(), ["a_b"]);
+    }
+}
