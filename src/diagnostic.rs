@@ -90,6 +90,8 @@ codes! {
         "Dependencies and ordering rules form a cycle, so no load order exists.";
     SyntaxError = "syntax-error", Error:
         "A script of a mod does not compile.";
+    HookFailed = "hook-failed", Error:
+        "In `check --smoke`, loading a mod or one of its hooks threw or broke a limit.";
     InvalidConfig = "invalid-config", Error:
         "`config.toml` cannot be parsed, has an unknown key, or a value out of range (exit status 2).";
     UnknownModInConfig = "unknown-mod-in-config", Warning:

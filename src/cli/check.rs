@@ -17,6 +17,9 @@ pub struct CheckArgs {
     /// Fail (exit 1) on warnings too
     #[arg(long)]
     deny_warnings: bool,
+    /// Also attach, bootstrap and detach every mod under its limits (in a scratch data dir)
+    #[arg(long)]
+    smoke: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -35,6 +38,10 @@ pub fn run(args: &CheckArgs, config: &Config) -> Exit {
         Err(exit) => return exit,
     };
     pack.check_syntax();
+    if args.smoke {
+        let (diagnostics, sources) = modhost::host::smoke_test(&pack, config);
+        pack.add_diagnostics(diagnostics, sources);
+    }
     let failed = pack.error_count() > 0 || (args.deny_warnings && pack.warning_count() > 0);
     let mut stdout = anstream::stdout().lock();
     let written = match args.format {

@@ -161,6 +161,9 @@ impl Core {
             Ok(state) => state,
             Err(reason) => {
                 tracing::error!(mod_id = slot.id, "`onDetach` failed: {reason}");
+                self.detach_failures
+                    .borrow_mut()
+                    .push((slot.id.clone(), format!("`onDetach` failed: {reason}")));
                 None
             }
         };

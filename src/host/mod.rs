@@ -14,6 +14,7 @@ mod events;
 mod lifecycle;
 mod link;
 mod reload;
+mod smoke;
 mod state;
 mod timers;
 
@@ -23,6 +24,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 pub use reload::{ReloadReport, Reloaded};
+pub use smoke::smoke_test;
 pub use state::{ModState, ModStatus};
 
 use crate::config::Config;
@@ -121,6 +123,8 @@ struct Core {
     pack_errors: RefCell<HashMap<String, String>>,
     /// Mods' persistent storage, opened on first use.
     store: RefCell<Option<Store>>,
+    /// `(mod id, why)` for each `onDetach` that failed since the last [`Host::shutdown`].
+    detach_failures: RefCell<Vec<(String, String)>>,
     link: Rc<Link>,
 }
 
@@ -142,6 +146,7 @@ impl Host {
             next_id: Cell::new(1),
             pack_errors: RefCell::new(HashMap::new()),
             store: RefCell::new(None),
+            detach_failures: RefCell::new(Vec::new()),
             link: Rc::new(Link { core: core.clone() }),
         });
         let (slots, pack_errors) = reload::slots_for(pack, &HashMap::new());
@@ -203,9 +208,11 @@ impl Host {
             .any(|slot| slot.state.borrow().reason().is_some())
     }
 
-    /// Detaches every running mod in reverse load order.
-    pub fn shutdown(&self) {
+    /// Detaches every running mod in reverse load order. Returns the `onDetach` hooks that
+    /// failed along the way, as `(mod id, why)`.
+    pub fn shutdown(&self) -> Vec<(String, String)> {
         self.core.shutdown();
+        self.core.detach_failures.take()
     }
 }
 

@@ -55,7 +55,7 @@ pub enum PackError {
 }
 
 /// Everything known about a mods directory.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Pack {
     pub mods_dir: PathBuf,
     /// Usable mods (valid, enabled, unique ids), by folder name. Resolution indices point here.
@@ -153,6 +153,11 @@ impl Pack {
     pub fn check_syntax_of(&mut self, include: impl Fn(&ModEntry) -> bool) {
         let selected: Vec<&ModEntry> = self.mods.iter().filter(|entry| include(entry)).collect();
         let (diagnostics, sources) = syntax::check(&selected);
+        self.add_diagnostics(diagnostics, sources);
+    }
+
+    /// Adds diagnostics found by a later check, with the files they quote, keeping the order.
+    pub fn add_diagnostics(&mut self, diagnostics: Vec<Diagnostic>, sources: Vec<SourceFile>) {
         self.diagnostics.extend(diagnostics);
         self.diagnostics
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));

@@ -12,7 +12,7 @@
 mod api;
 mod clock;
 pub(crate) mod crossing;
-mod error;
+pub(crate) mod error;
 pub mod javascript;
 pub mod lua;
 

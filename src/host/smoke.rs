@@ -1,0 +1,74 @@
+//! `modhost check --smoke`: every mod attached, bootstrapped and detached under its limits,
+//! in a throwaway data dir, with a `hook-failed` diagnostic for each mod that failed.
+
+use super::Host;
+use crate::config::Config;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::pack::Pack;
+use crate::runtime::error::find_position;
+use crate::source::{Location, SourceFile};
+
+/// Runs the pack's lifecycle once and reports the mods that failed, with the script files
+/// the diagnostics point into.
+pub fn smoke_test(pack: &Pack, config: &Config) -> (Vec<Diagnostic>, Vec<SourceFile>) {
+    let data_dir = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(error) => {
+            let diagnostic = Diagnostic::new(
+                Code::HookFailed,
+                format!("cannot make a scratch data dir for the smoke test: {error}"),
+            );
+            return (vec![diagnostic], Vec::new());
+        }
+    };
+    let mut config = config.clone();
+    config.data_dir = data_dir.path().to_path_buf();
+    let host = Host::new(pack.clone(), config);
+    host.start();
+    let mut failures: Vec<(String, String)> = host
+        .mods()
+        .into_iter()
+        .filter(|status| status.state == "failed")
+        .filter_map(|status| Some((status.id, status.reason?)))
+        .collect();
+    failures.extend(host.shutdown());
+
+    let mut sources = Vec::new();
+    let diagnostics = failures
+        .into_iter()
+        .map(|(id, reason)| {
+            let dir = pack
+                .mods
+                .iter()
+                .find(|entry| entry.id() == id)
+                .map(|entry| entry.dir.display().to_string())
+                .unwrap_or_default();
+            let mut lines = reason.lines();
+            let message = lines.next().unwrap_or_default().to_owned();
+            let mut diagnostic = Diagnostic::new(Code::HookFailed, message).in_mod(&id);
+            diagnostic.notes = lines.map(|line| line.trim().to_owned()).collect();
+            if let Some((file, line, column)) = find_position(&reason, &dir)
+                && let Ok(text) = std::fs::read_to_string(&file)
+            {
+                let source = SourceFile::new(file, text);
+                let start = line_start(source.text(), line) + column.unwrap_or(1).saturating_sub(1);
+                let mut location = source.locate(start..start);
+                location.column = column.or(location.column);
+                diagnostic = diagnostic.at(location);
+                sources.push(source);
+            } else if let Some(entry) = pack.mods.iter().find(|entry| entry.id() == id) {
+                diagnostic = diagnostic.at(Location::file(&entry.entry));
+            }
+            diagnostic.hint("run `modhost run --once` to see the mod's own log lines")
+        })
+        .collect();
+    (diagnostics, sources)
+}
+
+/// The byte offset where a 1-based line starts.
+fn line_start(text: &str, line: usize) -> usize {
+    text.split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum()
+}
