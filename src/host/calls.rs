@@ -26,10 +26,12 @@ impl Core {
     }
 
     /// Runs `body` with the mod's instance borrowed, refusing re-entry. A mod that breaks a
-    /// limit is failed once the call has returned.
+    /// limit is failed once the call has returned; `what` names the call for that message
+    /// ("`onAttach`", "a timer").
     pub(super) fn enter<R>(
         &self,
         slot: &Rc<Slot>,
+        what: &str,
         body: impl FnOnce(&mut dyn ModInstance) -> Result<R, ScriptError>,
     ) -> Result<Result<R, ScriptError>, CallError> {
         let Ok(mut guard) = slot.instance.try_borrow_mut() else {
@@ -67,7 +69,7 @@ impl Core {
         if let Err(error) = &result
             && error.is_limit()
         {
-            self.fail(slot, format!("it broke a limit: {error}"));
+            self.fail(slot, format!("{what} broke a limit: {error}"));
         }
         Ok(result)
     }
@@ -87,7 +89,7 @@ impl Core {
             });
         }
         let mut available = Vec::new();
-        let called = self.enter(&slot, |instance| {
+        let called = self.enter(&slot, &format!("`{function}`"), |instance| {
             let outcome = instance.call(function, args)?;
             if outcome.is_none() {
                 available = instance.functions();
@@ -130,7 +132,7 @@ impl Core {
             ));
         }
         loop {
-            match self.enter(slot, |instance| Ok(instance.poll(pending))) {
+            match self.enter(slot, "a promise", |instance| Ok(instance.poll(pending))) {
                 Ok(Ok(Some(result))) => return result,
                 Ok(Ok(None)) => {}
                 Ok(Err(error)) => return Err(error),
@@ -176,30 +178,11 @@ impl Core {
             let mut payload = event.payload;
             for subscription in handlers {
                 let args = [payload.clone(), Json::String(event.name.clone())];
-                let outcome = self.enter(&subscription.owner, |instance| {
+                let what = format!("the handler for `{}`", event.name);
+                let outcome = self.enter(&subscription.owner, &what, |instance| {
                     instance.call_handler(subscription.handler, &args)
                 });
-                let result = match outcome {
-                    Ok(Ok(Outcome::Done(result))) => result,
-                    // An async handler runs on; it cannot rewrite the event.
-                    Ok(Ok(Outcome::Pending(_))) => Json::Null,
-                    Ok(Err(error)) => {
-                        tracing::error!(
-                            mod_id = subscription.owner.id,
-                            "handler for event `{}` failed: {error}",
-                            event.name
-                        );
-                        Json::Null
-                    }
-                    Err(error) => {
-                        tracing::error!(
-                            mod_id = subscription.owner.id,
-                            "handler for event `{}` did not run: {error}",
-                            event.name
-                        );
-                        Json::Null
-                    }
-                };
+                let result = self.logged(&subscription.owner, &what, outcome);
                 if subscription.kind == HandlerKind::Before {
                     match result {
                         Json::Bool(false) => {
@@ -226,6 +209,29 @@ impl Core {
         }
     }
 
+    /// What a handler or timer returned (`null` while it is pending). Its errors are logged;
+    /// a broken limit was reported already, when the mod was failed for it.
+    fn logged(
+        &self,
+        slot: &Slot,
+        what: &str,
+        outcome: Result<Result<Outcome, ScriptError>, CallError>,
+    ) -> Json {
+        match outcome {
+            Ok(Ok(Outcome::Done(value))) => value,
+            Ok(Ok(Outcome::Pending(_))) => Json::Null,
+            Ok(Err(error)) if error.is_limit() => Json::Null,
+            Ok(Err(error)) => {
+                tracing::error!(mod_id = slot.id, "{what} failed: {error}");
+                Json::Null
+            }
+            Err(error) => {
+                tracing::error!(mod_id = slot.id, "{what} did not run: {error}");
+                Json::Null
+            }
+        }
+    }
+
     /// Runs every timer due now, delivering the events each one emits.
     pub(super) fn run_due_timers(&self) {
         let now = Instant::now();
@@ -233,26 +239,10 @@ impl Core {
             let Some(fired) = self.timers.borrow_mut().pop_due(now) else {
                 return;
             };
-            let outcome = self.enter(&fired.owner, |instance| {
+            let outcome = self.enter(&fired.owner, "a timer", |instance| {
                 instance.call_handler(fired.handler, &[])
             });
-            match outcome {
-                Ok(Ok(_)) => {}
-                Ok(Err(error)) => {
-                    tracing::error!(
-                        mod_id = fired.owner.id,
-                        "timer {} failed: {error}",
-                        fired.id
-                    );
-                }
-                Err(error) => {
-                    tracing::error!(
-                        mod_id = fired.owner.id,
-                        "timer {} did not run: {error}",
-                        fired.id
-                    );
-                }
-            }
+            self.logged(&fired.owner, &format!("timer {}", fired.id), outcome);
             if fired.last {
                 fired.owner.released.borrow_mut().push(fired.handler);
             }

@@ -108,7 +108,9 @@ impl Core {
         hook: &str,
         args: &[Json],
     ) -> Result<Option<Json>, String> {
-        match self.enter(slot, |instance| instance.call(hook, args)) {
+        match self.enter(slot, &format!("`{hook}`"), |instance| {
+            instance.call(hook, args)
+        }) {
             Ok(Ok(Some(outcome))) => self
                 .settle(slot, outcome)
                 .map(Some)
@@ -119,8 +121,12 @@ impl Core {
         }
     }
 
-    /// Marks a mod failed, unloads it and blocks the mods that require it.
+    /// Marks a mod failed (unless it already is), unloads it and blocks the mods that
+    /// require it.
     pub(super) fn fail(&self, slot: &Rc<Slot>, reason: String) {
+        if matches!(*slot.state.borrow(), ModState::Failed(_)) {
+            return;
+        }
         tracing::error!(mod_id = slot.id, "failed: {reason}");
         self.unload(slot, ModState::Failed(reason));
         self.block_dependents(slot);
