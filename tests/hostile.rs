@@ -46,7 +46,7 @@ fn every_hostile_mod_fails_alone_with_its_cause_and_the_host_goes_on() {
         ("lua-coroutine-loop", &["a timer broke a limit", &timeout]),
         ("lua-xpcall-loop", &["a timer broke a limit", &timeout]),
         ("js-bomb", &["ran out of memory", "`memory_mb` = 32"]),
-        ("lua-bomb", &["ran out of memory", "`memory_mb` = 32"]),
+        ("lua-bomb", &["ran out of memory", "`memory_mb` = 16"]),
         ("lua-string-bomb", &["string too large"]),
         ("js-recursion", &["runaway recursion", "main.js:1:35"]),
         ("lua-recursion", &["`memory_mb` = 32"]),

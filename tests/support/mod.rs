@@ -139,7 +139,13 @@ fn copy_tree(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).expect("read fixture") {
         let entry = entry.expect("fixture entry");
         let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
+        let kind = entry.file_type().expect("file type");
+        if kind.is_symlink() {
+            // Keep links as links: the sandbox tests depend on where they point.
+            let link = std::fs::read_link(entry.path()).expect("read link");
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(link, &target).expect("copy link");
+        } else if kind.is_dir() {
             copy_tree(&entry.path(), &target);
         } else {
             std::fs::copy(entry.path(), &target).expect("copy fixture file");

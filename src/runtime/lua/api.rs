@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use mlua::{Function, Lua, MultiValue, Table, Value, Variadic};
+use mlua::{Function, Lua, Table, Value, Variadic};
 
 use super::{Shared, convert};
 use crate::runtime::{HandlerKind, Json, LogLevel, StorageOp};
@@ -40,15 +40,14 @@ pub fn install(lua: &Lua, shared: &Rc<Shared>, info: &Json, settings: &Json) -> 
     // The base library's file loaders reach the file system; `load` may not load bytecode.
     globals.raw_set("dofile", Value::Nil)?;
     globals.raw_set("loadfile", Value::Nil)?;
-    let load: Function = globals.raw_get("load")?;
-    globals.raw_set(
-        "load",
-        lua.create_function(
-            move |_, (chunk, name, _mode, env): (Value, Option<String>, Option<String>, Value)| {
-                load.call::<MultiValue>((chunk, name, "t", env))
-            },
-        )?,
-    )?;
+    lua.load(
+        r#"
+local globals, load = ...
+globals.load = function(chunk, name, mode, env) return load(chunk, name, "t", env) end
+"#,
+    )
+    .set_name("=modhost")
+    .call::<()>((globals.clone(), globals.raw_get::<Function>("load")?))?;
     let os = lua.create_table()?;
     let clock = std::time::Instant::now();
     os.raw_set(
@@ -158,15 +157,11 @@ fn read_only(lua: &Lua, table: Table) -> mlua::Result<Table> {
     let proxy = lua.create_table()?;
     let metatable = lua.create_table()?;
     metatable.raw_set("__index", table.clone())?;
-    metatable.raw_set(
-        "__newindex",
-        lua.create_function(|_, (_, key): (Value, Value)| -> mlua::Result<()> {
-            Err(mlua::Error::runtime(format!(
-                "cannot set `{}`: this table is read-only",
-                key.to_string().unwrap_or_default()
-            )))
-        })?,
-    )?;
+    let refuse: Function = lua
+        .load(r#"return function(_, key) error("cannot set `" .. tostring(key) .. "`: this table is read-only", 2) end"#)
+        .set_name("=modhost")
+        .eval()?;
+    metatable.raw_set("__newindex", refuse)?;
     metatable.raw_set(
         "__pairs",
         lua.create_function(move |lua, _: Value| {
@@ -250,13 +245,13 @@ return function(native)
 end
 "#;
 
-fn raising(lua: &Lua, native: Function) -> mlua::Result<Function> {
+pub(super) fn raising(lua: &Lua, native: Function) -> mlua::Result<Function> {
     let wrap: Function = lua.load(RAISING).set_name("=modhost").eval()?;
     wrap.call(native)
 }
 
 /// `(true, value)` or `(false, message)`, for [`raising`].
-fn outcome(lua: &Lua, result: Result<Json, String>) -> mlua::Result<(bool, Value)> {
+pub(super) fn outcome(lua: &Lua, result: Result<Json, String>) -> mlua::Result<(bool, Value)> {
     match result {
         Ok(json) => Ok((true, convert::from_json(lua, &json)?)),
         Err(message) => Ok((false, Value::String(lua.create_string(message)?))),

@@ -14,11 +14,14 @@ use crate::confine::Refusal;
 pub fn install(lua: &Lua, dir: &Path) -> mlua::Result<()> {
     let dir = dir.to_path_buf();
     let loaded: Table = lua.create_table()?;
-    let require = lua.create_function(move |lua, name: String| {
+    let require = lua.create_function(move |lua, name: String| -> mlua::Result<(bool, Value)> {
         if let Some(cached) = loaded.raw_get::<Option<Value>>(name.as_str())? {
-            return Ok(cached);
+            return Ok((true, cached));
         }
-        let path = locate(&dir, &name).map_err(mlua::Error::runtime)?;
+        let path = match locate(&dir, &name) {
+            Ok(path) => path,
+            Err(message) => return Ok((false, Value::String(lua.create_string(message)?))),
+        };
         let source = std::fs::read(&path).map_err(|error| {
             mlua::Error::runtime(format!("cannot read `{}`: {error}", path.display()))
         })?;
@@ -32,8 +35,9 @@ pub fn install(lua: &Lua, dir: &Path) -> mlua::Result<()> {
             module
         };
         loaded.raw_set(name.as_str(), module.clone())?;
-        Ok(module)
+        Ok((true, module))
     })?;
+    let require = super::api::raising(lua, require)?;
     lua.globals().raw_set("require", require)
 }
 

@@ -1,0 +1,70 @@
+//! The store under stress: a process killed mid-write leaves an intact store that lost at
+//! most the write in flight, and two processes can share one data dir.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use support::{Running, fixture_copy};
+
+fn call(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
+        .current_dir(dir)
+        .args(["-q", "call"])
+        .args(args)
+        .output()
+        .expect("modhost runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+fn integrity(dir: &Path) -> String {
+    let connection =
+        rusqlite::Connection::open(dir.join(".modhost/storage.sqlite3")).expect("open the store");
+    connection
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .expect("integrity check")
+}
+
+#[test]
+fn a_kill_mid_write_loses_at_most_that_write() {
+    let pack = fixture_copy("sandbox");
+    let mut modhost = Running::start(pack.path(), &["run"]);
+    modhost.wait_for("keeper wrote 1000");
+    modhost.signal("KILL");
+    let (status, _) = modhost.finish();
+    assert!(!status.success(), "killed");
+
+    assert_eq!(integrity(pack.path()), "ok");
+    let count: u64 = call(pack.path(), &["keeper", "count"])
+        .parse()
+        .expect("a number");
+    assert!(count >= 1000, "every reported write is there: {count}");
+    // Keys are written in order, one transaction each: no holes, whatever the kill hit.
+    assert_eq!(call(pack.path(), &["keeper", "gaps"]), "0");
+}
+
+#[test]
+fn two_processes_share_a_data_dir() {
+    let pack = fixture_copy("sandbox");
+    let mut first = Running::start(pack.path(), &["run"]);
+    let mut second = Running::start(pack.path(), &["run"]);
+    first.wait_for("keeper wrote 1000");
+    second.wait_for("keeper wrote 1000");
+    first.signal("TERM");
+    second.signal("TERM");
+    for modhost in [first, second] {
+        let (status, lines) = modhost.finish();
+        assert!(status.success(), "{status}: {lines:#?}");
+        assert!(
+            !lines.iter().any(|line| line.contains("ERROR")),
+            "no write failed: {lines:#?}"
+        );
+    }
+    assert_eq!(integrity(pack.path()), "ok");
+}
