@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 cargo bench --locked --bench resolve
 cargo bench --locked --bench runtime
 cargo bench --locked --bench event_loop
+cargo bench --locked --bench storage

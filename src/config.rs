@@ -386,3 +386,19 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn no_configuration_text_makes_parsing_panic(text in "\\PC{0,120}", toml in "(\\[[a-z.]{1,10}\\]\n)?([a-z_]{1,10} = (\"[a-z]{0,5}\"|-?[0-9]{1,4}|true|\\{\\}|\\[\\])\n){0,5}") {
+            for input in [text, toml] {
+                let _ = Config::parse(SourceFile::new("config.toml", input.as_str()));
+            }
+        }
+    }
+}

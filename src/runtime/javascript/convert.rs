@@ -130,3 +130,49 @@ pub fn from_json<'js>(ctx: &Ctx<'js>, json: &Json) -> rquickjs::Result<Value<'js
         }
     })
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// JSON values whose numbers JavaScript holds exactly.
+    fn json() -> impl Strategy<Value = Json> {
+        let leaf = prop_oneof![
+            Just(Json::Null),
+            any::<bool>().prop_map(Json::Bool),
+            (-(1i64 << 53)..(1i64 << 53)).prop_map(Json::from),
+            (-1e12f64..1e12).prop_map(Json::from),
+            "\\PC{0,12}".prop_map(Json::String),
+        ];
+        leaf.prop_recursive(4, 64, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Json::Array),
+                prop::collection::btree_map("[a-z]{0,6}", inner, 0..6)
+                    .prop_map(|map| Json::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn json_round_trips_through_javascript(json in json()) {
+            let runtime = rquickjs::Runtime::new().unwrap();
+            let context = rquickjs::Context::full(&runtime).unwrap();
+            let back = context.with(|ctx| to_json(&from_json(&ctx, &json).unwrap()));
+            prop_assert_eq!(back.unwrap(), json);
+        }
+
+        #[test]
+        fn any_script_value_converts_or_errors_without_panicking(source in "[-+*/()\\[\\]{}:,.0-9a-z\"' ]{0,40}") {
+            let runtime = rquickjs::Runtime::new().unwrap();
+            let context = rquickjs::Context::full(&runtime).unwrap();
+            context.with(|ctx| {
+                if let Ok(value) = ctx.eval::<Value, _>(format!("({source})")) {
+                    let _ = to_json(&value);
+                }
+            });
+        }
+    }
+}
