@@ -50,6 +50,7 @@ pub mod runtime;
 pub mod source;
 pub mod storage;
 pub mod suggest;
+pub mod typings;
 pub mod watch;
 
 pub use config::Config;

@@ -5,11 +5,13 @@
 //! mistake into a diagnostic that points at the key or value at fault.
 
 pub mod document;
+pub mod fields;
 mod validate;
 
 use std::ops::Range;
 
-pub use validate::{FIELDS, ManifestOutcome, is_valid_id, parse_manifest};
+pub use fields::{FIELDS, json_schema};
+pub use validate::{ManifestOutcome, is_valid_id, parse_manifest};
 
 /// The two file names a mod folder can hold its manifest in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,46 +7,13 @@
 use std::ops::Range;
 
 use super::document::{self, Key, Node, Value};
+use super::fields::{self, FIELDS};
 use super::{Manifest, ManifestFormat, Requirement, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::SourceFile;
 
-/// Every manifest field with a one-line description.
-pub const FIELDS: &[(&str, &str)] = &[
-    ("id", "unique id; defaults to the folder name"),
-    ("name", "display name (required)"),
-    ("version", "semver version (required)"),
-    (
-        "entry_point",
-        "entry file relative to the mod's folder (required)",
-    ),
-    ("priority", "lower loads earlier among free mods; default 0"),
-    ("description", "what the mod does"),
-    ("authors", "list of author names"),
-    ("modhost", "semver requirement on the host API version"),
-    (
-        "dependencies",
-        "id -> semver requirement; must be present and load first",
-    ),
-    (
-        "optional_dependencies",
-        "id -> semver requirement; loads first when present",
-    ),
-    (
-        "conflicts",
-        "id -> semver requirement; a match in the pack is an error",
-    ),
-    ("load_after", "ids this mod loads after when present"),
-    ("load_before", "ids this mod loads before when present"),
-    ("settings", "default settings; config.toml overrides them"),
-    ("permissions", "capabilities beyond the default sandbox"),
-    ("$schema", "JSON Schema reference for editors"),
-];
-
 /// Permissions a manifest may ask for. None exist yet; every request warns.
 const KNOWN_PERMISSIONS: &[&str] = &[];
-
-const REQUIRED: &[&str] = &["name", "version", "entry_point"];
 
 /// What validating one manifest produced.
 #[derive(Debug)]
@@ -159,7 +126,11 @@ impl Validator<'_> {
         }
 
         self.unknown_fields(entries);
-        for required in REQUIRED {
+        for required in FIELDS
+            .iter()
+            .filter(|field| field.required)
+            .map(|field| field.name)
+        {
             if field(required).is_none() {
                 self.error(
                     root.span.start..root.span.start,
@@ -260,10 +231,10 @@ impl Validator<'_> {
                 );
             }
             seen.push(&key.name);
-            if FIELDS.iter().any(|(field, _)| *field == key.name) {
+            if fields::find(&key.name).is_some() {
                 continue;
             }
-            let hint = crate::suggest::closest(&key.name, FIELDS.iter().map(|(field, _)| *field))
+            let hint = crate::suggest::closest(&key.name, FIELDS.iter().map(|field| field.name))
                 .map(|field| format!("did you mean `{field}`?"));
             self.report(
                 Code::UnknownField,

@@ -155,13 +155,27 @@ mod properties {
         })
     }
 
+    /// JavaScript has one number type: `0` and `0.0` are the same value.
+    fn numbers_as_floats(json: Json) -> Json {
+        match json {
+            Json::Number(number) => Json::from(number.as_f64().unwrap_or(f64::NAN)),
+            Json::Array(items) => Json::Array(items.into_iter().map(numbers_as_floats).collect()),
+            Json::Object(map) => Json::Object(
+                map.into_iter()
+                    .map(|(key, value)| (key, numbers_as_floats(value)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
     proptest! {
         #[test]
         fn json_round_trips_through_javascript(json in json()) {
             let runtime = rquickjs::Runtime::new().unwrap();
             let context = rquickjs::Context::full(&runtime).unwrap();
             let back = context.with(|ctx| to_json(&from_json(&ctx, &json).unwrap()));
-            prop_assert_eq!(back.unwrap(), json);
+            prop_assert_eq!(numbers_as_floats(back.unwrap()), numbers_as_floats(json));
         }
 
         #[test]

@@ -1,0 +1,367 @@
+//! The one description of the `modhost` API that mods see, from which the TypeScript and
+//! LuaLS declarations are generated. `tests/typings.rs` checks it against what the runtimes
+//! really install, so the declarations cannot drift from the code.
+
+/// A type in the API, as both languages can spell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    /// A JSON-compatible value.
+    Json,
+    /// Anything at all (what the log functions accept).
+    Any,
+    String,
+    Number,
+    Boolean,
+    /// Returns nothing.
+    Nothing,
+    /// A callback taking `params` and returning `returns`.
+    Handler {
+        params: &'static [Param],
+        returns: &'static Type,
+    },
+    /// An array of strings.
+    Strings,
+    /// A named structure, declared once in [`STRUCTURES`].
+    Named(&'static str),
+    /// Nothing, or a JSON value to use instead, or `false` to cancel.
+    BeforeResult,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param {
+    pub name: &'static str,
+    pub kind: Type,
+    pub optional: bool,
+    /// Takes any number of values (`...args`).
+    pub variadic: bool,
+}
+
+const fn param(name: &'static str, kind: Type) -> Param {
+    Param {
+        name,
+        kind,
+        optional: false,
+        variadic: false,
+    }
+}
+
+const fn optional(name: &'static str, kind: Type) -> Param {
+    Param {
+        name,
+        kind,
+        optional: true,
+        variadic: false,
+    }
+}
+
+const fn rest(name: &'static str, kind: Type) -> Param {
+    Param {
+        name,
+        kind,
+        optional: false,
+        variadic: true,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Member {
+    Function {
+        name: &'static str,
+        doc: &'static str,
+        params: &'static [Param],
+        returns: Type,
+    },
+    /// A read-only value.
+    Value {
+        name: &'static str,
+        doc: &'static str,
+        kind: Type,
+    },
+}
+
+impl Member {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Member::Function { name, .. } | Member::Value { name, .. } => name,
+        }
+    }
+}
+
+/// A group under `modhost`: `modhost.log`, `modhost.events`, …; or a plain value
+/// (`modhost.mod`) when `members` is empty and `kind` is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Namespace {
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub members: &'static [Member],
+}
+
+/// A structure with named fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Structure {
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub fields: &'static [(&'static str, Type, &'static str)],
+}
+
+pub const STRUCTURES: &[Structure] = &[
+    Structure {
+        name: "ModInfo",
+        doc: "Who this mod is (read-only).",
+        fields: &[
+            ("id", Type::String, "The mod's id."),
+            ("name", Type::String, "The display name from the manifest."),
+            (
+                "version",
+                Type::String,
+                "The semver version from the manifest.",
+            ),
+            ("dir", Type::String, "The mod's folder."),
+            (
+                "dataDir",
+                Type::String,
+                "The folder reserved for the mod's data.",
+            ),
+        ],
+    },
+    Structure {
+        name: "ModStatus",
+        doc: "A mod of the pack, as `modhost.mods.list()` reports it.",
+        fields: &[
+            ("id", Type::String, "The mod's id."),
+            ("version", Type::String, "Its version."),
+            (
+                "state",
+                Type::String,
+                "`resolved`, `attached`, `active`, `detached`, `failed` or `blocked`.",
+            ),
+        ],
+    },
+];
+
+const LOG_PARAMS: &[Param] = &[rest("values", Type::Any)];
+const EVENT_PARAMS: &[Param] = &[param("payload", Type::Json), param("event", Type::String)];
+const ON_HANDLER: Type = Type::Handler {
+    params: EVENT_PARAMS,
+    returns: &Type::Nothing,
+};
+const BEFORE_HANDLER: Type = Type::Handler {
+    params: EVENT_PARAMS,
+    returns: &Type::BeforeResult,
+};
+const TIMER_CALLBACK: Type = Type::Handler {
+    params: &[],
+    returns: &Type::Nothing,
+};
+
+/// Every namespace under the global `modhost`, in the order the docs present them.
+pub const API: &[Namespace] = &[
+    Namespace {
+        name: "mod",
+        doc: "Who this mod is (read-only).",
+        members: &[Member::Value {
+            name: "mod",
+            doc: "Who this mod is (read-only).",
+            kind: Type::Named("ModInfo"),
+        }],
+    },
+    Namespace {
+        name: "settings",
+        doc: "The mod's settings: the manifest's defaults, overridden by `config.toml` (read-only).",
+        members: &[Member::Value {
+            name: "settings",
+            doc: "The mod's settings (read-only).",
+            kind: Type::Json,
+        }],
+    },
+    Namespace {
+        name: "log",
+        doc: "Log lines tagged with the mod's id.",
+        members: &[
+            Member::Function {
+                name: "debug",
+                doc: "Logs at debug level.",
+                params: LOG_PARAMS,
+                returns: Type::Nothing,
+            },
+            Member::Function {
+                name: "info",
+                doc: "Logs at info level.",
+                params: LOG_PARAMS,
+                returns: Type::Nothing,
+            },
+            Member::Function {
+                name: "warn",
+                doc: "Logs a warning.",
+                params: LOG_PARAMS,
+                returns: Type::Nothing,
+            },
+            Member::Function {
+                name: "error",
+                doc: "Logs an error.",
+                params: LOG_PARAMS,
+                returns: Type::Nothing,
+            },
+        ],
+    },
+    Namespace {
+        name: "mods",
+        doc: "The other mods of the pack.",
+        members: &[
+            Member::Function {
+                name: "call",
+                doc: "Calls another mod's function, whatever its language, and returns its result; raises its error.",
+                params: &[
+                    param("id", Type::String),
+                    param("fn", Type::String),
+                    rest("args", Type::Json),
+                ],
+                returns: Type::Json,
+            },
+            Member::Function {
+                name: "list",
+                doc: "Every mod with its state, in load order.",
+                params: &[],
+                returns: Type::Named("ModStatus[]"),
+            },
+        ],
+    },
+    Namespace {
+        name: "events",
+        doc: "The event bus: handlers run in load order, `before` handlers first.",
+        members: &[
+            Member::Function {
+                name: "on",
+                doc: "Subscribes to an event; returns the subscription id.",
+                params: &[param("event", Type::String), param("handler", ON_HANDLER)],
+                returns: Type::Number,
+            },
+            Member::Function {
+                name: "before",
+                doc: "Subscribes before the `on` handlers: return nothing to pass the event on, a value to replace its payload, or `false` to cancel it.",
+                params: &[
+                    param("event", Type::String),
+                    param("handler", BEFORE_HANDLER),
+                ],
+                returns: Type::Number,
+            },
+            Member::Function {
+                name: "off",
+                doc: "Cancels a subscription (whoever made it); returns whether it existed.",
+                params: &[param("id", Type::Number)],
+                returns: Type::Boolean,
+            },
+            Member::Function {
+                name: "emit",
+                doc: "Queues an event; it is delivered after the current call returns.",
+                params: &[
+                    param("event", Type::String),
+                    optional("payload", Type::Json),
+                ],
+                returns: Type::Nothing,
+            },
+        ],
+    },
+    Namespace {
+        name: "timers",
+        doc: "Timers, with ids unique across all mods.",
+        members: &[
+            Member::Function {
+                name: "after",
+                doc: "Runs `fn` once, `ms` milliseconds from now; returns the timer id.",
+                params: &[param("ms", Type::Number), param("fn", TIMER_CALLBACK)],
+                returns: Type::Number,
+            },
+            Member::Function {
+                name: "every",
+                doc: "Runs `fn` every `ms` milliseconds, without drifting; returns the timer id.",
+                params: &[param("ms", Type::Number), param("fn", TIMER_CALLBACK)],
+                returns: Type::Number,
+            },
+            Member::Function {
+                name: "cancel",
+                doc: "Cancels a timer (whichever mod made it); returns whether it existed.",
+                params: &[param("id", Type::Number)],
+                returns: Type::Boolean,
+            },
+        ],
+    },
+    Namespace {
+        name: "storage",
+        doc: "The mod's own persistent key-value store.",
+        members: &[
+            Member::Function {
+                name: "get",
+                doc: "The value stored under `key`, or null (nil) when there is none.",
+                params: &[param("key", Type::String)],
+                returns: Type::Json,
+            },
+            Member::Function {
+                name: "set",
+                doc: "Stores a JSON-compatible value (at most 1 MiB of JSON) under `key`.",
+                params: &[param("key", Type::String), param("value", Type::Json)],
+                returns: Type::Nothing,
+            },
+            Member::Function {
+                name: "delete",
+                doc: "Removes `key`; returns whether it existed.",
+                params: &[param("key", Type::String)],
+                returns: Type::Boolean,
+            },
+            Member::Function {
+                name: "keys",
+                doc: "The keys that start with `prefix` (all keys without one), sorted.",
+                params: &[optional("prefix", Type::String)],
+                returns: Type::Strings,
+            },
+        ],
+    },
+    Namespace {
+        name: "fs",
+        doc: "Files in the mod's own folder.",
+        members: &[Member::Function {
+            name: "readText",
+            doc: "Reads a UTF-8 file inside the mod's folder, by a path relative to it.",
+            params: &[param("path", Type::String)],
+            returns: Type::String,
+        }],
+    },
+];
+
+/// The lifecycle hooks a mod may define.
+pub const HOOKS: &[(&str, &[Param], &str)] = &[
+    (
+        "onAttach",
+        &[],
+        "The mod is loaded and its dependencies are attached.",
+    ),
+    ("onBootstrap", &[], "Every mod is attached."),
+    (
+        "onDetach",
+        &[],
+        "Before the mod is unloaded; what it returns is handed to `onReload`.",
+    ),
+    (
+        "onReload",
+        &[param("state", Type::Json)],
+        "After a hot reload, with what the old version's `onDetach` returned.",
+    ),
+];
+
+/// The API as a tree of names, `modhost.<namespace>.<member>`, as the runtimes expose it.
+pub fn member_paths() -> Vec<String> {
+    let mut paths: Vec<String> = API
+        .iter()
+        .flat_map(|namespace| {
+            namespace.members.iter().map(move |member| {
+                if member.name() == namespace.name {
+                    namespace.name.to_owned()
+                } else {
+                    format!("{}.{}", namespace.name, member.name())
+                }
+            })
+        })
+        .collect();
+    paths.sort();
+    paths
+}
