@@ -8,18 +8,22 @@ use std::sync::OnceLock;
 
 const TIMEOUT_MS: u64 = 250;
 
+/// One run of the pack, shared by the tests (two at once would compete for the cores and
+/// blur the timing they check).
 fn run_hostile_pack() -> (Option<i32>, String) {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile");
-    let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
-        .current_dir(&fixture)
-        .args(["run", "--once"])
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("modhost runs");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    static RUN: OnceLock<(Option<i32>, String)> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile");
+        let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
+            .current_dir(&fixture)
+            .args(["run", "--once"])
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("modhost runs");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code(), stderr)
+    })
+    .clone()
 }
 
 #[test]
