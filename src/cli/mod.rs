@@ -9,6 +9,7 @@ mod check;
 mod graph;
 mod list;
 mod logging;
+mod new;
 mod render;
 mod run;
 mod watch;
@@ -109,6 +110,22 @@ enum Command {
         after_help = "Examples:\n  modhost list\n  modhost list --explain\n  modhost list --format json"
     )]
     List(list::ListArgs),
+    /// Create a mod with every hook stubbed, editor typings and the manifest schema
+    #[command(
+        after_help = "Examples:\n  modhost new my-mod\n  modhost new world-gen --lang lua\n  modhost --mods addons new my-mod"
+    )]
+    New(new::NewArgs),
+    /// Print the JSON Schema of manifest.json
+    #[command(after_help = "Examples:\n  modhost schema > mods/manifest.schema.json")]
+    Schema,
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  modhost completions bash > ~/.local/share/bash-completion/completions/modhost\n  modhost completions zsh > ~/.zfunc/_modhost\n  modhost completions fish > ~/.config/fish/completions/modhost.fish"
+    )]
+    Completions {
+        /// The shell to complete in
+        shell: clap_complete::Shell,
+    },
     /// Print the dependency graph
     #[command(
         after_help = "Examples:\n  modhost graph\n  modhost graph --format dot | dot -Tsvg > mods.svg\n  modhost graph --format mermaid"
@@ -145,6 +162,21 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(&args, &config),
         Command::List(args) => list::run(&args, &config),
         Command::Graph(args) => graph::run(&args, &config),
+        Command::New(args) => new::run(&args, &config),
+        Command::Schema => {
+            let schema = modhost::manifest::json_schema();
+            let text = serde_json::to_string_pretty(&schema).expect("the schema is JSON");
+            let _ = writeln!(anstream::stdout(), "{text}");
+            Exit::Success
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "modhost", &mut script);
+            // A closed pipe (`| head`) is not an error worth a message.
+            let _ = anstream::stdout().write_all(&script);
+            Exit::Success
+        }
     };
     exit.into()
 }

@@ -1,0 +1,139 @@
+//! `modhost new`: scaffold a mod with every hook, editor typings and the manifest schema.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use modhost::Config;
+use modhost::manifest::{is_valid_id, json_schema};
+use modhost::typings;
+
+use super::{Exit, render};
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The new mod's id (lowercase letters, digits, `.`, `_`, `-`); also its folder name
+    id: String,
+    /// The language to write it in
+    #[arg(long, value_enum, default_value_t = Lang::Js)]
+    lang: Lang,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Lang {
+    /// JavaScript, with `modhost.d.ts` and `jsconfig.json` for type checking in VS Code
+    Js,
+    /// Lua 5.4, with LuaLS annotations in `.luals/modhost.lua`
+    Lua,
+}
+
+/// The name of the schema file written to the mods directory, which manifests point at.
+const SCHEMA_FILE: &str = "manifest.schema.json";
+
+pub fn run(args: &NewArgs, config: &Config) -> Exit {
+    if !is_valid_id(&args.id) {
+        render::fatal(
+            &format!("`{}` is not a valid mod id", args.id),
+            Some(
+                "use 1 to 64 lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit",
+            ),
+        );
+        return Exit::Usage;
+    }
+    let dir = config.mods_dir.join(&args.id);
+    if dir.exists() {
+        render::fatal(
+            &format!("`{}` already exists", dir.display()),
+            Some("choose another id, or remove the folder first"),
+        );
+        return Exit::Usage;
+    }
+    let name = title(&args.id);
+    let fill = |template: &str| {
+        template
+            .replace("{{id}}", &args.id)
+            .replace("{{name}}", &name)
+    };
+    let schema = serde_json::to_string_pretty(&json_schema()).expect("the schema is JSON") + "\n";
+    let files: Vec<(PathBuf, String)> = match args.lang {
+        Lang::Js => vec![
+            (
+                dir.join("manifest.json"),
+                fill(include_str!("templates/manifest.json")),
+            ),
+            (dir.join("main.js"), fill(include_str!("templates/main.js"))),
+            (dir.join("modhost.d.ts"), typings::typescript()),
+            (
+                dir.join("jsconfig.json"),
+                include_str!("templates/jsconfig.json").to_owned(),
+            ),
+        ],
+        Lang::Lua => vec![
+            (
+                dir.join("mod.toml"),
+                fill(include_str!("templates/mod.toml")),
+            ),
+            (
+                dir.join("init.lua"),
+                fill(include_str!("templates/init.lua")),
+            ),
+            (dir.join(".luals/modhost.lua"), typings::lua_ls()),
+            (
+                dir.join(".luarc.json"),
+                include_str!("templates/luarc.json").to_owned(),
+            ),
+        ],
+    };
+    let written = files
+        .iter()
+        .chain([&(config.mods_dir.join(SCHEMA_FILE), schema)])
+        .try_for_each(|(path, text)| write(path, text));
+    if let Err(error) = written {
+        render::fatal(&error, None);
+        return Exit::Usage;
+    }
+    let entry = match args.lang {
+        Lang::Js => "main.js",
+        Lang::Lua => "init.lua",
+    };
+    tracing::info!(
+        "created `{}`: run `modhost run --watch` and edit `{}`",
+        dir.display(),
+        dir.join(entry).display()
+    );
+    Exit::Success
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|error| format!("cannot create `{}`: {error}", parent.display()))?;
+    }
+    std::fs::write(path, text)
+        .map_err(|error| format!("cannot write `{}`: {error}", path.display()))
+}
+
+/// `my-cool_mod` → `My Cool Mod`.
+fn title(id: &str) -> String {
+    id.split(['-', '_', '.'])
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::title;
+
+    #[test]
+    fn ids_become_titles() {
+        assert_eq!(title("my-cool_mod.v2"), "My Cool Mod V2");
+        assert_eq!(title("x"), "X");
+    }
+}
