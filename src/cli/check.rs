@@ -30,6 +30,8 @@ enum CheckFormat {
     Json,
     /// GitHub Actions annotations (`::error file=…::…`)
     Github,
+    /// JUnit XML: one test case per mod, for CI systems that show test reports
+    Junit,
 }
 
 pub fn run(args: &CheckArgs, config: &Config) -> Exit {
@@ -37,9 +39,13 @@ pub fn run(args: &CheckArgs, config: &Config) -> Exit {
         Ok(pack) => pack,
         Err(exit) => return exit,
     };
-    pack.check_syntax();
+    let progress = progress_bar(pack.mods.len() as u64, "checking scripts");
+    pack.check_syntax_of(|_| true, |_| progress.inc(1));
+    progress.finish_and_clear();
     if args.smoke {
+        let spinner = progress_bar(0, "smoke-testing every mod");
         let (diagnostics, sources) = modhost::host::smoke_test(&pack, config);
+        spinner.finish_and_clear();
         pack.add_diagnostics(diagnostics, sources);
     }
     let failed = pack.error_count() > 0 || (args.deny_warnings && pack.warning_count() > 0);
@@ -51,6 +57,7 @@ pub fn run(args: &CheckArgs, config: &Config) -> Exit {
             .diagnostics
             .iter()
             .try_for_each(|diagnostic| writeln!(stdout, "{}", render::github(diagnostic))),
+        CheckFormat::Junit => writeln!(stdout, "{}", render::junit(&pack, args.deny_warnings)),
     };
     if written.is_err() {
         // stdout closed (e.g. piped into `head`): nothing more to say.
@@ -61,6 +68,30 @@ pub fn run(args: &CheckArgs, config: &Config) -> Exit {
     } else {
         Exit::Success
     }
+}
+
+/// How many mods make a pack large enough for a progress bar.
+const PROGRESS_FROM: u64 = 100;
+
+/// A progress bar on stderr for large packs, when stderr is a terminal and not in CI;
+/// hidden otherwise. With `length` 0, a spinner.
+fn progress_bar(length: u64, message: &'static str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    if !interactive || (length > 0 && length < PROGRESS_FROM) {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = if length == 0 {
+        indicatif::ProgressBar::new_spinner()
+    } else {
+        indicatif::ProgressBar::new(length).with_style(
+            indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} mods")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        )
+    };
+    bar.set_message(message);
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    bar
 }
 
 fn write_human(out: &mut impl Write, pack: &Pack, deny_warnings: bool) -> std::io::Result<()> {

@@ -45,7 +45,7 @@ impl From<Exit> for ExitCode {
     name = "modhost",
     version,
     about = "Load, check and host JavaScript and Lua mods",
-    after_help = "Exit status: 0 success, 1 the mod pack has errors, 2 usage or configuration error."
+    after_help = "Examples:\n  modhost new my-mod            create a mod with typings\n  modhost run --watch           run the pack, reloading mods as you save\n  modhost check --smoke         validate the pack as CI would\n\nExit status: 0 success, 1 the mod pack has errors, 2 usage or configuration error."
 )]
 struct Cli {
     #[command(flatten)]
@@ -110,6 +110,11 @@ enum Command {
         after_help = "Examples:\n  modhost list\n  modhost list --explain\n  modhost list --format json"
     )]
     List(list::ListArgs),
+    /// Print the dependency graph
+    #[command(
+        after_help = "Examples:\n  modhost graph\n  modhost graph --format dot | dot -Tsvg > mods.svg\n  modhost graph --format mermaid"
+    )]
+    Graph(graph::GraphArgs),
     /// Create a mod with every hook stubbed, editor typings and the manifest schema
     #[command(
         after_help = "Examples:\n  modhost new my-mod\n  modhost new world-gen --lang lua\n  modhost --mods addons new my-mod"
@@ -126,11 +131,6 @@ enum Command {
         /// The shell to complete in
         shell: clap_complete::Shell,
     },
-    /// Print the dependency graph
-    #[command(
-        after_help = "Examples:\n  modhost graph\n  modhost graph --format dot | dot -Tsvg > mods.svg\n  modhost graph --format mermaid"
-    )]
-    Graph(graph::GraphArgs),
 }
 
 pub fn main() -> ExitCode {

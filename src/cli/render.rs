@@ -141,6 +141,77 @@ fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// A JUnit report: one test case per mod (and one for problems outside any mod), failed when
+/// it has errors (or warnings, with `--deny-warnings`); every diagnostic is in the failure's
+/// text, as `file:line:column: code: message`.
+pub fn junit(pack: &modhost::Pack, deny_warnings: bool) -> String {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut ids: Vec<&str> = pack.mods.iter().map(|entry| entry.id()).collect();
+    ids.extend(pack.diagnostics.iter().filter_map(|d| d.mod_id.as_deref()));
+    ids.sort_unstable();
+    ids.dedup();
+    let counts = |diagnostic: &&Diagnostic| deny_warnings || diagnostic.is_error();
+    let case = |name: &str, diagnostics: Vec<&Diagnostic>| {
+        let failing: Vec<&Diagnostic> = diagnostics.iter().copied().filter(counts).collect();
+        let lines = diagnostics
+            .iter()
+            .map(|diagnostic| {
+                let place = diagnostic
+                    .location
+                    .as_ref()
+                    .map_or_else(String::new, |location| {
+                        let mut place = display_path(&location.file);
+                        for number in [location.line, location.column].into_iter().flatten() {
+                            place.push_str(&format!(":{number}"));
+                        }
+                        place + ": "
+                    });
+                format!(
+                    "{place}{}[{}]: {}",
+                    diagnostic.severity, diagnostic.code, diagnostic.message
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let status = match failing.first() {
+            None => TestCaseStatus::success(),
+            Some(first) => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status.set_message(first.message.as_str());
+                status.set_type(first.code.as_str());
+                status.set_description(lines.as_str());
+                status
+            }
+        };
+        let mut case = TestCase::new(name, status);
+        case.set_classname("modhost.check");
+        if failing.is_empty() && !lines.is_empty() {
+            case.set_system_out(lines);
+        }
+        case
+    };
+    let mut suite = TestSuite::new("modhost check");
+    for id in ids {
+        let diagnostics = pack
+            .diagnostics
+            .iter()
+            .filter(|d| d.mod_id.as_deref() == Some(id))
+            .collect();
+        suite.add_test_case(case(id, diagnostics));
+    }
+    let unowned: Vec<&Diagnostic> = pack
+        .diagnostics
+        .iter()
+        .filter(|d| d.mod_id.is_none())
+        .collect();
+    if !unowned.is_empty() {
+        suite.add_test_case(case("(pack)", unowned));
+    }
+    let mut report = Report::new("modhost");
+    report.add_test_suite(suite);
+    report.to_string().unwrap_or_default()
+}
+
 /// Paths as the user would type them: relative as found, with forward slashes.
 pub fn display_path(path: &Path) -> String {
     let text = path.display().to_string();

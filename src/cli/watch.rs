@@ -80,7 +80,7 @@ impl Reloader {
                 return;
             }
         };
-        pack.check_syntax_of(|entry| folders.contains(&entry.dir));
+        pack.check_syntax_of(|entry| folders.contains(&entry.dir), |_| {});
         self.config = config.clone();
         let report = host.reload(pack, config, &folders);
         print(&report);

@@ -146,13 +146,18 @@ impl Pack {
     /// Compiles every script of every usable mod without running it, adding a `syntax-error`
     /// diagnostic for each file that does not compile.
     pub fn check_syntax(&mut self) {
-        self.check_syntax_of(|_| true);
+        self.check_syntax_of(|_| true, |_| {});
     }
 
-    /// [`Pack::check_syntax`] for the mods `include` selects.
-    pub fn check_syntax_of(&mut self, include: impl Fn(&ModEntry) -> bool) {
+    /// [`Pack::check_syntax`] for the mods `include` selects, calling `checked` after each
+    /// mod (for a progress bar).
+    pub fn check_syntax_of(
+        &mut self,
+        include: impl Fn(&ModEntry) -> bool,
+        checked: impl FnMut(&ModEntry),
+    ) {
         let selected: Vec<&ModEntry> = self.mods.iter().filter(|entry| include(entry)).collect();
-        let (diagnostics, sources) = syntax::check(&selected);
+        let (diagnostics, sources) = syntax::check(&selected, checked);
         self.add_diagnostics(diagnostics, sources);
     }
 

@@ -9,7 +9,10 @@ use crate::source::{Location, SourceFile};
 
 /// A `syntax-error` diagnostic for every script that does not compile, with the sources they
 /// quote. Each mod's entry point is checked, and every other script file in its folder.
-pub(super) fn check(mods: &[&ModEntry]) -> (Vec<Diagnostic>, Vec<SourceFile>) {
+pub(super) fn check(
+    mods: &[&ModEntry],
+    mut checked: impl FnMut(&ModEntry),
+) -> (Vec<Diagnostic>, Vec<SourceFile>) {
     let mut diagnostics = Vec::new();
     let mut sources = Vec::new();
     for entry in mods {
@@ -37,6 +40,7 @@ pub(super) fn check(mods: &[&ModEntry]) -> (Vec<Diagnostic>, Vec<SourceFile>) {
                 sources.push(source);
             }
         }
+        checked(entry);
     }
     (diagnostics, sources)
 }
