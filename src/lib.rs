@@ -53,6 +53,15 @@ pub mod suggest;
 pub mod typings;
 pub mod watch;
 
+/// The markdown guides, compiled as doc tests so that their Rust examples keep working.
+#[cfg(doctest)]
+mod guides {
+    #[doc = include_str!("../docs/embedding.md")]
+    struct Embedding;
+    #[doc = include_str!("../README.md")]
+    struct Readme;
+}
+
 pub use config::Config;
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use host::{CallError, Host, ModState, ModStatus};

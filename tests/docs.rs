@@ -1,0 +1,135 @@
+//! Every example in the docs works: JavaScript and Lua blocks compile, JSON and TOML
+//! manifests validate, TOML configuration parses. (Rust blocks run as doc tests.)
+
+use std::path::{Path, PathBuf};
+
+use modhost::Language;
+use modhost::config::Config;
+use modhost::diagnostic::Code;
+use modhost::manifest::{ManifestFormat, parse_manifest};
+use modhost::source::SourceFile;
+
+/// `(file, line, language, code)` for every fenced block of the Markdown docs.
+fn blocks() -> Vec<(PathBuf, usize, String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("README.md")];
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
+        .expect("docs/")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "md"))
+        .collect();
+    docs.sort();
+    files.extend(docs);
+    let mut blocks = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read doc");
+        let mut open: Option<(usize, String, String)> = None;
+        for (index, line) in text.lines().enumerate() {
+            match (&mut open, line.strip_prefix("```")) {
+                (None, Some(language)) => {
+                    open = Some((index + 1, language.trim().to_owned(), String::new()))
+                }
+                (Some(_), Some(_)) => {
+                    let (start, language, code) = open.take().expect("open block");
+                    blocks.push((file.clone(), start, language, code));
+                }
+                (Some((_, _, code)), None) => {
+                    code.push_str(line);
+                    code.push('\n');
+                }
+                (None, None) => {}
+            }
+        }
+    }
+    blocks
+}
+
+#[test]
+fn script_examples_compile() {
+    let mut checked = 0;
+    for (file, line, language, code) in blocks() {
+        let extension = match language.as_str() {
+            "js" | "javascript" => "js",
+            "lua" => "lua",
+            _ => continue,
+        };
+        let name = PathBuf::from(format!("example.{extension}"));
+        let backend = Language::of_entry_point(&name)
+            .expect("a known language")
+            .backend();
+        if let Err(error) = backend.check_syntax(&name, &code) {
+            panic!(
+                "{}:{line}: the {language} example does not compile: {error}\n{code}",
+                file.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 6, "only {checked} script examples found");
+}
+
+#[test]
+fn manifest_and_configuration_examples_are_valid() {
+    let mut checked = 0;
+    for (file, line, language, code) in blocks() {
+        let at = format!("{}:{line}", file.display());
+        match language.as_str() {
+            "json" if code.contains("\"entry_point\"") => {
+                let outcome = parse_manifest(
+                    &SourceFile::new("manifest.json", code.as_str()),
+                    ManifestFormat::Json,
+                    "example",
+                );
+                assert!(
+                    outcome.manifest.is_some(),
+                    "{at}: {:#?}",
+                    outcome.diagnostics
+                );
+                checked += 1;
+            }
+            "toml" if code.contains("entry_point") => {
+                let outcome = parse_manifest(
+                    &SourceFile::new("mod.toml", code.as_str()),
+                    ManifestFormat::Toml,
+                    "example",
+                );
+                assert!(
+                    outcome.manifest.is_some(),
+                    "{at}: {:#?}",
+                    outcome.diagnostics
+                );
+                checked += 1;
+            }
+            "toml" => {
+                if let Err(error) = Config::parse(SourceFile::new("config.toml", code.as_str())) {
+                    panic!("{at}: the configuration example is invalid: {error}");
+                }
+                checked += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        checked >= 3,
+        "only {checked} manifest and configuration examples found"
+    );
+}
+
+#[test]
+fn every_diagnostic_code_in_the_docs_exists() {
+    let documented =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md"))
+            .expect("read");
+    for line in documented.lines().filter(|line| line.starts_with("## `")) {
+        let code = line
+            .trim_start_matches("## `")
+            .split('`')
+            .next()
+            .unwrap_or_default();
+        assert!(
+            Code::ALL.iter().any(|known| known.as_str() == code),
+            "docs/diagnostics.md documents unknown `{code}`"
+        );
+    }
+}
