@@ -27,11 +27,11 @@ impl Core {
 
     /// Runs `body` with the mod's instance borrowed, refusing re-entry. A mod that breaks a
     /// limit is failed once the call has returned; `what` names the call for that message
-    /// ("`onAttach`", "a timer").
+    /// ("`onAttach`", "a timer"), and is only built then.
     pub(super) fn enter<R>(
         &self,
         slot: &Rc<Slot>,
-        what: &str,
+        what: impl FnOnce() -> String,
         body: impl FnOnce(&mut dyn ModInstance) -> Result<R, ScriptError>,
     ) -> Result<Result<R, ScriptError>, CallError> {
         let Ok(mut guard) = slot.instance.try_borrow_mut() else {
@@ -69,7 +69,7 @@ impl Core {
         if let Err(error) = &result
             && error.is_limit()
         {
-            self.fail(slot, format!("{what} broke a limit: {error}"));
+            self.fail(slot, format!("{} broke a limit: {error}", what()));
         }
         Ok(result)
     }
@@ -89,13 +89,17 @@ impl Core {
             });
         }
         let mut available = Vec::new();
-        let called = self.enter(&slot, &format!("`{function}`"), |instance| {
-            let outcome = instance.call(function, args)?;
-            if outcome.is_none() {
-                available = instance.functions();
-            }
-            Ok(outcome)
-        })?;
+        let called = self.enter(
+            &slot,
+            || format!("`{function}`"),
+            |instance| {
+                let outcome = instance.call(function, args)?;
+                if outcome.is_none() {
+                    available = instance.functions();
+                }
+                Ok(outcome)
+            },
+        )?;
         let script_error = |error| CallError::Script {
             id: id.to_owned(),
             function: function.to_owned(),
@@ -132,7 +136,11 @@ impl Core {
             ));
         }
         loop {
-            match self.enter(slot, "a promise", |instance| Ok(instance.poll(pending))) {
+            match self.enter(
+                slot,
+                || "a promise".to_owned(),
+                |instance| Ok(instance.poll(pending)),
+            ) {
                 Ok(Ok(Some(result))) => return result,
                 Ok(Ok(None)) => {}
                 Ok(Err(error)) => return Err(error),
@@ -178,11 +186,11 @@ impl Core {
             let mut payload = event.payload;
             for subscription in handlers {
                 let args = [payload.clone(), Json::String(event.name.clone())];
-                let what = format!("the handler for `{}`", event.name);
-                let outcome = self.enter(&subscription.owner, &what, |instance| {
+                let what = || format!("the handler for `{}`", event.name);
+                let outcome = self.enter(&subscription.owner, what, |instance| {
                     instance.call_handler(subscription.handler, &args)
                 });
-                let result = self.logged(&subscription.owner, &what, outcome);
+                let result = self.logged(&subscription.owner, &what(), outcome);
                 if subscription.kind == HandlerKind::Before {
                     match result {
                         Json::Bool(false) => {
@@ -239,9 +247,11 @@ impl Core {
             let Some(fired) = self.timers.borrow_mut().pop_due(now) else {
                 return;
             };
-            let outcome = self.enter(&fired.owner, "a timer", |instance| {
-                instance.call_handler(fired.handler, &[])
-            });
+            let outcome = self.enter(
+                &fired.owner,
+                || "a timer".to_owned(),
+                |instance| instance.call_handler(fired.handler, &[]),
+            );
             self.logged(&fired.owner, &format!("timer {}", fired.id), outcome);
             if fired.last {
                 fired.owner.released.borrow_mut().push(fired.handler);

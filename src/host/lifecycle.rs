@@ -108,9 +108,11 @@ impl Core {
         hook: &str,
         args: &[Json],
     ) -> Result<Option<Json>, String> {
-        match self.enter(slot, &format!("`{hook}`"), |instance| {
-            instance.call(hook, args)
-        }) {
+        match self.enter(
+            slot,
+            || format!("`{hook}`"),
+            |instance| instance.call(hook, args),
+        ) {
             Ok(Ok(Some(outcome))) => self
                 .settle(slot, outcome)
                 .map(Some)
