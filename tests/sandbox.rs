@@ -5,21 +5,10 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 
+/// `modhost -q call ARGS` in `dir`: the function's result as JSON text.
 fn call(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
-        .current_dir(dir)
-        .args(["-q", "call"])
-        .args(args)
-        .output()
-        .expect("modhost runs");
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    support::modhost(dir, &[&["-q", "call"], args].concat())
 }
 
 fn attempts(dir: &Path, mod_id: &str) -> Vec<String> {

@@ -4,24 +4,13 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
+
+/// `modhost -q call ARGS` in `dir`: the function's result as JSON text.
+fn call(dir: &Path, args: &[&str]) -> String {
+    support::modhost(dir, &[&["-q", "call"], args].concat())
+}
 
 use support::{Running, fixture_copy};
-
-fn call(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
-        .current_dir(dir)
-        .args(["-q", "call"])
-        .args(args)
-        .output()
-        .expect("modhost runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
 
 fn integrity(dir: &Path) -> String {
     let connection =

@@ -7,19 +7,7 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-fn modhost(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("modhost runs");
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
+use support::modhost;
 
 #[test]
 fn the_api_description_matches_both_runtimes() {

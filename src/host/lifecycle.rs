@@ -182,7 +182,7 @@ impl Core {
 
     /// Drops the mod's instance (now, or when its running call returns), its subscriptions
     /// and its timers.
-    fn unload(&self, slot: &Rc<Slot>, state: ModState) {
+    pub(super) fn unload(&self, slot: &Rc<Slot>, state: ModState) {
         *slot.state.borrow_mut() = state;
         self.events
             .borrow_mut()

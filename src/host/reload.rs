@@ -232,7 +232,7 @@ impl Host {
             }
         }
         for slot in &removed {
-            core.unload_for_good(slot);
+            core.unload(slot, ModState::Detached);
             report.mods.push((slot.id.clone(), Reloaded::Removed));
         }
 
@@ -292,22 +292,5 @@ impl Host {
         });
         report.took = started.elapsed();
         report
-    }
-}
-
-impl Core {
-    /// Removes a mod that is gone from the pack: its instance, subscriptions and timers.
-    fn unload_for_good(&self, slot: &Rc<Slot>) {
-        if slot.state.borrow().is_running() {
-            self.detach(slot);
-        }
-        self.events
-            .borrow_mut()
-            .remove_owned(|owner| slot.is(owner));
-        self.timers
-            .borrow_mut()
-            .remove_owned(|owner| slot.is(owner));
-        slot.instance.borrow_mut().take();
-        *slot.state.borrow_mut() = ModState::Detached;
     }
 }

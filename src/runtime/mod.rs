@@ -13,6 +13,8 @@ mod api;
 mod clock;
 pub(crate) mod crossing;
 pub(crate) mod error;
+#[cfg(test)]
+mod generated_values;
 pub mod javascript;
 pub mod lua;
 

@@ -159,3 +159,19 @@ impl Running {
         self.seen.iter().filter(|line| line.contains(text)).count()
     }
 }
+
+/// Runs `modhost ARGS` in `dir` to completion, asserts that it succeeded, and returns its
+/// trimmed stdout.
+pub fn modhost(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("modhost runs");
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
