@@ -8,7 +8,7 @@
 //! deleted one detaches, and the mods that require it are blocked.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -16,7 +16,7 @@ use super::{Core, Host, ModState, Slot};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::pack::{ModEntry, Pack, host_api_version};
-use crate::resolve::{self, Absence};
+use crate::resolve;
 use crate::runtime::Json;
 use crate::source::SourceFile;
 
@@ -107,118 +107,34 @@ impl Host {
     pub fn reload(&self, pack: Pack, config: Config, changed: &BTreeSet<PathBuf>) -> ReloadReport {
         let started = Instant::now();
         let core = &self.core;
-        let mut report = ReloadReport::default();
         let old_slots = core.slots.borrow().clone();
-        let old_by_dir: HashMap<PathBuf, Rc<Slot>> = old_slots
-            .iter()
-            .map(|slot| (slot.entry.borrow().dir.clone(), Rc::clone(slot)))
-            .collect();
-
-        // Which changed folders hold broken changes: their errors are reported, and their old
-        // version (if any) stays as it is.
-        let in_folder = |diagnostic: &Diagnostic, dir: &Path| {
-            diagnostic
-                .location
-                .as_ref()
-                .is_some_and(|location| location.file.starts_with(dir))
+        let mut report = ReloadReport {
+            sources: pack.sources.clone(),
+            ..ReloadReport::default()
         };
-        let new_by_dir: HashMap<PathBuf, &ModEntry> = pack
-            .mods
-            .iter()
-            .map(|entry| (entry.dir.clone(), entry))
-            .collect();
-        let mut broken: BTreeSet<PathBuf> = BTreeSet::new();
-        for dir in changed {
-            let id = new_by_dir.get(dir).map(|entry| entry.id().to_owned());
-            let errors: Vec<&Diagnostic> = pack
-                .diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-                .filter(|d| in_folder(d, dir) || (id.is_some() && d.mod_id == id))
-                .collect();
-            if !errors.is_empty() {
-                broken.insert(dir.clone());
-                report.diagnostics.extend(errors.into_iter().cloned());
-            }
-        }
-        report.sources = pack.sources.clone();
 
-        // The mods as they will be: the new pack, except that a broken change keeps the old
-        // version of its mod.
-        let mut entries: Vec<ModEntry> = pack
-            .mods
-            .iter()
-            .filter(|entry| !broken.contains(&entry.dir))
-            .cloned()
-            .collect();
-        for dir in &broken {
-            if let Some(slot) = old_by_dir.get(dir) {
-                report.mods.push((slot.id.clone(), Reloaded::Kept));
-                if !entries.iter().any(|entry| entry.id() == slot.id) {
-                    entries.push(slot.entry.borrow().clone());
-                }
-            }
-        }
+        let broken = broken_changes(&pack, changed, &mut report.diagnostics);
+        let entries = entries_to_run(&pack, &old_slots, &broken, &mut report.mods);
         let manifests: Vec<_> = entries.iter().map(|entry| entry.manifest.clone()).collect();
-        let resolution = resolve::resolve(
-            &manifests,
-            &BTreeMap::<String, Absence>::new(),
-            &host_api_version(),
-        );
-        let kept_errors: HashMap<String, String> = core
-            .pack_errors
-            .borrow()
-            .iter()
-            .filter(|(id, _)| {
-                old_slots
-                    .iter()
-                    .any(|slot| &slot.id == *id && broken.contains(&slot.entry.borrow().dir))
-            })
-            .map(|(id, error)| (id.clone(), error.clone()))
-            .collect();
+        let resolution = resolve::resolve(&manifests, &BTreeMap::new(), &host_api_version());
 
-        // What must restart: changed mods, mods whose configuration changed, everything that
-        // depends on them, and mods that were blocked or failed (their cause may be gone).
         let old_config = core.config.replace(config);
-        let new_config = core.config.borrow().clone();
-        let mut restart: BTreeSet<String> = BTreeSet::new();
-        for entry in &entries {
-            let dir_changed = changed.contains(&entry.dir) && !broken.contains(&entry.dir);
+        let changed_here = |entry: &ModEntry| {
+            let folder_changed = changed.contains(&entry.dir) && !broken.contains(&entry.dir);
             let old = old_slots.iter().find(|slot| slot.id == entry.id());
-            let configuration_changed = old.is_some_and(|slot| {
+            let configured_anew = old.is_some_and(|slot| {
                 slot.entry.borrow().settings != entry.settings
-                    || old_config.limits_for(&slot.id) != new_config.limits_for(&slot.id)
+                    || old_config.limits_for(&slot.id) != core.config.borrow().limits_for(&slot.id)
             });
-            let stopped = old.is_some_and(|slot| !slot.state.borrow().is_running());
-            if dir_changed || configuration_changed || stopped || old.is_none() {
-                restart.insert(entry.id().to_owned());
-            }
-        }
+            folder_changed || configured_anew || old.is_none()
+        };
         let removed: Vec<Rc<Slot>> = old_slots
             .iter()
             .filter(|slot| !entries.iter().any(|entry| entry.id() == slot.id))
             .cloned()
             .collect();
         let gone: BTreeSet<String> = removed.iter().map(|slot| slot.id.clone()).collect();
-        loop {
-            let before = restart.len();
-            for entry in &entries {
-                let depends = entry
-                    .manifest
-                    .dependencies
-                    .iter()
-                    .chain(&entry.manifest.optional_dependencies)
-                    .any(|dependency| {
-                        restart.contains(&dependency.id) || gone.contains(&dependency.id)
-                    });
-                if depends {
-                    restart.insert(entry.id().to_owned());
-                }
-            }
-            if restart.len() == before {
-                break;
-            }
-        }
+        let restart = with_dependents(&entries, changed_here, &gone);
 
         // Detach what restarts or goes, in reverse of the old load order.
         let mut states: HashMap<String, Json> = HashMap::new();
@@ -236,27 +152,44 @@ impl Host {
             report.mods.push((slot.id.clone(), Reloaded::Removed));
         }
 
-        // The new mod table, in the new load order.
+        // The new mod table, in the new load order: existing slots are kept, and those that
+        // restart take their new entry.
         let existing: HashMap<String, Rc<Slot>> = old_slots
             .iter()
             .map(|slot| (slot.id.clone(), Rc::clone(slot)))
             .collect();
-        let mut slots = Vec::new();
-        for (position, &index) in resolution.order.iter().enumerate() {
-            let entry = &entries[index];
-            let slot = match existing.get(entry.id()) {
-                Some(slot) => {
-                    if restart.contains(&slot.id) {
-                        *slot.entry.borrow_mut() = entry.clone();
+        let slots: Vec<Rc<Slot>> = resolution
+            .order
+            .iter()
+            .enumerate()
+            .map(|(position, &index)| {
+                let entry = &entries[index];
+                let slot = match existing.get(entry.id()) {
+                    Some(slot) => {
+                        if restart.contains(&slot.id) {
+                            *slot.entry.borrow_mut() = entry.clone();
+                        }
+                        Rc::clone(slot)
                     }
-                    Rc::clone(slot)
-                }
-                None => Slot::new(entry.clone(), position),
-            };
-            slot.position.set(position);
-            slots.push(slot);
-        }
-        let mut pack_errors = kept_errors;
+                    None => Slot::new(entry.clone(), position),
+                };
+                slot.position.set(position);
+                slot
+            })
+            .collect();
+        // Errors of the new resolution block their mods; a kept mod keeps its old error.
+        let mut pack_errors: HashMap<String, String> = core
+            .pack_errors
+            .borrow()
+            .iter()
+            .filter(|(id, _)| {
+                report
+                    .mods
+                    .iter()
+                    .any(|(kept, outcome)| kept == *id && *outcome == Reloaded::Kept)
+            })
+            .map(|(id, error)| (id.clone(), error.clone()))
+            .collect();
         for problem in &resolution.problems {
             let diagnostic = crate::pack::problems::describe(problem, &entries, &resolution.edges);
             if let Some(id) = diagnostic.mod_id {
@@ -273,13 +206,8 @@ impl Host {
         core.start_with(&restarting, &states);
         for slot in &restarting {
             let outcome = match &*slot.state.borrow() {
-                ModState::Active => {
-                    if existing.contains_key(&slot.id) {
-                        Reloaded::Reloaded
-                    } else {
-                        Reloaded::Added
-                    }
-                }
+                ModState::Active if existing.contains_key(&slot.id) => Reloaded::Reloaded,
+                ModState::Active => Reloaded::Added,
                 other => Reloaded::Failed(other.to_string()),
             };
             report.mods.push((slot.id.clone(), outcome));
@@ -292,5 +220,97 @@ impl Host {
         });
         report.took = started.elapsed();
         report
+    }
+}
+
+/// The changed folders whose new state has errors (in the folder, or of the mod in it); their
+/// errors are added to `diagnostics`.
+fn broken_changes(
+    pack: &Pack,
+    changed: &BTreeSet<PathBuf>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> BTreeSet<PathBuf> {
+    let mut broken = BTreeSet::new();
+    for dir in changed {
+        let id = pack
+            .mods
+            .iter()
+            .find(|entry| &entry.dir == dir)
+            .map(|entry| entry.id().to_owned());
+        let in_folder = |diagnostic: &Diagnostic| {
+            diagnostic
+                .location
+                .as_ref()
+                .is_some_and(|location| location.file.starts_with(dir))
+        };
+        let errors: Vec<&Diagnostic> = pack
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error() && (in_folder(d) || (id.is_some() && d.mod_id == id)))
+            .collect();
+        if !errors.is_empty() {
+            broken.insert(dir.clone());
+            diagnostics.extend(errors.into_iter().cloned());
+        }
+    }
+    broken
+}
+
+/// The mods as they will be: the new pack, except that a broken change keeps the old version
+/// of its mod (recorded as [`Reloaded::Kept`] in `outcomes`).
+fn entries_to_run(
+    pack: &Pack,
+    old_slots: &[Rc<Slot>],
+    broken: &BTreeSet<PathBuf>,
+    outcomes: &mut Vec<(String, Reloaded)>,
+) -> Vec<ModEntry> {
+    let mut entries: Vec<ModEntry> = pack
+        .mods
+        .iter()
+        .filter(|entry| !broken.contains(&entry.dir))
+        .cloned()
+        .collect();
+    for slot in old_slots {
+        let entry = slot.entry.borrow();
+        if broken.contains(&entry.dir) {
+            outcomes.push((slot.id.clone(), Reloaded::Kept));
+            if !entries.iter().any(|kept| kept.id() == slot.id) {
+                entries.push(entry.clone());
+            }
+        }
+    }
+    entries
+}
+
+/// The ids of the mods to restart: those `changed` selects, and every mod that depends
+/// (required or optionally) on one of them or on a mod that is `gone`, transitively.
+fn with_dependents(
+    entries: &[ModEntry],
+    changed: impl Fn(&ModEntry) -> bool,
+    gone: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    let mut restart: BTreeSet<String> = entries
+        .iter()
+        .filter(|entry| changed(entry))
+        .map(|entry| entry.id().to_owned())
+        .collect();
+    loop {
+        let before = restart.len();
+        for entry in entries {
+            let depends = entry
+                .manifest
+                .dependencies
+                .iter()
+                .chain(&entry.manifest.optional_dependencies)
+                .any(|dependency| {
+                    restart.contains(&dependency.id) || gone.contains(&dependency.id)
+                });
+            if depends {
+                restart.insert(entry.id().to_owned());
+            }
+        }
+        if restart.len() == before {
+            return restart;
+        }
     }
 }
