@@ -8,14 +8,27 @@ use rquickjs::{Ctx, Exception, Function, Object, Persistent, Value};
 use super::{Shared, convert};
 use crate::runtime::{HandlerKind, Json, LogLevel, StorageOp};
 
-/// Freezes a value and everything reachable from it, so `modhost.mod` and
-/// `modhost.settings` cannot be changed by the mod.
-const DEEP_FREEZE: &str = "(function freeze(value) {
-    if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-        Object.freeze(value);
-        for (const key of Object.keys(value)) freeze(value[key]);
-    }
-    return value;
+/// Puts the native API in place: `modhost` frozen all the way down (so `modhost.mod` and
+/// `modhost.settings` cannot be changed), `console`, and `setTimeout` and friends on top of
+/// `modhost.timers` (extra arguments go to the callback, as in browsers and Node). One
+/// script, compiled once per mod.
+const PRELUDE: &str = "(function (modhost, console) {
+    const freeze = (value) => {
+        if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+            Object.freeze(value);
+            for (const key of Object.keys(value)) freeze(value[key]);
+        }
+    };
+    freeze(modhost);
+    globalThis.modhost = modhost;
+    globalThis.console = console;
+    const timers = modhost.timers;
+    const callable = (fn) => {
+        if (typeof fn !== 'function') throw new TypeError('a timer needs a function to call');
+    };
+    globalThis.setTimeout = (fn, ms = 0, ...args) => { callable(fn); return timers.after(ms, () => fn(...args)); };
+    globalThis.setInterval = (fn, ms = 0, ...args) => { callable(fn); return timers.every(ms, () => fn(...args)); };
+    globalThis.clearTimeout = globalThis.clearInterval = (id) => { if (id != null) timers.cancel(id); };
 })";
 
 pub fn install<'js>(
@@ -24,7 +37,6 @@ pub fn install<'js>(
     info: &Json,
     settings: &Json,
 ) -> rquickjs::Result<()> {
-    let freeze: Function = ctx.eval(DEEP_FREEZE)?;
     let modhost = Object::new(ctx.clone())?;
     modhost.set("mod", convert::from_json(ctx, info)?)?;
     modhost.set("settings", convert::from_json(ctx, settings)?)?;
@@ -45,30 +57,13 @@ pub fn install<'js>(
 
     modhost.set("mods", mods(ctx, shared)?)?;
     modhost.set("events", events(ctx, shared)?)?;
-    let timers = timers(ctx, shared)?;
-    modhost.set("timers", timers.clone())?;
+    modhost.set("timers", timers(ctx, shared)?)?;
     modhost.set("storage", storage(ctx, shared)?)?;
     modhost.set("fs", files(ctx, shared)?)?;
 
-    let modhost: Value = freeze.call((modhost,))?;
-    ctx.globals().set("modhost", modhost)?;
-    ctx.globals().set("console", console)?;
-    let web_timers: Function = ctx.eval(WEB_TIMERS)?;
-    web_timers.call::<_, ()>((timers,))?;
-    Ok(())
+    let prelude: Function = ctx.eval(PRELUDE)?;
+    prelude.call((modhost, console))
 }
-
-/// `setTimeout` and friends, on top of `modhost.timers`. Extra arguments are passed to the
-/// callback, as in browsers and Node.
-const WEB_TIMERS: &str = "(function (timers) {
-    const callable = (fn) => {
-        if (typeof fn !== 'function') throw new TypeError('a timer needs a function to call');
-        return fn;
-    };
-    globalThis.setTimeout = (fn, ms = 0, ...args) => { callable(fn); return timers.after(ms, () => fn(...args)); };
-    globalThis.setInterval = (fn, ms = 0, ...args) => { callable(fn); return timers.every(ms, () => fn(...args)); };
-    globalThis.clearTimeout = globalThis.clearInterval = (id) => { if (id != null) timers.cancel(id); };
-})";
 
 fn storage<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {
     let storage = Object::new(ctx.clone())?;

@@ -152,37 +152,53 @@ coroutine.resume = function(co, ...) return check(resume(co, ...)) end
     .call::<()>((stopped, globals, coroutine))
 }
 
+/// Makes read-only proxies: reads go through to the target, writes raise an error at the
+/// writer's line, `pairs` and `#` see the target.
+const READ_ONLY: &str = r#"
+local setmetatable, next, rawlen, error, tostring, marker = ...
+local function refuse(_, key)
+  error("cannot set `" .. tostring(key) .. "`: this table is read-only", 2)
+end
+return function(target)
+  return setmetatable({}, {
+    __index = target,
+    __newindex = refuse,
+    __pairs = function() return next, target, nil end,
+    __len = function() return rawlen(target) end,
+    __metatable = false,
+    [marker] = true,
+  })
+end
+"#;
+
 /// A proxy that reads through to `table` and refuses writes.
 fn read_only(lua: &Lua, table: Table) -> mlua::Result<Table> {
-    let proxy = lua.create_table()?;
-    let metatable = lua.create_table()?;
-    metatable.raw_set("__index", table.clone())?;
-    let refuse: Function = lua
-        .load(r#"return function(_, key) error("cannot set `" .. tostring(key) .. "`: this table is read-only", 2) end"#)
-        .set_name("=modhost")
-        .eval()?;
-    metatable.raw_set("__newindex", refuse)?;
-    metatable.raw_set(
-        "__pairs",
-        lua.create_function(move |lua, _: Value| {
-            let next: Function = lua.globals().raw_get("next")?;
-            Ok((next, table.clone(), Value::Nil))
-        })?,
-    )?;
-    metatable.raw_set(
-        "__len",
-        lua.create_function({
-            let length = proxy.clone();
-            move |_, _: Value| {
-                let target: Table = length.metatable().expect("set below").raw_get("__index")?;
-                Ok(target.raw_len())
-            }
-        })?,
-    )?;
-    metatable.raw_set("__metatable", false)?;
-    metatable.raw_set(convert::PROXY_MARKER, true)?;
-    proxy.set_metatable(Some(metatable))?;
-    Ok(proxy)
+    let make = cached(lua, "modhost.read_only", || {
+        let globals = lua.globals();
+        lua.load(READ_ONLY).set_name("=modhost").call((
+            globals.raw_get::<Function>("setmetatable")?,
+            globals.raw_get::<Function>("next")?,
+            globals.raw_get::<Function>("rawlen")?,
+            globals.raw_get::<Function>("error")?,
+            globals.raw_get::<Function>("tostring")?,
+            convert::PROXY_MARKER,
+        ))
+    })?;
+    make.call(table)
+}
+
+/// A helper function compiled once per Lua state and kept in its registry under `key`.
+fn cached(
+    lua: &Lua,
+    key: &str,
+    build: impl FnOnce() -> mlua::Result<Function>,
+) -> mlua::Result<Function> {
+    if let Some(function) = lua.named_registry_value::<Option<Function>>(key)? {
+        return Ok(function);
+    }
+    let function = build()?;
+    lua.set_named_registry_value(key, function.clone())?;
+    Ok(function)
 }
 
 /// A read-only copy of a JSON value, nested tables included.
@@ -246,7 +262,9 @@ end
 "#;
 
 pub(super) fn raising(lua: &Lua, native: Function) -> mlua::Result<Function> {
-    let wrap: Function = lua.load(RAISING).set_name("=modhost").eval()?;
+    let wrap = cached(lua, "modhost.raising", || {
+        lua.load(RAISING).set_name("=modhost").eval()
+    })?;
     wrap.call(native)
 }
 
