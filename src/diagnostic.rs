@@ -49,12 +49,6 @@ macro_rules! codes {
                 }
             }
 
-            /// One sentence on what the code means.
-            pub fn meaning(self) -> &'static str {
-                match self {
-                    $(Code::$variant => $meaning,)*
-                }
-            }
         }
     };
 }

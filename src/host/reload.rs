@@ -46,12 +46,6 @@ pub struct ReloadReport {
     pub took: Duration,
 }
 
-impl ReloadReport {
-    pub fn is_empty(&self) -> bool {
-        self.mods.is_empty() && self.diagnostics.is_empty()
-    }
-}
-
 /// The slots for the usable mods of a pack in load order, reusing existing ones by id, and
 /// the first error of each mod.
 pub(super) fn slots_for(

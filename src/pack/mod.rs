@@ -9,7 +9,7 @@ mod scan;
 mod syntax;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::config::Config;
 use crate::diagnostic::{Code, Diagnostic};
@@ -171,11 +171,6 @@ impl Pack {
                 .into_iter()
                 .map(|source| (source.path().to_path_buf(), source)),
         );
-    }
-
-    /// The mods directory, for messages.
-    pub fn mods_dir(&self) -> &Path {
-        &self.mods_dir
     }
 }
 
