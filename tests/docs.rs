@@ -75,25 +75,14 @@ fn manifest_and_configuration_examples_are_valid() {
     for (file, line, language, code) in blocks() {
         let at = format!("{}:{line}", file.display());
         match language.as_str() {
-            "json" if code.contains("\"entry_point\"") => {
-                let outcome = parse_manifest(
-                    &SourceFile::new("manifest.json", code.as_str()),
-                    ManifestFormat::Json,
-                    "example",
-                );
-                assert!(
-                    outcome.manifest.is_some(),
-                    "{at}: {:#?}",
-                    outcome.diagnostics
-                );
-                checked += 1;
-            }
-            "toml" if code.contains("entry_point") => {
-                let outcome = parse_manifest(
-                    &SourceFile::new("mod.toml", code.as_str()),
-                    ManifestFormat::Toml,
-                    "example",
-                );
+            "json" | "toml" if code.contains("entry_point") => {
+                let format = if language == "json" {
+                    ManifestFormat::Json
+                } else {
+                    ManifestFormat::Toml
+                };
+                let source = SourceFile::new(format.file_name(), code.as_str());
+                let outcome = parse_manifest(&source, format, "example");
                 assert!(
                     outcome.manifest.is_some(),
                     "{at}: {:#?}",

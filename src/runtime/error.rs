@@ -46,6 +46,24 @@ impl ScriptError {
         }
     }
 
+    /// The call ran past `call_timeout_ms` and was stopped.
+    pub fn timeout(timeout_ms: u128) -> Self {
+        Self::new(
+            ErrorKind::Timeout,
+            format!("the call ran longer than `call_timeout_ms` = {timeout_ms} and was stopped"),
+        )
+    }
+
+    /// The mod's engine ran out of its `memory_mb`; `detail` is the engine's own word on it.
+    pub fn out_of_memory(memory_mb: u64, detail: Option<&str>) -> Self {
+        let mut message =
+            format!("the mod ran out of memory: it may use `memory_mb` = {memory_mb}");
+        if let Some(detail) = detail {
+            message.push_str(&format!(" ({detail})"));
+        }
+        Self::new(ErrorKind::Memory, message)
+    }
+
     /// `file:line:column` when known.
     pub fn position(&self) -> Option<String> {
         let file = self.file.as_ref()?.display();

@@ -1,15 +1,12 @@
 //! QuickJS exceptions turned into owned [`ScriptError`]s before leaving the context.
 
+use std::time::Duration;
+
 use rquickjs::{CaughtError, Ctx, Value};
 
 use super::convert;
 use crate::runtime::error::find_position;
 use crate::runtime::{ErrorKind, ScriptError};
-
-/// What the interrupt handler left behind, so an "interrupted" error can name the limit.
-pub struct Interruption {
-    pub timeout_ms: u64,
-}
 
 /// Converts a caught error. `mod_path` (the mod's folder as shown to users) locates the frame
 /// of the mod's own code in the stack.
@@ -17,17 +14,11 @@ pub fn script_error<'js>(
     ctx: &Ctx<'js>,
     caught: CaughtError<'js>,
     mod_path: &str,
-    interrupted: Option<Interruption>,
+    interrupted: Option<Duration>,
     memory_mb: u64,
 ) -> ScriptError {
-    if let Some(interruption) = interrupted {
-        return ScriptError::new(
-            ErrorKind::Timeout,
-            format!(
-                "the call ran longer than `call_timeout_ms` = {} and was stopped",
-                interruption.timeout_ms
-            ),
-        );
+    if let Some(timeout) = interrupted {
+        return ScriptError::timeout(timeout.as_millis());
     }
     match caught {
         CaughtError::Exception(exception) => {
@@ -37,17 +28,16 @@ pub fn script_error<'js>(
             let message = exception.message().unwrap_or_default();
             let stack = exception.stack().filter(|stack| !stack.trim().is_empty());
             let kind = classify(&name, &message);
-            let text = match kind {
-                ErrorKind::Memory => format!(
-                    "the mod ran out of memory: it may use `memory_mb` = {memory_mb} ({name}: {message})"
-                ),
-                ErrorKind::StackOverflow => {
-                    format!("runaway recursion: {name}: {message}")
+            let mut error = match kind {
+                ErrorKind::Memory => {
+                    ScriptError::out_of_memory(memory_mb, Some(&format!("{name}: {message}")))
                 }
-                _ if message.is_empty() => name,
-                _ => format!("{name}: {message}"),
+                ErrorKind::StackOverflow => {
+                    ScriptError::new(kind, format!("runaway recursion: {name}: {message}"))
+                }
+                _ if message.is_empty() => ScriptError::new(kind, name),
+                _ => ScriptError::new(kind, format!("{name}: {message}")),
             };
-            let mut error = ScriptError::new(kind, text);
             if let Some((file, line, column)) = stack
                 .as_deref()
                 .and_then(|stack| find_position(stack, mod_path))

@@ -135,20 +135,12 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    fn interruption(&self) -> Option<error::Interruption> {
-        self.clock
-            .take_expired()
-            .map(|timeout| error::Interruption {
-                timeout_ms: timeout.as_millis() as u64,
-            })
-    }
-
     fn error<'js>(&self, ctx: &Ctx<'js>, caught: CaughtError<'js>) -> ScriptError {
         error::script_error(
             ctx,
             caught,
             &self.mod_path,
-            self.interruption(),
+            self.clock.take_expired(),
             self.memory_mb,
         )
     }
@@ -291,13 +283,7 @@ impl JsInstance {
         let usage = self.runtime.memory_usage();
         let limit = (self.shared.memory_mb as i64).saturating_mul(1024 * 1024);
         if error.kind == ErrorKind::Thrown && usage.malloc_size >= limit / 10 * 9 {
-            return ScriptError::new(
-                ErrorKind::Memory,
-                format!(
-                    "the mod ran out of memory: it may use `memory_mb` = {}",
-                    self.shared.memory_mb
-                ),
-            );
+            return ScriptError::out_of_memory(self.shared.memory_mb, None);
         }
         error
     }

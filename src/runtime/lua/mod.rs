@@ -252,20 +252,13 @@ fn script_error(
     memory_mb: u64,
 ) -> ScriptError {
     if let Some(timeout) = interrupted {
-        return ScriptError::new(
-            ErrorKind::Timeout,
-            format!(
-                "the call ran longer than `call_timeout_ms` = {} and was stopped",
-                timeout.as_millis()
-            ),
-        );
+        return ScriptError::timeout(timeout.as_millis());
     }
     let (kind, text) = match &error {
         mlua::Error::SyntaxError { message, .. } => (ErrorKind::Syntax, message.clone()),
-        mlua::Error::MemoryError(message) => (
-            ErrorKind::Memory,
-            format!("the mod ran out of memory: it may use `memory_mb` = {memory_mb} ({message})"),
-        ),
+        mlua::Error::MemoryError(message) => {
+            return ScriptError::out_of_memory(memory_mb, Some(message));
+        }
         mlua::Error::RuntimeError(message) if message.contains("stack overflow") => (
             ErrorKind::StackOverflow,
             format!("runaway recursion: {message}"),
@@ -274,10 +267,7 @@ fn script_error(
         mlua::Error::CallbackError { cause, .. }
             if matches!(root_cause(cause), mlua::Error::MemoryError(_)) =>
         {
-            (
-                ErrorKind::Memory,
-                format!("the mod ran out of memory: it may use `memory_mb` = {memory_mb}"),
-            )
+            return ScriptError::out_of_memory(memory_mb, None);
         }
         mlua::Error::CallbackError { cause, traceback } => {
             let mut text = match root_cause(cause) {
