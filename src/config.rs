@@ -50,11 +50,17 @@ impl Default for Limits {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Watch {
     pub debounce_ms: u64,
+    /// Poll for changes every this many milliseconds instead of using the operating system's
+    /// file events (which network and container mounts often lack); 0 means events.
+    pub poll_ms: u64,
 }
 
 impl Default for Watch {
     fn default() -> Self {
-        Self { debounce_ms: 50 }
+        Self {
+            debounce_ms: 50,
+            poll_ms: 0,
+        }
     }
 }
 
@@ -193,12 +199,10 @@ impl Config {
                 },
             );
         }
-        let watch = Watch {
-            debounce_ms: wire
-                .watch
-                .and_then(|watch| watch.debounce_ms)
-                .unwrap_or(defaults.watch.debounce_ms),
-        };
+        let watch = wire.watch.map_or(defaults.watch, |watch| Watch {
+            debounce_ms: watch.debounce_ms.unwrap_or(defaults.watch.debounce_ms),
+            poll_ms: watch.poll_ms.unwrap_or(defaults.watch.poll_ms),
+        });
         let config = Config {
             mods_dir: wire
                 .mods_dir
@@ -315,6 +319,7 @@ mod wire {
     #[serde(deny_unknown_fields)]
     pub struct Watch {
         pub debounce_ms: Option<u64>,
+        pub poll_ms: Option<u64>,
     }
 
     #[derive(Deserialize)]

@@ -19,8 +19,16 @@ struct Session {
 
 impl Session {
     fn start() -> Session {
+        Session::start_with(None)
+    }
+
+    /// Starts, with `config` as `config.toml` when given.
+    fn start_with(config: Option<&str>) -> Session {
         let dir = fixture_copy("watch");
         let root = dir.path().to_path_buf();
+        if let Some(config) = config {
+            write(&root.join("config.toml"), config);
+        }
         let mut modhost = Running::start(&root, &["run", "--watch"]);
         modhost.wait_for("watching `mods` for changes");
         Session {
@@ -221,4 +229,13 @@ fn new_and_deleted_mod_folders_and_configuration_changes() {
     session.modhost.wait_for("removed counter");
     let blocked = session.modhost.wait_for("[viewer] blocked");
     assert!(blocked.contains("counter"), "{blocked}");
+}
+
+#[test]
+fn polling_finds_changes_where_file_events_do_not_reach() {
+    let mut session = Session::start_with(Some("[watch]\ndebounce_ms = 50\npoll_ms = 100\n"));
+    let (source, label) = session.next_version();
+    write(&session.path("mods/counter/main.js"), &source);
+    session.expect_reload(&label);
+    session.modhost.wait_for("state carried over: saves = 2");
 }

@@ -50,9 +50,11 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
     let mut reloader = Reloader::new(overrides, config.clone());
     let (sender, mut targets) = tokio::sync::mpsc::unbounded_channel();
     let _watcher = if args.watch {
+        let poll = Some(Duration::from_millis(config.watch.poll_ms)).filter(|poll| !poll.is_zero());
         let watched = Watcher::start(
             &reloader.mods_dir(),
             Some(&reloader.config_file()),
+            poll,
             move |target| {
                 let _ = sender.send(target);
             },
