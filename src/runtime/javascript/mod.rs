@@ -3,7 +3,7 @@
 //! A runtime per mod gives each mod its own heap (so `memory_mb` is per mod), its own interrupt
 //! handler (so `call_timeout_ms` is per mod), and a teardown that frees everything: QuickJS never
 //! unloads a module, so reloading a mod means a new runtime. Every function the mod hands to the
-//! host is kept as a `Persistent` in [`Shared::handlers`], cleared before the runtime is dropped
+//! host is kept as a `Persistent` in `Shared::handlers`, cleared before the runtime is dropped
 //! (dropping a runtime with live `Persistent`s aborts the process).
 
 mod api;
