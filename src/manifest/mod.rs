@@ -1,8 +1,8 @@
 //! A mod's manifest: the validated description of one mod.
 //!
 //! Manifests are written as `manifest.json` or `mod.toml` with the same fields. Both are parsed
-//! into a spanned [`document`] tree and checked by one validation pass ([`parse_manifest`]), which turns every
-//! mistake into a diagnostic that points at the key or value at fault.
+//! into a spanned [`document`] tree and checked by one validation pass ([`parse_manifest`]),
+//! which turns every mistake into a diagnostic that points at the key or value at fault.
 
 pub mod document;
 pub mod fields;
