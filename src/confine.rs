@@ -36,6 +36,34 @@ pub fn inside(dir: &Path, relative: &Path) -> Result<PathBuf, Refusal> {
     }
 }
 
+/// Every file under `dir`, sorted, skipping hidden entries and symlinks (so a link cannot lead
+/// the walk out of the folder, or round in a loop).
+pub fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if hidden || kind.is_symlink() {
+                continue;
+            }
+            if kind.is_dir() {
+                pending.push(entry.path());
+            } else {
+                files.push(entry.path());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 /// Whether a relative path climbs above its starting folder at any point.
 pub fn escapes(path: &Path) -> bool {
     let mut depth: usize = 0;
@@ -111,5 +139,22 @@ mod tests {
             Err(Refusal::LeavesThroughLink)
         );
         assert_eq!(inside(&dir, Path::new("nope.txt")), Err(Refusal::Missing));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_walk_skips_hidden_entries_and_never_follows_links() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path();
+        std::fs::create_dir_all(dir.join("lib/.git")).unwrap();
+        std::fs::write(dir.join("main.js"), "").unwrap();
+        std::fs::write(dir.join("lib/util.lua"), "").unwrap();
+        std::fs::write(dir.join("lib/.git/HEAD"), "").unwrap();
+        // A link back to the folder itself would make a following walk loop forever.
+        std::os::unix::fs::symlink(".", dir.join("lib/loop")).unwrap();
+        assert_eq!(
+            files_in(dir),
+            [dir.join("lib/util.lua"), dir.join("main.js")]
+        );
     }
 }

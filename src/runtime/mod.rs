@@ -151,30 +151,10 @@ impl Serialize for Language {
 /// The source files of a mod that a backend can check: every file under `dir` (not following
 /// links out of it) whose extension a backend knows, in path order.
 pub fn scripts_in(dir: &Path) -> Vec<(PathBuf, Language)> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else {
-            continue;
-        };
-        for entry in entries.filter_map(Result::ok) {
-            let path = entry.path();
-            let hidden = entry.file_name().to_string_lossy().starts_with('.');
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            if hidden || kind.is_symlink() {
-                continue;
-            }
-            if kind.is_dir() {
-                pending.push(path);
-            } else if let Some(language) = Language::of_entry_point(&path) {
-                found.push((path, language));
-            }
-        }
-    }
-    found.sort_by(|a, b| a.0.cmp(&b.0));
-    found
+    crate::confine::files_in(dir)
+        .into_iter()
+        .filter_map(|path| Language::of_entry_point(&path).map(|language| (path, language)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -24,33 +24,14 @@ impl Fingerprints {
     }
 }
 
-/// A hash of every file's relative path and content under `folder`, skipping hidden entries;
-/// `None` when the folder does not exist.
+/// A hash of every file's relative path and content under `folder` (as
+/// [`crate::confine::files_in`] walks it); `None` when the folder does not exist.
 fn fingerprint(folder: &Path) -> Option<u64> {
     if !folder.is_dir() {
         return None;
     }
-    let mut files = Vec::new();
-    let mut pending = vec![folder.to_path_buf()];
-    while let Some(directory) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&directory) else {
-            continue;
-        };
-        for entry in entries.filter_map(Result::ok) {
-            if entry.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
     let mut hasher = DefaultHasher::new();
-    for file in files {
+    for file in crate::confine::files_in(folder) {
         file.strip_prefix(folder).unwrap_or(&file).hash(&mut hasher);
         std::fs::read(&file).unwrap_or_default().hash(&mut hasher);
     }
