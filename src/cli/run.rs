@@ -40,19 +40,21 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
         }
     };
     // Handlers go in before any mod runs, so a signal during startup still stops cleanly.
-    let stop = match runtime.block_on(async { StopSignals::install() }) {
+    let mut stop = match runtime.block_on(async { StopSignals::install() }) {
         Ok(stop) => stop,
         Err(error) => {
             super::render::fatal(&format!("cannot listen for signals: {error}"), None);
             return Exit::Usage;
         }
     };
-    let mut reloader = Reloader::new(overrides, config.clone());
     let (sender, mut targets) = tokio::sync::mpsc::unbounded_channel();
-    let _watcher = if args.watch {
+    // With --watch: the watcher (kept alive here) and what applies its changes.
+    let mut watching: Option<(Watcher, Reloader)> = None;
+    if args.watch {
+        let reloader = Reloader::new(overrides, config.clone());
         let poll = Some(Duration::from_millis(config.watch.poll_ms)).filter(|poll| !poll.is_zero());
         let watched = Watcher::start(
-            &reloader.mods_dir(),
+            &config.mods_dir,
             Some(&reloader.config_file()),
             poll,
             move |target| {
@@ -60,15 +62,13 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
             },
         );
         match watched {
-            Ok(watcher) => Some(watcher),
+            Ok(watcher) => watching = Some((watcher, reloader)),
             Err(error) => {
                 super::render::fatal(&error.to_string(), None);
                 return Exit::Usage;
             }
         }
-    } else {
-        None
-    };
+    }
     let mut debouncer = Debouncer::new(Duration::from_millis(config.watch.debounce_ms));
 
     let host = Host::new(pack, config.clone());
@@ -82,12 +82,11 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
     if args.watch {
         tracing::info!(
             "watching `{}` for changes; press Ctrl-C to stop",
-            reloader.mods_dir().display()
+            config.mods_dir.display()
         );
     } else if !args.once {
         tracing::info!("running; press Ctrl-C to stop");
     }
-    let mut stop = stop;
     runtime.block_on(async {
         loop {
             if args.once && host.is_idle() {
@@ -98,7 +97,9 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
                 () = sleep_until(due) => host.run_due_timers(),
                 Some(target) = targets.recv() => debouncer.add(target, Instant::now()),
                 () = sleep_until(debouncer.deadline()) => {
-                    if let Some(change) = debouncer.take_ready(Instant::now()) {
+                    if let (Some(change), Some((_, reloader))) =
+                        (debouncer.take_ready(Instant::now()), watching.as_mut())
+                    {
                         reloader.apply(&host, change);
                     }
                 }
@@ -134,23 +135,29 @@ async fn sleep_until(due: Option<Instant>) {
     }
 }
 
-/// While mods detach, a second SIGINT or SIGTERM ends the process at once.
+/// While mods detach, a second SIGINT or SIGTERM ends the process at once. Returns once the
+/// listener is in place, so that no second signal can slip past it.
 fn exit_on_second_signal() {
-    std::thread::spawn(|| {
+    let (listening, ready) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
         let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
         else {
+            let _ = listening.send(());
             return;
         };
         runtime.block_on(async {
-            if let Ok(mut signals) = StopSignals::install() {
+            let signals = StopSignals::install();
+            let _ = listening.send(());
+            if let Ok(mut signals) = signals {
                 signals.next().await;
                 tracing::warn!("second signal: exiting without detaching");
                 std::process::exit(130);
             }
         });
     });
+    let _ = ready.recv();
 }
 
 /// SIGINT and SIGTERM (Ctrl-C elsewhere), listened for from the moment of installation.

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use modhost::config::{Config, Overrides};
 use modhost::host::{ReloadReport, Reloaded};
+use modhost::source::SourceFile;
 use modhost::watch::{Change, Fingerprints};
 use modhost::{Host, Pack};
 
@@ -44,10 +45,6 @@ impl Reloader {
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(modhost::config::DEFAULT_CONFIG_FILE)),
         }
-    }
-
-    pub fn mods_dir(&self) -> PathBuf {
-        self.config.mods_dir.clone()
     }
 
     /// Applies one change to the host and reports it.
@@ -88,8 +85,7 @@ impl Reloader {
 }
 
 fn same_config(a: &Config, b: &Config) -> bool {
-    a.file.as_ref().map(|file| file.text().to_owned())
-        == b.file.as_ref().map(|file| file.text().to_owned())
+    a.file.as_ref().map(SourceFile::text) == b.file.as_ref().map(SourceFile::text)
 }
 
 fn print(report: &ReloadReport) {
