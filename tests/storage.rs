@@ -41,6 +41,13 @@ fn a_kill_mid_write_loses_at_most_that_write() {
 #[test]
 fn two_processes_share_a_data_dir() {
     let pack = fixture_copy("sandbox");
+    // One write a millisecond each: two writers that never pause would only measure how
+    // fairly SQLite hands its write lock around.
+    std::fs::write(
+        pack.path().join("config.toml"),
+        "[mods.keeper]\nsettings = { writes_per_tick = 1 }\n",
+    )
+    .expect("write config");
     let mut first = Running::start(pack.path(), &["run"]);
     let mut second = Running::start(pack.path(), &["run"]);
     first.wait_for("keeper wrote 1000");
