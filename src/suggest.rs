@@ -21,9 +21,17 @@ pub fn closest<'a>(
         .map(|(_, candidate)| candidate)
 }
 
+/// "did you mean `x`?" for the closest candidate, if one is close enough.
+pub fn did_you_mean<'a>(
+    unknown: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    closest(unknown, candidates).map(|similar| format!("did you mean `{similar}`?"))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::closest;
+    use super::{closest, did_you_mean};
 
     #[test]
     fn finds_typos_and_other_spellings_but_not_strangers() {
@@ -32,5 +40,9 @@ mod tests {
         assert_eq!(closest("entryPoint", fields), Some("entry_point"));
         assert_eq!(closest("colour", fields), None);
         assert_eq!(closest("gmae", ["game", "gui"]), Some("game"));
+        assert_eq!(
+            did_you_mean("gmae", ["game"]).as_deref(),
+            Some("did you mean `game`?")
+        );
     }
 }

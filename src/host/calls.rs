@@ -3,11 +3,11 @@
 use std::rc::Rc;
 use std::time::Instant;
 
-use super::{CallError, Core, ModState, ModStatus, Slot};
+use super::{CallError, Core, ModStatus, Slot};
+use crate::runtime::{ErrorKind, HandlerKind, Json, ModInstance, Outcome, ScriptError};
 
 /// The most events delivered in one round before the rest are dropped as a storm.
 const EVENTS_PER_ROUND: usize = 100_000;
-use crate::runtime::{ErrorKind, HandlerKind, Json, ModInstance, Outcome, ScriptError};
 
 impl Core {
     pub(super) fn new_id(&self) -> u64 {
@@ -20,8 +20,7 @@ impl Core {
         let index = self.index.borrow();
         index.get(id).cloned().ok_or_else(|| CallError::UnknownMod {
             id: id.to_owned(),
-            suggestion: crate::suggest::closest(id, index.keys().map(String::as_str))
-                .map(str::to_owned),
+            suggestion: crate::suggest::did_you_mean(id, index.keys().map(String::as_str)),
         })
     }
 
@@ -44,10 +43,7 @@ impl Core {
                 .collect();
             return Err(CallError::Reentrant { chain });
         };
-        let stopped = matches!(
-            *slot.state.borrow(),
-            ModState::Failed(_) | ModState::Blocked(_) | ModState::Detached
-        );
+        let stopped = slot.state.borrow().is_stopped();
         let Some(instance) = guard.as_mut().filter(|_| !stopped) else {
             return Err(CallError::NotRunning {
                 id: slot.id.clone(),
@@ -61,8 +57,7 @@ impl Core {
         let result = body(instance.as_mut());
         self.call_stack.borrow_mut().pop();
         // A mod stopped while it was running is unloaded once its call returns.
-        let state = slot.state.borrow().clone();
-        if !state.is_running() && state != ModState::Resolved {
+        if slot.state.borrow().is_stopped() {
             guard.take();
         }
         drop(guard);

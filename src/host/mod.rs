@@ -42,9 +42,10 @@ pub const MOD_LOG_TARGET: &str = "modhost::mods";
 /// Why a call into a mod did not return a value.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum CallError {
-    #[error("there is no mod `{id}`{}", suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
+    #[error("there is no mod `{id}`{}", suggestion.as_ref().map(|hint| format!("; {hint}")).unwrap_or_default())]
     UnknownMod {
         id: String,
+        /// "did you mean …?", for a near miss.
         suggestion: Option<String>,
     },
     #[error("`{id}` is not running ({state})")]
@@ -70,8 +71,9 @@ pub enum CallError {
 
 /// "did you mean" for a near miss, else the functions the mod has.
 fn function_hint(function: &str, available: &[String]) -> String {
-    if let Some(similar) = crate::suggest::closest(function, available.iter().map(String::as_str)) {
-        return format!("; did you mean `{similar}`?");
+    if let Some(hint) = crate::suggest::did_you_mean(function, available.iter().map(String::as_str))
+    {
+        return format!("; {hint}");
     }
     if available.is_empty() {
         return String::new();

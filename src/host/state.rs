@@ -33,6 +33,14 @@ impl ModState {
         matches!(self, ModState::Attached | ModState::Active)
     }
 
+    /// Whether the mod is done for: failed, blocked or detached (its code may not run).
+    pub fn is_stopped(&self) -> bool {
+        matches!(
+            self,
+            ModState::Failed(_) | ModState::Blocked(_) | ModState::Detached
+        )
+    }
+
     /// The state as the end of a sentence: "`core` failed", "`core` is blocked".
     pub fn as_outcome(&self) -> &'static str {
         match self {

@@ -234,8 +234,8 @@ impl Validator<'_> {
             if fields::find(&key.name).is_some() {
                 continue;
             }
-            let hint = crate::suggest::closest(&key.name, FIELDS.iter().map(|field| field.name))
-                .map(|field| format!("did you mean `{field}`?"));
+            let hint =
+                crate::suggest::did_you_mean(&key.name, FIELDS.iter().map(|field| field.name));
             self.report(
                 Code::UnknownField,
                 key.span.clone(),

@@ -57,7 +57,6 @@ pub enum PackError {
 /// Everything known about a mods directory.
 #[derive(Debug, Clone)]
 pub struct Pack {
-    pub mods_dir: PathBuf,
     /// Usable mods (valid, enabled, unique ids), by folder name. Resolution indices point here.
     pub mods: Vec<ModEntry>,
     pub resolution: Resolution,
@@ -108,7 +107,7 @@ impl Pack {
         absent.retain(|id, _| !mods.iter().any(|entry| entry.id() == id));
 
         if let Some(file) = &config.file {
-            diagnostics.extend(configuration_warnings(config, file, &mut mods, &absent));
+            diagnostics.extend(apply_configuration(config, file, &mut mods, &absent));
             sources.insert(file.path().to_path_buf(), file.clone());
         }
 
@@ -122,7 +121,6 @@ impl Pack {
         );
         diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         Pack {
-            mods_dir: config.mods_dir.clone(),
             mods,
             resolution,
             diagnostics,
@@ -176,7 +174,7 @@ impl Pack {
 
 /// Applies `config.toml`'s settings to the mods and warns about sections and settings that
 /// match nothing (usually typos).
-fn configuration_warnings(
+fn apply_configuration(
     config: &Config,
     file: &SourceFile,
     mods: &mut [ModEntry],
@@ -193,10 +191,8 @@ fn configuration_warnings(
                     )
                     .at(file.locate(section.span.clone()))
                     .hint(
-                        match crate::suggest::closest(id, mods.iter().map(ModEntry::id)) {
-                            Some(similar) => format!("did you mean `{similar}`?"),
-                            None => "check the id against `modhost list`".to_owned(),
-                        },
+                        crate::suggest::did_you_mean(id, mods.iter().map(ModEntry::id))
+                            .unwrap_or_else(|| "check the id against `modhost list`".to_owned()),
                     ),
                 );
             }
@@ -204,12 +200,17 @@ fn configuration_warnings(
         };
         for (key, span, value) in &section.settings {
             if !entry.manifest.settings.contains_key(key) {
-                let declared = entry
-                    .manifest
-                    .settings
-                    .keys()
-                    .map(|key| format!("`{key}`"))
-                    .collect::<Vec<_>>();
+                let declared = entry.manifest.settings.keys().map(String::as_str);
+                let hint =
+                    crate::suggest::did_you_mean(key, declared.clone()).unwrap_or_else(|| {
+                        let declared: Vec<String> =
+                            declared.map(|key| format!("`{key}`")).collect();
+                        if declared.is_empty() {
+                            format!("`{id}` declares no settings")
+                        } else {
+                            format!("`{id}` declares {}", declared.join(", "))
+                        }
+                    });
                 diagnostics.push(
                     Diagnostic::new(
                         Code::UnknownSetting,
@@ -217,16 +218,7 @@ fn configuration_warnings(
                     )
                     .in_mod(id.clone())
                     .at(file.locate(span.clone()))
-                    .hint(
-                        match crate::suggest::closest(
-                            key,
-                            entry.manifest.settings.keys().map(String::as_str),
-                        ) {
-                            Some(similar) => format!("did you mean `{similar}`?"),
-                            None if declared.is_empty() => format!("`{id}` declares no settings"),
-                            None => format!("`{id}` declares {}", declared.join(", ")),
-                        },
-                    ),
+                    .hint(hint),
                 );
             }
             entry.settings.insert(key.clone(), value.clone());

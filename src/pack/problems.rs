@@ -34,13 +34,13 @@ pub(crate) fn describe(problem: &Problem, mods: &[ModEntry], edges: &[Edge]) -> 
             let (why, hint) = match absence {
                 None => (
                     "which is not in the pack".to_owned(),
-                    match crate::suggest::closest(&dependency.id, mods.iter().map(ModEntry::id)) {
-                        Some(similar) => format!("did you mean `{similar}`?"),
-                        None => format!(
-                            "add `{}` to the mods directory, or remove it from `dependencies`",
-                            dependency.id
-                        ),
-                    },
+                    crate::suggest::did_you_mean(&dependency.id, mods.iter().map(ModEntry::id))
+                        .unwrap_or_else(|| {
+                            format!(
+                                "add `{}` to the mods directory, or remove it from `dependencies`",
+                                dependency.id
+                            )
+                        }),
                 ),
                 Some(Absence::Disabled) => (
                     "which is disabled in `config.toml`".to_owned(),
