@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use super::{Core, ModState, Slot};
 use crate::runtime::{InstanceSetup, Json};
+use crate::typings::spec::{ON_ATTACH, ON_BOOTSTRAP, ON_DETACH, ON_RELOAD};
 
 impl Core {
     /// Attaches `slots` in load order, then bootstraps those that attached. `states` holds
@@ -24,7 +25,7 @@ impl Core {
             if *slot.state.borrow() != ModState::Attached {
                 continue;
             }
-            match self.call_hook(slot, "onBootstrap", &[]) {
+            match self.call_hook(slot, ON_BOOTSTRAP, &[]) {
                 Ok(_) => *slot.state.borrow_mut() = ModState::Active,
                 Err(reason) => self.fail(slot, format!("`onBootstrap` failed: {reason}")),
             }
@@ -53,12 +54,12 @@ impl Core {
             }
         }
         *slot.state.borrow_mut() = ModState::Resolved;
-        if let Err(reason) = self.call_hook(slot, "onAttach", &[]) {
+        if let Err(reason) = self.call_hook(slot, ON_ATTACH, &[]) {
             self.fail(slot, format!("`onAttach` failed: {reason}"));
             return;
         }
         if let Some(state) = reloaded_from
-            && let Err(reason) = self.call_hook(slot, "onReload", std::slice::from_ref(state))
+            && let Err(reason) = self.call_hook(slot, ON_RELOAD, std::slice::from_ref(state))
         {
             self.fail(slot, format!("`onReload` failed: {reason}"));
             return;
@@ -165,7 +166,7 @@ impl Core {
 
     /// Runs `onDetach` and unloads the mod; returns what `onDetach` returned.
     pub(super) fn detach(&self, slot: &Rc<Slot>) -> Option<Json> {
-        let state = match self.call_hook(slot, "onDetach", &[]) {
+        let state = match self.call_hook(slot, ON_DETACH, &[]) {
             Ok(state) => state,
             Err(reason) => {
                 tracing::error!(mod_id = slot.id, "`onDetach` failed: {reason}");

@@ -63,37 +63,30 @@ const fn rest(name: &'static str, kind: Type) -> Param {
     }
 }
 
+/// A function of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Member {
-    Function {
-        name: &'static str,
-        doc: &'static str,
-        params: &'static [Param],
-        returns: Type,
-    },
-    /// A read-only value.
-    Value {
-        name: &'static str,
-        doc: &'static str,
-        kind: Type,
-    },
+pub struct Function {
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub params: &'static [Param],
+    pub returns: Type,
 }
 
-impl Member {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Member::Function { name, .. } | Member::Value { name, .. } => name,
-        }
-    }
+/// What a name under `modhost` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contents {
+    /// A read-only value (`modhost.mod`, `modhost.settings`).
+    Value(Type),
+    /// A group of functions (`modhost.log`, `modhost.events`, …).
+    Functions(&'static [Function]),
 }
 
-/// A group under `modhost`: `modhost.log`, `modhost.events`, …; or a plain value
-/// (`modhost.mod`) when `members` is empty and `kind` is set.
+/// A name under the global `modhost`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Namespace {
     pub name: &'static str,
     pub doc: &'static str,
-    pub members: &'static [Member],
+    pub contents: Contents,
 }
 
 /// A structure with named fields.
@@ -159,56 +152,48 @@ pub const API: &[Namespace] = &[
     Namespace {
         name: "mod",
         doc: "Who this mod is (read-only).",
-        members: &[Member::Value {
-            name: "mod",
-            doc: "Who this mod is (read-only).",
-            kind: Type::Named("ModInfo"),
-        }],
+        contents: Contents::Value(Type::Named("ModInfo")),
     },
     Namespace {
         name: "settings",
         doc: "The mod's settings: the manifest's defaults, overridden by `config.toml` (read-only).",
-        members: &[Member::Value {
-            name: "settings",
-            doc: "The mod's settings (read-only).",
-            kind: Type::Json,
-        }],
+        contents: Contents::Value(Type::Json),
     },
     Namespace {
         name: "log",
         doc: "Log lines tagged with the mod's id.",
-        members: &[
-            Member::Function {
+        contents: Contents::Functions(&[
+            Function {
                 name: "debug",
                 doc: "Logs at debug level.",
                 params: LOG_PARAMS,
                 returns: Type::Nothing,
             },
-            Member::Function {
+            Function {
                 name: "info",
                 doc: "Logs at info level.",
                 params: LOG_PARAMS,
                 returns: Type::Nothing,
             },
-            Member::Function {
+            Function {
                 name: "warn",
                 doc: "Logs a warning.",
                 params: LOG_PARAMS,
                 returns: Type::Nothing,
             },
-            Member::Function {
+            Function {
                 name: "error",
                 doc: "Logs an error.",
                 params: LOG_PARAMS,
                 returns: Type::Nothing,
             },
-        ],
+        ]),
     },
     Namespace {
         name: "mods",
         doc: "The other mods of the pack.",
-        members: &[
-            Member::Function {
+        contents: Contents::Functions(&[
+            Function {
                 name: "call",
                 doc: "Calls another mod's function, whatever its language, and returns its result; raises its error.",
                 params: &[
@@ -218,25 +203,25 @@ pub const API: &[Namespace] = &[
                 ],
                 returns: Type::Json,
             },
-            Member::Function {
+            Function {
                 name: "list",
                 doc: "Every mod with its state, in load order.",
                 params: &[],
                 returns: Type::Named("ModStatus[]"),
             },
-        ],
+        ]),
     },
     Namespace {
         name: "events",
         doc: "The event bus: handlers run in load order, `before` handlers first.",
-        members: &[
-            Member::Function {
+        contents: Contents::Functions(&[
+            Function {
                 name: "on",
                 doc: "Subscribes to an event; returns the subscription id.",
                 params: &[param("event", Type::String), param("handler", ON_HANDLER)],
                 returns: Type::Number,
             },
-            Member::Function {
+            Function {
                 name: "before",
                 doc: "Subscribes before the `on` handlers: return nothing to pass the event on, a value to replace its payload, or `false` to cancel it.",
                 params: &[
@@ -245,13 +230,13 @@ pub const API: &[Namespace] = &[
                 ],
                 returns: Type::Number,
             },
-            Member::Function {
+            Function {
                 name: "off",
                 doc: "Cancels a subscription (whoever made it); returns whether it existed.",
                 params: &[param("id", Type::Number)],
                 returns: Type::Boolean,
             },
-            Member::Function {
+            Function {
                 name: "emit",
                 doc: "Queues an event; it is delivered after the current call returns.",
                 params: &[
@@ -260,89 +245,95 @@ pub const API: &[Namespace] = &[
                 ],
                 returns: Type::Nothing,
             },
-        ],
+        ]),
     },
     Namespace {
         name: "timers",
         doc: "Timers, with ids unique across all mods.",
-        members: &[
-            Member::Function {
+        contents: Contents::Functions(&[
+            Function {
                 name: "after",
                 doc: "Runs `fn` once, `ms` milliseconds from now; returns the timer id.",
                 params: &[param("ms", Type::Number), param("fn", TIMER_CALLBACK)],
                 returns: Type::Number,
             },
-            Member::Function {
+            Function {
                 name: "every",
                 doc: "Runs `fn` every `ms` milliseconds, without drifting; returns the timer id.",
                 params: &[param("ms", Type::Number), param("fn", TIMER_CALLBACK)],
                 returns: Type::Number,
             },
-            Member::Function {
+            Function {
                 name: "cancel",
                 doc: "Cancels a timer (whichever mod made it); returns whether it existed.",
                 params: &[param("id", Type::Number)],
                 returns: Type::Boolean,
             },
-        ],
+        ]),
     },
     Namespace {
         name: "storage",
         doc: "The mod's own persistent key-value store.",
-        members: &[
-            Member::Function {
+        contents: Contents::Functions(&[
+            Function {
                 name: "get",
                 doc: "The value stored under `key`, or null (nil) when there is none.",
                 params: &[param("key", Type::String)],
                 returns: Type::Json,
             },
-            Member::Function {
+            Function {
                 name: "set",
                 doc: "Stores a JSON-compatible value (at most 1 MiB of JSON) under `key`.",
                 params: &[param("key", Type::String), param("value", Type::Json)],
                 returns: Type::Nothing,
             },
-            Member::Function {
+            Function {
                 name: "delete",
                 doc: "Removes `key`; returns whether it existed.",
                 params: &[param("key", Type::String)],
                 returns: Type::Boolean,
             },
-            Member::Function {
+            Function {
                 name: "keys",
                 doc: "The keys that start with `prefix` (all keys without one), sorted.",
                 params: &[optional("prefix", Type::String)],
                 returns: Type::Strings,
             },
-        ],
+        ]),
     },
     Namespace {
         name: "fs",
         doc: "Files in the mod's own folder.",
-        members: &[Member::Function {
+        contents: Contents::Functions(&[Function {
             name: "readText",
             doc: "Reads a UTF-8 file inside the mod's folder, by a path relative to it.",
             params: &[param("path", Type::String)],
             returns: Type::String,
-        }],
+        }]),
     },
 ];
+
+/// The names of the lifecycle hooks, as the host calls them.
+pub const ON_ATTACH: &str = "onAttach";
+pub const ON_BOOTSTRAP: &str = "onBootstrap";
+pub const ON_DETACH: &str = "onDetach";
+pub const ON_RELOAD: &str = "onReload";
 
 /// The lifecycle hooks a mod may define.
 pub const HOOKS: &[(&str, &[Param], &str)] = &[
     (
-        "onAttach",
+        ON_ATTACH,
         &[],
         "The mod is loaded and its dependencies are attached.",
     ),
-    ("onBootstrap", &[], "Every mod is attached."),
+    (ON_BOOTSTRAP, &[], "Every mod is attached."),
     (
-        "onDetach",
+        ON_DETACH,
         &[],
         "Before the mod is unloaded; what it returns is handed to `onReload`.",
     ),
     (
-        "onReload",
+        ON_RELOAD,
         &[param("state", Type::Json)],
         "After a hot reload, with what the old version's `onDetach` returned.",
     ),
@@ -352,14 +343,12 @@ pub const HOOKS: &[(&str, &[Param], &str)] = &[
 pub fn member_paths() -> Vec<String> {
     let mut paths: Vec<String> = API
         .iter()
-        .flat_map(|namespace| {
-            namespace.members.iter().map(move |member| {
-                if member.name() == namespace.name {
-                    namespace.name.to_owned()
-                } else {
-                    format!("{}.{}", namespace.name, member.name())
-                }
-            })
+        .flat_map(|namespace| match namespace.contents {
+            Contents::Value(_) => vec![namespace.name.to_owned()],
+            Contents::Functions(functions) => functions
+                .iter()
+                .map(|function| format!("{}.{}", namespace.name, function.name))
+                .collect(),
         })
         .collect();
     paths.sort();
