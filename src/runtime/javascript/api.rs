@@ -20,15 +20,22 @@ const PRELUDE: &str = "(function (modhost, console) {
         }
     };
     freeze(modhost);
-    globalThis.modhost = modhost;
-    globalThis.console = console;
     const timers = modhost.timers;
     const callable = (fn) => {
         if (typeof fn !== 'function') throw new TypeError('a timer needs a function to call');
     };
-    globalThis.setTimeout = (fn, ms = 0, ...args) => { callable(fn); return timers.after(ms, () => fn(...args)); };
-    globalThis.setInterval = (fn, ms = 0, ...args) => { callable(fn); return timers.every(ms, () => fn(...args)); };
-    globalThis.clearTimeout = globalThis.clearInterval = (id) => { if (id != null) timers.cancel(id); };
+    const clear = (id) => { if (id != null) timers.cancel(id); };
+    // Like the built-in globals, these are not enumerable: they are not the mod's functions.
+    for (const [name, value] of Object.entries({
+        modhost,
+        console,
+        setTimeout: (fn, ms = 0, ...args) => { callable(fn); return timers.after(ms, () => fn(...args)); },
+        setInterval: (fn, ms = 0, ...args) => { callable(fn); return timers.every(ms, () => fn(...args)); },
+        clearTimeout: clear,
+        clearInterval: clear,
+    })) {
+        Object.defineProperty(globalThis, name, { value, writable: name !== 'modhost', configurable: false, enumerable: false });
+    }
 })";
 
 pub fn install<'js>(
