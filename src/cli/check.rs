@@ -39,11 +39,12 @@ pub fn run(args: &CheckArgs, config: &Config) -> Exit {
         Ok(pack) => pack,
         Err(exit) => return exit,
     };
-    let progress = progress_bar(pack.mods.len() as u64, "checking scripts");
+    let mods = pack.mods.len() as u64;
+    let progress = progress_bar(mods, "checking scripts", Show::Count);
     pack.check_syntax_of(|_| true, |_| progress.inc(1));
     progress.finish_and_clear();
     if args.smoke {
-        let spinner = progress_bar(0, "smoke-testing every mod");
+        let spinner = progress_bar(mods, "smoke-testing every mod", Show::Spinner);
         let (diagnostics, sources) = modhost::host::smoke_test(&pack, config);
         spinner.finish_and_clear();
         pack.add_diagnostics(diagnostics, sources);
@@ -73,21 +74,26 @@ pub fn run(args: &CheckArgs, config: &Config) -> Exit {
 /// How many mods make a pack large enough for a progress bar.
 const PROGRESS_FROM: u64 = 100;
 
-/// A progress bar on stderr for large packs, when stderr is a terminal and not in CI;
-/// hidden otherwise. With `length` 0, a spinner.
-fn progress_bar(length: u64, message: &'static str) -> indicatif::ProgressBar {
+/// What a progress indicator shows: mods done out of `mods`, or only that work goes on.
+enum Show {
+    Count,
+    Spinner,
+}
+
+/// A progress indicator on stderr for packs of [`PROGRESS_FROM`] mods or more, when stderr is
+/// a terminal and not in CI; hidden otherwise.
+fn progress_bar(mods: u64, message: &'static str, show: Show) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
     let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-    if !interactive || (length > 0 && length < PROGRESS_FROM) {
+    if !interactive || mods < PROGRESS_FROM {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = if length == 0 {
-        indicatif::ProgressBar::new_spinner()
-    } else {
-        indicatif::ProgressBar::new(length).with_style(
+    let bar = match show {
+        Show::Spinner => indicatif::ProgressBar::new_spinner(),
+        Show::Count => indicatif::ProgressBar::new(mods).with_style(
             indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} mods")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        )
+        ),
     };
     bar.set_message(message);
     bar.enable_steady_tick(std::time::Duration::from_millis(100));
