@@ -5,11 +5,14 @@
 //! is an error naming the file, line and column. Paths in the file are relative to the file.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::api::{ApiError, GameApi};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{SourceFile, line_column};
 
@@ -25,10 +28,16 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// A `tracing` filter such as `info` or `modhost=debug`.
     pub log: String,
+    /// The game's API description (`api`, or `--api`), read and validated.
+    pub api: Option<Arc<GameApi>>,
+    /// Where `modhost run` listens for games and `modhost ctl` (SPEC section 11).
+    pub listen: Listen,
     pub limits: Limits,
     pub watch: Watch,
     /// Per-mod sections, by mod id.
     pub mods: BTreeMap<String, ModConfig>,
+    /// `api` as the file names it, until [`Config::load`] reads it.
+    api_file: Option<PathBuf>,
 }
 
 /// Per-call limits on a mod.
@@ -36,6 +45,8 @@ pub struct Config {
 pub struct Limits {
     pub call_timeout_ms: u64,
     pub memory_mb: u64,
+    /// How long a game function may take to answer a call from this mod.
+    pub game_call_timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -43,9 +54,66 @@ impl Default for Limits {
         Self {
             call_timeout_ms: 1000,
             memory_mb: 64,
+            game_call_timeout_ms: 5000,
         }
     }
 }
+
+/// Where `modhost run` accepts connections (`listen` in `config.toml`, `--listen`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listen {
+    /// The local socket `<data_dir>/modhost.sock`.
+    Default,
+    /// Not at all.
+    None,
+    /// A local socket (a Unix domain socket; a named pipe on Windows) at this path.
+    Local(PathBuf),
+    /// TCP on a loopback address; clients must send the token.
+    Tcp(SocketAddr),
+}
+
+impl Listen {
+    /// Parses `default`, `none`, `tcp:127.0.0.1:PORT` or a socket path.
+    pub fn parse(text: &str) -> Result<Listen, String> {
+        match text {
+            "default" => Ok(Listen::Default),
+            "none" => Ok(Listen::None),
+            "" => Err(
+                "an empty address; use `default`, `none`, a socket path or `tcp:127.0.0.1:PORT`"
+                    .to_owned(),
+            ),
+            _ => match text.strip_prefix("tcp:") {
+                Some(address) => {
+                    let address: SocketAddr = address.parse().map_err(|_| {
+                        format!("`{address}` is not an address and port such as `127.0.0.1:7400`")
+                    })?;
+                    if !address.ip().is_loopback() {
+                        return Err(format!(
+                            "`{}` is not a loopback address: modhost only listens on this machine (127.0.0.1 or [::1])",
+                            address.ip()
+                        ));
+                    }
+                    Ok(Listen::Tcp(address))
+                }
+                None => Ok(Listen::Local(PathBuf::from(text))),
+            },
+        }
+    }
+
+    /// The local socket path this resolves to, for `Default` and `Local`.
+    pub fn socket_path(&self, data_dir: &Path) -> Option<PathBuf> {
+        match self {
+            Listen::Default => Some(data_dir.join(SOCKET_FILE)),
+            Listen::Local(path) => Some(path.clone()),
+            Listen::None | Listen::Tcp(_) => None,
+        }
+    }
+}
+
+/// The local socket of a running host, in its data dir.
+pub const SOCKET_FILE: &str = "modhost.sock";
+/// The token TCP clients must send, in the data dir.
+pub const TOKEN_FILE: &str = "modhost.token";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Watch {
@@ -82,6 +150,8 @@ pub struct Overrides {
     pub config_file: Option<PathBuf>,
     pub mods_dir: Option<PathBuf>,
     pub log: Option<String>,
+    /// `--api`: the game's API description, instead of `api` in the file.
+    pub api: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,29 +168,52 @@ pub enum ConfigError {
     },
     #[error("invalid log filter `{filter}`: {message}")]
     LogFilter { filter: String, message: String },
+    #[error(transparent)]
+    Api(#[from] ApiError),
 }
 
 impl ConfigError {
-    /// The error as a diagnostic, with the file it quotes, when it points into one.
-    pub fn to_diagnostic(&self) -> Option<(Diagnostic, &SourceFile)> {
+    /// The error as diagnostics, with the file they quote, when it points into one.
+    pub fn to_diagnostics(&self) -> Vec<(Diagnostic, &SourceFile)> {
         match self {
             ConfigError::Invalid {
                 file,
                 span,
                 message,
                 ..
-            } => Some((
+            } => vec![(
                 Diagnostic::new(Code::InvalidConfig, message.clone())
                     .at(file.locate(span.clone()))
                     .hint("every key and its default is described in `docs/configuration.md`"),
                 file,
-            )),
-            ConfigError::Read { .. } | ConfigError::LogFilter { .. } => None,
+            )],
+            ConfigError::Api(ApiError::Invalid { file, diagnostics }) => diagnostics
+                .iter()
+                .map(|diagnostic| (diagnostic.clone(), file))
+                .collect(),
+            ConfigError::Read { .. } | ConfigError::LogFilter { .. } | ConfigError::Api(_) => {
+                Vec::new()
+            }
         }
     }
 }
 
 impl Config {
+    /// The defaults with `mods_dir`, reading no file: what a game that embeds modhost starts
+    /// from (set `data_dir`, `limits` or `api` on it as needed).
+    pub fn new(mods_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            mods_dir: mods_dir.into(),
+            ..Config::default()
+        }
+    }
+
+    /// Reads and validates the game's API description in `path` and uses it.
+    pub fn with_api_file(mut self, path: &Path) -> Result<Config, ConfigError> {
+        self.api = Some(Arc::new(GameApi::load(path)?));
+        Ok(self)
+    }
+
     /// Reads the configuration file (if any) and applies the command-line overrides.
     pub fn load(overrides: &Overrides) -> Result<Config, ConfigError> {
         let path = match &overrides.config_file {
@@ -147,6 +240,10 @@ impl Config {
             config.log = log.clone();
         }
         validate_log_filter(&config.log)?;
+        let api_file = overrides.api.clone().or(config.api_file.take());
+        if let Some(path) = api_file {
+            config = config.with_api_file(&path)?;
+        }
         Ok(config)
     }
 
@@ -203,7 +300,17 @@ impl Config {
             debounce_ms: watch.debounce_ms.unwrap_or(defaults.watch.debounce_ms),
             poll_ms: watch.poll_ms.unwrap_or(defaults.watch.poll_ms),
         });
+        let listen = match wire.listen {
+            Some(listen) => {
+                let span = listen.span();
+                Listen::parse(listen.get_ref()).map_err(|message| invalid(Some(span), message))?
+            }
+            None => defaults.listen,
+        };
         let config = Config {
+            api: None,
+            api_file: wire.api.map(|path| base.join(path)),
+            listen,
             mods_dir: wire
                 .mods_dir
                 .map_or(defaults.mods_dir, |dir| base.join(dir)),
@@ -251,6 +358,9 @@ impl Default for Config {
             mods_dir: PathBuf::from("mods"),
             data_dir: PathBuf::from(".modhost"),
             log: "info".to_owned(),
+            api: None,
+            api_file: None,
+            listen: Listen::Default,
             limits: Limits::default(),
             watch: Watch::default(),
             mods: BTreeMap::new(),
@@ -278,6 +388,8 @@ mod wire {
         pub mods_dir: Option<PathBuf>,
         pub data_dir: Option<PathBuf>,
         pub log: Option<Spanned<String>>,
+        pub api: Option<PathBuf>,
+        pub listen: Option<Spanned<String>>,
         pub limits: Option<Limits>,
         pub watch: Option<Watch>,
         #[serde(default)]
@@ -289,6 +401,7 @@ mod wire {
     pub struct Limits {
         pub call_timeout_ms: Option<Spanned<u64>>,
         pub memory_mb: Option<Spanned<u64>>,
+        pub game_call_timeout_ms: Option<Spanned<u64>>,
     }
 
     impl Limits {
@@ -311,6 +424,11 @@ mod wire {
                     base.call_timeout_ms,
                 )?,
                 memory_mb: positive("memory_mb", self.memory_mb, base.memory_mb)?,
+                game_call_timeout_ms: positive(
+                    "game_call_timeout_ms",
+                    self.game_call_timeout_ms,
+                    base.game_call_timeout_ms,
+                )?,
             })
         }
     }

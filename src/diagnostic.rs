@@ -59,7 +59,7 @@ codes! {
     UnknownField = "unknown-field", Warning:
         "A manifest has a field modhost does not know, often a typo of one it does.";
     UnknownPermission = "unknown-permission", Warning:
-        "A manifest asks for a permission modhost does not know.";
+        "A manifest asks for a permission that no function of the game's API uses.";
     AmbiguousManifest = "ambiguous-manifest", Error:
         "A mod folder has both `manifest.json` and `mod.toml`.";
     MisnamedManifest = "misnamed-manifest", Warning:
@@ -92,6 +92,8 @@ codes! {
         "`config.toml` configures a mod id that is not in the pack.";
     UnknownSetting = "unknown-setting", Warning:
         "`config.toml` sets a setting that the mod's manifest does not declare.";
+    InvalidApi = "invalid-api", Error:
+        "The game's API description cannot be parsed or is not valid (exit status 2).";
 }
 
 impl fmt::Display for Code {

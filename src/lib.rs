@@ -39,9 +39,11 @@
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod api;
 pub mod config;
 pub mod confine;
 pub mod diagnostic;
+pub mod document;
 pub mod host;
 pub mod manifest;
 pub mod pack;

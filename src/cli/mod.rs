@@ -61,8 +61,12 @@ struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR")]
     mods: Option<PathBuf>,
     /// The configuration file [default: `./config.toml` if present]
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", env = "MODHOST_CONFIG")]
     config: Option<PathBuf>,
+    /// The game's API description [default: `api` from the config]; alone, with `schema`:
+    /// the schema of such a description
+    #[arg(long, global = true, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+    api: Option<String>,
     /// Log more (`-v` debug, `-vv` trace)
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     verbose: u8,
@@ -120,8 +124,10 @@ enum Command {
         after_help = "Examples:\n  modhost new my-mod\n  modhost new world-gen --lang lua\n  modhost --mods addons new my-mod"
     )]
     New(new::NewArgs),
-    /// Print the JSON Schema of manifest.json
-    #[command(after_help = "Examples:\n  modhost schema > mods/manifest.schema.json")]
+    /// Print the JSON Schema of manifest.json, or of the game's API description
+    #[command(
+        after_help = "Examples:\n  modhost schema > mods/manifest.schema.json\n  modhost schema --api > game-api.schema.json"
+    )]
     Schema,
     /// Print a shell completion script
     #[command(
@@ -143,10 +149,25 @@ pub fn main() -> ExitCode {
         }
     };
     cli.global.apply_color();
+    // `schema --api` asks for the schema of API descriptions; elsewhere `--api` needs a file.
+    let schema_of_api = cli.global.api.as_ref().is_some_and(String::is_empty);
+    if schema_of_api && !matches!(cli.command, Command::Schema) {
+        render::fatal(
+            "`--api` needs the path of the game's API description",
+            Some("write `--api game-api.json`"),
+        );
+        return Exit::Usage.into();
+    }
     let overrides = Overrides {
         config_file: cli.global.config.clone(),
         mods_dir: cli.global.mods.clone(),
         log: cli.global.log_override(),
+        api: cli
+            .global
+            .api
+            .clone()
+            .filter(|_| !schema_of_api)
+            .map(PathBuf::from),
     };
     let config = match Config::load(&overrides) {
         Ok(config) => config,
@@ -164,7 +185,11 @@ pub fn main() -> ExitCode {
         Command::Graph(args) => graph::run(&args, &config),
         Command::New(args) => new::run(&args, &config),
         Command::Schema => {
-            let schema = modhost::manifest::json_schema();
+            let schema = if schema_of_api {
+                modhost::api::json_schema()
+            } else {
+                modhost::manifest::json_schema()
+            };
             let text = serde_json::to_string_pretty(&schema).expect("the schema is JSON");
             let _ = writeln!(anstream::stdout(), "{text}");
             Exit::Success
@@ -225,16 +250,17 @@ impl GlobalArgs {
 
 /// Prints a configuration error, quoting the file when it points into one.
 fn report_config_error(error: &ConfigError) {
-    match error.to_diagnostic() {
-        Some((diagnostic, file)) => {
-            let sources = BTreeMap::from([(file.path().to_path_buf(), file.clone())]);
-            let _ = writeln!(
-                anstream::stderr(),
-                "{}",
-                render::human(&diagnostic, &sources)
-            );
-        }
-        None => render::fatal(&format!("invalid configuration: {error}"), None),
+    let diagnostics = error.to_diagnostics();
+    if diagnostics.is_empty() {
+        render::fatal(&format!("invalid configuration: {error}"), None);
+    }
+    for (diagnostic, file) in diagnostics {
+        let sources = BTreeMap::from([(file.path().to_path_buf(), file.clone())]);
+        let _ = writeln!(
+            anstream::stderr(),
+            "{}",
+            render::human(&diagnostic, &sources)
+        );
     }
 }
 

@@ -4,7 +4,6 @@
 //! into a spanned [`document`] tree and checked by one validation pass ([`parse_manifest`]),
 //! which turns every mistake into a diagnostic that points at the key or value at fault.
 
-pub mod document;
 pub mod fields;
 mod validate;
 
@@ -68,7 +67,8 @@ pub struct Manifest {
     pub load_before: Vec<Spanned<String>>,
     /// Default settings, overridden per mod by `config.toml`.
     pub settings: serde_json::Map<String, serde_json::Value>,
-    pub permissions: Vec<String>,
+    /// Functions of the game's API this mod may call beyond the default (SPEC section 10).
+    pub permissions: Vec<Spanned<String>>,
 }
 
 impl Manifest {
@@ -96,5 +96,12 @@ impl Manifest {
             settings: serde_json::Map::new(),
             permissions: Vec::new(),
         }
+    }
+
+    /// Whether the manifest lists `permission`.
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.permissions
+            .iter()
+            .any(|listed| listed.value == permission)
     }
 }

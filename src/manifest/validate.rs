@@ -6,14 +6,11 @@
 
 use std::ops::Range;
 
-use super::document::{self, Key, Node, Value};
 use super::fields::{self, FIELDS};
 use super::{Manifest, ManifestFormat, Requirement, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::document::{self, Key, Node, Value};
 use crate::source::SourceFile;
-
-/// Permissions a manifest may ask for. None exist yet; every request warns.
-const KNOWN_PERMISSIONS: &[&str] = &[];
 
 /// What validating one manifest produced.
 #[derive(Debug)]
@@ -181,20 +178,9 @@ impl Validator<'_> {
                     serde_json::Map::new()
                 }
             });
-        let permissions = field("permissions").map_or_else(Vec::new, |node| {
-            let permissions = self.string_list("permissions", node);
-            for permission in &permissions {
-                if !KNOWN_PERMISSIONS.contains(&permission.value.as_str()) {
-                    self.report(
-                        Code::UnknownPermission,
-                        permission.span.clone(),
-                        format!("unknown permission `{}`", permission.value),
-                        Some("this version of modhost knows no permissions; mods run in the default sandbox".to_owned()),
-                    );
-                }
-            }
-            permissions.into_iter().map(|permission| permission.value).collect()
-        });
+        // Which permissions exist is the game's API's to say: the pack checks them.
+        let permissions = field("permissions")
+            .map_or_else(Vec::new, |node| self.string_list("permissions", node));
 
         if self.has_errors() {
             return None;

@@ -106,6 +106,7 @@ impl Pack {
         // A broken mod that shares its id with a usable one does not make it absent.
         absent.retain(|id, _| !mods.iter().any(|entry| entry.id() == id));
 
+        diagnostics.extend(unknown_permissions(config, &mods));
         if let Some(file) = &config.file {
             diagnostics.extend(apply_configuration(config, file, &mut mods, &absent));
             sources.insert(file.path().to_path_buf(), file.clone());
@@ -170,6 +171,46 @@ impl Pack {
                 .map(|source| (source.path().to_path_buf(), source)),
         );
     }
+}
+
+/// Permissions that no function of the game's API asks for (every permission, without an
+/// API): usually typos, which would leave the mod without the function it wants.
+fn unknown_permissions(config: &Config, mods: &[ModEntry]) -> Vec<Diagnostic> {
+    let used = config
+        .api
+        .as_ref()
+        .map(|api| api.permissions())
+        .unwrap_or_default();
+    let mut diagnostics = Vec::new();
+    for entry in mods {
+        for permission in &entry.manifest.permissions {
+            if used.contains(permission.value.as_str()) {
+                continue;
+            }
+            let hint = match &config.api {
+                None => "no game API is configured (`api` in `config.toml`), so no permission exists and the mod runs in the default sandbox".to_owned(),
+                Some(_) => crate::suggest::did_you_mean(&permission.value, used.iter().copied())
+                    .unwrap_or_else(|| {
+                        let used: Vec<String> = used.iter().map(|name| format!("`{name}`")).collect();
+                        if used.is_empty() {
+                            "the game's API asks for no permissions".to_owned()
+                        } else {
+                            format!("the game's API uses {}", used.join(", "))
+                        }
+                    }),
+            };
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::UnknownPermission,
+                    format!("unknown permission `{}`", permission.value),
+                )
+                .in_mod(entry.id().to_owned())
+                .at(entry.manifest_file.locate(permission.span.clone()))
+                .hint(hint),
+            );
+        }
+    }
+    diagnostics
 }
 
 /// Applies `config.toml`'s settings to the mods and warns about sections and settings that

@@ -1,7 +1,8 @@
 //! A format-neutral tree of values that remembers where each value and key came from.
 //!
 //! `manifest.json` and `mod.toml` are parsed into the same [`Node`] tree, so one validator
-//! serves both formats and every diagnostic can point at the exact key or value at fault.
+//! serves both formats and every diagnostic can point at the exact key or value at fault. The
+//! game's API description (`crate::api`) is read the same way.
 
 use std::ops::Range;
 
@@ -97,7 +98,7 @@ pub fn parse_json(text: &str) -> Result<Node, SyntaxError> {
     match parsed.value {
         Some(value) => Ok(json_node(value)),
         None => Err(SyntaxError {
-            message: "the file is empty; a manifest is a JSON object".to_owned(),
+            message: "the file is empty; it should hold a JSON object".to_owned(),
             span: 0..0,
         }),
     }
