@@ -1,7 +1,11 @@
-//! Embedding modhost in a game: load the example pack, start it, call into a mod, emit an
-//! event the mods listen to, and shut down. Run with `cargo run --example embed`.
+//! Embedding modhost in a game: the Orc Arena demo pack (`examples/arena/`) in a small game
+//! loop. The game answers `world.spawn` and `player.name` with closures, sends a `tick` event
+//! every frame, drains the `scored` events mods send back, changes a mod's setting while it
+//! runs, and disables and re-enables a mod. Run with `cargo run --example embed`.
 
-use modhost::config::Overrides;
+use std::cell::Cell;
+use std::rc::Rc;
+
 use modhost::{Config, Host, Pack};
 use serde_json::json;
 
@@ -11,28 +15,56 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
 
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = Config::load(&Overrides {
-        config_file: Some(root.join("config.toml")),
-        mods_dir: Some(root.join("mods")),
-        ..Overrides::default()
-    })?;
+    // No file in the working directory is read: the game says where everything is.
+    let arena = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/arena");
+    let mut config = Config::new(arena.join("mods")).with_api_file(&arena.join("game-api.json"))?;
+    config.data_dir = std::env::temp_dir().join("modhost-embed-example");
     let pack = Pack::load(&config)?;
     for diagnostic in pack.diagnostics.iter().filter(|d| d.is_error()) {
         eprintln!("pack problem: {}", diagnostic.message);
     }
 
     let host = Host::new(pack, config);
+    // The game's side of its API: each closure gets the calling mod and checked arguments.
+    let next_id = Rc::new(Cell::new(100));
+    let ids = Rc::clone(&next_id);
+    host.provide("world.spawn", move |mod_id, args| {
+        ids.set(ids.get() + 1);
+        println!(
+            "game: {mod_id} spawns a {} at {}",
+            args[0],
+            args.get(1).unwrap_or(&json!("the gate"))
+        );
+        Ok(json!(ids.get()))
+    })?;
+    host.provide("player.name", |_, _| Ok(json!("Ada")))?;
     host.start();
 
-    let info = host.call("my-mod", "getModInfo", &[])?;
-    println!("my-mod says it is {info}");
-    let doubled = host.call("core-lib", "double", &[json!(21)])?;
-    println!("core-lib doubles 21 into {doubled}");
-
-    // Mods subscribed with `modhost.events.on("greeting", …)` receive this.
-    host.emit("greeting", json!({ "from": "the game", "text": "welcome" }))?;
-
+    let mut score = 0;
+    for frame in 1..=9 {
+        if frame == 4 {
+            // A live setting change: `arena` runs `onSettingsChanged` and keeps its state.
+            host.set_setting("arena", "spawn_every", json!(2))?;
+        }
+        if frame == 6 {
+            host.disable("tourist")?;
+        }
+        if frame == 8 {
+            host.enable("tourist")?;
+        }
+        host.emit("tick", json!({ "frame": frame, "dt": 0.016 }))?;
+        host.run_due_timers();
+        for event in host.take_game_events() {
+            if event.event == "scored" {
+                score += event.payload["points"].as_i64().unwrap_or(0);
+                println!("game: {} scored, total {score}", event.mod_id);
+            }
+        }
+    }
+    println!(
+        "arena spawned {} orcs",
+        host.call("arena", "spawnedSoFar", &[])?
+    );
     for status in host.mods() {
         println!("{} {} is {}", status.id, status.version, status.state);
     }

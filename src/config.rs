@@ -368,6 +368,9 @@ impl Default for Config {
     }
 }
 
+/// The log filter is the command line's to apply; a game that embeds the library (without
+/// the `cli` feature) installs its own `tracing` subscriber and ignores it.
+#[cfg(feature = "cli")]
 fn validate_log_filter(filter: &str) -> Result<(), ConfigError> {
     tracing_subscriber::EnvFilter::builder()
         .parse(filter)
@@ -376,6 +379,11 @@ fn validate_log_filter(filter: &str) -> Result<(), ConfigError> {
             filter: filter.to_owned(),
             message: error.to_string(),
         })
+}
+
+#[cfg(not(feature = "cli"))]
+fn validate_log_filter(_filter: &str) -> Result<(), ConfigError> {
+    Ok(())
 }
 
 /// The file as written, field for field.

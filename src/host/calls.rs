@@ -3,6 +3,7 @@
 use std::rc::Rc;
 use std::time::Instant;
 
+use super::events::Event;
 use super::{CallError, Core, ModStatus, Slot};
 use crate::runtime::{ErrorKind, HandlerKind, Json, ModInstance, Outcome, ScriptError};
 
@@ -152,15 +153,7 @@ impl Core {
         self.slots
             .borrow()
             .iter()
-            .map(|slot| {
-                let state = slot.state.borrow();
-                ModStatus {
-                    id: slot.id.clone(),
-                    version: slot.entry.borrow().manifest.version.to_string(),
-                    state: state.name(),
-                    reason: state.reason().map(str::to_owned),
-                }
-            })
+            .map(|slot| slot.status())
             .collect()
     }
 
@@ -174,33 +167,7 @@ impl Core {
             let Some(event) = self.events.borrow_mut().pop() else {
                 return;
             };
-            let handlers = self
-                .events
-                .borrow()
-                .handlers(&event.name, |slot| slot.position.get());
-            let mut payload = event.payload;
-            for subscription in handlers {
-                let args = [payload.clone(), Json::String(event.name.clone())];
-                let what = || format!("the handler for `{}`", event.name);
-                let outcome = self.enter(&subscription.owner, what, |instance| {
-                    instance.call_handler(subscription.handler, &args)
-                });
-                let result = self.logged(&subscription.owner, &what(), outcome);
-                if subscription.kind == HandlerKind::Before {
-                    match result {
-                        Json::Bool(false) => {
-                            tracing::debug!(
-                                mod_id = subscription.owner.id,
-                                "cancelled event `{}`",
-                                event.name
-                            );
-                            break;
-                        }
-                        Json::Null => {}
-                        replacement => payload = replacement,
-                    }
-                }
-            }
+            self.deliver(event);
         }
         let dropped = self.events.borrow_mut().clear();
         if !dropped.is_empty() {
@@ -210,6 +177,47 @@ impl Core {
                 dropped.join(", ")
             );
         }
+    }
+
+    /// Runs one event's handlers: `before` handlers (which may rewrite or cancel it), then `on`
+    /// handlers. An event a mod emitted then goes to the game. Returns the final payload, or
+    /// `None` when a `before` handler cancelled the event.
+    pub(super) fn deliver(&self, event: Event) -> Option<Json> {
+        let handlers = self
+            .events
+            .borrow()
+            .handlers(&event.name, |slot| slot.position.get());
+        let mut payload = event.payload;
+        for subscription in handlers {
+            let args = [payload.clone(), Json::String(event.name.clone())];
+            let what = || format!("the handler for `{}`", event.name);
+            let outcome = self.enter(&subscription.owner, what, |instance| {
+                instance.call_handler(subscription.handler, &args)
+            });
+            let result = self.logged(&subscription.owner, &what(), outcome);
+            if subscription.kind == HandlerKind::Before {
+                match result {
+                    Json::Bool(false) => {
+                        tracing::debug!(
+                            mod_id = subscription.owner.id,
+                            "cancelled event `{}`",
+                            event.name
+                        );
+                        return None;
+                    }
+                    Json::Null => {}
+                    replacement => payload = replacement,
+                }
+            }
+        }
+        if let Some(sender) = event.sender {
+            self.to_game(super::GameEvent {
+                mod_id: sender,
+                event: event.name,
+                payload: payload.clone(),
+            });
+        }
+        Some(payload)
     }
 
     /// What a handler or timer returned (`null` while it is pending). Its errors are logged;

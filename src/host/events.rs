@@ -24,6 +24,8 @@ pub struct Subscription<O> {
 pub struct Event {
     pub name: String,
     pub payload: Json,
+    /// The mod that emitted it; `None` when the game did.
+    pub sender: Option<String>,
 }
 
 #[derive(Debug)]
@@ -141,6 +143,7 @@ mod tests {
             bus.push(Event {
                 name: "e".to_owned(),
                 payload: Json::Null,
+                sender: None,
             })
             .unwrap();
         }
@@ -148,6 +151,7 @@ mod tests {
             .push(Event {
                 name: "e".to_owned(),
                 payload: Json::Null,
+                sender: None,
             })
             .unwrap_err();
         assert!(error.contains("queue is full"));

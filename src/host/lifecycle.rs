@@ -6,7 +6,7 @@
 use std::rc::Rc;
 
 use super::{Core, ModState, Slot};
-use crate::runtime::{InstanceSetup, Json};
+use crate::runtime::{GameGlobal, InstanceSetup, Json};
 use crate::typings::spec::{ON_ATTACH, ON_BOOTSTRAP, ON_DETACH, ON_RELOAD};
 
 impl Core {
@@ -26,7 +26,7 @@ impl Core {
                 continue;
             }
             match self.call_hook(slot, ON_BOOTSTRAP, &[]) {
-                Ok(_) => *slot.state.borrow_mut() = ModState::Active,
+                Ok(_) => self.set_state(slot, ModState::Active),
                 Err(reason) => self.fail(slot, format!("`onBootstrap` failed: {reason}")),
             }
             self.deliver_events();
@@ -53,7 +53,7 @@ impl Core {
                 return;
             }
         }
-        *slot.state.borrow_mut() = ModState::Resolved;
+        self.set_state(slot, ModState::Resolved);
         if let Err(reason) = self.call_hook(slot, ON_ATTACH, &[]) {
             self.fail(slot, format!("`onAttach` failed: {reason}"));
             return;
@@ -64,7 +64,7 @@ impl Core {
             self.fail(slot, format!("`onReload` failed: {reason}"));
             return;
         }
-        *slot.state.borrow_mut() = ModState::Attached;
+        self.set_state(slot, ModState::Attached);
         tracing::debug!(mod_id = slot.id, "attached");
     }
 
@@ -85,7 +85,20 @@ impl Core {
             settings: Json::Object(entry.settings.clone()),
             limits: config.limits_for(&slot.id),
             host: self.link.clone(),
+            game: config.api.as_ref().map(|api| GameGlobal {
+                name: api.global.clone(),
+                functions: api.functions.keys().cloned().collect(),
+            }),
         }
+    }
+
+    /// The one place a mod's state changes, so that a connected game hears of every change.
+    pub(super) fn set_state(&self, slot: &Slot, state: ModState) {
+        if *slot.state.borrow() == state {
+            return;
+        }
+        *slot.state.borrow_mut() = state;
+        self.report_state(&slot.status());
     }
 
     /// Why a mod cannot attach because of a required dependency, if it cannot.
@@ -144,7 +157,7 @@ impl Core {
         self.block_dependents(slot);
     }
 
-    fn block_dependents(&self, slot: &Rc<Slot>) {
+    pub(super) fn block_dependents(&self, slot: &Rc<Slot>) {
         let later: Vec<Rc<Slot>> = self.slots.borrow()[slot.position.get() + 1..].to_vec();
         for dependent in later {
             let requires = dependent
@@ -184,7 +197,7 @@ impl Core {
     /// Drops the mod's instance (now, or when its running call returns), its subscriptions
     /// and its timers.
     pub(super) fn unload(&self, slot: &Rc<Slot>, state: ModState) {
-        *slot.state.borrow_mut() = state;
+        self.set_state(slot, state);
         self.events
             .borrow_mut()
             .remove_owned(|owner| slot.is(owner));

@@ -27,6 +27,9 @@ impl Link {
 
 impl HostApi for Link {
     fn log(&self, mod_id: &str, level: LogLevel, message: &str) {
+        if let Ok(core) = self.core() {
+            core.forward_log(mod_id, level, message);
+        }
         match level {
             LogLevel::Debug => tracing::debug!(target: MOD_LOG_TARGET, mod_id, "{message}"),
             LogLevel::Info => tracing::info!(target: MOD_LOG_TARGET, mod_id, "{message}"),
@@ -85,11 +88,25 @@ impl HostApi for Link {
         })
     }
 
-    fn emit(&self, _mod_id: &str, event: &str, payload: Json) -> Result<(), String> {
-        self.core()?.events.borrow_mut().push(Event {
+    fn emit(&self, mod_id: &str, event: &str, payload: Json) -> Result<(), String> {
+        let core = self.core()?;
+        if let Some(api) = core.api() {
+            api.check_payload(event, &payload).map_err(|mismatch| {
+                format!(
+                    "the payload of `{event}`{} should be {}, not {} (as the game's API declares it)",
+                    mismatch.path, mismatch.expected, mismatch.given
+                )
+            })?;
+        }
+        core.events.borrow_mut().push(Event {
             name: event.to_owned(),
             payload,
+            sender: Some(mod_id.to_owned()),
         })
+    }
+
+    fn game_call(&self, mod_id: &str, function: &str, args: Vec<Json>) -> Result<Json, String> {
+        self.core()?.game_call(mod_id, function, &args)
     }
 
     fn set_timer(&self, mod_id: &str, delay: Duration, repeat: bool, handler: HandlerId) -> u64 {

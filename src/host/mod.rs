@@ -10,7 +10,9 @@
 //! refused with an error naming the chain, never a deadlock.
 
 mod calls;
+mod control;
 mod events;
+mod game;
 mod lifecycle;
 mod link;
 mod reload;
@@ -23,6 +25,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Instant;
 
+pub use control::SettingError;
+pub use game::{GameCallError, GameEvent, GameFunction, GameLink};
 pub use reload::{ReloadReport, Reloaded};
 pub use smoke::smoke_test;
 pub use state::{ModState, ModStatus};
@@ -32,6 +36,7 @@ use crate::pack::{ModEntry, Pack};
 use crate::runtime::{HandlerId, Json, ModInstance, ScriptError};
 use crate::storage::Store;
 use events::{Event, EventBus};
+use game::GameSide;
 use link::Link;
 use timers::TimerQueue;
 
@@ -108,6 +113,18 @@ impl Slot {
     fn is(&self, other: &Rc<Slot>) -> bool {
         std::ptr::eq(self, Rc::as_ptr(other))
     }
+
+    fn status(&self) -> ModStatus {
+        let state = self.state.borrow();
+        let entry = self.entry.borrow();
+        ModStatus {
+            id: self.id.clone(),
+            version: entry.manifest.version.to_string(),
+            runtime: entry.language.name(),
+            state: state.name(),
+            reason: state.reason().map(str::to_owned),
+        }
+    }
 }
 
 /// The shared insides of a [`Host`]; mods reach it through [`Link`].
@@ -127,6 +144,8 @@ struct Core {
     store: RefCell<Option<Store>>,
     /// `(mod id, why)` for each `onDetach` that failed since the last [`Host::shutdown`].
     detach_failures: RefCell<Vec<(String, String)>>,
+    /// Who answers game functions and hears mods' events.
+    game: RefCell<GameSide>,
     link: Rc<Link>,
 }
 
@@ -149,6 +168,7 @@ impl Host {
             pack_errors: RefCell::new(HashMap::new()),
             store: RefCell::new(None),
             detach_failures: RefCell::new(Vec::new()),
+            game: RefCell::new(GameSide::default()),
             link: Rc::new(Link { core: core.clone() }),
         });
         let (slots, pack_errors) = reload::slots_for(pack, &HashMap::new());
@@ -171,14 +191,28 @@ impl Host {
         result
     }
 
-    /// Queues an event, as a mod's `modhost.events.emit` would, and delivers it.
-    pub fn emit(&self, event: &str, payload: Json) -> Result<(), String> {
-        self.core.events.borrow_mut().push(Event {
+    /// Sends an event from the game to the mods and delivers it: `before` handlers, then `on`
+    /// handlers, in load order. Returns the payload as the `before` handlers left it, or `None`
+    /// when one cancelled the event. A payload that does not fit the event's declaration in
+    /// the game's API is refused.
+    pub fn emit(&self, event: &str, payload: Json) -> Result<Option<Json>, String> {
+        if let Some(api) = self.core.api() {
+            api.check_payload(event, &payload).map_err(|mismatch| {
+                format!(
+                    "the payload of `{event}`{} should be {}, not {}",
+                    mismatch.path, mismatch.expected, mismatch.given
+                )
+            })?;
+        }
+        // Events mods queued before this one are delivered first, in order.
+        self.core.deliver_events();
+        let delivered = self.core.deliver(Event {
             name: event.to_owned(),
             payload,
-        })?;
+            sender: None,
+        });
         self.core.deliver_events();
-        Ok(())
+        Ok(delivered)
     }
 
     /// When the next timer is due, if any is set.

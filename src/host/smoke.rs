@@ -1,5 +1,6 @@
 //! `modhost check --smoke`: every mod attached, bootstrapped and detached under its limits,
-//! in a throwaway data dir, with a `hook-failed` diagnostic for each mod that failed.
+//! in a throwaway data dir, with a `hook-failed` diagnostic for each mod that failed. Game
+//! functions answer with a value of their declared return type.
 
 use super::Host;
 use crate::config::Config;
@@ -24,6 +25,7 @@ pub fn smoke_test(pack: &Pack, config: &Config) -> (Vec<Diagnostic>, Vec<SourceF
     let mut config = config.clone();
     config.data_dir = data_dir.path().to_path_buf();
     let host = Host::new(pack.clone(), config);
+    host.answer_game_calls_with_stubs();
     host.start();
     let mut failures: Vec<(String, String)> = host
         .mods()

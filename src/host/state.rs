@@ -5,7 +5,8 @@ use std::fmt;
 use serde::Serialize;
 
 /// Where a mod is in its lifecycle: `resolved` → `attached` → `active` → `detached`, or
-/// `failed` (its own error) or `blocked` (a required dependency is missing or failed).
+/// `failed` (its own error), `blocked` (a required dependency is missing or failed) or
+/// `disabled` (a game or `ctl` turned it off while the host runs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModState {
     Resolved,
@@ -14,6 +15,7 @@ pub enum ModState {
     Detached,
     Failed(String),
     Blocked(String),
+    Disabled,
 }
 
 impl ModState {
@@ -25,6 +27,7 @@ impl ModState {
             ModState::Detached => "detached",
             ModState::Failed(_) => "failed",
             ModState::Blocked(_) => "blocked",
+            ModState::Disabled => "disabled",
         }
     }
 
@@ -37,7 +40,7 @@ impl ModState {
     pub fn is_stopped(&self) -> bool {
         matches!(
             self,
-            ModState::Failed(_) | ModState::Blocked(_) | ModState::Detached
+            ModState::Failed(_) | ModState::Blocked(_) | ModState::Detached | ModState::Disabled
         )
     }
 
@@ -47,6 +50,7 @@ impl ModState {
             ModState::Failed(_) => "failed",
             ModState::Blocked(_) => "is blocked",
             ModState::Detached => "is detached",
+            ModState::Disabled => "is disabled",
             ModState::Resolved => "is not loaded",
             ModState::Attached | ModState::Active => "is running",
         }
@@ -75,6 +79,8 @@ impl fmt::Display for ModState {
 pub struct ModStatus {
     pub id: String,
     pub version: String,
+    /// The language: `javascript`, `lua`.
+    pub runtime: &'static str,
     pub state: &'static str,
     /// Why the mod failed or is blocked.
     #[serde(skip_serializing_if = "Option::is_none")]

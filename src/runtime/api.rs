@@ -59,6 +59,9 @@ pub trait HostApi {
     /// `modhost.storage.get/set/delete/keys`: the value, `null` after `set`, whether `delete`
     /// removed something, or the sorted keys.
     fn storage(&self, mod_id: &str, op: StorageOp) -> Result<Json, String>;
+    /// A function of the game's API (`game.world.spawn(...)` calls `world.spawn`): checked
+    /// against the API description and the mod's permissions, then answered by the game.
+    fn game_call(&self, mod_id: &str, function: &str, args: Vec<Json>) -> Result<Json, String>;
     /// `modhost.fs.readText`: a UTF-8 file inside the calling mod's folder.
     fn read_text(&self, mod_id: &str, path: &str) -> Result<String, String>;
     /// A new handler id, unique across all mods.

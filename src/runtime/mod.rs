@@ -71,6 +71,16 @@ pub trait ModInstance {
     fn release_handler(&mut self, handler: HandlerId);
     /// The names of the top-level functions the host can call.
     fn functions(&mut self) -> Vec<String>;
+    /// Replaces what `modhost.settings` shows (before `onSettingsChanged` runs).
+    fn update_settings(&mut self, settings: &Json) -> Result<(), ScriptError>;
+}
+
+/// The game's global as a mod sees it (SPEC section 10): its name and the dotted names of its
+/// functions. Each function forwards to [`HostApi::game_call`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GameGlobal {
+    pub name: String,
+    pub functions: Vec<String>,
 }
 
 /// Everything a backend needs to create a mod's instance.
@@ -84,6 +94,8 @@ pub struct InstanceSetup {
     pub settings: Json,
     pub limits: Limits,
     pub host: Rc<dyn HostApi>,
+    /// The game's API, when the host has one.
+    pub game: Option<GameGlobal>,
 }
 
 /// The registered backends: the one place a new language is added.

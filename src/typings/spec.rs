@@ -318,6 +318,7 @@ pub const ON_ATTACH: &str = "onAttach";
 pub const ON_BOOTSTRAP: &str = "onBootstrap";
 pub const ON_DETACH: &str = "onDetach";
 pub const ON_RELOAD: &str = "onReload";
+pub const ON_SETTINGS_CHANGED: &str = "onSettingsChanged";
 
 /// The lifecycle hooks a mod may define.
 pub const HOOKS: &[(&str, &[Param], &str)] = &[
@@ -336,6 +337,11 @@ pub const HOOKS: &[(&str, &[Param], &str)] = &[
         ON_RELOAD,
         &[param("state", Type::Json)],
         "After a hot reload, with what the old version's `onDetach` returned.",
+    ),
+    (
+        ON_SETTINGS_CHANGED,
+        &[param("changed", Type::Json)],
+        "A setting changed while the mod runs (`ctl set`, the game, `config.toml` under `--watch`); `changed` maps each changed key to its new value, and `modhost.settings` shows it already. Without this hook the mod is restarted instead.",
     ),
 ];
 

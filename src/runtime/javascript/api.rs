@@ -6,47 +6,60 @@ use rquickjs::function::{Opt, Rest};
 use rquickjs::{Ctx, Exception, Function, Object, Persistent, Value};
 
 use super::{Shared, convert};
-use crate::runtime::{HandlerKind, Json, LogLevel, StorageOp};
+use crate::runtime::{GameGlobal, HandlerKind, Json, LogLevel, StorageOp};
 
 /// Puts the native API in place: `modhost` frozen all the way down (so `modhost.mod` and
-/// `modhost.settings` cannot be changed), `console`, and `setTimeout` and friends on top of
-/// `modhost.timers` (extra arguments go to the callback, as in browsers and Node). One
+/// `modhost.settings` cannot be changed by the mod), `console`, the game's global (frozen the
+/// same way), and `setTimeout` and friends on top of `modhost.timers` (extra arguments go to
+/// the callback, as in browsers and Node). `modhost.settings` is a getter over a frozen
+/// object, so the host can swap in new settings: the returned function does that. One
 /// script, compiled once per mod.
-const PRELUDE: &str = "(function (modhost, console) {
+const PRELUDE: &str = "(function (modhost, console, settings, game, gameName) {
     const freeze = (value) => {
         if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
             Object.freeze(value);
             for (const key of Object.keys(value)) freeze(value[key]);
         }
     };
+    let current = settings;
+    freeze(current);
+    Object.defineProperty(modhost, 'settings', { get: () => current, enumerable: true, configurable: false });
     freeze(modhost);
     const timers = modhost.timers;
     const callable = (fn) => {
         if (typeof fn !== 'function') throw new TypeError('a timer needs a function to call');
     };
     const clear = (id) => { if (id != null) timers.cancel(id); };
-    // Like the built-in globals, these are not enumerable: they are not the mod's functions.
-    for (const [name, value] of Object.entries({
+    const globals = {
         modhost,
         console,
         setTimeout: (fn, ms = 0, ...args) => { callable(fn); return timers.after(ms, () => fn(...args)); },
         setInterval: (fn, ms = 0, ...args) => { callable(fn); return timers.every(ms, () => fn(...args)); },
         clearTimeout: clear,
         clearInterval: clear,
-    })) {
-        Object.defineProperty(globalThis, name, { value, writable: name !== 'modhost', configurable: false, enumerable: false });
+    };
+    if (game !== undefined) {
+        freeze(game);
+        globals[gameName] = game;
     }
+    // Like the built-in globals, these are not enumerable: they are not the mod's functions.
+    for (const [name, value] of Object.entries(globals)) {
+        const fixed = name === 'modhost' || name === gameName;
+        Object.defineProperty(globalThis, name, { value, writable: !fixed, configurable: false, enumerable: false });
+    }
+    return (next) => { freeze(next); current = next; };
 })";
 
+/// Installs the API; returns the function that replaces `modhost.settings`.
 pub fn install<'js>(
     ctx: &Ctx<'js>,
     shared: &Rc<Shared>,
     info: &Json,
     settings: &Json,
-) -> rquickjs::Result<()> {
+    game: Option<&GameGlobal>,
+) -> rquickjs::Result<Function<'js>> {
     let modhost = Object::new(ctx.clone())?;
     modhost.set("mod", convert::from_json(ctx, info)?)?;
-    modhost.set("settings", convert::from_json(ctx, settings)?)?;
 
     let log = Object::new(ctx.clone())?;
     let console = Object::new(ctx.clone())?;
@@ -68,8 +81,62 @@ pub fn install<'js>(
     modhost.set("storage", storage(ctx, shared)?)?;
     modhost.set("fs", files(ctx, shared)?)?;
 
+    let (game, game_name) = match game {
+        Some(game) => (
+            Value::from_object(game_object(ctx, shared, game)?),
+            game.name.as_str(),
+        ),
+        None => (Value::new_undefined(ctx.clone()), ""),
+    };
     let prelude: Function = ctx.eval(PRELUDE)?;
-    prelude.call((modhost, console))
+    prelude.call((
+        modhost,
+        console,
+        convert::from_json(ctx, settings)?,
+        game,
+        game_name,
+    ))
+}
+
+/// The game's global: an object per namespace (`game.world`), a native function per function
+/// of the API, each forwarding to the host, which checks and answers the call.
+fn game_object<'js>(
+    ctx: &Ctx<'js>,
+    shared: &Rc<Shared>,
+    game: &GameGlobal,
+) -> rquickjs::Result<Object<'js>> {
+    let root = Object::new(ctx.clone())?;
+    for name in &game.functions {
+        let mut holder = root.clone();
+        let mut segments: Vec<&str> = name.split('.').collect();
+        let leaf = segments.pop().unwrap_or_default();
+        for segment in segments {
+            holder = match holder.get::<_, Option<Object>>(segment)? {
+                Some(inner) => inner,
+                None => {
+                    let inner = Object::new(ctx.clone())?;
+                    holder.set(segment, inner.clone())?;
+                    inner
+                }
+            };
+        }
+        let caller = Rc::clone(shared);
+        let function = name.clone();
+        let native = Function::new(ctx.clone(), move |ctx: Ctx<'js>, args: Rest<Value<'js>>| {
+            let args = args
+                .0
+                .iter()
+                .map(|value| to_json_or_throw(&ctx, value))
+                .collect::<rquickjs::Result<Vec<_>>>()?;
+            match caller.host.game_call(&caller.mod_id, &function, args) {
+                Ok(result) => convert::from_json(&ctx, &result),
+                Err(message) => Err(host_error(&ctx, &message)),
+            }
+        })?
+        .with_name(leaf)?;
+        holder.set(leaf, native)?;
+    }
+    Ok(root)
 }
 
 fn storage<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {

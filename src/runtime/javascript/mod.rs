@@ -125,6 +125,8 @@ pub(crate) struct Shared {
     pub mod_path: String,
     pub host: Rc<dyn HostApi>,
     pub handlers: RefCell<HashMap<HandlerId, Persistent<Function<'static>>>>,
+    /// The prelude's function that replaces `modhost.settings`.
+    settings_updater: RefCell<Option<Persistent<Function<'static>>>>,
     /// Promises the host is awaiting, by the id [`Outcome::Pending`] gave it.
     pending: RefCell<HashMap<HandlerId, Persistent<Promise<'static>>>>,
     /// Rejections no handler has caught yet: (promise identity, reason), reported when the
@@ -160,6 +162,7 @@ impl Drop for JsInstance {
         self.exports = None;
         self.shared.handlers.borrow_mut().clear();
         self.shared.pending.borrow_mut().clear();
+        self.shared.settings_updater.borrow_mut().take();
         self.runtime.run_gc();
     }
 }
@@ -173,6 +176,7 @@ impl JsInstance {
             mod_path: setup.dir.display().to_string(),
             host: setup.host.clone(),
             handlers: RefCell::new(HashMap::new()),
+            settings_updater: RefCell::new(None),
             pending: RefCell::new(HashMap::new()),
             unhandled: RefCell::new(Vec::new()),
             memory_mb: setup.limits.memory_mb,
@@ -220,9 +224,16 @@ impl JsInstance {
         let module = is_module(&setup.entry, &source);
         let shared = Rc::clone(&self.shared);
         let exports = self.with_deadline(|ctx| {
-            api::install(ctx, &shared, &setup.info, &setup.settings)
-                .catch(ctx)
-                .map_err(|caught| shared.error(ctx, caught))?;
+            let updater = api::install(
+                ctx,
+                &shared,
+                &setup.info,
+                &setup.settings,
+                setup.game.as_ref(),
+            )
+            .catch(ctx)
+            .map_err(|caught| shared.error(ctx, caught))?;
+            *shared.settings_updater.borrow_mut() = Some(Persistent::save(ctx, updater));
             if module {
                 let (evaluated, promise) = Module::declare(ctx.clone(), name.as_str(), source)
                     .and_then(|declared| declared.eval())
@@ -402,6 +413,25 @@ impl ModInstance for JsInstance {
 
     fn release_handler(&mut self, handler: HandlerId) {
         self.shared.handlers.borrow_mut().remove(&handler);
+    }
+
+    fn update_settings(&mut self, settings: &Json) -> Result<(), ScriptError> {
+        let updater = self.shared.settings_updater.borrow().clone();
+        let Some(updater) = updater else {
+            return Ok(());
+        };
+        let shared = Rc::clone(&self.shared);
+        self.with_deadline(|ctx| {
+            let caught = |caught| shared.error(ctx, caught);
+            let updater = updater.restore(ctx).catch(ctx).map_err(caught)?;
+            let settings = convert::from_json(ctx, settings)
+                .catch(ctx)
+                .map_err(|caught| shared.error(ctx, caught))?;
+            updater
+                .call::<_, ()>((settings,))
+                .catch(ctx)
+                .map_err(|caught| shared.error(ctx, caught))
+        })
     }
 
     fn functions(&mut self) -> Vec<String> {

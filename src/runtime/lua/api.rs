@@ -5,7 +5,7 @@ use std::rc::Rc;
 use mlua::{Function, Lua, Table, Value, Variadic};
 
 use super::{Shared, convert};
-use crate::runtime::{HandlerKind, Json, LogLevel, StorageOp};
+use crate::runtime::{GameGlobal, HandlerKind, Json, LogLevel, StorageOp};
 
 /// Globals the host installs, which `functions()` does not offer as callable mod functions.
 pub const BUILTIN_GLOBALS: &[&str] = &[
@@ -33,7 +33,15 @@ pub const BUILTIN_GLOBALS: &[&str] = &[
     "warn",
 ];
 
-pub fn install(lua: &Lua, shared: &Rc<Shared>, info: &Json, settings: &Json) -> mlua::Result<()> {
+/// Installs the API; returns the table behind the read-only `modhost`, where the host swaps
+/// in new settings.
+pub fn install(
+    lua: &Lua,
+    shared: &Rc<Shared>,
+    info: &Json,
+    settings: &Json,
+    game: Option<&GameGlobal>,
+) -> mlua::Result<Table> {
     let globals = lua.globals();
     describe_raised_tables(lua)?;
     keep_stopped_calls_stopped(lua, shared)?;
@@ -83,8 +91,44 @@ globals.load = function(chunk, name, mode, env) return load(chunk, name, "t", en
     modhost.raw_set("timers", read_only(lua, timers(lua, shared)?)?)?;
     modhost.raw_set("storage", read_only(lua, storage(lua, shared)?)?)?;
     modhost.raw_set("fs", read_only(lua, files(lua, shared)?)?)?;
-    globals.raw_set("modhost", read_only(lua, modhost)?)?;
-    Ok(())
+    globals.raw_set("modhost", read_only(lua, modhost.clone())?)?;
+    if let Some(game) = game {
+        let names: Vec<&str> = game.functions.iter().map(String::as_str).collect();
+        globals.raw_set(game.name.as_str(), game_table(lua, shared, "", &names)?)?;
+    }
+    Ok(modhost)
+}
+
+/// Replaces `modhost.settings` in the table [`install`] returned.
+pub fn replace_settings(lua: &Lua, modhost: &Table, settings: &Json) -> mlua::Result<()> {
+    modhost.raw_set("settings", frozen(lua, settings)?)
+}
+
+/// A read-only table of the game's functions under `prefix`: `names` are the dotted names
+/// below it (`world.spawn` under the root, `spawn` under `world`).
+fn game_table(lua: &Lua, shared: &Rc<Shared>, prefix: &str, names: &[&str]) -> mlua::Result<Table> {
+    let table = lua.create_table()?;
+    let mut namespaces: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for name in names {
+        match name.split_once('.') {
+            Some((namespace, rest)) => namespaces.entry(namespace).or_default().push(rest),
+            None => {
+                let caller = Rc::clone(shared);
+                let function = format!("{prefix}{name}");
+                let native = lua.create_function(move |lua, args: Variadic<Value>| {
+                    let result = all_to_json(lua, &args)
+                        .and_then(|args| caller.host.game_call(&caller.mod_id, &function, args));
+                    outcome(lua, result)
+                })?;
+                table.raw_set(*name, raising(lua, native)?)?;
+            }
+        }
+    }
+    for (namespace, inner) in namespaces {
+        let nested = game_table(lua, shared, &format!("{prefix}{namespace}."), &inner)?;
+        table.raw_set(namespace, nested)?;
+    }
+    read_only(lua, table)
 }
 
 /// `error({ code = 42 })` would reach the host as `table: 0x…`: give raised tables that have

@@ -79,6 +79,8 @@ struct LuaInstance {
     shared: Rc<Shared>,
     /// The table the entry chunk returned, if it returned one.
     exports: Option<Table>,
+    /// The table behind the read-only `modhost` global.
+    modhost: Option<Table>,
     lua: Lua,
 }
 
@@ -87,6 +89,7 @@ impl Drop for LuaInstance {
         // The handlers hold the state alive through closures that hold `shared`: break the cycle.
         self.shared.handlers.borrow_mut().clear();
         self.exports = None;
+        self.modhost = None;
     }
 }
 
@@ -123,6 +126,7 @@ impl LuaInstance {
         let mut instance = LuaInstance {
             shared,
             exports: None,
+            modhost: None,
             lua,
         };
         instance.load(&setup)?;
@@ -130,8 +134,15 @@ impl LuaInstance {
     }
 
     fn load(&mut self, setup: &InstanceSetup) -> Result<(), ScriptError> {
-        api::install(&self.lua, &self.shared, &setup.info, &setup.settings)
-            .map_err(|error| self.error(error))?;
+        let modhost = api::install(
+            &self.lua,
+            &self.shared,
+            &setup.info,
+            &setup.settings,
+            setup.game.as_ref(),
+        )
+        .map_err(|error| self.error(error))?;
+        self.modhost = Some(modhost);
         require::install(&self.lua, &setup.dir).map_err(|error| self.error(error))?;
         let source = std::fs::read(&setup.entry).map_err(|error| {
             ScriptError::new(
@@ -220,6 +231,14 @@ impl ModInstance for LuaInstance {
 
     fn release_handler(&mut self, handler: HandlerId) {
         self.shared.handlers.borrow_mut().remove(&handler);
+    }
+
+    fn update_settings(&mut self, settings: &Json) -> Result<(), ScriptError> {
+        match &self.modhost {
+            Some(modhost) => api::replace_settings(&self.lua, modhost, settings)
+                .map_err(|error| self.error(error)),
+            None => Ok(()),
+        }
     }
 
     fn functions(&mut self) -> Vec<String> {

@@ -1,0 +1,257 @@
+//! The game, as the host sees it (SPEC section 10): who answers the functions of the game's
+//! API, where the events mods emit go, and who hears about state changes and mods' logs.
+//!
+//! A game that embeds the library registers a closure per function ([`Host::provide`]) and
+//! drains the events mods emit ([`Host::take_game_events`]) or takes them in a callback
+//! ([`Host::on_game_event`]). A game in another process reaches the host through a
+//! [`GameLink`], which the protocol (`crate::protocol`) implements over a connection; the host
+//! owns the trait, so it knows nothing of connections.
+//!
+//! Before a call leaves the host, the function must exist, the calling mod must hold its
+//! permission, and the arguments must fit the declared types; what the game answers must fit
+//! the declared return type. Each refusal is an error in the calling mod that says what to do.
+
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::{Core, Host, ModStatus};
+use crate::api::GameApi;
+use crate::api::types::describe_value;
+use crate::runtime::{Json, LogLevel};
+
+/// How many events mods emitted may wait for [`Host::take_game_events`]; older ones are
+/// dropped past that, so a game that never drains them does not grow without bound.
+const GAME_EVENT_CAPACITY: usize = 10_000;
+
+/// A function of the game's API as a game registers it: it receives the calling mod's id and
+/// the checked arguments, and returns a JSON value or an error message (raised in the mod).
+pub type GameFunction = dyn Fn(&str, &[Json]) -> Result<Json, String>;
+
+/// An event a mod emitted, as the game receives it (after every `before` handler ran, with the
+/// payload they rewrote; cancelled events do not reach the game).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GameEvent {
+    #[serde(rename = "mod")]
+    pub mod_id: String,
+    pub event: String,
+    pub payload: Json,
+}
+
+/// Why a game function did not answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GameCallError {
+    /// Nobody answers this function.
+    NotProvided,
+    /// The game answered with an error, or did not answer in time.
+    Failed(String),
+}
+
+/// A game in another process (or anything else that stands in for the game).
+pub trait GameLink {
+    /// Answers `function` for mod `mod_id`; the arguments were checked already. `timeout` is
+    /// the calling mod's `game_call_timeout_ms`.
+    fn call(
+        &self,
+        mod_id: &str,
+        function: &str,
+        args: &[Json],
+        timeout: Duration,
+    ) -> Result<Json, GameCallError>;
+    /// A mod emitted an event.
+    fn event(&self, event: &GameEvent) {
+        let _ = event;
+    }
+    /// A mod changed state.
+    fn state_changed(&self, status: &ModStatus) {
+        let _ = status;
+    }
+    /// A mod logged a line.
+    fn log(&self, mod_id: &str, level: LogLevel, message: &str) {
+        let _ = (mod_id, level, message);
+    }
+}
+
+/// Who answers the game's functions, and where mods' events go.
+#[derive(Default)]
+pub(super) struct GameSide {
+    functions: HashMap<String, Rc<GameFunction>>,
+    link: Option<Rc<dyn GameLink>>,
+    /// `check --smoke` and tests: unanswered functions return a typed stub.
+    stubs: bool,
+    on_event: Option<Rc<dyn Fn(&GameEvent)>>,
+    events: VecDeque<GameEvent>,
+}
+
+impl Host {
+    /// Answers `function` of the game's API with `answer` (instead of a connected game).
+    /// Fails when the API description has no such function.
+    pub fn provide(
+        &self,
+        function: &str,
+        answer: impl Fn(&str, &[Json]) -> Result<Json, String> + 'static,
+    ) -> Result<(), String> {
+        let api = self.core.api();
+        let Some(api) = api else {
+            return Err("no game API is configured (`Config::api`)".to_owned());
+        };
+        if !api.functions.contains_key(function) {
+            return Err(format!(
+                "the game's API has no function `{function}`{}",
+                crate::suggest::did_you_mean(function, api.functions.keys().map(String::as_str))
+                    .map(|hint| format!("; {hint}"))
+                    .unwrap_or_default()
+            ));
+        }
+        self.core
+            .game
+            .borrow_mut()
+            .functions
+            .insert(function.to_owned(), Rc::new(answer));
+        Ok(())
+    }
+
+    /// Connects a game in another process: it answers the functions no closure answers and
+    /// hears events, state changes and logs.
+    pub fn connect_game(&self, link: Rc<dyn GameLink>) {
+        self.core.game.borrow_mut().link = Some(link);
+    }
+
+    /// Answers every game function no one provides with a value of its declared return type,
+    /// as `check --smoke` does.
+    pub fn answer_game_calls_with_stubs(&self) {
+        self.core.game.borrow_mut().stubs = true;
+    }
+
+    /// Calls `callback` for each event a mod emits, instead of queueing it for
+    /// [`Host::take_game_events`].
+    pub fn on_game_event(&self, callback: impl Fn(&GameEvent) + 'static) {
+        self.core.game.borrow_mut().on_event = Some(Rc::new(callback));
+    }
+
+    /// The events mods emitted since the last call, oldest first: drain them once a frame.
+    pub fn take_game_events(&self) -> Vec<GameEvent> {
+        self.core.game.borrow_mut().events.drain(..).collect()
+    }
+}
+
+impl Core {
+    pub(super) fn api(&self) -> Option<Arc<GameApi>> {
+        self.config.borrow().api.clone()
+    }
+
+    /// A mod's call of a game function, checked on the way out and on the way back.
+    pub(super) fn game_call(
+        &self,
+        mod_id: &str,
+        function: &str,
+        args: &[Json],
+    ) -> Result<Json, String> {
+        let Some(api) = self.api() else {
+            return Err(format!(
+                "no game API is configured, so `{function}` does not exist"
+            ));
+        };
+        let name = format!("{}.{function}", api.global);
+        let Some(declared) = api.functions.get(function) else {
+            return Err(format!("`{name}` is not a function of the game's API"));
+        };
+        let slot = self.slot(mod_id).map_err(|error| error.to_string())?;
+        if let Some(permission) = &declared.permission {
+            let entry = slot.entry.borrow();
+            if !entry.manifest.has_permission(permission) {
+                return Err(format!(
+                    "{name} needs the permission `{permission}`, which `{mod_id}` does not have; add \"{permission}\" to `permissions` in `{}`",
+                    entry.manifest_file.path().display()
+                ));
+            }
+        }
+        api.check_arguments(declared, args)
+            .map_err(|error| format!("{name}: {error}"))?;
+        let timeout =
+            Duration::from_millis(self.config.borrow().limits_for(mod_id).game_call_timeout_ms);
+        let (closure, link, stubs) = {
+            let game = self.game.borrow();
+            (
+                game.functions.get(function).cloned(),
+                game.link.clone(),
+                game.stubs,
+            )
+        };
+        let answer = match (closure, link) {
+            (Some(closure), _) => closure(mod_id, args).map_err(GameCallError::Failed),
+            (None, Some(link)) => link.call(mod_id, function, args, timeout),
+            (None, None) => Err(GameCallError::NotProvided),
+        };
+        let value = match answer {
+            Ok(value) => value,
+            Err(GameCallError::NotProvided) if stubs => declared.returns.stub(&api.types),
+            Err(GameCallError::NotProvided) => {
+                return Err(format!(
+                    "{name}: no game providing `{function}` is connected"
+                ));
+            }
+            Err(GameCallError::Failed(message)) => return Err(format!("{name}: {message}")),
+        };
+        declared
+            .returns
+            .check(&value, &api.types)
+            .map_err(|mismatch| {
+                format!(
+                    "{name}: the game answered {} where {}{} was declared",
+                    describe_value(&value),
+                    declared.returns.describe(&api.types),
+                    if mismatch.path.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " (at {}: expected {}, got {})",
+                            mismatch.path, mismatch.expected, mismatch.given
+                        )
+                    }
+                )
+            })?;
+        Ok(value)
+    }
+
+    /// Hands an event a mod emitted to the game.
+    pub(super) fn to_game(&self, event: GameEvent) {
+        let (callback, link) = {
+            let game = self.game.borrow();
+            (game.on_event.clone(), game.link.clone())
+        };
+        if let Some(link) = &link {
+            link.event(&event);
+        }
+        match callback {
+            Some(callback) => callback(&event),
+            None if link.is_none() => {
+                let mut game = self.game.borrow_mut();
+                if game.events.len() >= GAME_EVENT_CAPACITY {
+                    game.events.pop_front();
+                }
+                game.events.push_back(event);
+            }
+            None => {}
+        }
+    }
+
+    /// Tells a connected game that a mod changed state.
+    pub(super) fn report_state(&self, status: &ModStatus) {
+        let link = self.game.borrow().link.clone();
+        if let Some(link) = link {
+            link.state_changed(status);
+        }
+    }
+
+    /// Passes a mod's log line to a connected game.
+    pub(super) fn forward_log(&self, mod_id: &str, level: LogLevel, message: &str) {
+        let link = self.game.borrow().link.clone();
+        if let Some(link) = link {
+            link.log(mod_id, level, message);
+        }
+    }
+}
