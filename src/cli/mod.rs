@@ -12,6 +12,7 @@ mod logging;
 mod new;
 mod render;
 mod run;
+mod typings;
 mod watch;
 
 use std::collections::BTreeMap;
@@ -61,7 +62,7 @@ struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR")]
     mods: Option<PathBuf>,
     /// The configuration file [default: `./config.toml` if present]
-    #[arg(long, global = true, value_name = "FILE", env = "MODHOST_CONFIG")]
+    #[arg(long, global = true, value_name = "FILE", env = "MODHOST_CONFIG", hide_env_values = true)]
     config: Option<PathBuf>,
     /// The game's API description [default: `api` from the config]; alone, with `schema`:
     /// the schema of such a description
@@ -124,6 +125,11 @@ enum Command {
         after_help = "Examples:\n  modhost new my-mod\n  modhost new world-gen --lang lua\n  modhost --mods addons new my-mod"
     )]
     New(new::NewArgs),
+    /// Write editor typings (the `modhost` API and the game's) into each mod, or into one folder
+    #[command(
+        after_help = "Examples:\n  modhost typings\n  modhost --api game-api.json typings --out types"
+    )]
+    Typings(typings::TypingsArgs),
     /// Print the JSON Schema of manifest.json, or of the game's API description
     #[command(
         after_help = "Examples:\n  modhost schema > mods/manifest.schema.json\n  modhost schema --api > game-api.schema.json"
@@ -184,6 +190,7 @@ pub fn main() -> ExitCode {
         Command::List(args) => list::run(&args, &config),
         Command::Graph(args) => graph::run(&args, &config),
         Command::New(args) => new::run(&args, &config),
+        Command::Typings(args) => typings::run(&args, &config),
         Command::Schema => {
             let schema = if schema_of_api {
                 modhost::api::json_schema()

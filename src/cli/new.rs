@@ -28,6 +28,10 @@ enum Lang {
 
 /// The name of the schema file written to the mods directory, which manifests point at.
 const SCHEMA_FILE: &str = "manifest.schema.json";
+/// Where a JavaScript mod keeps its declarations, relative to its folder.
+pub const TYPESCRIPT_FILE: &str = "modhost.d.ts";
+/// Where a Lua mod keeps its LuaLS annotations, relative to its folder.
+pub const LUA_LS_FILE: &str = ".luals/modhost.lua";
 
 pub fn run(args: &NewArgs, config: &Config) -> Exit {
     if !is_valid_id(&args.id) {
@@ -54,6 +58,7 @@ pub fn run(args: &NewArgs, config: &Config) -> Exit {
             .replace("{{name}}", &name)
     };
     let schema = serde_json::to_string_pretty(&json_schema()).expect("the schema is JSON") + "\n";
+    let api = config.api.as_deref();
     let files: Vec<(PathBuf, String)> = match args.lang {
         Lang::Js => vec![
             (
@@ -61,7 +66,7 @@ pub fn run(args: &NewArgs, config: &Config) -> Exit {
                 fill(include_str!("templates/manifest.json")),
             ),
             (dir.join("main.js"), fill(include_str!("templates/main.js"))),
-            (dir.join("modhost.d.ts"), typings::typescript()),
+            (dir.join(TYPESCRIPT_FILE), typings::typescript(api)),
             (
                 dir.join("jsconfig.json"),
                 include_str!("templates/jsconfig.json").to_owned(),
@@ -76,7 +81,7 @@ pub fn run(args: &NewArgs, config: &Config) -> Exit {
                 dir.join("init.lua"),
                 fill(include_str!("templates/init.lua")),
             ),
-            (dir.join(".luals/modhost.lua"), typings::lua_ls()),
+            (dir.join(LUA_LS_FILE), typings::lua_ls(api)),
             (
                 dir.join(".luarc.json"),
                 include_str!("templates/luarc.json").to_owned(),
@@ -103,7 +108,8 @@ pub fn run(args: &NewArgs, config: &Config) -> Exit {
     Exit::Success
 }
 
-fn write(path: &Path, text: &str) -> Result<(), String> {
+/// Writes a file, creating its folder.
+pub fn write(path: &Path, text: &str) -> Result<(), String> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
             .map_err(|error| format!("cannot create `{}`: {error}", parent.display()))?;

@@ -31,6 +31,9 @@ const GAME_EVENT_CAPACITY: usize = 10_000;
 /// the checked arguments, and returns a JSON value or an error message (raised in the mod).
 pub type GameFunction = dyn Fn(&str, &[Json]) -> Result<Json, String>;
 
+/// What a game registers to hear each event mods emit.
+type EventCallback = dyn Fn(&GameEvent);
+
 /// An event a mod emitted, as the game receives it (after every `before` handler ran, with the
 /// payload they rewrote; cancelled events do not reach the game).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -82,7 +85,7 @@ pub(super) struct GameSide {
     link: Option<Rc<dyn GameLink>>,
     /// `check --smoke` and tests: unanswered functions return a typed stub.
     stubs: bool,
-    on_event: Option<Rc<dyn Fn(&GameEvent)>>,
+    on_event: Option<Rc<EventCallback>>,
     events: VecDeque<GameEvent>,
 }
 
