@@ -47,6 +47,7 @@ pub mod document;
 pub mod host;
 pub mod manifest;
 pub mod pack;
+pub mod protocol;
 pub mod resolve;
 pub mod runtime;
 pub mod source;

@@ -6,6 +6,7 @@
 
 mod call;
 mod check;
+mod connect;
 mod graph;
 mod list;
 mod logging;
@@ -28,16 +29,23 @@ use modhost::{Pack, PackError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// Everything went as asked.
-    Success = 0,
+    Success,
     /// The mod pack has problems (errors found, a mod failed).
-    PackProblems = 1,
+    PackProblems,
     /// The invocation or the configuration is wrong.
-    Usage = 2,
+    Usage,
+    /// The game `run --exec` launched exited with this status.
+    Game(u8),
 }
 
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> Self {
-        ExitCode::from(exit as u8)
+        ExitCode::from(match exit {
+            Exit::Success => 0,
+            Exit::PackProblems => 1,
+            Exit::Usage => 2,
+            Exit::Game(status) => status,
+        })
     }
 }
 
@@ -62,7 +70,13 @@ struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR")]
     mods: Option<PathBuf>,
     /// The configuration file [default: `./config.toml` if present]
-    #[arg(long, global = true, value_name = "FILE", env = "MODHOST_CONFIG", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "MODHOST_CONFIG",
+        hide_env_values = true
+    )]
     config: Option<PathBuf>,
     /// The game's API description [default: `api` from the config]; alone, with `schema`:
     /// the schema of such a description

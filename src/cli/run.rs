@@ -1,25 +1,41 @@
 //! `modhost run`: load the pack, attach and bootstrap every mod, and keep it running until
 //! SIGINT or SIGTERM (or, with `--once`, until there is nothing left to do); with `--watch`,
-//! reload mods as their files change.
+//! reload mods as their files change. Games connect over the protocol (`--stdio`, `--listen`,
+//! `--exec`; see `connect`).
 
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use modhost::config::Overrides;
 use modhost::watch::{Debouncer, Watcher};
 use modhost::{Config, Host};
+use std::sync::Arc;
+use tokio::sync::Notify;
 
+use modhost::protocol::Stop;
+
+use super::connect::{self, Wanted};
 use super::watch::Reloader;
 use super::{Exit, list, load_pack};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Exit once nothing is pending (no timers, events or promises), instead of waiting for a signal
-    #[arg(long, conflicts_with = "watch")]
+    #[arg(long, conflicts_with_all = ["watch", "stdio", "exec"])]
     once: bool,
     /// Reload a mod (and the mods that depend on it) when its files change, keeping its state
     #[arg(long)]
     watch: bool,
+    /// Speak the protocol (JSON-RPC) on stdin and stdout, for a game that spawned modhost; closing stdin stops the host
+    #[arg(long)]
+    stdio: bool,
+    /// Listen for games and `modhost ctl` on ADDR: a socket path, `tcp:127.0.0.1:PORT` or `none` [default: `listen` from the config, else `<data_dir>/modhost.sock`]
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// Launch the game (with `MODHOST_CONNECT` and `MODHOST_TOKEN` set) and stop when it exits, with its status; give it last
+    #[arg(long, value_name = "COMMAND", num_args = 1.., allow_hyphen_values = true, conflicts_with = "stdio")]
+    exec: Vec<String>,
 }
 
 pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
@@ -70,8 +86,25 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
         }
     }
     let mut debouncer = Debouncer::new(Duration::from_millis(config.watch.debounce_ms));
+    let wanted = Wanted {
+        stdio: args.stdio,
+        listen: args.listen.as_deref(),
+        exec: &args.exec,
+    };
+    let listens_by_default = !args.once;
+    let mut connections = if listens_by_default || args.listen.is_some() {
+        match runtime.block_on(async { connect::open(&wanted, config) }) {
+            Ok(connections) => Some(connections),
+            Err(exit) => return exit,
+        }
+    } else {
+        None
+    };
 
-    let host = Host::new(pack, config.clone());
+    let host = Rc::new(Host::new(pack, config.clone()));
+    if let Some(connections) = &connections {
+        connections.server.attach(&host);
+    }
     host.start();
     let statuses = host.mods();
     let active = statuses
@@ -84,16 +117,46 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
             "watching `{}` for changes; press Ctrl-C to stop",
             config.mods_dir.display()
         );
+    } else if args.stdio {
+        tracing::info!("serving the protocol on stdin and stdout; closing stdin stops the host");
     } else if !args.once {
         tracing::info!("running; press Ctrl-C to stop");
     }
-    runtime.block_on(async {
+    if let Some(connections) = &mut connections
+        && let Err(exit) = connections.launch_game(&args.exec)
+    {
+        host.shutdown();
+        return exit;
+    }
+    let server = connections
+        .as_ref()
+        .map(|connections| Rc::clone(&connections.server));
+    let arrived = connections
+        .as_ref()
+        .map(|connections| Arc::clone(&connections.arrived));
+    let mut game_exit = connections
+        .as_mut()
+        .and_then(|connections| connections.game.as_mut())
+        .map(|game| &mut game.exited);
+    let ended = runtime.block_on(async {
         loop {
             if args.once && host.is_idle() {
-                break;
+                break Ended::Idle;
+            }
+            if let Some(stop) = server.as_ref().and_then(|server| server.stop_requested()) {
+                break Ended::Client(stop);
             }
             let due = host.next_timer_due();
             tokio::select! {
+                () = notified(arrived.as_deref()) => {
+                    if let Some(server) = &server {
+                        server.pump();
+                    }
+                }
+                status = game_exited(&mut game_exit) => {
+                    tracing::info!("the game exited with status {status}");
+                    break Ended::Game(status);
+                }
                 () = sleep_until(due) => host.run_due_timers(),
                 Some(target) = targets.recv() => debouncer.add(target, Instant::now()),
                 () = sleep_until(debouncer.deadline()) => {
@@ -106,16 +169,55 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
                 () = stop.next() => {
                     tracing::info!("stopping (a second signal stops at once)");
                     exit_on_second_signal();
-                    break;
+                    break Ended::Signal;
                 }
             }
         }
     });
+    if let (Ended::Signal, Some(game)) =
+        (&ended, connections.as_ref().and_then(|c| c.game.as_ref()))
+    {
+        game.stop();
+    }
     host.shutdown();
-    if pack_ok && !host.has_failures() {
-        Exit::Success
-    } else {
-        Exit::PackProblems
+    if let Some(server) = &server {
+        if let Ended::Client(Stop::Shutdown { connection, id }) = &ended {
+            server.respond(*connection, id, Ok(serde_json::Value::Null));
+        }
+        server.finish();
+    }
+    match ended {
+        Ended::Game(status) => Exit::Game(u8::try_from(status).unwrap_or(1)),
+        Ended::Client(_) => Exit::Success,
+        Ended::Idle | Ended::Signal if pack_ok && !host.has_failures() => Exit::Success,
+        Ended::Idle | Ended::Signal => Exit::PackProblems,
+    }
+}
+
+/// Why the loop ended.
+enum Ended {
+    /// `--once`, and nothing is left to do.
+    Idle,
+    Signal,
+    /// A client sent `shutdown`, or closed stdin (`--stdio`).
+    Client(Stop),
+    /// The game `--exec` launched exited with this status.
+    Game(i32),
+}
+
+/// Waits for a connection to have something, or forever without connections.
+async fn notified(arrived: Option<&Notify>) {
+    match arrived {
+        Some(arrived) => arrived.notified().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Waits for the game to exit, or forever without one.
+async fn game_exited(exited: &mut Option<&mut tokio::sync::oneshot::Receiver<i32>>) -> i32 {
+    match exited {
+        Some(exited) => exited.await.unwrap_or(1),
+        None => std::future::pending().await,
     }
 }
 

@@ -90,6 +90,11 @@ pub(super) struct GameSide {
 }
 
 impl Host {
+    /// The game's API description the host runs with, if any.
+    pub fn api(&self) -> Option<Arc<GameApi>> {
+        self.core.api()
+    }
+
     /// Answers `function` of the game's API with `answer` (instead of a connected game).
     /// Fails when the API description has no such function.
     pub fn provide(

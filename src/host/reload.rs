@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use super::{Core, Host, ModState, Slot};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
-use crate::pack::{ModEntry, Pack, host_api_version};
+use crate::pack::{ModEntry, Pack, PackError, host_api_version};
 use crate::resolve;
 use crate::runtime::Json;
 use crate::source::SourceFile;
@@ -94,6 +94,32 @@ impl Core {
 }
 
 impl Host {
+    /// Reads the mods directory again and reloads the mod `only` (with the mods that depend on
+    /// it), or every mod, as a save under `--watch` would: a mod whose new files have errors
+    /// keeps running as it was. The configuration is the one the host runs with.
+    pub fn reload_from_disk(&self, only: Option<&str>) -> Result<ReloadReport, PackError> {
+        let config = self.core.config.borrow().clone();
+        let mut pack = Pack::load(&config)?;
+        pack.check_syntax();
+        let changed: BTreeSet<PathBuf> = match only {
+            Some(id) => self
+                .core
+                .slot(id)
+                .map(|slot| slot.entry.borrow().dir.clone())
+                .into_iter()
+                .collect(),
+            None => self
+                .core
+                .slots
+                .borrow()
+                .iter()
+                .map(|slot| slot.entry.borrow().dir.clone())
+                .chain(pack.mods.iter().map(|entry| entry.dir.clone()))
+                .collect(),
+        };
+        Ok(self.reload(pack, config, &changed))
+    }
+
     /// Applies a new state of the mods directory. `pack` is the directory as it is now (with
     /// [`Pack::check_syntax`] done), `config` the configuration as it is now, and `changed` the
     /// mod folders whose files changed. Mods whose settings or limits changed in `config` are

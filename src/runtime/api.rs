@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use super::{HandlerId, Json};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How severe a log line is; the variants are in order, least severe first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LogLevel {
     Debug,
     Info,

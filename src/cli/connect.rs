@@ -1,0 +1,203 @@
+//! How `modhost run` meets games: it serves the protocol on standard input and output
+//! (`--stdio`), listens on a local socket or loopback TCP (`--listen`, or `listen` in
+//! `config.toml`; the local socket `<data_dir>/modhost.sock` by default), and launches the
+//! game itself (`--exec`), stopping when the game exits.
+
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use modhost::Config;
+use modhost::config::{Listen, TOKEN_FILE};
+use modhost::protocol::{self, Inbox, ListenError, Listening, Server};
+use tokio::sync::{Notify, oneshot};
+
+use super::render;
+
+/// The protocol's side of a running host.
+pub struct Connections {
+    pub server: Rc<Server>,
+    /// Fires when a connection has something for the server.
+    pub arrived: Arc<Notify>,
+    /// Kept for as long as the host listens (dropping it removes the socket file).
+    listening: Option<Listening>,
+    /// What TCP clients and the game must send.
+    token: String,
+    /// The game `--exec` launched.
+    pub game: Option<Game>,
+}
+
+/// The game process `--exec` launched.
+pub struct Game {
+    child: Arc<Mutex<Child>>,
+    /// Its exit status, once it has exited.
+    pub exited: oneshot::Receiver<i32>,
+}
+
+impl Game {
+    /// Ends the game when the host stops first (a signal).
+    pub fn stop(&self) {
+        if let Ok(mut child) = self.child.lock() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// What the command line asked for.
+pub struct Wanted<'a> {
+    pub stdio: bool,
+    pub listen: Option<&'a str>,
+    pub exec: &'a [String],
+}
+
+/// Sets up every connection the command line and the configuration ask for. Problems are
+/// reported here; the error is the exit status.
+pub fn open(wanted: &Wanted<'_>, config: &Config) -> Result<Connections, super::Exit> {
+    let fail = |message: &str, hint: Option<&str>| {
+        render::fatal(message, hint);
+        super::Exit::Usage
+    };
+    let listen = match wanted.listen {
+        Some(address) => Listen::parse(address)
+            .map_err(|message| fail(&format!("`--listen {address}`: {message}"), None))?,
+        None => config.listen.clone(),
+    };
+    let arrived = Arc::new(Notify::new());
+    let waker = Arc::clone(&arrived);
+    let (inbox, received) = Inbox::new(Arc::new(move || waker.notify_one()));
+    let token = protocol::new_token()
+        .map_err(|error| fail(&format!("cannot make a token for clients: {error}"), None))?;
+    let server = Server::new(received, token.clone());
+    if wanted.stdio {
+        inbox.serve_stdio();
+    }
+    let listening = match listen_where(&listen, config, &inbox) {
+        Ok(listening) => listening,
+        Err(ListenError::Taken(path)) if wanted.listen.is_none() && wanted.exec.is_empty() => {
+            tracing::warn!(
+                "another modhost owns `{}`: running without listening (`ctl` reaches the other one)",
+                path.display()
+            );
+            None
+        }
+        Err(error) => {
+            return Err(fail(
+                &error.to_string(),
+                Some(
+                    "stop the other host, or listen elsewhere with `--listen PATH` or `--listen tcp:127.0.0.1:PORT`",
+                ),
+            ));
+        }
+    };
+    if let Some(listening) = &listening {
+        let token_file = config.data_dir.join(TOKEN_FILE);
+        protocol::write_token(&token_file, &token).map_err(|error| {
+            fail(
+                &format!("cannot write `{}`: {error}", token_file.display()),
+                None,
+            )
+        })?;
+        tracing::info!("listening on {}", listening.address);
+    }
+    if !wanted.exec.is_empty() && listening.is_none() {
+        return Err(fail(
+            "`--exec` needs modhost to listen, but `listen` is `none`",
+            Some("remove `listen = \"none\"` from `config.toml`, or give `--listen`"),
+        ));
+    }
+    Ok(Connections {
+        server,
+        arrived,
+        listening,
+        token,
+        game: None,
+    })
+}
+
+impl Connections {
+    /// Launches the game `--exec` names, once the pack has started.
+    pub fn launch_game(&mut self, exec: &[String]) -> Result<(), super::Exit> {
+        let (Some((program, args)), Some(listening)) = (exec.split_first(), &self.listening) else {
+            return Ok(());
+        };
+        let game = launch(program, args, &listening.address, &self.token).map_err(|message| {
+            render::fatal(&message, None);
+            super::Exit::Usage
+        })?;
+        self.game = Some(game);
+        Ok(())
+    }
+}
+
+fn listen_where(
+    listen: &Listen,
+    config: &Config,
+    inbox: &Inbox,
+) -> Result<Option<Listening>, ListenError> {
+    match listen {
+        Listen::None => Ok(None),
+        Listen::Tcp(address) => protocol::listen_tcp(*address, inbox).map(Some),
+        local => {
+            let path = local.socket_path(&config.data_dir).unwrap_or_default();
+            protocol::listen_local(&absolute(path), inbox).map(Some)
+        }
+    }
+}
+
+/// The path as the game will see it, whatever its working directory.
+fn absolute(path: PathBuf) -> PathBuf {
+    std::path::absolute(&path).unwrap_or(path)
+}
+
+/// Starts the game with `MODHOST_CONNECT` and `MODHOST_TOKEN` set, and a thread that reports
+/// its exit status.
+fn launch(program: &str, args: &[String], address: &str, token: &str) -> Result<Game, String> {
+    let child = Command::new(program)
+        .args(args)
+        .env("MODHOST_CONNECT", address)
+        .env("MODHOST_TOKEN", token)
+        .spawn()
+        .map_err(|error| format!("cannot start `{program}`: {error}"))?;
+    tracing::info!("started `{program}` (pid {})", child.id());
+    let child = Arc::new(Mutex::new(child));
+    let (report, exited) = oneshot::channel();
+    let watched = Arc::clone(&child);
+    std::thread::spawn(move || {
+        loop {
+            let status = match watched.lock() {
+                Ok(mut child) => child.try_wait(),
+                Err(_) => return,
+            };
+            match status {
+                Ok(Some(status)) => {
+                    let _ = report.send(exit_code(status));
+                    return;
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+                Err(_) => {
+                    let _ = report.send(1);
+                    return;
+                }
+            }
+        }
+    });
+    Ok(Game { child, exited })
+}
+
+/// The game's exit code; a game killed by a signal is `128 + signal`, as shells report it.
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    if let Some(code) = status.code() {
+        return code;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return 128 + signal;
+        }
+    }
+    1
+}

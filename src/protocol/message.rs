@@ -1,0 +1,220 @@
+//! JSON-RPC 2.0 messages as plain data: what arrives is sorted into requests, notifications
+//! and responses; what leaves is built here. Error codes are those of SPEC section 11.
+
+use serde_json::{Value as Json, json};
+
+/// `-32700`: the bytes are not JSON.
+pub const PARSE_ERROR: i64 = -32700;
+/// `-32600`: JSON, but not a JSON-RPC message.
+pub const INVALID_REQUEST: i64 = -32600;
+/// `-32601`: no such method.
+pub const METHOD_NOT_FOUND: i64 = -32601;
+/// `-32602`: the params do not have the method's shape.
+pub const INVALID_PARAMS: i64 = -32602;
+/// `-32000`: a mod's error.
+pub const MOD_ERROR: i64 = -32000;
+/// `-32001`: unknown mod or function.
+pub const UNKNOWN_TARGET: i64 = -32001;
+/// `-32002`: not initialized, or not authorised.
+pub const NOT_AUTHORISED: i64 = -32002;
+
+/// A JSON-RPC error: code, message and optional data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RpcError {
+    pub code: i64,
+    pub message: String,
+    pub data: Option<Json>,
+}
+
+impl RpcError {
+    pub fn new(code: i64, message: impl Into<String>) -> RpcError {
+        RpcError {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    pub fn with_data(mut self, data: Json) -> RpcError {
+        self.data = Some(data);
+        self
+    }
+
+    pub fn invalid_params(message: impl Into<String>) -> RpcError {
+        RpcError::new(INVALID_PARAMS, message)
+    }
+
+    fn to_json(&self) -> Json {
+        let mut error = json!({ "code": self.code, "message": self.message });
+        if let Some(data) = &self.data {
+            error["data"] = data.clone();
+        }
+        error
+    }
+
+    /// Reads the `error` member of a response.
+    fn from_json(error: &Json) -> RpcError {
+        RpcError {
+            code: error["code"].as_i64().unwrap_or(MOD_ERROR),
+            message: error["message"]
+                .as_str()
+                .unwrap_or("an error without a message")
+                .to_owned(),
+            data: error.get("data").cloned(),
+        }
+    }
+}
+
+/// One message that arrived.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    Request {
+        id: Json,
+        method: String,
+        params: Json,
+    },
+    Notification {
+        method: String,
+        params: Json,
+    },
+    Response {
+        id: Json,
+        result: Result<Json, RpcError>,
+    },
+}
+
+impl Incoming {
+    /// Sorts a frame's bytes into a message, or says what error to answer (with the id to
+    /// answer it under, when one could be read).
+    pub fn parse(bytes: &[u8]) -> Result<Incoming, (Json, RpcError)> {
+        let value: Json = serde_json::from_slice(bytes).map_err(|error| {
+            (
+                Json::Null,
+                RpcError::new(PARSE_ERROR, format!("not JSON: {error}")),
+            )
+        })?;
+        let invalid = |id: Json, message: &str| (id, RpcError::new(INVALID_REQUEST, message));
+        let Json::Object(mut object) = value else {
+            let message = if value.is_array() {
+                "batches are not supported: send one message at a time"
+            } else {
+                "a message must be a JSON object"
+            };
+            return Err(invalid(Json::Null, message));
+        };
+        let id = object.remove("id");
+        if object.get("jsonrpc").and_then(Json::as_str) != Some("2.0") {
+            return Err(invalid(id.unwrap_or_default(), "`jsonrpc` must be \"2.0\""));
+        }
+        if let Some(id) = &id
+            && !(id.is_string() || id.is_number() || id.is_null())
+        {
+            return Err(invalid(Json::Null, "`id` must be a string or a number"));
+        }
+        match object.remove("method") {
+            Some(Json::String(method)) => {
+                let params = object.remove("params").unwrap_or(Json::Null);
+                if !(params.is_object() || params.is_array() || params.is_null()) {
+                    return Err(invalid(
+                        id.unwrap_or_default(),
+                        "`params` must be an object or an array",
+                    ));
+                }
+                Ok(match id {
+                    Some(id) => Incoming::Request { id, method, params },
+                    None => Incoming::Notification { method, params },
+                })
+            }
+            Some(_) => Err(invalid(id.unwrap_or_default(), "`method` must be a string")),
+            None => {
+                let Some(id) = id else {
+                    return Err(invalid(
+                        Json::Null,
+                        "a message needs a `method` (a request) or an `id` (a response)",
+                    ));
+                };
+                match (object.remove("result"), object.remove("error")) {
+                    (Some(result), None) => Ok(Incoming::Response {
+                        id,
+                        result: Ok(result),
+                    }),
+                    (None, Some(error)) if error.is_object() => Ok(Incoming::Response {
+                        id,
+                        result: Err(RpcError::from_json(&error)),
+                    }),
+                    _ => Err(invalid(
+                        Json::Null,
+                        "a response needs exactly one of `result` and `error`",
+                    )),
+                }
+            }
+        }
+    }
+}
+
+pub fn request(id: &Json, method: &str, params: Json) -> Json {
+    json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params })
+}
+
+pub fn notification(method: &str, params: Json) -> Json {
+    json!({ "jsonrpc": "2.0", "method": method, "params": params })
+}
+
+pub fn response(id: &Json, result: Result<Json, RpcError>) -> Json {
+    match result {
+        Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
+        Err(error) => json!({ "jsonrpc": "2.0", "id": id, "error": error.to_json() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(bytes: &str) -> i64 {
+        Incoming::parse(bytes.as_bytes()).unwrap_err().1.code
+    }
+
+    #[test]
+    fn messages_are_sorted_by_their_members() {
+        assert_eq!(
+            Incoming::parse(br#"{"jsonrpc":"2.0","id":1,"method":"mods/list"}"#).unwrap(),
+            Incoming::Request {
+                id: json!(1),
+                method: "mods/list".to_owned(),
+                params: Json::Null
+            }
+        );
+        assert!(matches!(
+            Incoming::parse(br#"{"jsonrpc":"2.0","method":"log","params":{}}"#).unwrap(),
+            Incoming::Notification { .. }
+        ));
+        assert_eq!(
+            Incoming::parse(
+                br#"{"jsonrpc":"2.0","id":"g1","error":{"code":-32000,"message":"no"}}"#
+            )
+            .unwrap(),
+            Incoming::Response {
+                id: json!("g1"),
+                result: Err(RpcError::new(-32000, "no"))
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_messages_get_the_spec_codes() {
+        assert_eq!(code("{not json"), PARSE_ERROR);
+        assert_eq!(code("[1, 2]"), INVALID_REQUEST);
+        assert_eq!(code(r#"{"id":1,"method":"x"}"#), INVALID_REQUEST);
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":1,"method":5}"#),
+            INVALID_REQUEST
+        );
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":1,"method":"x","params":3}"#),
+            INVALID_REQUEST
+        );
+        let (id, _) = Incoming::parse(br#"{"jsonrpc":"1.0","id":7,"method":"x"}"#).unwrap_err();
+        assert_eq!(id, json!(7));
+    }
+}

@@ -1,0 +1,51 @@
+//! The protocol for games in any language (SPEC section 11): JSON-RPC 2.0 over standard
+//! input and output, a local socket or loopback TCP, in newline-delimited or `Content-Length`
+//! framing. `docs/protocol.md` documents every message with a transcript.
+//!
+//! The layers, from the wire in: [`framing`] cuts messages out of a byte stream, [`message`]
+//! sorts them into requests, notifications and responses, [`transport`] runs the threads that
+//! read and write each connection, and [`server`] is the host's end of all of them: it
+//! answers the methods of [`methods`] and implements the host's [`GameLink`], so a connected
+//! game answers `game/call` and hears events, state changes and logs.
+//!
+//! [`GameLink`]: crate::host::GameLink
+
+pub mod framing;
+pub mod message;
+mod methods;
+pub mod server;
+pub mod transport;
+
+pub use methods::METHODS;
+pub use server::{Server, Stop};
+pub use transport::{Inbound, Inbox, ListenError, Listening, Waker, listen_local, listen_tcp};
+
+/// A new random token for TCP clients, as hex.
+pub fn new_token() -> std::io::Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
+    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+/// Writes the token to `path`, readable by the current user only.
+pub fn write_token(path: &std::path::Path, token: &str) -> std::io::Result<()> {
+    if let Some(parent) = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        // An older file keeps its mode when opened: make sure it is the user's only.
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    use std::io::Write;
+    options.open(path)?.write_all(token.as_bytes())
+}
