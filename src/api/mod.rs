@@ -121,8 +121,14 @@ impl GameApi {
     }
 
     /// Checks the arguments of a call to `function` (which must exist). Trailing optional
-    /// parameters may be left out or given as `null`.
-    pub fn check_arguments(&self, function: &Function, args: &[Json]) -> Result<(), ArgumentError> {
+    /// parameters may be left out or given as `null`. Returns how many arguments the call
+    /// really has: trailing `null`s for optional parameters are dropped, so the game never sees
+    /// the `undefined` a JavaScript wrapper passes along.
+    pub fn check_arguments(
+        &self,
+        function: &Function,
+        args: &[Json],
+    ) -> Result<usize, ArgumentError> {
         let required = function
             .params
             .iter()
@@ -167,7 +173,7 @@ impl GameApi {
                     mismatch,
                 })?;
         }
-        Ok(())
+        Ok(given)
     }
 
     /// Checks an event's payload against its declaration, if the event is declared.

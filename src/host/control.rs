@@ -86,10 +86,16 @@ impl Host {
             key.to_owned(),
             value.clone(),
         )]));
-        slot.entry
+        let before = slot
+            .entry
             .borrow_mut()
             .settings
-            .insert(key.to_owned(), value);
+            .insert(key.to_owned(), value.clone());
+        slot.overrides
+            .borrow_mut()
+            .entry(key.to_owned())
+            .and_modify(|(current, _)| *current = value.clone())
+            .or_insert((value, before));
         self.core.settings_changed(&slot, &changed)?;
         Ok(self.settings(id)?)
     }

@@ -177,8 +177,10 @@ impl Core {
                 ));
             }
         }
-        api.check_arguments(declared, args)
+        let given = api
+            .check_arguments(declared, args)
             .map_err(|error| format!("{name}: {error}"))?;
+        let args = &args[..given];
         let timeout =
             Duration::from_millis(self.config.borrow().limits_for(mod_id).game_call_timeout_ms);
         let (closure, link, stubs) = {

@@ -96,6 +96,9 @@ struct Slot {
     instance: RefCell<Option<Box<dyn ModInstance>>>,
     /// Handlers the mod no longer needs, released the next time the mod is entered.
     released: RefCell<Vec<HandlerId>>,
+    /// Settings changed while the host runs: key → (value, what the files said then). They
+    /// survive reloads until the files change that key.
+    overrides: RefCell<std::collections::BTreeMap<String, (Json, Option<Json>)>>,
 }
 
 impl Slot {
@@ -107,6 +110,7 @@ impl Slot {
             state: RefCell::new(ModState::Resolved),
             instance: RefCell::new(None),
             released: RefCell::new(Vec::new()),
+            overrides: RefCell::new(std::collections::BTreeMap::new()),
         })
     }
 

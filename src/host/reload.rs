@@ -134,7 +134,8 @@ impl Host {
         };
 
         let broken = broken_changes(&pack, changed, &mut report.diagnostics);
-        let entries = entries_to_run(&pack, &old_slots, &broken, &mut report.mods);
+        let mut entries = entries_to_run(&pack, &old_slots, &broken, &mut report.mods);
+        keep_overrides(&mut entries, &old_slots);
         let manifests: Vec<_> = entries.iter().map(|entry| entry.manifest.clone()).collect();
         let resolution = resolve::resolve(&manifests, &BTreeMap::new(), &host_api_version());
 
@@ -300,6 +301,23 @@ fn entries_to_run(
         }
     }
     entries
+}
+
+/// Settings changed while the host runs stay, unless the files now say something else for
+/// that key than they did when it was changed (then the files win).
+fn keep_overrides(entries: &mut [ModEntry], old_slots: &[Rc<Slot>]) {
+    for entry in entries {
+        let Some(slot) = old_slots.iter().find(|slot| slot.id == entry.id()) else {
+            continue;
+        };
+        slot.overrides.borrow_mut().retain(|key, (value, then)| {
+            let unchanged = entry.settings.get(key) == then.as_ref();
+            if unchanged {
+                entry.settings.insert(key.clone(), value.clone());
+            }
+            unchanged
+        });
+    }
 }
 
 /// The ids of the mods to restart: those `changed` selects, and every mod that depends

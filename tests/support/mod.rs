@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses part of this
 
+pub mod rpc;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -24,11 +26,24 @@ pub struct Running {
 impl Running {
     /// Starts `modhost ARGS` in `dir`, logging as plain text.
     pub fn start(dir: &Path, args: &[&str]) -> Running {
+        Running::spawn(dir, args, Stdio::null())
+    }
+
+    /// Starts `modhost ARGS` (with `--stdio`) in `dir` and speaks the protocol over its
+    /// stdin and stdout.
+    pub fn start_rpc(dir: &Path, args: &[&str]) -> (Running, rpc::Rpc) {
+        let mut running = Running::spawn(dir, args, Stdio::piped());
+        let stdin = running.child.stdin.take().expect("piped stdin");
+        let stdout = running.child.stdout.take().expect("piped stdout");
+        (running, rpc::Rpc::new(stdout, stdin))
+    }
+
+    fn spawn(dir: &Path, args: &[&str], stdin: Stdio) -> Running {
         let mut child = Command::new(env!("CARGO_BIN_EXE_modhost"))
             .current_dir(dir)
             .args(args)
             .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

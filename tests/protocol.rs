@@ -1,0 +1,680 @@
+//! The protocol for games in any language (SPEC section 11), driven over real pipes and
+//! sockets against the real binary: every method, both framings, requests nesting both ways,
+//! and each kind of bad input a game can send.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Value, json};
+use support::rpc::Rpc;
+use support::{Running, fixture_copy};
+
+fn game_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/game")
+}
+
+fn stdio_host() -> (Running, Rpc) {
+    Running::start_rpc(&game_fixture(), &["run", "--stdio"])
+}
+
+fn answering_game(rpc: &mut Rpc) {
+    rpc.answer = Box::new(|function, args, _| match function {
+        "world.spawn" => Ok(json!(args.len() as i64 * 10 + 1)),
+        "player.name" => Ok(json!("Ada")),
+        other => Err(format!("no {other}")),
+    });
+}
+
+#[test]
+fn a_game_calls_mods_and_answers_their_game_calls_while_it_waits() {
+    let (running, mut rpc) = stdio_host();
+    answering_game(&mut rpc);
+    let hello = rpc.initialize(json!({
+        "client": { "name": "test", "version": "1" },
+        "provides": ["world.spawn", "player.name"],
+        "subscribe": ["scored"],
+    }));
+    assert_eq!(hello["modhost"]["version"], env!("CARGO_PKG_VERSION"));
+    let ids: Vec<&str> = hello["mods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["caller", "dependent", "lua-caller"]);
+
+    // mods/call → the mod calls game.world.spawn → game/call to us while we wait.
+    assert_eq!(
+        rpc.result(
+            "mods/call",
+            json!({ "mod": "caller", "function": "spawn", "args": ["orc"] })
+        ),
+        json!(11)
+    );
+    assert_eq!(
+        rpc.game_calls.last().unwrap(),
+        &json!({ "function": "world.spawn", "args": ["orc"], "mod": "caller" })
+    );
+    assert_eq!(
+        rpc.result(
+            "mods/call",
+            json!({ "mod": "lua-caller", "function": "name" })
+        ),
+        json!("Ada")
+    );
+
+    // An event a mod emits reaches a subscribed game.
+    rpc.result(
+        "mods/call",
+        json!({ "mod": "caller", "function": "score", "args": [3] }),
+    );
+    assert_eq!(
+        rpc.notified("events/event"),
+        [
+            &json!({ "event": "scored", "payload": { "points": 3, "by": "caller" }, "mod": "caller" })
+        ]
+    );
+
+    // events/emit: `before` handlers rewrite or cancel.
+    assert_eq!(
+        rpc.result(
+            "events/emit",
+            json!({ "event": "greeting", "payload": { "text": "hi" } })
+        ),
+        json!({ "cancelled": false, "payload": { "text": "hi", "seen": true } })
+    );
+    assert_eq!(
+        rpc.result(
+            "events/emit",
+            json!({ "event": "greeting", "payload": { "block": true } })
+        ),
+        json!({ "cancelled": true, "payload": { "block": true } })
+    );
+    drop(running);
+}
+
+#[test]
+fn the_game_api_is_checked_in_both_directions() {
+    let (_running, mut rpc) = stdio_host();
+    rpc.initialize(json!({ "provides": ["world.spawn", "player.name"] }));
+    // The game answers with the wrong type: an error in the calling mod, naming both.
+    rpc.answer = Box::new(|_, _, _| Ok(json!("seven")));
+    let error = rpc.result(
+        "mods/call",
+        json!({ "mod": "caller", "function": "spawnOrError", "args": ["orc"] }),
+    );
+    assert_eq!(
+        error,
+        json!("game.world.spawn: the game answered string \"seven\" where integer was declared")
+    );
+    // A wrong argument never reaches the game.
+    let calls = rpc.game_calls.len();
+    let error = rpc.result(
+        "mods/call",
+        json!({ "mod": "caller", "function": "spawnOrError", "args": [5] }),
+    );
+    assert_eq!(
+        error,
+        json!("game.world.spawn: parameter kind expects Kind (\"orc\" | \"goblin\"), got number 5")
+    );
+    assert_eq!(rpc.game_calls.len(), calls);
+    // A mod without the permission is refused, and told where to add it.
+    let refusal = rpc.result(
+        "mods/call",
+        json!({ "mod": "lua-caller", "function": "spawnOrError", "args": ["orc"] }),
+    );
+    let refusal = refusal.as_str().unwrap();
+    assert!(
+        refusal.contains("needs the permission `world.write`"),
+        "{refusal}"
+    );
+    assert!(refusal.contains("mods/lua-caller/mod.toml"), "{refusal}");
+    // The game's own error becomes the mod's error.
+    rpc.answer = Box::new(|_, _, _| Err("the arena is full".to_owned()));
+    assert_eq!(
+        rpc.result(
+            "mods/call",
+            json!({ "mod": "caller", "function": "spawnOrError", "args": ["orc"] })
+        ),
+        json!("game.world.spawn: the arena is full")
+    );
+    // A payload that does not fit a declared event is refused before any mod sees it.
+    let error = rpc.error(
+        "events/emit",
+        json!({ "event": "tick", "payload": { "frame": "one", "dt": 0.1 } }),
+    );
+    assert_eq!(error["code"], -32602);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("`tick`.frame should be integer"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_game_that_never_answers_or_disconnects_fails_only_the_call() {
+    let dir = game_fixture();
+    let (_host, mut rpc) = stdio_host();
+    rpc.initialize(json!({}));
+    // Nobody provides world.spawn.
+    assert_eq!(
+        rpc.result(
+            "mods/call",
+            json!({ "mod": "caller", "function": "spawnOrError", "args": ["orc"] })
+        ),
+        json!("game.world.spawn: no game providing `world.spawn` is connected")
+    );
+
+    // A second game on a socket provides it but never answers: game_call_timeout_ms (400).
+    let socket = tempfile::tempdir().unwrap();
+    let path = socket.path().join("m.sock");
+    let (mut host, mut rpc) = Running::start_rpc(
+        &dir,
+        &["run", "--stdio", "--listen", path.to_str().unwrap()],
+    );
+    host.wait_for("listening on");
+    rpc.initialize(json!({}));
+    let silent = unix_client(&path);
+    let mut silent = silent;
+    silent.answer = Box::new(|_, _, _| Err("SILENCE".to_owned()));
+    silent.initialize(json!({ "provides": ["world.spawn"] }));
+    std::thread::spawn(move || while silent.next_message().is_some() {});
+    let started = std::time::Instant::now();
+    let answer = rpc.result(
+        "mods/call",
+        json!({ "mod": "caller", "function": "spawnOrError", "args": ["orc"] }),
+    );
+    assert_eq!(
+        answer,
+        json!(
+            "game.world.spawn: the game did not answer `world.spawn` within `game_call_timeout_ms` = 400"
+        )
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_millis(400));
+    // The mod is still there and the host still answers.
+    assert_eq!(
+        rpc.result(
+            "mods/call",
+            json!({ "mod": "dependent", "function": "ping" })
+        ),
+        json!("pong")
+    );
+    let statuses = rpc.result("mods/list", json!({}));
+    assert!(
+        statuses
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|status| status["state"] == "active"),
+        "{statuses}"
+    );
+
+    // A game that disconnects in the middle of a call: it hangs up when the call arrives.
+    let stream = std::os::unix::net::UnixStream::connect(&path).expect("connect");
+    let hang_up = stream.try_clone().unwrap();
+    let mut leaving = Rpc::new(stream.try_clone().unwrap(), stream);
+    leaving.initialize(json!({ "provides": ["world.spawn"] }));
+    leaving.answer = Box::new(move |_, _, _| {
+        let _ = hang_up.shutdown(std::net::Shutdown::Both);
+        Err("SILENCE".to_owned())
+    });
+    let quitter = std::thread::spawn(move || while leaving.next_message().is_some() {});
+    let answer = rpc.result(
+        "mods/call",
+        json!({ "mod": "caller", "function": "spawnOrError", "args": ["orc"] }),
+    );
+    quitter.join().unwrap();
+    assert_eq!(
+        answer,
+        json!("game.world.spawn: the game disconnected before answering `world.spawn`")
+    );
+    assert_eq!(
+        rpc.result(
+            "mods/call",
+            json!({ "mod": "dependent", "function": "ping" })
+        ),
+        json!("pong")
+    );
+}
+
+fn unix_client(path: &Path) -> Rpc {
+    let stream = std::os::unix::net::UnixStream::connect(path).expect("connect to the socket");
+    Rpc::new(stream.try_clone().unwrap(), stream)
+}
+
+#[test]
+fn bad_input_gets_the_json_rpc_error_and_the_connection_survives() {
+    let (_running, mut rpc) = stdio_host();
+    // Before initialize.
+    assert_eq!(rpc.error("mods/list", json!({}))["code"], -32002);
+    rpc.send_raw(b"{this is not json\n");
+    let parse = rpc.next_message().unwrap();
+    assert_eq!(
+        (parse["id"].clone(), parse["error"]["code"].clone()),
+        (Value::Null, json!(-32700))
+    );
+    rpc.send_raw(b"[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"mods/list\"}]\n");
+    assert_eq!(rpc.next_message().unwrap()["error"]["code"], -32600);
+    rpc.send_raw(b"{\"id\":9,\"method\":\"mods/list\"}\n");
+    let invalid = rpc.next_message().unwrap();
+    assert_eq!(
+        (invalid["id"].clone(), invalid["error"]["code"].clone()),
+        (json!(9), json!(-32600))
+    );
+
+    rpc.initialize(json!({}));
+    let unknown = rpc.error("mods/lst", json!({}));
+    assert_eq!(unknown["code"], -32601);
+    assert!(
+        unknown["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `mods/list`"),
+        "{unknown}"
+    );
+    assert_eq!(rpc.error("mods/call", json!({ "mod": 5 }))["code"], -32602);
+    assert_eq!(
+        rpc.error(
+            "mods/call",
+            json!({ "mod": "caller", "function": "spawn", "extra": 1 })
+        )["code"],
+        -32602
+    );
+    let missing = rpc.error("mods/call", json!({ "mod": "calller", "function": "name" }));
+    assert_eq!(missing["code"], -32001);
+    assert!(
+        missing["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `caller`"),
+        "{missing}"
+    );
+    assert_eq!(
+        rpc.error("mods/call", json!({ "mod": "caller", "function": "nope" }))["code"],
+        -32001
+    );
+    assert_eq!(
+        rpc.error("initialize", json!({ "provides": ["world.spwan"] }))["code"],
+        -32602
+    );
+
+    // A mod's own error, with where it happened.
+    let thrown = rpc.error("mods/call", json!({ "mod": "caller", "function": "fails" }));
+    assert_eq!(thrown["code"], -32000);
+    assert_eq!(thrown["data"]["mod"], "caller");
+    assert_eq!(thrown["data"]["line"], 26);
+    assert!(
+        thrown["data"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("main.js"),
+        "{thrown}"
+    );
+    // After all that, the host still works.
+    assert_eq!(
+        rpc.result(
+            "mods/call",
+            json!({ "mod": "dependent", "function": "ping" })
+        ),
+        json!("pong")
+    );
+}
+
+#[test]
+fn content_length_framing_is_answered_in_kind() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_modhost"))
+        .current_dir(game_fixture())
+        .args(["-q", "run", "--stdio"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("modhost starts");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut exchange = |body: &str| -> Value {
+        write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        stdin.flush().unwrap();
+        let mut header = String::new();
+        stdout.read_line(&mut header).unwrap();
+        let length: usize = header
+            .strip_prefix("Content-Length: ")
+            .unwrap_or_else(|| panic!("not a Content-Length header: {header:?}"))
+            .trim()
+            .parse()
+            .unwrap();
+        let mut blank = String::new();
+        stdout.read_line(&mut blank).unwrap();
+        assert_eq!(blank, "\r\n");
+        let mut body = vec![0; length];
+        stdout.read_exact(&mut body).unwrap();
+        serde_json::from_slice(&body).unwrap()
+    };
+    let hello = exchange(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#);
+    assert_eq!(hello["id"], 1);
+    let ping = exchange(
+        r#"{"jsonrpc":"2.0","id":2,"method":"mods/call","params":{"mod":"dependent","function":"ping"}}"#,
+    );
+    assert_eq!(ping["result"], "pong");
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn settings_enable_and_disable_over_the_protocol() {
+    let (_running, mut rpc) = stdio_host();
+    rpc.initialize(json!({}));
+    assert_eq!(
+        rpc.result("settings/get", json!({ "mod": "caller" })),
+        json!({ "volume": 0.5, "label": "x" })
+    );
+    rpc.result(
+        "settings/set",
+        json!({ "mod": "caller", "key": "volume", "value": 0.9 }),
+    );
+    assert_eq!(
+        rpc.result(
+            "mods/call",
+            json!({ "mod": "caller", "function": "settingChanges" })
+        ),
+        json!([{ "changed": { "volume": 0.9 }, "volume": 0.9 }])
+    );
+    let wrong = rpc.error(
+        "settings/set",
+        json!({ "mod": "caller", "key": "volume", "value": "loud" }),
+    );
+    assert_eq!(wrong["code"], -32602);
+    assert!(
+        wrong["message"].as_str().unwrap().contains("a number"),
+        "{wrong}"
+    );
+    let unknown = rpc.error(
+        "settings/set",
+        json!({ "mod": "caller", "key": "volum", "value": 1 }),
+    );
+    assert!(
+        unknown["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `volume`"),
+        "{unknown}"
+    );
+    assert_eq!(
+        rpc.result("settings/get", json!({ "mod": "caller" }))["volume"],
+        0.9
+    );
+
+    let disabled = rpc.result("mods/disable", json!({ "mod": "caller" }));
+    assert_eq!(disabled["state"], "disabled");
+    let statuses = rpc.result("mods/list", json!({}));
+    assert_eq!(statuses[1]["id"], "dependent");
+    assert_eq!(statuses[1]["state"], "blocked");
+    assert!(
+        rpc.notified("mods/state")
+            .iter()
+            .any(|status| status["id"] == "dependent" && status["state"] == "blocked")
+    );
+    assert_eq!(
+        rpc.result("mods/enable", json!({ "mod": "caller" }))["state"],
+        "active"
+    );
+    assert_eq!(
+        rpc.result(
+            "mods/call",
+            json!({ "mod": "dependent", "function": "ping" })
+        ),
+        json!("pong")
+    );
+    let reloaded = rpc.result("mods/reload", json!({ "mod": "lua-caller" }));
+    assert_eq!(
+        reloaded,
+        json!([{ "id": "lua-caller", "result": "reloaded" }])
+    );
+    assert_eq!(
+        rpc.result("host/status", json!({}))["mods"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[test]
+fn closing_stdin_detaches_in_reverse_order_and_exits_zero() {
+    let (running, mut rpc) = stdio_host();
+    rpc.initialize(json!({}));
+    rpc.close();
+    let (status, lines) = running.finish();
+    assert!(status.success(), "{status}: {lines:#?}");
+    let detached: Vec<&String> = lines
+        .iter()
+        .filter(|line| line.contains(" detached"))
+        .collect();
+    assert_eq!(detached.len(), 3, "{lines:#?}");
+    assert!(detached[0].contains("lua-caller"), "{detached:?}");
+    assert!(detached[2].contains("[caller]"), "{detached:?}");
+}
+
+#[test]
+fn shutdown_detaches_answers_and_exits() {
+    let (running, mut rpc) = stdio_host();
+    rpc.initialize(json!({}));
+    assert_eq!(rpc.result("shutdown", json!({})), Value::Null);
+    let states: Vec<&str> = rpc
+        .notified("mods/state")
+        .iter()
+        .map(|status| status["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["detached", "detached", "detached"]);
+    let (status, _) = running.finish();
+    assert!(status.success());
+}
+
+#[test]
+fn tcp_clients_need_the_token() {
+    let dir = fixture_copy("game");
+    let port = free_port();
+    let address = format!("tcp:127.0.0.1:{port}");
+    let mut host = Running::start(dir.path(), &["run", "--listen", &address]);
+    host.wait_for(&format!("listening on {address}"));
+    let token =
+        std::fs::read_to_string(dir.path().join(".modhost/modhost.token")).expect("token written");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join(".modhost/modhost.token"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let connect = || {
+        let stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        Rpc::new(stream.try_clone().unwrap(), stream)
+    };
+    let mut intruder = connect();
+    assert_eq!(intruder.error("mods/list", json!({}))["code"], -32002);
+    let refused = intruder.error("initialize", json!({ "token": "guess" }));
+    assert_eq!(refused["code"], -32002);
+    assert!(
+        intruder.next_message().is_none(),
+        "the connection is closed after a wrong token"
+    );
+    let mut game = connect();
+    game.initialize(json!({ "token": token }));
+    assert_eq!(
+        game.result(
+            "mods/call",
+            json!({ "mod": "dependent", "function": "ping" })
+        ),
+        json!("pong")
+    );
+    host.signal("TERM");
+    assert!(host.finish().0.success());
+}
+
+#[test]
+fn the_default_socket_is_user_only_and_a_second_host_runs_without_it() {
+    let dir = fixture_copy("game");
+    let config = dir.path().join("config.toml");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("listen = \"none\"\n", "");
+    std::fs::write(&config, text).unwrap();
+    let socket = dir.path().join(".modhost/modhost.sock");
+    let mut first = Running::start(dir.path(), &["run"]);
+    first.wait_for("listening on");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let mut second = Running::start(dir.path(), &["run"]);
+    second.wait_for("another modhost owns");
+    second.wait_for("running; press Ctrl-C to stop");
+    let mut client = unix_client(&socket);
+    client.initialize(json!({}));
+    assert_eq!(
+        client.result(
+            "mods/call",
+            json!({ "mod": "dependent", "function": "ping" })
+        ),
+        json!("pong")
+    );
+    second.signal("TERM");
+    assert!(second.finish().0.success());
+    assert!(
+        socket.exists(),
+        "the second host leaves the first one's socket alone"
+    );
+    first.signal("KILL");
+    let _ = first.finish();
+    // A socket file left by a killed host is taken over.
+    assert!(socket.exists());
+    let mut third = Running::start(dir.path(), &["run"]);
+    third.wait_for("listening on");
+    let mut client = unix_client(&socket);
+    client.initialize(json!({}));
+    third.signal("TERM");
+    assert!(third.finish().0.success());
+}
+
+#[test]
+fn exec_launches_the_game_and_exits_with_its_status() {
+    let dir = fixture_copy("game");
+    let config = dir.path().join("config.toml");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("listen = \"none\"\n", "");
+    std::fs::write(&config, text).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "--exec",
+            "sh",
+            "-c",
+            "test -S \"$MODHOST_CONNECT\" && test -n \"$MODHOST_TOKEN\" && exit 3",
+        ])
+        .output()
+        .expect("modhost runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("the game exited with status 3"), "{stderr}");
+    assert!(
+        stderr.contains("lua-caller detached"),
+        "the pack is detached: {stderr}"
+    );
+}
+
+#[test]
+fn the_python_client_plays_the_demo_over_stdio_and_under_exec() {
+    let output = Command::new("python3")
+        .arg("examples/clients/python/game.py")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("MODHOST", env!("CARGO_BIN_EXE_modhost"))
+        .output()
+        .expect("python3 runs");
+    assert_plays_the_demo(&output);
+    let arena = fixture_like_arena();
+    let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
+        .current_dir(arena.path())
+        .args(["run", "--exec", "python3"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clients/python/game.py"))
+        .output()
+        .expect("modhost runs");
+    assert_plays_the_demo(&output);
+}
+
+#[test]
+fn the_node_client_plays_the_demo_over_stdio_and_under_exec() {
+    let output = Command::new("node")
+        .arg("examples/clients/node/game.js")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("MODHOST", env!("CARGO_BIN_EXE_modhost"))
+        .output()
+        .expect("node runs");
+    assert_plays_the_demo(&output);
+    let arena = fixture_like_arena();
+    let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
+        .current_dir(arena.path())
+        .args(["run", "--exec", "node"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clients/node/game.js"))
+        .output()
+        .expect("modhost runs");
+    assert_plays_the_demo(&output);
+}
+
+/// A copy of the demo pack, so that parallel tests do not share its data dir and socket.
+fn fixture_like_arena() -> tempfile::TempDir {
+    let arena = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/arena");
+    let copy = tempfile::tempdir().unwrap();
+    for file in [
+        "config.toml",
+        "game-api.json",
+        "mods/arena/manifest.json",
+        "mods/arena/main.js",
+        "mods/tourist/mod.toml",
+        "mods/tourist/init.lua",
+    ] {
+        let target = copy.path().join(file);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(arena.join(file), target).unwrap();
+    }
+    copy
+}
+
+fn assert_plays_the_demo(output: &std::process::Output) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    for expected in [
+        "mods: arena active, tourist active",
+        "log [tourist] info: hello, Ada!",
+        "log [tourist] warn: game.world.spawn needs the permission `world.write`",
+        "event scored from arena:",
+        "spawned: orc for arena, orc for arena",
+        "arena counted 2",
+        "error -32001: `arena` has no function `nope`",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing `{expected}` in:\n{stdout}\n{stderr}"
+        );
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
