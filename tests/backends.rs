@@ -72,7 +72,7 @@ fn both_see_the_same_api() {
     let listed = same_in_both("list", &[]);
     assert_eq!(
         listed,
-        r#"[{"id":"twin","state":"active","version":"1.0.0"},{"id":"twin","state":"active","version":"1.0.0"}]"#
+        r#"[{"id":"twin","runtime":"javascript","state":"active","version":"1.0.0"},{"id":"twin","runtime":"lua","state":"active","version":"1.0.0"}]"#
     );
 }
 

@@ -90,6 +90,8 @@ fn manifest_and_configuration_examples_are_valid() {
                 );
                 checked += 1;
             }
+            // A `Cargo.toml` snippet is not modhost's configuration.
+            "toml" if code.contains("[dependencies]") => {}
             "toml" => {
                 if let Err(error) = Config::parse(SourceFile::new("config.toml", code.as_str())) {
                     panic!("{at}: the configuration example is invalid: {error}");
@@ -119,6 +121,43 @@ fn every_diagnostic_code_in_the_docs_exists() {
         assert!(
             Code::ALL.iter().any(|known| known.as_str() == code),
             "docs/diagnostics.md documents unknown `{code}`"
+        );
+    }
+}
+
+#[test]
+fn api_description_examples_are_valid() {
+    let mut checked = 0;
+    for (file, line, language, code) in blocks() {
+        if language != "json" || !code.contains("\"functions\"") {
+            continue;
+        }
+        if let Err(error) =
+            modhost::api::GameApi::parse(SourceFile::new("game-api.json", code.as_str()))
+        {
+            panic!(
+                "{}:{line}: the API description is invalid: {error:?}",
+                file.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 1, "no API description example found");
+}
+
+#[test]
+fn the_protocol_guide_documents_every_method() {
+    let guide =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/protocol.md"))
+            .expect("docs/protocol.md");
+    for method in
+        modhost::protocol::METHODS
+            .iter()
+            .chain(&["game/call", "events/event", "mods/state"])
+    {
+        assert!(
+            guide.contains(&format!("\"method\":\"{method}\"")),
+            "docs/protocol.md has no transcript of `{method}`"
         );
     }
 }
