@@ -7,3 +7,4 @@ cargo bench --locked --bench resolve
 cargo bench --locked --bench runtime
 cargo bench --locked --bench event_loop
 cargo bench --locked --bench storage
+cargo bench --locked --bench protocol

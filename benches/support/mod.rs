@@ -44,3 +44,59 @@ pub fn resident_bytes() -> Option<u64> {
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     Some(pages * 4096)
 }
+
+/// Interleaved rounds of two measurements of the same work: `subject` and the `floor` it is
+/// compared with, one round of each in turn so that the machine's noise hits both alike.
+/// Each closure returns the time of one unit of work in that round.
+pub struct Comparison {
+    pub subject: Duration,
+    pub floor: Duration,
+    /// The median of the per-round ratios, and the lowest and highest of them.
+    pub ratio: f64,
+    pub spread: (f64, f64),
+}
+
+pub fn interleaved(
+    rounds: usize,
+    mut subject: impl FnMut() -> Duration,
+    mut floor: impl FnMut() -> Duration,
+) -> Comparison {
+    let mut subjects = Vec::new();
+    let mut floors = Vec::new();
+    let mut ratios = Vec::new();
+    for _ in 0..rounds {
+        let measured = subject();
+        let base = floor();
+        ratios.push(measured.as_secs_f64() / base.as_secs_f64().max(1e-12));
+        subjects.push(measured);
+        floors.push(base);
+    }
+    subjects.sort();
+    floors.sort();
+    ratios.sort_by(f64::total_cmp);
+    Comparison {
+        subject: subjects[rounds / 2],
+        floor: floors[rounds / 2],
+        ratio: ratios[rounds / 2],
+        spread: (ratios[0], ratios[rounds - 1]),
+    }
+}
+
+impl Comparison {
+    /// One line: the figure, both times, the ratio with its spread, and the target.
+    pub fn print(&self, what: &str, target: f64) {
+        let verdict = if self.ratio <= target {
+            "met"
+        } else {
+            "NOT met"
+        };
+        println!(
+            "{what:<58} {:>9.1} µs vs floor {:>9.1} µs  = {:.2}x ({:.2}–{:.2}), target ≤ {target}x: {verdict}",
+            self.subject.as_secs_f64() * 1e6,
+            self.floor.as_secs_f64() * 1e6,
+            self.ratio,
+            self.spread.0,
+            self.spread.1,
+        );
+    }
+}
