@@ -52,7 +52,12 @@ pub fn parse(file: &SourceFile) -> Result<GameApi, Vec<Diagnostic>> {
     let api = validator.api(&root);
     match api {
         Some(api) if validator.diagnostics.is_empty() => Ok(api),
-        _ => Err(validator.diagnostics),
+        _ => {
+            validator
+                .diagnostics
+                .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+            Err(validator.diagnostics)
+        }
     }
 }
 
