@@ -11,18 +11,16 @@ use std::time::Duration;
 
 use modhost::Config;
 use modhost::config::{Listen, TOKEN_FILE};
-use modhost::protocol::{self, Inbox, ListenError, Listening, Server};
-use tokio::sync::{Notify, oneshot};
+use modhost::protocol::{self, Connection, ListenError, Listener, Server};
+use tokio::sync::oneshot;
 
 use super::render;
 
 /// The protocol's side of a running host.
 pub struct Connections {
     pub server: Rc<Server>,
-    /// Fires when a connection has something for the server.
-    pub arrived: Arc<Notify>,
-    /// Kept for as long as the host listens (dropping it removes the socket file).
-    listening: Option<Listening>,
+    /// Where the host listens, if it does.
+    address: Option<String>,
     /// What TCP clients and the game must send.
     token: String,
     /// The game `--exec` launched.
@@ -65,16 +63,14 @@ pub fn open(wanted: &Wanted<'_>, config: &Config) -> Result<Connections, super::
             .map_err(|message| fail(&format!("`--listen {address}`: {message}"), None))?,
         None => config.listen.clone(),
     };
-    let arrived = Arc::new(Notify::new());
-    let waker = Arc::clone(&arrived);
-    let (inbox, received) = Inbox::new(Arc::new(move || waker.notify_one()));
     let token = protocol::new_token()
         .map_err(|error| fail(&format!("cannot make a token for clients: {error}"), None))?;
-    let server = Server::new(received, token.clone());
+    let server = Server::new(token.clone());
     if wanted.stdio {
-        inbox.serve_stdio();
+        let stdio = Connection::stdio().map_err(|error| fail(&error.to_string(), None))?;
+        server.add(stdio);
     }
-    let listening = match listen_where(&listen, config, &inbox) {
+    let listening = match listen_where(&listen, config) {
         Ok(listening) => listening,
         // Listening by default must never stop a pack from running; asked for, it must work.
         Err(ListenError::Taken(path)) if wanted.listen.is_none() && wanted.exec.is_empty() => {
@@ -97,17 +93,22 @@ pub fn open(wanted: &Wanted<'_>, config: &Config) -> Result<Connections, super::
             ));
         }
     };
-    if let Some(listening) = &listening {
-        let token_file = config.data_dir.join(TOKEN_FILE);
-        protocol::write_token(&token_file, &token).map_err(|error| {
-            fail(
-                &format!("cannot write `{}`: {error}", token_file.display()),
-                None,
-            )
-        })?;
-        tracing::info!("listening on {}", listening.address);
-    }
-    if !wanted.exec.is_empty() && listening.is_none() {
+    let address = match listening {
+        Some(listener) => {
+            let token_file = config.data_dir.join(TOKEN_FILE);
+            protocol::write_token(&token_file, &token).map_err(|error| {
+                fail(
+                    &format!("cannot write `{}`: {error}", token_file.display()),
+                    None,
+                )
+            })?;
+            let address = server.listen(listener);
+            tracing::info!("listening on {address}");
+            Some(address)
+        }
+        None => None,
+    };
+    if !wanted.exec.is_empty() && address.is_none() {
         return Err(fail(
             "`--exec` needs modhost to listen, but `listen` is `none`",
             Some("remove `listen = \"none\"` from `config.toml`, or give `--listen`"),
@@ -115,8 +116,7 @@ pub fn open(wanted: &Wanted<'_>, config: &Config) -> Result<Connections, super::
     }
     Ok(Connections {
         server,
-        arrived,
-        listening,
+        address,
         token,
         game: None,
     })
@@ -125,10 +125,10 @@ pub fn open(wanted: &Wanted<'_>, config: &Config) -> Result<Connections, super::
 impl Connections {
     /// Launches the game `--exec` names, once the pack has started.
     pub fn launch_game(&mut self, exec: &[String]) -> Result<(), super::Exit> {
-        let (Some((program, args)), Some(listening)) = (exec.split_first(), &self.listening) else {
+        let (Some((program, args)), Some(address)) = (exec.split_first(), &self.address) else {
             return Ok(());
         };
-        let game = launch(program, args, &listening.address, &self.token).map_err(|message| {
+        let game = launch(program, args, address, &self.token).map_err(|message| {
             render::fatal(&message, None);
             super::Exit::Usage
         })?;
@@ -137,17 +137,13 @@ impl Connections {
     }
 }
 
-fn listen_where(
-    listen: &Listen,
-    config: &Config,
-    inbox: &Inbox,
-) -> Result<Option<Listening>, ListenError> {
+fn listen_where(listen: &Listen, config: &Config) -> Result<Option<Listener>, ListenError> {
     match listen {
         Listen::None => Ok(None),
-        Listen::Tcp(address) => protocol::listen_tcp(*address, inbox).map(Some),
+        Listen::Tcp(address) => Listener::tcp(*address).map(Some),
         local => {
             let path = local.socket_path(&config.data_dir).unwrap_or_default();
-            protocol::listen_local(&absolute(path), inbox).map(Some)
+            Listener::local(&absolute(path)).map(Some)
         }
     }
 }

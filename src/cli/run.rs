@@ -10,10 +10,8 @@ use clap::Args;
 use modhost::config::Overrides;
 use modhost::watch::{Debouncer, Watcher};
 use modhost::{Config, Host};
-use std::sync::Arc;
-use tokio::sync::Notify;
 
-use modhost::protocol::Stop;
+use modhost::protocol::{Server, Stop};
 
 use super::connect::{self, Wanted};
 use super::watch::Reloader;
@@ -131,9 +129,6 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
     let server = connections
         .as_ref()
         .map(|connections| Rc::clone(&connections.server));
-    let arrived = connections
-        .as_ref()
-        .map(|connections| Arc::clone(&connections.arrived));
     let mut game_exit = connections
         .as_mut()
         .and_then(|connections| connections.game.as_mut())
@@ -148,7 +143,7 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
             }
             let due = host.next_timer_due();
             tokio::select! {
-                () = notified(arrived.as_deref()) => {
+                () = ready(server.as_deref()) => {
                     if let Some(server) = &server {
                         server.pump();
                     }
@@ -205,10 +200,10 @@ enum Ended {
     Game(i32),
 }
 
-/// Waits for a connection to have something, or forever without connections.
-async fn notified(arrived: Option<&Notify>) {
-    match arrived {
-        Some(arrived) => arrived.notified().await,
+/// Waits for a client to have something, or forever without the protocol.
+async fn ready(server: Option<&Server>) {
+    match server {
+        Some(server) => server.ready().await,
         None => std::future::pending().await,
     }
 }

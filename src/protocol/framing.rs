@@ -2,7 +2,7 @@
 //! Protocol), chosen by the first byte the client sends: `{` or `C`. Replies use the framing
 //! the client chose.
 
-use std::io::{self, BufRead, Read};
+use std::io::{self, Read};
 
 /// How messages are cut out of the byte stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,37 +16,43 @@ pub enum Framing {
 /// The largest message accepted; a longer one closes the connection.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
-/// Reads messages from one stream, detecting the framing from the first message.
-pub struct FrameReader<R> {
-    reader: R,
+/// Cuts messages out of bytes as they arrive, in chunks of any size, detecting the framing
+/// from the first message.
+#[derive(Debug, Default)]
+pub struct FrameDecoder {
+    buffer: Vec<u8>,
+    /// Where the next frame starts in `buffer`.
+    start: usize,
     framing: Option<Framing>,
 }
 
-impl<R: BufRead> FrameReader<R> {
-    pub fn new(reader: R) -> Self {
-        Self {
-            reader,
-            framing: None,
-        }
-    }
-
+impl FrameDecoder {
     /// The framing, once the first message chose it.
     pub fn framing(&self) -> Option<Framing> {
         self.framing
     }
 
-    /// The next message's bytes; `None` at the end of the stream.
+    pub fn push(&mut self, bytes: &[u8]) {
+        if self.start > 0 && self.start == self.buffer.len() {
+            self.buffer.clear();
+            self.start = 0;
+        }
+        self.buffer.extend_from_slice(bytes);
+    }
+
+    /// The next whole message; `None` until more bytes arrive. An error (a broken header, a
+    /// message over [`MAX_MESSAGE_BYTES`]) means the stream cannot be read any further.
     pub fn next_frame(&mut self) -> io::Result<Option<Vec<u8>>> {
         loop {
+            let rest = &self.buffer[self.start..];
             let framing = match self.framing {
                 Some(framing) => framing,
                 None => {
-                    let buffer = self.reader.fill_buf()?;
-                    let Some(&first) = buffer.first() else {
+                    let Some(&first) = rest.first() else {
                         return Ok(None);
                     };
                     if first.is_ascii_whitespace() {
-                        self.reader.consume(1);
+                        self.start += 1;
                         continue;
                     }
                     let framing = if first == b'C' || first == b'c' {
@@ -58,53 +64,45 @@ impl<R: BufRead> FrameReader<R> {
                     framing
                 }
             };
-            return match framing {
-                Framing::Lines => self.next_line(),
-                Framing::ContentLength => self.next_counted(),
+            let frame = match framing {
+                Framing::Lines => self.next_line()?,
+                Framing::ContentLength => self.next_counted()?,
             };
+            match frame {
+                Some(frame) if frame.iter().all(u8::is_ascii_whitespace) => continue,
+                frame => {
+                    self.compact();
+                    return Ok(frame);
+                }
+            }
         }
     }
 
     fn next_line(&mut self) -> io::Result<Option<Vec<u8>>> {
-        loop {
-            let mut line = Vec::new();
-            let read = (&mut self.reader)
-                .take(MAX_MESSAGE_BYTES as u64 + 1)
-                .read_until(b'\n', &mut line)?;
-            if read == 0 {
-                return Ok(None);
+        let rest = &self.buffer[self.start..];
+        match rest.iter().position(|&byte| byte == b'\n') {
+            Some(end) if end > MAX_MESSAGE_BYTES => Err(too_large()),
+            Some(end) => {
+                let frame = rest[..end].to_vec();
+                self.start += end + 1;
+                Ok(Some(frame))
             }
-            if line.len() > MAX_MESSAGE_BYTES {
-                return Err(too_large());
-            }
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            return Ok(Some(line));
+            None if rest.len() > MAX_MESSAGE_BYTES => Err(too_large()),
+            None => Ok(None),
         }
     }
 
     fn next_counted(&mut self) -> io::Result<Option<Vec<u8>>> {
+        let rest = &self.buffer[self.start..];
+        let Some(header_end) = rest.windows(4).position(|window| window == b"\r\n\r\n") else {
+            if rest.len() > 8 * 1024 {
+                return Err(invalid("a header longer than 8 KiB".to_owned()));
+            }
+            return Ok(None);
+        };
+        let header = String::from_utf8_lossy(&rest[..header_end]);
         let mut length: Option<usize> = None;
-        let mut header = String::new();
-        loop {
-            header.clear();
-            if self.reader.read_line(&mut header)? == 0 {
-                return match length {
-                    None => Ok(None),
-                    Some(_) => Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the stream ended inside a header",
-                    )),
-                };
-            }
-            let line = header.trim_end_matches(['\r', '\n']);
-            if line.is_empty() {
-                if length.is_none() {
-                    continue;
-                }
-                break;
-            }
+        for line in header.split("\r\n").filter(|line| !line.trim().is_empty()) {
             let Some((name, value)) = line.split_once(':') else {
                 return Err(invalid(format!("`{line}` is not a header")));
             };
@@ -116,13 +114,74 @@ impl<R: BufRead> FrameReader<R> {
                 length = Some(value);
             }
         }
-        let length = length.unwrap_or(0);
+        let Some(length) = length else {
+            return Err(invalid("a header without `Content-Length`".to_owned()));
+        };
         if length > MAX_MESSAGE_BYTES {
             return Err(too_large());
         }
-        let mut body = vec![0; length];
-        self.reader.read_exact(&mut body)?;
-        Ok(Some(body))
+        let body_start = header_end + 4;
+        if rest.len() < body_start + length {
+            return Ok(None);
+        }
+        let frame = rest[body_start..body_start + length].to_vec();
+        self.start += body_start + length;
+        Ok(Some(frame))
+    }
+
+    /// Drops consumed bytes once they are most of the buffer.
+    fn compact(&mut self) {
+        if self.start > 64 * 1024 && self.start * 2 > self.buffer.len() {
+            self.buffer.drain(..self.start);
+            self.start = 0;
+        }
+    }
+
+    /// Whether unread bytes are left (a stream that ends here ended inside a message).
+    pub fn has_partial(&self) -> bool {
+        self.buffer[self.start..]
+            .iter()
+            .any(|byte| !byte.is_ascii_whitespace())
+    }
+}
+
+/// Reads messages from a blocking stream (the client's side: `modhost ctl`, tests).
+pub struct FrameReader<R> {
+    reader: R,
+    decoder: FrameDecoder,
+}
+
+impl<R: Read> FrameReader<R> {
+    pub fn new(reader: R) -> Self {
+        Self {
+            reader,
+            decoder: FrameDecoder::default(),
+        }
+    }
+
+    pub fn framing(&self) -> Option<Framing> {
+        self.decoder.framing()
+    }
+
+    /// The next message's bytes; `None` at the end of the stream.
+    pub fn next_frame(&mut self) -> io::Result<Option<Vec<u8>>> {
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            if let Some(frame) = self.decoder.next_frame()? {
+                return Ok(Some(frame));
+            }
+            let read = self.reader.read(&mut chunk)?;
+            if read == 0 {
+                if self.decoder.has_partial() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the stream ended inside a message",
+                    ));
+                }
+                return Ok(None);
+            }
+            self.decoder.push(&chunk[..read]);
+        }
     }
 }
 
@@ -199,6 +258,26 @@ mod tests {
                 message
             );
             assert_eq!(reader.framing(), Some(framing));
+        }
+    }
+
+    #[test]
+    fn frames_split_anywhere_come_out_whole() {
+        let bytes = b"Content-Length: 7\r\n\r\n{\"a\":1}Content-Length: 2\r\n\r\n{}";
+        for split in 1..bytes.len() {
+            let mut decoder = FrameDecoder::default();
+            let mut frames = Vec::new();
+            for chunk in bytes.chunks(split) {
+                decoder.push(chunk);
+                while let Some(frame) = decoder.next_frame().unwrap() {
+                    frames.push(frame);
+                }
+            }
+            assert_eq!(
+                frames,
+                [b"{\"a\":1}".to_vec(), b"{}".to_vec()],
+                "chunks of {split}"
+            );
         }
     }
 

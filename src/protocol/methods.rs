@@ -128,7 +128,7 @@ pub fn dispatch(
         "events/subscribe" | "events/unsubscribe" => {
             let Events { events } = params(raw)?;
             let subscribe = method == "events/subscribe";
-            let subscribed = server.with_connection(connection, |state| {
+            let subscribed = server.with_client(connection, |state| {
                 for event in events {
                     if subscribe {
                         state.subscribed.insert(event);

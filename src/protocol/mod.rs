@@ -3,8 +3,9 @@
 //! framing. `docs/protocol.md` documents every message with a transcript.
 //!
 //! The layers, from the wire in: [`framing`] cuts messages out of a byte stream, [`message`]
-//! sorts them into requests, notifications and responses, [`transport`] runs the threads that
-//! read and write each connection, and [`server`] is the host's end of all of them: it
+//! sorts them into requests, notifications and responses, [`transport`] reads and writes each
+//! connection without blocking, on the host's thread, and [`server`] is the host's end of all
+//! of them: it
 //! answers the methods of [`methods`] and implements the host's [`GameLink`], so a connected
 //! game answers `game/call` and hears events, state changes and logs.
 //!
@@ -18,7 +19,7 @@ pub mod transport;
 
 pub use methods::METHODS;
 pub use server::{Server, Stop};
-pub use transport::{Inbound, Inbox, ListenError, Listening, Waker, listen_local, listen_tcp};
+pub use transport::{Connection, ListenError, Listener};
 
 /// A new random token for TCP clients, as hex.
 pub fn new_token() -> std::io::Result<String> {

@@ -7,17 +7,18 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::poll_fn;
+use std::os::fd::RawFd;
 use std::rc::{Rc, Weak};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
-use std::thread::JoinHandle;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value as Json, json};
 
-use super::framing::{Framing, encode};
+use super::framing::encode;
 use super::message::{self, Incoming, NOT_AUTHORISED, RpcError};
 use super::methods;
-use super::transport::{ConnectionId, Inbound};
+use super::transport::{Connection, ConnectionId, Listener, Received, wait_for_any};
 use crate::host::{GameCallError, GameEvent, GameLink, Host, ModStatus};
 use crate::runtime::{Json as Value, LogLevel};
 
@@ -30,14 +31,10 @@ pub enum Stop {
     Shutdown { connection: ConnectionId, id: Json },
 }
 
-pub(super) struct Connection {
-    writer: Sender<Vec<u8>>,
-    writer_thread: Option<JoinHandle<()>>,
-    framing: Framing,
+/// One connected client: its stream and what it told the host.
+pub(super) struct Client {
+    io: Connection,
     pub initialized: bool,
-    needs_token: bool,
-    is_stdio: bool,
-    close: Box<dyn Fn() + Send>,
     /// The game functions this client answers.
     pub provides: BTreeSet<String>,
     /// The events mods emit that this client hears.
@@ -46,32 +43,18 @@ pub(super) struct Connection {
     pub logs: Option<LogLevel>,
     /// When it initialized, to prefer the newest provider of a function.
     initialized_at: u64,
-    /// Sent a wrong token: closed once the refusal is written.
-    refused: bool,
+    /// Sent a wrong token, or fell too far behind: closed once what is queued is written.
+    closing: bool,
 }
 
-impl Connection {
-    /// Lets the writer thread write what is queued (for at most a second: a client that does
-    /// not read cannot hold the host), then ends the connection.
-    fn flush_and_close(self) {
-        drop(self.writer);
-        if let Some(thread) = self.writer_thread {
-            let deadline = Instant::now() + Duration::from_secs(1);
-            while !thread.is_finished() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-        }
-        (self.close)();
-    }
-}
-
-/// The host's end of the protocol. Connect it to the host with [`Host::connect_game`] (it
-/// answers game functions and hears events), then [`Server::pump`] it whenever the waker the
-/// transports were given fires.
+/// The host's end of the protocol. Connect it to the host with [`Server::attach`] (it then
+/// answers game functions and hears events), await [`Server::ready`] in the event loop and
+/// [`Server::pump`] it then.
 pub struct Server {
     host: RefCell<Weak<Host>>,
-    inbox: Receiver<Inbound>,
-    connections: RefCell<BTreeMap<ConnectionId, Connection>>,
+    listeners: RefCell<Vec<Listener>>,
+    clients: RefCell<BTreeMap<ConnectionId, Client>>,
+    next_connection: Cell<ConnectionId>,
     /// The token TCP clients must send; local sockets and stdio are the user's own.
     token: String,
     next_request: Cell<u64>,
@@ -84,11 +67,12 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn new(inbox: Receiver<Inbound>, token: String) -> Rc<Server> {
+    pub fn new(token: String) -> Rc<Server> {
         Rc::new(Server {
             host: RefCell::new(Weak::new()),
-            inbox,
-            connections: RefCell::new(BTreeMap::new()),
+            listeners: RefCell::new(Vec::new()),
+            clients: RefCell::new(BTreeMap::new()),
+            next_connection: Cell::new(1),
             token,
             next_request: Cell::new(1),
             next_initialized: Cell::new(1),
@@ -104,11 +88,88 @@ impl Server {
         host.connect_game(Rc::clone(self) as Rc<dyn GameLink>);
     }
 
+    /// Serves a client connected some other way (standard input and output).
+    pub fn add(&self, io: Connection) -> ConnectionId {
+        let id = self.next_connection.get();
+        self.next_connection.set(id + 1);
+        tracing::debug!(connection = id, "a client connected");
+        self.clients.borrow_mut().insert(
+            id,
+            Client {
+                io,
+                initialized: false,
+                provides: BTreeSet::new(),
+                subscribed: BTreeSet::new(),
+                logs: None,
+                initialized_at: 0,
+                closing: false,
+            },
+        );
+        id
+    }
+
+    /// Accepts clients on `listener` from now on; returns the address they connect to.
+    pub fn listen(&self, listener: Listener) -> String {
+        let address = listener.address.clone();
+        self.listeners.borrow_mut().push(listener);
+        address
+    }
+
+    /// Resolves when a client connected, sent something, or can take queued output.
+    pub async fn ready(&self) {
+        poll_fn(|context| {
+            for listener in self.listeners.borrow().iter() {
+                if listener.poll_ready(context).is_ready() {
+                    return Poll::Ready(());
+                }
+            }
+            for client in self.clients.borrow().values() {
+                if client.io.poll_ready(context).is_ready() {
+                    return Poll::Ready(());
+                }
+            }
+            Poll::Pending
+        })
+        .await;
+    }
+
     /// Handles everything that has arrived, without waiting.
     pub fn pump(&self) {
-        while let Ok(inbound) = self.inbox.try_recv() {
-            self.handle(inbound);
+        self.pump_where(None);
+    }
+
+    /// Handles what has arrived on the descriptors in `ready`, or on all of them.
+    fn pump_where(&self, ready: Option<&[RawFd]>) {
+        let accepted: Vec<Connection> = self
+            .listeners
+            .borrow()
+            .iter()
+            .filter(|listener| ready.is_none_or(|ready| listener.is_among(ready)))
+            .flat_map(Listener::accept)
+            .collect();
+        for connection in accepted {
+            self.add(connection);
         }
+        let mut arrived: Vec<(ConnectionId, Vec<Vec<u8>>, Received)> = Vec::new();
+        for (id, client) in self.clients.borrow_mut().iter_mut() {
+            if ready.is_some_and(|ready| !client.io.is_among(ready)) {
+                continue;
+            }
+            let mut frames = Vec::new();
+            let received = client.io.receive(&mut frames);
+            arrived.push((*id, frames, received));
+        }
+        for (id, frames, received) in arrived {
+            for frame in frames {
+                self.received(id, &frame);
+            }
+            match received {
+                Received::Open => {}
+                Received::Ended => self.disconnected(id, None),
+                Received::Broken(why) => self.disconnected(id, Some(why)),
+            }
+        }
+        self.flush();
     }
 
     /// Why the host should stop, once a connection said so.
@@ -121,54 +182,74 @@ impl Server {
         self.send(connection, &message::response(id, result));
     }
 
-    /// Closes every connection once what was written has been flushed (for at most a second
-    /// each), before the process exits.
+    /// Writes what is queued (for at most a second: a client that does not read cannot hold
+    /// the host), then closes every connection and stops listening, before the process exits.
     pub fn finish(&self) {
-        let connections = std::mem::take(&mut *self.connections.borrow_mut());
-        for (_, connection) in connections {
-            connection.flush_and_close();
+        let deadline = Instant::now() + Duration::from_secs(1);
+        loop {
+            self.flush();
+            let mut wanted = Vec::new();
+            for client in self.clients.borrow().values() {
+                if client.io.has_backlog() {
+                    client.io.wanted(&mut wanted);
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if wanted.is_empty() || left.is_zero() {
+                break;
+            }
+            wait_for_any(&mut wanted, left);
+        }
+        for (_, client) in std::mem::take(&mut *self.clients.borrow_mut()) {
+            client.io.close();
+        }
+        self.listeners.borrow_mut().clear();
+    }
+
+    /// Writes queued output, and closes the clients that are done.
+    fn flush(&self) {
+        let mut done = Vec::new();
+        for (id, client) in self.clients.borrow_mut().iter_mut() {
+            if let Err(why) = client.io.flush() {
+                tracing::warn!(connection = id, "dropping a client: {why}");
+                done.push(*id);
+            } else if client.closing && !client.io.has_backlog() {
+                done.push(*id);
+            }
+        }
+        for id in done {
+            self.close(id);
         }
     }
 
-    fn handle(&self, inbound: Inbound) {
-        match inbound {
-            Inbound::Connected(new) => {
-                tracing::debug!(connection = new.id, "a client connected");
-                self.connections.borrow_mut().insert(
-                    new.id,
-                    Connection {
-                        writer: new.writer,
-                        writer_thread: Some(new.writer_thread),
-                        framing: Framing::Lines,
-                        initialized: false,
-                        needs_token: new.needs_token,
-                        is_stdio: new.is_stdio,
-                        close: new.close,
-                        provides: BTreeSet::new(),
-                        subscribed: BTreeSet::new(),
-                        logs: None,
-                        initialized_at: 0,
-                        refused: false,
-                    },
-                );
-            }
-            Inbound::Closed { id, why } => {
-                let removed = self.connections.borrow_mut().remove(&id);
-                if let Some(why) = why {
-                    tracing::warn!(connection = id, "a client's connection broke: {why}");
-                } else {
-                    tracing::debug!(connection = id, "a client disconnected");
-                }
-                if removed.is_some_and(|connection| connection.is_stdio) {
-                    self.request_stop(Stop::InputClosed);
-                }
-            }
-            Inbound::Frame { id, framing, bytes } => {
-                if let Some(connection) = self.connections.borrow_mut().get_mut(&id) {
-                    connection.framing = framing;
-                }
-                self.received(id, &bytes);
-            }
+    /// Waits until a client or listener has something, or `timeout` passes, and handles it.
+    fn wait_and_pump(&self, timeout: Duration) {
+        let mut wanted = Vec::new();
+        for listener in self.listeners.borrow().iter() {
+            listener.wanted(&mut wanted);
+        }
+        for client in self.clients.borrow().values() {
+            client.io.wanted(&mut wanted);
+        }
+        let ready = wait_for_any(&mut wanted, timeout);
+        self.pump_where(Some(&ready));
+    }
+
+    fn disconnected(&self, id: ConnectionId, why: Option<String>) {
+        let removed = self.clients.borrow_mut().remove(&id);
+        match why {
+            Some(why) => tracing::warn!(connection = id, "a client's connection broke: {why}"),
+            None => tracing::debug!(connection = id, "a client disconnected"),
+        }
+        if removed.is_some_and(|client| client.io.is_stdio) {
+            self.request_stop(Stop::InputClosed);
+        }
+    }
+
+    /// Ends a connection from the host's side.
+    fn close(&self, connection: ConnectionId) {
+        if let Some(client) = self.clients.borrow_mut().remove(&connection) {
+            client.io.close();
         }
     }
 
@@ -176,13 +257,8 @@ impl Server {
         match Incoming::parse(bytes) {
             Err((id, error)) => self.respond(connection, &id, Err(error)),
             Ok(Incoming::Request { id, method, params }) => {
-                let result = self.request(connection, &id, &method, params);
-                if let Some(result) = result {
+                if let Some(result) = self.request(connection, &id, &method, params) {
                     self.respond(connection, &id, result);
-                }
-                let refused = self.with_connection(connection, |state| state.refused);
-                if refused == Some(true) {
-                    self.close(connection);
                 }
             }
             // No notification from a game changes anything; unknown ones are ignored, as
@@ -209,14 +285,14 @@ impl Server {
         method: &str,
         params: Json,
     ) -> Option<Result<Json, RpcError>> {
-        let initialized = self
-            .connections
-            .borrow()
-            .get(&connection)
-            .is_some_and(|connection| connection.initialized);
         if method == "initialize" {
             return Some(self.initialize(connection, params));
         }
+        let initialized = self
+            .clients
+            .borrow()
+            .get(&connection)
+            .is_some_and(|client| client.initialized);
         if !initialized {
             return Some(Err(RpcError::new(
                 NOT_AUTHORISED,
@@ -242,17 +318,17 @@ impl Server {
     fn initialize(&self, connection: ConnectionId, params: Json) -> Result<Json, RpcError> {
         let params: methods::Initialize = methods::params(params)?;
         let needs_token = self
-            .connections
+            .clients
             .borrow()
             .get(&connection)
-            .is_some_and(|connection| connection.needs_token);
+            .is_some_and(|client| client.io.needs_token);
         if needs_token && params.token.as_deref() != Some(self.token.as_str()) {
-            let refusal = RpcError::new(
+            // Closed once the refusal is written.
+            self.with_client(connection, |client| client.closing = true);
+            return Err(RpcError::new(
                 NOT_AUTHORISED,
                 "wrong or missing token: send the contents of `<data_dir>/modhost.token` as `token` in `initialize` (or `MODHOST_TOKEN`, set for `--exec`)",
-            );
-            self.with_connection(connection, |connection| connection.refused = true);
-            return Err(refusal);
+            ));
         }
         let Some(host) = self.host.borrow().upgrade() else {
             return Err(RpcError::new(NOT_AUTHORISED, "the host is shutting down"));
@@ -261,13 +337,13 @@ impl Server {
         let logs = params.logs.as_deref().map(methods::log_level).transpose()?;
         let order = self.next_initialized.get();
         self.next_initialized.set(order + 1);
-        if let Some(state) = self.connections.borrow_mut().get_mut(&connection) {
-            state.initialized = true;
-            state.initialized_at = order;
-            state.provides = params.provides.into_iter().collect();
-            state.subscribed = params.subscribe.into_iter().collect();
-            state.logs = logs;
-        }
+        self.with_client(connection, |client| {
+            client.initialized = true;
+            client.initialized_at = order;
+            client.provides = params.provides.into_iter().collect();
+            client.subscribed = params.subscribe.into_iter().collect();
+            client.logs = logs;
+        });
         if let Some(client) = &params.client {
             tracing::info!(connection, "{} {} connected", client.name, client.version);
         }
@@ -277,23 +353,12 @@ impl Server {
         }))
     }
 
-    pub(super) fn with_connection<R>(
+    pub(super) fn with_client<R>(
         &self,
         connection: ConnectionId,
-        change: impl FnOnce(&mut Connection) -> R,
+        change: impl FnOnce(&mut Client) -> R,
     ) -> Option<R> {
-        self.connections
-            .borrow_mut()
-            .get_mut(&connection)
-            .map(change)
-    }
-
-    /// Ends a connection from the host's side, after what was written to it.
-    fn close(&self, connection: ConnectionId) {
-        let removed = self.connections.borrow_mut().remove(&connection);
-        if let Some(connection) = removed {
-            connection.flush_and_close();
-        }
+        self.clients.borrow_mut().get_mut(&connection).map(change)
     }
 
     fn request_stop(&self, stop: Stop) {
@@ -304,18 +369,25 @@ impl Server {
     }
 
     fn send(&self, connection: ConnectionId, message: &Json) {
-        let connections = self.connections.borrow();
-        if let Some(connection) = connections.get(&connection) {
-            let _ = connection.writer.send(encode(connection.framing, message));
-        }
+        self.send_where(|id, _| id == connection, message);
     }
 
-    /// Sends a notification to every initialized connection `to` selects.
-    fn notify(&self, to: impl Fn(&Connection) -> bool, method: &str, params: Json) {
+    /// Sends a notification to every initialized client `to` selects.
+    fn notify(&self, to: impl Fn(&Client) -> bool, method: &str, params: Json) {
         let message = message::notification(method, params);
-        for connection in self.connections.borrow().values() {
-            if connection.initialized && to(connection) {
-                let _ = connection.writer.send(encode(connection.framing, &message));
+        self.send_where(|_, client| client.initialized && to(client), &message);
+    }
+
+    /// Writes `message` to the clients `to` selects, each in its own framing; a client that
+    /// cannot take it is closed.
+    fn send_where(&self, to: impl Fn(ConnectionId, &Client) -> bool, message: &Json) {
+        for (id, client) in self.clients.borrow_mut().iter_mut() {
+            if !to(*id, client) {
+                continue;
+            }
+            if let Err(why) = client.io.send(&encode(client.io.framing(), message)) {
+                tracing::warn!(connection = id, "dropping a client: {why}");
+                client.closing = true;
             }
         }
     }
@@ -330,13 +402,11 @@ impl GameLink for Server {
         timeout: Duration,
     ) -> Result<Value, GameCallError> {
         let provider = self
-            .connections
+            .clients
             .borrow()
             .iter()
-            .filter(|(_, connection)| {
-                connection.initialized && connection.provides.contains(function)
-            })
-            .max_by_key(|(_, connection)| connection.initialized_at)
+            .filter(|(_, client)| client.initialized && client.provides.contains(function))
+            .max_by_key(|(_, client)| client.initialized_at)
             .map(|(id, _)| *id);
         let Some(provider) = provider else {
             return Err(GameCallError::NotProvided);
@@ -359,24 +429,19 @@ impl GameLink for Server {
             if let Some(answer) = self.answered.borrow_mut().remove(&key) {
                 break answer.map_err(|error| GameCallError::Failed(error.message));
             }
-            if !self.connections.borrow().contains_key(&provider) {
+            if !self.clients.borrow().contains_key(&provider) {
                 break Err(GameCallError::Failed(format!(
                     "the game disconnected before answering `{function}`"
                 )));
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.inbox.recv_timeout(left) {
-                Ok(inbound) => self.handle(inbound),
-                Err(RecvTimeoutError::Timeout) => {
-                    break Err(GameCallError::Failed(format!(
-                        "the game did not answer `{function}` within `game_call_timeout_ms` = {}",
-                        timeout.as_millis()
-                    )));
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    break Err(GameCallError::Failed("the game is gone".to_owned()));
-                }
+            if left.is_zero() {
+                break Err(GameCallError::Failed(format!(
+                    "the game did not answer `{function}` within `game_call_timeout_ms` = {}",
+                    timeout.as_millis()
+                )));
             }
+            self.wait_and_pump(left);
         };
         self.waiting.borrow_mut().remove(&key);
         outcome
@@ -384,7 +449,7 @@ impl GameLink for Server {
 
     fn event(&self, event: &GameEvent) {
         self.notify(
-            |connection| connection.subscribed.contains(&event.event),
+            |client| client.subscribed.contains(&event.event),
             "events/event",
             json!({ "event": event.event, "payload": event.payload, "mod": event.mod_id }),
         );
@@ -396,7 +461,7 @@ impl GameLink for Server {
 
     fn log(&self, mod_id: &str, level: LogLevel, message: &str) {
         self.notify(
-            |connection| connection.logs.is_some_and(|least| level >= least),
+            |client| client.logs.is_some_and(|least| level >= least),
             "log",
             json!({ "mod": mod_id, "level": methods::level_name(level), "message": message }),
         );

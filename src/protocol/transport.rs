@@ -1,144 +1,311 @@
-//! Byte streams to games: standard input and output, a local socket, or loopback TCP. Each
-//! connection gets a reader thread (which cuts frames and hands them to the host's thread
-//! through the [`Inbox`]) and a writer thread (so the host never blocks on a slow reader).
+//! Byte streams to games: standard input and output, a local socket, or loopback TCP.
+//!
+//! Every stream is non-blocking and read and written on the host's thread, so a message
+//! costs the same wake-ups as it would in a program that only echoes it: the event loop
+//! waits for readiness through tokio's reactor ([`Connection::poll_ready`]), and a mod waiting
+//! for a `game/call` waits with `poll(2)` ([`wait_for_any`]). Output that a slow reader does
+//! not take at once is kept and written when the stream is writable; a reader that falls
+//! [`MAX_BACKLOG_BYTES`] behind is disconnected rather than let the host grow without bound.
 
-use std::io::{BufReader, Read, Write};
+use std::fs::File;
+use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, Sender, channel};
-use std::thread::JoinHandle;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
-use super::framing::{FrameReader, Framing};
+use tokio::io::unix::AsyncFd;
+
+use super::framing::{FrameDecoder, Framing};
 
 pub type ConnectionId = u64;
 
-/// Called after something was put in the inbox, to wake the loop that drains it.
-pub type Waker = Arc<dyn Fn() + Send + Sync>;
+/// How much one read takes at most.
+const READ_CHUNK: usize = 64 * 1024;
 
-/// What the transports hand to the host's thread.
-pub enum Inbound {
-    Connected(NewConnection),
-    Frame {
-        id: ConnectionId,
-        framing: Framing,
-        bytes: Vec<u8>,
-    },
-    Closed {
-        id: ConnectionId,
-        /// Why, when it was not a clean end of the stream.
-        why: Option<String>,
-    },
+/// How much unread output a client may leave before it is disconnected.
+pub const MAX_BACKLOG_BYTES: usize = 64 * 1024 * 1024;
+
+/// One side of a connection.
+enum Stream {
+    Unix(UnixStream),
+    Tcp(TcpStream),
+    /// Standard input or output (a duplicate of the descriptor).
+    File(File),
 }
 
-/// A connection that just opened.
-pub struct NewConnection {
-    pub id: ConnectionId,
-    /// Bytes sent here are written in order by the connection's writer thread.
-    pub writer: Sender<Vec<u8>>,
-    pub writer_thread: JoinHandle<()>,
-    /// Whether `initialize` must carry the token (TCP).
-    pub needs_token: bool,
-    /// Standard input and output: closing it stops the host.
-    pub is_stdio: bool,
-    /// Ends the connection from the host's side (a refused token).
-    pub close: Box<dyn Fn() + Send>,
-}
-
-/// The sending side of the channel into the host's thread.
-#[derive(Clone)]
-pub struct Inbox {
-    sender: Sender<Inbound>,
-    wake: Waker,
-    ids: Arc<AtomicU64>,
-}
-
-impl Inbox {
-    /// An inbox and the receiver the host's thread drains.
-    pub fn new(wake: Waker) -> (Inbox, Receiver<Inbound>) {
-        let (sender, receiver) = channel();
-        let inbox = Inbox {
-            sender,
-            wake,
-            ids: Arc::new(AtomicU64::new(1)),
-        };
-        (inbox, receiver)
-    }
-
-    fn send(&self, inbound: Inbound) {
-        if self.sender.send(inbound).is_ok() {
-            (self.wake)();
+impl Stream {
+    fn read(&self, buffer: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Unix(stream) => (&*stream).read(buffer),
+            Stream::Tcp(stream) => (&*stream).read(buffer),
+            Stream::File(file) => (&*file).read(buffer),
         }
     }
 
-    /// Serves one byte stream: announces it, then reads frames until it ends.
-    pub fn serve(
-        &self,
-        reader: impl Read + Send + 'static,
-        writer: impl Write + Send + 'static,
-        needs_token: bool,
-        is_stdio: bool,
-        close: Box<dyn Fn() + Send>,
-    ) {
-        let id = self.ids.fetch_add(1, Ordering::Relaxed);
-        let (to_writer, from_host) = channel::<Vec<u8>>();
-        let writer_thread = std::thread::spawn(move || {
-            let mut writer = writer;
-            for bytes in from_host {
-                if writer
-                    .write_all(&bytes)
-                    .and_then(|()| writer.flush())
-                    .is_err()
-                {
-                    break;
-                }
-            }
-        });
-        self.send(Inbound::Connected(NewConnection {
-            id,
-            writer: to_writer,
-            writer_thread,
-            needs_token,
-            is_stdio,
-            close,
-        }));
-        let inbox = self.clone();
-        std::thread::spawn(move || {
-            let mut frames = FrameReader::new(BufReader::new(reader));
-            loop {
-                match frames.next_frame() {
-                    Ok(Some(bytes)) => inbox.send(Inbound::Frame {
-                        id,
-                        framing: frames.framing().unwrap_or(Framing::Lines),
-                        bytes,
-                    }),
-                    Ok(None) => {
-                        inbox.send(Inbound::Closed { id, why: None });
-                        break;
-                    }
-                    Err(error) => {
-                        inbox.send(Inbound::Closed {
-                            id,
-                            why: Some(error.to_string()),
-                        });
-                        break;
-                    }
-                }
-            }
-        });
+    fn write(&self, bytes: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Unix(stream) => (&*stream).write(bytes),
+            Stream::Tcp(stream) => (&*stream).write(bytes),
+            Stream::File(file) => (&*file).write(bytes),
+        }
     }
 
-    /// The game spawned modhost: serve standard input and output.
-    pub fn serve_stdio(&self) {
-        self.serve(
-            std::io::stdin(),
-            std::io::stdout(),
-            false,
-            true,
-            Box::new(|| {}),
-        );
+    fn shutdown(&self) {
+        match self {
+            Stream::Unix(stream) => drop(stream.shutdown(std::net::Shutdown::Both)),
+            Stream::Tcp(stream) => drop(stream.shutdown(std::net::Shutdown::Both)),
+            Stream::File(_) => {}
+        }
     }
+}
+
+impl AsRawFd for Stream {
+    fn as_raw_fd(&self) -> RawFd {
+        match self {
+            Stream::Unix(stream) => stream.as_raw_fd(),
+            Stream::Tcp(stream) => stream.as_raw_fd(),
+            Stream::File(file) => file.as_raw_fd(),
+        }
+    }
+}
+
+/// What became of a connection after reading what was there.
+pub enum Received {
+    Open,
+    /// The client closed it.
+    Ended,
+    /// It broke: a read error, or bytes that are not frames.
+    Broken(String),
+}
+
+/// One client's byte stream, framed.
+pub struct Connection {
+    input: AsyncFd<Stream>,
+    /// Standard output, for `--stdio`; sockets write where they read.
+    output: Option<AsyncFd<Stream>>,
+    decoder: FrameDecoder,
+    /// Where reads land, kept between reads.
+    chunk: Box<[u8]>,
+    /// Written bytes the client has not taken yet.
+    backlog: Vec<u8>,
+    /// Descriptor flags to put back when the connection ends (stdin and stdout are shared with
+    /// whoever started modhost).
+    restore: Vec<(RawFd, i32)>,
+    pub needs_token: bool,
+    pub is_stdio: bool,
+}
+
+impl Connection {
+    /// Standard input and output, for a game that spawned modhost. They must be pipes or
+    /// sockets (a terminal or a file cannot be waited on).
+    pub fn stdio() -> io::Result<Connection> {
+        let input = File::from(io::stdin().as_fd().try_clone_to_owned()?);
+        let output = File::from(io::stdout().as_fd().try_clone_to_owned()?);
+        let restore = vec![
+            non_blocking(input.as_raw_fd())?,
+            non_blocking(output.as_raw_fd())?,
+        ];
+        let not_waitable = |error: io::Error| {
+            io::Error::new(
+                error.kind(),
+                format!("stdin and stdout must be pipes or sockets for `--stdio`: {error}"),
+            )
+        };
+        Ok(Connection {
+            input: registered(Stream::File(input)).map_err(not_waitable)?,
+            output: Some(registered(Stream::File(output)).map_err(not_waitable)?),
+            decoder: FrameDecoder::default(),
+            chunk: vec![0; READ_CHUNK].into_boxed_slice(),
+            backlog: Vec::new(),
+            restore,
+            needs_token: false,
+            is_stdio: true,
+        })
+    }
+
+    fn socket(stream: Stream, needs_token: bool) -> io::Result<Connection> {
+        Ok(Connection {
+            input: registered(stream)?,
+            output: None,
+            decoder: FrameDecoder::default(),
+            chunk: vec![0; READ_CHUNK].into_boxed_slice(),
+            backlog: Vec::new(),
+            restore: Vec::new(),
+            needs_token,
+            is_stdio: false,
+        })
+    }
+
+    fn output(&self) -> &Stream {
+        self.output.as_ref().unwrap_or(&self.input).get_ref()
+    }
+
+    /// The framing the client chose (newline-delimited until it has sent something).
+    pub fn framing(&self) -> Framing {
+        self.decoder.framing().unwrap_or(Framing::Lines)
+    }
+
+    /// Reads everything that has arrived, adding each whole message to `frames`.
+    pub fn receive(&mut self, frames: &mut Vec<Vec<u8>>) -> Received {
+        let ended = loop {
+            match self.input.get_ref().read(&mut self.chunk) {
+                Ok(0) => break true,
+                Ok(read) => self.decoder.push(&self.chunk[..read]),
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => break false,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Received::Broken(error.to_string()),
+            }
+        };
+        loop {
+            match self.decoder.next_frame() {
+                Ok(Some(frame)) => frames.push(frame),
+                Ok(None) => break,
+                Err(error) => return Received::Broken(error.to_string()),
+            }
+        }
+        match (ended, self.decoder.has_partial()) {
+            (false, _) => Received::Open,
+            (true, false) => Received::Ended,
+            (true, true) => Received::Broken("the stream ended inside a message".to_owned()),
+        }
+    }
+
+    /// Writes a message now, or keeps what the client does not take yet. An error means the
+    /// client is gone or too far behind.
+    pub fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
+        if self.backlog.is_empty() {
+            let written = self.write_some(bytes)?;
+            self.backlog.extend_from_slice(&bytes[written..]);
+        } else {
+            self.backlog.extend_from_slice(bytes);
+        }
+        if self.backlog.len() > MAX_BACKLOG_BYTES {
+            return Err(format!(
+                "the client left more than {} MiB unread",
+                MAX_BACKLOG_BYTES / 1024 / 1024
+            ));
+        }
+        Ok(())
+    }
+
+    /// Writes as much of the backlog as the client takes now.
+    pub fn flush(&mut self) -> Result<(), String> {
+        if self.backlog.is_empty() {
+            return Ok(());
+        }
+        let backlog = std::mem::take(&mut self.backlog);
+        let written = self.write_some(&backlog)?;
+        self.backlog = backlog[written..].to_vec();
+        Ok(())
+    }
+
+    pub fn has_backlog(&self) -> bool {
+        !self.backlog.is_empty()
+    }
+
+    /// How much of `bytes` the stream took before it would block.
+    fn write_some(&self, bytes: &[u8]) -> Result<usize, String> {
+        let mut written = 0;
+        while written < bytes.len() {
+            match self.output().write(&bytes[written..]) {
+                Ok(0) => return Err("the client stopped reading".to_owned()),
+                Ok(count) => written += count,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error.to_string()),
+            }
+        }
+        Ok(written)
+    }
+
+    /// Ready when input has arrived, or when the backlog can be written. Clears readiness it
+    /// reports, so the caller must then read (and flush) until the stream would block.
+    pub fn poll_ready(&self, context: &mut Context<'_>) -> Poll<()> {
+        if let Poll::Ready(Ok(mut guard)) = self.input.poll_read_ready(context) {
+            guard.clear_ready();
+            return Poll::Ready(());
+        }
+        if self.has_backlog() {
+            let output = self.output.as_ref().unwrap_or(&self.input);
+            if let Poll::Ready(Ok(mut guard)) = output.poll_write_ready(context) {
+                guard.clear_ready();
+                return Poll::Ready(());
+            }
+        }
+        Poll::Pending
+    }
+
+    /// The descriptors to wait on with [`wait_for_any`].
+    pub fn wanted(&self, into: &mut Vec<libc::pollfd>) {
+        into.push(pollfd(self.input.as_raw_fd(), libc::POLLIN));
+        if self.has_backlog() {
+            let output = self.output.as_ref().unwrap_or(&self.input);
+            into.push(pollfd(output.as_raw_fd(), libc::POLLOUT));
+        }
+    }
+
+    /// Whether `ready` (from [`wait_for_any`]) says there is something to read or write.
+    pub fn is_among(&self, ready: &[RawFd]) -> bool {
+        ready.contains(&self.input.as_raw_fd())
+            || self
+                .output
+                .as_ref()
+                .is_some_and(|output| ready.contains(&output.as_raw_fd()))
+    }
+
+    /// Ends the connection from the host's side.
+    pub fn close(&self) {
+        self.input.get_ref().shutdown();
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        for (fd, flags) in &self.restore {
+            // SAFETY: `fd` is a descriptor this connection duplicated and still owns.
+            unsafe { libc::fcntl(*fd, libc::F_SETFL, *flags) };
+        }
+    }
+}
+
+/// Registers a stream with the event loop (which must be running on this thread).
+fn registered<T: AsRawFd>(inner: T) -> io::Result<AsyncFd<T>> {
+    // SAFETY: every `T` registered here owns its descriptor (a socket, a listener, or a
+    // duplicate of stdin or stdout), which stays open and unchanged until the `AsyncFd` drops it.
+    unsafe { AsyncFd::register(inner) }.map_err(|error| error.into_parts().1)
+}
+
+/// Sets `O_NONBLOCK`, returning the flags to restore.
+fn non_blocking(fd: RawFd) -> io::Result<(RawFd, i32)> {
+    // SAFETY: plain fcntl calls on a descriptor the caller owns.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((fd, flags))
+}
+
+fn pollfd(fd: RawFd, events: libc::c_short) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    }
+}
+
+/// Blocks until one of `fds` is ready or `timeout` passes (while a mod waits for a game);
+/// returns the descriptors that are ready.
+pub fn wait_for_any(fds: &mut [libc::pollfd], timeout: Duration) -> Vec<RawFd> {
+    let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
+    // SAFETY: `fds` is a valid, exclusively borrowed slice of pollfd for the call's duration.
+    unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, millis) };
+    fds.iter()
+        .filter(|fd| fd.revents != 0)
+        .map(|fd| fd.fd)
+        .collect()
 }
 
 /// Why modhost could not listen where it was asked to.
@@ -147,19 +314,32 @@ pub enum ListenError {
     #[error("another modhost is listening on `{}`", .0.display())]
     Taken(PathBuf),
     #[error("cannot listen on `{what}`: {error}")]
-    Io { what: String, error: std::io::Error },
-    #[error("local sockets are not available on this platform; listen on `tcp:127.0.0.1:PORT`")]
-    Unsupported,
+    Io { what: String, error: io::Error },
 }
 
-/// A listener in its accept thread; the socket file (if any) is removed when this drops.
-pub struct Listening {
+enum Socket {
+    Unix(UnixListener),
+    Tcp(TcpListener),
+}
+
+impl AsRawFd for Socket {
+    fn as_raw_fd(&self) -> RawFd {
+        match self {
+            Socket::Unix(listener) => listener.as_raw_fd(),
+            Socket::Tcp(listener) => listener.as_raw_fd(),
+        }
+    }
+}
+
+/// A listening socket; its socket file (if any) is removed when it drops.
+pub struct Listener {
+    socket: AsyncFd<Socket>,
     /// What a client connects to: a socket path or `tcp:127.0.0.1:PORT`.
     pub address: String,
     socket_file: Option<PathBuf>,
 }
 
-impl Drop for Listening {
+impl Drop for Listener {
     fn drop(&mut self) {
         if let Some(path) = &self.socket_file {
             let _ = std::fs::remove_file(path);
@@ -167,105 +347,106 @@ impl Drop for Listening {
     }
 }
 
-/// Listens on a local socket, readable by the current user only. A socket file left by a
-/// host that was killed is taken over; one that answers belongs to a running host.
-#[cfg(unix)]
-pub fn listen_local(path: &Path, inbox: &Inbox) -> Result<Listening, ListenError> {
-    use std::os::unix::fs::PermissionsExt;
-    use std::os::unix::net::{UnixListener, UnixStream};
-
-    let io = |error| ListenError::Io {
-        what: path.display().to_string(),
-        error,
-    };
-    if path.exists() {
-        if UnixStream::connect(path).is_ok() {
-            return Err(ListenError::Taken(path.to_path_buf()));
+impl Listener {
+    /// Listens on a local socket, readable by the current user only. A socket file left by a
+    /// host that was killed is taken over; one that answers belongs to a running host.
+    pub fn local(path: &Path) -> Result<Listener, ListenError> {
+        use std::os::unix::fs::PermissionsExt;
+        let io = |error| ListenError::Io {
+            what: path.display().to_string(),
+            error,
+        };
+        if path.exists() {
+            if UnixStream::connect(path).is_ok() {
+                return Err(ListenError::Taken(path.to_path_buf()));
+            }
+            std::fs::remove_file(path).map_err(io)?;
         }
-        std::fs::remove_file(path).map_err(io)?;
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        let listener = UnixListener::bind(path).map_err(io)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        listener.set_nonblocking(true).map_err(io)?;
+        Ok(Listener {
+            socket: registered(Socket::Unix(listener)).map_err(io)?,
+            address: path.display().to_string(),
+            socket_file: Some(path.to_path_buf()),
+        })
     }
-    if let Some(parent) = path
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent).map_err(io)?;
+
+    /// Listens on loopback TCP; clients must send the token in `initialize`.
+    pub fn tcp(address: SocketAddr) -> Result<Listener, ListenError> {
+        let io = |error| ListenError::Io {
+            what: format!("tcp:{address}"),
+            error,
+        };
+        let listener = TcpListener::bind(address).map_err(io)?;
+        listener.set_nonblocking(true).map_err(io)?;
+        let bound = listener.local_addr().unwrap_or(address);
+        Ok(Listener {
+            socket: registered(Socket::Tcp(listener)).map_err(io)?,
+            address: format!("tcp:{bound}"),
+            socket_file: None,
+        })
     }
-    let listener = UnixListener::bind(path).map_err(io)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
-    let inbox = inbox.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().filter_map(Result::ok) {
-            let (Ok(reader), Ok(closer)) = (stream.try_clone(), stream.try_clone()) else {
-                continue;
-            };
-            inbox.serve(
-                reader,
-                stream,
-                false,
-                false,
-                Box::new(move || {
-                    let _ = closer.shutdown(std::net::Shutdown::Both);
-                }),
-            );
-        }
-    });
-    Ok(Listening {
-        address: path.display().to_string(),
-        socket_file: Some(path.to_path_buf()),
-    })
-}
 
-#[cfg(not(unix))]
-pub fn listen_local(_path: &Path, _inbox: &Inbox) -> Result<Listening, ListenError> {
-    Err(ListenError::Unsupported)
-}
-
-/// Listens on loopback TCP; clients must send the token in `initialize`.
-pub fn listen_tcp(address: SocketAddr, inbox: &Inbox) -> Result<Listening, ListenError> {
-    let listener = TcpListener::bind(address).map_err(|error| ListenError::Io {
-        what: format!("tcp:{address}"),
-        error,
-    })?;
-    let bound = listener.local_addr().unwrap_or(address);
-    let inbox = inbox.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().filter_map(Result::ok) {
-            let _ = stream.set_nodelay(true);
-            let (Ok(reader), Ok(closer)) = (stream.try_clone(), stream.try_clone()) else {
-                continue;
-            };
-            inbox.serve(
-                reader,
-                stream,
-                true,
-                false,
-                Box::new(move || {
-                    let _ = closer.shutdown(std::net::Shutdown::Both);
+    /// Every client waiting to connect.
+    pub fn accept(&self) -> Vec<Connection> {
+        let mut accepted = Vec::new();
+        loop {
+            let connection = match self.socket.get_ref() {
+                Socket::Unix(listener) => listener.accept().and_then(|(stream, _)| {
+                    stream.set_nonblocking(true)?;
+                    Connection::socket(Stream::Unix(stream), false)
                 }),
-            );
+                Socket::Tcp(listener) => listener.accept().and_then(|(stream, _)| {
+                    stream.set_nonblocking(true)?;
+                    let _ = stream.set_nodelay(true);
+                    Connection::socket(Stream::Tcp(stream), true)
+                }),
+            };
+            match connection {
+                Ok(connection) => accepted.push(connection),
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return accepted,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    tracing::warn!("a client could not connect: {error}");
+                    return accepted;
+                }
+            }
         }
-    });
-    Ok(Listening {
-        address: format!("tcp:{bound}"),
-        socket_file: None,
-    })
+    }
+
+    pub fn poll_ready(&self, context: &mut Context<'_>) -> Poll<()> {
+        match self.socket.poll_read_ready(context) {
+            Poll::Ready(Ok(mut guard)) => {
+                guard.clear_ready();
+                Poll::Ready(())
+            }
+            _ => Poll::Pending,
+        }
+    }
+
+    pub fn wanted(&self, into: &mut Vec<libc::pollfd>) {
+        into.push(pollfd(self.socket.as_raw_fd(), libc::POLLIN));
+    }
+
+    pub fn is_among(&self, ready: &[RawFd]) -> bool {
+        ready.contains(&self.socket.as_raw_fd())
+    }
 }
 
 /// Connects to a running host, as `modhost ctl` does: a socket path or `tcp:HOST:PORT`.
-pub fn connect(address: &str) -> std::io::Result<(Box<dyn Read + Send>, Box<dyn Write + Send>)> {
+pub fn connect(address: &str) -> io::Result<(Box<dyn Read + Send>, Box<dyn Write + Send>)> {
     if let Some(tcp) = address.strip_prefix("tcp:") {
         let stream = TcpStream::connect(tcp)?;
         let _ = stream.set_nodelay(true);
         return Ok((Box::new(stream.try_clone()?), Box::new(stream)));
     }
-    #[cfg(unix)]
-    {
-        let stream = std::os::unix::net::UnixStream::connect(address)?;
-        Ok((Box::new(stream.try_clone()?), Box::new(stream)))
-    }
-    #[cfg(not(unix))]
-    Err(std::io::Error::new(
-        std::io::ErrorKind::Unsupported,
-        "local sockets are not available on this platform",
-    ))
+    let stream = UnixStream::connect(address)?;
+    Ok((Box::new(stream.try_clone()?), Box::new(stream)))
 }
