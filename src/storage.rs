@@ -97,6 +97,17 @@ impl Store {
         Ok(deleted > 0)
     }
 
+    /// How many bytes of keys and values the mod keeps.
+    pub fn bytes_used(&self, mod_id: &str) -> Result<u64, StorageError> {
+        let bytes: i64 = self
+            .connection
+            .prepare_cached(
+                "SELECT COALESCE(SUM(length(CAST(key AS BLOB)) + length(CAST(value AS BLOB))), 0) FROM entries WHERE mod = ?1",
+            )?
+            .query_row(params![mod_id], |row| row.get(0))?;
+        Ok(bytes.max(0) as u64)
+    }
+
     /// The mod's keys that start with `prefix`, sorted.
     pub fn keys(&self, mod_id: &str, prefix: &str) -> Result<Vec<String>, StorageError> {
         let mut statement = self.connection.prepare_cached(

@@ -678,3 +678,80 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// `host/metrics` is Prometheus text that a real parser (Python's `prometheus_client`, which
+/// `.ci/run` installs) accepts, with the series of SPEC section 13 for every mod.
+#[test]
+fn host_metrics_are_prometheus_text_a_real_parser_accepts() {
+    let (_running, mut rpc) = stdio_host();
+    rpc.initialize(json!({}));
+    rpc.result(
+        "mods/call",
+        json!({ "mod": "dependent", "function": "ping" }),
+    );
+    rpc.error("mods/call", json!({ "mod": "caller", "function": "fails" }));
+    let text = rpc.result("host/metrics", json!({}));
+    let text = text.as_str().expect("the metrics are a string");
+    let parser = "import sys, json\nfrom prometheus_client.parser import text_string_to_metric_families\nout = {}\nfor family in text_string_to_metric_families(sys.stdin.read()):\n    for sample in family.samples:\n        out.setdefault(sample.name, []).append([sample.labels, sample.value])\nprint(json.dumps(out))\n";
+    let mut python = Command::new("python3")
+        .args(["-c", parser])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    python
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = python.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if stderr.contains("No module named 'prometheus_client'") && std::env::var_os("CI").is_none() {
+        eprintln!("prometheus_client is not installed: skipping (`pip install prometheus_client`)");
+        return;
+    }
+    assert!(
+        output.status.success(),
+        "the parser refused the metrics: {stderr}\n{text}"
+    );
+    let samples: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let value = |name: &str, labels: Value| -> f64 {
+        samples[name]
+            .as_array()
+            .unwrap_or_else(|| panic!("no `{name}` in {samples}"))
+            .iter()
+            .find(|sample| sample[0] == labels)
+            .unwrap_or_else(|| panic!("no `{name}` {labels} in {samples}"))[1]
+            .as_f64()
+            .unwrap()
+    };
+    for name in [
+        "modhost_calls_total",
+        "modhost_call_errors_total",
+        "modhost_call_seconds_total",
+        "modhost_memory_bytes",
+        "modhost_timers",
+        "modhost_storage_bytes",
+        "modhost_reloads_total",
+    ] {
+        for id in ["caller", "dependent", "lua-caller"] {
+            value(name, json!({ "mod": id }));
+        }
+    }
+    assert_eq!(
+        value("modhost_call_errors_total", json!({ "mod": "caller" })),
+        1.0
+    );
+    assert!(value("modhost_calls_total", json!({ "mod": "dependent" })) >= 1.0);
+    assert!(value("modhost_memory_bytes", json!({ "mod": "caller" })) > 0.0);
+    assert_eq!(
+        value(
+            "modhost_limit_breaches_total",
+            json!({ "mod": "caller", "limit": "call_timeout_ms" })
+        ),
+        0.0
+    );
+    assert_eq!(value("modhost_mods", json!({ "state": "active" })), 3.0);
+}

@@ -55,7 +55,9 @@ impl Core {
             instance.release_handler(handler);
         }
         self.call_stack.borrow_mut().push(Rc::clone(slot));
+        let entered = Instant::now();
         let result = body(instance.as_mut());
+        slot.counts.record(entered.elapsed(), &result);
         self.call_stack.borrow_mut().pop();
         // A mod stopped while it was running is unloaded once its call returns.
         if slot.state.borrow().is_stopped() {

@@ -18,6 +18,7 @@ mod link;
 mod reload;
 mod smoke;
 mod state;
+mod stats;
 mod timers;
 
 use std::cell::{Cell, RefCell};
@@ -30,6 +31,7 @@ pub use game::{GameCallError, GameEvent, GameFunction, GameLink};
 pub use reload::{ReloadReport, Reloaded};
 pub use smoke::smoke_test;
 pub use state::{ModState, ModStatus};
+pub use stats::ModStats;
 
 use crate::config::Config;
 use crate::pack::{ModEntry, Pack};
@@ -99,6 +101,8 @@ struct Slot {
     /// Settings changed while the host runs: key → (value, what the files said then). They
     /// survive reloads until the files change that key.
     overrides: RefCell<std::collections::BTreeMap<String, (Json, Option<Json>)>>,
+    /// What the host counted about the mod.
+    counts: stats::Counts,
 }
 
 impl Slot {
@@ -111,6 +115,7 @@ impl Slot {
             instance: RefCell::new(None),
             released: RefCell::new(Vec::new()),
             overrides: RefCell::new(std::collections::BTreeMap::new()),
+            counts: stats::Counts::default(),
         })
     }
 

@@ -226,6 +226,9 @@ impl Host {
             .collect();
         core.start_with(&restarting, &states);
         for slot in &restarting {
+            if existing.contains_key(&slot.id) {
+                slot.counts.reloaded();
+            }
             let outcome = match &*slot.state.borrow() {
                 ModState::Active if existing.contains_key(&slot.id) => Reloaded::Reloaded,
                 ModState::Active => Reloaded::Added,

@@ -76,6 +76,14 @@ impl<O: Clone> TimerQueue<O> {
         handlers
     }
 
+    /// How many timers `owned` selects.
+    pub fn count_owned(&self, owned: impl Fn(&O) -> bool) -> usize {
+        self.timers
+            .values()
+            .filter(|timer| owned(&timer.owner))
+            .count()
+    }
+
     /// When the next timer is due.
     pub fn next_due(&mut self) -> Option<Instant> {
         while let Some(Reverse((due, id))) = self.queue.peek() {

@@ -25,6 +25,7 @@ pub const METHODS: &[&str] = &[
     "settings/get",
     "settings/set",
     "host/status",
+    "host/metrics",
     "shutdown",
 ];
 
@@ -192,10 +193,27 @@ pub fn dispatch(
                     }
                 })
         }
-        "host/status" => Ok(json!({
-            "modhost": { "version": env!("CARGO_PKG_VERSION") },
-            "mods": host.mods(),
-        })),
+        "host/status" => {
+            let stats = host.stats();
+            let mods: Vec<Json> = host
+                .mods()
+                .into_iter()
+                .zip(stats)
+                .map(|(status, stats)| {
+                    let mut status = json!(status);
+                    if let (Json::Object(status), Json::Object(stats)) = (&mut status, json!(stats))
+                    {
+                        status.extend(stats);
+                    }
+                    status
+                })
+                .collect();
+            Ok(json!({
+                "modhost": { "version": env!("CARGO_PKG_VERSION") },
+                "mods": mods,
+            }))
+        }
+        "host/metrics" => Ok(Json::String(host.metrics())),
         unknown => Err(RpcError::new(
             METHOD_NOT_FOUND,
             format!(

@@ -71,6 +71,8 @@ pub trait ModInstance {
     fn release_handler(&mut self, handler: HandlerId);
     /// The names of the top-level functions the host can call.
     fn functions(&mut self) -> Vec<String>;
+    /// Bytes the engine holds now.
+    fn memory_used(&self) -> u64;
     /// Replaces what `modhost.settings` shows (before `onSettingsChanged` runs).
     fn update_settings(&mut self, settings: &Json) -> Result<(), ScriptError>;
 }

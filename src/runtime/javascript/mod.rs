@@ -415,6 +415,10 @@ impl ModInstance for JsInstance {
         self.shared.handlers.borrow_mut().remove(&handler);
     }
 
+    fn memory_used(&self) -> u64 {
+        self.runtime.memory_usage().malloc_size.max(0) as u64
+    }
+
     fn update_settings(&mut self, settings: &Json) -> Result<(), ScriptError> {
         let updater = self.shared.settings_updater.borrow().clone();
         let Some(updater) = updater else {

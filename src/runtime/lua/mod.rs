@@ -233,6 +233,10 @@ impl ModInstance for LuaInstance {
         self.shared.handlers.borrow_mut().remove(&handler);
     }
 
+    fn memory_used(&self) -> u64 {
+        self.lua.used_memory() as u64
+    }
+
     fn update_settings(&mut self, settings: &Json) -> Result<(), ScriptError> {
         match &self.modhost {
             Some(modhost) => api::replace_settings(&self.lua, modhost, settings)
