@@ -40,13 +40,21 @@ pub struct Config {
     api_file: Option<PathBuf>,
 }
 
-/// Per-call limits on a mod.
+/// The limits on a mod (SPEC section 6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// How long one call into the mod may run.
     pub call_timeout_ms: u64,
+    /// Memory its engine (and the events it has queued) may take.
     pub memory_mb: u64,
     /// How long a game function may take to answer a call from this mod.
     pub game_call_timeout_ms: u64,
+    /// How long an async hook (or an awaited call) may take to settle, in wall time.
+    pub hook_timeout_ms: u64,
+    /// Timers the mod may have pending at once.
+    pub max_timers: u64,
+    /// Bytes of keys and values the mod may keep in storage.
+    pub storage_mb: u64,
 }
 
 impl Default for Limits {
@@ -55,9 +63,22 @@ impl Default for Limits {
             call_timeout_ms: 1000,
             memory_mb: 64,
             game_call_timeout_ms: 5000,
+            hook_timeout_ms: 10_000,
+            max_timers: 1000,
+            storage_mb: 64,
         }
     }
 }
+
+/// Each limit's name and the values it may take.
+const LIMIT_RANGES: &[(&str, std::ops::RangeInclusive<u64>)] = &[
+    ("call_timeout_ms", 1..=3_600_000),
+    ("memory_mb", 1..=65_536),
+    ("game_call_timeout_ms", 1..=3_600_000),
+    ("hook_timeout_ms", 1..=86_400_000),
+    ("max_timers", 1..=1_000_000),
+    ("storage_mb", 1..=1_048_576),
+];
 
 /// Where `modhost run` accepts connections (`listen` in `config.toml`, `--listen`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -296,10 +317,24 @@ impl Config {
                 },
             );
         }
-        let watch = wire.watch.map_or(defaults.watch, |watch| Watch {
-            debounce_ms: watch.debounce_ms.unwrap_or(defaults.watch.debounce_ms),
-            poll_ms: watch.poll_ms.unwrap_or(defaults.watch.poll_ms),
-        });
+        let watch = match wire.watch {
+            None => defaults.watch,
+            Some(watch) => {
+                let at_most_a_minute = 0..=60_000;
+                let checked = |name, value, default| {
+                    wire::within(name, value, default, &at_most_a_minute)
+                        .map_err(|(span, message)| invalid(Some(span), message))
+                };
+                Watch {
+                    debounce_ms: checked(
+                        "debounce_ms",
+                        watch.debounce_ms,
+                        defaults.watch.debounce_ms,
+                    )?,
+                    poll_ms: checked("poll_ms", watch.poll_ms, defaults.watch.poll_ms)?,
+                }
+            }
+        };
         let listen = match wire.listen {
             Some(listen) => {
                 let span = listen.span();
@@ -410,6 +445,31 @@ mod wire {
         pub call_timeout_ms: Option<Spanned<u64>>,
         pub memory_mb: Option<Spanned<u64>>,
         pub game_call_timeout_ms: Option<Spanned<u64>>,
+        pub hook_timeout_ms: Option<Spanned<u64>>,
+        pub max_timers: Option<Spanned<u64>>,
+        pub storage_mb: Option<Spanned<u64>>,
+    }
+
+    /// A value within its range, or the span and message that say what the range is.
+    pub fn within(
+        name: &str,
+        value: Option<Spanned<u64>>,
+        default: u64,
+        range: &std::ops::RangeInclusive<u64>,
+    ) -> Result<u64, (std::ops::Range<usize>, String)> {
+        match value {
+            Some(value) if !range.contains(value.get_ref()) => Err((
+                value.span(),
+                format!(
+                    "`{name}` must be from {} to {}, not {}",
+                    range.start(),
+                    range.end(),
+                    value.get_ref()
+                ),
+            )),
+            Some(value) => Ok(value.into_inner()),
+            None => Ok(default),
+        }
     }
 
     impl Limits {
@@ -418,25 +478,33 @@ mod wire {
             self,
             base: super::Limits,
         ) -> Result<super::Limits, (std::ops::Range<usize>, String)> {
-            let positive = |name: &str, value: Option<Spanned<u64>>, default: u64| match value {
-                Some(value) if *value.get_ref() == 0 => {
-                    Err((value.span(), format!("`{name}` must be at least 1")))
-                }
-                Some(value) => Ok(value.into_inner()),
-                None => Ok(default),
+            let limit = |name: &str, value: Option<Spanned<u64>>, default: u64| {
+                let range = LIMIT_RANGES
+                    .iter()
+                    .find(|(known, _)| *known == name)
+                    .map(|(_, range)| range.clone())
+                    .unwrap_or(1..=u64::MAX);
+                within(name, value, default, &range)
             };
             Ok(super::Limits {
-                call_timeout_ms: positive(
+                call_timeout_ms: limit(
                     "call_timeout_ms",
                     self.call_timeout_ms,
                     base.call_timeout_ms,
                 )?,
-                memory_mb: positive("memory_mb", self.memory_mb, base.memory_mb)?,
-                game_call_timeout_ms: positive(
+                memory_mb: limit("memory_mb", self.memory_mb, base.memory_mb)?,
+                game_call_timeout_ms: limit(
                     "game_call_timeout_ms",
                     self.game_call_timeout_ms,
                     base.game_call_timeout_ms,
                 )?,
+                hook_timeout_ms: limit(
+                    "hook_timeout_ms",
+                    self.hook_timeout_ms,
+                    base.hook_timeout_ms,
+                )?,
+                max_timers: limit("max_timers", self.max_timers, base.max_timers)?,
+                storage_mb: limit("storage_mb", self.storage_mb, base.storage_mb)?,
             })
         }
     }
@@ -444,8 +512,8 @@ mod wire {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     pub struct Watch {
-        pub debounce_ms: Option<u64>,
-        pub poll_ms: Option<u64>,
+        pub debounce_ms: Option<Spanned<u64>>,
+        pub poll_ms: Option<Spanned<u64>>,
     }
 
     #[derive(Deserialize)]
@@ -507,7 +575,17 @@ mod tests {
         );
         let error = parse("[limits]\nmemory_mb = 0\n").unwrap_err();
         assert!(
-            matches!(error, ConfigError::Invalid { line: 2, ref message, .. } if message.contains("at least 1")),
+            matches!(error, ConfigError::Invalid { line: 2, ref message, .. } if message.contains("must be from 1 to 65536, not 0")),
+            "{error:?}"
+        );
+        let error = parse("[watch]\ndebounce_ms = 18446744073709551615\n").unwrap_err();
+        assert!(
+            matches!(error, ConfigError::Invalid { line: 2, ref message, .. } if message.contains("`debounce_ms` must be from 0 to 60000")),
+            "{error:?}"
+        );
+        let error = parse("[mods.x]\nlimits = { max_timers = 0 }\n").unwrap_err();
+        assert!(
+            matches!(error, ConfigError::Invalid { line: 2, ref message, .. } if message.contains("`max_timers`")),
             "{error:?}"
         );
         let error = parse("\nlog = \"[[[\"\n").unwrap_err();

@@ -55,14 +55,15 @@ fn every_hostile_mod_fails_alone_with_its_cause_and_the_host_goes_on() {
         ("lua-string-bomb", &["string too large"]),
         ("js-recursion", &["runaway recursion", "main.js:1:35"]),
         ("lua-recursion", &["`memory_mb` = 32"]),
-        ("js-flood", &["the event queue is full"]),
-        ("lua-flood", &["the event queue is full"]),
+        ("js-flood", &["event flood", "10000 events queued"]),
+        ("lua-flood", &["event flood", "10000 events queued"]),
         ("js-throws-value", &["uncaught object {\"code\":7"]),
         (
             "lua-throws-value",
             &["error value {\"code\":7}", "main.lua:1"],
         ),
         ("js-enormous", &["larger than 16 MiB"]),
+        ("js-storm", &["event storm", "kept emitting"]),
     ];
     for (id, causes) in cases {
         let line = failure(id);

@@ -1,5 +1,6 @@
 //! Calls into mods: the re-entrancy guard, awaiting promises, delivering events, firing timers.
 
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -165,19 +166,36 @@ impl Core {
         if !self.call_stack.borrow().is_empty() {
             return;
         }
+        // Who emitted what this round, to name the mods that cause a storm.
+        let mut emitted: HashMap<String, usize> = HashMap::new();
         for _ in 0..EVENTS_PER_ROUND {
             let Some(event) = self.events.borrow_mut().pop() else {
                 return;
             };
+            if let Some(sender) = &event.sender {
+                *emitted.entry(sender.clone()).or_default() += 1;
+            }
             self.deliver(event);
         }
         let dropped = self.events.borrow_mut().clear();
-        if !dropped.is_empty() {
-            tracing::error!(
-                "event storm: {EVENTS_PER_ROUND} events were delivered in one round and more kept coming; dropped {} waiting events ({})",
-                dropped.len(),
-                dropped.join(", ")
-            );
+        if dropped.is_empty() {
+            return;
+        }
+        tracing::error!(
+            "event storm: {EVENTS_PER_ROUND} events were delivered in one round and more kept coming; dropped {} waiting events ({})",
+            dropped.len(),
+            dropped.join(", ")
+        );
+        // The mods whose events kept it going fail: those that emitted at least a tenth of them.
+        for (sender, count) in emitted {
+            if count >= EVENTS_PER_ROUND / 10
+                && let Ok(slot) = self.slot(&sender)
+            {
+                self.fail(
+                    &slot,
+                    format!("event storm: its handlers emitted {count} of the {EVENTS_PER_ROUND} events delivered in one round, and kept emitting"),
+                );
+            }
         }
     }
 

@@ -1,14 +1,18 @@
 //! The event bus: subscriptions and the queue of emitted events.
 //!
 //! `emit` only queues; the host delivers queued events once the outermost call into a mod has
-//! returned, running `before` handlers and then `on` handlers, each group in load order.
+//! returned, running `before` handlers and then `on` handlers, each group in load order. The
+//! bus keeps count of what each mod has waiting, so that what a mod queues is charged to it.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use crate::runtime::{HandlerId, HandlerKind, Json};
 
-/// How many events may wait at once; an `emit` beyond that fails.
-pub const QUEUE_CAPACITY: usize = 10_000;
+/// How many events may wait at once, from all senders; an `emit` beyond that fails.
+pub const QUEUE_CAPACITY: usize = 100_000;
+
+/// How many undelivered events one mod may have waiting; past that the mod is flooding.
+pub const MAX_QUEUED_PER_MOD: usize = 10_000;
 
 /// One subscription; `O` is whoever owns it (the host uses its mod).
 #[derive(Debug, Clone)]
@@ -28,10 +32,19 @@ pub struct Event {
     pub sender: Option<String>,
 }
 
+/// What one mod has waiting in the queue.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Queued {
+    pub events: usize,
+    /// An estimate of the memory the payloads take.
+    pub bytes: usize,
+}
+
 #[derive(Debug)]
 pub struct EventBus<O> {
     subscriptions: Vec<Subscription<O>>,
-    queue: VecDeque<Event>,
+    queue: VecDeque<(Event, usize)>,
+    queued: HashMap<String, Queued>,
 }
 
 impl<O> Default for EventBus<O> {
@@ -39,7 +52,24 @@ impl<O> Default for EventBus<O> {
         Self {
             subscriptions: Vec::new(),
             queue: VecDeque::new(),
+            queued: HashMap::new(),
         }
+    }
+}
+
+/// About how many bytes a JSON value takes in memory.
+pub fn estimated_size(value: &Json) -> usize {
+    const NODE: usize = 32;
+    match value {
+        Json::String(text) => NODE + text.len(),
+        Json::Array(items) => NODE + items.iter().map(estimated_size).sum::<usize>(),
+        Json::Object(map) => {
+            NODE + map
+                .iter()
+                .map(|(key, value)| NODE + key.len() + estimated_size(value))
+                .sum::<usize>()
+        }
+        _ => NODE,
     }
 }
 
@@ -49,8 +79,13 @@ impl<O: Clone> EventBus<O> {
     }
 
     /// Removes a subscription, returning it so that its handler can be released.
-    pub fn unsubscribe(&mut self, id: u64) -> Option<Subscription<O>> {
-        let index = self.subscriptions.iter().position(|s| s.id == id)?;
+    /// Removes subscription `id` if `owned` says its owner may (a mod removes only its own),
+    /// returning it so that its handler can be released.
+    pub fn unsubscribe(&mut self, id: u64, owned: impl Fn(&O) -> bool) -> Option<Subscription<O>> {
+        let index = self
+            .subscriptions
+            .iter()
+            .position(|s| s.id == id && owned(&s.owner))?;
         Some(self.subscriptions.remove(index))
     }
 
@@ -66,18 +101,40 @@ impl<O: Clone> EventBus<O> {
                 event.name
             ));
         }
-        self.queue.push_back(event);
+        let bytes = estimated_size(&event.payload);
+        if let Some(sender) = &event.sender {
+            let queued = self.queued.entry(sender.clone()).or_default();
+            queued.events += 1;
+            queued.bytes += bytes;
+        }
+        self.queue.push_back((event, bytes));
         Ok(())
     }
 
     pub fn pop(&mut self) -> Option<Event> {
-        self.queue.pop_front()
+        let (event, bytes) = self.queue.pop_front()?;
+        if let Some(sender) = &event.sender
+            && let Some(queued) = self.queued.get_mut(sender)
+        {
+            queued.events -= 1;
+            queued.bytes -= bytes;
+            if queued.events == 0 {
+                self.queued.remove(sender);
+            }
+        }
+        Some(event)
+    }
+
+    /// What `sender` has waiting.
+    pub fn queued_by(&self, sender: &str) -> Queued {
+        self.queued.get(sender).copied().unwrap_or_default()
     }
 
     /// Drops every waiting event, returning the distinct names, most frequent first.
     pub fn clear(&mut self) -> Vec<String> {
-        let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        for event in self.queue.drain(..) {
+        self.queued.clear();
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for (event, _) in self.queue.drain(..) {
             *counts.entry(event.name).or_default() += 1;
         }
         let mut names: Vec<(String, usize)> = counts.into_iter().collect();

@@ -4,9 +4,11 @@ use std::path::Path;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
-use super::events::{Event, Subscription};
+use super::events::{Event, MAX_QUEUED_PER_MOD, Subscription, estimated_size};
 use super::{Core, MOD_LOG_TARGET};
-use crate::runtime::{HandlerId, HandlerKind, HostApi, Json, LogLevel, StorageOp};
+use crate::runtime::{
+    ErrorKind, HandlerId, HandlerKind, HostApi, HostError, Json, LogLevel, ScriptError, StorageOp,
+};
 use crate::storage::Store;
 
 /// The largest file `modhost.fs.readText` reads.
@@ -73,11 +75,14 @@ impl HostApi for Link {
         id
     }
 
-    fn unsubscribe(&self, _mod_id: &str, subscription: u64) -> bool {
+    fn unsubscribe(&self, mod_id: &str, subscription: u64) -> bool {
         let Ok(core) = self.core() else {
             return false;
         };
-        let removed = core.events.borrow_mut().unsubscribe(subscription);
+        let removed = core
+            .events
+            .borrow_mut()
+            .unsubscribe(subscription, |owner| owner.id == mod_id);
         removed.is_some_and(|subscription| {
             subscription
                 .owner
@@ -88,7 +93,7 @@ impl HostApi for Link {
         })
     }
 
-    fn emit(&self, mod_id: &str, event: &str, payload: Json) -> Result<(), String> {
+    fn emit(&self, mod_id: &str, event: &str, payload: Json) -> Result<(), HostError> {
         let core = self.core()?;
         if let Some(api) = core.api() {
             api.check_payload(event, &payload).map_err(|mismatch| {
@@ -98,35 +103,73 @@ impl HostApi for Link {
                 )
             })?;
         }
-        core.events.borrow_mut().push(Event {
-            name: event.to_owned(),
-            payload,
-            sender: Some(mod_id.to_owned()),
-        })
+        // What a mod has queued is charged to it: its count, and its bytes against `memory_mb`.
+        let memory_mb = core.config.borrow().limits_for(mod_id).memory_mb;
+        let queued = core.events.borrow().queued_by(mod_id);
+        if queued.events >= MAX_QUEUED_PER_MOD {
+            return Err(HostError::Breach(ScriptError::new(
+                ErrorKind::Memory,
+                format!(
+                    "event flood: the mod has {MAX_QUEUED_PER_MOD} events queued that were not delivered yet (emitting `{event}`)"
+                ),
+            )));
+        }
+        let bytes = estimated_size(&payload);
+        if (queued.bytes + bytes) as u64 > memory_mb.saturating_mul(1024 * 1024) {
+            return Err(HostError::Breach(ScriptError::out_of_memory(
+                memory_mb,
+                Some(&format!(
+                    "the events it queued (`{event}` and {} more) take about {} MiB",
+                    queued.events,
+                    (queued.bytes + bytes) / 1024 / 1024
+                )),
+            )));
+        }
+        core.events
+            .borrow_mut()
+            .push(Event {
+                name: event.to_owned(),
+                payload,
+                sender: Some(mod_id.to_owned()),
+            })
+            .map_err(HostError::Refused)
     }
 
     fn game_call(&self, mod_id: &str, function: &str, args: Vec<Json>) -> Result<Json, String> {
         self.core()?.game_call(mod_id, function, &args)
     }
 
-    fn set_timer(&self, mod_id: &str, delay: Duration, repeat: bool, handler: HandlerId) -> u64 {
-        let Ok(core) = self.core() else {
-            return 0;
-        };
-        let id = core.new_id();
-        if let Some(slot) = core.index.borrow().get(mod_id) {
-            core.timers
-                .borrow_mut()
-                .add(id, Rc::clone(slot), handler, delay, repeat);
+    fn set_timer(
+        &self,
+        mod_id: &str,
+        delay: Duration,
+        repeat: bool,
+        handler: HandlerId,
+    ) -> Result<u64, String> {
+        let core = self.core()?;
+        let slot = core.slot(mod_id).map_err(|error| error.to_string())?;
+        let max_timers = core.config.borrow().limits_for(mod_id).max_timers;
+        let live = core.timers.borrow().count_owned(|owner| slot.is(owner)) as u64;
+        if live >= max_timers {
+            return Err(format!(
+                "the mod has {live} timers pending, as many as `max_timers` = {max_timers} allows: cancel some first, or raise the limit in `config.toml`"
+            ));
         }
-        id
+        let id = core.new_id();
+        core.timers
+            .borrow_mut()
+            .add(id, slot, handler, delay, repeat);
+        Ok(id)
     }
 
-    fn cancel_timer(&self, _mod_id: &str, timer: u64) -> bool {
+    fn cancel_timer(&self, mod_id: &str, timer: u64) -> bool {
         let Ok(core) = self.core() else {
             return false;
         };
-        let cancelled = core.timers.borrow_mut().cancel(timer);
+        let cancelled = core
+            .timers
+            .borrow_mut()
+            .cancel(timer, |owner| owner.id == mod_id);
         cancelled.is_some_and(|timer| {
             timer.owner.released.borrow_mut().push(timer.handler);
             true

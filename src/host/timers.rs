@@ -59,8 +59,12 @@ impl<O: Clone> TimerQueue<O> {
         );
     }
 
-    pub fn cancel(&mut self, id: u64) -> Option<Timer<O>> {
-        self.timers.remove(&id)
+    /// Cancels timer `id` if `owned` says its owner may (a mod cancels only its own).
+    pub fn cancel(&mut self, id: u64, owned: impl Fn(&O) -> bool) -> Option<Timer<O>> {
+        match self.timers.get(&id) {
+            Some(timer) if owned(&timer.owner) => self.timers.remove(&id),
+            _ => None,
+        }
     }
 
     /// Removes every timer whose owner matches, returning their handlers.
@@ -189,7 +193,11 @@ mod tests {
         queue.add(1, "a", 1, Duration::ZERO, false);
         queue.add(2, "b", 2, Duration::ZERO, true);
         queue.add(3, "b", 3, Duration::ZERO, false);
-        assert!(queue.cancel(1).is_some());
+        assert!(
+            queue.cancel(1, |owner| *owner == "b").is_none(),
+            "only its owner cancels it"
+        );
+        assert!(queue.cancel(1, |owner| *owner == "a").is_some());
         let mut released = queue.remove_owned(|owner| *owner == "b");
         released.sort();
         assert_eq!(released, [2, 3]);

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::{HandlerId, Json};
+use super::{HandlerId, Json, ScriptError};
 
 /// How severe a log line is; the variants are in order, least severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -32,6 +32,21 @@ pub enum StorageOp {
     Keys(String),
 }
 
+/// Why a host function refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HostError {
+    /// An error in the mod, which it may catch.
+    Refused(String),
+    /// The call broke a limit: it stops, uncatchably, and the mod fails.
+    Breach(ScriptError),
+}
+
+impl From<String> for HostError {
+    fn from(message: String) -> Self {
+        HostError::Refused(message)
+    }
+}
+
 /// The host services behind `modhost.*`. `mod_id` is always the calling mod. Errors are
 /// messages that the backend raises as an error in the calling script.
 pub trait HostApi {
@@ -48,14 +63,21 @@ pub trait HostApi {
     fn list(&self) -> Json;
     /// `modhost.events.on` / `before`: returns the subscription id.
     fn subscribe(&self, mod_id: &str, event: &str, kind: HandlerKind, handler: HandlerId) -> u64;
-    /// `modhost.events.off`: whether the subscription existed. Any mod may cancel any id.
+    /// `modhost.events.off`: whether the mod's own subscription existed (and is gone now).
     fn unsubscribe(&self, mod_id: &str, subscription: u64) -> bool;
     /// `modhost.events.emit`: queues the event; it is delivered after the current call returns.
-    fn emit(&self, mod_id: &str, event: &str, payload: Json) -> Result<(), String>;
+    /// A payload that takes the mod's queued events past its memory limit is a breach.
+    fn emit(&self, mod_id: &str, event: &str, payload: Json) -> Result<(), HostError>;
     /// `modhost.timers.after` / `every`: runs `handler` after `delay` (and every `delay` when
-    /// `repeat`). Returns the timer id, unique across all mods.
-    fn set_timer(&self, mod_id: &str, delay: Duration, repeat: bool, handler: HandlerId) -> u64;
-    /// `modhost.timers.cancel`: whether the timer existed. Any mod may cancel any timer id.
+    /// `repeat`). Returns the timer id, unique across all mods; refused past `max_timers`.
+    fn set_timer(
+        &self,
+        mod_id: &str,
+        delay: Duration,
+        repeat: bool,
+        handler: HandlerId,
+    ) -> Result<u64, String>;
+    /// `modhost.timers.cancel`: whether the mod's own timer existed (and is cancelled now).
     fn cancel_timer(&self, mod_id: &str, timer: u64) -> bool;
     /// `modhost.storage.get/set/delete/keys`: the value, `null` after `set`, whether `delete`
     /// removed something, or the sorted keys.

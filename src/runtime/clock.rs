@@ -1,73 +1,98 @@
 //! The per-call time limit, shared by every backend.
 //!
-//! Engines call back periodically while a script runs (QuickJS's interrupt handler, a Lua
-//! instruction-count hook). [`CallClock::tick`] is that callback's body: it reads the clock only
-//! there, starting the measurement at the first tick of a call, so a call that finishes before
-//! its first tick costs no clock read at all. The first tick comes after a few thousand
-//! instructions, microseconds in, which is noise against a limit in milliseconds.
+//! A call's deadline starts when the host enters the mod ([`CallClock::time`]), so time spent
+//! in host functions (`readText`, storage) counts as the mod's. Engines call back periodically
+//! while a script runs (QuickJS's interrupt handler, a Lua instruction-count hook), and host
+//! functions check at their entry: [`CallClock::tick`] says whether the call must stop. Once a
+//! call has expired it stays expired until it has unwound, so a `catch` or `pcall` that
+//! swallows the interruption is interrupted again at once. Time a mod spends waiting for the
+//! game (which has `game_call_timeout_ms` of its own) does not count ([`CallClock::paused`]).
+//!
+//! A host function that finds the call broke another limit (a queued payload past
+//! `memory_mb`) records it with [`CallClock::breach`]: from then on the call stops the same way.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
+
+use super::ScriptError;
 
 pub struct CallClock {
     timeout: Duration,
-    /// Whether a call into the mod is under way.
-    running: Cell<bool>,
-    /// When the current call was first seen running.
-    started: Cell<Option<Instant>>,
-    /// Set when a tick stopped the call, until the error is reported.
+    /// When the running call must stop; `None` when no call runs.
+    deadline: Cell<Option<Instant>>,
+    /// Set when the running call ran past its deadline, until the error is reported.
     expired: Cell<bool>,
+    /// Another limit the running call broke, until the error is reported.
+    breached: RefCell<Option<ScriptError>>,
 }
 
 impl CallClock {
     pub fn new(timeout: Duration) -> Self {
         Self {
             timeout,
-            running: Cell::new(false),
-            started: Cell::new(None),
+            deadline: Cell::new(None),
             expired: Cell::new(false),
+            breached: RefCell::new(None),
         }
     }
 
     /// Runs `body` as one call; a call made while another runs belongs to the outer one.
     pub fn time<R>(&self, body: impl FnOnce() -> R) -> R {
-        if self.running.get() {
+        if self.deadline.get().is_some() {
             return body();
         }
-        self.running.set(true);
-        self.started.set(None);
+        self.deadline.set(Some(Instant::now() + self.timeout));
         let result = body();
-        self.running.set(false);
+        self.deadline.set(None);
         result
     }
 
-    /// The engine's periodic check: whether the running call must stop now.
+    /// Whether the running call must stop now (the engine's periodic check, and each host
+    /// function's).
     pub fn tick(&self) -> bool {
-        if !self.running.get() {
-            return false;
+        if self.must_stop() {
+            return true;
         }
-        let now = Instant::now();
-        match self.started.get() {
-            None => {
-                self.started.set(Some(now));
-                false
-            }
-            Some(started) if now.duration_since(started) >= self.timeout => {
+        match self.deadline.get() {
+            Some(deadline) if Instant::now() >= deadline => {
                 self.expired.set(true);
                 true
             }
-            Some(_) => false,
+            _ => false,
         }
     }
 
-    /// Whether the running call has been stopped (and is still unwinding).
-    pub fn has_expired(&self) -> bool {
-        self.expired.get()
+    /// Runs `body` (a wait for the game) without counting its time against the call.
+    pub fn paused<R>(&self, body: impl FnOnce() -> R) -> R {
+        let Some(deadline) = self.deadline.get() else {
+            return body();
+        };
+        let paused_at = Instant::now();
+        let result = body();
+        self.deadline.set(Some(deadline + paused_at.elapsed()));
+        result
     }
 
-    /// The limit, if the last call was stopped by it (and forgets that it was).
-    pub fn take_expired(&self) -> Option<Duration> {
-        self.expired.take().then_some(self.timeout)
+    /// Stops the running call for breaking a limit other than time.
+    pub fn breach(&self, error: ScriptError) {
+        self.breached.borrow_mut().get_or_insert(error);
+    }
+
+    /// Whether a limit other than time stopped the running call.
+    pub fn has_breach(&self) -> bool {
+        self.breached.borrow().is_some()
+    }
+
+    /// Whether the running call has been stopped (and is still unwinding).
+    pub fn must_stop(&self) -> bool {
+        self.expired.get() || self.breached.borrow().is_some()
+    }
+
+    /// Why the last call was stopped, if it was (and forgets it).
+    pub fn take_stop(&self) -> Option<ScriptError> {
+        let breached = self.breached.take();
+        let expired = self.expired.take();
+        breached.or_else(|| expired.then(|| ScriptError::timeout(self.timeout.as_millis())))
     }
 }
 
@@ -76,33 +101,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_call_is_stopped_once_it_has_run_past_the_limit() {
+    fn a_call_is_stopped_once_it_has_run_past_the_limit_and_stays_stopped() {
         let clock = CallClock::new(Duration::from_millis(20));
         assert!(!clock.tick(), "no call is running");
         let stopped = clock.time(|| {
-            assert!(!clock.tick(), "the first tick starts the measurement");
+            assert!(!clock.tick());
             std::thread::sleep(Duration::from_millis(30));
-            clock.tick()
+            clock.tick() && clock.tick()
         });
         assert!(stopped);
-        assert_eq!(clock.take_expired(), Some(Duration::from_millis(20)));
-        assert_eq!(clock.take_expired(), None);
+        assert_eq!(clock.take_stop(), Some(ScriptError::timeout(20)));
+        assert_eq!(clock.take_stop(), None);
     }
 
     #[test]
-    fn each_call_starts_afresh_and_nested_calls_share_the_outer_one() {
+    fn time_counts_from_entry_and_nested_calls_share_the_outer_one() {
         let clock = CallClock::new(Duration::from_millis(20));
         clock.time(|| {
-            clock.tick();
-            std::thread::sleep(Duration::from_millis(15));
-            clock.time(|| assert!(!clock.tick()));
+            // Time spent before the engine's first check (a host function) counts.
+            std::thread::sleep(Duration::from_millis(25));
+            clock.time(|| assert!(clock.tick()));
         });
+        clock.take_stop();
+        clock.time(|| assert!(!clock.tick(), "a new call starts afresh"));
+    }
+
+    #[test]
+    fn a_breach_stops_the_call_like_the_deadline() {
+        let clock = CallClock::new(Duration::from_secs(60));
         clock.time(|| {
-            clock.tick();
-            assert!(
-                !clock.tick(),
-                "a new call does not inherit the old one's time"
-            );
+            clock.breach(ScriptError::out_of_memory(8, None));
+            assert!(clock.tick());
+        });
+        assert_eq!(clock.take_stop(), Some(ScriptError::out_of_memory(8, None)));
+    }
+
+    #[test]
+    fn waiting_for_the_game_does_not_count() {
+        let clock = CallClock::new(Duration::from_millis(20));
+        clock.time(|| {
+            clock.paused(|| std::thread::sleep(Duration::from_millis(30)));
+            assert!(!clock.tick());
         });
     }
 }

@@ -24,7 +24,7 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
-pub use api::{HandlerKind, HostApi, LogLevel, StorageOp};
+pub use api::{HandlerKind, HostApi, HostError, LogLevel, StorageOp};
 pub(crate) use clock::CallClock;
 pub use error::{ErrorKind, ScriptError};
 

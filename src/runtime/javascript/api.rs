@@ -6,7 +6,7 @@ use rquickjs::function::{Opt, Rest};
 use rquickjs::{Ctx, Exception, Function, Object, Persistent, Value};
 
 use super::{Shared, convert};
-use crate::runtime::{GameGlobal, HandlerKind, Json, LogLevel, StorageOp};
+use crate::runtime::{GameGlobal, HandlerKind, HostError, Json, LogLevel, StorageOp};
 
 /// Puts the native API in place: `modhost` frozen all the way down (so `modhost.mod` and
 /// `modhost.settings` cannot be changed by the mod), `console`, the game's global (frozen the
@@ -123,14 +123,15 @@ fn game_object<'js>(
         let caller = Rc::clone(shared);
         let function = name.clone();
         let native = Function::new(ctx.clone(), move |ctx: Ctx<'js>, args: Rest<Value<'js>>| {
-            let args = args
-                .0
-                .iter()
-                .map(|value| to_json_or_throw(&ctx, value))
-                .collect::<rquickjs::Result<Vec<_>>>()?;
-            match caller.host.game_call(&caller.mod_id, &function, args) {
+            enter(&ctx, &caller)?;
+            let args = all_to_json(&ctx, &caller, &args.0)?;
+            // The game has `game_call_timeout_ms` of its own: waiting for it is not the mod's time.
+            let answer = caller
+                .clock
+                .paused(|| caller.host.game_call(&caller.mod_id, &function, args));
+            match answer {
                 Ok(result) => convert::from_json(&ctx, &result),
-                Err(message) => Err(host_error(&ctx, &message)),
+                Err(message) => Err(host_error(&ctx, &caller, &message)),
             }
         })?
         .with_name(leaf)?;
@@ -144,13 +145,14 @@ fn storage<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<
     let run = |ctx: &Ctx<'js>, shared: &Shared, op: StorageOp| -> rquickjs::Result<Value<'js>> {
         match shared.host.storage(&shared.mod_id, op) {
             Ok(result) => convert::from_json(ctx, &result),
-            Err(message) => Err(host_error(ctx, &message)),
+            Err(message) => Err(host_error(ctx, shared, &message)),
         }
     };
     let getter = Rc::clone(shared);
     storage.set(
         "get",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>, key: String| {
+            enter(&ctx, &getter)?;
             run(&ctx, &getter, StorageOp::Get(key))
         })?,
     )?;
@@ -160,7 +162,8 @@ fn storage<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, key: String, value: Value<'js>| {
-                let value = to_json_or_throw(&ctx, &value)?;
+                enter(&ctx, &setter)?;
+                let value = to_json_or_throw(&ctx, &setter, &value)?;
                 run(&ctx, &setter, StorageOp::Set(key, value)).map(drop)
             },
         )?,
@@ -169,6 +172,7 @@ fn storage<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<
     storage.set(
         "delete",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>, key: String| {
+            enter(&ctx, &deleter)?;
             run(&ctx, &deleter, StorageOp::Delete(key))
         })?,
     )?;
@@ -176,6 +180,7 @@ fn storage<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<
     storage.set(
         "keys",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>, prefix: Opt<String>| {
+            enter(&ctx, &lister)?;
             run(&ctx, &lister, StorageOp::Keys(prefix.0.unwrap_or_default()))
         })?,
     )?;
@@ -188,10 +193,11 @@ fn files<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'j
     files.set(
         "readText",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>, path: String| {
+            enter(&ctx, &reader)?;
             reader
                 .host
                 .read_text(&reader.mod_id, &path)
-                .map_err(|message| host_error(&ctx, &message))
+                .map_err(|message| host_error(&ctx, &reader, &message))
         })?,
     )?;
     Ok(files)
@@ -206,18 +212,19 @@ fn timers<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'
             Function::new(
                 ctx.clone(),
                 move |ctx: Ctx<'js>, ms: f64, callback: Function<'js>| {
-                    let delay = std::time::Duration::from_secs_f64((ms.max(0.0)) / 1000.0);
+                    enter(&ctx, &owner)?;
+                    let delay = std::time::Duration::from_secs_f64(ms.clamp(0.0, 1e12) / 1000.0);
                     let handler = owner.host.next_handler_id();
-                    owner
-                        .handlers
-                        .borrow_mut()
-                        .insert(handler, Persistent::save(&ctx, callback));
-                    Ok::<_, rquickjs::Error>(owner.host.set_timer(
-                        &owner.mod_id,
-                        delay,
-                        repeat,
-                        handler,
-                    ) as f64)
+                    match owner.host.set_timer(&owner.mod_id, delay, repeat, handler) {
+                        Ok(timer) => {
+                            owner
+                                .handlers
+                                .borrow_mut()
+                                .insert(handler, Persistent::save(&ctx, callback));
+                            Ok(timer as f64)
+                        }
+                        Err(message) => Err(host_error(&ctx, &owner, &message)),
+                    }
                 },
             )?,
         )?;
@@ -225,8 +232,9 @@ fn timers<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'
     let canceller = Rc::clone(shared);
     timers.set(
         "cancel",
-        Function::new(ctx.clone(), move |timer: f64| {
-            canceller.host.cancel_timer(&canceller.mod_id, timer as u64)
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, timer: f64| {
+            enter(&ctx, &canceller)?;
+            Ok::<_, rquickjs::Error>(canceller.host.cancel_timer(&canceller.mod_id, timer as u64))
         })?,
     )?;
     Ok(timers)
@@ -239,13 +247,19 @@ fn logger<'js>(
 ) -> rquickjs::Result<Function<'js>> {
     let shared = Rc::clone(shared);
     Function::new(ctx.clone(), move |ctx: Ctx<'js>, args: Rest<Value<'js>>| {
+        enter(&ctx, &shared)?;
         let message = args
             .0
             .iter()
             .map(|value| display(&ctx, value))
             .collect::<Vec<_>>()
             .join(" ");
+        if shared.clock.must_stop() {
+            // A getter or `toJSON` ran past the deadline while the value was shown.
+            return Err(stop(&ctx, &shared));
+        }
         shared.host.log(&shared.mod_id, level, &message);
+        Ok::<_, rquickjs::Error>(())
     })
 }
 
@@ -271,12 +285,66 @@ fn display<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> String {
     }
 }
 
-fn host_error(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
+/// The entry of every native function: the call's deadline holds in host functions too.
+fn enter(ctx: &Ctx<'_>, shared: &Shared) -> rquickjs::Result<()> {
+    if shared.clock.tick() {
+        return Err(stop(ctx, shared));
+    }
+    Ok(())
+}
+
+/// Throws what stops the call: an error the mod's `catch` cannot catch, so the call unwinds
+/// to the host, which reports the limit that was broken.
+fn stop(ctx: &Ctx<'_>, shared: &Shared) -> rquickjs::Error {
+    let reason = match shared.clock.has_breach() {
+        true => "the call broke its memory limit",
+        false => "the call ran past its time limit",
+    };
+    match Exception::from_message(ctx.clone(), reason) {
+        Ok(error) => {
+            let error = error.into_value();
+            // SAFETY: `error` is a live object of this context; marking it only sets a flag.
+            unsafe { rquickjs::qjs::JS_SetUncatchableError(ctx.as_raw().as_ptr(), error.as_raw()) };
+            ctx.throw(error)
+        }
+        Err(error) => error,
+    }
+}
+
+/// An error from the host, raised in the mod: one it can catch, unless the call has been
+/// stopped meanwhile.
+fn host_error(ctx: &Ctx<'_>, shared: &Shared, message: &str) -> rquickjs::Error {
+    if shared.clock.must_stop() {
+        return stop(ctx, shared);
+    }
     Exception::throw_message(ctx, message)
 }
 
-fn to_json_or_throw<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> rquickjs::Result<Json> {
-    convert::to_json(value).map_err(|error| Exception::throw_type(ctx, &error.message))
+/// A value the mod hands the host, as JSON. A getter or `toJSON` that runs past the deadline
+/// while it is converted stops the call; it does not become a catchable `TypeError`.
+fn to_json_or_throw<'js>(
+    ctx: &Ctx<'js>,
+    shared: &Shared,
+    value: &Value<'js>,
+) -> rquickjs::Result<Json> {
+    convert::to_json(value).map_err(|error| {
+        if shared.clock.tick() {
+            stop(ctx, shared)
+        } else {
+            Exception::throw_type(ctx, &error.message)
+        }
+    })
+}
+
+fn all_to_json<'js>(
+    ctx: &Ctx<'js>,
+    shared: &Shared,
+    values: &[Value<'js>],
+) -> rquickjs::Result<Vec<Json>> {
+    values
+        .iter()
+        .map(|value| to_json_or_throw(ctx, shared, value))
+        .collect()
 }
 
 fn mods<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {
@@ -287,14 +355,11 @@ fn mods<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, target: String, function: String, args: Rest<Value<'js>>| {
-                let args = args
-                    .0
-                    .iter()
-                    .map(|value| to_json_or_throw(&ctx, value))
-                    .collect::<rquickjs::Result<Vec<_>>>()?;
+                enter(&ctx, &caller)?;
+                let args = all_to_json(&ctx, &caller, &args.0)?;
                 match caller.host.call(&caller.mod_id, &target, &function, args) {
                     Ok(result) => convert::from_json(&ctx, &result),
-                    Err(message) => Err(host_error(&ctx, &message)),
+                    Err(message) => Err(host_error(&ctx, &caller, &message)),
                 }
             },
         )?,
@@ -303,6 +368,7 @@ fn mods<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js
     mods.set(
         "list",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+            enter(&ctx, &lister)?;
             convert::from_json(&ctx, &lister.host.list())
         })?,
     )?;
@@ -318,6 +384,7 @@ fn events<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'
             Function::new(
                 ctx.clone(),
                 move |ctx: Ctx<'js>, event: String, handler: Function<'js>| {
+                    enter(&ctx, &subscriber)?;
                     let id = subscriber.host.next_handler_id();
                     subscriber
                         .handlers
@@ -336,10 +403,13 @@ fn events<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'
     let canceller = Rc::clone(shared);
     events.set(
         "off",
-        Function::new(ctx.clone(), move |subscription: f64| {
-            canceller
-                .host
-                .unsubscribe(&canceller.mod_id, subscription as u64)
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, subscription: f64| {
+            enter(&ctx, &canceller)?;
+            Ok::<_, rquickjs::Error>(
+                canceller
+                    .host
+                    .unsubscribe(&canceller.mod_id, subscription as u64),
+            )
         })?,
     )?;
     let emitter = Rc::clone(shared);
@@ -348,14 +418,19 @@ fn events<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, event: String, payload: Opt<Value<'js>>| {
+                enter(&ctx, &emitter)?;
                 let payload = match payload.0 {
-                    Some(value) => to_json_or_throw(&ctx, &value)?,
+                    Some(value) => to_json_or_throw(&ctx, &emitter, &value)?,
                     None => Json::Null,
                 };
-                emitter
-                    .host
-                    .emit(&emitter.mod_id, &event, payload)
-                    .map_err(|message| host_error(&ctx, &message))
+                match emitter.host.emit(&emitter.mod_id, &event, payload) {
+                    Ok(()) => Ok(()),
+                    Err(HostError::Refused(message)) => Err(host_error(&ctx, &emitter, &message)),
+                    Err(HostError::Breach(error)) => {
+                        emitter.clock.breach(error);
+                        Err(stop(&ctx, &emitter))
+                    }
+                }
             },
         )?,
     )?;

@@ -1,7 +1,5 @@
 //! QuickJS exceptions turned into owned [`ScriptError`]s before leaving the context.
 
-use std::time::Duration;
-
 use rquickjs::{CaughtError, Ctx, Value};
 
 use super::convert;
@@ -14,11 +12,11 @@ pub fn script_error<'js>(
     ctx: &Ctx<'js>,
     caught: CaughtError<'js>,
     mod_path: &str,
-    interrupted: Option<Duration>,
+    stopped: Option<ScriptError>,
     memory_mb: u64,
 ) -> ScriptError {
-    if let Some(timeout) = interrupted {
-        return ScriptError::timeout(timeout.as_millis());
+    if let Some(stopped) = stopped {
+        return stopped;
     }
     match caught {
         CaughtError::Exception(exception) => {

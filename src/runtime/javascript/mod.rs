@@ -133,7 +133,7 @@ pub(crate) struct Shared {
     /// current call's jobs are done.
     unhandled: RefCell<Vec<(usize, String)>>,
     pub memory_mb: u64,
-    clock: CallClock,
+    pub clock: CallClock,
 }
 
 impl Shared {
@@ -142,7 +142,7 @@ impl Shared {
             ctx,
             caught,
             &self.mod_path,
-            self.clock.take_expired(),
+            self.clock.take_stop(),
             self.memory_mb,
         )
     }
@@ -274,7 +274,12 @@ impl JsInstance {
             .time(|| {
                 self.context.with(|ctx| {
                     let result = body(&ctx);
-                    while ctx.execute_pending_job() {}
+                    // Promise jobs run as part of the call, under its deadline; once it has
+                    // expired, none runs any more (a job that queues itself would go on forever).
+                    while !self.shared.clock.must_stop() && ctx.execute_pending_job() {}
+                    if let Some(stopped) = self.shared.clock.take_stop() {
+                        return Err(stopped);
+                    }
                     for (_, reason) in self.shared.unhandled.take() {
                         self.shared.host.log(
                             &self.shared.mod_id,

@@ -2,10 +2,10 @@
 
 use std::rc::Rc;
 
-use mlua::{Function, Lua, Table, Value, Variadic};
+use mlua::{FromLuaMulti, Function, IntoLuaMulti, Lua, Table, Value, Variadic};
 
 use super::{Shared, convert};
-use crate::runtime::{GameGlobal, HandlerKind, Json, LogLevel, StorageOp};
+use crate::runtime::{GameGlobal, HandlerKind, HostError, Json, LogLevel, StorageOp};
 
 /// Globals the host installs, which `functions()` does not offer as callable mod functions.
 pub const BUILTIN_GLOBALS: &[&str] = &[
@@ -115,9 +115,14 @@ fn game_table(lua: &Lua, shared: &Rc<Shared>, prefix: &str, names: &[&str]) -> m
             None => {
                 let caller = Rc::clone(shared);
                 let function = format!("{prefix}{name}");
-                let native = lua.create_function(move |lua, args: Variadic<Value>| {
-                    let result = all_to_json(lua, &args)
-                        .and_then(|args| caller.host.game_call(&caller.mod_id, &function, args));
+                let native = host_function(lua, shared, move |lua, args: Variadic<Value>| {
+                    // The game has `game_call_timeout_ms` of its own: waiting for it is not
+                    // the mod's time.
+                    let result = all_to_json(lua, &args).and_then(|args| {
+                        caller
+                            .clock
+                            .paused(|| caller.host.game_call(&caller.mod_id, &function, args))
+                    });
                     outcome(lua, result)
                 })?;
                 table.raw_set(*name, raising(lua, native)?)?;
@@ -175,7 +180,7 @@ fn keep_stopped_calls_stopped(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<()
     let stopped = lua.create_function(move |_, ()| {
         Ok(watched
             .upgrade()
-            .is_some_and(|shared| shared.clock.has_expired()))
+            .is_some_and(|shared| shared.clock.must_stop()))
     })?;
     let globals = lua.globals();
     let coroutine: Table = globals.raw_get("coroutine")?;
@@ -267,14 +272,14 @@ fn frozen(lua: &Lua, json: &Json) -> mlua::Result<Value> {
 }
 
 fn logger(lua: &Lua, shared: &Rc<Shared>, level: LogLevel) -> mlua::Result<Function> {
-    let shared = Rc::clone(shared);
-    lua.create_function(move |lua, args: Variadic<Value>| {
+    let owner = Rc::clone(shared);
+    host_function(lua, shared, move |lua, args: Variadic<Value>| {
         let message = args
             .iter()
             .map(|value| display(lua, value))
             .collect::<Vec<_>>()
             .join(" ");
-        shared.host.log(&shared.mod_id, level, &message);
+        owner.host.log(&owner.mod_id, level, &message);
         Ok(())
     })
 }
@@ -290,6 +295,30 @@ fn display(lua: &Lua, value: &Value) -> String {
             .unwrap_or_else(|_| other.type_name().to_owned()),
     }
 }
+
+/// A host function: the running call's deadline holds at its entry too, so time spent in host
+/// functions counts, and a call that has run out stops here (the wrapped `pcall` passes the
+/// error on).
+fn host_function<A, R>(
+    lua: &Lua,
+    shared: &Rc<Shared>,
+    body: impl Fn(&Lua, A) -> mlua::Result<R> + 'static,
+) -> mlua::Result<Function>
+where
+    A: FromLuaMulti,
+    R: IntoLuaMulti,
+{
+    let watched = Rc::downgrade(shared);
+    lua.create_function(move |lua, args: A| {
+        if watched.upgrade().is_some_and(|shared| shared.clock.tick()) {
+            return Err(mlua::Error::runtime(STOPPED));
+        }
+        body(lua, args)
+    })
+}
+
+/// What a stopped call raises on its way out (the host reports the limit itself).
+const STOPPED: &str = "the call was stopped for breaking a limit";
 
 /// Turns a native function that returns `(ok, value_or_message)` into one that raises the
 /// message as a plain string error at the caller's line, as Lua's own functions do. (An error
@@ -330,7 +359,9 @@ fn all_to_json(lua: &Lua, values: &[Value]) -> Result<Vec<Json>, String> {
 fn mods(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
     let mods = lua.create_table()?;
     let caller = Rc::clone(shared);
-    let call = lua.create_function(
+    let call = host_function(
+        lua,
+        shared,
         move |lua, (target, function, args): (String, String, Variadic<Value>)| {
             let result = all_to_json(lua, &args)
                 .and_then(|args| caller.host.call(&caller.mod_id, &target, &function, args));
@@ -341,7 +372,9 @@ fn mods(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
     let lister = Rc::clone(shared);
     mods.raw_set(
         "list",
-        lua.create_function(move |lua, ()| convert::from_json(lua, &lister.host.list()))?,
+        host_function(lua, shared, move |lua, ()| {
+            convert::from_json(lua, &lister.host.list())
+        })?,
     )?;
     Ok(mods)
 }
@@ -355,7 +388,9 @@ fn storage(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
         "get",
         raising(
             lua,
-            lua.create_function(move |lua, key: String| get(lua, StorageOp::Get(key)))?,
+            host_function(lua, shared, move |lua, key: String| {
+                get(lua, StorageOp::Get(key))
+            })?,
         )?,
     )?;
     let set = run.clone();
@@ -363,12 +398,12 @@ fn storage(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
         "set",
         raising(
             lua,
-            lua.create_function(
-                move |lua, (key, value): (String, Value)| match convert::to_json(lua, &value) {
+            host_function(lua, shared, move |lua, (key, value): (String, Value)| {
+                match convert::to_json(lua, &value) {
                     Ok(value) => set(lua, StorageOp::Set(key, value)),
                     Err(error) => outcome(lua, Err(error.message)),
-                },
-            )?,
+                }
+            })?,
         )?,
     )?;
     let delete = run.clone();
@@ -376,7 +411,9 @@ fn storage(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
         "delete",
         raising(
             lua,
-            lua.create_function(move |lua, key: String| delete(lua, StorageOp::Delete(key)))?,
+            host_function(lua, shared, move |lua, key: String| {
+                delete(lua, StorageOp::Delete(key))
+            })?,
         )?,
     )?;
     let keys = run;
@@ -384,7 +421,7 @@ fn storage(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
         "keys",
         raising(
             lua,
-            lua.create_function(move |lua, prefix: Option<String>| {
+            host_function(lua, shared, move |lua, prefix: Option<String>| {
                 keys(lua, StorageOp::Keys(prefix.unwrap_or_default()))
             })?,
         )?,
@@ -395,7 +432,7 @@ fn storage(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
 fn files(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
     let files = lua.create_table()?;
     let reader = Rc::clone(shared);
-    let read = lua.create_function(move |lua, path: String| {
+    let read = host_function(lua, shared, move |lua, path: String| {
         outcome(
             lua,
             reader
@@ -414,18 +451,22 @@ fn timers(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
         let owner = Rc::clone(shared);
         timers.raw_set(
             name,
-            lua.create_function(move |_, (ms, callback): (f64, Function)| {
-                let delay = std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0);
+            host_function(lua, shared, move |_, (ms, callback): (f64, Function)| {
+                let delay = std::time::Duration::from_secs_f64(ms.clamp(0.0, 1e12) / 1000.0);
                 let handler = owner.host.next_handler_id();
+                let timer = owner
+                    .host
+                    .set_timer(&owner.mod_id, delay, repeat, handler)
+                    .map_err(mlua::Error::runtime)?;
                 owner.handlers.borrow_mut().insert(handler, callback);
-                Ok(owner.host.set_timer(&owner.mod_id, delay, repeat, handler))
+                Ok(timer)
             })?,
         )?;
     }
     let canceller = Rc::clone(shared);
     timers.raw_set(
         "cancel",
-        lua.create_function(move |_, timer: u64| {
+        host_function(lua, shared, move |_, timer: u64| {
             Ok(canceller.host.cancel_timer(&canceller.mod_id, timer))
         })?,
     )?;
@@ -438,33 +479,45 @@ fn events(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
         let subscriber = Rc::clone(shared);
         events.raw_set(
             name,
-            lua.create_function(move |_, (event, handler): (String, Function)| {
-                let id = subscriber.host.next_handler_id();
-                subscriber.handlers.borrow_mut().insert(id, handler);
-                Ok(subscriber
-                    .host
-                    .subscribe(&subscriber.mod_id, &event, kind, id))
-            })?,
+            host_function(
+                lua,
+                shared,
+                move |_, (event, handler): (String, Function)| {
+                    let id = subscriber.host.next_handler_id();
+                    subscriber.handlers.borrow_mut().insert(id, handler);
+                    Ok(subscriber
+                        .host
+                        .subscribe(&subscriber.mod_id, &event, kind, id))
+                },
+            )?,
         )?;
     }
     let canceller = Rc::clone(shared);
     events.raw_set(
         "off",
-        lua.create_function(move |_, subscription: u64| {
+        host_function(lua, shared, move |_, subscription: u64| {
             Ok(canceller.host.unsubscribe(&canceller.mod_id, subscription))
         })?,
     )?;
     let emitter = Rc::clone(shared);
-    let emit = lua.create_function(move |lua, (event, payload): (String, Value)| {
-        let result = all_to_json(lua, &[payload])
-            .and_then(|mut payload| {
-                emitter
-                    .host
-                    .emit(&emitter.mod_id, &event, payload.remove(0))
-            })
-            .map(|()| Json::Null);
-        outcome(lua, result)
-    })?;
+    let emit = host_function(
+        lua,
+        shared,
+        move |lua, (event, payload): (String, Value)| {
+            let payload = match convert::to_json(lua, &payload) {
+                Ok(payload) => payload,
+                Err(error) => return outcome(lua, Err(error.message)),
+            };
+            match emitter.host.emit(&emitter.mod_id, &event, payload) {
+                Ok(()) => outcome(lua, Ok(Json::Null)),
+                Err(HostError::Refused(message)) => outcome(lua, Err(message)),
+                Err(HostError::Breach(error)) => {
+                    emitter.clock.breach(error);
+                    Err(mlua::Error::runtime(STOPPED))
+                }
+            }
+        },
+    )?;
     events.raw_set("emit", raising(lua, emit)?)?;
     Ok(events)
 }

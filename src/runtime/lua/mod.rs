@@ -163,13 +163,8 @@ impl LuaInstance {
     }
 
     fn error(&self, error: mlua::Error) -> ScriptError {
-        let interrupted = self.shared.clock.take_expired();
-        script_error(
-            error,
-            &self.shared.mod_path,
-            interrupted,
-            self.shared.memory_mb,
-        )
+        let stopped = self.shared.clock.take_stop();
+        script_error(error, &self.shared.mod_path, stopped, self.shared.memory_mb)
     }
 
     /// Calls `function` as one timed call and keeps its first result. (mlua adds the
@@ -271,11 +266,11 @@ impl ModInstance for LuaInstance {
 fn script_error(
     error: mlua::Error,
     mod_path: &str,
-    interrupted: Option<Duration>,
+    stopped: Option<ScriptError>,
     memory_mb: u64,
 ) -> ScriptError {
-    if let Some(timeout) = interrupted {
-        return ScriptError::timeout(timeout.as_millis());
+    if let Some(stopped) = stopped {
+        return stopped;
     }
     let (kind, text) = match &error {
         mlua::Error::SyntaxError { message, .. } => (ErrorKind::Syntax, message.clone()),
