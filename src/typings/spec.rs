@@ -248,7 +248,7 @@ pub const API: &[Namespace] = &[
             },
             Function {
                 name: "off",
-                doc: "Cancels a subscription (whoever made it); returns whether it existed.",
+                doc: "Cancels one of this mod's subscriptions; returns whether it existed.",
                 params: &[param("id", Type::Number)],
                 returns: Type::Boolean,
             },
@@ -281,7 +281,7 @@ pub const API: &[Namespace] = &[
             },
             Function {
                 name: "cancel",
-                doc: "Cancels a timer (whichever mod made it); returns whether it existed.",
+                doc: "Cancels one of this mod's timers; returns whether it existed.",
                 params: &[param("id", Type::Number)],
                 returns: Type::Boolean,
             },

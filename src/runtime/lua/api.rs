@@ -45,6 +45,12 @@ pub fn install(
     let globals = lua.globals();
     describe_raised_tables(lua)?;
     keep_stopped_calls_stopped(lua, shared)?;
+    refuse_what_no_limit_reaches(lua)?;
+    let watched = Rc::downgrade(shared);
+    super::strings::install(
+        lua,
+        Rc::new(move || !watched.upgrade().is_some_and(|shared| shared.clock.tick())),
+    )?;
     // The base library's file loaders reach the file system; `load` may not load bytecode.
     globals.raw_set("dofile", Value::Nil)?;
     globals.raw_set("loadfile", Value::Nil)?;
@@ -193,12 +199,76 @@ local function check(ok, ...)
   return ok, ...
 end
 globals.pcall = function(f, ...) return check(pcall(f, ...)) end
-globals.xpcall = function(f, handler, ...) return check(xpcall(f, handler, ...)) end
+-- Lua calls the message handler of an error raised by the time limit's hook with hooks off:
+-- once the call is stopped, the mod's handler is not called at all.
+globals.xpcall = function(f, handler, ...)
+  return check(xpcall(f, function(message)
+    if stopped() then return message end
+    return handler(message)
+  end, ...))
+end
 coroutine.resume = function(co, ...) return check(resume(co, ...)) end
 "#,
     )
     .set_name("=modhost")
     .call::<()>((stopped, globals, coroutine))
+}
+
+/// Lua runs finalizers (`__gc`) with hooks off, where no time limit reaches them, so a
+/// metatable with `__gc` is refused (Luau removed them for the same reason). Lua marks an
+/// object for finalization only if its metatable has `__gc` when `setmetatable` is called, so
+/// checking there is exact. `rawset` may not write into the host's read-only proxies.
+fn refuse_what_no_limit_reaches(lua: &Lua) -> mlua::Result<()> {
+    let globals = lua.globals();
+    lua.load(
+        r#"
+local globals, setmetatable, rawget, type, error = ...
+globals.setmetatable = function(object, metatable)
+  if type(metatable) == "table" and rawget(metatable, "__gc") ~= nil then
+    error("`__gc` finalizers are not allowed in mods: Lua runs them where no time limit reaches; release resources in `onDetach` instead", 2)
+  end
+  return setmetatable(object, metatable)
+end
+"#,
+    )
+    .set_name("=modhost")
+    .call::<()>((
+        globals.clone(),
+        globals.raw_get::<Function>("setmetatable")?,
+        globals.raw_get::<Function>("rawget")?,
+        globals.raw_get::<Function>("type")?,
+        globals.raw_get::<Function>("error")?,
+    ))?;
+    let rawset = lua.create_function(|_, (table, key, value): (Table, Value, Value)| {
+        let read_only = table.metatable().is_some_and(|metatable| {
+            metatable
+                .raw_get::<bool>(convert::PROXY_MARKER)
+                .unwrap_or(false)
+        });
+        if read_only {
+            return Ok((false, Value::Nil));
+        }
+        table.raw_set(key, value)?;
+        Ok((true, Value::Table(table)))
+    })?;
+    let raising_rawset: Function = lua
+        .load(
+            r#"
+local native, error, tostring = ...
+return function(table, key, value)
+  local ok, result = native(table, key, value)
+  if not ok then error("cannot set `" .. tostring(key) .. "`: this table is read-only", 2) end
+  return result
+end
+"#,
+        )
+        .set_name("=modhost")
+        .call((
+            rawset,
+            globals.raw_get::<Function>("error")?,
+            globals.raw_get::<Function>("tostring")?,
+        ))?;
+    globals.raw_set("rawset", raising_rawset)
 }
 
 /// Makes read-only proxies: reads go through to the target, writes raise an error at the

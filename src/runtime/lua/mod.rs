@@ -7,7 +7,9 @@
 
 mod api;
 mod convert;
+mod pattern;
 mod require;
+mod strings;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
