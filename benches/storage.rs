@@ -53,7 +53,9 @@ fn store() -> f64 {
     let started = Instant::now();
     for index in 0..PAIRS {
         let key = format!("key-{index}");
-        store.set("m", &key, &json!({ "score": 1 })).expect("set");
+        store
+            .set("m", &key, &json!({ "score": 1 }), 1024)
+            .expect("set");
         store.get("m", &key).expect("get");
     }
     rate(PAIRS, started)

@@ -378,6 +378,18 @@ impl Config {
         self.mods.get(mod_id).is_none_or(|section| section.enabled)
     }
 
+    /// The longest `call_timeout_ms` any mod has.
+    pub fn longest_call_timeout(&self) -> std::time::Duration {
+        let longest = self
+            .mods
+            .values()
+            .map(|section| section.limits.call_timeout_ms)
+            .chain([self.limits.call_timeout_ms])
+            .max()
+            .unwrap_or(self.limits.call_timeout_ms);
+        std::time::Duration::from_millis(longest)
+    }
+
     /// The limits that apply to one mod.
     pub fn limits_for(&self, mod_id: &str) -> Limits {
         self.mods

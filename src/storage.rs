@@ -31,10 +31,20 @@ pub enum StorageError {
     KeyTooLong,
     #[error("a stored value is at most {} KiB of JSON; this one is {} KiB", MAX_VALUE_BYTES / 1024, .0 / 1024)]
     ValueTooLarge(usize),
+    #[error(
+        "storage quota: the mod keeps {used} bytes and this would make {wanted}, past `storage_mb` = {quota_mb}; delete keys it no longer needs, or raise the limit in `config.toml`"
+    )]
+    Quota {
+        used: u64,
+        wanted: u64,
+        quota_mb: u64,
+    },
 }
 
 pub struct Store {
     connection: Connection,
+    /// Bytes of keys and values each mod keeps, once counted.
+    usage: std::cell::RefCell<std::collections::HashMap<String, u64>>,
 }
 
 impl Store {
@@ -62,7 +72,10 @@ impl Store {
                 )
             })
             .map_err(|error| open_error(error.to_string()))?;
-        Ok(Store { connection })
+        Ok(Store {
+            connection,
+            usage: Default::default(),
+        })
     }
 
     pub fn get(&self, mod_id: &str, key: &str) -> Result<Option<Json>, StorageError> {
@@ -74,7 +87,14 @@ impl Store {
         Ok(text.map(|text| serde_json::from_str(&text).unwrap_or(Json::Null)))
     }
 
-    pub fn set(&self, mod_id: &str, key: &str, value: &Json) -> Result<(), StorageError> {
+    /// Stores `value` under `key`, unless the mod would then keep more than `quota_mb`.
+    pub fn set(
+        &self,
+        mod_id: &str,
+        key: &str,
+        value: &Json,
+        quota_mb: u64,
+    ) -> Result<(), StorageError> {
         if key.len() > MAX_KEY_BYTES {
             return Err(StorageError::KeyTooLong);
         }
@@ -82,30 +102,63 @@ impl Store {
         if text.len() > MAX_VALUE_BYTES {
             return Err(StorageError::ValueTooLarge(text.len()));
         }
+        let used = self.bytes_used(mod_id)?;
+        let replaced = self.entry_bytes(mod_id, key)?;
+        let wanted = used - replaced + (key.len() + text.len()) as u64;
+        if wanted > used && wanted > quota_mb.saturating_mul(1024 * 1024) {
+            return Err(StorageError::Quota {
+                used,
+                wanted,
+                quota_mb,
+            });
+        }
         self.connection
             .prepare_cached("INSERT INTO entries (mod, key, value) VALUES (?1, ?2, ?3) ON CONFLICT (mod, key) DO UPDATE SET value = excluded.value")?
             .execute(params![mod_id, key, text])?;
+        self.usage.borrow_mut().insert(mod_id.to_owned(), wanted);
         Ok(())
     }
 
     /// Whether the key existed.
     pub fn delete(&self, mod_id: &str, key: &str) -> Result<bool, StorageError> {
+        let used = self.bytes_used(mod_id)?;
+        let removed = self.entry_bytes(mod_id, key)?;
         let deleted = self
             .connection
             .prepare_cached("DELETE FROM entries WHERE mod = ?1 AND key = ?2")?
             .execute(params![mod_id, key])?;
+        self.usage
+            .borrow_mut()
+            .insert(mod_id.to_owned(), used - removed);
         Ok(deleted > 0)
+    }
+
+    /// The bytes of one entry's key and value (0 when there is none).
+    fn entry_bytes(&self, mod_id: &str, key: &str) -> Result<u64, StorageError> {
+        let bytes: Option<i64> = self
+            .connection
+            .prepare_cached(
+                "SELECT length(CAST(key AS BLOB)) + length(CAST(value AS BLOB)) FROM entries WHERE mod = ?1 AND key = ?2",
+            )?
+            .query_row(params![mod_id, key], |row| row.get(0))
+            .optional()?;
+        Ok(bytes.unwrap_or(0).max(0) as u64)
     }
 
     /// How many bytes of keys and values the mod keeps.
     pub fn bytes_used(&self, mod_id: &str) -> Result<u64, StorageError> {
+        if let Some(bytes) = self.usage.borrow().get(mod_id) {
+            return Ok(*bytes);
+        }
         let bytes: i64 = self
             .connection
             .prepare_cached(
                 "SELECT COALESCE(SUM(length(CAST(key AS BLOB)) + length(CAST(value AS BLOB))), 0) FROM entries WHERE mod = ?1",
             )?
             .query_row(params![mod_id], |row| row.get(0))?;
-        Ok(bytes.max(0) as u64)
+        let bytes = bytes.max(0) as u64;
+        self.usage.borrow_mut().insert(mod_id.to_owned(), bytes);
+        Ok(bytes)
     }
 
     /// The mod's keys that start with `prefix`, sorted.
@@ -130,10 +183,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         store
-            .set("a", "score", &json!({"points": [1, 2.5], "name": "é"}))
+            .set("a", "score", &json!({"points": [1, 2.5], "name": "é"}), 64)
             .unwrap();
-        store.set("a", "score:old", &json!(3)).unwrap();
-        store.set("b", "score", &json!("b's own")).unwrap();
+        store.set("a", "score:old", &json!(3), 64).unwrap();
+        store.set("b", "score", &json!("b's own"), 64).unwrap();
         assert_eq!(store.get("a", "missing").unwrap(), None);
         assert_eq!(store.keys("a", "score").unwrap(), ["score", "score:old"]);
         assert_eq!(store.keys("a", "").unwrap().len(), 2);
@@ -155,12 +208,12 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let long_key = "k".repeat(MAX_KEY_BYTES + 1);
         assert!(matches!(
-            store.set("a", &long_key, &json!(1)),
+            store.set("a", &long_key, &json!(1), 64),
             Err(StorageError::KeyTooLong)
         ));
         let big = json!("x".repeat(MAX_VALUE_BYTES));
         assert!(matches!(
-            store.set("a", "big", &big),
+            store.set("a", "big", &big, 64),
             Err(StorageError::ValueTooLarge(_))
         ));
     }
@@ -170,9 +223,31 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         for key in ["a%b", "a_b", "axb", "a"] {
-            store.set("m", key, &json!(key)).unwrap();
+            store.set("m", key, &json!(key), 64).unwrap();
         }
         assert_eq!(store.keys("m", "a%").unwrap(), ["a%b"]);
         assert_eq!(store.keys("m", "a_").unwrap(), ["a_b"]);
+    }
+
+    #[test]
+    fn each_mod_keeps_at_most_its_quota() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let chunk = json!("x".repeat(300 * 1024));
+        store.set("a", "one", &chunk, 1).unwrap();
+        store.set("a", "two", &chunk, 1).unwrap();
+        store.set("a", "three", &chunk, 1).unwrap();
+        let error = store.set("a", "four", &chunk, 1).unwrap_err();
+        assert!(
+            matches!(error, StorageError::Quota { quota_mb: 1, .. }),
+            "{error}"
+        );
+        // Replacing a value with one of the same size, or deleting, is always possible.
+        store.set("a", "one", &chunk, 1).unwrap();
+        assert!(store.delete("a", "two").unwrap());
+        store.set("a", "four", &chunk, 1).unwrap();
+        // Another mod has a quota of its own.
+        store.set("b", "one", &chunk, 1).unwrap();
+        assert!(store.bytes_used("a").unwrap() <= 1024 * 1024);
     }
 }

@@ -15,6 +15,7 @@ mod render;
 mod run;
 mod typings;
 mod watch;
+mod watchdog;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -254,9 +255,12 @@ impl GlobalArgs {
         if let Ok(quiet) = "notify=warn".parse() {
             filter = filter.add_directive(quiet);
         }
+        // A closed stderr (`2>&1 | head -1`) must end quietly: the subscriber's own report of a
+        // failed write would print to that same stderr, which panics.
         let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
+            .log_internal_errors(false)
             .with_target(false);
         let ansi = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
         let _ = match self.log_format {

@@ -15,6 +15,7 @@ use modhost::protocol::{Server, Stop};
 
 use super::connect::{self, Wanted};
 use super::watch::Reloader;
+use super::watchdog;
 use super::{Exit, list, load_pack};
 
 #[derive(Debug, Args)]
@@ -50,14 +51,6 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
         Ok(runtime) => runtime,
         Err(error) => {
             super::render::fatal(&format!("cannot start the event loop: {error}"), None);
-            return Exit::Usage;
-        }
-    };
-    // Handlers go in before any mod runs, so a signal during startup still stops cleanly.
-    let mut stop = match runtime.block_on(async { StopSignals::install() }) {
-        Ok(stop) => stop,
-        Err(error) => {
-            super::render::fatal(&format!("cannot listen for signals: {error}"), None);
             return Exit::Usage;
         }
     };
@@ -100,6 +93,15 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
     };
 
     let host = Rc::new(Host::new(pack, config.clone()));
+    // The watchdog handles signals from before any mod runs, so a signal during startup still
+    // stops cleanly, and a mod that cannot be interrupted cannot hang the process.
+    let stop = match watchdog::start(host.activity(), config.longest_call_timeout()) {
+        Ok(stop) => stop,
+        Err(error) => {
+            super::render::fatal(&format!("cannot listen for signals: {error}"), None);
+            return Exit::Usage;
+        }
+    };
     if let Some(connections) = &connections {
         connections.server.attach(&host);
     }
@@ -161,11 +163,7 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
                         reloader.apply(&host, change);
                     }
                 }
-                () = stop.next() => {
-                    tracing::info!("stopping (a second signal stops at once)");
-                    exit_on_second_signal();
-                    break Ended::Signal;
-                }
+                () = stop.notified() => break Ended::Signal,
             }
         }
     });
@@ -229,63 +227,5 @@ async fn sleep_until(due: Option<Instant>) {
     let now = Instant::now();
     if due > now {
         std::thread::sleep(due - now);
-    }
-}
-
-/// While mods detach, a second SIGINT or SIGTERM ends the process at once. Returns once the
-/// listener is in place, so that no second signal can slip past it.
-fn exit_on_second_signal() {
-    let (listening, ready) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            let _ = listening.send(());
-            return;
-        };
-        runtime.block_on(async {
-            let signals = StopSignals::install();
-            let _ = listening.send(());
-            if let Ok(mut signals) = signals {
-                signals.next().await;
-                tracing::warn!("second signal: exiting without detaching");
-                std::process::exit(130);
-            }
-        });
-    });
-    let _ = ready.recv();
-}
-
-/// SIGINT and SIGTERM (Ctrl-C elsewhere), listened for from the moment of installation.
-struct StopSignals {
-    #[cfg(unix)]
-    interrupt: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    terminate: tokio::signal::unix::Signal,
-}
-
-impl StopSignals {
-    fn install() -> std::io::Result<StopSignals> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Ok(StopSignals {
-                interrupt: signal(SignalKind::interrupt())?,
-                terminate: signal(SignalKind::terminate())?,
-            })
-        }
-        #[cfg(not(unix))]
-        Ok(StopSignals {})
-    }
-
-    async fn next(&mut self) {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = self.interrupt.recv() => {}
-            _ = self.terminate.recv() => {}
-        }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
     }
 }

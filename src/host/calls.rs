@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::events::Event;
-use super::{CallError, Core, ModStatus, Slot};
+use super::{CallError, Core, MAX_CALL_DEPTH, ModStatus, Slot};
 use crate::runtime::{ErrorKind, HandlerKind, Json, ModInstance, Outcome, ScriptError};
 
 /// The most events delivered in one round before the rest are dropped as a storm.
@@ -45,6 +45,17 @@ impl Core {
                 .collect();
             return Err(CallError::Reentrant { chain });
         };
+        let depth = self.call_stack.borrow().len() + 1;
+        if depth > MAX_CALL_DEPTH {
+            let chain = self
+                .call_stack
+                .borrow()
+                .iter()
+                .chain([slot])
+                .map(|on_stack| on_stack.id.clone())
+                .collect();
+            return Err(CallError::TooDeep { chain, depth });
+        }
         let stopped = slot.state.borrow().is_stopped();
         let Some(instance) = guard.as_mut().filter(|_| !stopped) else {
             return Err(CallError::NotRunning {
@@ -57,7 +68,11 @@ impl Core {
         }
         self.call_stack.borrow_mut().push(Rc::clone(slot));
         let entered = Instant::now();
+        let control = self
+            .activity
+            .enter(slot.position.get(), slot.call_timeout_ms.get(), entered);
         let result = body(instance.as_mut());
+        self.activity.leave(control);
         slot.counts.record(entered.elapsed(), &result);
         self.call_stack.borrow_mut().pop();
         // A mod stopped while it was running is unloaded once its call returns.
@@ -134,7 +149,27 @@ impl Core {
                 "a call from another mod cannot wait for timers; return a value, or await in the callee",
             ));
         }
+        let hook_timeout =
+            Duration::from_millis(self.config.borrow().limits_for(&slot.id).hook_timeout_ms);
+        let started = Instant::now();
         loop {
+            if self.activity.stopping() {
+                return Err(ScriptError::new(
+                    ErrorKind::Host,
+                    "the host is stopping, so it no longer waits for the promise",
+                ));
+            }
+            if started.elapsed() > hook_timeout {
+                let error = ScriptError::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "it did not settle within `hook_timeout_ms` = {}",
+                        hook_timeout.as_millis()
+                    ),
+                );
+                self.fail(slot, format!("a promise broke a limit: {error}"));
+                return Err(error);
+            }
             match self.enter(
                 slot,
                 || "a promise".to_owned(),
@@ -169,6 +204,9 @@ impl Core {
         // Who emitted what this round, to name the mods that cause a storm.
         let mut emitted: HashMap<String, usize> = HashMap::new();
         for _ in 0..EVENTS_PER_ROUND {
+            if self.activity.stopping() {
+                return;
+            }
             let Some(event) = self.events.borrow_mut().pop() else {
                 return;
             };
@@ -267,6 +305,10 @@ impl Core {
     pub(super) fn run_due_timers(&self) {
         let now = Instant::now();
         loop {
+            // Between two mods' timers, a request to stop is heeded.
+            if self.activity.stopping() {
+                return;
+            }
             let Some(fired) = self.timers.borrow_mut().pop_due(now) else {
                 return;
             };
@@ -284,13 +326,17 @@ impl Core {
     }
 
     /// Sleeps until the next timer is due and runs the due timers; `false` when none is set.
+    /// A request to stop cuts the sleep short (it is checked every 50 ms).
     pub(super) fn wait_for_next_timer(&self) -> bool {
         let Some(due) = self.timers.borrow_mut().next_due() else {
             return false;
         };
-        let now = Instant::now();
-        if due > now {
-            std::thread::sleep(due - now);
+        loop {
+            let now = Instant::now();
+            if due <= now || self.activity.stopping() {
+                break;
+            }
+            std::thread::sleep((due - now).min(Duration::from_millis(50)));
         }
         self.run_due_timers();
         true

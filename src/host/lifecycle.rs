@@ -18,11 +18,14 @@ impl Core {
         states: &std::collections::HashMap<String, Json>,
     ) {
         for slot in slots {
+            if self.activity.stopping() {
+                return;
+            }
             self.attach(slot, states.get(&slot.id));
             self.deliver_events();
         }
         for slot in slots {
-            if *slot.state.borrow() != ModState::Attached {
+            if *slot.state.borrow() != ModState::Attached || self.activity.stopping() {
                 continue;
             }
             match self.call_hook(slot, ON_BOOTSTRAP, &[]) {
@@ -71,6 +74,8 @@ impl Core {
     fn instance_setup(&self, slot: &Slot) -> InstanceSetup {
         let entry = slot.entry.borrow();
         let config = self.config.borrow();
+        slot.call_timeout_ms
+            .set(config.limits_for(&slot.id).call_timeout_ms);
         InstanceSetup {
             mod_id: slot.id.clone(),
             dir: entry.dir.clone(),

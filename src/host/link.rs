@@ -1,5 +1,6 @@
 //! The [`HostApi`] handed to mod instances: what `modhost.*` does inside the host.
 
+use std::io::Read as _;
 use std::path::Path;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
@@ -13,6 +14,19 @@ use crate::storage::Store;
 
 /// The largest file `modhost.fs.readText` reads.
 const MAX_READ_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Opens a file for reading without waiting: opening a FIFO for reading would otherwise block
+/// until a writer comes.
+fn open_without_waiting(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
+}
 
 /// Holds the core weakly, so that instances (which the core owns) do not keep it alive.
 pub(super) struct Link {
@@ -186,7 +200,12 @@ impl HostApi for Link {
         let store = store.as_ref().expect("opened above");
         let result = match op {
             StorageOp::Get(key) => store.get(mod_id, &key).map(Option::unwrap_or_default),
-            StorageOp::Set(key, value) => store.set(mod_id, &key, &value).map(|()| Json::Null),
+            StorageOp::Set(key, value) => {
+                let quota_mb = core.config.borrow().limits_for(mod_id).storage_mb;
+                store
+                    .set(mod_id, &key, &value, quota_mb)
+                    .map(|()| Json::Null)
+            }
             StorageOp::Delete(key) => store.delete(mod_id, &key).map(Json::Bool),
             StorageOp::Keys(prefix) => store.keys(mod_id, &prefix).map(Json::from),
         };
@@ -204,14 +223,26 @@ impl HostApi for Link {
             .clone();
         let file = crate::confine::inside(&dir, Path::new(path))
             .map_err(|refusal| format!("cannot read `{path}`: it {refusal}"))?;
-        let size = std::fs::metadata(&file).map_or(0, |metadata| metadata.len());
-        if size > MAX_READ_BYTES {
-            return Err(format!(
-                "cannot read `{path}`: it is larger than {} MiB",
-                MAX_READ_BYTES / 1024 / 1024
-            ));
+        let cannot = |why: String| format!("cannot read `{path}`: {why}");
+        let mut opened = open_without_waiting(&file).map_err(|error| cannot(error.to_string()))?;
+        let metadata = opened
+            .metadata()
+            .map_err(|error| cannot(error.to_string()))?;
+        // A FIFO, a socket or a device could block the host forever or never end.
+        if !metadata.is_file() {
+            return Err(cannot("it is not a regular file".to_owned()));
         }
-        std::fs::read_to_string(&file).map_err(|error| format!("cannot read `{path}`: {error}"))
+        if metadata.len() > MAX_READ_BYTES {
+            return Err(cannot(format!(
+                "it is larger than {} MiB",
+                MAX_READ_BYTES / 1024 / 1024
+            )));
+        }
+        let mut text = String::new();
+        std::io::Read::take(&mut opened, MAX_READ_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(|error| cannot(error.to_string()))?;
+        Ok(text)
     }
 
     fn next_handler_id(&self) -> HandlerId {

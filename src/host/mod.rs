@@ -9,6 +9,7 @@
 //! instance; a call that would re-enter a mod already on the call stack (A calls B calls A) is
 //! refused with an error naming the chain, never a deadlock.
 
+mod activity;
 mod calls;
 mod control;
 mod events;
@@ -26,6 +27,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Instant;
 
+pub use activity::{Activity, Running};
 pub use control::SettingError;
 pub use game::{GameCallError, GameEvent, GameFunction, GameLink};
 pub use reload::{ReloadReport, Reloaded};
@@ -68,12 +70,32 @@ pub enum CallError {
     },
     #[error("re-entrant call {}: a mod cannot be called while it is already running", chain.join(" -> "))]
     Reentrant { chain: Vec<String> },
+    #[error(
+        "call depth limit: {} would be {depth} calls deep, and mods may call mods at most {MAX_CALL_DEPTH} deep",
+        shorten(chain)
+    )]
+    TooDeep { chain: Vec<String>, depth: usize },
     #[error("`{id}`.{function} failed: {error}")]
     Script {
         id: String,
         function: String,
         error: Box<ScriptError>,
     },
+}
+
+/// How deep mods may call mods (A calls B calls C …).
+pub const MAX_CALL_DEPTH: usize = 64;
+
+/// A long chain of calls, shown by its ends: `a -> b -> … -> y -> z`.
+fn shorten(chain: &[String]) -> String {
+    if chain.len() <= 6 {
+        return chain.join(" -> ");
+    }
+    format!(
+        "{} -> … -> {}",
+        chain[..3].join(" -> "),
+        chain[chain.len() - 3..].join(" -> ")
+    )
 }
 
 /// "did you mean" for a near miss, else the functions the mod has.
@@ -103,6 +125,8 @@ struct Slot {
     overrides: RefCell<std::collections::BTreeMap<String, (Json, Option<Json>)>>,
     /// What the host counted about the mod.
     counts: stats::Counts,
+    /// Its `call_timeout_ms`, for the watchdog.
+    call_timeout_ms: Cell<u64>,
 }
 
 impl Slot {
@@ -116,6 +140,7 @@ impl Slot {
             released: RefCell::new(Vec::new()),
             overrides: RefCell::new(std::collections::BTreeMap::new()),
             counts: stats::Counts::default(),
+            call_timeout_ms: Cell::new(0),
         })
     }
 
@@ -155,6 +180,8 @@ struct Core {
     detach_failures: RefCell<Vec<(String, String)>>,
     /// Who answers game functions and hears mods' events.
     game: RefCell<GameSide>,
+    /// What the host's thread is doing, for a watchdog on another thread.
+    activity: std::sync::Arc<Activity>,
     link: Rc<Link>,
 }
 
@@ -178,6 +205,7 @@ impl Host {
             store: RefCell::new(None),
             detach_failures: RefCell::new(Vec::new()),
             game: RefCell::new(GameSide::default()),
+            activity: std::sync::Arc::new(Activity::default()),
             link: Rc::new(Link { core: core.clone() }),
         });
         let (slots, pack_errors) = reload::slots_for(pack, &HashMap::new());
@@ -232,6 +260,12 @@ impl Host {
     /// Runs every timer that is due, and the events they emit.
     pub fn run_due_timers(&self) {
         self.core.run_due_timers();
+    }
+
+    /// What the host's thread is doing, for a watchdog on another thread: which mod has
+    /// control and since when. [`Activity::request_stop`] asks the host to stop.
+    pub fn activity(&self) -> std::sync::Arc<Activity> {
+        std::sync::Arc::clone(&self.core.activity)
     }
 
     /// Whether nothing is pending: no timer set and no event waiting.

@@ -84,6 +84,8 @@ pub(super) fn slots_for(
 
 impl Core {
     pub(super) fn install(&self, slots: Vec<Rc<Slot>>, pack_errors: HashMap<String, String>) {
+        self.activity
+            .name_mods(slots.iter().map(|slot| slot.id.clone()).collect());
         *self.index.borrow_mut() = slots
             .iter()
             .map(|slot| (slot.id.clone(), Rc::clone(slot)))

@@ -271,7 +271,7 @@ fn call_error(error: CallError) -> RpcError {
         CallError::NotRunning { id, .. } => {
             RpcError::new(MOD_ERROR, message).with_data(json!({ "mod": id }))
         }
-        CallError::Reentrant { chain } => {
+        CallError::Reentrant { chain } | CallError::TooDeep { chain, .. } => {
             RpcError::new(MOD_ERROR, message).with_data(json!({ "chain": chain }))
         }
     }

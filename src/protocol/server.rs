@@ -434,6 +434,16 @@ impl GameLink for Server {
                     "the game disconnected before answering `{function}`"
                 )));
             }
+            if self
+                .host
+                .borrow()
+                .upgrade()
+                .is_some_and(|host| host.activity().stopping())
+            {
+                break Err(GameCallError::Failed(
+                    "the host is stopping, so it no longer waits for the game".to_owned(),
+                ));
+            }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break Err(GameCallError::Failed(format!(
@@ -441,7 +451,8 @@ impl GameLink for Server {
                     timeout.as_millis()
                 )));
             }
-            self.wait_and_pump(left);
+            // Short waits, so that a request to stop is seen within 50 ms.
+            self.wait_and_pump(left.min(Duration::from_millis(50)));
         };
         self.waiting.borrow_mut().remove(&key);
         outcome

@@ -55,15 +55,17 @@ pub fn script_error<'js>(
     }
 }
 
+/// What kind of error QuickJS raised, by the error's name and QuickJS's own message: a plain
+/// `Error` whose message quotes another mod's breach is not this mod's breach.
 fn classify(name: &str, message: &str) -> ErrorKind {
-    if message.contains("out of memory") {
-        ErrorKind::Memory
-    } else if message.contains("stack size exceeded") || message.contains("stack overflow") {
-        ErrorKind::StackOverflow
-    } else if name == "SyntaxError" {
-        ErrorKind::Syntax
-    } else {
-        ErrorKind::Thrown
+    match name {
+        "InternalError" if message.contains("out of memory") => ErrorKind::Memory,
+        "InternalError" if message.contains("stack overflow") => ErrorKind::StackOverflow,
+        "RangeError" if message.starts_with("Maximum call stack size exceeded") => {
+            ErrorKind::StackOverflow
+        }
+        "SyntaxError" => ErrorKind::Syntax,
+        _ => ErrorKind::Thrown,
     }
 }
 

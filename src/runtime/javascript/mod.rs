@@ -273,6 +273,13 @@ impl JsInstance {
             .clock
             .time(|| {
                 self.context.with(|ctx| {
+                    // QuickJS measures its stack from where it was last told the top is;
+                    // entered deep in a chain of mods calling mods, that is here.
+                    // SAFETY: the context (and so its runtime) is alive for this closure.
+                    unsafe {
+                        let runtime = rquickjs::qjs::JS_GetRuntime(ctx.as_raw().as_ptr());
+                        rquickjs::qjs::JS_UpdateStackTop(runtime);
+                    }
                     let result = body(&ctx);
                     // Promise jobs run as part of the call, under its deadline; once it has
                     // expired, none runs any more (a job that queues itself would go on forever).
