@@ -692,7 +692,7 @@ fn sigterm_stops_the_host_while_a_mod_waits_for_a_game_that_never_answers() {
         .unwrap()
         .replace("game_call_timeout_ms = 400", "game_call_timeout_ms = 60000");
     std::fs::write(&config, text).unwrap();
-    let (mut running, mut rpc) = support::Running::start_rpc(dir.path(), &["run", "--stdio"]);
+    let (running, mut rpc) = support::Running::start_rpc(dir.path(), &["run", "--stdio"]);
     rpc.answer = Box::new(|_, _, _| Err("SILENCE".to_owned()));
     rpc.initialize(serde_json::json!({ "provides": ["world.spawn"] }));
     rpc.send(&serde_json::json!({ "jsonrpc": "2.0", "id": 99, "method": "mods/call", "params": { "mod": "caller", "function": "spawnOrError", "args": ["orc"] } }));
