@@ -605,3 +605,33 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// No text makes validation panic, and a description is valid exactly when nothing is
+        /// reported; a valid one's stubs fit their own declared types.
+        #[test]
+        fn no_description_makes_validation_panic(
+            text in "\\PC{0,200}",
+            shaped in r#"\{"functions": \{("[a-z.]{1,8}": \{"params": \[(\{"name": "[a-z]{1,3}", "type": "(integer|string|Kind|Pos|any|[A-Za-z?\[\]]{1,6})"(, "optional": (true|false))?\}, ?){0,3}\], "returns": "(integer|string\?|Kind\[\]|Pos|null|x y)"\}, ?){0,3}\}, "types": \{"Kind": \{"enum": \["a"(, "b")?\]\}, "Pos": \{"fields": \{"x": "number(\?)?"\}\}\}\}"#,
+        ) {
+            for input in [&text, &shaped] {
+                let file = SourceFile::new("game-api.json", input.as_str());
+                if let Ok(api) = parse(&file) {
+                    for function in api.functions.values() {
+                        let stub = function.returns.stub(&api.types);
+                        prop_assert!(function.returns.check(&stub, &api.types).is_ok() || matches!(function.returns, TypeExpr::Named(_)));
+                        let args: Vec<serde_json::Value> = function.params.iter().map(|param| param.kind.stub(&api.types)).collect();
+                        let _ = api.check_arguments(function, &args);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -289,3 +289,49 @@ mod tests {
         assert!(reader.next_frame().is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::protocol::message::Incoming;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Any bytes, cut anywhere: the decoder and the message parser never panic, and the
+        /// frames do not depend on how the bytes were cut.
+        #[test]
+        fn any_bytes_in_any_chunks_decode_alike(
+            bytes in proptest::collection::vec(any::<u8>(), 0..300),
+            lines in r#"(\{"jsonrpc":"2.0","id":[0-9]{1,3},"method":"[a-z/]{1,10}"(,"params":\{\})?\}\n|Content-Length: [0-9]{1,2}\r\n\r\n|\{[^\n]{0,20}\n){0,6}"#,
+            cut in 1usize..40,
+        ) {
+            for input in [bytes.clone(), lines.into_bytes()] {
+                let whole = decode(&input, input.len().max(1));
+                let chunked = decode(&input, cut);
+                prop_assert_eq!(&whole, &chunked);
+                for frame in whole.0 {
+                    let _ = Incoming::parse(&frame);
+                }
+            }
+        }
+    }
+
+    /// The frames of `input` fed `chunk` bytes at a time, and whether decoding broke.
+    fn decode(input: &[u8], chunk: usize) -> (Vec<Vec<u8>>, bool) {
+        let mut decoder = FrameDecoder::default();
+        let mut frames = Vec::new();
+        for piece in input.chunks(chunk) {
+            decoder.push(piece);
+            loop {
+                match decoder.next_frame() {
+                    Ok(Some(frame)) => frames.push(frame),
+                    Ok(None) => break,
+                    Err(_) => return (frames, true),
+                }
+            }
+        }
+        (frames, false)
+    }
+}
