@@ -43,7 +43,8 @@ pub enum StorageError {
 
 pub struct Store {
     connection: Connection,
-    /// Bytes of keys and values each mod keeps, once counted.
+    /// Bytes of keys and values each mod keeps, once counted (another process writing to the
+    /// same store makes this approximate; it is counted again when it is found wrong).
     usage: std::cell::RefCell<std::collections::HashMap<String, u64>>,
 }
 
@@ -102,9 +103,14 @@ impl Store {
         if text.len() > MAX_VALUE_BYTES {
             return Err(StorageError::ValueTooLarge(text.len()));
         }
-        let used = self.bytes_used(mod_id)?;
         let replaced = self.entry_bytes(mod_id, key)?;
-        let wanted = used - replaced + (key.len() + text.len()) as u64;
+        let mut used = self.bytes_used(mod_id)?;
+        if replaced > used {
+            // Another process wrote to this store since the count: count again.
+            self.usage.borrow_mut().remove(mod_id);
+            used = self.bytes_used(mod_id)?;
+        }
+        let wanted = used.saturating_sub(replaced) + (key.len() + text.len()) as u64;
         if wanted > used && wanted > quota_mb.saturating_mul(1024 * 1024) {
             return Err(StorageError::Quota {
                 used,
@@ -129,7 +135,7 @@ impl Store {
             .execute(params![mod_id, key])?;
         self.usage
             .borrow_mut()
-            .insert(mod_id.to_owned(), used - removed);
+            .insert(mod_id.to_owned(), used.saturating_sub(removed));
         Ok(deleted > 0)
     }
 

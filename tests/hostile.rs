@@ -743,3 +743,31 @@ fn a_closed_pipe_ends_every_command_quietly() {
         );
     }
 }
+
+#[test]
+fn running_out_of_memory_cannot_be_caught_in_either_language() {
+    let run = contained(
+        &[
+            js_mod(
+                "js-catches-oom",
+                r#"function onAttach() { for (let round = 0; round < 3; round++) { try { const a = []; for (;;) a.push("x".repeat(1000) + round); } catch (e) {} } console.log("js survived"); }"#,
+            ),
+            lua_mod(
+                "lua-catches-oom",
+                r#"function onAttach() for round = 1, 3 do pcall(function() local t = {} while true do t[#t+1] = ("x"):rep(1000) .. round end end) end print("lua survived") end"#,
+            ),
+        ],
+        "memory_mb = 16",
+        no_files,
+    );
+    run.assert_fails_with(
+        "js-catches-oom",
+        &["`onAttach` broke a limit", "`memory_mb` = 16"],
+    );
+    run.assert_fails_with(
+        "lua-catches-oom",
+        &["`onAttach` broke a limit", "`memory_mb` = 16"],
+    );
+    assert!(!run.stderr.contains("survived"), "{}", run.stderr);
+    run.assert_healthy_kept_pace();
+}

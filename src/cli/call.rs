@@ -32,6 +32,9 @@ pub fn run(args: &CallArgs, config: &Config) -> Exit {
     };
     list::report_problems(&pack);
     let host = Host::new(pack, config.clone());
+    if let Err(error) = super::watchdog::start(host.activity(), config.longest_call_timeout()) {
+        tracing::warn!("no watchdog: {error}");
+    }
     host.start();
     let arguments: Vec<Json> = args.args.iter().map(|text| parse_argument(text)).collect();
     let result = host.call(&args.mod_id, &args.function, &arguments);

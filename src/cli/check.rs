@@ -45,7 +45,12 @@ pub fn run(args: &CheckArgs, config: &Config) -> Exit {
     progress.finish_and_clear();
     if args.smoke {
         let spinner = progress_bar(mods, "smoke-testing every mod", Show::Spinner);
-        let (diagnostics, sources) = modhost::host::smoke_test(&pack, config);
+        let longest = config.longest_call_timeout();
+        let (diagnostics, sources) = modhost::host::smoke_test(&pack, config, |activity| {
+            if let Err(error) = super::watchdog::start(activity, longest) {
+                tracing::warn!("no watchdog: {error}");
+            }
+        });
         spinner.finish_and_clear();
         pack.add_diagnostics(diagnostics, sources);
     }

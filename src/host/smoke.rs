@@ -2,7 +2,7 @@
 //! in a throwaway data dir, with a `hook-failed` diagnostic for each mod that failed. Game
 //! functions answer with a value of their declared return type.
 
-use super::Host;
+use super::{Activity, Host};
 use crate::config::Config;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::pack::Pack;
@@ -10,8 +10,13 @@ use crate::runtime::error::find_position;
 use crate::source::{Location, SourceFile};
 
 /// Runs the pack's lifecycle once and reports the mods that failed, with the script files
-/// the diagnostics point into.
-pub fn smoke_test(pack: &Pack, config: &Config) -> (Vec<Diagnostic>, Vec<SourceFile>) {
+/// the diagnostics point into. `watch` receives the host's [`Activity`] before any mod runs,
+/// for a watchdog.
+pub fn smoke_test(
+    pack: &Pack,
+    config: &Config,
+    watch: impl FnOnce(std::sync::Arc<Activity>),
+) -> (Vec<Diagnostic>, Vec<SourceFile>) {
     let data_dir = match tempfile::tempdir() {
         Ok(dir) => dir,
         Err(error) => {
@@ -26,6 +31,7 @@ pub fn smoke_test(pack: &Pack, config: &Config) -> (Vec<Diagnostic>, Vec<SourceF
     config.data_dir = data_dir.path().to_path_buf();
     let host = Host::new(pack.clone(), config);
     host.answer_game_calls_with_stubs();
+    watch(host.activity());
     host.start();
     let mut failures: Vec<(String, String)> = host
         .mods()

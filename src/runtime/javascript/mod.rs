@@ -10,6 +10,7 @@ mod api;
 mod convert;
 mod error;
 mod loader;
+mod memory;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -134,6 +135,8 @@ pub(crate) struct Shared {
     unhandled: RefCell<Vec<(usize, String)>>,
     pub memory_mb: u64,
     pub clock: CallClock,
+    /// The runtime's memory, counted by its allocator.
+    gauge: Rc<memory::Gauge>,
 }
 
 impl Shared {
@@ -142,9 +145,24 @@ impl Shared {
             ctx,
             caught,
             &self.mod_path,
-            self.clock.take_stop(),
+            self.stop_reason(),
             self.memory_mb,
         )
+    }
+
+    /// A heap that hit `memory_mb` stops the call like the deadline does: the mod's `catch`
+    /// may have swallowed QuickJS's `out of memory`, but not this.
+    fn note_memory_breach(&self) {
+        if self.gauge.take_breach() {
+            self.clock
+                .breach(ScriptError::out_of_memory(self.memory_mb, None));
+        }
+    }
+
+    /// Why the call was stopped, if it was (and forgets it).
+    fn stop_reason(&self) -> Option<ScriptError> {
+        self.note_memory_breach();
+        self.clock.take_stop()
     }
 }
 
@@ -169,8 +187,10 @@ impl Drop for JsInstance {
 
 impl JsInstance {
     fn new(setup: InstanceSetup) -> Result<Self, ScriptError> {
-        let runtime = Runtime::new().map_err(engine_error)?;
-        runtime.set_memory_limit((setup.limits.memory_mb as usize).saturating_mul(1024 * 1024));
+        let gauge =
+            memory::Gauge::new((setup.limits.memory_mb as usize).saturating_mul(1024 * 1024));
+        let runtime =
+            Runtime::new_with_alloc(memory::Limited::new(&gauge)).map_err(engine_error)?;
         let shared = Rc::new(Shared {
             mod_id: setup.mod_id.clone(),
             mod_path: setup.dir.display().to_string(),
@@ -181,9 +201,15 @@ impl JsInstance {
             unhandled: RefCell::new(Vec::new()),
             memory_mb: setup.limits.memory_mb,
             clock: CallClock::new(Duration::from_millis(setup.limits.call_timeout_ms)),
+            gauge,
         });
-        let watched = Rc::clone(&shared);
-        runtime.set_interrupt_handler(Some(Box::new(move || watched.clock.tick())));
+        let watched = Rc::downgrade(&shared);
+        runtime.set_interrupt_handler(Some(Box::new(move || {
+            watched.upgrade().is_some_and(|shared| {
+                shared.note_memory_breach();
+                shared.clock.tick()
+            })
+        })));
         let tracked = Rc::downgrade(&shared);
         runtime.set_host_promise_rejection_tracker(Some(Box::new(
             move |ctx, promise, reason, is_handled| {
@@ -269,46 +295,32 @@ impl JsInstance {
         &self,
         body: impl FnOnce(&Ctx<'_>) -> Result<R, ScriptError>,
     ) -> Result<R, ScriptError> {
-        self.shared
-            .clock
-            .time(|| {
-                self.context.with(|ctx| {
-                    // QuickJS measures its stack from where it was last told the top is;
-                    // entered deep in a chain of mods calling mods, that is here.
-                    // SAFETY: the context (and so its runtime) is alive for this closure.
-                    unsafe {
-                        let runtime = rquickjs::qjs::JS_GetRuntime(ctx.as_raw().as_ptr());
-                        rquickjs::qjs::JS_UpdateStackTop(runtime);
-                    }
-                    let result = body(&ctx);
-                    // Promise jobs run as part of the call, under its deadline; once it has
-                    // expired, none runs any more (a job that queues itself would go on forever).
-                    while !self.shared.clock.must_stop() && ctx.execute_pending_job() {}
-                    if let Some(stopped) = self.shared.clock.take_stop() {
-                        return Err(stopped);
-                    }
-                    for (_, reason) in self.shared.unhandled.take() {
-                        self.shared.host.log(
-                            &self.shared.mod_id,
-                            LogLevel::Error,
-                            &format!("unhandled promise rejection: {reason}"),
-                        );
-                    }
-                    result
-                })
+        self.shared.clock.time(|| {
+            self.context.with(|ctx| {
+                // QuickJS measures its stack from where it was last told the top is;
+                // entered deep in a chain of mods calling mods, that is here.
+                // SAFETY: the context (and so its runtime) is alive for this closure.
+                unsafe {
+                    let runtime = rquickjs::qjs::JS_GetRuntime(ctx.as_raw().as_ptr());
+                    rquickjs::qjs::JS_UpdateStackTop(runtime);
+                }
+                let result = body(&ctx);
+                // Promise jobs run as part of the call, under its deadline; once it has
+                // expired, none runs any more (a job that queues itself would go on forever).
+                while !self.shared.clock.must_stop() && ctx.execute_pending_job() {}
+                if let Some(stopped) = self.shared.stop_reason() {
+                    return Err(stopped);
+                }
+                for (_, reason) in self.shared.unhandled.take() {
+                    self.shared.host.log(
+                        &self.shared.mod_id,
+                        LogLevel::Error,
+                        &format!("unhandled promise rejection: {reason}"),
+                    );
+                }
+                result
             })
-            .map_err(|error| self.classify_memory(error))
-    }
-
-    /// QuickJS may fail to even build the error object when memory runs out, and throw `null`:
-    /// an error raised with the heap at its limit is a memory error.
-    fn classify_memory(&self, error: ScriptError) -> ScriptError {
-        let usage = self.runtime.memory_usage();
-        let limit = (self.shared.memory_mb as i64).saturating_mul(1024 * 1024);
-        if error.kind == ErrorKind::Thrown && usage.malloc_size >= limit / 10 * 9 {
-            return ScriptError::out_of_memory(self.shared.memory_mb, None);
-        }
-        error
+        })
     }
 
     fn invoke(
@@ -428,7 +440,7 @@ impl ModInstance for JsInstance {
     }
 
     fn memory_used(&self) -> u64 {
-        self.runtime.memory_usage().malloc_size.max(0) as u64
+        self.shared.gauge.used() as u64
     }
 
     fn update_settings(&mut self, settings: &Json) -> Result<(), ScriptError> {

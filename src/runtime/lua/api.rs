@@ -5,7 +5,7 @@ use std::rc::Rc;
 use mlua::{FromLuaMulti, Function, IntoLuaMulti, Lua, Table, Value, Variadic};
 
 use super::{Shared, convert};
-use crate::runtime::{GameGlobal, HandlerKind, HostError, Json, LogLevel, StorageOp};
+use crate::runtime::{GameGlobal, HandlerKind, HostError, Json, LogLevel, ScriptError, StorageOp};
 
 /// Globals the host installs, which `functions()` does not offer as callable mod functions.
 pub const BUILTIN_GLOBALS: &[&str] = &[
@@ -183,10 +183,20 @@ end
 /// Wrapped, they raise it again once the call has been stopped, so it unwinds to the host.
 fn keep_stopped_calls_stopped(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<()> {
     let watched = Rc::downgrade(shared);
-    let stopped = lua.create_function(move |_, ()| {
-        Ok(watched
-            .upgrade()
-            .is_some_and(|shared| shared.clock.must_stop()))
+    // Whether the call is stopped, given the error a protected call caught: Lua reports an
+    // exhausted `memory_mb` with its preallocated "not enough memory", which is a breach.
+    let stopped = lua.create_function(move |_, caught: Value| {
+        let Some(shared) = watched.upgrade() else {
+            return Ok(false);
+        };
+        if let Value::String(message) = &caught
+            && message.as_bytes().as_ref() == b"not enough memory"
+        {
+            shared
+                .clock
+                .breach(ScriptError::out_of_memory(shared.memory_mb, None));
+        }
+        Ok(shared.clock.must_stop())
     })?;
     let globals = lua.globals();
     let coroutine: Table = globals.raw_get("coroutine")?;
@@ -195,7 +205,7 @@ fn keep_stopped_calls_stopped(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<()
 local stopped, globals, coroutine = ...
 local pcall, xpcall, resume, error = pcall, xpcall, coroutine.resume, error
 local function check(ok, ...)
-  if not ok and stopped() then error("the call ran past its time limit", 0) end
+  if not ok and stopped((...)) then error("the call was stopped for breaking a limit", 0) end
   return ok, ...
 end
 globals.pcall = function(f, ...) return check(pcall(f, ...)) end
@@ -203,7 +213,7 @@ globals.pcall = function(f, ...) return check(pcall(f, ...)) end
 -- once the call is stopped, the mod's handler is not called at all.
 globals.xpcall = function(f, handler, ...)
   return check(xpcall(f, function(message)
-    if stopped() then return message end
+    if stopped(message) then return message end
     return handler(message)
   end, ...))
 end

@@ -73,7 +73,7 @@ pub(crate) struct Shared {
     pub mod_path: String,
     pub host: Rc<dyn HostApi>,
     pub handlers: RefCell<HashMap<HandlerId, Function>>,
-    memory_mb: u64,
+    pub memory_mb: u64,
     pub clock: CallClock,
 }
 
