@@ -771,3 +771,44 @@ fn running_out_of_memory_cannot_be_caught_in_either_language() {
     assert!(!run.stderr.contains("survived"), "{}", run.stderr);
     run.assert_healthy_kept_pace();
 }
+
+/// Variants of the same classes beyond the issue's examples: other conversions, other
+/// metamethods, the other pattern functions.
+#[test]
+fn other_members_of_the_classes_are_contained_too() {
+    let run = contained(
+        &[
+            js_mod(
+                "js-tojson",
+                r#"function onBootstrap() { setTimeout(() => { try { modhost.storage.set("k", { toJSON() { for (;;) {} } }); } catch (e) { console.log("caught: " + e); } }, 100); }"#,
+            ),
+            lua_mod(
+                "lua-tostring",
+                r#"function onBootstrap() modhost.timers.after(600, function() pcall(tostring, setmetatable({}, { __tostring = function() while true do end end })) end) end"#,
+            ),
+            lua_mod(
+                "lua-gsub",
+                r#"function onBootstrap() modhost.timers.after(1100, function() pcall(string.gsub, string.rep("a", 3000), ".-.-.-.-b", "x") end) end"#,
+            ),
+            lua_mod(
+                "lua-gmatch",
+                r#"function onBootstrap() modhost.timers.after(1600, function() for _ in string.gmatch(string.rep("a", 3000), ".-.-.-.-b") do end end) end"#,
+            ),
+        ],
+        "",
+        no_files,
+    );
+    for id in ["js-tojson", "lua-tostring", "lua-gsub", "lua-gmatch"] {
+        run.assert_fails_with(id, &["a timer broke a limit", "`call_timeout_ms` = 250"]);
+    }
+    assert!(!run.stderr.contains("caught:"), "{}", run.stderr);
+    let expected = HEALTHY_MS / TICK_MS;
+    // Four stalls of at most the limit each.
+    assert!(
+        run.ticks * 10 >= expected * 6,
+        "{} of {expected} ticks:\n{}",
+        run.ticks,
+        run.stderr
+    );
+    assert!(run.worst_gap < TIMEOUT_MS + 150, "{}", run.stderr);
+}
