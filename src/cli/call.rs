@@ -21,7 +21,7 @@ pub struct CallArgs {
 }
 
 /// `42` is a number, `"42"` and `hello` are strings, `{"a":1}` is an object.
-fn parse_argument(text: &str) -> Json {
+pub fn parse_argument(text: &str) -> Json {
     serde_json::from_str(text).unwrap_or_else(|_| Json::String(text.to_owned()))
 }
 

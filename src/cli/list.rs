@@ -7,7 +7,7 @@ use modhost::resolve::{EdgeKind, Placement};
 use modhost::{Config, ModEntry, Pack};
 use serde::Serialize;
 
-use super::{Exit, load_pack, render};
+use super::{Exit, load_pack, render, table};
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -60,49 +60,29 @@ pub(super) fn report_problems(pack: &Pack) {
 }
 
 fn write_table(out: &mut impl Write, pack: &Pack, explain: bool) -> std::io::Result<()> {
-    let rows: Vec<[String; 5]> = pack
+    let rows: Vec<Vec<String>> = pack
         .ordered()
+        .zip(&pack.resolution.order)
         .enumerate()
-        .map(|(position, entry)| {
-            [
+        .map(|(position, (entry, &index))| {
+            let mut row = vec![
                 (position + 1).to_string(),
                 entry.id().to_owned(),
                 entry.manifest.version.to_string(),
                 entry.language.to_string(),
                 entry.manifest.priority.to_string(),
-            ]
+            ];
+            if explain {
+                row.push(explanation(pack, index));
+            }
+            row
         })
         .collect();
-    let header = ["#", "id", "version", "runtime", "priority"];
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let line = |cells: [&str; 5]| {
-        let mut text = format!("{:>w$}", cells[0], w = widths[0]);
-        for (cell, width) in cells.iter().zip(widths).skip(1) {
-            text.push_str(&format!("  {cell:<width$}"));
-        }
-        text
-    };
-    let header_line = line(header);
+    let mut header = vec!["#", "id", "version", "runtime", "priority"];
     if explain {
-        writeln!(out, "{header_line}  placed by")?;
-    } else {
-        writeln!(out, "{}", header_line.trim_end())?;
+        header.push("placed by");
     }
-    for (row, entry_index) in rows.iter().zip(&pack.resolution.order) {
-        let text = line(row.each_ref().map(String::as_str));
-        if explain {
-            let reason = explanation(pack, *entry_index);
-            writeln!(out, "{text}  {reason}")?;
-        } else {
-            writeln!(out, "{}", text.trim_end())?;
-        }
-    }
-    Ok(())
+    writeln!(out, "{}", table::render(&header, &rows, &[0]))
 }
 
 /// One line on what decided a mod's place.

@@ -7,12 +7,14 @@
 mod call;
 mod check;
 mod connect;
+mod ctl;
 mod graph;
 mod list;
 mod logging;
 mod new;
 mod render;
 mod run;
+mod table;
 mod typings;
 mod watch;
 mod watchdog;
@@ -140,6 +142,11 @@ enum Command {
         after_help = "Examples:\n  modhost new my-mod\n  modhost new world-gen --lang lua\n  modhost --mods addons new my-mod"
     )]
     New(new::NewArgs),
+    /// Look at and steer a running `modhost run`: status, calls, settings, logs, metrics
+    #[command(
+        after_help = "Examples:\n  modhost ctl status\n  modhost ctl call my-mod getModInfo\n  modhost ctl set my-mod greeting '\"hi\"'\n  modhost ctl logs --follow\n  modhost ctl --connect tcp:127.0.0.1:7400 metrics\n\nExit status: 0 done, 1 the host reported an error, 2 no host answers."
+    )]
+    Ctl(ctl::CtlArgs),
     /// Write editor typings (the `modhost` API and the game's) into each mod, or into one folder
     #[command(
         after_help = "Examples:\n  modhost typings\n  modhost --api game-api.json typings --out types"
@@ -206,6 +213,7 @@ pub fn main() -> ExitCode {
         Command::Graph(args) => graph::run(&args, &config),
         Command::New(args) => new::run(&args, &config),
         Command::Typings(args) => typings::run(&args, &config),
+        Command::Ctl(args) => ctl::run(&args, &config),
         Command::Schema => {
             let schema = if schema_of_api {
                 modhost::api::json_schema()

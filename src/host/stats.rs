@@ -3,7 +3,7 @@
 //! timers and storage read when asked. [`Host::stats`] gives them as data, [`Host::metrics`]
 //! in the Prometheus text format.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use prometheus_client::encoding::text::encode;
@@ -25,6 +25,7 @@ pub(super) struct Counts {
     memory_breaches: Cell<u64>,
     busy: Cell<Duration>,
     reloads: Cell<u64>,
+    last_error: RefCell<Option<String>>,
 }
 
 impl Counts {
@@ -34,6 +35,7 @@ impl Counts {
         self.busy.set(self.busy.get() + took);
         if let Err(error) = result {
             self.errors.set(self.errors.get() + 1);
+            *self.last_error.borrow_mut() = Some(error.to_string());
             match error.kind {
                 ErrorKind::Timeout => self.timeouts.set(self.timeouts.get() + 1),
                 ErrorKind::Memory => self.memory_breaches.set(self.memory_breaches.get() + 1),
@@ -65,6 +67,9 @@ pub struct ModStats {
     /// Bytes of its keys and values in storage.
     pub storage_bytes: u64,
     pub reloads: u64,
+    /// The last error a call into it ended with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
 }
 
 type Labels = Vec<(&'static str, String)>;
@@ -95,6 +100,7 @@ impl Host {
                     timers: core.timers.borrow().count_owned(|owner| slot.is(owner)) as u64,
                     storage_bytes: core.storage_bytes(slot),
                     reloads: counts.reloads.get(),
+                    last_error: counts.last_error.borrow().clone(),
                 }
             })
             .collect()

@@ -26,6 +26,7 @@ pub const METHODS: &[&str] = &[
     "settings/set",
     "host/status",
     "host/metrics",
+    "host/logs",
     "shutdown",
 ];
 
@@ -214,6 +215,7 @@ pub fn dispatch(
             }))
         }
         "host/metrics" => Ok(Json::String(host.metrics())),
+        "host/logs" => Ok(Json::Array(server.recent_logs())),
         unknown => Err(RpcError::new(
             METHOD_NOT_FOUND,
             format!(

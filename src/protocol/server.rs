@@ -6,7 +6,7 @@
 //! in flight, another client's `mods/list`), so requests nest both ways without a deadlock.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::future::poll_fn;
 use std::os::fd::RawFd;
 use std::rc::{Rc, Weak};
@@ -64,7 +64,12 @@ pub struct Server {
     waiting: RefCell<BTreeSet<String>>,
     answered: RefCell<HashMap<String, Result<Json, RpcError>>>,
     stop: RefCell<Option<Stop>>,
+    /// The last lines mods logged, for `host/logs` (`modhost ctl logs`).
+    recent_logs: RefCell<VecDeque<Json>>,
 }
+
+/// How many of the mods' last log lines `host/logs` keeps.
+const RECENT_LOGS: usize = 1000;
 
 impl Server {
     pub fn new(token: String) -> Rc<Server> {
@@ -79,6 +84,7 @@ impl Server {
             waiting: RefCell::new(BTreeSet::new()),
             answered: RefCell::new(HashMap::new()),
             stop: RefCell::new(None),
+            recent_logs: RefCell::new(VecDeque::new()),
         })
     }
 
@@ -353,6 +359,11 @@ impl Server {
         }))
     }
 
+    /// The mods' last log lines, oldest first.
+    pub(super) fn recent_logs(&self) -> Vec<Json> {
+        self.recent_logs.borrow().iter().cloned().collect()
+    }
+
     pub(super) fn with_client<R>(
         &self,
         connection: ConnectionId,
@@ -471,10 +482,19 @@ impl GameLink for Server {
     }
 
     fn log(&self, mod_id: &str, level: LogLevel, message: &str) {
+        let line =
+            json!({ "mod": mod_id, "level": methods::level_name(level), "message": message });
+        {
+            let mut recent = self.recent_logs.borrow_mut();
+            if recent.len() == RECENT_LOGS {
+                recent.pop_front();
+            }
+            recent.push_back(line.clone());
+        }
         self.notify(
             |client| client.logs.is_some_and(|least| level >= least),
             "log",
-            json!({ "mod": mod_id, "level": methods::level_name(level), "message": message }),
+            line,
         );
     }
 }
