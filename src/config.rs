@@ -55,6 +55,8 @@ pub struct Limits {
     pub max_timers: u64,
     /// Bytes of keys and values the mod may keep in storage.
     pub storage_mb: u64,
+    /// A call that takes longer than this is logged as slow (0: never).
+    pub slow_call_ms: u64,
 }
 
 impl Default for Limits {
@@ -66,6 +68,7 @@ impl Default for Limits {
             hook_timeout_ms: 10_000,
             max_timers: 1000,
             storage_mb: 64,
+            slow_call_ms: 100,
         }
     }
 }
@@ -78,6 +81,7 @@ const LIMIT_RANGES: &[(&str, std::ops::RangeInclusive<u64>)] = &[
     ("hook_timeout_ms", 1..=86_400_000),
     ("max_timers", 1..=1_000_000),
     ("storage_mb", 1..=1_048_576),
+    ("slow_call_ms", 0..=3_600_000),
 ];
 
 /// Where `modhost run` accepts connections (`listen` in `config.toml`, `--listen`).
@@ -460,6 +464,7 @@ mod wire {
         pub hook_timeout_ms: Option<Spanned<u64>>,
         pub max_timers: Option<Spanned<u64>>,
         pub storage_mb: Option<Spanned<u64>>,
+        pub slow_call_ms: Option<Spanned<u64>>,
     }
 
     /// A value within its range, or the span and message that say what the range is.
@@ -517,6 +522,7 @@ mod wire {
                 )?,
                 max_timers: limit("max_timers", self.max_timers, base.max_timers)?,
                 storage_mb: limit("storage_mb", self.storage_mb, base.storage_mb)?,
+                slow_call_ms: limit("slow_call_ms", self.slow_call_ms, base.slow_call_ms)?,
             })
         }
     }

@@ -262,6 +262,12 @@ fn status_table(mods: &Json) -> String {
                 text("state"),
                 text("runtime"),
                 text("version"),
+                format_seconds(
+                    ["load_seconds", "attach_seconds", "bootstrap_seconds"]
+                        .iter()
+                        .filter_map(|key| status[*key].as_f64())
+                        .sum(),
+                ),
                 number("calls").to_string(),
                 number("errors").to_string(),
                 format_seconds(status["seconds"].as_f64().unwrap_or(0.0)),

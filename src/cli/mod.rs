@@ -11,6 +11,7 @@ mod ctl;
 mod graph;
 mod list;
 mod logging;
+mod metrics_http;
 mod new;
 mod render;
 mod run;

@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use modhost::config::Overrides;
+use modhost::host::ModStats;
 use modhost::watch::{Debouncer, Watcher};
 use modhost::{Config, Host};
+use std::io::Write as _;
 
 use modhost::protocol::{Server, Stop};
 
@@ -17,6 +19,7 @@ use super::connect::{self, Wanted};
 use super::watch::Reloader;
 use super::watchdog;
 use super::{Exit, list, load_pack};
+use super::{metrics_http, table};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -32,6 +35,12 @@ pub struct RunArgs {
     /// Listen for games and `modhost ctl` on ADDR: a socket path, `tcp:127.0.0.1:PORT` or `none` [default: `listen` from the config, else `<data_dir>/modhost.sock`]
     #[arg(long, value_name = "ADDR")]
     listen: Option<String>,
+    /// When the host stops, print each mod's load, attach and bootstrap time and its slowest calls
+    #[arg(long)]
+    profile: bool,
+    /// Serve the host's figures in the Prometheus format at `http://ADDR/metrics`
+    #[arg(long, value_name = "ADDR", value_parser = clap::value_parser!(std::net::SocketAddr))]
+    metrics: Option<std::net::SocketAddr>,
     /// Launch the game (with `MODHOST_CONNECT` and `MODHOST_TOKEN` set) and stop when it exits, with its status; give it last
     #[arg(long, value_name = "COMMAND", num_args = 1.., allow_hyphen_values = true, conflicts_with = "stdio")]
     exec: Vec<String>,
@@ -135,7 +144,25 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
         .as_mut()
         .and_then(|connections| connections.game.as_mut())
         .map(|game| &mut game.exited);
-    let ended = runtime.block_on(async {
+    let metrics = match args.metrics {
+        Some(address) => match runtime.block_on(metrics_http::bind(address)) {
+            Ok(listener) => {
+                tracing::info!("serving metrics at http://{address}/metrics");
+                Some(listener)
+            }
+            Err(error) => {
+                super::render::fatal(
+                    &format!("cannot serve metrics on `{address}`: {error}"),
+                    None,
+                );
+                host.shutdown();
+                return Exit::Usage;
+            }
+        },
+        None => None,
+    };
+    let local = tokio::task::LocalSet::new();
+    let ended = local.block_on(&runtime, async {
         loop {
             if args.once && host.is_idle() {
                 break Ended::Idle;
@@ -149,6 +176,9 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
                     if let Some(server) = &server {
                         server.pump();
                     }
+                }
+                Ok(client) = metrics_http::accept(metrics.as_ref()) => {
+                    metrics_http::answer(client, host.metrics());
                 }
                 status = game_exited(&mut game_exit) => {
                     tracing::info!("the game exited with status {status}");
@@ -173,6 +203,9 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
         game.stop();
     }
     host.shutdown();
+    if args.profile {
+        let _ = writeln!(anstream::stderr(), "{}", profile(&host.stats()));
+    }
     if let Some(server) = &server {
         if let Ended::Client(Stop::Shutdown { connection, id }) = &ended {
             server.respond(*connection, id, Ok(serde_json::Value::Null));
@@ -185,6 +218,53 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
         Ended::Idle | Ended::Signal if pack_ok && !host.has_failures() => Exit::Success,
         Ended::Idle | Ended::Signal => Exit::PackProblems,
     }
+}
+
+/// Each mod's start-up times and slowest calls, the slowest mods first.
+fn profile(stats: &[ModStats]) -> String {
+    let mut stats: Vec<&ModStats> = stats.iter().collect();
+    let total = |stats: &ModStats| {
+        stats.load_seconds + stats.attach_seconds + stats.bootstrap_seconds + stats.seconds
+    };
+    stats.sort_by(|a, b| total(b).total_cmp(&total(a)));
+    let ms = |seconds: f64| format!("{:.1} ms", seconds * 1000.0);
+    let rows: Vec<Vec<String>> = stats
+        .iter()
+        .map(|stats| {
+            let slowest = stats
+                .slowest
+                .iter()
+                .take(3)
+                .map(|slow| format!("{} {}", slow.call, ms(slow.seconds)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            vec![
+                stats.id.clone(),
+                ms(stats.load_seconds),
+                ms(stats.attach_seconds),
+                ms(stats.bootstrap_seconds),
+                stats.calls.to_string(),
+                ms(stats.seconds),
+                slowest,
+            ]
+        })
+        .collect();
+    format!(
+        "profile (slowest mods first):\n{}",
+        table::render(
+            &[
+                "mod",
+                "load",
+                "attach",
+                "bootstrap",
+                "calls",
+                "time in calls",
+                "slowest calls"
+            ],
+            &rows,
+            &[1, 2, 3, 4, 5],
+        )
+    )
 }
 
 /// Why the loop ended.

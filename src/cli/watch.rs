@@ -112,6 +112,10 @@ fn print(report: &ReloadReport) {
     if !added.is_empty() {
         tracing::info!("loaded new {} in {took:.0} ms", added.join(", "));
     }
+    let reconfigured = names(|outcome| *outcome == Reloaded::Reconfigured);
+    if !reconfigured.is_empty() {
+        tracing::info!("applied new settings to {}", reconfigured.join(", "));
+    }
     let removed = names(|outcome| *outcome == Reloaded::Removed);
     if !removed.is_empty() {
         tracing::info!("removed {}", removed.join(", "));

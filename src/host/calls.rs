@@ -73,17 +73,40 @@ impl Core {
             .enter(slot.position.get(), slot.call_timeout_ms.get(), entered);
         let result = body(instance.as_mut());
         self.activity.leave(control);
-        slot.counts.record(entered.elapsed(), &result);
+        let took = entered.elapsed();
+        slot.counts.record(took, &result);
         self.call_stack.borrow_mut().pop();
         // A mod stopped while it was running is unloaded once its call returns.
         if slot.state.borrow().is_stopped() {
             guard.take();
         }
         drop(guard);
+        // The call's name is only made when it is needed: a slow call, or a broken limit.
+        let mut what = Some(what);
+        let mut label = None::<String>;
+        let mut name = || -> String {
+            label
+                .get_or_insert_with(|| what.take().map(|what| what()).unwrap_or_default())
+                .clone()
+        };
+        if slot.counts.among_slowest(took) {
+            slot.counts.note_slow(name(), took);
+        }
+        let slow = Duration::from_millis(slot.slow_call_ms.get());
+        let breached = matches!(&result, Err(error) if error.is_limit());
+        if took > slow && !slow.is_zero() && !breached {
+            tracing::warn!(
+                mod_id = slot.id,
+                "slow: {} took {} ms (`slow_call_ms` = {})",
+                name(),
+                took.as_millis(),
+                slow.as_millis()
+            );
+        }
         if let Err(error) = &result
             && error.is_limit()
         {
-            self.fail(slot, format!("{} broke a limit: {error}", what()));
+            self.fail(slot, format!("{} broke a limit: {error}", name()));
         }
         Ok(result)
     }

@@ -51,6 +51,25 @@ fn json_type(value: &Json) -> &'static str {
     }
 }
 
+/// A setting keeps the type of its default in the manifest (a `null` default takes anything).
+pub(super) fn check_type(
+    id: &str,
+    key: &str,
+    default: &Json,
+    value: &Json,
+) -> Result<(), SettingError> {
+    if *default != Json::Null && json_type(default) != json_type(value) {
+        return Err(SettingError::WrongType {
+            id: id.to_owned(),
+            key: key.to_owned(),
+            expected: json_type(default),
+            default: default.to_string(),
+            given: format!("{} ({})", json_type(value), value),
+        });
+    }
+    Ok(())
+}
+
 impl Host {
     /// Sets one setting of a mod while it runs. Returns the mod's effective settings.
     pub fn set_setting(&self, id: &str, key: &str, value: Json) -> Result<Json, SettingError> {
@@ -73,15 +92,7 @@ impl Host {
                 hint,
             });
         };
-        if default != Json::Null && json_type(&default) != json_type(&value) {
-            return Err(SettingError::WrongType {
-                id: id.to_owned(),
-                key: key.to_owned(),
-                expected: json_type(&default),
-                default: default.to_string(),
-                given: format!("{} ({})", json_type(&value), value),
-            });
-        }
+        check_type(id, key, &default, &value)?;
         let changed = Json::Object(serde_json::Map::from_iter([(
             key.to_owned(),
             value.clone(),
@@ -134,7 +145,11 @@ impl Host {
 
 impl Core {
     /// Tells a running mod that its settings changed, or restarts it when it has no hook.
-    fn settings_changed(&self, slot: &Rc<Slot>, changed: &Json) -> Result<(), SettingError> {
+    pub(super) fn settings_changed(
+        &self,
+        slot: &Rc<Slot>,
+        changed: &Json,
+    ) -> Result<(), SettingError> {
         if !slot.state.borrow().is_running() {
             return Ok(());
         }

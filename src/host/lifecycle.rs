@@ -5,6 +5,9 @@
 
 use std::rc::Rc;
 
+use std::time::Instant;
+
+use super::stats::Phase;
 use super::{Core, ModState, Slot};
 use crate::runtime::{GameGlobal, InstanceSetup, Json};
 use crate::typings::spec::{ON_ATTACH, ON_BOOTSTRAP, ON_DETACH, ON_RELOAD};
@@ -28,7 +31,10 @@ impl Core {
             if *slot.state.borrow() != ModState::Attached || self.activity.stopping() {
                 continue;
             }
-            match self.call_hook(slot, ON_BOOTSTRAP, &[]) {
+            let bootstrapping = Instant::now();
+            let bootstrapped = self.call_hook(slot, ON_BOOTSTRAP, &[]);
+            slot.counts.timed(Phase::Bootstrap, bootstrapping.elapsed());
+            match bootstrapped {
                 Ok(_) => self.set_state(slot, ModState::Active),
                 Err(reason) => self.fail(slot, format!("`onBootstrap` failed: {reason}")),
             }
@@ -49,7 +55,10 @@ impl Core {
         }
         let setup = self.instance_setup(slot);
         let language = slot.entry.borrow().language;
-        match language.backend().instantiate(setup) {
+        let loading = Instant::now();
+        let loaded = language.backend().instantiate(setup);
+        slot.counts.timed(Phase::Load, loading.elapsed());
+        match loaded {
             Ok(instance) => *slot.instance.borrow_mut() = Some(instance),
             Err(error) => {
                 self.fail(slot, format!("loading failed: {error}"));
@@ -57,7 +66,10 @@ impl Core {
             }
         }
         self.set_state(slot, ModState::Resolved);
-        if let Err(reason) = self.call_hook(slot, ON_ATTACH, &[]) {
+        let attaching = Instant::now();
+        let attached = self.call_hook(slot, ON_ATTACH, &[]);
+        slot.counts.timed(Phase::Attach, attaching.elapsed());
+        if let Err(reason) = attached {
             self.fail(slot, format!("`onAttach` failed: {reason}"));
             return;
         }
@@ -74,8 +86,9 @@ impl Core {
     fn instance_setup(&self, slot: &Slot) -> InstanceSetup {
         let entry = slot.entry.borrow();
         let config = self.config.borrow();
-        slot.call_timeout_ms
-            .set(config.limits_for(&slot.id).call_timeout_ms);
+        let limits = config.limits_for(&slot.id);
+        slot.call_timeout_ms.set(limits.call_timeout_ms);
+        slot.slow_call_ms.set(limits.slow_call_ms);
         InstanceSetup {
             mod_id: slot.id.clone(),
             dir: entry.dir.clone(),

@@ -33,7 +33,7 @@ pub use game::{GameCallError, GameEvent, GameFunction, GameLink};
 pub use reload::{ReloadReport, Reloaded};
 pub use smoke::smoke_test;
 pub use state::{ModState, ModStatus};
-pub use stats::ModStats;
+pub use stats::{ModStats, SlowCall};
 
 use crate::config::Config;
 use crate::pack::{ModEntry, Pack};
@@ -127,6 +127,8 @@ struct Slot {
     counts: stats::Counts,
     /// Its `call_timeout_ms`, for the watchdog.
     call_timeout_ms: Cell<u64>,
+    /// Its `slow_call_ms`: calls slower than this are logged.
+    slow_call_ms: Cell<u64>,
 }
 
 impl Slot {
@@ -141,6 +143,7 @@ impl Slot {
             overrides: RefCell::new(std::collections::BTreeMap::new()),
             counts: stats::Counts::default(),
             call_timeout_ms: Cell::new(0),
+            slow_call_ms: Cell::new(0),
         })
     }
 

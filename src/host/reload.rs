@@ -33,6 +33,9 @@ pub enum Reloaded {
     Failed(String),
     /// The change has errors; the old version keeps running.
     Kept,
+    /// Only its settings changed (`config.toml`): it was told, through `onSettingsChanged`
+    /// (or restarted with its state, without that hook).
+    Reconfigured,
 }
 
 /// The outcome of one [`Host::reload`].
@@ -83,6 +86,47 @@ pub(super) fn slots_for(
 }
 
 impl Core {
+    /// Gives a running mod the settings `config.toml` now says, through the same path as
+    /// `Host::set_setting`: values keep their type (a wrong one is reported and the old value
+    /// kept), and the mod runs `onSettingsChanged(changed)` or restarts without it.
+    fn reconfigure(
+        &self,
+        slot: &Rc<Slot>,
+        wanted: &serde_json::Map<String, Json>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Reloaded {
+        let (current, defaults) = {
+            let entry = slot.entry.borrow();
+            (entry.settings.clone(), entry.manifest.settings.clone())
+        };
+        let mut changed = serde_json::Map::new();
+        let mut settings = current.clone();
+        for (key, value) in wanted {
+            if current.get(key) == Some(value) {
+                continue;
+            }
+            if let Some(default) = defaults.get(key)
+                && let Err(error) = super::control::check_type(&slot.id, key, default, value)
+            {
+                diagnostics.push(
+                    Diagnostic::new(crate::diagnostic::Code::InvalidConfig, error.to_string())
+                        .in_mod(slot.id.clone()),
+                );
+                continue;
+            }
+            changed.insert(key.clone(), value.clone());
+            settings.insert(key.clone(), value.clone());
+        }
+        if changed.is_empty() {
+            return Reloaded::Kept;
+        }
+        slot.entry.borrow_mut().settings = settings;
+        match self.settings_changed(slot, &Json::Object(changed)) {
+            Ok(()) => Reloaded::Reconfigured,
+            Err(error) => Reloaded::Failed(error.to_string()),
+        }
+    }
+
     pub(super) fn install(&self, slots: Vec<Rc<Slot>>, pack_errors: HashMap<String, String>) {
         self.activity
             .name_mods(slots.iter().map(|slot| slot.id.clone()).collect());
@@ -142,14 +186,32 @@ impl Host {
         let resolution = resolve::resolve(&manifests, &BTreeMap::new(), &host_api_version());
 
         let old_config = core.config.replace(config);
+        let folder_changed =
+            |entry: &ModEntry| changed.contains(&entry.dir) && !broken.contains(&entry.dir);
+        let same_limits =
+            |id: &str| old_config.limits_for(id) == core.config.borrow().limits_for(id);
+        // A running mod whose only change is its settings is told, not restarted.
+        let settings_only: BTreeSet<String> = entries
+            .iter()
+            .filter(|entry| {
+                old_slots.iter().any(|slot| {
+                    slot.id == entry.id()
+                        && slot.state.borrow().is_running()
+                        && !folder_changed(entry)
+                        && same_limits(&slot.id)
+                        && slot.entry.borrow().settings != entry.settings
+                })
+            })
+            .map(|entry| entry.id().to_owned())
+            .collect();
         let changed_here = |entry: &ModEntry| {
-            let folder_changed = changed.contains(&entry.dir) && !broken.contains(&entry.dir);
             let old = old_slots.iter().find(|slot| slot.id == entry.id());
             let configured_anew = old.is_some_and(|slot| {
-                slot.entry.borrow().settings != entry.settings
-                    || old_config.limits_for(&slot.id) != core.config.borrow().limits_for(&slot.id)
+                slot.entry.borrow().settings != entry.settings || !same_limits(&slot.id)
             });
-            folder_changed || configured_anew || old.is_none()
+            folder_changed(entry)
+                || (configured_anew && !settings_only.contains(entry.id()))
+                || old.is_none()
         };
         let removed: Vec<Rc<Slot>> = old_slots
             .iter()
@@ -237,6 +299,16 @@ impl Host {
                 other => Reloaded::Failed(other.to_string()),
             };
             report.mods.push((slot.id.clone(), outcome));
+        }
+        for id in &settings_only {
+            let (Some(slot), Some(entry)) = (
+                existing.get(id),
+                entries.iter().find(|entry| entry.id() == id),
+            ) else {
+                continue;
+            };
+            let outcome = core.reconfigure(slot, &entry.settings, &mut report.diagnostics);
+            report.mods.push((id.clone(), outcome));
         }
         report.mods.sort_by_key(|(id, _)| {
             slots

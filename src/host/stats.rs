@@ -26,6 +26,23 @@ pub(super) struct Counts {
     busy: Cell<Duration>,
     reloads: Cell<u64>,
     last_error: RefCell<Option<String>>,
+    /// How long loading the mod's code, `onAttach` and `onBootstrap` took, last time.
+    loaded: Cell<Duration>,
+    attached: Cell<Duration>,
+    bootstrapped: Cell<Duration>,
+    /// The slowest calls, slowest first.
+    slowest: RefCell<Vec<(String, Duration)>>,
+}
+
+/// How many of a mod's slowest calls are kept.
+const SLOWEST: usize = 5;
+
+/// When in a mod's life a start-up figure was taken.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Phase {
+    Load,
+    Attach,
+    Bootstrap,
 }
 
 impl Counts {
@@ -47,6 +64,38 @@ impl Counts {
     pub(super) fn reloaded(&self) {
         self.reloads.set(self.reloads.get() + 1);
     }
+
+    pub(super) fn timed(&self, phase: Phase, took: Duration) {
+        match phase {
+            Phase::Load => self.loaded.set(took),
+            Phase::Attach => self.attached.set(took),
+            Phase::Bootstrap => self.bootstrapped.set(took),
+        }
+    }
+
+    /// Whether a call that took `took` is among the slowest so far (cheap: no name needed).
+    pub(super) fn among_slowest(&self, took: Duration) -> bool {
+        let slowest = self.slowest.borrow();
+        slowest.len() < SLOWEST || slowest.last().is_some_and(|(_, fastest)| took > *fastest)
+    }
+
+    /// Keeps a slow call, each kind of call once with its worst time.
+    pub(super) fn note_slow(&self, label: String, took: Duration) {
+        let mut slowest = self.slowest.borrow_mut();
+        match slowest.iter_mut().find(|(known, _)| *known == label) {
+            Some((_, worst)) => *worst = (*worst).max(took),
+            None => slowest.push((label, took)),
+        }
+        slowest.sort_by(|a, b| b.1.cmp(&a.1));
+        slowest.truncate(SLOWEST);
+    }
+}
+
+/// A slow call: what it was and how long it took.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SlowCall {
+    pub call: String,
+    pub seconds: f64,
 }
 
 /// One mod's figures, as `ctl status` and `host/status` show them.
@@ -70,6 +119,12 @@ pub struct ModStats {
     /// The last error a call into it ended with.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// How long loading its code, `onAttach` and `onBootstrap` took, in seconds.
+    pub load_seconds: f64,
+    pub attach_seconds: f64,
+    pub bootstrap_seconds: f64,
+    /// Its slowest calls (functions, hooks, handlers, timers), slowest first.
+    pub slowest: Vec<SlowCall>,
 }
 
 type Labels = Vec<(&'static str, String)>;
@@ -101,6 +156,18 @@ impl Host {
                     storage_bytes: core.storage_bytes(slot),
                     reloads: counts.reloads.get(),
                     last_error: counts.last_error.borrow().clone(),
+                    load_seconds: counts.loaded.get().as_secs_f64(),
+                    attach_seconds: counts.attached.get().as_secs_f64(),
+                    bootstrap_seconds: counts.bootstrapped.get().as_secs_f64(),
+                    slowest: counts
+                        .slowest
+                        .borrow()
+                        .iter()
+                        .map(|(call, took)| SlowCall {
+                            call: call.clone(),
+                            seconds: took.as_secs_f64(),
+                        })
+                        .collect(),
                 }
             })
             .collect()

@@ -234,6 +234,7 @@ fn reload_result(outcome: &Reloaded) -> String {
         Reloaded::Added => "added".to_owned(),
         Reloaded::Removed => "removed".to_owned(),
         Reloaded::Kept => "kept".to_owned(),
+        Reloaded::Reconfigured => "reconfigured".to_owned(),
         Reloaded::Failed(why) => format!("failed: {why}"),
     }
 }
