@@ -86,7 +86,7 @@ impl Counts {
             Some((_, worst)) => *worst = (*worst).max(took),
             None => slowest.push((label, took)),
         }
-        slowest.sort_by(|a, b| b.1.cmp(&a.1));
+        slowest.sort_by_key(|(_, took)| std::cmp::Reverse(*took));
         slowest.truncate(SLOWEST);
     }
 }
