@@ -101,6 +101,27 @@ fn main() {
             (raw_limited / raw - 1.0) * 100.0
         );
     }
+    // The cost of counting each call for the metrics, against the same calls uncounted.
+    let call = || {
+        let sum = host.call("js", "add", &args).expect("call");
+        assert_eq!(sum, json!(3));
+    };
+    let counted = support::interleaved(
+        15,
+        || {
+            host.count_calls(true);
+            per_call(1, 100_000, call)
+        },
+        || {
+            host.count_calls(false);
+            per_call(1, 100_000, call)
+        },
+    );
+    host.count_calls(true);
+    counted.print(
+        "host call into a js mod, metrics on against metrics off",
+        1.05,
+    );
     let relays = 10_000;
     let raw_lua = raw_lua_call(false);
     let total = per_call(5, 1, || {

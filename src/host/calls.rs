@@ -74,7 +74,10 @@ impl Core {
         let result = body(instance.as_mut());
         self.activity.leave(control);
         let took = entered.elapsed();
-        slot.counts.record(took, &result);
+        let counting = self.counting.get();
+        if counting {
+            slot.counts.record(took, &result);
+        }
         self.call_stack.borrow_mut().pop();
         // A mod stopped while it was running is unloaded once its call returns.
         if slot.state.borrow().is_stopped() {
@@ -89,7 +92,7 @@ impl Core {
                 .get_or_insert_with(|| what.take().map(|what| what()).unwrap_or_default())
                 .clone()
         };
-        if slot.counts.among_slowest(took) {
+        if counting && slot.counts.among_slowest(took) {
             slot.counts.note_slow(name(), took);
         }
         let slow = Duration::from_millis(slot.slow_call_ms.get());

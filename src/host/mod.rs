@@ -185,6 +185,8 @@ struct Core {
     game: RefCell<GameSide>,
     /// What the host's thread is doing, for a watchdog on another thread.
     activity: std::sync::Arc<Activity>,
+    /// Whether each call is counted for the metrics and the profile (on unless turned off).
+    counting: Cell<bool>,
     link: Rc<Link>,
 }
 
@@ -209,6 +211,7 @@ impl Host {
             detach_failures: RefCell::new(Vec::new()),
             game: RefCell::new(GameSide::default()),
             activity: std::sync::Arc::new(Activity::default()),
+            counting: Cell::new(true),
             link: Rc::new(Link { core: core.clone() }),
         });
         let (slots, pack_errors) = reload::slots_for(pack, &HashMap::new());
@@ -269,6 +272,12 @@ impl Host {
     /// control and since when. [`Activity::request_stop`] asks the host to stop.
     pub fn activity(&self) -> std::sync::Arc<Activity> {
         std::sync::Arc::clone(&self.core.activity)
+    }
+
+    /// Turns counting each call (the metrics' calls, errors and time, and the profile's
+    /// slowest calls) on or off; it is on from the start. Limits hold either way.
+    pub fn count_calls(&self, on: bool) {
+        self.core.counting.set(on);
     }
 
     /// Whether nothing is pending: no timer set and no event waiting.

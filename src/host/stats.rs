@@ -36,6 +36,8 @@ pub(super) struct Counts {
 
 /// How many of a mod's slowest calls are kept.
 const SLOWEST: usize = 5;
+/// Calls faster than this are never among the slowest (naming a call has a cost).
+const NOTABLE: Duration = Duration::from_micros(10);
 
 /// When in a mod's life a start-up figure was taken.
 #[derive(Debug, Clone, Copy)]
@@ -73,8 +75,11 @@ impl Counts {
         }
     }
 
-    /// Whether a call that took `took` is among the slowest so far (cheap: no name needed).
+    /// Whether a call that took `took` may be among the slowest (cheap: no name needed).
     pub(super) fn among_slowest(&self, took: Duration) -> bool {
+        if took < NOTABLE {
+            return false;
+        }
         let slowest = self.slowest.borrow();
         slowest.len() < SLOWEST || slowest.last().is_some_and(|(_, fastest)| took > *fastest)
     }
