@@ -267,13 +267,11 @@ impl Core {
     /// handlers. An event a mod emitted then goes to the game. Returns the final payload, or
     /// `None` when a `before` handler cancelled the event.
     pub(super) fn deliver(&self, event: Event) -> Option<Json> {
-        let handlers = self
-            .events
-            .borrow()
-            .handlers(&event.name, |slot| slot.position.get());
-        let mut payload = event.payload;
-        for subscription in handlers {
-            let args = [payload.clone(), Json::String(event.name.clone())];
+        let handlers = self.events.borrow().handlers(&event.name);
+        // The handlers' arguments, made once: the payload (which `before` handlers may
+        // replace) and the event's name.
+        let mut args = [event.payload, Json::String(event.name.clone())];
+        for (_, subscription) in handlers.iter().flat_map(|handlers| handlers.iter()) {
             let what = || format!("the handler for `{}`", event.name);
             let outcome = self.enter(&subscription.owner, what, |instance| {
                 instance.call_handler(subscription.handler, &args)
@@ -290,10 +288,11 @@ impl Core {
                         return None;
                     }
                     Json::Null => {}
-                    replacement => payload = replacement,
+                    replacement => args[0] = replacement,
                 }
             }
         }
+        let [payload, _] = args;
         if let Some(sender) = event.sender {
             self.to_game(super::GameEvent {
                 mod_id: sender,

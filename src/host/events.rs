@@ -5,6 +5,7 @@
 //! bus keeps count of what each mod has waiting, so that what a mod queues is charged to it.
 
 use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
 
 use crate::runtime::{HandlerId, HandlerKind, Json};
 
@@ -40,9 +41,17 @@ pub struct Queued {
     pub bytes: usize,
 }
 
+/// The subscriptions of one event, in delivery order: `before` handlers first, each kind in
+/// load order, then in the order they subscribed. Shared with a delivery under way, and copied
+/// only if a handler changes them meanwhile.
+pub type Handlers<O> = Rc<Vec<(Position, Subscription<O>)>>;
+
+/// Where a subscription goes in its event's list.
+pub type Position = (HandlerKind, usize, u64);
+
 #[derive(Debug)]
 pub struct EventBus<O> {
-    subscriptions: Vec<Subscription<O>>,
+    subscriptions: HashMap<String, Handlers<O>>,
     queue: VecDeque<(Event, usize)>,
     queued: HashMap<String, Queued>,
 }
@@ -50,7 +59,7 @@ pub struct EventBus<O> {
 impl<O> Default for EventBus<O> {
     fn default() -> Self {
         Self {
-            subscriptions: Vec::new(),
+            subscriptions: HashMap::new(),
             queue: VecDeque::new(),
             queued: HashMap::new(),
         }
@@ -74,24 +83,49 @@ pub fn estimated_size(value: &Json) -> usize {
 }
 
 impl<O: Clone> EventBus<O> {
-    pub fn subscribe(&mut self, subscription: Subscription<O>) {
-        self.subscriptions.push(subscription);
+    /// Adds a subscription of the mod at `load_position`, in its place.
+    pub fn subscribe(&mut self, subscription: Subscription<O>, load_position: usize) {
+        let place = (subscription.kind, load_position, subscription.id);
+        let list = Rc::make_mut(
+            self.subscriptions
+                .entry(subscription.event.clone())
+                .or_default(),
+        );
+        let at = list.partition_point(|(other, _)| *other < place);
+        list.insert(at, (place, subscription));
     }
 
-    /// Removes a subscription, returning it so that its handler can be released.
     /// Removes subscription `id` if `owned` says its owner may (a mod removes only its own),
     /// returning it so that its handler can be released.
     pub fn unsubscribe(&mut self, id: u64, owned: impl Fn(&O) -> bool) -> Option<Subscription<O>> {
-        let index = self
-            .subscriptions
-            .iter()
-            .position(|s| s.id == id && owned(&s.owner))?;
-        Some(self.subscriptions.remove(index))
+        let (event, index) = self.subscriptions.iter().find_map(|(event, list)| {
+            list.iter()
+                .position(|(_, s)| s.id == id && owned(&s.owner))
+                .map(|index| (event.clone(), index))
+        })?;
+        let list = Rc::make_mut(self.subscriptions.get_mut(&event)?);
+        Some(list.remove(index).1)
     }
 
     /// Removes every subscription whose owner matches.
     pub fn remove_owned(&mut self, owned: impl Fn(&O) -> bool) {
-        self.subscriptions.retain(|s| !owned(&s.owner));
+        for list in self.subscriptions.values_mut() {
+            if list.iter().any(|(_, s)| owned(&s.owner)) {
+                Rc::make_mut(list).retain(|(_, s)| !owned(&s.owner));
+            }
+        }
+        self.subscriptions.retain(|_, list| !list.is_empty());
+    }
+
+    /// Puts every list back in order after the load order changed (a reload).
+    pub fn reorder(&mut self, load_position: impl Fn(&O) -> usize) {
+        for list in self.subscriptions.values_mut() {
+            let list = Rc::make_mut(list);
+            for (place, subscription) in list.iter_mut() {
+                place.1 = load_position(&subscription.owner);
+            }
+            list.sort_by_key(|(place, _)| *place);
+        }
     }
 
     pub fn push(&mut self, event: Event) -> Result<(), String> {
@@ -149,17 +183,9 @@ impl<O: Clone> EventBus<O> {
         self.queue.is_empty()
     }
 
-    /// The handlers for `event`: `before` handlers first, each kind in load order (by
-    /// `position`), then in the order they subscribed.
-    pub fn handlers(&self, event: &str, position: impl Fn(&O) -> usize) -> Vec<Subscription<O>> {
-        let mut matching: Vec<Subscription<O>> = self
-            .subscriptions
-            .iter()
-            .filter(|s| s.event == event)
-            .cloned()
-            .collect();
-        matching.sort_by_key(|s| (s.kind, position(&s.owner), s.id));
-        matching
+    /// The handlers for `event`, in delivery order.
+    pub fn handlers(&self, event: &str) -> Option<Handlers<O>> {
+        self.subscriptions.get(event).cloned()
     }
 }
 
@@ -180,17 +206,31 @@ mod tests {
     #[test]
     fn before_handlers_come_first_and_each_kind_runs_in_load_order() {
         let mut bus = EventBus::default();
-        bus.subscribe(subscription(1, 2, HandlerKind::On));
-        bus.subscribe(subscription(2, 0, HandlerKind::On));
-        bus.subscribe(subscription(3, 1, HandlerKind::Before));
-        bus.subscribe(subscription(4, 0, HandlerKind::On));
-        let order: Vec<u64> = bus
-            .handlers("tick", |owner| *owner)
-            .iter()
-            .map(|s| s.id)
-            .collect();
-        assert_eq!(order, [3, 2, 4, 1]);
-        assert!(bus.handlers("other", |owner| *owner).is_empty());
+        for (id, owner, kind) in [
+            (1, 2, HandlerKind::On),
+            (2, 0, HandlerKind::On),
+            (3, 1, HandlerKind::Before),
+            (4, 0, HandlerKind::On),
+        ] {
+            bus.subscribe(subscription(id, owner, kind), owner);
+        }
+        let order = |bus: &EventBus<usize>| -> Vec<u64> {
+            bus.handlers("tick")
+                .unwrap()
+                .iter()
+                .map(|(_, s)| s.id)
+                .collect()
+        };
+        assert_eq!(order(&bus), [3, 2, 4, 1]);
+        assert!(bus.handlers("other").is_none());
+        // A reload that moves the mod at 2 to the front.
+        bus.reorder(|owner| if *owner == 2 { 0 } else { *owner + 1 });
+        assert_eq!(order(&bus), [3, 1, 2, 4]);
+        // A delivery under way keeps its snapshot while a handler unsubscribes.
+        let snapshot = bus.handlers("tick").unwrap();
+        assert!(bus.unsubscribe(1, |owner| *owner == 2).is_some());
+        assert_eq!(snapshot.len(), 4);
+        assert_eq!(order(&bus), [3, 2, 4]);
     }
 
     #[test]

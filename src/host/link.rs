@@ -78,13 +78,16 @@ impl HostApi for Link {
         };
         let id = core.new_id();
         if let Some(slot) = core.index.borrow().get(mod_id) {
-            core.events.borrow_mut().subscribe(Subscription {
-                id,
-                event: event.to_owned(),
-                owner: Rc::clone(slot),
-                kind,
-                handler,
-            });
+            core.events.borrow_mut().subscribe(
+                Subscription {
+                    id,
+                    event: event.to_owned(),
+                    owner: Rc::clone(slot),
+                    kind,
+                    handler,
+                },
+                slot.position.get(),
+            );
         }
         id
     }

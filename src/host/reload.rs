@@ -136,6 +136,9 @@ impl Core {
             .collect();
         *self.slots.borrow_mut() = slots;
         *self.pack_errors.borrow_mut() = pack_errors;
+        self.events
+            .borrow_mut()
+            .reorder(|owner| owner.position.get());
     }
 }
 

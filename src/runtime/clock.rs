@@ -12,14 +12,48 @@
 //! `memory_mb`) records it with [`CallClock::breach`]: from then on the call stops the same way.
 
 use std::cell::{Cell, RefCell};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::ScriptError;
+
+/// The time, from a clock that is cheap to read: the kernel's coarse monotonic clock where
+/// there is one (its few milliseconds of granularity are nothing against limits counted in
+/// milliseconds; a precise read costs a good part of a call into a mod).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Moment(Duration);
+
+impl Moment {
+    pub fn now() -> Moment {
+        #[cfg(target_os = "linux")]
+        {
+            let mut now = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            // SAFETY: `now` is a valid timespec for the call to fill.
+            unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut now) };
+            Moment(Duration::new(now.tv_sec as u64, now.tv_nsec as u32))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+            Moment(START.get_or_init(std::time::Instant::now).elapsed())
+        }
+    }
+
+    fn after(self, duration: Duration) -> Moment {
+        Moment(self.0 + duration)
+    }
+
+    fn since(self, earlier: Moment) -> Duration {
+        self.0.saturating_sub(earlier.0)
+    }
+}
 
 pub struct CallClock {
     timeout: Duration,
     /// When the running call must stop; `None` when no call runs.
-    deadline: Cell<Option<Instant>>,
+    deadline: Cell<Option<Moment>>,
     /// Set when the running call ran past its deadline, until the error is reported.
     expired: Cell<bool>,
     /// Another limit the running call broke, until the error is reported.
@@ -41,7 +75,7 @@ impl CallClock {
         if self.deadline.get().is_some() {
             return body();
         }
-        self.deadline.set(Some(Instant::now() + self.timeout));
+        self.deadline.set(Some(Moment::now().after(self.timeout)));
         let result = body();
         self.deadline.set(None);
         result
@@ -54,7 +88,7 @@ impl CallClock {
             return true;
         }
         match self.deadline.get() {
-            Some(deadline) if Instant::now() >= deadline => {
+            Some(deadline) if Moment::now() >= deadline => {
                 self.expired.set(true);
                 true
             }
@@ -67,9 +101,10 @@ impl CallClock {
         let Some(deadline) = self.deadline.get() else {
             return body();
         };
-        let paused_at = Instant::now();
+        let paused_at = Moment::now();
         let result = body();
-        self.deadline.set(Some(deadline + paused_at.elapsed()));
+        self.deadline
+            .set(Some(deadline.after(Moment::now().since(paused_at))));
         result
     }
 

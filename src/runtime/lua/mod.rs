@@ -83,6 +83,8 @@ struct LuaInstance {
     exports: Option<Table>,
     /// The table behind the read-only `modhost` global.
     modhost: Option<Table>,
+    /// Function names as Lua strings, made once each.
+    names: RefCell<HashMap<String, mlua::LuaString>>,
     lua: Lua,
 }
 
@@ -92,6 +94,7 @@ impl Drop for LuaInstance {
         self.shared.handlers.borrow_mut().clear();
         self.exports = None;
         self.modhost = None;
+        self.names.borrow_mut().clear();
     }
 }
 
@@ -129,6 +132,7 @@ impl LuaInstance {
             shared,
             exports: None,
             modhost: None,
+            names: RefCell::new(HashMap::new()),
             lua,
         };
         instance.load(&setup)?;
@@ -188,15 +192,31 @@ impl LuaInstance {
         convert::to_json(&self.lua, &result)
     }
 
+    /// The mod's function `name`, looked up anew each call (a mod may redefine it), by a
+    /// Lua string made once per name: making it each time is an allocation, which the memory
+    /// limit turns into a protected call.
     fn lookup(&self, name: &str) -> Option<Function> {
-        let from_exports = self
-            .exports
-            .as_ref()
-            .and_then(|exports| exports.raw_get::<Option<Function>>(name).ok().flatten());
+        let key = {
+            let mut names = self.names.borrow_mut();
+            match names.get(name) {
+                Some(key) => key.clone(),
+                None => {
+                    let key = self.lua.create_string(name).ok()?;
+                    names.insert(name.to_owned(), key.clone());
+                    key
+                }
+            }
+        };
+        let from_exports = self.exports.as_ref().and_then(|exports| {
+            exports
+                .raw_get::<Option<Function>>(key.clone())
+                .ok()
+                .flatten()
+        });
         from_exports.or_else(|| {
             self.lua
                 .globals()
-                .raw_get::<Option<Function>>(name)
+                .raw_get::<Option<Function>>(key)
                 .ok()
                 .flatten()
         })
