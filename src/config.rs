@@ -151,7 +151,7 @@ pub struct Watch {
 impl Default for Watch {
     fn default() -> Self {
         Self {
-            debounce_ms: 50,
+            debounce_ms: 10,
             poll_ms: 0,
         }
     }
@@ -557,7 +557,7 @@ mod tests {
         let config = parse("").unwrap();
         assert_eq!(config.mods_dir, PathBuf::from("mods"));
         assert_eq!(config.limits, Limits::default());
-        assert_eq!(config.watch.debounce_ms, 50);
+        assert_eq!(config.watch.debounce_ms, 10);
     }
 
     #[test]
