@@ -55,10 +55,12 @@ fn script_examples_compile() {
             _ => continue,
         };
         let name = PathBuf::from(format!("example.{extension}"));
-        let backend = Language::of_entry_point(&name)
+        let mut checker = Language::of_entry_point(&name)
             .expect("a known language")
-            .backend();
-        if let Err(error) = backend.check_syntax(&name, &code) {
+            .backend()
+            .syntax_checker()
+            .expect("an engine");
+        if let Err(error) = checker.check(&name, &code) {
             panic!(
                 "{}:{line}: the {language} example does not compile: {error}\n{code}",
                 file.display()

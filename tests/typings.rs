@@ -58,7 +58,9 @@ fn new_mods_carry_the_generated_typings_and_schema() {
     modhost::Language::of_entry_point(Path::new("x.lua"))
         .expect("lua")
         .backend()
-        .check_syntax(Path::new("modhost.lua"), &modhost::typings::lua_ls(None))
+        .syntax_checker()
+        .expect("an engine")
+        .check(Path::new("modhost.lua"), &modhost::typings::lua_ls(None))
         .expect("the annotations file compiles");
 }
 

@@ -85,18 +85,38 @@ pub fn interleaved(
 impl Comparison {
     /// One line: the figure, both times, the ratio with its spread, and the target.
     pub fn print(&self, what: &str, target: f64) {
-        let verdict = if self.ratio <= target {
-            "met"
-        } else {
-            "NOT met"
-        };
-        println!(
-            "{what:<58} {:>9.1} µs vs floor {:>9.1} µs  = {:.2}x ({:.2}–{:.2}), target ≤ {target}x: {verdict}",
+        let times = format!(
+            "{:.1} µs vs floor {:.1} µs",
             self.subject.as_secs_f64() * 1e6,
-            self.floor.as_secs_f64() * 1e6,
-            self.ratio,
-            self.spread.0,
-            self.spread.1,
+            self.floor.as_secs_f64() * 1e6
         );
+        report(what, &times, self.ratio, self.spread, target);
+    }
+}
+
+/// A figure given as ratios measured round by round (sorted), with its target.
+pub fn print_ratio(what: &str, measured: &str, sorted_ratios: &[f64], target: f64) {
+    let median = sorted_ratios[sorted_ratios.len() / 2];
+    let spread = (sorted_ratios[0], sorted_ratios[sorted_ratios.len() - 1]);
+    report(what, measured, median, spread, target);
+}
+
+/// Prints a figure's line and, when `MODHOST_BENCH_TABLE` names a file, appends it there as a
+/// tab-separated row for the one table `scripts/bench.sh` prints at the end.
+fn report(what: &str, measured: &str, ratio: f64, spread: (f64, f64), target: f64) {
+    let verdict = if ratio <= target { "met" } else { "NOT met" };
+    let ratio = format!("{ratio:.2}x ({:.2}–{:.2})", spread.0, spread.1);
+    println!("{what:<58} {measured:>32}  = {ratio}, target ≤ {target}x: {verdict}");
+    if let Some(table) = std::env::var_os("MODHOST_BENCH_TABLE") {
+        use std::io::Write;
+        let row = format!("{what}\t{measured}\t{ratio}\t≤ {target}x\t{verdict}\n");
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(table)
+            .and_then(|mut file| file.write_all(row.as_bytes()));
+        if let Err(error) = appended {
+            eprintln!("cannot add to the benchmark table: {error}");
+        }
     }
 }

@@ -43,10 +43,16 @@ pub trait Backend: Sync {
     fn name(&self) -> &'static str;
     /// File extensions (without the dot) of files in this language.
     fn extensions(&self) -> &'static [&'static str];
-    /// Compiles a file without running it.
-    fn check_syntax(&self, path: &Path, source: &str) -> Result<(), ScriptError>;
+    /// An engine for compiling files without running them, reused from file to file.
+    fn syntax_checker(&self) -> Result<Box<dyn SyntaxChecker>, ScriptError>;
     /// Creates the mod's engine, installs the `modhost` API and runs the entry point.
     fn instantiate(&self, setup: InstanceSetup) -> Result<Box<dyn ModInstance>, ScriptError>;
+}
+
+/// Compiles files of one language without running them (`modhost check`). One checker keeps
+/// one engine for many files; each thread of a check has its own.
+pub trait SyntaxChecker {
+    fn check(&mut self, path: &Path, source: &str) -> Result<(), ScriptError>;
 }
 
 /// What a call into a mod came to.

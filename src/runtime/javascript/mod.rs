@@ -28,7 +28,7 @@ use rquickjs::{
 
 use super::{
     Backend, CallClock, ErrorKind, HandlerId, HostApi, InstanceSetup, Json, LogLevel, ModInstance,
-    Outcome, ScriptError,
+    Outcome, ScriptError, SyntaxChecker,
 };
 
 /// The JavaScript [`Backend`].
@@ -43,24 +43,53 @@ impl Backend for JavaScript {
         &["js", "mjs"]
     }
 
-    fn check_syntax(&self, path: &Path, source: &str) -> Result<(), ScriptError> {
+    fn syntax_checker(&self) -> Result<Box<dyn SyntaxChecker>, ScriptError> {
+        Ok(Box::new(JsSyntaxChecker::new()?))
+    }
+
+    fn instantiate(&self, setup: InstanceSetup) -> Result<Box<dyn ModInstance>, ScriptError> {
+        JsInstance::new(setup).map(|instance| Box::new(instance) as Box<dyn ModInstance>)
+    }
+}
+
+/// A QuickJS context that compiles files without running them. QuickJS keeps every module it
+/// compiles until its context goes, so the checker starts a fresh engine every
+/// [`JsSyntaxChecker::FILES_PER_ENGINE`] files to keep its memory bounded on a large pack.
+struct JsSyntaxChecker {
+    context: Context,
+    compiled: usize,
+}
+
+impl JsSyntaxChecker {
+    const FILES_PER_ENGINE: usize = 256;
+
+    fn new() -> Result<Self, ScriptError> {
         let runtime = Runtime::new().map_err(engine_error)?;
         runtime.set_loader(loader::Anything, loader::Anything);
         let context = Context::full(&runtime).map_err(engine_error)?;
+        Ok(Self {
+            context,
+            compiled: 0,
+        })
+    }
+}
+
+impl SyntaxChecker for JsSyntaxChecker {
+    fn check(&mut self, path: &Path, source: &str) -> Result<(), ScriptError> {
+        if self.compiled == Self::FILES_PER_ENGINE {
+            *self = Self::new()?;
+        }
+        self.compiled += 1;
         let name = path.display().to_string();
         let folder = path
             .parent()
             .map(|parent| parent.display().to_string())
             .unwrap_or_default();
-        context.with(|ctx| {
+        self.context.with(|ctx| {
             compile_only(&ctx, &name, source, is_module(path, source))
                 .catch(&ctx)
                 .map_err(|caught| error::script_error(&ctx, caught, &folder, None, 0))
         })
-    }
-
-    fn instantiate(&self, setup: InstanceSetup) -> Result<Box<dyn ModInstance>, ScriptError> {
-        JsInstance::new(setup).map(|instance| Box::new(instance) as Box<dyn ModInstance>)
     }
 }
 

@@ -22,7 +22,7 @@ use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, V
 use super::error::find_position;
 use super::{
     Backend, CallClock, ErrorKind, HandlerId, HostApi, InstanceSetup, Json, ModInstance, Outcome,
-    ScriptError,
+    ScriptError, SyntaxChecker,
 };
 
 /// The Lua 5.4 [`Backend`].
@@ -37,21 +37,31 @@ impl Backend for Lua54 {
         &["lua"]
     }
 
-    fn check_syntax(&self, path: &Path, source: &str) -> Result<(), ScriptError> {
+    fn syntax_checker(&self) -> Result<Box<dyn SyntaxChecker>, ScriptError> {
         let lua = Lua::new_with(StdLib::NONE, LuaOptions::default()).map_err(engine_error)?;
-        let folder = path
-            .parent()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        lua.load(source)
-            .set_name(chunk_name(path))
-            .into_function()
-            .map(drop)
-            .map_err(|error| script_error(error, &folder, None, 0))
+        Ok(Box::new(LuaSyntaxChecker(lua)))
     }
 
     fn instantiate(&self, setup: InstanceSetup) -> Result<Box<dyn ModInstance>, ScriptError> {
         LuaInstance::new(setup).map(|instance| Box::new(instance) as Box<dyn ModInstance>)
+    }
+}
+
+/// A bare Lua state that compiles chunks and drops them; the collector frees them as it goes.
+struct LuaSyntaxChecker(Lua);
+
+impl SyntaxChecker for LuaSyntaxChecker {
+    fn check(&mut self, path: &Path, source: &str) -> Result<(), ScriptError> {
+        let folder = path
+            .parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        self.0
+            .load(source)
+            .set_name(chunk_name(path))
+            .into_function()
+            .map(drop)
+            .map_err(|error| script_error(error, &folder, None, 0))
     }
 }
 
