@@ -171,6 +171,10 @@ fn lua_mod(source: &str) -> mlua::Lua {
 }
 
 /// Runs a child to its end: its wall time and peak resident memory in bytes.
+#[expect(
+    clippy::zombie_processes,
+    reason = "reaped by wait4, which also gives its peak memory"
+)]
 fn measure_process(command: &mut Command) -> (Duration, u64) {
     let start = Instant::now();
     let child = command
