@@ -7,6 +7,7 @@ mod cli;
 const STACK_BYTES: usize = 256 * 1024 * 1024;
 
 fn main() -> std::process::ExitCode {
+    use_one_malloc_arena();
     let worker = std::thread::Builder::new()
         .name("modhost".to_owned())
         .stack_size(STACK_BYTES)
@@ -17,5 +18,17 @@ fn main() -> std::process::ExitCode {
         Err(_) => cli::main(),
         // A panic has been reported on stderr already.
         Ok(Err(_)) => std::process::ExitCode::from(101),
+    }
+}
+
+/// glibc gives every thread but the first its own malloc arena, which grows a page range at a
+/// time with an `mprotect` call each: 15% of `run --once` on 10,000 mods, whose engines all
+/// live on the thread below. One arena grows the main heap instead. Threads that allocate
+/// at once (`check` on every core) share it, at a far smaller cost.
+fn use_one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: called before any other thread exists; only tunes the allocator.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }

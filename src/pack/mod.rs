@@ -8,7 +8,7 @@ pub(crate) mod problems;
 mod scan;
 mod syntax;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use crate::config::Config;
@@ -82,6 +82,7 @@ impl Pack {
             .collect();
         let mut absent: BTreeMap<String, Absence> = BTreeMap::new();
         let mut mods: Vec<ModEntry> = Vec::new();
+        let mut index_of_id: HashMap<String, usize> = HashMap::new();
         for candidate in found.mods {
             let enabled = config.is_enabled(&candidate.id);
             if !enabled {
@@ -92,10 +93,11 @@ impl Pack {
             diagnostics.extend(candidate.diagnostics);
             match candidate.entry {
                 Some(entry) => {
-                    if let Some(first) = mods.iter().find(|other| other.id() == entry.id()) {
-                        diagnostics.push(problems::duplicate_id(&entry, first));
+                    if let Some(&first) = index_of_id.get(entry.id()) {
+                        diagnostics.push(problems::duplicate_id(&entry, &mods[first]));
                         continue;
                     }
+                    index_of_id.insert(entry.id().to_owned(), mods.len());
                     mods.push(entry);
                 }
                 None => {
@@ -104,7 +106,7 @@ impl Pack {
             }
         }
         // A broken mod that shares its id with a usable one does not make it absent.
-        absent.retain(|id, _| !mods.iter().any(|entry| entry.id() == id));
+        absent.retain(|id, _| !index_of_id.contains_key(id));
 
         diagnostics.extend(unknown_permissions(config, &mods));
         if let Some(file) = &config.file {

@@ -5,6 +5,7 @@ use std::rc::Rc;
 use rquickjs::function::{Opt, Rest};
 use rquickjs::{Ctx, Exception, Function, Object, Persistent, Value};
 
+use super::bytecode::CompiledOnce;
 use super::{Shared, convert};
 use crate::runtime::{GameGlobal, HandlerKind, HostError, Json, LogLevel, StorageOp};
 
@@ -13,8 +14,8 @@ use crate::runtime::{GameGlobal, HandlerKind, HostError, Json, LogLevel, Storage
 /// same way), and `setTimeout` and friends on top of `modhost.timers` (extra arguments go to
 /// the callback, as in browsers and Node). `modhost.settings` is a getter over a frozen
 /// object, so the host can swap in new settings: the returned function does that. One
-/// script, compiled once per mod.
-const PRELUDE: &str = "(function (modhost, console, settings, game, gameName) {
+/// script, compiled once per process.
+static PRELUDE: CompiledOnce = CompiledOnce::new("(function (modhost, console, settings, game, gameName) {
     const freeze = (value) => {
         if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
             Object.freeze(value);
@@ -48,7 +49,7 @@ const PRELUDE: &str = "(function (modhost, console, settings, game, gameName) {
         Object.defineProperty(globalThis, name, { value, writable: !fixed, configurable: false, enumerable: false });
     }
     return (next) => { freeze(next); current = next; };
-})";
+})");
 
 /// Installs the API; returns the function that replaces `modhost.settings`.
 pub fn install<'js>(
@@ -88,7 +89,7 @@ pub fn install<'js>(
         ),
         None => (Value::new_undefined(ctx.clone()), ""),
     };
-    let prelude: Function = ctx.eval(PRELUDE)?;
+    let prelude: Function = PRELUDE.eval(ctx)?;
     prelude.call((
         modhost,
         console,

@@ -7,6 +7,7 @@
 //! (dropping a runtime with live `Persistent`s aborts the process).
 
 mod api;
+mod bytecode;
 mod convert;
 mod error;
 mod loader;

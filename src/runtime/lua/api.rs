@@ -4,6 +4,7 @@ use std::rc::Rc;
 
 use mlua::{FromLuaMulti, Function, IntoLuaMulti, Lua, Table, Value, Variadic};
 
+use super::chunks::HostChunk;
 use super::{Shared, convert};
 use crate::runtime::{GameGlobal, HandlerKind, HostError, Json, LogLevel, ScriptError, StorageOp};
 
@@ -54,14 +55,15 @@ pub fn install(
     // The base library's file loaders reach the file system; `load` may not load bytecode.
     globals.raw_set("dofile", Value::Nil)?;
     globals.raw_set("loadfile", Value::Nil)?;
-    lua.load(
+    static TEXT_ONLY_LOAD: HostChunk = HostChunk::new(
         r#"
 local globals, load = ...
 globals.load = function(chunk, name, mode, env) return load(chunk, name, "t", env) end
 "#,
-    )
-    .set_name("=modhost")
-    .call::<()>((globals.clone(), globals.raw_get::<Function>("load")?))?;
+    );
+    TEXT_ONLY_LOAD
+        .function(lua)?
+        .call::<()>((globals.clone(), globals.raw_get::<Function>("load")?))?;
     let os = lua.create_table()?;
     let clock = std::time::Instant::now();
     os.raw_set(
@@ -152,9 +154,8 @@ fn describe_raised_tables(lua: &Lua) -> mlua::Result<()> {
         ))
     })?;
     let original: Function = lua.globals().raw_get("error")?;
-    let error: Function = lua
-        .load(
-            r#"
+    static DESCRIBED_ERROR: HostChunk = HostChunk::new(
+        r#"
 local original, describe, type, getmetatable, setmetatable = ...
 return function(value, level)
   if type(value) == "table" and getmetatable(value) == nil then
@@ -166,15 +167,14 @@ return function(value, level)
   original(value, level)
 end
 "#,
-        )
-        .set_name("=modhost")
-        .call((
-            original,
-            describe,
-            lua.globals().raw_get::<Function>("type")?,
-            lua.globals().raw_get::<Function>("getmetatable")?,
-            lua.globals().raw_get::<Function>("setmetatable")?,
-        ))?;
+    );
+    let error: Function = DESCRIBED_ERROR.function(lua)?.call((
+        original,
+        describe,
+        lua.globals().raw_get::<Function>("type")?,
+        lua.globals().raw_get::<Function>("getmetatable")?,
+        lua.globals().raw_get::<Function>("setmetatable")?,
+    ))?;
     lua.globals().raw_set("error", error)
 }
 
@@ -200,7 +200,7 @@ fn keep_stopped_calls_stopped(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<()
     })?;
     let globals = lua.globals();
     let coroutine: Table = globals.raw_get("coroutine")?;
-    lua.load(
+    static STOPPED_STAYS_STOPPED: HostChunk = HostChunk::new(
         r#"
 local stopped, globals, coroutine = ...
 local pcall, xpcall, resume, error = pcall, xpcall, coroutine.resume, error
@@ -219,9 +219,10 @@ globals.xpcall = function(f, handler, ...)
 end
 coroutine.resume = function(co, ...) return check(resume(co, ...)) end
 "#,
-    )
-    .set_name("=modhost")
-    .call::<()>((stopped, globals, coroutine))
+    );
+    STOPPED_STAYS_STOPPED
+        .function(lua)?
+        .call::<()>((stopped, globals, coroutine))
 }
 
 /// Lua runs finalizers (`__gc`) with hooks off, where no time limit reaches them, so a
@@ -230,7 +231,7 @@ coroutine.resume = function(co, ...) return check(resume(co, ...)) end
 /// checking there is exact. `rawset` may not write into the host's read-only proxies.
 fn refuse_what_no_limit_reaches(lua: &Lua) -> mlua::Result<()> {
     let globals = lua.globals();
-    lua.load(
+    static NO_FINALIZERS: HostChunk = HostChunk::new(
         r#"
 local globals, setmetatable, rawget, type, error = ...
 globals.setmetatable = function(object, metatable)
@@ -240,9 +241,8 @@ globals.setmetatable = function(object, metatable)
   return setmetatable(object, metatable)
 end
 "#,
-    )
-    .set_name("=modhost")
-    .call::<()>((
+    );
+    NO_FINALIZERS.function(lua)?.call::<()>((
         globals.clone(),
         globals.raw_get::<Function>("setmetatable")?,
         globals.raw_get::<Function>("rawget")?,
@@ -261,9 +261,8 @@ end
         table.raw_set(key, value)?;
         Ok((true, Value::Table(table)))
     })?;
-    let raising_rawset: Function = lua
-        .load(
-            r#"
+    static RAISING_RAWSET: HostChunk = HostChunk::new(
+        r#"
 local native, error, tostring = ...
 return function(table, key, value)
   local ok, result = native(table, key, value)
@@ -271,19 +270,19 @@ return function(table, key, value)
   return result
 end
 "#,
-        )
-        .set_name("=modhost")
-        .call((
-            rawset,
-            globals.raw_get::<Function>("error")?,
-            globals.raw_get::<Function>("tostring")?,
-        ))?;
+    );
+    let raising_rawset: Function = RAISING_RAWSET.function(lua)?.call((
+        rawset,
+        globals.raw_get::<Function>("error")?,
+        globals.raw_get::<Function>("tostring")?,
+    ))?;
     globals.raw_set("rawset", raising_rawset)
 }
 
 /// Makes read-only proxies: reads go through to the target, writes raise an error at the
 /// writer's line, `pairs` and `#` see the target.
-const READ_ONLY: &str = r#"
+static READ_ONLY: HostChunk = HostChunk::new(
+    r#"
 local setmetatable, next, rawlen, error, tostring, marker = ...
 local function refuse(_, key)
   error("cannot set `" .. tostring(key) .. "`: this table is read-only", 2)
@@ -298,13 +297,14 @@ return function(target)
     [marker] = true,
   })
 end
-"#;
+"#,
+);
 
 /// A proxy that reads through to `table` and refuses writes.
 fn read_only(lua: &Lua, table: Table) -> mlua::Result<Table> {
     let make = cached(lua, "modhost.read_only", || {
         let globals = lua.globals();
-        lua.load(READ_ONLY).set_name("=modhost").call((
+        READ_ONLY.function(lua)?.call((
             globals.raw_get::<Function>("setmetatable")?,
             globals.raw_get::<Function>("next")?,
             globals.raw_get::<Function>("rawlen")?,
@@ -403,7 +403,8 @@ const STOPPED: &str = "the call was stopped for breaking a limit";
 /// Turns a native function that returns `(ok, value_or_message)` into one that raises the
 /// message as a plain string error at the caller's line, as Lua's own functions do. (An error
 /// returned from Rust would reach `pcall` as userdata, which `string.find` cannot read.)
-const RAISING: &str = r#"
+static RAISING: HostChunk = HostChunk::new(
+    r#"
 local error = error
 return function(native)
   return function(...)
@@ -412,12 +413,11 @@ return function(native)
     return value
   end
 end
-"#;
+"#,
+);
 
 pub(super) fn raising(lua: &Lua, native: Function) -> mlua::Result<Function> {
-    let wrap = cached(lua, "modhost.raising", || {
-        lua.load(RAISING).set_name("=modhost").eval()
-    })?;
+    let wrap = cached(lua, "modhost.raising", || RAISING.function(lua)?.call(()))?;
     wrap.call(native)
 }
 

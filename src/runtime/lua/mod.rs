@@ -6,6 +6,7 @@
 //! `mods/foo/init.lua:3: …`. Calls go through `xpcall` so errors carry a traceback.
 
 mod api;
+mod chunks;
 mod convert;
 mod pattern;
 mod require;
