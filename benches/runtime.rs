@@ -1,8 +1,10 @@
-//! Runtime benchmarks, each against a raw-engine baseline measured in the same run:
-//! a host call into a JavaScript and a Lua mod against the raw rquickjs / mlua call of the same
-//! function (target: at most 1.5x); a cross-language `modhost.mods.call` from JavaScript to Lua
-//! against a raw mlua call (target: at most 3x); load and attach of 1,000 generated mods
-//! (target: under 1 s); resident memory per idle mod (target: under 512 KiB).
+//! Runtime benchmarks, each against a floor doing the same work with the same limits (a memory
+//! limit and a deadline check in every engine), in interleaved rounds: a host call into a
+//! JavaScript and a Lua mod against the raw rquickjs / mlua call; `modhost.mods.call` from
+//! JavaScript to Lua against JavaScript calling a native function that calls Lua; an event to
+//! 100 handlers against calling them directly with a fresh payload; and the metrics' cost.
+//! Then load and attach of 1,000 generated mods (target: under 1 s) and resident memory per
+//! idle mod (target: under 512 KiB).
 //! Run with `cargo bench --bench runtime` or `scripts/bench.sh`.
 
 mod support;
@@ -12,7 +14,7 @@ use std::time::Instant;
 use modhost::config::Overrides;
 use modhost::{Config, Host, Pack};
 use serde_json::json;
-use support::{nanos, per_call, resident_bytes, write_mod};
+use support::{per_call, resident_bytes, write_mod};
 
 const ADD_JS: &str = "function add(a, b) { return a + b; }\n";
 const ADD_LUA: &str = "function add(a, b) return a + b end\n";
@@ -30,42 +32,33 @@ fn host_for(mods: &std::path::Path) -> Host {
     host
 }
 
-/// The raw call, optionally with the same limits the host sets (memory limit and an
-/// interrupt handler), to tell the host's own overhead from the limits' cost.
-fn raw_js_call(limited: bool) -> f64 {
+const LIMIT: usize = 64 << 20;
+
+/// A QuickJS engine with the host's limits: a memory limit and an interrupt handler that
+/// checks a deadline.
+fn limited_js() -> (rquickjs::Runtime, rquickjs::Context) {
     let runtime = rquickjs::Runtime::new().expect("runtime");
-    if limited {
-        runtime.set_memory_limit(64 << 20);
-        runtime.set_interrupt_handler(Some(Box::new(|| false)));
-    }
+    runtime.set_memory_limit(LIMIT);
+    let started = Instant::now();
+    runtime.set_interrupt_handler(Some(Box::new(move || started.elapsed().as_secs() > 3600)));
     let context = rquickjs::Context::full(&runtime).expect("context");
-    context.with(|ctx| {
-        ctx.eval::<(), _>(ADD_JS).expect("eval");
-        nanos(per_call(9, 200_000, || {
-            let add: rquickjs::Function = ctx.globals().get("add").expect("add");
-            let sum: i32 = add.call((1, 2)).expect("call");
-            assert_eq!(sum, 3);
-        }))
-    })
+    (runtime, context)
 }
 
-fn raw_lua_call(limited: bool) -> f64 {
+/// A Lua state with the host's limits: a memory limit and a count hook.
+fn limited_lua() -> mlua::Lua {
     let lua = mlua::Lua::new();
-    if limited {
-        lua.set_memory_limit(64 << 20).expect("memory limit");
-        lua.set_global_hook(
-            mlua::HookTriggers::new().every_nth_instruction(10_000),
-            |_, _| Ok(mlua::VmState::Continue),
-        )
-        .expect("hook");
-    }
-    lua.load(ADD_LUA).exec().expect("load");
-    nanos(per_call(9, 200_000, || {
-        let add: mlua::Function = lua.globals().get("add").expect("add");
-        let sum: i64 = add.call((1, 2)).expect("call");
-        assert_eq!(sum, 3);
-    }))
+    lua.set_memory_limit(LIMIT).expect("memory limit");
+    lua.set_global_hook(
+        mlua::HookTriggers::new().every_nth_instruction(10_000),
+        |_, _| Ok(mlua::VmState::Continue),
+    )
+    .expect("hook");
+    lua
 }
+
+const CALLS: u32 = 100_000;
+const ROUNDS: usize = 11;
 
 fn main() {
     let pack = tempfile::tempdir().expect("temp dir");
@@ -79,62 +72,176 @@ fn main() {
         "function relay(n) { let sum = 0; for (let i = 0; i < n; i++) { sum = modhost.mods.call('lua', 'add', sum, 1); } return sum; }\n",
         "",
     );
+    const HANDLERS: usize = 100;
+    for index in 0..HANDLERS {
+        let (entry, source) = if index % 2 == 0 {
+            (
+                "main.js",
+                "let seen = 0;\nmodhost.events.on('tick', (p) => { seen += p.n; });\n",
+            )
+        } else {
+            (
+                "main.lua",
+                "local seen = 0\nmodhost.events.on('tick', function(p) seen = seen + p.n end)\n",
+            )
+        };
+        write_mod(mods, &format!("listener-{index:03}"), entry, source, "");
+    }
     let host = host_for(mods);
     let args = [json!(1), json!(2)];
 
-    println!("calls (median per call):");
-    for (name, raw, raw_limited) in [
-        ("js", raw_js_call(false), raw_js_call(true)),
-        ("lua", raw_lua_call(false), raw_lua_call(true)),
-    ] {
-        let hosted = nanos(per_call(9, 200_000, || {
-            let sum = host.call(name, "add", &args).expect("call");
-            assert_eq!(sum, json!(3));
-        }));
-        println!(
-            "  host call into a {name:<3} mod: {hosted:5.0} ns; raw engine call {raw:5.0} ns, ratio {:.2}x (target <= 1.5x); raw with the same limits {raw_limited:5.0} ns, ratio {:.2}x",
-            hosted / raw,
-            hosted / raw_limited
-        );
-        println!(
-            "    cost of the limit machinery on the raw call: {:+.0}% (target <= 10%)",
-            (raw_limited / raw - 1.0) * 100.0
-        );
-    }
+    let (_js_runtime, js) = limited_js();
+    js.with(|ctx| ctx.eval::<(), _>(ADD_JS).expect("eval"));
+    support::interleaved(
+        ROUNDS,
+        || {
+            per_call(1, CALLS, || {
+                let sum = host.call("js", "add", &args).expect("call");
+                assert_eq!(sum, json!(3));
+            })
+        },
+        || {
+            js.with(|ctx| {
+                per_call(1, CALLS, || {
+                    let add: rquickjs::Function = ctx.globals().get("add").expect("add");
+                    let sum: i32 = add.call((1, 2)).expect("call");
+                    assert_eq!(sum, 3);
+                })
+            })
+        },
+    )
+    .print("host call into a JS mod, add(1, 2)", 1.2);
+
+    let lua = limited_lua();
+    lua.load(ADD_LUA).exec().expect("load");
+    support::interleaved(
+        ROUNDS,
+        || {
+            per_call(1, CALLS, || {
+                let sum = host.call("lua", "add", &args).expect("call");
+                assert_eq!(sum, json!(3));
+            })
+        },
+        || {
+            per_call(1, CALLS, || {
+                let add: mlua::Function = lua.globals().get("add").expect("add");
+                let sum: i64 = add.call((1, 2)).expect("call");
+                assert_eq!(sum, 3);
+            })
+        },
+    )
+    .print("host call into a Lua mod, add(1, 2)", 1.2);
+
+    // The floor of a cross-language call: JS calls a native Rust function that calls the Lua
+    // function, both engines with the host's limits.
+    let relays: u32 = 10_000;
+    let (_relay_runtime, relay) = limited_js();
+    relay.with(|ctx| {
+        let lua = lua.clone();
+        let native = rquickjs::Function::new(ctx.clone(), move |a: f64, b: f64| -> f64 {
+            let add: mlua::Function = lua.globals().get("add").expect("add");
+            add.call((a, b)).expect("call")
+        })
+        .expect("native");
+        ctx.globals().set("callLua", native).expect("set");
+        ctx.eval::<(), _>(
+            "function relay(n) { let sum = 0; for (let i = 0; i < n; i++) { sum = callLua(sum, 1); } return sum; }",
+        )
+        .expect("relay");
+    });
+    support::interleaved(
+        ROUNDS,
+        || {
+            per_call(1, 1, || {
+                let sum = host
+                    .call("caller", "relay", &[json!(relays)])
+                    .expect("relay");
+                assert_eq!(sum, json!(relays));
+            }) / relays
+        },
+        || {
+            relay.with(|ctx| {
+                per_call(1, 1, || {
+                    let relay: rquickjs::Function = ctx.globals().get("relay").expect("relay");
+                    let sum: f64 = relay.call((relays,)).expect("relay");
+                    assert_eq!(sum, f64::from(relays));
+                }) / relays
+            })
+        },
+    )
+    .print("modhost.mods.call JS -> Lua, per call", 1.3);
+
+    // The floor of an event: the same 100 functions, each in an engine of its own, called
+    // directly with a payload made fresh for each.
+    let engines: Vec<_> = (0..HANDLERS)
+        .map(|index| {
+            if index % 2 == 0 {
+                let (runtime, context) = limited_js();
+                context.with(|ctx| {
+                    ctx.eval::<(), _>("let seen = 0;\nfunction handler(p) { seen += p.n; }")
+                        .expect("handler");
+                });
+                Err((runtime, context))
+            } else {
+                let lua = limited_lua();
+                lua.load("local seen = 0\nfunction handler(p) seen = seen + p.n end")
+                    .exec()
+                    .expect("handler");
+                Ok(lua)
+            }
+        })
+        .collect();
+    let emits = 1_000;
+    support::interleaved(
+        ROUNDS,
+        || {
+            per_call(1, emits, || {
+                host.emit("tick", json!({ "n": 1 })).expect("emit");
+            }) / HANDLERS as u32
+        },
+        || {
+            per_call(1, emits, || {
+                for engine in &engines {
+                    match engine {
+                        Err((_, context)) => context.with(|ctx| {
+                            let payload = rquickjs::Object::new(ctx.clone()).expect("payload");
+                            payload.set("n", 1).expect("n");
+                            let handler: rquickjs::Function =
+                                ctx.globals().get("handler").expect("handler");
+                            handler.call::<_, ()>((payload,)).expect("call");
+                        }),
+                        Ok(lua) => {
+                            let payload = lua.create_table().expect("payload");
+                            payload.set("n", 1).expect("n");
+                            let handler: mlua::Function =
+                                lua.globals().get("handler").expect("handler");
+                            handler.call::<()>(payload).expect("call");
+                        }
+                    }
+                }
+            }) / HANDLERS as u32
+        },
+    )
+    .print("emit to 100 handlers (half JS, half Lua), per handler", 1.2);
+
     // The cost of counting each call for the metrics, against the same calls uncounted.
     let call = || {
         let sum = host.call("js", "add", &args).expect("call");
         assert_eq!(sum, json!(3));
     };
-    let counted = support::interleaved(
-        15,
+    support::interleaved(
+        ROUNDS,
         || {
             host.count_calls(true);
-            per_call(1, 100_000, call)
+            per_call(1, CALLS, call)
         },
         || {
             host.count_calls(false);
-            per_call(1, 100_000, call)
+            per_call(1, CALLS, call)
         },
-    );
+    )
+    .print("host call into a JS mod, metrics on against off", 1.05);
     host.count_calls(true);
-    counted.print(
-        "host call into a js mod, metrics on against metrics off",
-        1.05,
-    );
-    let relays = 10_000;
-    let raw_lua = raw_lua_call(false);
-    let total = per_call(5, 1, || {
-        let sum = host
-            .call("caller", "relay", &[json!(relays)])
-            .expect("relay");
-        assert_eq!(sum, json!(relays));
-    });
-    let cross = nanos(total) / f64::from(relays);
-    println!(
-        "  modhost.mods.call JS -> Lua:  {cross:7.0} ns, raw Lua call    {raw_lua:5.0} ns, ratio {:.2}x (target <= 3x)",
-        cross / raw_lua
-    );
     drop(host);
 
     let many = tempfile::tempdir().expect("temp dir");

@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# Runs every benchmark in release mode and prints its figures. Timing targets live here, not in
-# the tests: the machines are shared and noisy.
+# Runs every benchmark in release mode, then prints one table of the figures measured against a
+# floor, with the target beside each. Timing targets live here, not in the tests: the machines
+# are shared and noisy, so each figure is a median of interleaved rounds with its spread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo bench --locked --bench resolve
-cargo bench --locked --bench runtime
-cargo bench --locked --bench event_loop
-cargo bench --locked --bench storage
-cargo bench --locked --bench protocol
+table=$(mktemp)
+trap 'rm -f "$table"' EXIT
+export MODHOST_BENCH_TABLE="$table"
+for bench in runtime pack event_loop protocol storage resolve; do
+    echo "== $bench"
+    cargo bench --locked --bench "$bench"
+done
+echo
+echo "== against floors doing the same work with the same limits (median ratio, lowest–highest)"
+{
+    printf 'figure\tmeasured\tratio\ttarget\tverdict\n'
+    cat "$table"
+} | column -t -s $'\t'

@@ -86,9 +86,9 @@ impl Comparison {
     /// One line: the figure, both times, the ratio with its spread, and the target.
     pub fn print(&self, what: &str, target: f64) {
         let times = format!(
-            "{:.1} µs vs floor {:.1} µs",
-            self.subject.as_secs_f64() * 1e6,
-            self.floor.as_secs_f64() * 1e6
+            "{} vs floor {}",
+            readable(self.subject),
+            readable(self.floor)
         );
         report(what, &times, self.ratio, self.spread, target);
     }
@@ -101,15 +101,26 @@ pub fn print_ratio(what: &str, measured: &str, sorted_ratios: &[f64], target: f6
     report(what, measured, median, spread, target);
 }
 
-/// Prints a figure's line and, when `MODHOST_BENCH_TABLE` names a file, appends it there as a
-/// tab-separated row for the one table `scripts/bench.sh` prints at the end.
 fn report(what: &str, measured: &str, ratio: f64, spread: (f64, f64), target: f64) {
     let verdict = if ratio <= target { "met" } else { "NOT met" };
     let ratio = format!("{ratio:.2}x ({:.2}–{:.2})", spread.0, spread.1);
     println!("{what:<58} {measured:>32}  = {ratio}, target ≤ {target}x: {verdict}");
+    add_row(&[what, measured, &ratio, &format!("≤ {target}x"), verdict]);
+}
+
+/// A figure with a target of its own rather than a floor (a latency, say).
+pub fn report_absolute(what: &str, measured: &str, target: &str, met: bool) {
+    let verdict = if met { "met" } else { "NOT met" };
+    println!("{what:<58} {measured:>32}, target {target}: {verdict}");
+    add_row(&[what, measured, "", target, verdict]);
+}
+
+/// When `MODHOST_BENCH_TABLE` names a file, appends a tab-separated row to it, for the one
+/// table `scripts/bench.sh` prints at the end.
+fn add_row(cells: &[&str]) {
     if let Some(table) = std::env::var_os("MODHOST_BENCH_TABLE") {
         use std::io::Write;
-        let row = format!("{what}\t{measured}\t{ratio}\t≤ {target}x\t{verdict}\n");
+        let row = format!("{}\n", cells.join("\t"));
         let appended = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -118,5 +129,16 @@ fn report(what: &str, measured: &str, ratio: f64, spread: (f64, f64), target: f6
         if let Err(error) = appended {
             eprintln!("cannot add to the benchmark table: {error}");
         }
+    }
+}
+
+/// A duration in the unit that suits it: ns, µs, ms or s.
+fn readable(duration: Duration) -> String {
+    let nanos = duration.as_secs_f64() * 1e9;
+    match nanos {
+        n if n < 10e3 => format!("{n:.0} ns"),
+        n if n < 10e6 => format!("{:.1} µs", n / 1e3),
+        n if n < 10e9 => format!("{:.1} ms", n / 1e6),
+        n => format!("{:.2} s", n / 1e9),
     }
 }
