@@ -49,11 +49,55 @@ pub(super) fn scan(mods_dir: &Path) -> Result<Scanned, PackError> {
         .filter_map(|entry| {
             let name = entry.file_name().into_string().ok()?;
             let path = mods_dir.join(&name);
-            (!name.starts_with('.') && path.is_dir()).then_some((name, path))
+            // The kind comes with the listing; only a link needs a look at what it points to.
+            let is_dir = match entry.file_type() {
+                Ok(kind) if !kind.is_symlink() => kind.is_dir(),
+                _ => path.is_dir(),
+            };
+            (!name.starts_with('.') && is_dir).then_some((name, path))
         })
         .collect();
     folders.sort();
 
+    Ok(scan_in_parallel(&folders))
+}
+
+/// Reads the folders on every core, each thread a contiguous share of them, so that the
+/// result keeps their order.
+fn scan_in_parallel(folders: &[(String, PathBuf)]) -> Scanned {
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let share = folders.len().div_ceil(workers).max(1);
+    let shares: Vec<Scanned> = std::thread::scope(|scope| {
+        let started: Vec<_> = folders
+            .chunks(share)
+            .map(|share| {
+                let spawned = std::thread::Builder::new()
+                    .name("scan".into())
+                    .spawn_scoped(scope, move || scan_folders(share));
+                // No thread to be had: this one reads the share.
+                spawned.map_err(|_| scan_folders(share))
+            })
+            .collect();
+        started
+            .into_iter()
+            .map(|started| match started {
+                Ok(thread) => thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Err(scanned) => scanned,
+            })
+            .collect()
+    });
+    let mut scanned = Scanned::default();
+    for share in shares {
+        scanned.mods.extend(share.mods);
+        scanned.diagnostics.extend(share.diagnostics);
+        scanned.sources.extend(share.sources);
+    }
+    scanned
+}
+
+fn scan_folders(folders: &[(String, PathBuf)]) -> Scanned {
     let mut scanned = Scanned::default();
     for (name, dir) in folders {
         let present: Vec<ManifestFormat> = ManifestFormat::ALL
@@ -61,9 +105,9 @@ pub(super) fn scan(mods_dir: &Path) -> Result<Scanned, PackError> {
             .filter(|format| dir.join(format.file_name()).is_file())
             .collect();
         match present.as_slice() {
-            [] => scanned.diagnostics.extend(misnamed_manifest(&name, &dir)),
+            [] => scanned.diagnostics.extend(misnamed_manifest(name, dir)),
             [format] => {
-                let (candidate, source) = read_mod(&name, &dir, *format);
+                let (candidate, source) = read_mod(name, dir, *format);
                 scanned.sources.extend(source);
                 scanned.mods.push(candidate);
             }
@@ -85,7 +129,7 @@ pub(super) fn scan(mods_dir: &Path) -> Result<Scanned, PackError> {
             }),
         }
     }
-    Ok(scanned)
+    scanned
 }
 
 fn read_mod(
