@@ -17,8 +17,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::write_mod;
-
 const MODS: usize = 10_000;
 const ROUNDS: usize = 5;
 const FLOOR_ENV: &str = "MODHOST_BENCH_RUN_FLOOR";
@@ -27,17 +25,6 @@ const CALL_TIMEOUT: Duration = Duration::from_millis(1_000);
 
 const JS_MOD: &str = "let count = 0;\nfunction onLoad() { count += 1; }\nfunction onAttach() { modhost.events.on('tick', (n) => { count += n; }); }\nfunction value() { return count; }\n";
 const LUA_MOD: &str = "local count = 0\nfunction onLoad() count = count + 1 end\nfunction onAttach() modhost.events.on('tick', function(n) count = count + n end) end\nfunction value() return count end\n";
-
-fn write_pack(mods: &Path) {
-    for index in 0..MODS {
-        let (entry, source) = if index % 2 == 0 {
-            ("main.js", JS_MOD)
-        } else {
-            ("main.lua", LUA_MOD)
-        };
-        write_mod(mods, &format!("mod-{index:05}"), entry, source, "");
-    }
-}
 
 /// Every mod's folder and entry point, as the floors find them: by reading each manifest.
 fn entry_points(mods: &Path) -> Vec<PathBuf> {
@@ -208,7 +195,7 @@ fn main() {
     }
     let pack = tempfile::tempdir().expect("temp dir");
     let mods = pack.path().join("mods");
-    write_pack(&mods);
+    support::write_half_and_half(&mods, "mod-", MODS, JS_MOD, LUA_MOD);
 
     let check = support::interleaved(
         ROUNDS,

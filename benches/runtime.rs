@@ -73,20 +73,13 @@ fn main() {
         "",
     );
     const HANDLERS: usize = 100;
-    for index in 0..HANDLERS {
-        let (entry, source) = if index % 2 == 0 {
-            (
-                "main.js",
-                "let seen = 0;\nmodhost.events.on('tick', (p) => { seen += p.n; });\n",
-            )
-        } else {
-            (
-                "main.lua",
-                "local seen = 0\nmodhost.events.on('tick', function(p) seen = seen + p.n end)\n",
-            )
-        };
-        write_mod(mods, &format!("listener-{index:03}"), entry, source, "");
-    }
+    support::write_half_and_half(
+        mods,
+        "listener-",
+        HANDLERS,
+        "let seen = 0;\nmodhost.events.on('tick', (p) => { seen += p.n; });\n",
+        "local seen = 0\nmodhost.events.on('tick', function(p) seen = seen + p.n end)\n",
+    );
     let host = host_for(mods);
     let args = [json!(1), json!(2)];
 
@@ -245,20 +238,13 @@ fn main() {
     drop(host);
 
     let many = tempfile::tempdir().expect("temp dir");
-    for index in 0..1_000 {
-        let (entry, source) = if index % 2 == 0 {
-            (
-                "main.js",
-                "function onAttach() { globalThis.ready = true; }\nfunction ping() { return 1; }\n",
-            )
-        } else {
-            (
-                "main.lua",
-                "function onAttach() ready = true end\nfunction ping() return 1 end\n",
-            )
-        };
-        write_mod(many.path(), &format!("mod-{index:04}"), entry, source, "");
-    }
+    support::write_half_and_half(
+        many.path(),
+        "mod-",
+        1_000,
+        "function onAttach() { globalThis.ready = true; }\nfunction ping() { return 1; }\n",
+        "function onAttach() ready = true end\nfunction ping() return 1 end\n",
+    );
     let before = resident_bytes();
     let start = Instant::now();
     let host = host_for(many.path());

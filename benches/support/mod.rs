@@ -38,6 +38,19 @@ pub fn write_mod(mods: &Path, id: &str, entry: &str, source: &str, extra_manifes
     std::fs::write(folder.join(entry), source).expect("write entry point");
 }
 
+/// Writes `count` mods named `{prefix}{index}` (zero-padded to five digits), alternating a
+/// JavaScript mod (`main.js`, even indexes) and a Lua mod (`main.lua`).
+pub fn write_half_and_half(mods: &Path, prefix: &str, count: usize, js: &str, lua: &str) {
+    for index in 0..count {
+        let (entry, source) = if index % 2 == 0 {
+            ("main.js", js)
+        } else {
+            ("main.lua", lua)
+        };
+        write_mod(mods, &format!("{prefix}{index:05}"), entry, source, "");
+    }
+}
+
 /// Resident memory of this process in bytes (Linux), or `None` elsewhere.
 pub fn resident_bytes() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
