@@ -217,6 +217,56 @@ fn main() {
     )
     .print("emit to 100 handlers (half JS, half Lua), per handler", 1.2);
 
+    // What the limits cost an engine: the same raw call with a deadline checked by the
+    // interrupt handler (QuickJS) or count hook (Lua) and a memory limit, against none.
+    let (_free_runtime, free_js) = {
+        let runtime = rquickjs::Runtime::new().expect("runtime");
+        let context = rquickjs::Context::full(&runtime).expect("context");
+        (runtime, context)
+    };
+    free_js.with(|ctx| ctx.eval::<(), _>(ADD_JS).expect("eval"));
+    let raw_js = |context: &rquickjs::Context| {
+        context.with(|ctx| {
+            per_call(1, CALLS, || {
+                let add: rquickjs::Function = ctx.globals().get("add").expect("add");
+                let sum: i32 = add.call((1, 2)).expect("call");
+                assert_eq!(sum, 3);
+            })
+        })
+    };
+    support::interleaved(ROUNDS, || raw_js(&js), || raw_js(&free_js)).print(
+        "raw JS call with the deadline and memory limit, against none",
+        1.05,
+    );
+    let free_lua = mlua::Lua::new();
+    free_lua.load(ADD_LUA).exec().expect("load");
+    let raw_lua = |lua: &mlua::Lua| {
+        per_call(1, CALLS, || {
+            let add: mlua::Function = lua.globals().get("add").expect("add");
+            let sum: i64 = add.call((1, 2)).expect("call");
+            assert_eq!(sum, 3);
+        })
+    };
+    // Lua's two limits are told apart: the deadline's count hook has a target; the memory
+    // limit makes mlua protect every allocating operation, a known cost without one.
+    let hooked_lua = mlua::Lua::new();
+    hooked_lua
+        .set_global_hook(
+            mlua::HookTriggers::new().every_nth_instruction(10_000),
+            |_, _| Ok(mlua::VmState::Continue),
+        )
+        .expect("hook");
+    hooked_lua.load(ADD_LUA).exec().expect("load");
+    support::interleaved(ROUNDS, || raw_lua(&hooked_lua), || raw_lua(&free_lua)).print(
+        "raw Lua call with the deadline's count hook, against none",
+        1.05,
+    );
+    let limited = support::interleaved(ROUNDS, || raw_lua(&lua), || raw_lua(&free_lua));
+    println!(
+        "  (raw Lua call with the hook and a memory limit, against none: {:.2}x)",
+        limited.ratio
+    );
+
     // The cost of counting each call for the metrics, against the same calls uncounted.
     let call = || {
         let sum = host.call("js", "add", &args).expect("call");
