@@ -13,6 +13,8 @@
 
 mod support;
 
+use support::floor;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -20,11 +22,6 @@ use std::time::{Duration, Instant};
 const MODS: usize = 10_000;
 const ROUNDS: usize = 5;
 const FLOOR_ENV: &str = "MODHOST_BENCH_RUN_FLOOR";
-const MEMORY_LIMIT: usize = 64 << 20;
-const CALL_TIMEOUT: Duration = Duration::from_millis(1_000);
-
-const JS_MOD: &str = "let count = 0;\nfunction onLoad() { count += 1; }\nfunction onAttach() { modhost.events.on('tick', (n) => { count += n; }); }\nfunction value() { return count; }\n";
-const LUA_MOD: &str = "local count = 0\nfunction onLoad() count = count + 1 end\nfunction onAttach() modhost.events.on('tick', function(n) count = count + n end) end\nfunction value() return count end\n";
 
 /// Every mod's folder and entry point, as the floors find them: by reading each manifest.
 fn entry_points(mods: &Path) -> Vec<PathBuf> {
@@ -79,82 +76,13 @@ fn run_every_mod(mods: &Path) {
     for path in entry_points(mods) {
         let source = std::fs::read_to_string(&path).expect("source");
         if is_lua(&path) {
-            lua_states.push(lua_mod(&source));
+            lua_states.push(floor::lua_mod(&source));
         } else {
-            javascript.push(js_mod(&source));
+            javascript.push(floor::js_mod(&source));
         }
     }
     drop(javascript);
     drop(lua_states);
-}
-
-fn deadline_passed(since: Instant) -> bool {
-    since.elapsed() > CALL_TIMEOUT
-}
-
-/// A JavaScript engine with a memory limit and an interrupt handler, a `modhost.events.on`
-/// that keeps the handler, the entry point evaluated and both hooks called.
-fn js_mod(source: &str) -> (rquickjs::Context, rquickjs::Runtime) {
-    let runtime = rquickjs::Runtime::new().expect("runtime");
-    runtime.set_memory_limit(MEMORY_LIMIT);
-    let entered = Instant::now();
-    runtime.set_interrupt_handler(Some(Box::new(move || deadline_passed(entered))));
-    let context = rquickjs::Context::full(&runtime).expect("context");
-    context.with(|ctx| {
-        let handlers = rquickjs::Array::new(ctx.clone()).expect("array");
-        ctx.globals().set("__handlers", handlers).expect("set");
-        ctx.eval::<(), _>(
-            "globalThis.modhost = { events: { on(name, f) { __handlers.push([name, f]); } } };",
-        )
-        .expect("api");
-        ctx.eval::<(), _>(source).expect("entry point");
-        for hook in ["onLoad", "onAttach"] {
-            let function: rquickjs::Function = ctx.globals().get(hook).expect("hook");
-            function.call::<_, ()>(()).expect("hook call");
-        }
-    });
-    (context, runtime)
-}
-
-/// A Lua state with the host's standard library set, a memory limit and a count hook, the
-/// same `modhost.events.on`, the entry point evaluated and both hooks called.
-fn lua_mod(source: &str) -> mlua::Lua {
-    let libraries = mlua::StdLib::TABLE
-        | mlua::StdLib::STRING
-        | mlua::StdLib::MATH
-        | mlua::StdLib::UTF8
-        | mlua::StdLib::COROUTINE;
-    let lua = mlua::Lua::new_with(libraries, mlua::LuaOptions::default()).expect("lua");
-    lua.set_memory_limit(MEMORY_LIMIT).expect("memory limit");
-    let entered = Instant::now();
-    lua.set_global_hook(
-        mlua::HookTriggers::new().every_nth_instruction(10_000),
-        move |_, _| {
-            if deadline_passed(entered) {
-                Err(mlua::Error::runtime("timed out"))
-            } else {
-                Ok(mlua::VmState::Continue)
-            }
-        },
-    )
-    .expect("hook");
-    let handlers = lua.create_table().expect("table");
-    let on = lua
-        .create_function(move |_, (name, function): (String, mlua::Function)| {
-            handlers.raw_set(name, function)
-        })
-        .expect("on");
-    let events = lua.create_table().expect("table");
-    events.set("on", on).expect("set");
-    let modhost = lua.create_table().expect("table");
-    modhost.set("events", events).expect("set");
-    lua.globals().set("modhost", modhost).expect("set");
-    lua.load(source).exec().expect("entry point");
-    for hook in ["onLoad", "onAttach"] {
-        let function: mlua::Function = lua.globals().get(hook).expect("hook");
-        function.call::<()>(()).expect("hook call");
-    }
-    lua
 }
 
 /// Runs a child to its end: its wall time and peak resident memory in bytes.
@@ -195,7 +123,7 @@ fn main() {
     }
     let pack = tempfile::tempdir().expect("temp dir");
     let mods = pack.path().join("mods");
-    support::write_half_and_half(&mods, "mod-", MODS, JS_MOD, LUA_MOD);
+    support::write_half_and_half(&mods, "mod-", MODS, floor::JS_MOD, floor::LUA_MOD);
 
     let check = support::interleaved(
         ROUNDS,

@@ -14,18 +14,22 @@ use std::time::Instant;
 use modhost::config::Overrides;
 use modhost::{Config, Host, Pack};
 use serde_json::json;
-use support::{per_call, resident_bytes, write_mod};
+use support::{floor, per_call, resident_bytes, write_mod};
 
 const ADD_JS: &str = "function add(a, b) { return a + b; }\n";
 const ADD_LUA: &str = "function add(a, b) return a + b end\n";
 
-fn host_for(mods: &std::path::Path) -> Host {
-    let config = Config::load(&Overrides {
+fn config_for(mods: &std::path::Path) -> Config {
+    Config::load(&Overrides {
         mods_dir: Some(mods.to_path_buf()),
         config_file: Some(mods.join("none.toml")).filter(|path| path.exists()),
         ..Overrides::default()
     })
-    .expect("configuration");
+    .expect("configuration")
+}
+
+fn host_for(mods: &std::path::Path) -> Host {
+    let config = config_for(mods);
     let pack = Pack::load(&config).expect("pack");
     let host = Host::new(pack, config);
     host.start();
@@ -287,14 +291,26 @@ fn main() {
     host.count_calls(true);
     drop(host);
 
+    // Starting mods in process: the host loading, attaching and bootstrapping a pack, against
+    // the floor starting the same sources with the same limits and hooks.
+    const STARTED: usize = 1_000;
     let many = tempfile::tempdir().expect("temp dir");
-    support::write_half_and_half(
-        many.path(),
-        "mod-",
-        1_000,
-        "function onAttach() { globalThis.ready = true; }\nfunction ping() { return 1; }\n",
-        "function onAttach() ready = true end\nfunction ping() return 1 end\n",
-    );
+    support::write_half_and_half(many.path(), "mod-", STARTED, floor::JS_MOD, floor::LUA_MOD);
+    let sources: Vec<(bool, String)> = (0..STARTED)
+        .map(|index| {
+            let entry = if index % 2 == 0 {
+                "main.js"
+            } else {
+                "main.lua"
+            };
+            let path = many.path().join(format!("mod-{index:05}")).join(entry);
+            (
+                index % 2 == 0,
+                std::fs::read_to_string(path).expect("source"),
+            )
+        })
+        .collect();
+
     let before = resident_bytes();
     let start = Instant::now();
     let host = host_for(many.path());
@@ -304,7 +320,7 @@ fn main() {
         .iter()
         .filter(|status| status.state == "active")
         .count();
-    assert_eq!(active, 1_000);
+    assert_eq!(active, STARTED);
     println!(
         "load and attach 1,000 mods (half JS, half Lua): {:.0} ms (target < 1000 ms)",
         elapsed.as_secs_f64() * 1e3
@@ -312,7 +328,39 @@ fn main() {
     if let (Some(before), Some(after)) = (before, resident_bytes()) {
         println!(
             "resident memory per idle mod: {:.0} KiB (target < 512 KiB)",
-            after.saturating_sub(before) as f64 / 1_000.0 / 1024.0
+            after.saturating_sub(before) as f64 / STARTED as f64 / 1024.0
         );
     }
+    drop(host);
+
+    support::interleaved(
+        5,
+        || {
+            // The pack is read first: the floor's sources are read before its clock starts too.
+            let config = config_for(many.path());
+            let pack = Pack::load(&config).expect("pack");
+            let start = Instant::now();
+            let host = Host::new(pack, config);
+            host.start();
+            let elapsed = start.elapsed();
+            drop(host);
+            elapsed / STARTED as u32
+        },
+        || {
+            let start = Instant::now();
+            let mut javascript = Vec::new();
+            let mut lua = Vec::new();
+            for (is_js, source) in &sources {
+                if *is_js {
+                    javascript.push(floor::js_mod(source));
+                } else {
+                    lua.push(floor::lua_mod(source));
+                }
+            }
+            let elapsed = start.elapsed();
+            drop((javascript, lua));
+            elapsed / STARTED as u32
+        },
+    )
+    .print("start a mod (load, attach, bootstrap), in process", 1.5);
 }

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each benchmark uses part of this
 
+pub mod floor;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
