@@ -276,7 +276,7 @@ impl Core {
             let outcome = self.enter(&subscription.owner, what, |instance| {
                 instance.call_handler(subscription.handler, &args)
             });
-            let result = self.logged(&subscription.owner, &what(), outcome);
+            let result = self.logged(&subscription.owner, what, outcome);
             if subscription.kind == HandlerKind::Before {
                 match result {
                     Json::Bool(false) => {
@@ -303,12 +303,13 @@ impl Core {
         Some(payload)
     }
 
-    /// What a handler or timer returned (`null` while it is pending). Its errors are logged;
-    /// a broken limit was reported already, when the mod was failed for it.
+    /// What a handler or timer returned (`null` while it is pending). Its errors are logged,
+    /// named by `what` (only made then); a broken limit was reported already, when the mod was
+    /// failed for it.
     fn logged(
         &self,
         slot: &Slot,
-        what: &str,
+        what: impl FnOnce() -> String,
         outcome: Result<Result<Outcome, ScriptError>, CallError>,
     ) -> Json {
         match outcome {
@@ -316,11 +317,11 @@ impl Core {
             Ok(Ok(Outcome::Pending(_))) => Json::Null,
             Ok(Err(error)) if error.is_limit() => Json::Null,
             Ok(Err(error)) => {
-                tracing::error!(mod_id = slot.id, "{what} failed: {error}");
+                tracing::error!(mod_id = slot.id, "{} failed: {error}", what());
                 Json::Null
             }
             Err(error) => {
-                tracing::error!(mod_id = slot.id, "{what} did not run: {error}");
+                tracing::error!(mod_id = slot.id, "{} did not run: {error}", what());
                 Json::Null
             }
         }
@@ -342,7 +343,7 @@ impl Core {
                 || "a timer".to_owned(),
                 |instance| instance.call_handler(fired.handler, &[]),
             );
-            self.logged(&fired.owner, &format!("timer {}", fired.id), outcome);
+            self.logged(&fired.owner, || format!("timer {}", fired.id), outcome);
             if fired.last {
                 fired.owner.released.borrow_mut().push(fired.handler);
             }
