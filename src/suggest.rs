@@ -29,9 +29,31 @@ pub fn did_you_mean<'a>(
     closest(unknown, candidates).map(|similar| format!("did you mean `{similar}`?"))
 }
 
+/// [`did_you_mean`], else every candidate in backticks, as `listed` words it ("it declares
+/// `a`, `b`"), or `none` when there are no candidates.
+pub fn did_you_mean_or_list<'a>(
+    unknown: &str,
+    candidates: impl IntoIterator<Item = &'a str> + Clone,
+    listed: impl FnOnce(&str) -> String,
+    none: &str,
+) -> String {
+    if let Some(hint) = did_you_mean(unknown, candidates.clone()) {
+        return hint;
+    }
+    let names: Vec<String> = candidates
+        .into_iter()
+        .map(|name| format!("`{name}`"))
+        .collect();
+    if names.is_empty() {
+        none.to_owned()
+    } else {
+        listed(&names.join(", "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{closest, did_you_mean};
+    use super::{closest, did_you_mean, did_you_mean_or_list};
 
     #[test]
     fn finds_typos_and_other_spellings_but_not_strangers() {
@@ -44,5 +66,16 @@ mod tests {
             did_you_mean("gmae", ["game"]).as_deref(),
             Some("did you mean `game`?")
         );
+        let hint = |candidates: &[&str]| {
+            did_you_mean_or_list(
+                "colour",
+                candidates.iter().copied(),
+                |list| format!("known: {list}"),
+                "none known",
+            )
+        };
+        assert_eq!(hint(&["size", "speed"]), "known: `size`, `speed`");
+        assert_eq!(hint(&[]), "none known");
+        assert_eq!(hint(&["color"]), "did you mean `color`?");
     }
 }

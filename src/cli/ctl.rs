@@ -249,39 +249,43 @@ fn print(command: &CtlCommand, result: &Json, table: bool) {
     }
 }
 
+/// One row per element of the array `mods`, made by `row`.
+fn rows(mods: &Json, row: impl Fn(&Json) -> Vec<String>) -> Vec<Vec<String>> {
+    mods.as_array().into_iter().flatten().map(row).collect()
+}
+
+/// A string field of a mod's entry, empty when absent.
+fn text(status: &Json, key: &str) -> String {
+    status[key].as_str().unwrap_or_default().to_owned()
+}
+
 fn status_table(mods: &Json) -> String {
-    let rows: Vec<Vec<String>> = mods
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|status| {
-            let text = |key: &str| status[key].as_str().unwrap_or_default().to_owned();
-            let number = |key: &str| status[key].as_u64().unwrap_or(0);
-            vec![
-                text("id"),
-                text("state"),
-                text("runtime"),
-                text("version"),
-                format_seconds(
-                    ["load_seconds", "attach_seconds", "bootstrap_seconds"]
-                        .iter()
-                        .filter_map(|key| status[*key].as_f64())
-                        .sum(),
-                ),
-                number("calls").to_string(),
-                number("errors").to_string(),
-                format_seconds(status["seconds"].as_f64().unwrap_or(0.0)),
-                format_bytes(number("memory_bytes")),
-                number("timers").to_string(),
-                one_line(
-                    status["last_error"]
-                        .as_str()
-                        .or(status["reason"].as_str())
-                        .unwrap_or_default(),
-                ),
-            ]
-        })
-        .collect();
+    let rows = rows(mods, |status| {
+        let number = |key: &str| status[key].as_u64().unwrap_or(0);
+        vec![
+            text(status, "id"),
+            text(status, "state"),
+            text(status, "runtime"),
+            text(status, "version"),
+            format_seconds(
+                ["load_seconds", "attach_seconds", "bootstrap_seconds"]
+                    .iter()
+                    .filter_map(|key| status[*key].as_f64())
+                    .sum(),
+            ),
+            number("calls").to_string(),
+            number("errors").to_string(),
+            format_seconds(status["seconds"].as_f64().unwrap_or(0.0)),
+            format_bytes(number("memory_bytes")),
+            number("timers").to_string(),
+            one_line(
+                status["last_error"]
+                    .as_str()
+                    .or(status["reason"].as_str())
+                    .unwrap_or_default(),
+            ),
+        ]
+    });
     table::render(
         &[
             "mod",
@@ -301,21 +305,15 @@ fn status_table(mods: &Json) -> String {
 }
 
 fn list_table(mods: &Json) -> String {
-    let rows: Vec<Vec<String>> = mods
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|status| {
-            let text = |key: &str| status[key].as_str().unwrap_or_default().to_owned();
-            vec![
-                text("id"),
-                text("version"),
-                text("runtime"),
-                text("state"),
-                one_line(&text("reason")),
-            ]
-        })
-        .collect();
+    let rows = rows(mods, |status| {
+        vec![
+            text(status, "id"),
+            text(status, "version"),
+            text(status, "runtime"),
+            text(status, "state"),
+            one_line(&text(status, "reason")),
+        ]
+    });
     table::render(
         &["mod", "version", "runtime", "state", "reason"],
         &rows,

@@ -26,6 +26,16 @@ impl Core {
         })
     }
 
+    /// The ids of the mods on the call stack, then `slot`'s: the chain a refused call names.
+    fn chain_to(&self, slot: &Slot) -> Vec<String> {
+        let stack = self.call_stack.borrow();
+        stack
+            .iter()
+            .map(|on_stack| on_stack.id.clone())
+            .chain([slot.id.clone()])
+            .collect()
+    }
+
     /// Runs `body` with the mod's instance borrowed, refusing re-entry. A mod that breaks a
     /// limit is failed once the call has returned; `what` names the call for that message
     /// ("`onAttach`", "a timer"), and is only built then.
@@ -36,25 +46,16 @@ impl Core {
         body: impl FnOnce(&mut dyn ModInstance) -> Result<R, ScriptError>,
     ) -> Result<Result<R, ScriptError>, CallError> {
         let Ok(mut guard) = slot.instance.try_borrow_mut() else {
-            let chain = self
-                .call_stack
-                .borrow()
-                .iter()
-                .chain([slot])
-                .map(|on_stack| on_stack.id.clone())
-                .collect();
-            return Err(CallError::Reentrant { chain });
+            return Err(CallError::Reentrant {
+                chain: self.chain_to(slot),
+            });
         };
         let depth = self.call_stack.borrow().len() + 1;
         if depth > MAX_CALL_DEPTH {
-            let chain = self
-                .call_stack
-                .borrow()
-                .iter()
-                .chain([slot])
-                .map(|on_stack| on_stack.id.clone())
-                .collect();
-            return Err(CallError::TooDeep { chain, depth });
+            return Err(CallError::TooDeep {
+                chain: self.chain_to(slot),
+                depth,
+            });
         }
         let stopped = slot.state.borrow().is_stopped();
         let Some(instance) = guard.as_mut().filter(|_| !stopped) else {

@@ -77,15 +77,12 @@ impl Host {
         let default = slot.entry.borrow().manifest.settings.get(key).cloned();
         let Some(default) = default else {
             let entry = slot.entry.borrow();
-            let declared = entry.manifest.settings.keys().map(String::as_str);
-            let hint = crate::suggest::did_you_mean(key, declared.clone()).unwrap_or_else(|| {
-                let declared: Vec<String> = declared.map(|key| format!("`{key}`")).collect();
-                if declared.is_empty() {
-                    "it declares no settings".to_owned()
-                } else {
-                    format!("it declares {}", declared.join(", "))
-                }
-            });
+            let hint = crate::suggest::did_you_mean_or_list(
+                key,
+                entry.manifest.settings.keys().map(String::as_str),
+                |declared| format!("it declares {declared}"),
+                "it declares no settings",
+            );
             return Err(SettingError::UnknownKey {
                 id: id.to_owned(),
                 key: key.to_owned(),

@@ -33,6 +33,23 @@ pub struct Event {
     pub sender: Option<String>,
 }
 
+/// Why the bus did not queue an event (each names the event).
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    #[error("the event queue is full ({QUEUE_CAPACITY} events waiting); `{0}` was dropped")]
+    Full(String),
+    #[error(
+        "event flood: the mod has {MAX_QUEUED_PER_MOD} events queued that were not delivered yet (emitting `{0}`)"
+    )]
+    Flood(String),
+    #[error("the events it queued (`{event}` and {others} more) take about {mib} MiB")]
+    OverMemory {
+        event: String,
+        others: usize,
+        mib: usize,
+    },
+}
+
 /// What one mod has waiting in the queue.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Queued {
@@ -67,7 +84,7 @@ impl<O> Default for EventBus<O> {
 }
 
 /// About how many bytes a JSON value takes in memory.
-pub fn estimated_size(value: &Json) -> usize {
+fn estimated_size(value: &Json) -> usize {
     const NODE: usize = 32;
     match value {
         Json::String(text) => NODE + text.len(),
@@ -128,14 +145,26 @@ impl<O: Clone> EventBus<O> {
         }
     }
 
-    pub fn push(&mut self, event: Event) -> Result<(), String> {
-        if self.queue.len() >= QUEUE_CAPACITY {
-            return Err(format!(
-                "the event queue is full ({QUEUE_CAPACITY} events waiting); `{}` was dropped",
-                event.name
-            ));
-        }
+    /// Queues `event`. What a mod emits is charged to it: at most [`MAX_QUEUED_PER_MOD`]
+    /// events waiting, whose payloads take at most `sender_memory_bytes`.
+    pub fn push(&mut self, event: Event, sender_memory_bytes: u64) -> Result<(), Refused> {
         let bytes = estimated_size(&event.payload);
+        if let Some(sender) = &event.sender {
+            let queued = self.queued_by(sender);
+            if queued.events >= MAX_QUEUED_PER_MOD {
+                return Err(Refused::Flood(event.name));
+            }
+            if (queued.bytes + bytes) as u64 > sender_memory_bytes {
+                return Err(Refused::OverMemory {
+                    event: event.name,
+                    others: queued.events,
+                    mib: (queued.bytes + bytes) / 1024 / 1024,
+                });
+            }
+        }
+        if self.queue.len() >= QUEUE_CAPACITY {
+            return Err(Refused::Full(event.name));
+        }
         if let Some(sender) = &event.sender {
             let queued = self.queued.entry(sender.clone()).or_default();
             queued.events += 1;
@@ -160,7 +189,7 @@ impl<O: Clone> EventBus<O> {
     }
 
     /// What `sender` has waiting.
-    pub fn queued_by(&self, sender: &str) -> Queued {
+    fn queued_by(&self, sender: &str) -> Queued {
         self.queued.get(sender).copied().unwrap_or_default()
     }
 
@@ -236,21 +265,15 @@ mod tests {
     #[test]
     fn the_queue_is_bounded() {
         let mut bus = EventBus::<usize>::default();
+        let event = || Event {
+            name: "e".to_owned(),
+            payload: Json::Null,
+            sender: None,
+        };
         for _ in 0..QUEUE_CAPACITY {
-            bus.push(Event {
-                name: "e".to_owned(),
-                payload: Json::Null,
-                sender: None,
-            })
-            .unwrap();
+            bus.push(event(), 0).unwrap();
         }
-        let error = bus
-            .push(Event {
-                name: "e".to_owned(),
-                payload: Json::Null,
-                sender: None,
-            })
-            .unwrap_err();
-        assert!(error.contains("queue is full"));
+        let error = bus.push(event(), 0).unwrap_err();
+        assert!(error.to_string().contains("queue is full"));
     }
 }

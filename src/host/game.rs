@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{Core, Host, ModStatus};
+use super::{Core, Host, ModStatus, Slot};
 use crate::api::GameApi;
 use crate::api::types::describe_value;
 use crate::runtime::{Json, LogLevel};
@@ -151,6 +151,20 @@ impl Core {
         self.config.borrow().api.clone()
     }
 
+    /// Refuses a payload that does not fit `event`'s declaration in the game's API, whoever
+    /// emits it (the game or a mod).
+    pub(super) fn check_event_payload(&self, event: &str, payload: &Json) -> Result<(), String> {
+        let Some(api) = self.api() else {
+            return Ok(());
+        };
+        api.check_payload(event, payload).map_err(|mismatch| {
+            format!(
+                "the payload of `{event}`{} should be {}, not {} (as the game's API declares it)",
+                mismatch.path, mismatch.expected, mismatch.given
+            )
+        })
+    }
+
     /// A mod's call of a game function, checked on the way out and on the way back.
     pub(super) fn game_call(
         &self,
@@ -255,10 +269,10 @@ impl Core {
     }
 
     /// Tells a connected game that a mod changed state.
-    pub(super) fn report_state(&self, status: &ModStatus) {
+    pub(super) fn report_state(&self, slot: &Slot) {
         let link = self.game.borrow().link.clone();
         if let Some(link) = link {
-            link.state_changed(status);
+            link.state_changed(&slot.status());
         }
     }
 

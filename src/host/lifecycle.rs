@@ -116,7 +116,7 @@ impl Core {
             return;
         }
         *slot.state.borrow_mut() = state;
-        self.report_state(&slot.status());
+        self.report_state(slot);
     }
 
     /// Why a mod cannot attach because of a required dependency, if it cannot.

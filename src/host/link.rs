@@ -5,7 +5,7 @@ use std::path::Path;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
-use super::events::{Event, MAX_QUEUED_PER_MOD, Subscription, estimated_size};
+use super::events::{Event, Refused, Subscription};
 use super::{Core, MOD_LOG_TARGET};
 use crate::runtime::{
     ErrorKind, HandlerId, HandlerKind, HostApi, HostError, Json, LogLevel, ScriptError, StorageOp,
@@ -112,44 +112,27 @@ impl HostApi for Link {
 
     fn emit(&self, mod_id: &str, event: &str, payload: Json) -> Result<(), HostError> {
         let core = self.core()?;
-        if let Some(api) = core.api() {
-            api.check_payload(event, &payload).map_err(|mismatch| {
-                format!(
-                    "the payload of `{event}`{} should be {}, not {} (as the game's API declares it)",
-                    mismatch.path, mismatch.expected, mismatch.given
-                )
-            })?;
-        }
-        // What a mod has queued is charged to it: its count, and its bytes against `memory_mb`.
+        core.check_event_payload(event, &payload)?;
         let memory_mb = core.config.borrow().limits_for(mod_id).memory_mb;
-        let queued = core.events.borrow().queued_by(mod_id);
-        if queued.events >= MAX_QUEUED_PER_MOD {
-            return Err(HostError::Breach(ScriptError::new(
-                ErrorKind::Memory,
-                format!(
-                    "event flood: the mod has {MAX_QUEUED_PER_MOD} events queued that were not delivered yet (emitting `{event}`)"
-                ),
-            )));
-        }
-        let bytes = estimated_size(&payload);
-        if (queued.bytes + bytes) as u64 > memory_mb.saturating_mul(1024 * 1024) {
-            return Err(HostError::Breach(ScriptError::out_of_memory(
-                memory_mb,
-                Some(&format!(
-                    "the events it queued (`{event}` and {} more) take about {} MiB",
-                    queued.events,
-                    (queued.bytes + bytes) / 1024 / 1024
-                )),
-            )));
-        }
-        core.events
+        let event = Event {
+            name: event.to_owned(),
+            payload,
+            sender: Some(mod_id.to_owned()),
+        };
+        let pushed = core
+            .events
             .borrow_mut()
-            .push(Event {
-                name: event.to_owned(),
-                payload,
-                sender: Some(mod_id.to_owned()),
-            })
-            .map_err(HostError::Refused)
+            .push(event, memory_mb.saturating_mul(1024 * 1024));
+        pushed.map_err(|refused| match refused {
+            Refused::Full(_) => HostError::Refused(refused.to_string()),
+            Refused::Flood(_) => {
+                HostError::Breach(ScriptError::new(ErrorKind::Memory, refused.to_string()))
+            }
+            Refused::OverMemory { .. } => HostError::Breach(ScriptError::out_of_memory(
+                memory_mb,
+                Some(&refused.to_string()),
+            )),
+        })
     }
 
     fn game_call(&self, mod_id: &str, function: &str, args: Vec<Json>) -> Result<Json, String> {
@@ -166,7 +149,7 @@ impl HostApi for Link {
         let core = self.core()?;
         let slot = core.slot(mod_id).map_err(|error| error.to_string())?;
         let max_timers = core.config.borrow().limits_for(mod_id).max_timers;
-        let live = core.timers.borrow().count_owned(|owner| slot.is(owner)) as u64;
+        let live = core.timers.borrow().pending(&slot) as u64;
         if live >= max_timers {
             return Err(format!(
                 "the mod has {live} timers pending, as many as `max_timers` = {max_timers} allows: cancel some first, or raise the limit in `config.toml`"

@@ -42,7 +42,7 @@ use crate::storage::Store;
 use events::{Event, EventBus};
 use game::GameSide;
 use link::Link;
-use timers::TimerQueue;
+use timers::{Owner, TimerQueue};
 
 /// The `tracing` target of what mods log (`modhost.log.*`, `console.*`, Lua `print`); each
 /// event has a `mod_id` field. Filter with `modhost::mods=warn`, for example.
@@ -129,6 +129,14 @@ struct Slot {
     call_timeout_ms: Cell<u64>,
     /// Its `slow_call_ms`: calls slower than this are logged.
     slow_call_ms: Cell<u64>,
+}
+
+/// A mod's timers are counted under its slot's address, the identity [`Slot::is`] compares.
+impl Owner for Rc<Slot> {
+    type Key = *const Slot;
+    fn key(&self) -> *const Slot {
+        Rc::as_ptr(self)
+    }
 }
 
 impl Slot {
@@ -239,14 +247,7 @@ impl Host {
     /// when one cancelled the event. A payload that does not fit the event's declaration in
     /// the game's API is refused.
     pub fn emit(&self, event: &str, payload: Json) -> Result<Option<Json>, String> {
-        if let Some(api) = self.core.api() {
-            api.check_payload(event, &payload).map_err(|mismatch| {
-                format!(
-                    "the payload of `{event}`{} should be {}, not {}",
-                    mismatch.path, mismatch.expected, mismatch.given
-                )
-            })?;
-        }
+        self.core.check_event_payload(event, &payload)?;
         // Events mods queued before this one are delivered first, in order.
         self.core.deliver_events();
         let delivered = self.core.deliver(Event {

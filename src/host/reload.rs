@@ -183,8 +183,13 @@ impl Host {
         };
 
         let broken = broken_changes(&pack, changed, &mut report.diagnostics);
+        // The mods running now by id: every lookup below is one, even in a pack of 10,000.
+        let existing: HashMap<String, Rc<Slot>> = old_slots
+            .iter()
+            .map(|slot| (slot.id.clone(), Rc::clone(slot)))
+            .collect();
         let mut entries = entries_to_run(&pack, &old_slots, &broken, &mut report.mods);
-        keep_overrides(&mut entries, &old_slots);
+        keep_overrides(&mut entries, &existing);
         let manifests: Vec<_> = entries.iter().map(|entry| entry.manifest.clone()).collect();
         let resolution = resolve::resolve(&manifests, &BTreeMap::new(), &host_api_version());
 
@@ -194,31 +199,31 @@ impl Host {
         let same_limits =
             |id: &str| old_config.limits_for(id) == core.config.borrow().limits_for(id);
         // A running mod whose only change is its settings is told, not restarted.
-        let settings_only: BTreeSet<String> = entries
+        let settings_only: BTreeMap<String, &ModEntry> = entries
             .iter()
             .filter(|entry| {
-                old_slots.iter().any(|slot| {
-                    slot.id == entry.id()
-                        && slot.state.borrow().is_running()
+                existing.get(entry.id()).is_some_and(|slot| {
+                    slot.state.borrow().is_running()
                         && !folder_changed(entry)
                         && same_limits(&slot.id)
                         && slot.entry.borrow().settings != entry.settings
                 })
             })
-            .map(|entry| entry.id().to_owned())
+            .map(|entry| (entry.id().to_owned(), entry))
             .collect();
         let changed_here = |entry: &ModEntry| {
-            let old = old_slots.iter().find(|slot| slot.id == entry.id());
+            let old = existing.get(entry.id());
             let configured_anew = old.is_some_and(|slot| {
                 slot.entry.borrow().settings != entry.settings || !same_limits(&slot.id)
             });
             folder_changed(entry)
-                || (configured_anew && !settings_only.contains(entry.id()))
+                || (configured_anew && !settings_only.contains_key(entry.id()))
                 || old.is_none()
         };
+        let staying: BTreeSet<&str> = entries.iter().map(ModEntry::id).collect();
         let removed: Vec<Rc<Slot>> = old_slots
             .iter()
-            .filter(|slot| !entries.iter().any(|entry| entry.id() == slot.id))
+            .filter(|slot| !staying.contains(slot.id.as_str()))
             .cloned()
             .collect();
         let gone: BTreeSet<String> = removed.iter().map(|slot| slot.id.clone()).collect();
@@ -242,10 +247,6 @@ impl Host {
 
         // The new mod table, in the new load order: existing slots are kept, and those that
         // restart take their new entry.
-        let existing: HashMap<String, Rc<Slot>> = old_slots
-            .iter()
-            .map(|slot| (slot.id.clone(), Rc::clone(slot)))
-            .collect();
         let slots: Vec<Rc<Slot>> = resolution
             .order
             .iter()
@@ -303,22 +304,20 @@ impl Host {
             };
             report.mods.push((slot.id.clone(), outcome));
         }
-        for id in &settings_only {
-            let (Some(slot), Some(entry)) = (
-                existing.get(id),
-                entries.iter().find(|entry| entry.id() == id),
-            ) else {
-                continue;
-            };
-            let outcome = core.reconfigure(slot, &entry.settings, &mut report.diagnostics);
-            report.mods.push((id.clone(), outcome));
+        for (id, entry) in &settings_only {
+            if let Some(slot) = existing.get(id) {
+                let outcome = core.reconfigure(slot, &entry.settings, &mut report.diagnostics);
+                report.mods.push((id.clone(), outcome));
+            }
         }
-        report.mods.sort_by_key(|(id, _)| {
-            slots
-                .iter()
-                .position(|slot| &slot.id == id)
-                .unwrap_or(usize::MAX)
-        });
+        let new_position: HashMap<&str, usize> = slots
+            .iter()
+            .enumerate()
+            .map(|(position, slot)| (slot.id.as_str(), position))
+            .collect();
+        report
+            .mods
+            .sort_by_key(|(id, _)| new_position.get(id.as_str()).copied().unwrap_or(usize::MAX));
         report.took = started.elapsed();
         report
     }
@@ -385,9 +384,9 @@ fn entries_to_run(
 
 /// Settings changed while the host runs stay, unless the files now say something else for
 /// that key than they did when it was changed (then the files win).
-fn keep_overrides(entries: &mut [ModEntry], old_slots: &[Rc<Slot>]) {
+fn keep_overrides(entries: &mut [ModEntry], existing: &HashMap<String, Rc<Slot>>) {
     for entry in entries {
-        let Some(slot) = old_slots.iter().find(|slot| slot.id == entry.id()) else {
+        let Some(slot) = existing.get(entry.id()) else {
             continue;
         };
         slot.overrides.borrow_mut().retain(|key, (value, then)| {

@@ -157,7 +157,7 @@ impl Host {
                     memory_breaches: counts.memory_breaches.get(),
                     seconds: counts.busy.get().as_secs_f64(),
                     memory_bytes,
-                    timers: core.timers.borrow().count_owned(|owner| slot.is(owner)) as u64,
+                    timers: core.timers.borrow().pending(slot) as u64,
                     storage_bytes: core.storage_bytes(slot),
                     reloads: counts.reloads.get(),
                     last_error: counts.last_error.borrow().clone(),

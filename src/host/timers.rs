@@ -5,6 +5,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::hash::Hash;
 use std::time::{Duration, Instant};
 
 use crate::runtime::HandlerId;
@@ -12,7 +13,14 @@ use crate::runtime::HandlerId;
 /// The shortest interval: a 0 ms interval would starve everything else.
 const MIN_INTERVAL: Duration = Duration::from_millis(1);
 
-/// One timer; `O` is whoever owns it (the host uses its mod).
+/// Whoever owns timers (the host uses its mod), and the key its pending timers are counted
+/// under, so that `max_timers` and the metrics need no scan of every timer.
+pub trait Owner: Clone {
+    type Key: Hash + Eq;
+    fn key(&self) -> Self::Key;
+}
+
+/// One timer; `O` is whoever owns it.
 pub struct Timer<O> {
     pub owner: O,
     pub handler: HandlerId,
@@ -28,26 +36,30 @@ pub struct Fired<O> {
     pub last: bool,
 }
 
-pub struct TimerQueue<O> {
+pub struct TimerQueue<O: Owner> {
     timers: HashMap<u64, Timer<O>>,
     /// `(due, id)`; entries of cancelled or rescheduled timers are skipped when they come up.
     queue: BinaryHeap<Reverse<(Instant, u64)>>,
+    /// How many timers each owner has pending.
+    pending: HashMap<O::Key, usize>,
 }
 
-impl<O> Default for TimerQueue<O> {
+impl<O: Owner> Default for TimerQueue<O> {
     fn default() -> Self {
         Self {
             timers: HashMap::new(),
             queue: BinaryHeap::new(),
+            pending: HashMap::new(),
         }
     }
 }
 
-impl<O: Clone> TimerQueue<O> {
+impl<O: Owner> TimerQueue<O> {
     pub fn add(&mut self, id: u64, owner: O, handler: HandlerId, delay: Duration, repeat: bool) {
         let interval = repeat.then(|| delay.max(MIN_INTERVAL));
         let due = Instant::now() + interval.unwrap_or(delay);
         self.queue.push(Reverse((due, id)));
+        *self.pending.entry(owner.key()).or_default() += 1;
         self.timers.insert(
             id,
             Timer {
@@ -62,30 +74,45 @@ impl<O: Clone> TimerQueue<O> {
     /// Cancels timer `id` if `owned` says its owner may (a mod cancels only its own).
     pub fn cancel(&mut self, id: u64, owned: impl Fn(&O) -> bool) -> Option<Timer<O>> {
         match self.timers.get(&id) {
-            Some(timer) if owned(&timer.owner) => self.timers.remove(&id),
+            Some(timer) if owned(&timer.owner) => self.remove(id),
             _ => None,
+        }
+    }
+
+    fn remove(&mut self, id: u64) -> Option<Timer<O>> {
+        let timer = self.timers.remove(&id)?;
+        self.forget_one(&timer.owner);
+        Some(timer)
+    }
+
+    fn forget_one(&mut self, owner: &O) {
+        let key = owner.key();
+        if let Some(count) = self.pending.get_mut(&key) {
+            *count -= 1;
+            if *count == 0 {
+                self.pending.remove(&key);
+            }
         }
     }
 
     /// Removes every timer whose owner matches, returning their handlers.
     pub fn remove_owned(&mut self, owned: impl Fn(&O) -> bool) -> Vec<HandlerId> {
-        let mut handlers = Vec::new();
-        self.timers.retain(|_, timer| {
-            let remove = owned(&timer.owner);
-            if remove {
-                handlers.push(timer.handler);
-            }
-            !remove
-        });
-        handlers
+        let removed: Vec<u64> = self
+            .timers
+            .iter()
+            .filter(|(_, timer)| owned(&timer.owner))
+            .map(|(id, _)| *id)
+            .collect();
+        removed
+            .into_iter()
+            .filter_map(|id| self.remove(id))
+            .map(|timer| timer.handler)
+            .collect()
     }
 
-    /// How many timers `owned` selects.
-    pub fn count_owned(&self, owned: impl Fn(&O) -> bool) -> usize {
-        self.timers
-            .values()
-            .filter(|timer| owned(&timer.owner))
-            .count()
+    /// How many timers `owner` has pending.
+    pub fn pending(&self, owner: &O) -> usize {
+        self.pending.get(&owner.key()).copied().unwrap_or(0)
     }
 
     /// When the next timer is due.
@@ -125,7 +152,7 @@ impl<O: Clone> TimerQueue<O> {
                 self.queue.push(Reverse((next, id)));
             }
             None => {
-                self.timers.remove(&id);
+                self.remove(id);
                 fired.last = true;
             }
         }
@@ -140,6 +167,13 @@ impl<O: Clone> TimerQueue<O> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Owner for &'static str {
+        type Key = &'static str;
+        fn key(&self) -> &'static str {
+            self
+        }
+    }
 
     fn fire_all(
         queue: &mut TimerQueue<&'static str>,
@@ -160,6 +194,11 @@ mod tests {
         let fired = fire_all(&mut queue, start + Duration::from_millis(50));
         assert_eq!(fired, [(2, "b", true), (1, "a", true)]);
         assert!(queue.is_empty());
+        assert_eq!(
+            queue.pending(&"a"),
+            0,
+            "a timer that fired is no longer pending"
+        );
     }
 
     #[test]
@@ -198,6 +237,7 @@ mod tests {
             "only its owner cancels it"
         );
         assert!(queue.cancel(1, |owner| *owner == "a").is_some());
+        assert_eq!((queue.pending(&"a"), queue.pending(&"b")), (0, 2));
         let mut released = queue.remove_owned(|owner| *owner == "b");
         released.sort();
         assert_eq!(released, [2, 3]);

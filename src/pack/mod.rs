@@ -191,15 +191,12 @@ fn unknown_permissions(config: &Config, mods: &[ModEntry]) -> Vec<Diagnostic> {
             }
             let hint = match &config.api {
                 None => "no game API is configured (`api` in `config.toml`), so no permission exists and the mod runs in the default sandbox".to_owned(),
-                Some(_) => crate::suggest::did_you_mean(&permission.value, used.iter().copied())
-                    .unwrap_or_else(|| {
-                        let used: Vec<String> = used.iter().map(|name| format!("`{name}`")).collect();
-                        if used.is_empty() {
-                            "the game's API asks for no permissions".to_owned()
-                        } else {
-                            format!("the game's API uses {}", used.join(", "))
-                        }
-                    }),
+                Some(_) => crate::suggest::did_you_mean_or_list(
+                    &permission.value,
+                    used.iter().copied(),
+                    |names| format!("the game's API uses {names}"),
+                    "the game's API asks for no permissions",
+                ),
             };
             diagnostics.push(
                 Diagnostic::new(
@@ -243,17 +240,12 @@ fn apply_configuration(
         };
         for (key, span, value) in &section.settings {
             if !entry.manifest.settings.contains_key(key) {
-                let declared = entry.manifest.settings.keys().map(String::as_str);
-                let hint =
-                    crate::suggest::did_you_mean(key, declared.clone()).unwrap_or_else(|| {
-                        let declared: Vec<String> =
-                            declared.map(|key| format!("`{key}`")).collect();
-                        if declared.is_empty() {
-                            format!("`{id}` declares no settings")
-                        } else {
-                            format!("`{id}` declares {}", declared.join(", "))
-                        }
-                    });
+                let hint = crate::suggest::did_you_mean_or_list(
+                    key,
+                    entry.manifest.settings.keys().map(String::as_str),
+                    |declared| format!("`{id}` declares {declared}"),
+                    &format!("`{id}` declares no settings"),
+                );
                 diagnostics.push(
                     Diagnostic::new(
                         Code::UnknownSetting,

@@ -385,8 +385,12 @@ impl Server {
 
     /// Sends a notification to every initialized client `to` selects.
     fn notify(&self, to: impl Fn(&Client) -> bool, method: &str, params: Json) {
+        let listening = |client: &Client| client.initialized && to(client);
+        if !self.clients.borrow().values().any(listening) {
+            return;
+        }
         let message = message::notification(method, params);
-        self.send_where(|_, client| client.initialized && to(client), &message);
+        self.send_where(|_, client| listening(client), &message);
     }
 
     /// Writes `message` to the clients `to` selects, each in its own framing; a client that
