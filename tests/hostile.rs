@@ -198,19 +198,9 @@ fn contained(mods: &[(&str, &str, &str)], limits: &str, prepare: impl FnOnce(&Pa
         format!("listen = \"none\"\n[limits]\ncall_timeout_ms = {TIMEOUT_MS}\n{limits}\n"),
     )
     .unwrap();
-    let write_mod = |id: &str, entry: &str, source: &str| {
-        let folder = root.join("mods").join(id);
-        std::fs::create_dir_all(&folder).unwrap();
-        std::fs::write(
-            folder.join("manifest.json"),
-            format!(r#"{{ "name": "{id}", "version": "1.0.0", "entry_point": "{entry}" }}"#),
-        )
-        .unwrap();
-        std::fs::write(folder.join(entry), source).unwrap();
-    };
-    write_mod("healthy", "main.js", HEALTHY);
+    write_mod(root, "healthy", "main.js", HEALTHY);
     for (id, entry, source) in mods {
-        write_mod(id, entry, source);
+        write_mod(root, id, entry, source);
     }
     prepare(root);
     let mut child = Command::new(env!("CARGO_BIN_EXE_modhost"))
@@ -253,6 +243,18 @@ fn contained(mods: &[(&str, &str, &str)], limits: &str, prepare: impl FnOnce(&Pa
         worst_gap: numbers.get(1).copied().unwrap_or(u64::MAX),
         stderr,
     }
+}
+
+/// Writes the mod `id` into the pack at `root`: a manifest and its entry point.
+fn write_mod(root: &Path, id: &str, entry: &str, source: &str) {
+    let folder = root.join("mods").join(id);
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("manifest.json"),
+        format!(r#"{{ "name": "{id}", "version": "1.0.0", "entry_point": "{entry}" }}"#),
+    )
+    .unwrap();
+    std::fs::write(folder.join(entry), source).unwrap();
 }
 
 fn lua_mod(id: &'static str, source: &'static str) -> (&'static str, &'static str, &'static str) {
@@ -586,21 +588,12 @@ fn chains_of_mods_stop_at_the_call_depth_without_crashing_the_host() {
         "",
         |root| {
             for (id, source) in &dir_mods {
-                let folder = root.join("mods").join(id);
-                std::fs::create_dir_all(&folder).unwrap();
                 let entry = if id.starts_with("js") {
                     "main.js"
                 } else {
                     "init.lua"
                 };
-                std::fs::write(
-                    folder.join("manifest.json"),
-                    format!(
-                        r#"{{ "name": "{id}", "version": "1.0.0", "entry_point": "{entry}" }}"#
-                    ),
-                )
-                .unwrap();
-                std::fs::write(folder.join(entry), source).unwrap();
+                write_mod(root, id, entry, source);
             }
         },
     );
@@ -631,14 +624,7 @@ fn stop_while_busy(
     )
     .unwrap();
     for (id, entry, source) in mods {
-        let folder = root.join("mods").join(id);
-        std::fs::create_dir_all(&folder).unwrap();
-        std::fs::write(
-            folder.join("manifest.json"),
-            format!(r#"{{ "name": "{id}", "version": "1.0.0", "entry_point": "{entry}" }}"#),
-        )
-        .unwrap();
-        std::fs::write(folder.join(entry), source).unwrap();
+        write_mod(root, id, entry, source);
     }
     let mut running = support::Running::start(root, &["run"]);
     running.wait_for("running; press Ctrl-C to stop");

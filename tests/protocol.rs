@@ -477,7 +477,7 @@ fn shutdown_detaches_answers_and_exits() {
 #[test]
 fn tcp_clients_need_the_token() {
     let dir = fixture_copy("game");
-    let port = free_port();
+    let port = support::free_port();
     let address = format!("tcp:127.0.0.1:{port}");
     let mut host = Running::start(dir.path(), &["run", "--listen", &address]);
     host.wait_for(&format!("listening on {address}"));
@@ -596,59 +596,32 @@ fn exec_launches_the_game_and_exits_with_its_status() {
 
 #[test]
 fn the_python_client_plays_the_demo_over_stdio_and_under_exec() {
-    let output = Command::new("python3")
-        .arg("examples/clients/python/game.py")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("MODHOST", env!("CARGO_BIN_EXE_modhost"))
-        .output()
-        .expect("python3 runs");
-    assert_plays_the_demo(&output);
-    let arena = fixture_like_arena();
-    let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
-        .current_dir(arena.path())
-        .args(["run", "--exec", "python3"])
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clients/python/game.py"))
-        .output()
-        .expect("modhost runs");
-    assert_plays_the_demo(&output);
+    client_plays_the_demo("python3", "examples/clients/python/game.py");
 }
 
 #[test]
 fn the_node_client_plays_the_demo_over_stdio_and_under_exec() {
-    let output = Command::new("node")
-        .arg("examples/clients/node/game.js")
+    client_plays_the_demo("node", "examples/clients/node/game.js");
+}
+
+/// A reference client run both ways: starting `modhost run --stdio` itself, and started by
+/// `modhost run --exec`.
+fn client_plays_the_demo(interpreter: &str, script: &str) {
+    let output = Command::new(interpreter)
+        .arg(script)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("MODHOST", env!("CARGO_BIN_EXE_modhost"))
         .output()
-        .expect("node runs");
+        .unwrap_or_else(|error| panic!("{interpreter} runs: {error}"));
     assert_plays_the_demo(&output);
-    let arena = fixture_like_arena();
+    let arena = support::arena_copy();
     let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
         .current_dir(arena.path())
-        .args(["run", "--exec", "node"])
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clients/node/game.js"))
+        .args(["run", "--exec", interpreter])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(script))
         .output()
         .expect("modhost runs");
     assert_plays_the_demo(&output);
-}
-
-/// A copy of the demo pack, so that parallel tests do not share its data dir and socket.
-fn fixture_like_arena() -> tempfile::TempDir {
-    let arena = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/arena");
-    let copy = tempfile::tempdir().unwrap();
-    for file in [
-        "config.toml",
-        "game-api.json",
-        "mods/arena/manifest.json",
-        "mods/arena/main.js",
-        "mods/tourist/mod.toml",
-        "mods/tourist/init.lua",
-    ] {
-        let target = copy.path().join(file);
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::copy(arena.join(file), target).unwrap();
-    }
-    copy
 }
 
 fn assert_plays_the_demo(output: &std::process::Output) {
@@ -671,14 +644,6 @@ fn assert_plays_the_demo(output: &std::process::Output) {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `host/metrics` is Prometheus text that a real parser (Python's `prometheus_client`, which
 /// `.ci/run` installs) accepts, with the series of SPEC section 13 for every mod.
 #[test]
@@ -692,31 +657,9 @@ fn host_metrics_are_prometheus_text_a_real_parser_accepts() {
     rpc.error("mods/call", json!({ "mod": "caller", "function": "fails" }));
     let text = rpc.result("host/metrics", json!({}));
     let text = text.as_str().expect("the metrics are a string");
-    let parser = "import sys, json\nfrom prometheus_client.parser import text_string_to_metric_families\nout = {}\nfor family in text_string_to_metric_families(sys.stdin.read()):\n    for sample in family.samples:\n        out.setdefault(sample.name, []).append([sample.labels, sample.value])\nprint(json.dumps(out))\n";
-    let mut python = Command::new("python3")
-        .args(["-c", parser])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    python
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let output = python.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if stderr.contains("No module named 'prometheus_client'") && std::env::var_os("CI").is_none() {
-        eprintln!("prometheus_client is not installed: skipping (`pip install prometheus_client`)");
+    let Some(samples) = support::parsed_metrics(text) else {
         return;
-    }
-    assert!(
-        output.status.success(),
-        "the parser refused the metrics: {stderr}\n{text}"
-    );
-    let samples: Value = serde_json::from_slice(&output.stdout).unwrap();
+    };
     let value = |name: &str, labels: Value| -> f64 {
         samples[name]
             .as_array()

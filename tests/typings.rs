@@ -179,22 +179,7 @@ fn the_game_api_type_checks_in_javascript_mods() {
 
 #[test]
 fn typings_writes_the_game_api_into_every_mod() {
-    let arena = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/arena");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let copy = |from: &Path, to: &Path| {
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(from, to).unwrap();
-    };
-    for file in [
-        "config.toml",
-        "game-api.json",
-        "mods/arena/manifest.json",
-        "mods/arena/main.js",
-        "mods/tourist/mod.toml",
-        "mods/tourist/init.lua",
-    ] {
-        copy(&arena.join(file), &dir.path().join(file));
-    }
+    let dir = support::arena_copy();
     modhost(dir.path(), &["typings"]);
     let api = modhost::api::GameApi::load(&dir.path().join("game-api.json")).expect("valid");
     let read = |path: &str| std::fs::read_to_string(dir.path().join(path)).expect(path);

@@ -149,6 +149,69 @@ pub fn fixture_copy(name: &str) -> tempfile::TempDir {
     copy
 }
 
+/// A copy of the demo pack `examples/arena` (its sources only), so that parallel tests do not
+/// share its data dir and socket.
+pub fn arena_copy() -> tempfile::TempDir {
+    let arena = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/arena");
+    let copy = tempfile::tempdir().expect("temp dir");
+    for file in [
+        "config.toml",
+        "game-api.json",
+        "mods/arena/manifest.json",
+        "mods/arena/main.js",
+        "mods/tourist/mod.toml",
+        "mods/tourist/init.lua",
+    ] {
+        let target = copy.path().join(file);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(arena.join(file), target).unwrap();
+    }
+    copy
+}
+
+/// A TCP port on the loopback interface that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Prometheus text parsed by a real parser (Python's `prometheus_client`): each sample name
+/// with its `[labels, value]` pairs. `None` only off CI when the parser is not installed
+/// (`.ci/run` installs it, so CI never skips); a text the parser refuses fails the test.
+pub fn parsed_metrics(text: &str) -> Option<serde_json::Value> {
+    use std::io::Write;
+    let parser = "import sys, json\nfrom prometheus_client.parser import text_string_to_metric_families\nout = {}\nfor family in text_string_to_metric_families(sys.stdin.read()):\n    for sample in family.samples:\n        out.setdefault(sample.name, []).append([sample.labels, sample.value])\nprint(json.dumps(out))\n";
+    let mut python = Command::new("python3")
+        .args(["-c", parser])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    python
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = python.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if stderr.contains("No module named 'prometheus_client'") && std::env::var_os("CI").is_none() {
+        eprintln!(
+            "prometheus_client is not installed: skipping the parse (`pip install prometheus_client`)"
+        );
+        return None;
+    }
+    assert!(
+        output.status.success(),
+        "the parser refused the metrics: {stderr}\n{text}"
+    );
+    Some(serde_json::from_slice(&output.stdout).expect("the parser's JSON"))
+}
+
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create folder");
     for entry in std::fs::read_dir(from).expect("read fixture") {
