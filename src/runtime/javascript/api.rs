@@ -70,10 +70,13 @@ pub fn install<'js>(
         ("warn", LogLevel::Warn),
         ("error", LogLevel::Error),
     ] {
-        log.set(name, logger(ctx, shared, level)?)?;
-        console.set(name, logger(ctx, shared, level)?)?;
+        // One function each, seen as `modhost.log.<level>` and `console.<level>`.
+        let function = logger(ctx, shared, level)?;
+        log.set(name, function.clone())?;
+        console.set(name, function)?;
     }
-    console.set("log", logger(ctx, shared, LogLevel::Info)?)?;
+    // `console.log` is `console.info`.
+    console.set("log", console.get::<_, Function>("info")?)?;
     modhost.set("log", log)?;
 
     modhost.set("mods", mods(ctx, shared)?)?;

@@ -92,8 +92,9 @@ globals.load = function(chunk, name, mode, env) return load(chunk, name, "t", en
     ] {
         log.raw_set(name, logger(lua, shared, level)?)?;
     }
+    // `print` is `modhost.log.info`.
+    globals.raw_set("print", log.raw_get::<Function>("info")?)?;
     modhost.raw_set("log", read_only(lua, log)?)?;
-    globals.raw_set("print", logger(lua, shared, LogLevel::Info)?)?;
     modhost.raw_set("mods", read_only(lua, mods(lua, shared)?)?)?;
     modhost.raw_set("events", read_only(lua, events(lua, shared)?)?)?;
     modhost.raw_set("timers", read_only(lua, timers(lua, shared)?)?)?;
