@@ -97,9 +97,10 @@ fn main() {
                 assert_eq!(sum, json!(3));
             })
         },
+        // The context is entered per call, as the host must: each call is a separate entry.
         || {
-            js.with(|ctx| {
-                per_call(1, CALLS, || {
+            per_call(1, CALLS, || {
+                js.with(|ctx| {
                     let add: rquickjs::Function = ctx.globals().get("add").expect("add");
                     let sum: i32 = add.call((1, 2)).expect("call");
                     assert_eq!(sum, 3);

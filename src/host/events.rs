@@ -5,6 +5,8 @@
 //! bus keeps count of what each mod has waiting, so that what a mod queues is charged to it.
 
 use std::collections::{HashMap, VecDeque};
+
+use rustc_hash::FxHashMap;
 use std::rc::Rc;
 
 use crate::runtime::{HandlerId, HandlerKind, Json};
@@ -68,7 +70,7 @@ pub type Position = (HandlerKind, usize, u64);
 
 #[derive(Debug)]
 pub struct EventBus<O> {
-    subscriptions: HashMap<String, Handlers<O>>,
+    subscriptions: FxHashMap<String, Handlers<O>>,
     queue: VecDeque<(Event, usize)>,
     queued: HashMap<String, Queued>,
 }
@@ -76,7 +78,7 @@ pub struct EventBus<O> {
 impl<O> Default for EventBus<O> {
     fn default() -> Self {
         Self {
-            subscriptions: HashMap::new(),
+            subscriptions: FxHashMap::default(),
             queue: VecDeque::new(),
             queued: HashMap::new(),
         }

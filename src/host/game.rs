@@ -11,7 +11,9 @@
 //! permission, and the arguments must fit the declared types; what the game answers must fit
 //! the declared return type. Each refusal is an error in the calling mod that says what to do.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,7 +83,7 @@ pub trait GameLink {
 /// Who answers the game's functions, and where mods' events go.
 #[derive(Default)]
 pub(super) struct GameSide {
-    functions: HashMap<String, Rc<GameFunction>>,
+    functions: FxHashMap<String, Rc<GameFunction>>,
     link: Option<Rc<dyn GameLink>>,
     /// `check --smoke` and tests: unanswered functions return a typed stub.
     stubs: bool,

@@ -172,12 +172,17 @@ impl Slot {
     }
 }
 
+/// Mods by id.
+type ModIndex = rustc_hash::FxHashMap<String, Rc<Slot>>;
+
 /// The shared insides of a [`Host`]; mods reach it through [`Link`].
 struct Core {
     config: RefCell<Config>,
     /// Every mod in load order.
     slots: RefCell<Vec<Rc<Slot>>>,
-    index: RefCell<HashMap<String, Rc<Slot>>>,
+    /// Mods by id. Every call looks its mod up here, so it hashes with FxHash: ids come from
+    /// the pack's own folders, not from anyone who could pick colliding keys.
+    index: RefCell<ModIndex>,
     /// The mods currently running, outermost first.
     call_stack: RefCell<Vec<Rc<Slot>>>,
     events: RefCell<EventBus<Rc<Slot>>>,
@@ -209,7 +214,7 @@ impl Host {
         let core = Rc::new_cyclic(|core| Core {
             config: RefCell::new(config),
             slots: RefCell::new(Vec::new()),
-            index: RefCell::new(HashMap::new()),
+            index: RefCell::new(ModIndex::default()),
             call_stack: RefCell::new(Vec::new()),
             events: RefCell::new(EventBus::default()),
             timers: RefCell::new(TimerQueue::default()),
@@ -222,7 +227,7 @@ impl Host {
             counting: Cell::new(true),
             link: Rc::new(Link { core: core.clone() }),
         });
-        let (slots, pack_errors) = reload::slots_for(pack, &HashMap::new());
+        let (slots, pack_errors) = reload::slots_for(pack, &ModIndex::default());
         core.install(slots, pack_errors);
         Host { core }
     }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use super::{Core, Host, ModState, Slot};
+use super::{Core, Host, ModIndex, ModState, Slot};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::pack::{ModEntry, Pack, PackError, host_api_version};
@@ -53,7 +53,7 @@ pub struct ReloadReport {
 /// the first error of each mod.
 pub(super) fn slots_for(
     pack: Pack,
-    existing: &HashMap<String, Rc<Slot>>,
+    existing: &ModIndex,
 ) -> (Vec<Rc<Slot>>, HashMap<String, String>) {
     let mut errors: HashMap<String, String> = HashMap::new();
     for diagnostic in pack.diagnostics.iter().filter(|d| d.is_error()) {
@@ -184,7 +184,7 @@ impl Host {
 
         let broken = broken_changes(&pack, changed, &mut report.diagnostics);
         // The mods running now by id: every lookup below is one, even in a pack of 10,000.
-        let existing: HashMap<String, Rc<Slot>> = old_slots
+        let existing: ModIndex = old_slots
             .iter()
             .map(|slot| (slot.id.clone(), Rc::clone(slot)))
             .collect();
@@ -384,7 +384,7 @@ fn entries_to_run(
 
 /// Settings changed while the host runs stay, unless the files now say something else for
 /// that key than they did when it was changed (then the files win).
-fn keep_overrides(entries: &mut [ModEntry], existing: &HashMap<String, Rc<Slot>>) {
+fn keep_overrides(entries: &mut [ModEntry], existing: &ModIndex) {
     for entry in entries {
         let Some(slot) = existing.get(entry.id()) else {
             continue;
