@@ -83,7 +83,9 @@ codes! {
     DependencyCycle = "dependency-cycle", Error:
         "Dependencies and ordering rules form a cycle, so no load order exists.";
     SyntaxError = "syntax-error", Error:
-        "A script of a mod does not compile.";
+        "A script of a mod does not compile, or a WebAssembly module is not valid.";
+    UnknownImport = "unknown-import", Error:
+        "A WebAssembly mod imports a function modhost does not provide.";
     HookFailed = "hook-failed", Error:
         "In `check --smoke`, loading a mod or one of its hooks threw or broke a limit.";
     InvalidConfig = "invalid-config", Error:

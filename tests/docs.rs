@@ -60,7 +60,7 @@ fn script_examples_compile() {
             .backend()
             .syntax_checker()
             .expect("an engine");
-        if let Err(error) = checker.check(&name, &code) {
+        if let Err(error) = checker.check(&name, code.as_bytes()) {
             panic!(
                 "{}:{line}: the {language} example does not compile: {error}\n{code}",
                 file.display()

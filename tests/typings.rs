@@ -60,7 +60,10 @@ fn new_mods_carry_the_generated_typings_and_schema() {
         .backend()
         .syntax_checker()
         .expect("an engine")
-        .check(Path::new("modhost.lua"), &modhost::typings::lua_ls(None))
+        .check(
+            Path::new("modhost.lua"),
+            modhost::typings::lua_ls(None).as_bytes(),
+        )
         .expect("the annotations file compiles");
 }
 

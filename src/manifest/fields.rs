@@ -66,7 +66,7 @@ pub const FIELDS: &[Field] = &[
     required(
         "entry_point",
         FieldKind::Text,
-        "Entry file relative to the mod's folder; `.js`/`.mjs` run as JavaScript, `.lua` as Lua.",
+        "Entry file relative to the mod's folder; `.js`/`.mjs` run as JavaScript, `.ts` as TypeScript (types erased), `.lua` as Lua, `.wasm` as an Extism plugin.",
     ),
     field(
         "priority",

@@ -11,7 +11,7 @@ use std::sync::mpsc;
 
 use super::ModEntry;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::runtime::{Language, ScriptError, SyntaxChecker, scripts_in};
+use crate::runtime::{ErrorKind, Language, ScriptError, SyntaxChecker, scripts_in};
 use crate::source::{Location, SourceFile};
 
 /// Room for the parsers' recursion on deeply nested sources, in a debug build too.
@@ -83,7 +83,7 @@ pub(super) fn check(
 struct Checkers(Vec<(Language, Box<dyn SyntaxChecker>)>);
 
 impl Checkers {
-    fn check(&mut self, language: Language, path: &Path, text: &str) -> Result<(), ScriptError> {
+    fn check(&mut self, language: Language, path: &Path, text: &[u8]) -> Result<(), ScriptError> {
         let position = match self.0.iter().position(|(known, _)| *known == language) {
             Some(position) => position,
             None => {
@@ -105,21 +105,33 @@ fn check_mod(entry: &ModEntry, checkers: &mut Checkers) -> Found {
             .filter(|(path, _)| *path != entry.entry),
     );
     for (path, language) in scripts {
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            found.diagnostics.push(
-                Diagnostic::new(
-                    Code::SyntaxError,
-                    format!("`{}` is not readable UTF-8 text", path.display()),
-                )
-                .in_mod(entry.id())
-                .at(Location::file(&path)),
-            );
-            continue;
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                found.diagnostics.push(
+                    Diagnostic::new(
+                        Code::SyntaxError,
+                        format!("`{}` cannot be read: {error}", path.display()),
+                    )
+                    .in_mod(entry.id())
+                    .at(Location::file(&path)),
+                );
+                continue;
+            }
         };
-        if let Err(error) = checkers.check(language, &path, &text) {
-            let source = SourceFile::new(&path, text);
-            found.diagnostics.push(diagnostic(entry, &source, &error));
-            found.sources.push(source);
+        if let Err(error) = checkers.check(language, &path, &bytes) {
+            match String::from_utf8(bytes) {
+                Ok(text) => {
+                    let source = SourceFile::new(&path, text);
+                    found.diagnostics.push(diagnostic(entry, &source, &error));
+                    found.sources.push(source);
+                }
+                Err(_) => found.diagnostics.push(
+                    Diagnostic::new(code_of(&error), error.message.clone())
+                        .in_mod(entry.id())
+                        .at(Location::file(&path)),
+                ),
+            }
         }
     }
     found
@@ -135,9 +147,18 @@ fn diagnostic(entry: &ModEntry, source: &SourceFile, error: &ScriptError) -> Dia
         }
         _ => source.whole(),
     };
-    Diagnostic::new(Code::SyntaxError, error.message.clone())
+    Diagnostic::new(code_of(error), error.message.clone())
         .in_mod(entry.id())
         .at(location)
+}
+
+/// A module that imports what the host does not provide is an `unknown-import`; anything else
+/// that keeps a file from compiling is a `syntax-error`.
+fn code_of(error: &ScriptError) -> Code {
+    match error.kind {
+        ErrorKind::Link => Code::UnknownImport,
+        _ => Code::SyntaxError,
+    }
 }
 
 /// The byte offset of a 1-based line and character column, clamped to the text.

@@ -20,6 +20,8 @@ pub enum ErrorKind {
     Conversion,
     /// The host refused (for example a re-entrant call).
     Host,
+    /// A WebAssembly module imports a function the host does not provide.
+    Link,
 }
 
 /// An error from mod code: its message, where it happened, and the script's stack trace.

@@ -17,6 +17,7 @@ pub(crate) mod error;
 mod generated_values;
 pub mod javascript;
 pub mod lua;
+pub mod wasm;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -52,7 +53,20 @@ pub trait Backend: Sync {
 /// Compiles files of one language without running them (`modhost check`). One checker keeps
 /// one engine for many files; each thread of a check has its own.
 pub trait SyntaxChecker {
-    fn check(&mut self, path: &Path, source: &str) -> Result<(), ScriptError>;
+    /// `source` is the file's bytes: text for scripts, a binary module for WebAssembly.
+    fn check(&mut self, path: &Path, source: &[u8]) -> Result<(), ScriptError>;
+}
+
+/// A script's bytes as text, or a syntax error naming the file.
+pub(crate) fn script_text<'a>(path: &Path, source: &'a [u8]) -> Result<&'a str, ScriptError> {
+    std::str::from_utf8(source).map_err(|error| {
+        let mut refused = ScriptError::new(
+            ErrorKind::Syntax,
+            format!("`{}` is not UTF-8 text ({error})", path.display()),
+        );
+        refused.file = Some(path.to_path_buf());
+        refused
+    })
 }
 
 /// What a call into a mod came to.
@@ -107,7 +121,12 @@ pub struct InstanceSetup {
 }
 
 /// The registered backends: the one place a new language is added.
-pub static BACKENDS: &[&dyn Backend] = &[&javascript::JavaScript, &lua::Lua54];
+pub static BACKENDS: &[&dyn Backend] = &[
+    &javascript::JavaScript,
+    &javascript::TypeScript,
+    &lua::Lua54,
+    &wasm::WebAssembly,
+];
 
 /// The language a mod is written in: one of the [`BACKENDS`].
 #[derive(Clone, Copy)]
@@ -123,7 +142,7 @@ impl Language {
             .map(|backend| Language(*backend))
     }
 
-    /// `.js`, `.mjs`, `.lua`: every extension, for error messages.
+    /// `.js`, `.mjs`, `.ts`, `.lua`, `.wasm`: every extension, for error messages.
     pub fn known_extensions() -> String {
         BACKENDS
             .iter()
@@ -186,9 +205,14 @@ mod tests {
         let language = |path: &str| Language::of_entry_point(Path::new(path)).map(Language::name);
         assert_eq!(language("lib/main.mjs"), Some("javascript"));
         assert_eq!(language("main.js"), Some("javascript"));
+        assert_eq!(language("main.ts"), Some("typescript"));
         assert_eq!(language("init.lua"), Some("lua"));
+        assert_eq!(language("mod.wasm"), Some("wasm"));
         assert_eq!(language("main.py"), None);
         assert_eq!(language("Makefile"), None);
-        assert_eq!(Language::known_extensions(), "`.js`, `.mjs`, `.lua`");
+        assert_eq!(
+            Language::known_extensions(),
+            "`.js`, `.mjs`, `.ts`, `.lua`, `.wasm`"
+        );
     }
 }

@@ -2,6 +2,8 @@
 //!
 //! `import "./lib/util.js"` resolves against the importing file; a bare name (`os`, `std`,
 //! `node:fs`) or a path that leaves the mod's folder, also through a symlink, is an error.
+//! A TypeScript file may import `./util`, `./util.ts` or `./util.js` for `util.ts`, as `tsc`
+//! allows, and each `.ts` file is stripped of its types as it loads.
 
 use std::path::{Path, PathBuf};
 
@@ -43,9 +45,28 @@ impl Resolver for ConfinedResolver {
             .parent()
             .and_then(|folder| folder.strip_prefix(&self.dir).ok())
             .unwrap_or(Path::new(""));
-        crate::confine::inside(&self.dir, &from.join(name))
-            .map(|path| path.display().to_string())
-            .map_err(|refusal| refuse(&format!("the path {refusal}")))
+        let wanted = from.join(name);
+        let mut candidates = vec![wanted.clone()];
+        if super::typescript::is_typescript(Path::new(base)) {
+            candidates.push(wanted.with_extension("ts"));
+            let mut with_ts = wanted.clone().into_os_string();
+            with_ts.push(".ts");
+            candidates.push(with_ts.into());
+        }
+        let mut first_refusal = None;
+        for candidate in candidates {
+            match crate::confine::inside(&self.dir, &candidate) {
+                Ok(path) if path.is_file() => return Ok(path.display().to_string()),
+                Ok(_) => {}
+                Err(refusal) => {
+                    first_refusal.get_or_insert(refusal);
+                }
+            }
+        }
+        Err(refuse(&match first_refusal {
+            Some(refusal) => format!("the path {refusal}"),
+            None => "no such file in the mod's folder".to_owned(),
+        }))
     }
 }
 
@@ -56,8 +77,14 @@ impl Loader for FileLoader {
         name: &str,
         _attributes: Option<ImportAttributes<'js>>,
     ) -> rquickjs::Result<Module<'js, Declared>> {
-        let source = std::fs::read(name)
-            .map_err(|error| rquickjs::Error::new_loading_message(name, error.to_string()))?;
+        let failed = |why: String| rquickjs::Error::new_loading_message(name, why);
+        let source = std::fs::read_to_string(name).map_err(|error| failed(error.to_string()))?;
+        let source = super::javascript_of(Path::new(name), source).map_err(|error| {
+            failed(match error.position() {
+                Some(position) => format!("{position}: {}", error.message),
+                None => error.message,
+            })
+        })?;
         Module::declare(ctx.clone(), name, source)
     }
 }

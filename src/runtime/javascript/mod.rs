@@ -12,6 +12,7 @@ mod convert;
 mod error;
 mod loader;
 mod memory;
+mod typescript;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -53,6 +54,27 @@ impl Backend for JavaScript {
     }
 }
 
+/// TypeScript: run as JavaScript with its types erased (see [`typescript`]).
+pub struct TypeScript;
+
+impl Backend for TypeScript {
+    fn name(&self) -> &'static str {
+        "typescript"
+    }
+
+    fn extensions(&self) -> &'static [&'static str] {
+        &["ts"]
+    }
+
+    fn syntax_checker(&self) -> Result<Box<dyn SyntaxChecker>, ScriptError> {
+        JavaScript.syntax_checker()
+    }
+
+    fn instantiate(&self, setup: InstanceSetup) -> Result<Box<dyn ModInstance>, ScriptError> {
+        JavaScript.instantiate(setup)
+    }
+}
+
 /// A QuickJS context that compiles files without running them. QuickJS keeps every module it
 /// compiles until its context goes, so the checker starts a fresh engine every
 /// [`JsSyntaxChecker::FILES_PER_ENGINE`] files to keep its memory bounded on a large pack.
@@ -76,7 +98,9 @@ impl JsSyntaxChecker {
 }
 
 impl SyntaxChecker for JsSyntaxChecker {
-    fn check(&mut self, path: &Path, source: &str) -> Result<(), ScriptError> {
+    fn check(&mut self, path: &Path, source: &[u8]) -> Result<(), ScriptError> {
+        let source = javascript_of(path, super::script_text(path, source)?.to_owned())?;
+        let source = source.as_str();
         if self.compiled == Self::FILES_PER_ENGINE {
             *self = Self::new()?;
         }
@@ -91,6 +115,15 @@ impl SyntaxChecker for JsSyntaxChecker {
                 .catch(&ctx)
                 .map_err(|caught| error::script_error(&ctx, caught, &folder, None, 0))
         })
+    }
+}
+
+/// The JavaScript to run for a file: its text, with the types erased for TypeScript.
+fn javascript_of(path: &Path, source: String) -> Result<String, ScriptError> {
+    if typescript::is_typescript(path) {
+        typescript::strip(path, source)
+    } else {
+        Ok(source)
     }
 }
 
@@ -276,6 +309,7 @@ impl JsInstance {
                 format!("cannot read `{}`: {error}", setup.entry.display()),
             )
         })?;
+        let source = javascript_of(&setup.entry, source)?;
         let name = setup.entry.display().to_string();
         let module = is_module(&setup.entry, &source);
         let shared = Rc::clone(&self.shared);

@@ -52,7 +52,8 @@ impl Backend for Lua54 {
 struct LuaSyntaxChecker(Lua);
 
 impl SyntaxChecker for LuaSyntaxChecker {
-    fn check(&mut self, path: &Path, source: &str) -> Result<(), ScriptError> {
+    fn check(&mut self, path: &Path, source: &[u8]) -> Result<(), ScriptError> {
+        let source = super::script_text(path, source)?;
         let folder = path
             .parent()
             .map(|p| p.display().to_string())
