@@ -140,7 +140,7 @@ enum Command {
     Graph(graph::GraphArgs),
     /// Create a mod with every hook stubbed, editor typings and the manifest schema
     #[command(
-        after_help = "Examples:\n  modhost new my-mod\n  modhost new world-gen --lang lua\n  modhost --mods addons new my-mod"
+        after_help = "Examples:\n  modhost new my-mod\n  modhost new world-gen --lang lua\n  modhost new scores --lang ts\n  modhost new physics --lang rust\n  modhost --mods addons new my-mod"
     )]
     New(new::NewArgs),
     /// Look at and steer a running `modhost run`: status, calls, settings, logs, metrics

@@ -22,8 +22,24 @@ pub struct NewArgs {
 enum Lang {
     /// JavaScript, with `modhost.d.ts` and `jsconfig.json` for type checking in VS Code
     Js,
+    /// TypeScript, run without a build step, with `modhost.d.ts` and a `tsconfig.json`
+    Ts,
     /// Lua 5.4, with LuaLS annotations in `.luals/modhost.lua`
     Lua,
+    /// Rust compiled to WebAssembly with extism-pdk (`./build.sh` builds it)
+    Rust,
+}
+
+impl Lang {
+    /// The entry point a new mod in this language starts with.
+    fn entry(self, crate_name: &str) -> String {
+        match self {
+            Lang::Js => "main.js".to_owned(),
+            Lang::Ts => "main.ts".to_owned(),
+            Lang::Lua => "init.lua".to_owned(),
+            Lang::Rust => format!("{crate_name}.wasm"),
+        }
+    }
 }
 
 /// The name of the schema file written to the mods directory, which manifests point at.
@@ -52,24 +68,57 @@ pub fn run(args: &NewArgs, config: &Config) -> Exit {
         return Exit::Usage;
     }
     let name = title(&args.id);
+    let crate_name = crate_name(&args.id);
+    let entry = args.lang.entry(&crate_name);
     let fill = |template: &str| {
         template
             .replace("{{id}}", &args.id)
             .replace("{{name}}", &name)
+            .replace("{{crate}}", &crate_name)
+            .replace("{{entry}}", &entry)
     };
+    let manifest = (
+        dir.join("manifest.json"),
+        fill(include_str!("templates/manifest.json")),
+    );
     let schema = serde_json::to_string_pretty(&json_schema()).expect("the schema is JSON") + "\n";
     let api = config.api.as_deref();
     let files: Vec<(PathBuf, String)> = match args.lang {
         Lang::Js => vec![
-            (
-                dir.join("manifest.json"),
-                fill(include_str!("templates/manifest.json")),
-            ),
+            manifest,
             (dir.join("main.js"), fill(include_str!("templates/main.js"))),
             (dir.join(TYPESCRIPT_FILE), typings::typescript(api)),
             (
                 dir.join("jsconfig.json"),
                 include_str!("templates/jsconfig.json").to_owned(),
+            ),
+        ],
+        Lang::Ts => vec![
+            manifest,
+            (dir.join("main.ts"), fill(include_str!("templates/main.ts"))),
+            (dir.join(TYPESCRIPT_FILE), typings::typescript(api)),
+            (
+                dir.join("tsconfig.json"),
+                include_str!("templates/tsconfig.json").to_owned(),
+            ),
+        ],
+        Lang::Rust => vec![
+            manifest,
+            (
+                dir.join("Cargo.toml"),
+                fill(include_str!("templates/rust/Cargo.toml")),
+            ),
+            (
+                dir.join(".cargo/config.toml"),
+                fill(include_str!("templates/rust/config.toml")),
+            ),
+            (
+                dir.join("src/lib.rs"),
+                fill(include_str!("templates/rust/lib.rs")),
+            ),
+            (
+                dir.join("build.sh"),
+                fill(include_str!("templates/rust/build.sh")),
             ),
         ],
         Lang::Lua => vec![
@@ -96,15 +145,22 @@ pub fn run(args: &NewArgs, config: &Config) -> Exit {
         render::fatal(&error, None);
         return Exit::Usage;
     }
-    let entry = match args.lang {
-        Lang::Js => "main.js",
-        Lang::Lua => "init.lua",
-    };
-    tracing::info!(
-        "created `{}`: run `modhost run --watch` and edit `{}`",
-        dir.display(),
-        dir.join(entry).display()
-    );
+    match args.lang {
+        Lang::Rust => {
+            make_executable(&dir.join("build.sh"));
+            tracing::info!(
+                "created `{}`: build it with `{}`, then run `modhost run --watch` and rebuild after each change to `{}`",
+                dir.display(),
+                dir.join("build.sh").display(),
+                dir.join("src/lib.rs").display()
+            );
+        }
+        _ => tracing::info!(
+            "created `{}`: run `modhost run --watch` and edit `{}`",
+            dir.display(),
+            dir.join(&entry).display()
+        ),
+    }
     Exit::Success
 }
 
@@ -116,6 +172,27 @@ pub fn write(path: &Path, text: &str) -> Result<(), String> {
     }
     std::fs::write(path, text)
         .map_err(|error| format!("cannot write `{}`: {error}", path.display()))
+}
+
+/// A Rust crate name for a mod id: `my-mod.v2` → `my_mod_v2` (`mod_` first when it starts
+/// with a digit).
+fn crate_name(id: &str) -> String {
+    let name = id.replace(['-', '.'], "_");
+    match name.starts_with(|first: char| first.is_ascii_digit()) {
+        true => format!("mod_{name}"),
+        false => name,
+    }
+}
+
+/// Lets the owner run a scaffolded script (a failure only means running it with `sh`).
+fn make_executable(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755));
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// `my-cool_mod` → `My Cool Mod`.
@@ -135,7 +212,13 @@ fn title(id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::title;
+    use super::{crate_name, title};
+
+    #[test]
+    fn ids_become_crate_names() {
+        assert_eq!(crate_name("my-mod.v2"), "my_mod_v2");
+        assert_eq!(crate_name("3d-tools"), "mod_3d_tools");
+    }
 
     #[test]
     fn ids_become_titles() {

@@ -118,6 +118,14 @@ fn kernel_fault(shared: &Shared, error: KernelError) -> Fault {
     }
 }
 
+/// A new kernel block holding `bytes`, as the offset a host function returns.
+fn new_block(state: &mut State, bytes: &[u8]) -> Result<i64, Fault> {
+    match state.kernel.alloc_bytes(bytes) {
+        Ok(offset) => Ok(offset as i64),
+        Err(error) => Err(kernel_fault(&state.shared, error)),
+    }
+}
+
 /// Defines everything `module` may import.
 pub fn define(
     linker: &mut Linker<State>,
@@ -250,10 +258,7 @@ fn define_kernel(linker: &mut Linker<State>) -> Result<(), Fault> {
                 Some(Json::String(text)) => text.clone().into_bytes(),
                 Some(other) => other.to_string().into_bytes(),
             };
-            let offset = state.kernel.alloc_bytes(&value);
-            offset
-                .map(|offset| offset as i64)
-                .map_err(|error| kernel_fault(&state.shared, error))
+            new_block(state, &value)
         },
     )?;
     linker.func_wrap(ENV, "var_get", |mut caller: Caller<'_, State>, key: i64| {
@@ -262,10 +267,7 @@ fn define_kernel(linker: &mut Linker<State>) -> Result<(), Fault> {
         let Some(value) = state.vars.get(&key).cloned() else {
             return Ok(0);
         };
-        let offset = state.kernel.alloc_bytes(&value);
-        offset
-            .map(|offset| offset as i64)
-            .map_err(|error| kernel_fault(&state.shared, error))
+        new_block(state, &value)
     })?;
     linker.func_wrap(
         ENV,
@@ -372,13 +374,7 @@ fn define_user_function(
                 modhost_function(&shared, &function_name, input)
             }?;
             if returns {
-                let state = caller.data_mut();
-                let bytes = output.to_string().into_bytes();
-                let offset = state
-                    .kernel
-                    .alloc_bytes(&bytes)
-                    .map_err(|error| kernel_fault(&shared, error))?;
-                results[0] = Val::I64(offset as i64);
+                results[0] = Val::I64(new_block(caller.data_mut(), output.to_string().as_bytes())?);
             }
             Ok(())
         },

@@ -1,0 +1,9 @@
+#!/bin/sh
+# Builds stats.wasm: `cargo build` for wasm32-unknown-unknown (see .cargo/config.toml), then the
+# module is moved into place in one step, so `modhost run --watch` reloads the mod once, with
+# the whole file.
+set -eu
+cd "$(dirname "$0")"
+cargo build --release "$@"
+cp .build/wasm32-unknown-unknown/release/stats.wasm stats.wasm.tmp
+mv stats.wasm.tmp stats.wasm
