@@ -35,6 +35,9 @@ impl Core {
             let bootstrapped = self.call_hook(slot, ON_BOOTSTRAP, &[]);
             slot.counts.timed(Phase::Bootstrap, bootstrapping.elapsed());
             match bootstrapped {
+                // A mod blocked during its own `onBootstrap` (a mod it requires failed in a
+                // call it made) stays blocked.
+                Ok(_) if slot.state.borrow().is_stopped() => {}
                 Ok(_) => self.set_state(slot, ModState::Active),
                 Err(reason) => self.fail(slot, format!("`onBootstrap` failed: {reason}")),
             }
@@ -77,6 +80,9 @@ impl Core {
             && let Err(reason) = self.call_hook(slot, ON_RELOAD, std::slice::from_ref(state))
         {
             self.fail(slot, format!("`onReload` failed: {reason}"));
+            return;
+        }
+        if slot.state.borrow().is_stopped() {
             return;
         }
         self.set_state(slot, ModState::Attached);
@@ -168,7 +174,10 @@ impl Core {
 
     fn block(&self, slot: &Rc<Slot>, reason: String) {
         tracing::warn!(mod_id = slot.id, "blocked: {reason}");
-        if slot.state.borrow().is_running() {
+        // A mod on the call stack (it called the mod that failed) cannot run `onDetach` now;
+        // it is unloaded when its call returns.
+        let on_call_stack = slot.instance.try_borrow_mut().is_err();
+        if slot.state.borrow().is_running() && !on_call_stack {
             self.detach(slot);
         }
         self.unload(slot, ModState::Blocked(reason));

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test file uses part of this
 
+pub mod guests;
 pub mod rpc;
 
 use std::io::{BufRead, BufReader};
@@ -147,6 +148,35 @@ pub fn fixture_copy(name: &str) -> tempfile::TempDir {
     let copy = tempfile::tempdir().expect("temp dir");
     copy_tree(&source, copy.path());
     copy
+}
+
+/// A copy of `examples/<name>` without build outputs (`.build`, `.modhost`, `*.wasm`).
+pub fn example_copy(name: &str) -> tempfile::TempDir {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name);
+    let copy = tempfile::tempdir().expect("temp dir");
+    copy_sources(&source, copy.path());
+    copy
+}
+
+fn copy_sources(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create folder");
+    for entry in std::fs::read_dir(from).expect("read example") {
+        let entry = entry.expect("example entry");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let built =
+            [".build", ".modhost", "target"].contains(&name.as_str()) || name.ends_with(".wasm");
+        if built {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().expect("file type").is_dir() {
+            copy_sources(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy example file");
+        }
+    }
 }
 
 /// A copy of the demo pack `examples/arena` (its sources only), so that parallel tests do not

@@ -5,5 +5,5 @@
 set -eu
 cd "$(dirname "$0")"
 cargo build --release "$@"
-cp .build/wasm32-unknown-unknown/release/stats.wasm stats.wasm.tmp
+cp "${CARGO_TARGET_DIR:-.build}"/wasm32-unknown-unknown/release/stats.wasm stats.wasm.tmp
 mv stats.wasm.tmp stats.wasm

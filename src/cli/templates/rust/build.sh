@@ -5,5 +5,5 @@
 set -eu
 cd "$(dirname "$0")"
 cargo build --release "$@"
-cp .build/wasm32-unknown-unknown/release/{{crate}}.wasm {{crate}}.wasm.tmp
+cp "${CARGO_TARGET_DIR:-.build}"/wasm32-unknown-unknown/release/{{crate}}.wasm {{crate}}.wasm.tmp
 mv {{crate}}.wasm.tmp {{crate}}.wasm
