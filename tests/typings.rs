@@ -106,10 +106,15 @@ fn tsc() -> Option<Command> {
 
 /// `tsc -p jsconfig.json` in `dir`: whether it passed, and what it said.
 fn type_check(dir: &Path) -> (bool, String) {
+    type_check_project(dir, "jsconfig.json")
+}
+
+/// `tsc -p PROJECT` in `dir`: whether it passed, and what it said.
+fn type_check_project(dir: &Path, project: &str) -> (bool, String) {
     let mut tsc = tsc().expect("checked by the caller");
     let output = tsc
         .current_dir(dir)
-        .args(["-p", "jsconfig.json"])
+        .args(["-p", project])
         .output()
         .expect("tsc runs");
     (
@@ -175,6 +180,47 @@ fn the_game_api_type_checks_in_javascript_mods() {
         std::fs::write(mod_dir.join("wrong.js"), format!("// @ts-check\n{wrong}\n"))
             .expect("write");
         let (passed, said) = type_check(&mod_dir);
+        assert!(!passed, "`{wrong}` must not type-check");
+        assert!(said.contains(complaint), "`{wrong}`: {said}");
+    }
+}
+
+/// A TypeScript mod scaffolded against the demo's game API: it type-checks as written, runs,
+/// and `tsc` refuses a wrong game call and syntax modhost cannot erase (`erasableSyntaxOnly`).
+#[test]
+fn new_typescript_mods_type_check_against_the_game_api() {
+    let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/arena/game-api.json");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let api_flag = api.to_str().expect("UTF-8 path");
+    modhost(
+        dir.path(),
+        &["--api", api_flag, "new", "typed", "--lang", "ts"],
+    );
+    assert_eq!(
+        modhost(
+            dir.path(),
+            &["--api", api_flag, "call", "typed", "hello", "\"TS\""]
+        ),
+        "\"Hello, TS! (greeting number 1)\""
+    );
+    if tsc().is_none() {
+        return;
+    }
+    let mod_dir = dir.path().join("mods/typed");
+    let (passed, said) = type_check_project(&mod_dir, "tsconfig.json");
+    assert!(passed, "{said}");
+    for (wrong, complaint) in [
+        (
+            "export const id: number = game.world.spawn(5);",
+            "not assignable to parameter of type 'Kind'",
+        ),
+        (
+            "export enum Kind { Orc }",
+            "This syntax is not allowed when 'erasableSyntaxOnly' is enabled",
+        ),
+    ] {
+        std::fs::write(mod_dir.join("wrong.ts"), format!("{wrong}\n")).expect("write");
+        let (passed, said) = type_check_project(&mod_dir, "tsconfig.json");
         assert!(!passed, "`{wrong}` must not type-check");
         assert!(said.contains(complaint), "`{wrong}`: {said}");
     }

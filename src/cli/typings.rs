@@ -28,11 +28,15 @@ pub fn run(args: &TypingsArgs, config: &Config) -> Exit {
                 Ok(pack) => pack,
                 Err(exit) => return exit,
             };
+            // WebAssembly mods declare their host functions in their own language.
             pack.mods
                 .iter()
-                .map(|entry| match entry.language.name() {
-                    "lua" => (entry.dir.join(LUA_LS_FILE), typings::lua_ls(api)),
-                    _ => (entry.dir.join(TYPESCRIPT_FILE), typings::typescript(api)),
+                .filter_map(|entry| match entry.language.name() {
+                    "lua" => Some((entry.dir.join(LUA_LS_FILE), typings::lua_ls(api))),
+                    "javascript" | "typescript" => {
+                        Some((entry.dir.join(TYPESCRIPT_FILE), typings::typescript(api)))
+                    }
+                    _ => None,
                 })
                 .collect()
         }
