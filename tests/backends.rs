@@ -1,14 +1,32 @@
-//! The same fixture suite against every backend: `tests/fixtures/twins` holds a JavaScript mod
-//! and a Lua mod written to behave alike. Each function is called through the real binary in
-//! both, and the results must match (with the twins' names swapped).
+//! The same fixture suite against every backend: `tests/fixtures/twins` holds a JavaScript mod,
+//! a Lua mod and a WebAssembly mod (Rust with extism-pdk, built here from source) written to
+//! behave alike. Each function is called through the real binary in each, and the results must
+//! match (with the twins' names swapped). The WebAssembly twin sits out what the plugin ABI
+//! has no way to do: catching a failed call, reading `modhost.mod` or listing mods.
 
-use std::path::Path;
+mod support;
+
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Once;
 
 const TWINS: [&str; 2] = ["js-twin", "lua-twin"];
+const WASM_TWIN: &str = "wasm-twin";
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/twins")
+}
+
+/// Builds the WebAssembly twin into the fixture (once per test run; the build is ignored by
+/// git).
+fn build_wasm_twin() {
+    static BUILT: Once = Once::new();
+    BUILT.call_once(|| support::guests::build_rust_mod(&fixture().join("mods").join(WASM_TWIN)));
+}
 
 fn call(twin: &str, function: &str, args: &[&str]) -> (bool, String) {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/twins");
+    build_wasm_twin();
+    let fixture = fixture();
     let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
         .current_dir(&fixture)
         .args(["-q", "call", twin, function])
@@ -23,15 +41,31 @@ fn call(twin: &str, function: &str, args: &[&str]) -> (bool, String) {
     )
 }
 
-/// Calls `function` in both twins and asserts the same outcome, naming each twin `twin`.
+/// `twin`'s outcome for `function`, with every twin's name written `twin`.
+fn outcome(twin: &str, function: &str, args: &[&str]) -> (bool, String) {
+    let (ok, output) = call(twin, function, args);
+    let output = TWINS
+        .iter()
+        .chain([&WASM_TWIN])
+        .fold(output, |text, name| text.replace(name, "twin"));
+    (ok, output)
+}
+
+/// Calls `function` in all three twins and asserts the same outcome.
+fn same_in_all(function: &str, args: &[&str]) -> String {
+    let both = same_in_both(function, args);
+    let wasm = outcome(WASM_TWIN, function, args);
+    assert_eq!(
+        (true, both.clone()),
+        wasm,
+        "`{function}` differs between JavaScript and Lua (left) and WebAssembly (right)"
+    );
+    both
+}
+
+/// Calls `function` in the JavaScript and Lua twins and asserts the same outcome.
 fn same_in_both(function: &str, args: &[&str]) -> String {
-    let [js, lua] = TWINS.map(|twin| {
-        let (ok, output) = call(twin, function, args);
-        let output = TWINS
-            .iter()
-            .fold(output, |text, name| text.replace(name, "twin"));
-        (ok, output)
-    });
+    let [js, lua] = TWINS.map(|twin| outcome(twin, function, args));
     assert_eq!(
         js, lua,
         "`{function}` differs between JavaScript (left) and Lua (right)"
@@ -53,10 +87,10 @@ fn values_cross_unchanged() {
         "[1,[2,{\"a\":1}],{}]",
         "{\"nested\":{\"list\":[1,2]}}",
     ] {
-        assert_eq!(same_in_both("echo", &[value]), value, "echo {value}");
+        assert_eq!(same_in_all("echo", &[value]), value, "echo {value}");
     }
-    assert_eq!(same_in_both("echo", &["plain text"]), "\"plain text\"");
-    assert_eq!(same_in_both("add", &["2.5", "4"]), "6.5");
+    assert_eq!(same_in_all("echo", &["plain text"]), "\"plain text\"");
+    assert_eq!(same_in_all("add", &["2.5", "4"]), "6.5");
 }
 
 #[test]
@@ -66,19 +100,19 @@ fn both_see_the_same_api() {
         r#"{"hasDataDir":true,"hasDir":true,"id":"twin","name":"twin","version":"1.0.0"}"#
     );
     assert_eq!(
-        same_in_both("settings", &[]),
+        same_in_all("settings", &[]),
         r#"{"level":4,"tags":["a","b"]}"#
     );
     let listed = same_in_both("list", &[]);
     assert_eq!(
         listed,
-        r#"[{"id":"twin","runtime":"javascript","state":"active","version":"1.0.0"},{"id":"twin","runtime":"lua","state":"active","version":"1.0.0"}]"#
+        r#"[{"id":"twin","runtime":"javascript","state":"active","version":"1.0.0"},{"id":"twin","runtime":"lua","state":"active","version":"1.0.0"},{"id":"twin","runtime":"wasm","state":"active","version":"1.0.0"}]"#
     );
 }
 
 #[test]
 fn calls_between_languages_return_values_and_raise_errors() {
-    assert_eq!(same_in_both("peerAdd", &[]), "5");
+    assert_eq!(same_in_all("peerAdd", &[]), "5");
     assert_eq!(same_in_both("peerFail", &[]), "\"caught twin failed\"");
 }
 
@@ -93,7 +127,14 @@ fn hooks_and_events_run_alike() {
         entries.sort();
         entries
     };
-    let expected = ["attach", "bootstrap", "greet:ADA:js", "greet:ADA:lua"];
-    assert_eq!(seen("js-twin"), expected);
-    assert_eq!(seen("lua-twin"), expected);
+    let expected = [
+        "attach",
+        "bootstrap",
+        "greet:ADA:js",
+        "greet:ADA:lua",
+        "greet:ADA:wasm",
+    ];
+    for twin in TWINS.iter().chain([&WASM_TWIN]) {
+        assert_eq!(seen(twin), expected, "{twin}");
+    }
 }
