@@ -126,14 +126,22 @@ fn new_block(state: &mut State, bytes: &[u8]) -> Result<i64, Fault> {
     }
 }
 
-/// Defines everything `module` may import.
-pub fn define(
-    linker: &mut Linker<State>,
-    module: &Module,
-    game: Option<&GameGlobal>,
-) -> Result<(), Fault> {
-    define_kernel(linker)?;
-    wasi::define(linker)?;
+/// A linker for `module`: Extism's kernel and WASI, defined once per thread and copied, then
+/// the module's own `extism:host/user` imports.
+pub fn linker_for(module: &Module, game: Option<&GameGlobal>) -> Result<Linker<State>, Fault> {
+    thread_local! {
+        static BASE: std::cell::RefCell<Option<Linker<State>>> = const { std::cell::RefCell::new(None) };
+    }
+    let mut linker = BASE.with(|base| -> Result<Linker<State>, Fault> {
+        let mut base = base.borrow_mut();
+        if let Some(linker) = base.as_ref() {
+            return Ok(linker.clone());
+        }
+        let mut linker = Linker::new(module.engine());
+        define_kernel(&mut linker)?;
+        wasi::define(&mut linker)?;
+        Ok(base.insert(linker).clone())
+    })?;
     for import in module.imports() {
         if import.module() != USER {
             continue;
@@ -143,9 +151,9 @@ pub fn define(
         };
         let name = import.name().to_owned();
         let is_game = game.is_some_and(|game| game.functions.contains(&name));
-        define_user_function(linker, name, ty, is_game)?;
+        define_user_function(&mut linker, name, ty, is_game)?;
     }
-    Ok(())
+    Ok(linker)
 }
 
 fn define_kernel(linker: &mut Linker<State>) -> Result<(), Fault> {

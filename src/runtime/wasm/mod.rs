@@ -24,8 +24,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use wasmi::{
-    Config, Engine, Func, Linker, Memory, Module, ResourceLimiter, ResumableCall, Store, TrapCode,
-    Val, ValType,
+    Config, Engine, Func, Memory, Module, ResourceLimiter, ResumableCall, Store, TrapCode, Val,
+    ValType,
 };
 
 use super::{
@@ -217,8 +217,7 @@ impl WasmInstance {
         };
         let mut store = Store::new(engine(), state);
         store.limiter(|state| &mut state.limiter);
-        let mut linker = Linker::new(engine());
-        imports::define(&mut linker, &module, setup.game.as_ref()).map_err(|error| {
+        let linker = imports::linker_for(&module, setup.game.as_ref()).map_err(|error| {
             ScriptError::new(ErrorKind::Host, format!("WebAssembly linker: {error}"))
         })?;
 
