@@ -380,3 +380,34 @@ fn a_c_mod_calls_the_game_through_the_protocol_with_its_types_checked() {
     assert!(message.contains("expects Kind"), "{refused}");
     drop(running);
 }
+
+#[test]
+fn rebuilding_the_rust_mod_reloads_it_with_its_state() {
+    let pack = polyglot_copy();
+    let dir = pack.path();
+    let mut modhost = Running::start(dir, &["run", "--watch"]);
+    modhost.wait_for("watching `mods` for changes");
+    modhost.wait_for("[scores] stats (Rust) counted 2 scores, 42 points");
+    let source = dir.join("mods/stats/src/lib.rs");
+    let code = std::fs::read_to_string(&source).unwrap();
+    std::fs::write(
+        &source,
+        code.replace("info!(\"stats attached\")", "info!(\"stats v2 attached\")"),
+    )
+    .unwrap();
+    support::guests::build_rust_mod(&dir.join("mods/stats"));
+    modhost.wait_for("[stats] stats v2 attached");
+    // onDetach handed the counts to the new version's onReload: each restart of `scores`
+    // (which requires `stats`, so it restarts with it, on the source save and on the rebuild)
+    // adds its two scores to what was counted before, instead of starting from nothing.
+    let summary = modhost_call_json(dir, "stats", "summary");
+    let count = summary["count"].as_i64().unwrap();
+    assert!(count > 2, "the counts were lost in the reload: {summary}");
+    assert_eq!(summary["total"].as_i64().unwrap(), count * 21, "{summary}");
+    assert_eq!(modhost.count("stats v2 attached"), 1);
+}
+
+/// `modhost ctl call` against the running host, parsed.
+fn modhost_call_json(dir: &Path, id: &str, function: &str) -> Value {
+    serde_json::from_str(&modhost(dir, &["ctl", "call", id, function])).expect("JSON")
+}
