@@ -53,6 +53,7 @@ pub mod runtime;
 pub mod source;
 pub mod storage;
 pub mod suggest;
+pub mod testing;
 pub mod typings;
 pub mod watch;
 

@@ -16,6 +16,7 @@ mod new;
 mod render;
 mod run;
 mod table;
+mod test;
 mod typings;
 mod watch;
 mod watchdog;
@@ -128,6 +129,11 @@ enum Command {
         after_help = "Examples:\n  modhost check\n  modhost check --format github --deny-warnings\n  modhost check --format json | jq '.diagnostics[] | select(.severity == \"error\")'"
     )]
     Check(check::CheckArgs),
+    /// Run the mods' tests (`tests/*.test.js`, `.ts`, `.lua` in each mod)
+    #[command(
+        after_help = "Examples:\n  modhost test\n  modhost test my-mod --grep greets\n  modhost test --format junit > test-report.xml\n  modhost test --watch"
+    )]
+    Test(test::TestArgs),
     /// Print the resolved load order
     #[command(
         after_help = "Examples:\n  modhost list\n  modhost list --explain\n  modhost list --format json"
@@ -210,6 +216,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args, &config, overrides),
         Command::Call(args) => call::run(&args, &config),
         Command::Check(args) => check::run(&args, &config),
+        Command::Test(args) => test::run(&args, &config),
         Command::List(args) => list::run(&args, &config),
         Command::Graph(args) => graph::run(&args, &config),
         Command::New(args) => new::run(&args, &config),

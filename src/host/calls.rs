@@ -307,7 +307,7 @@ impl Core {
     /// What a handler or timer returned (`null` while it is pending). Its errors are logged,
     /// named by `what` (only made then); a broken limit was reported already, when the mod was
     /// failed for it.
-    fn logged(
+    pub(super) fn logged(
         &self,
         slot: &Slot,
         what: impl FnOnce() -> String,

@@ -126,6 +126,20 @@ impl<O: Clone> EventBus<O> {
         Some(list.remove(index).1)
     }
 
+    /// The handlers of `event` whose owner matches, in delivery order.
+    pub fn handlers_of(
+        &self,
+        event: &str,
+        owned: impl Fn(&O) -> bool,
+    ) -> Vec<(HandlerId, HandlerKind)> {
+        self.subscriptions.get(event).map_or_else(Vec::new, |list| {
+            list.iter()
+                .filter(|(_, subscription)| owned(&subscription.owner))
+                .map(|(_, subscription)| (subscription.handler, subscription.kind))
+                .collect()
+        })
+    }
+
     /// Removes every subscription whose owner matches.
     pub fn remove_owned(&mut self, owned: impl Fn(&O) -> bool) {
         for list in self.subscriptions.values_mut() {

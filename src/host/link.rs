@@ -113,6 +113,7 @@ impl HostApi for Link {
     fn emit(&self, mod_id: &str, event: &str, payload: Json) -> Result<(), HostError> {
         let core = self.core()?;
         core.check_event_payload(event, &payload)?;
+        core.record_emitted(mod_id, event, &payload);
         let memory_mb = core.config.borrow().limits_for(mod_id).memory_mb;
         let event = Event {
             name: event.to_owned(),
@@ -156,9 +157,10 @@ impl HostApi for Link {
             ));
         }
         let id = core.new_id();
+        let now = core.now();
         core.timers
             .borrow_mut()
-            .add(id, slot, handler, delay, repeat);
+            .add(id, slot, handler, delay, repeat, now);
         Ok(id)
     }
 
@@ -233,5 +235,23 @@ impl HostApi for Link {
 
     fn next_handler_id(&self) -> HandlerId {
         self.core().map_or(0, |core| core.new_id())
+    }
+
+    fn test_next_timer(&self, mod_id: &str, until_ms: u64) -> Option<HandlerId> {
+        self.core().ok()?.test_next_timer(mod_id, until_ms)
+    }
+
+    fn test_now_ms(&self) -> u64 {
+        self.core().map_or(0, |core| core.test_now_ms())
+    }
+
+    fn test_handlers(&self, mod_id: &str, event: &str) -> Vec<(HandlerId, HandlerKind)> {
+        self.core()
+            .map_or_else(|_| Vec::new(), |core| core.test_handlers(mod_id, event))
+    }
+
+    fn test_emitted(&self, mod_id: &str, event: &str) -> Vec<Json> {
+        self.core()
+            .map_or_else(|_| Vec::new(), |core| core.test_emitted(mod_id, event))
     }
 }

@@ -20,6 +20,7 @@ mod reload;
 mod smoke;
 mod state;
 mod stats;
+mod testing;
 mod timers;
 
 use std::cell::{Cell, RefCell};
@@ -200,6 +201,8 @@ struct Core {
     activity: std::sync::Arc<Activity>,
     /// Whether each call is counted for the metrics and the profile (on unless turned off).
     counting: Cell<bool>,
+    /// Test mode (`modhost test`): a virtual clock and a record of emitted events.
+    testing: RefCell<Option<testing::TestMode>>,
     link: Rc<Link>,
 }
 
@@ -225,6 +228,7 @@ impl Host {
             game: RefCell::new(GameSide::default()),
             activity: std::sync::Arc::new(Activity::default()),
             counting: Cell::new(true),
+            testing: RefCell::new(None),
             link: Rc::new(Link { core: core.clone() }),
         });
         let (slots, pack_errors) = reload::slots_for(pack, &ModIndex::default());

@@ -55,9 +55,18 @@ impl<O: Owner> Default for TimerQueue<O> {
 }
 
 impl<O: Owner> TimerQueue<O> {
-    pub fn add(&mut self, id: u64, owner: O, handler: HandlerId, delay: Duration, repeat: bool) {
+    /// Adds a timer due `delay` after `now` (and every `delay` after that when `repeat`).
+    pub fn add(
+        &mut self,
+        id: u64,
+        owner: O,
+        handler: HandlerId,
+        delay: Duration,
+        repeat: bool,
+        now: Instant,
+    ) {
         let interval = repeat.then(|| delay.max(MIN_INTERVAL));
-        let due = Instant::now() + interval.unwrap_or(delay);
+        let due = now + interval.unwrap_or(delay);
         self.queue.push(Reverse((due, id)));
         *self.pending.entry(owner.key()).or_default() += 1;
         self.timers.insert(
@@ -188,8 +197,8 @@ mod tests {
     fn timers_fire_in_due_order_once_due() {
         let mut queue = TimerQueue::default();
         let start = Instant::now();
-        queue.add(1, "a", 10, Duration::from_millis(30), false);
-        queue.add(2, "b", 20, Duration::from_millis(10), false);
+        queue.add(1, "a", 10, Duration::from_millis(30), false, start);
+        queue.add(2, "b", 20, Duration::from_millis(10), false, start);
         assert!(fire_all(&mut queue, start).is_empty());
         let fired = fire_all(&mut queue, start + Duration::from_millis(50));
         assert_eq!(fired, [(2, "b", true), (1, "a", true)]);
@@ -204,7 +213,8 @@ mod tests {
     #[test]
     fn intervals_keep_their_schedule_and_skip_missed_runs() {
         let mut queue = TimerQueue::default();
-        queue.add(7, "a", 1, Duration::from_millis(10), true);
+        let start = Instant::now();
+        queue.add(7, "a", 1, Duration::from_millis(10), true, start);
         let first_due = queue.next_due().unwrap();
         assert_eq!(
             fire_all(&mut queue, first_due + Duration::from_millis(3)).len(),
@@ -229,9 +239,10 @@ mod tests {
     #[test]
     fn cancelled_and_removed_timers_never_fire() {
         let mut queue = TimerQueue::default();
-        queue.add(1, "a", 1, Duration::ZERO, false);
-        queue.add(2, "b", 2, Duration::ZERO, true);
-        queue.add(3, "b", 3, Duration::ZERO, false);
+        let start = Instant::now();
+        queue.add(1, "a", 1, Duration::ZERO, false, start);
+        queue.add(2, "b", 2, Duration::ZERO, true, start);
+        queue.add(3, "b", 3, Duration::ZERO, false, start);
         assert!(
             queue.cancel(1, |owner| *owner == "b").is_none(),
             "only its owner cancels it"

@@ -89,4 +89,20 @@ pub trait HostApi {
     fn read_text(&self, mod_id: &str, path: &str) -> Result<String, String>;
     /// A new handler id, unique across all mods.
     fn next_handler_id(&self) -> HandlerId;
+
+    // `modhost test` (SPEC section 14). A host that is not running tests answers as if no
+    // time passed and nothing was emitted.
+
+    /// `modhost.test.advance`: moves the virtual clock towards `until_ms` (milliseconds since
+    /// the test host started) and returns the next timer of `mod_id` due by then, for the
+    /// mod to run itself; `None` once none is left (the clock then stands at `until_ms`).
+    /// Other mods' timers due meanwhile are run by the host.
+    fn test_next_timer(&self, mod_id: &str, until_ms: u64) -> Option<HandlerId>;
+    /// The virtual clock, in milliseconds since the test host started.
+    fn test_now_ms(&self) -> u64;
+    /// `modhost.test.emit`: `mod_id`'s handlers of `event`, in delivery order (`before` ones
+    /// first), for the mod to call itself.
+    fn test_handlers(&self, mod_id: &str, event: &str) -> Vec<(HandlerId, HandlerKind)>;
+    /// `modhost.test.emitted`: the payloads `mod_id` emitted as `event`, oldest first.
+    fn test_emitted(&self, mod_id: &str, event: &str) -> Vec<Json>;
 }

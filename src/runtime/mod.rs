@@ -95,6 +95,20 @@ pub trait ModInstance {
     fn memory_used(&self) -> u64;
     /// Replaces what `modhost.settings` shows (before `onSettingsChanged` runs).
     fn update_settings(&mut self, settings: &Json) -> Result<(), ScriptError>;
+    /// `modhost test`: loads the test file `file` into this instance (after its entry point,
+    /// with the test API of SPEC section 14) and runs its tests whose names contain `grep`.
+    /// The outcome's value is the report: one `{ name, passed, line, message?, expected?,
+    /// actual?, ms }` per test.
+    fn run_tests(&mut self, file: &Path, grep: Option<&str>) -> Result<Outcome, ScriptError> {
+        let _ = grep;
+        Err(ScriptError::new(
+            ErrorKind::Host,
+            format!(
+                "`{}`: mods in this language have no test runner",
+                file.display()
+            ),
+        ))
+    }
 }
 
 /// The game's global as a mod sees it (SPEC section 10): its name and the dotted names of its
@@ -118,6 +132,8 @@ pub struct InstanceSetup {
     pub host: Rc<dyn HostApi>,
     /// The game's API, when the host has one.
     pub game: Option<GameGlobal>,
+    /// Under `modhost test`: the instance gets `modhost.test` and can run test files.
+    pub testing: bool,
 }
 
 /// The registered backends: the one place a new language is added.

@@ -12,6 +12,7 @@ mod convert;
 mod error;
 mod loader;
 mod memory;
+mod testing;
 mod typescript;
 
 use std::cell::RefCell;
@@ -200,6 +201,8 @@ pub(crate) struct Shared {
     pub clock: CallClock,
     /// The runtime's memory, counted by its allocator.
     gauge: Rc<memory::Gauge>,
+    /// Under `modhost test`: mocked game functions and recorded game calls.
+    testing: Option<testing::TestDoubles>,
 }
 
 impl Shared {
@@ -244,6 +247,9 @@ impl Drop for JsInstance {
         self.shared.handlers.borrow_mut().clear();
         self.shared.pending.borrow_mut().clear();
         self.shared.settings_updater.borrow_mut().take();
+        if let Some(doubles) = &self.shared.testing {
+            doubles.clear();
+        }
         self.runtime.run_gc();
     }
 }
@@ -265,6 +271,7 @@ impl JsInstance {
             memory_mb: setup.limits.memory_mb,
             clock: CallClock::new(Duration::from_millis(setup.limits.call_timeout_ms)),
             gauge,
+            testing: setup.testing.then(testing::TestDoubles::default),
         });
         let watched = Rc::downgrade(&shared);
         runtime.set_interrupt_handler(Some(Box::new(move || {
@@ -523,6 +530,27 @@ impl ModInstance for JsInstance {
                 .call::<_, ()>((settings,))
                 .catch(ctx)
                 .map_err(|caught| shared.error(ctx, caught))
+        })
+    }
+
+    fn run_tests(&mut self, file: &Path, grep: Option<&str>) -> Result<Outcome, ScriptError> {
+        let source = std::fs::read_to_string(file).map_err(|error| {
+            ScriptError::new(
+                ErrorKind::Host,
+                format!("cannot read `{}`: {error}", file.display()),
+            )
+        })?;
+        let source = javascript_of(file, source)?;
+        let module = is_module(file, &source);
+        let shared = Rc::clone(&self.shared);
+        self.with_deadline(|ctx| {
+            let report = testing::load_and_run(ctx, file, source, module, grep)
+                .catch(ctx)
+                .map_err(|caught| shared.error(ctx, caught))?;
+            match report.as_promise().cloned() {
+                Some(promise) => self.follow(ctx, promise),
+                None => convert::to_json(&report).map(Outcome::Done),
+            }
         })
     }
 

@@ -100,6 +100,12 @@ globals.load = function(chunk, name, mode, env) return load(chunk, name, "t", en
     modhost.raw_set("timers", read_only(lua, timers(lua, shared)?)?)?;
     modhost.raw_set("storage", read_only(lua, storage(lua, shared)?)?)?;
     modhost.raw_set("fs", read_only(lua, files(lua, shared)?)?)?;
+    if shared.testing.is_some() {
+        modhost.raw_set(
+            "test",
+            read_only(lua, super::testing::test_table(lua, shared)?)?,
+        )?;
+    }
     globals.raw_set("modhost", read_only(lua, modhost.clone())?)?;
     if let Some(game) = game {
         let names: Vec<&str> = game.functions.iter().map(String::as_str).collect();
@@ -127,11 +133,18 @@ fn game_table(lua: &Lua, shared: &Rc<Shared>, prefix: &str, names: &[&str]) -> m
                 let native = host_function(lua, shared, move |lua, args: Variadic<Value>| {
                     // The game has `game_call_timeout_ms` of its own: waiting for it is not
                     // the mod's time.
-                    let result = all_to_json(lua, &args).and_then(|args| {
-                        caller
-                            .clock
-                            .paused(|| caller.host.game_call(&caller.mod_id, &function, args))
-                    });
+                    let args = match all_to_json(lua, &args) {
+                        Ok(args) => args,
+                        Err(message) => return outcome(lua, Err(message)),
+                    };
+                    if let Some(mocked) =
+                        super::testing::answer_game_call(lua, &caller, &function, &args)
+                    {
+                        return Ok((true, mocked?));
+                    }
+                    let result = caller
+                        .clock
+                        .paused(|| caller.host.game_call(&caller.mod_id, &function, args));
                     outcome(lua, result)
                 })?;
                 table.raw_set(*name, raising(lua, native)?)?;

@@ -11,6 +11,7 @@ mod convert;
 mod pattern;
 mod require;
 mod strings;
+mod testing;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -87,6 +88,8 @@ pub(crate) struct Shared {
     pub handlers: RefCell<HashMap<HandlerId, Function>>,
     pub memory_mb: u64,
     pub clock: CallClock,
+    /// Under `modhost test`: mocked game functions and recorded game calls.
+    testing: Option<testing::TestDoubles>,
 }
 
 struct LuaInstance {
@@ -104,6 +107,9 @@ impl Drop for LuaInstance {
     fn drop(&mut self) {
         // The handlers hold the state alive through closures that hold `shared`: break the cycle.
         self.shared.handlers.borrow_mut().clear();
+        if let Some(doubles) = &self.shared.testing {
+            doubles.clear();
+        }
         self.exports = None;
         self.modhost = None;
         self.names.borrow_mut().clear();
@@ -124,6 +130,7 @@ impl LuaInstance {
             handlers: RefCell::new(HashMap::new()),
             memory_mb: setup.limits.memory_mb,
             clock: CallClock::new(Duration::from_millis(setup.limits.call_timeout_ms)),
+            testing: setup.testing.then(testing::TestDoubles::default),
         });
         let watched = Rc::downgrade(&shared);
         lua.set_global_hook(
@@ -161,7 +168,7 @@ impl LuaInstance {
         )
         .map_err(|error| self.error(error))?;
         self.modhost = Some(modhost);
-        require::install(&self.lua, &setup.dir).map_err(|error| self.error(error))?;
+        let loaded = require::install(&self.lua, &setup.dir).map_err(|error| self.error(error))?;
         let source = std::fs::read(&setup.entry).map_err(|error| {
             ScriptError::new(
                 ErrorKind::Host,
@@ -175,6 +182,12 @@ impl LuaInstance {
             .into_function()
             .map_err(|error| self.error(error))?;
         if let Value::Table(table) = self.protected(&chunk, MultiValue::new())? {
+            // `require` of the entry point answers its exports (test files use this).
+            if let Some(name) = require::module_name(&setup.dir, &setup.entry) {
+                loaded
+                    .raw_set(name, table.clone())
+                    .map_err(|error| self.error(error))?;
+            }
             self.exports = Some(table);
         }
         Ok(())
@@ -272,6 +285,21 @@ impl ModInstance for LuaInstance {
                 .map_err(|error| self.error(error)),
             None => Ok(()),
         }
+    }
+
+    fn run_tests(&mut self, file: &Path, grep: Option<&str>) -> Result<Outcome, ScriptError> {
+        let source = std::fs::read(file).map_err(|error| {
+            ScriptError::new(
+                ErrorKind::Host,
+                format!("cannot read `{}`: {error}", file.display()),
+            )
+        })?;
+        let report = self
+            .shared
+            .clock
+            .time(|| testing::load_and_run(&self.lua, file, source, self.exports.as_ref(), grep))
+            .map_err(|error| self.error(error))?;
+        convert::to_json(&self.lua, &report).map(Outcome::Done)
     }
 
     fn functions(&mut self) -> Vec<String> {

@@ -11,9 +11,11 @@ use mlua::{Lua, Table, Value};
 use super::chunk_name;
 use crate::confine::Refusal;
 
-pub fn install(lua: &Lua, dir: &Path) -> mlua::Result<()> {
+/// Installs `require`; returns its table of loaded modules, by name.
+pub fn install(lua: &Lua, dir: &Path) -> mlua::Result<Table> {
     let dir = dir.to_path_buf();
     let loaded: Table = lua.create_table()?;
+    let cache = loaded.clone();
     let require = lua.create_function(move |lua, name: String| -> mlua::Result<(bool, Value)> {
         if let Some(cached) = loaded.raw_get::<Option<Value>>(name.as_str())? {
             return Ok((true, cached));
@@ -38,7 +40,19 @@ pub fn install(lua: &Lua, dir: &Path) -> mlua::Result<()> {
         Ok((true, module))
     })?;
     let require = super::api::raising(lua, require)?;
-    lua.globals().raw_set("require", require)
+    lua.globals().raw_set("require", require)?;
+    Ok(cache)
+}
+
+/// The name `require` knows the file `path` of the mod in `dir` by (`lib/util.lua` is
+/// `lib.util`), if it has one.
+pub fn module_name(dir: &Path, path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(dir).ok()?.with_extension("");
+    let parts: Vec<&str> = relative
+        .iter()
+        .map(|part| part.to_str())
+        .collect::<Option<_>>()?;
+    Some(parts.join("."))
 }
 
 /// The file `require(name)` loads, or why it cannot.

@@ -1,0 +1,165 @@
+//! Test mode (`modhost test`, SPEC section 14): a virtual clock for timers, and a record of
+//! the events mods emit. A host in test mode never waits for real time: its timers are due at
+//! virtual instants, and only `modhost.test.advance` moves the clock.
+
+use std::time::{Duration, Instant};
+
+use super::{Core, Host};
+use crate::runtime::{HandlerId, HandlerKind, Json};
+
+/// What a host in test mode keeps.
+pub(super) struct TestMode {
+    /// The virtual clock's zero.
+    start: Instant,
+    /// How far the virtual clock has moved.
+    elapsed: Duration,
+    /// `(mod, event, payload)` of every event a mod emitted.
+    emitted: Vec<(String, String, Json)>,
+    /// The mod whose tests run: its hooks are left to them.
+    under_test: String,
+}
+
+impl Host {
+    /// Puts the host in test mode (before [`Host::start`]) for the tests of `under_test`:
+    /// timers run on a virtual clock, emitted events are recorded, game functions nobody
+    /// answers return their typed stub, and `under_test` runs its entry point but none of its
+    /// hooks (its tests call them). The mods it requires start as usual.
+    pub fn enter_test_mode(&self, under_test: &str) {
+        *self.core.testing.borrow_mut() = Some(TestMode {
+            start: Instant::now(),
+            elapsed: Duration::ZERO,
+            emitted: Vec::new(),
+            under_test: under_test.to_owned(),
+        });
+        self.answer_game_calls_with_stubs();
+    }
+
+    /// Runs a test file in the instance of `mod_id` (see `ModInstance::run_tests`) and waits
+    /// for its report: one entry per test.
+    pub fn run_test_file(
+        &self,
+        mod_id: &str,
+        file: &std::path::Path,
+        grep: Option<&str>,
+    ) -> Result<Json, super::CallError> {
+        self.core.run_test_file(mod_id, file, grep)
+    }
+}
+
+impl Core {
+    /// Now, on the virtual clock in test mode.
+    pub(super) fn now(&self) -> Instant {
+        match &*self.testing.borrow() {
+            Some(test) => test.start + test.elapsed,
+            None => Instant::now(),
+        }
+    }
+
+    pub(super) fn is_under_test(&self, mod_id: &str) -> bool {
+        self.testing
+            .borrow()
+            .as_ref()
+            .is_some_and(|test| test.under_test == mod_id)
+    }
+
+    pub(super) fn record_emitted(&self, mod_id: &str, event: &str, payload: &Json) {
+        if let Some(test) = self.testing.borrow_mut().as_mut() {
+            test.emitted
+                .push((mod_id.to_owned(), event.to_owned(), payload.clone()));
+        }
+    }
+
+    pub(super) fn test_now_ms(&self) -> u64 {
+        self.testing
+            .borrow()
+            .as_ref()
+            .map_or(0, |test| test.elapsed.as_millis() as u64)
+    }
+
+    pub(super) fn test_next_timer(&self, mod_id: &str, until_ms: u64) -> Option<HandlerId> {
+        let until = {
+            let testing = self.testing.borrow();
+            let test = testing.as_ref()?;
+            test.start + Duration::from_millis(until_ms)
+        };
+        loop {
+            // Each timer fires at its own instant, which becomes the clock's now: an interval
+            // runs every time it comes due on the way, none is skipped as late.
+            let due = self
+                .timers
+                .borrow_mut()
+                .next_due()
+                .filter(|due| *due <= until);
+            let Some(fired) = due.and_then(|due| self.timers.borrow_mut().pop_due(due)) else {
+                self.set_virtual_now(until);
+                return None;
+            };
+            if let Some(due) = due {
+                self.set_virtual_now(due);
+            }
+            if fired.last {
+                fired.owner.released.borrow_mut().push(fired.handler);
+            }
+            if fired.owner.id == mod_id {
+                return Some(fired.handler);
+            }
+            let outcome = self.enter(
+                &fired.owner,
+                || "a timer".to_owned(),
+                |instance| instance.call_handler(fired.handler, &[]),
+            );
+            self.logged(&fired.owner, || format!("timer {}", fired.id), outcome);
+        }
+    }
+
+    fn set_virtual_now(&self, now: Instant) {
+        if let Some(test) = self.testing.borrow_mut().as_mut()
+            && now > test.start + test.elapsed
+        {
+            test.elapsed = now - test.start;
+        }
+    }
+
+    pub(super) fn test_handlers(&self, mod_id: &str, event: &str) -> Vec<(HandlerId, HandlerKind)> {
+        self.events
+            .borrow()
+            .handlers_of(event, |owner| owner.id == mod_id)
+    }
+
+    pub(super) fn test_emitted(&self, mod_id: &str, event: &str) -> Vec<Json> {
+        self.testing
+            .borrow()
+            .as_ref()
+            .map_or_else(Vec::new, |test| {
+                test.emitted
+                    .iter()
+                    .filter(|(sender, name, _)| sender == mod_id && name == event)
+                    .map(|(_, _, payload)| payload.clone())
+                    .collect()
+            })
+    }
+
+    fn run_test_file(
+        &self,
+        mod_id: &str,
+        file: &std::path::Path,
+        grep: Option<&str>,
+    ) -> Result<Json, super::CallError> {
+        let slot = self.slot(mod_id)?;
+        let script_error = |error| super::CallError::Script {
+            id: mod_id.to_owned(),
+            function: format!("tests in {}", file.display()),
+            error: Box::new(error),
+        };
+        let outcome = self
+            .enter(
+                &slot,
+                || format!("`{}`", file.display()),
+                |instance| instance.run_tests(file, grep),
+            )?
+            .map_err(script_error)?;
+        let report = self.settle(&slot, outcome).map_err(script_error);
+        self.deliver_events();
+        report
+    }
+}

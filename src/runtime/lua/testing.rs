@@ -1,0 +1,148 @@
+//! `modhost test` in Lua (SPEC section 14): the `modhost.test` table (a virtual clock, events
+//! delivered to the mod's own handlers, what it emitted, game functions mocked and their calls
+//! recorded), and loading a test file with the test API
+//! ([`test_framework.lua`](test_framework.lua)) after the mod's entry point.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::Path;
+use std::rc::Rc;
+
+use mlua::{Function, Lua, MultiValue, Table, Value};
+
+use super::{Shared, chunk_name, convert};
+use crate::runtime::{HandlerKind, Json};
+
+/// The game functions a test mocked, and the arguments of every game call the mod made.
+#[derive(Default)]
+pub(super) struct TestDoubles {
+    mocks: RefCell<HashMap<String, Function>>,
+    calls: RefCell<HashMap<String, Vec<Json>>>,
+}
+
+impl TestDoubles {
+    /// Breaks the cycle through the mocks' closures when the state goes.
+    pub(super) fn clear(&self) {
+        self.mocks.borrow_mut().clear();
+    }
+}
+
+/// Records a game call and, when the test mocked the function, answers it: `None` when the
+/// host should answer (with the game, or the typed stub).
+pub(super) fn answer_game_call(
+    lua: &Lua,
+    shared: &Shared,
+    function: &str,
+    args: &[Json],
+) -> Option<mlua::Result<Value>> {
+    let doubles = shared.testing.as_ref()?;
+    doubles
+        .calls
+        .borrow_mut()
+        .entry(function.to_owned())
+        .or_default()
+        .push(Json::Array(args.to_vec()));
+    let mock = doubles.mocks.borrow().get(function).cloned()?;
+    Some((|| {
+        let values = args
+            .iter()
+            .map(|arg| convert::from_json(lua, arg))
+            .collect::<mlua::Result<MultiValue>>()?;
+        mock.call::<Value>(values)
+    })())
+}
+
+/// `modhost.test`.
+pub(super) fn test_table(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
+    let test = lua.create_table()?;
+
+    let clock = Rc::clone(shared);
+    test.raw_set(
+        "advance",
+        lua.create_function(move |_, ms: f64| {
+            let until = clock.host.test_now_ms() + ms.max(0.0) as u64;
+            while let Some(handler) = clock.host.test_next_timer(&clock.mod_id, until) {
+                let function = clock.handlers.borrow().get(&handler).cloned();
+                if let Some(function) = function {
+                    function.call::<()>(())?;
+                }
+            }
+            Ok(())
+        })?,
+    )?;
+
+    let emitter = Rc::clone(shared);
+    test.raw_set(
+        "emit",
+        lua.create_function(move |_, (event, payload): (String, Value)| {
+            let mut payload = payload;
+            for (handler, kind) in emitter.host.test_handlers(&emitter.mod_id, &event) {
+                let function = emitter.handlers.borrow().get(&handler).cloned();
+                let Some(function) = function else { continue };
+                let answer: Value = function.call((payload.clone(), event.as_str()))?;
+                if kind == HandlerKind::Before {
+                    match answer {
+                        Value::Boolean(false) => break,
+                        Value::Table(_) => payload = answer,
+                        _ => {}
+                    }
+                }
+            }
+            Ok(payload)
+        })?,
+    )?;
+
+    let recorder = Rc::clone(shared);
+    test.raw_set(
+        "emitted",
+        lua.create_function(move |lua, event: String| {
+            let payloads = recorder.host.test_emitted(&recorder.mod_id, &event);
+            convert::from_json(lua, &Json::Array(payloads))
+        })?,
+    )?;
+
+    let mocker = Rc::clone(shared);
+    test.raw_set(
+        "mock",
+        lua.create_function(move |_, (function, answer): (String, Function)| {
+            if let Some(doubles) = &mocker.testing {
+                doubles.mocks.borrow_mut().insert(function, answer);
+            }
+            Ok(())
+        })?,
+    )?;
+
+    let watcher = Rc::clone(shared);
+    test.raw_set(
+        "calls",
+        lua.create_function(move |lua, function: String| {
+            let calls = watcher
+                .testing
+                .as_ref()
+                .and_then(|doubles| doubles.calls.borrow().get(&function).cloned())
+                .unwrap_or_default();
+            convert::from_json(lua, &Json::Array(calls))
+        })?,
+    )?;
+    Ok(test)
+}
+
+/// Runs the test API's chunk, then the test file (with the entry point's exports as its
+/// argument, and `require` of the entry point answering them), then the tests.
+pub(super) fn load_and_run(
+    lua: &Lua,
+    file: &Path,
+    source: Vec<u8>,
+    exports: Option<&Table>,
+    grep: Option<&str>,
+) -> mlua::Result<Value> {
+    let name = chunk_name(file);
+    let run: Function = lua
+        .load(include_str!("test_framework.lua"))
+        .set_name("=modhost test")
+        .call(name.as_str())?;
+    lua.load(source)
+        .set_name(name)
+        .call::<()>(exports.cloned())?;
+    run.call(grep)
+}
