@@ -58,8 +58,8 @@ impl From<Exit> for ExitCode {
 #[command(
     name = "modhost",
     version,
-    about = "Load, check and host JavaScript and Lua mods",
-    after_help = "Examples:\n  modhost new my-mod            create a mod with typings\n  modhost run --watch           run the pack, reloading mods as you save\n  modhost check --smoke         validate the pack as CI would\n\nExit status: 0 success, 1 the mod pack has errors, 2 usage or configuration error."
+    about = "Load, check, test and host mods in JavaScript, TypeScript, Lua and WebAssembly",
+    after_help = "Examples:\n  modhost new my-mod            create a mod with typings\n  modhost run --watch           run the pack, reloading mods as you save\n  modhost check --smoke         validate the pack as CI would\n  modhost test                  run the mods' tests\n\nExit status: 0 success, 1 the mod pack has errors (or a test failed), 2 usage or configuration error."
 )]
 struct Cli {
     #[command(flatten)]

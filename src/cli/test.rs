@@ -58,11 +58,11 @@ pub fn run(args: &TestArgs, config: &Config) -> Exit {
         mods: args.only.clone(),
         grep: args.grep.clone(),
     };
+    if args.watch {
+        return watch(args, config, &pack, &options);
+    }
     let report = testing::run(config, &pack, &options);
     print(&report, args.format);
-    if args.watch {
-        return watch(args, config, &options);
-    }
     if report.files.is_empty() {
         tracing::warn!("no test files: write `tests/<name>.test.js` (or `.ts`, `.lua`) in a mod");
     }
@@ -175,8 +175,9 @@ fn junit(report: &TestReport) -> String {
     junit.to_string().unwrap_or_default()
 }
 
-/// Reruns the tests of each mod whose folder changes, until interrupted.
-fn watch(args: &TestArgs, config: &Config, options: &TestOptions) -> Exit {
+/// Runs the tests, then again the tests of each mod whose folder changes, until interrupted.
+/// The watch starts first, so a save during the first run is not missed.
+fn watch(args: &TestArgs, config: &Config, pack: &Pack, options: &TestOptions) -> Exit {
     let (changed, changes) = mpsc::channel::<String>();
     let watching = modhost::watch::Watcher::start(&config.mods_dir, None, None, move |target| {
         if let modhost::watch::Target::ModFolder(folder) = target {
@@ -190,6 +191,7 @@ fn watch(args: &TestArgs, config: &Config, options: &TestOptions) -> Exit {
             return Exit::Usage;
         }
     };
+    print(&testing::run(config, pack, options), args.format);
     tracing::info!(
         "watching `{}`: tests rerun when a mod changes",
         config.mods_dir.display()

@@ -1,0 +1,195 @@
+//! `modhost test` (SPEC section 14) through the real binary, on `tests/fixtures/testing`: a
+//! JavaScript, a TypeScript and a Lua mod with tests that use every part of the test API
+//! (two fail on purpose), in the human, JSON and JUnit reports; `--grep`; test files that do
+//! not load or never end; and `--watch`.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{PATIENCE, fixture_copy};
+
+fn test_command(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
+        .current_dir(dir)
+        .arg("test")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("modhost runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn each_test_is_reported_and_failures_point_at_their_line_with_expected_and_actual() {
+    let pack = fixture_copy("testing");
+    let (status, stdout, stderr) = test_command(pack.path(), &[]);
+    assert_eq!(status, Some(1), "{stdout}{stderr}");
+    for line in [
+        "mods/counter/tests/counter.test.js (counter,",
+        "  ✓ add > adds",
+        "  ✗ add > is wrong on purpose",
+        "      at mods/counter/tests/counter.test.js:6",
+        "      expected 4 to be 5",
+        "      expected: 5",
+        "        actual: 4",
+        "  ✓ events and timers > runs timers on a virtual clock",
+        "  ✓ events and timers > awaits a promise that a timer settles",
+        "  ✓ the game > answers mocked game functions and records the calls",
+        "  ✓ calls the mod it requires",
+        "  ✓ rain > drizzles on a virtual clock",
+        "  ✗ forecast > is wrong on purpose",
+        "      at mods/weather/tests/weather.test.lua:8",
+        "      expected: {\"rain\"}",
+        "14 passed, 2 failed",
+    ] {
+        assert!(stdout.contains(line), "missing `{line}` in:\n{stdout}");
+    }
+}
+
+#[test]
+fn the_json_and_junit_reports_carry_every_test_with_its_file_and_line() {
+    let pack = fixture_copy("testing");
+    let (_, json, _) = test_command(pack.path(), &["--format", "json"]);
+    let report: Value = serde_json::from_str(&json).expect("one JSON object");
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3);
+    let tests: Vec<&Value> = files
+        .iter()
+        .flat_map(|file| file["tests"].as_array().unwrap())
+        .collect();
+    assert_eq!(tests.len(), 16);
+    assert!(
+        tests.iter().all(|test| test["line"].as_u64().is_some()),
+        "{json}"
+    );
+    let failed: Vec<&str> = tests
+        .iter()
+        .filter(|test| test["passed"] == false)
+        .map(|test| test["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            "add > is wrong on purpose",
+            "forecast > is wrong on purpose"
+        ]
+    );
+
+    let (status, junit, _) = test_command(pack.path(), &["--format", "junit"]);
+    assert_eq!(status, Some(1));
+    assert!(
+        junit.contains(r#"tests="16" skipped="0" failures="2" errors="0""#),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(r#"name="forecast &gt; is wrong on purpose" classname="weather" time="#),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(r#"file="mods/weather/tests/weather.test.lua" line="8">"#),
+        "{junit}"
+    );
+    assert!(junit.contains("expected: 5\n  actual: 4"), "{junit}");
+}
+
+#[test]
+fn grep_and_mod_names_choose_the_tests() {
+    let pack = fixture_copy("testing");
+    let (status, stdout, _) = test_command(pack.path(), &["counter", "--grep", "the game"]);
+    assert_eq!(status, Some(0), "{stdout}");
+    assert!(stdout.contains("3 passed, 0 failed"), "{stdout}");
+    assert!(!stdout.contains("weather"), "{stdout}");
+
+    let (status, _, stderr) = test_command(pack.path(), &["countr"]);
+    assert_eq!(status, Some(2));
+    assert!(stderr.contains("did you mean `counter`?"), "{stderr}");
+}
+
+#[test]
+fn a_test_file_that_does_not_load_or_never_ends_is_reported_and_the_rest_runs() {
+    let pack = fixture_copy("testing");
+    let tests = pack.path().join("mods/counter/tests");
+    std::fs::write(
+        tests.join("broken.test.js"),
+        "it('x', () => {\n  expect(1).toBe(;\n});\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tests.join("endless.test.js"),
+        "it('spins', () => { for (;;) {} });\n",
+    )
+    .unwrap();
+    let (status, stdout, _) = test_command(pack.path(), &[]);
+    assert_eq!(status, Some(1));
+    let after = |file: &str| -> String {
+        let start = stdout
+            .find(file)
+            .unwrap_or_else(|| panic!("no {file} in:\n{stdout}"));
+        stdout[start..]
+            .lines()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let broken = after("mods/counter/tests/broken.test.js");
+    assert!(broken.contains("✗ the file did not run"), "{broken}");
+    assert!(broken.contains("broken.test.js:2"), "{broken}");
+    let endless = after("mods/counter/tests/endless.test.js");
+    assert!(endless.contains("`call_timeout_ms`"), "{endless}");
+    assert!(
+        stdout.contains("14 passed, 2 failed, 2 file(s) did not run"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn watch_reruns_the_tests_of_a_mod_when_it_changes() {
+    let pack = fixture_copy("testing");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_modhost"))
+        .current_dir(pack.path())
+        .args(["test", "weather", "--watch"])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("modhost runs");
+    let stdout = child.stdout.take().unwrap();
+    let (sender, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for = |text: &str| {
+        let deadline = Instant::now() + PATIENCE;
+        while Instant::now() < deadline {
+            if let Ok(line) = lines.recv_timeout(Duration::from_millis(100))
+                && line.contains(text)
+            {
+                return;
+            }
+        }
+        panic!("no `{text}` within {PATIENCE:?}");
+    };
+    wait_for("4 passed, 1 failed");
+    let test_file = pack.path().join("mods/weather/tests/weather.test.lua");
+    let fixed = std::fs::read_to_string(&test_file)
+        .unwrap()
+        .replace("toEqual({ \"rain\" })", "toEqual({ \"sun\" })");
+    std::fs::write(&test_file, fixed).unwrap();
+    wait_for("5 passed, 0 failed");
+    let _ = child.kill();
+    let _ = child.wait();
+}
