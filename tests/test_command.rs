@@ -193,3 +193,21 @@ fn watch_reruns_the_tests_of_a_mod_when_it_changes() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn new_mods_come_with_a_first_test_that_passes_in_every_language() {
+    let dir = tempfile::tempdir().unwrap();
+    for (id, lang) in [("first-js", "js"), ("first-lua", "lua"), ("first-ts", "ts")] {
+        support::modhost(dir.path(), &["new", id, "--lang", lang]);
+    }
+    let (status, stdout, stderr) = test_command(dir.path(), &[]);
+    assert_eq!(status, Some(0), "{stdout}{stderr}");
+    for file in [
+        "mods/first-js/tests/main.test.js",
+        "mods/first-lua/tests/init.test.lua",
+        "mods/first-ts/tests/main.test.ts",
+    ] {
+        assert!(stdout.contains(file), "{stdout}");
+    }
+    assert!(stdout.contains("6 passed, 0 failed"), "{stdout}");
+}

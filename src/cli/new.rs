@@ -87,6 +87,10 @@ pub fn run(args: &NewArgs, config: &Config) -> Exit {
         Lang::Js => vec![
             manifest,
             (dir.join("main.js"), fill(include_str!("templates/main.js"))),
+            (
+                dir.join("tests/main.test.js"),
+                fill(include_str!("templates/main.test.js")),
+            ),
             (dir.join(TYPESCRIPT_FILE), typings::typescript(api)),
             (
                 dir.join("jsconfig.json"),
@@ -96,6 +100,10 @@ pub fn run(args: &NewArgs, config: &Config) -> Exit {
         Lang::Ts => vec![
             manifest,
             (dir.join("main.ts"), fill(include_str!("templates/main.ts"))),
+            (
+                dir.join("tests/main.test.ts"),
+                fill(include_str!("templates/main.test.ts")),
+            ),
             (dir.join(TYPESCRIPT_FILE), typings::typescript(api)),
             (
                 dir.join("tsconfig.json"),
@@ -129,6 +137,10 @@ pub fn run(args: &NewArgs, config: &Config) -> Exit {
             (
                 dir.join("init.lua"),
                 fill(include_str!("templates/init.lua")),
+            ),
+            (
+                dir.join("tests/init.test.lua"),
+                fill(include_str!("templates/init.test.lua")),
             ),
             (dir.join(LUA_LS_FILE), typings::lua_ls(api)),
             (

@@ -50,13 +50,80 @@ pub fn typescript(api: Option<&GameApi>) -> String {
             typescript::params(&spec::params(params))
         );
     }
-    out.push_str("}\n");
+    out.push_str("}\n\n");
+    out.push_str(TYPESCRIPT_TEST_API);
     if let Some(game) = game {
         out.push('\n');
         typescript::write(&mut out, &game);
     }
     out
 }
+
+/// The test API of `modhost test` files (SPEC section 14), in TypeScript.
+const TYPESCRIPT_TEST_API: &str =
+    "// In test files (`tests/*.test.js`, `.ts`), run by `modhost test`:
+/** A group of tests; its name prefixes theirs. */
+declare function describe(name: string, body: () => void): void;
+/** A test: it fails when `body` throws or its promise rejects. */
+declare function it(name: string, body: () => void | Promise<void>): void;
+/** A test (the same as `it`). */
+declare function test(name: string, body: () => void | Promise<void>): void;
+/** Runs before each test of the enclosing group. */
+declare function beforeEach(hook: () => void | Promise<void>): void;
+/** Runs after each test of the enclosing group. */
+declare function afterEach(hook: () => void | Promise<void>): void;
+/** What `expect(actual)` can check. */
+interface Expectation {
+  /** The same value (`Object.is`). */
+  toBe(expected: unknown): void;
+  /** Equal, deeply (arrays and objects compared member by member). */
+  toEqual(expected: unknown): void;
+  toBeTruthy(): void;
+  /** `actual` is a function that throws (an error whose message contains `text`). */
+  toThrow(text?: string): void;
+}
+/** Checks `actual`; a failed check fails the test with the expected and actual values. */
+declare function expect(actual: unknown): Expectation;
+";
+
+/// The test API of `modhost test` files, in LuaLS annotations.
+const LUA_TEST_API: &str = "-- In test files (`tests/*.test.lua`), run by `modhost test`:
+
+---What `expect(actual)` can check (call them with a dot: `expect(x).toBe(3)`).
+---@class Expectation
+---@field toBe fun(expected: any) The same value (`==`).
+---@field toEqual fun(expected: any) Equal, deeply (tables compared key by key).
+---@field toBeTruthy fun() Neither nil nor false.
+---@field toThrow fun(text?: string) `actual` is a function that raises (an error containing `text`).
+
+---A group of tests; its name prefixes theirs.
+---@param name string
+---@param body fun()
+function describe(name, body) end
+
+---A test: it fails when `body` raises.
+---@param name string
+---@param body fun()
+function it(name, body) end
+
+---A test (the same as `it`).
+---@param name string
+---@param body fun()
+function test(name, body) end
+
+---Runs before each test of the enclosing group.
+---@param hook fun()
+function beforeEach(hook) end
+
+---Runs after each test of the enclosing group.
+---@param hook fun()
+function afterEach(hook) end
+
+---Checks `actual`; a failed check fails the test with the expected and actual values.
+---@param actual any
+---@return Expectation
+function expect(actual) end
+";
 
 /// `modhost.lua`: the API for Lua mods, as LuaLS (`---@meta`) annotations, with the game's API
 /// when there is one.
@@ -65,7 +132,9 @@ pub fn lua_ls(api: Option<&GameApi>) -> String {
     let mut out = format!("---@meta\n-- {GENERATED}\n\n");
     out.push_str("---A JSON-compatible value: what crosses between mods and languages.\n---@alias Json nil|boolean|number|string|table\n\n");
     lua::write(&mut out, &modhost);
+    out.push_str(LUA_TEST_API);
     if let Some(game) = game {
+        out.push('\n');
         lua::write(&mut out, &game);
     }
     out

@@ -330,6 +330,54 @@ pub const API: &[Namespace] = &[
 ];
 
 /// The names of the lifecycle hooks, as the host calls them.
+const MOCK_ANSWER: Type = Type::Handler {
+    params: &[rest("args", Type::Json)],
+    returns: &Type::Json,
+};
+
+/// `modhost.test`, which exists only while `modhost test` runs a mod's test files (SPEC
+/// section 14); declared beside [`API`] so editors know it, and kept out of
+/// [`member_paths`], which lists what every running mod has.
+pub const TEST_API: Namespace = Namespace {
+    name: "test",
+    doc: "Only in test files run by `modhost test`: a virtual clock, events, and the game's functions mocked.",
+    contents: Contents::Functions(&[
+        Function {
+            name: "advance",
+            doc: "Moves the virtual clock `ms` milliseconds on: every timer due by then runs, in order.",
+            params: &[param("ms", Type::Number)],
+            returns: Type::Nothing,
+        },
+        Function {
+            name: "emit",
+            doc: "Delivers an event to this mod's own handlers at once (`before` ones first); returns the payload they left.",
+            params: &[
+                param("event", Type::String),
+                optional("payload", Type::Json),
+            ],
+            returns: Type::Json,
+        },
+        Function {
+            name: "emitted",
+            doc: "The payloads this mod emitted as `event`, oldest first.",
+            params: &[param("event", Type::String)],
+            returns: Type::Named("Json[]"),
+        },
+        Function {
+            name: "mock",
+            doc: "Answers the game's function `name` (its dotted name, `world.spawn`) with `fn` from now on.",
+            params: &[param("name", Type::String), param("fn", MOCK_ANSWER)],
+            returns: Type::Nothing,
+        },
+        Function {
+            name: "calls",
+            doc: "The arguments of each call this mod made to the game's function `name`.",
+            params: &[param("name", Type::String)],
+            returns: Type::Named("Json[][]"),
+        },
+    ]),
+};
+
 pub const ON_ATTACH: &str = "onAttach";
 pub const ON_BOOTSTRAP: &str = "onBootstrap";
 pub const ON_DETACH: &str = "onDetach";
@@ -382,6 +430,7 @@ pub fn declarations() -> Declarations {
         .collect();
     let members = API
         .iter()
+        .chain([&TEST_API])
         .map(|namespace| Member {
             name: namespace.name.to_owned(),
             doc: namespace.doc.to_owned(),
