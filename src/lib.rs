@@ -40,6 +40,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod api;
+pub mod bisect;
 pub mod config;
 pub mod confine;
 pub mod diagnostic;

@@ -4,6 +4,7 @@
 //! returns an [`Exit`] status; only this layer writes to the terminal. Problems with the
 //! invocation itself (flags, `config.toml`, the mods directory) exit with status 2.
 
+mod bisect;
 mod call;
 mod check;
 mod connect;
@@ -134,6 +135,11 @@ enum Command {
         after_help = "Examples:\n  modhost test\n  modhost test my-mod --grep greets\n  modhost test --format junit > test-report.xml\n  modhost test --watch"
     )]
     Test(test::TestArgs),
+    /// Find the mod, or the mods that fail only together, that break the pack
+    #[command(
+        after_help = "Examples:\n  modhost bisect\n  modhost bisect --test\n  modhost bisect -- ./launch-game.sh --headless --quit-after 10\n\nExit status: 0 found, 1 the whole pack passes, 2 usage or configuration error."
+    )]
+    Bisect(bisect::BisectArgs),
     /// Print the resolved load order
     #[command(
         after_help = "Examples:\n  modhost list\n  modhost list --explain\n  modhost list --format json"
@@ -217,6 +223,7 @@ pub fn main() -> ExitCode {
         Command::Call(args) => call::run(&args, &config),
         Command::Check(args) => check::run(&args, &config),
         Command::Test(args) => test::run(&args, &config),
+        Command::Bisect(args) => bisect::run(&args, &config),
         Command::List(args) => list::run(&args, &config),
         Command::Graph(args) => graph::run(&args, &config),
         Command::New(args) => new::run(&args, &config),

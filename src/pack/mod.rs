@@ -6,6 +6,7 @@
 
 pub(crate) mod problems;
 mod scan;
+pub mod subset;
 mod syntax;
 
 use std::collections::{BTreeMap, HashMap};

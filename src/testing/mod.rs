@@ -3,15 +3,14 @@
 //! what it requires, with a scratch data dir, and reports every test. The command line renders
 //! the report (human, JSON, JUnit).
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, ModConfig};
+use crate::config::Config;
 use crate::host::Host;
-use crate::pack::{ModEntry, Pack};
+use crate::pack::{ModEntry, Pack, subset};
 
 /// Which tests to run.
 #[derive(Debug, Clone, Default)]
@@ -161,7 +160,9 @@ fn run_in_fresh_host(
 ) -> Result<Vec<TestResult>, String> {
     let scratch = tempfile::tempdir()
         .map_err(|error| format!("cannot make a scratch data dir for the tests: {error}"))?;
-    let config = only_with_requirements(config, pack, entry.id(), scratch.path());
+    let keep = subset::with_requirements(pack, [entry.id()]);
+    let mut config = subset::config_keeping(config, pack, &keep);
+    config.data_dir = scratch.path().to_path_buf();
     let pack = Pack::load(&config).map_err(|error| error.to_string())?;
     let host = Host::new(pack, config);
     host.enter_test_mode(entry.id());
@@ -184,39 +185,4 @@ fn run_in_fresh_host(
     let report = ran.map_err(|error| error.to_string())?;
     serde_json::from_value(report)
         .map_err(|error| format!("the test runner's report did not parse: {error}"))
-}
-
-/// `config` with a scratch data dir, and every mod disabled but `id` and what it requires.
-fn only_with_requirements(config: &Config, pack: &Pack, id: &str, data_dir: &Path) -> Config {
-    let mut keep = BTreeSet::from([id.to_owned()]);
-    let mut pending = vec![id.to_owned()];
-    while let Some(current) = pending.pop() {
-        let Some(entry) = pack.mods.iter().find(|entry| entry.id() == current) else {
-            continue;
-        };
-        for requirement in &entry.manifest.dependencies {
-            if keep.insert(requirement.id.clone()) {
-                pending.push(requirement.id.clone());
-            }
-        }
-    }
-    let mut config = config.clone();
-    config.data_dir = data_dir.to_path_buf();
-    for entry in &pack.mods {
-        if keep.contains(entry.id()) {
-            continue;
-        }
-        let limits = config.limits_for(entry.id());
-        config
-            .mods
-            .entry(entry.id().to_owned())
-            .or_insert_with(|| ModConfig {
-                enabled: false,
-                settings: Vec::new(),
-                limits,
-                span: 0..0,
-            })
-            .enabled = false;
-    }
-    config
 }

@@ -1,0 +1,201 @@
+//! `modhost bisect`: finds the mod, or the mods that fail only together, that break the pack,
+//! by trying subsets of it (see `modhost::bisect`). A subset is tried in process with
+//! `check --smoke` (the default) or `modhost test` (`--test`), or by running the user's command
+//! with `MODHOST_CONFIG` naming a configuration that disables every mod outside the subset.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use clap::Args;
+use modhost::bisect::{Found, bisect};
+use modhost::pack::subset;
+use modhost::{Config, Pack};
+
+use super::{Exit, load_pack};
+
+#[derive(Debug, Args)]
+pub struct BisectArgs {
+    /// A subset fails when `modhost test` fails on it (instead of `check --smoke`)
+    #[arg(long, conflicts_with = "command")]
+    test: bool,
+    /// A subset fails when this command exits with a nonzero status; it runs with
+    /// `MODHOST_CONFIG` naming a configuration that disables every mod outside the subset
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+pub fn run(args: &BisectArgs, config: &Config) -> Exit {
+    let pack = match load_pack(config) {
+        Ok(pack) => pack,
+        Err(exit) => return exit,
+    };
+    let mods: Vec<String> = pack
+        .mods
+        .iter()
+        .map(|entry| entry.id().to_owned())
+        .collect();
+    let scratch = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(error) => {
+            super::render::fatal(&format!("cannot make a scratch folder: {error}"), None);
+            return Exit::Usage;
+        }
+    };
+    let how = if !args.command.is_empty() {
+        format!("`{}`", args.command.join(" "))
+    } else if args.test {
+        "`modhost test`".to_owned()
+    } else {
+        "`check --smoke`".to_owned()
+    };
+    let progress = spinner();
+    let result = bisect(
+        &mods,
+        |candidate| subset::with_requirements(&pack, candidate.iter().map(String::as_str)),
+        |set| {
+            if !args.command.is_empty() {
+                command_fails(&args.command, config, &pack, set, scratch.path())
+            } else {
+                // The trial runs' own logs would bury the answer: they go nowhere.
+                tracing::subscriber::with_default(
+                    tracing::subscriber::NoSubscriber::default(),
+                    || in_process_fails(config, &pack, set, scratch.path(), args.test),
+                )
+            }
+        },
+        |run, size| progress.set_message(format!("run {run}: {how} on {size} mods")),
+    );
+    progress.finish_and_clear();
+    let mut stdout = anstream::stdout();
+    let runs = result.runs;
+    let _ = match result.found {
+        Found::NothingFails => {
+            let _ = writeln!(
+                stdout,
+                "the whole pack passes {how}: nothing to bisect ({runs} run)"
+            );
+            return Exit::PackProblems;
+        }
+        Found::Culprits { mods, required } => {
+            let with = match required.is_empty() {
+                true => String::new(),
+                false => format!(" (with what they require: {})", required.join(", ")),
+            };
+            match mods.as_slice() {
+                [one] => writeln!(
+                    stdout,
+                    "culprit: {one}{with}; found in {runs} runs of {how}"
+                ),
+                several => writeln!(
+                    stdout,
+                    "these mods fail only together: {}{with}; found in {runs} runs of {how}",
+                    several.join(", ")
+                ),
+            }
+        }
+    };
+    Exit::Success
+}
+
+fn spinner() -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    spinner
+}
+
+/// `check --smoke` (or `modhost test`) on the mods of `set`, in this process.
+fn in_process_fails(
+    config: &Config,
+    pack: &Pack,
+    set: &BTreeSet<String>,
+    scratch: &Path,
+    test: bool,
+) -> bool {
+    let mut config = subset::config_keeping(config, pack, set);
+    config.data_dir = scratch.join("data");
+    let Ok(mut part) = Pack::load(&config) else {
+        return true;
+    };
+    if test {
+        let report = modhost::testing::run(&config, &part, &Default::default());
+        return !report.ok();
+    }
+    part.check_syntax_of(|_| true, |_| {});
+    if part.error_count() > 0 {
+        return true;
+    }
+    let (failures, _) = modhost::host::smoke_test(&part, &config, |_| {});
+    !failures.is_empty()
+}
+
+/// The user's command on the mods of `set`: it fails when it exits nonzero.
+fn command_fails(
+    command: &[String],
+    config: &Config,
+    pack: &Pack,
+    set: &BTreeSet<String>,
+    scratch: &Path,
+) -> bool {
+    let file = scratch.join("config.toml");
+    if let Err(error) = std::fs::write(&file, generated_config(config, pack, set)) {
+        tracing::error!("cannot write `{}`: {error}", file.display());
+        return true;
+    }
+    let status = Command::new(&command[0])
+        .args(&command[1..])
+        .env("MODHOST_CONFIG", &file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    match status {
+        Ok(status) => !status.success(),
+        Err(error) => {
+            tracing::error!("cannot run `{}`: {error}", command[0]);
+            true
+        }
+    }
+}
+
+/// The user's configuration, with absolute paths, and `[mods.<id>] enabled = false` for every
+/// mod outside `set`.
+fn generated_config(config: &Config, pack: &Pack, set: &BTreeSet<String>) -> String {
+    let absolute =
+        |path: &Path| -> PathBuf { std::path::absolute(path).unwrap_or(path.to_path_buf()) };
+    let (mut table, base) = match &config.file {
+        Some(file) => (
+            file.text().parse::<toml::Table>().unwrap_or_default(),
+            file.path()
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+        ),
+        None => (toml::Table::new(), PathBuf::new()),
+    };
+    let path = |path: &Path| toml::Value::String(absolute(path).display().to_string());
+    table.insert("mods_dir".into(), path(&config.mods_dir));
+    table.insert("data_dir".into(), path(&config.data_dir));
+    if let Some(toml::Value::String(api)) = table.get("api").cloned() {
+        table.insert("api".into(), path(&base.join(api)));
+    }
+    let sections = table
+        .entry("mods")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let toml::Value::Table(sections) = sections {
+        for entry in pack.mods.iter().filter(|entry| !set.contains(entry.id())) {
+            let section = sections
+                .entry(entry.id())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let toml::Value::Table(section) = section {
+                section.insert("enabled".into(), toml::Value::Boolean(false));
+            }
+        }
+    }
+    toml::to_string(&table).unwrap_or_default()
+}

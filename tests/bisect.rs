@@ -1,0 +1,87 @@
+//! `modhost bisect` (SPEC section 14) through the real binary, on `tests/fixtures/bisect`:
+//! ten mods, of which `left` and `right` fail only together (and `right` requires `lib`).
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use support::fixture_copy;
+
+fn bisect(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
+        .current_dir(dir)
+        .arg("bisect")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("modhost runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn two_mods_that_break_the_pack_only_together_are_found_with_check_smoke() {
+    let pack = fixture_copy("bisect");
+    let (status, stdout, stderr) = bisect(pack.path(), &[]);
+    assert_eq!(status, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with(
+            "these mods fail only together: left, right (with what they require: lib); found in "
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" runs of `check --smoke`"), "{stdout}");
+    // The trial runs' logs are not shown.
+    assert!(!stderr.contains("alpha here"), "{stderr}");
+}
+
+#[test]
+fn a_command_decides_with_modhost_config_naming_each_subset() {
+    let pack = fixture_copy("bisect");
+    let modhost = env!("CARGO_BIN_EXE_modhost");
+    let (status, stdout, stderr) = bisect(pack.path(), &["--", modhost, "check", "--smoke"]);
+    assert_eq!(status, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with("these mods fail only together: left, right"),
+        "{stdout}"
+    );
+
+    // A command that never fails: the whole pack passes, exit 1.
+    let (status, stdout, _) = bisect(pack.path(), &["--", "true"]);
+    assert_eq!(status, Some(1));
+    assert!(
+        stdout.contains("the whole pack passes `true`: nothing to bisect"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn one_broken_mod_is_the_culprit_and_tests_can_decide() {
+    let pack = fixture_copy("bisect");
+    let dir = pack.path();
+    std::fs::remove_dir_all(dir.join("mods/left")).unwrap();
+    std::fs::write(dir.join("mods/delta/main.js"), "function onAttach( {\n").unwrap();
+    let (status, stdout, _) = bisect(dir, &[]);
+    assert_eq!(status, Some(0), "{stdout}");
+    assert!(stdout.starts_with("culprit: delta; found in "), "{stdout}");
+
+    std::fs::write(dir.join("mods/delta/main.js"), "function onAttach() {}\n").unwrap();
+    let (status, _, _) = bisect(dir, &[]);
+    assert_eq!(status, Some(1), "the pack passes again");
+    std::fs::create_dir_all(dir.join("mods/golf/tests")).unwrap();
+    std::fs::write(
+        dir.join("mods/golf/tests/golf.test.js"),
+        "it('fails', () => expect(1).toBe(2));\n",
+    )
+    .unwrap();
+    let (status, stdout, _) = bisect(dir, &["--test"]);
+    assert_eq!(status, Some(0), "{stdout}");
+    assert!(
+        stdout.starts_with("culprit: golf; found in ") && stdout.contains("`modhost test`"),
+        "{stdout}"
+    );
+}
