@@ -30,7 +30,7 @@ pub fn run(args: &CallArgs, config: &Config) -> Exit {
         Ok(pack) => pack,
         Err(exit) => return exit,
     };
-    list::report_problems(&pack);
+    list::report_problems(&pack, false);
     let host = Host::new(pack, config.clone());
     if let Err(error) = super::watchdog::start(host.activity(), config.longest_call_timeout()) {
         tracing::warn!("no watchdog: {error}");

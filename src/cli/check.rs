@@ -46,10 +46,14 @@ pub fn run(args: &CheckArgs, config: &Config) -> Exit {
     if args.smoke {
         let spinner = progress_bar(mods, "smoke-testing every mod", Show::Spinner);
         let longest = config.longest_call_timeout();
-        let (diagnostics, sources) = modhost::host::smoke_test(&pack, config, |activity| {
-            if let Err(error) = super::watchdog::start(activity, longest) {
-                tracing::warn!("no watchdog: {error}");
-            }
+        // What the mods log would repeat the report's problems: the report says it once.
+        let quiet = tracing::subscriber::NoSubscriber::default();
+        let (diagnostics, sources) = tracing::subscriber::with_default(quiet, || {
+            modhost::host::smoke_test(&pack, config, |activity| {
+                if let Err(error) = super::watchdog::start(activity, longest) {
+                    eprintln!("no watchdog: {error}");
+                }
+            })
         });
         spinner.finish_and_clear();
         pack.add_diagnostics(diagnostics, sources);

@@ -33,7 +33,7 @@ pub fn run(args: &GraphArgs, config: &Config) -> Exit {
         Ok(pack) => pack,
         Err(exit) => return exit,
     };
-    list::report_problems(&pack);
+    list::report_problems(&pack, false);
     let text = match args.format {
         GraphFormat::Text => text(&pack),
         GraphFormat::Dot => dot(&pack),

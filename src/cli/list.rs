@@ -29,7 +29,7 @@ pub fn run(args: &ListArgs, config: &Config) -> Exit {
         Ok(pack) => pack,
         Err(exit) => return exit,
     };
-    report_problems(&pack);
+    report_problems(&pack, false);
     let mut stdout = anstream::stdout().lock();
     let written = match args.format {
         ListFormat::Table => write_table(&mut stdout, &pack, args.explain),
@@ -43,20 +43,34 @@ pub fn run(args: &ListArgs, config: &Config) -> Exit {
 }
 
 /// Errors go to stderr so that stdout stays the list; a summary points at `modhost check`.
-pub(super) fn report_problems(pack: &Pack) {
-    let errors: Vec<_> = pack.diagnostics.iter().filter(|d| d.is_error()).collect();
-    if errors.is_empty() {
+/// Prints the pack's errors (and its warnings with `warnings`) on stderr, for commands that
+/// go on with the usable mods.
+pub(super) fn report_problems(pack: &Pack, warnings: bool) {
+    let shown: Vec<_> = pack
+        .diagnostics
+        .iter()
+        .filter(|d| warnings || d.is_error())
+        .collect();
+    if shown.is_empty() {
         return;
     }
     let mut stderr = anstream::stderr().lock();
-    for diagnostic in &errors {
+    for diagnostic in &shown {
         let _ = writeln!(stderr, "{}\n", render::human(diagnostic, &pack.sources));
     }
-    let _ = writeln!(
-        stderr,
-        "the pack has {}; mods with errors are left out (run `modhost check` for warnings too)",
-        render::count(errors.len(), "error")
-    );
+    let errors = shown.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        let _ = writeln!(
+            stderr,
+            "the pack has {}; mods with errors are left out{}",
+            render::count(errors, "error"),
+            if warnings {
+                ""
+            } else {
+                " (run `modhost check` for warnings too)"
+            }
+        );
+    }
 }
 
 fn write_table(out: &mut impl Write, pack: &Pack, explain: bool) -> std::io::Result<()> {

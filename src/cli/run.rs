@@ -51,7 +51,8 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
         Ok(pack) => pack,
         Err(exit) => return exit,
     };
-    list::report_problems(&pack);
+    // Warnings too: a misspelled field silently drops what it meant (`dependecies`).
+    list::report_problems(&pack, true);
     let pack_ok = pack.error_count() == 0;
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -201,6 +201,8 @@ struct Core {
     activity: std::sync::Arc<Activity>,
     /// Whether each call is counted for the metrics and the profile (on unless turned off).
     counting: Cell<bool>,
+    /// `(mod, message)` for each function named almost like a hook, for `check --smoke`.
+    hook_warnings: RefCell<Vec<(String, String)>>,
     /// Test mode (`modhost test`): a virtual clock and a record of emitted events.
     testing: RefCell<Option<testing::TestMode>>,
     link: Rc<Link>,
@@ -228,6 +230,7 @@ impl Host {
             game: RefCell::new(GameSide::default()),
             activity: std::sync::Arc::new(Activity::default()),
             counting: Cell::new(true),
+            hook_warnings: RefCell::new(Vec::new()),
             testing: RefCell::new(None),
             link: Rc::new(Link { core: core.clone() }),
         });

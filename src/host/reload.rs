@@ -323,8 +323,8 @@ impl Host {
     }
 }
 
-/// The changed folders whose new state has errors (in the folder, or of the mod in it); their
-/// errors are added to `diagnostics`.
+/// The changed folders whose new state has errors (in the folder, or of the mod in it). Their
+/// problems, warnings included (a misspelled manifest field), are added to `diagnostics`.
 fn broken_changes(
     pack: &Pack,
     changed: &BTreeSet<PathBuf>,
@@ -343,15 +343,15 @@ fn broken_changes(
                 .as_ref()
                 .is_some_and(|location| location.file.starts_with(dir))
         };
-        let errors: Vec<&Diagnostic> = pack
+        let problems: Vec<&Diagnostic> = pack
             .diagnostics
             .iter()
-            .filter(|d| d.is_error() && (in_folder(d) || (id.is_some() && d.mod_id == id)))
+            .filter(|d| in_folder(d) || (id.is_some() && d.mod_id == id))
             .collect();
-        if !errors.is_empty() {
+        if problems.iter().any(|problem| problem.is_error()) {
             broken.insert(dir.clone());
-            diagnostics.extend(errors.into_iter().cloned());
         }
+        diagnostics.extend(problems.into_iter().cloned());
     }
     broken
 }

@@ -40,6 +40,21 @@ pub fn smoke_test(
         .filter_map(|status| Some((status.id, status.reason?)))
         .collect();
     failures.extend(host.shutdown());
+    let misspelled: Vec<Diagnostic> = host
+        .core
+        .hook_warnings
+        .borrow()
+        .iter()
+        .map(|(id, message)| {
+            let mut diagnostic = Diagnostic::new(Code::UnknownHook, message.clone()).in_mod(id);
+            if let Some(entry) = pack.mods.iter().find(|entry| entry.id() == id) {
+                diagnostic = diagnostic.at(Location::file(&entry.entry));
+            }
+            diagnostic.hint(
+                "rename the function to the hook's name, or give it a name no hook is close to",
+            )
+        })
+        .collect();
 
     let mut sources = Vec::new();
     let diagnostics = failures
@@ -69,6 +84,7 @@ pub fn smoke_test(
             }
             diagnostic.hint("run `modhost run --once` to see the mod's own log lines")
         })
+        .chain(misspelled)
         .collect();
     (diagnostics, sources)
 }

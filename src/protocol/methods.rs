@@ -153,6 +153,7 @@ pub fn dispatch(
             let errors: Vec<&str> = report
                 .diagnostics
                 .iter()
+                .filter(|diagnostic| diagnostic.is_error())
                 .map(|diagnostic| diagnostic.message.as_str())
                 .collect();
             Ok(report

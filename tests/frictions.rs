@@ -1,0 +1,112 @@
+//! What a new user stumbled over (issue 14), each through the real binary: a misspelled hook,
+//! manifest warnings that only `check` showed, errors printed twice by `check --smoke`.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn modhost(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("modhost runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A JavaScript mod with `onAtach` and a Lua mod with `on_bootstrap`, and a manifest field
+/// misspelled (`dependecies`, which silently dropped the requirement).
+fn stumbling_pack() -> tempfile::TempDir {
+    let pack = tempfile::tempdir().unwrap();
+    let mods = pack.path().join("mods");
+    write(
+        &mods.join("typo/manifest.json"),
+        r#"{ "name": "typo", "version": "1.0.0", "entry_point": "main.js", "dependecies": { "lua-typo": "^1.0.0" } }"#,
+    );
+    write(
+        &mods.join("typo/main.js"),
+        "function onAtach() { modhost.log.info('never'); }\nfunction onDetach() {}\n",
+    );
+    write(
+        &mods.join("lua-typo/mod.toml"),
+        "name = \"lua-typo\"\nversion = \"1.0.0\"\nentry_point = \"init.lua\"\n",
+    );
+    write(
+        &mods.join("lua-typo/init.lua"),
+        "local mod = {}\nfunction mod.on_bootstrap() end\nfunction mod.onAttach() end\nreturn mod\n",
+    );
+    pack
+}
+
+#[test]
+fn a_misspelled_hook_is_named_in_run_and_in_check_smoke() {
+    let pack = stumbling_pack();
+    let (_, _, log) = modhost(pack.path(), &["run", "--once"]);
+    assert!(
+        log.contains("[typo] `onAtach` is not a hook, so it never runs: did you mean `onAttach`?"),
+        "{log}"
+    );
+    assert!(
+        log.contains(
+            "[lua-typo] `on_bootstrap` is not a hook, so it never runs: did you mean `onBootstrap`?"
+        ),
+        "{log}"
+    );
+    assert!(!log.contains("onDetach` is not"), "{log}");
+
+    let (_, stdout, _) = modhost(pack.path(), &["check", "--smoke", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let hooks: Vec<(&str, &str)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|diagnostic| diagnostic["code"] == "unknown-hook")
+        .map(|diagnostic| {
+            (
+                diagnostic["mod"].as_str().unwrap(),
+                diagnostic["severity"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        hooks,
+        [("lua-typo", "warning"), ("typo", "warning")],
+        "{stdout}"
+    );
+}
+
+#[test]
+fn run_prints_manifest_warnings_too() {
+    let pack = stumbling_pack();
+    let (_, _, log) = modhost(pack.path(), &["run", "--once"]);
+    assert!(
+        log.contains("warning[unknown-field]: unknown field `dependecies` is ignored"),
+        "{log}"
+    );
+    assert!(log.contains("did you mean `dependencies`?"), "{log}");
+}
+
+#[test]
+fn check_smoke_reports_each_failure_once() {
+    let pack = stumbling_pack();
+    write(
+        &pack.path().join("mods/typo/main.js"),
+        "function onAttach() { throw new Error('broken on purpose'); }\n",
+    );
+    let (ok, stdout, stderr) = modhost(pack.path(), &["check", "--smoke"]);
+    assert!(!ok);
+    assert_eq!(stdout.matches("error[hook-failed]").count(), 1, "{stdout}");
+    // Not a second time as the host's log line.
+    assert!(!stderr.contains("broken on purpose"), "{stderr}");
+}
