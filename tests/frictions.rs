@@ -110,3 +110,51 @@ fn check_smoke_reports_each_failure_once() {
     // Not a second time as the host's log line.
     assert!(!stderr.contains("broken on purpose"), "{stderr}");
 }
+
+/// Mistakes in calls to the `modhost` API, as a new user makes them, in both languages.
+#[test]
+fn wrong_use_of_the_api_names_the_function_the_parameter_and_the_type() {
+    let pack = tempfile::tempdir().unwrap();
+    let mods = pack.path().join("mods");
+    write(
+        &mods.join("js/manifest.json"),
+        r#"{ "name": "js", "version": "1.0.0", "entry_point": "main.js", "settings": { "greeting": "hi" } }"#,
+    );
+    write(
+        &mods.join("js/main.js"),
+        "function attempt(body) { try { body(); return 'no error'; } catch (error) { return error.message; } }\nfunction mistakes() {\n  return [\n    attempt(() => modhost.log.inf('x')),\n    attempt(() => modhost.timers.after(() => {}, 10)),\n    attempt(() => modhost.storage.set()),\n    attempt(() => { modhost.mod.name = 'other'; }),\n    attempt(() => { modhost.settings.greeting = 'other'; }),\n  ];\n}\n",
+    );
+    write(
+        &mods.join("lua/mod.toml"),
+        "name = \"lua\"\nversion = \"1.0.0\"\nentry_point = \"init.lua\"\n[settings]\ngreeting = \"hi\"\n",
+    );
+    write(
+        &mods.join("lua/init.lua"),
+        "local function attempt(body) local ok, problem = pcall(body) return ok and 'no error' or tostring(problem):gsub('^[^:]+:%d+: ', '') end\nfunction mistakes()\n  return {\n    (attempt(function() modhost.log.inf('x') end)),\n    (attempt(function() modhost.timers.after(function() end, 10) end)),\n    (attempt(function() modhost.storage.set() end)),\n    (attempt(function() modhost.mod.name = 'other' end)),\n    (attempt(function() modhost.settings.greeting = 'other' end)),\n  }\nend\n",
+    );
+    let said = |id: &str| -> Vec<String> {
+        let (ok, stdout, stderr) = modhost(pack.path(), &["call", id, "mistakes"]);
+        assert!(ok, "{stderr}");
+        serde_json::from_str(&stdout).unwrap()
+    };
+    let js = said("js");
+    assert_eq!(
+        js,
+        [
+            "modhost.log.inf does not exist: did you mean modhost.log.info?",
+            "modhost.timers.after: parameter `ms` takes a number, got a function",
+            "modhost.storage.set: parameter `key` is missing (it takes a string)",
+            "modhost.mod.name is read-only",
+            "modhost.settings.greeting is read-only",
+        ]
+    );
+    let lua = said("lua");
+    assert_eq!(lua[..3], js[..3]);
+    assert_eq!(
+        lua[3..],
+        [
+            "cannot set `name`: this table is read-only",
+            "cannot set `greeting`: this table is read-only",
+        ]
+    );
+}

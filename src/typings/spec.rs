@@ -501,6 +501,47 @@ fn shape(kind: Type) -> Shape {
 }
 
 /// The API as a tree of names, `modhost.<namespace>.<member>`, as the runtimes expose it.
+/// Every function of the `modhost` API by its path (`timers.after`), with the kind each
+/// parameter takes (`number`, `string`, `boolean`, `function`, or `any`), whether it is
+/// optional, and whether it takes the rest: the backends check a mod's arguments with this, so
+/// a wrong one names the function, the parameter and the type rather than an engine's
+/// conversion.
+pub fn signatures(testing: bool) -> crate::runtime::Json {
+    let kind = |kind: Type| match kind {
+        Type::String => "string",
+        Type::Number => "number",
+        Type::Boolean => "boolean",
+        Type::Handler { .. } => "function",
+        _ => "any",
+    };
+    let mut signatures = serde_json::Map::new();
+    let namespaces = API.iter().chain(testing.then_some(&TEST_API));
+    for namespace in namespaces {
+        let Contents::Functions(functions) = namespace.contents else {
+            continue;
+        };
+        for function in functions {
+            let params: Vec<crate::runtime::Json> = function
+                .params
+                .iter()
+                .map(|param| {
+                    serde_json::json!({
+                        "name": param.name,
+                        "kind": kind(param.kind),
+                        "optional": param.optional || param.variadic,
+                        "rest": param.variadic,
+                    })
+                })
+                .collect();
+            signatures.insert(
+                format!("{}.{}", namespace.name, function.name),
+                crate::runtime::Json::Array(params),
+            );
+        }
+    }
+    crate::runtime::Json::Object(signatures)
+}
+
 pub fn member_paths() -> Vec<String> {
     let mut paths: Vec<String> = API
         .iter()

@@ -9,30 +9,110 @@ use super::bytecode::CompiledOnce;
 use super::{Shared, convert};
 use crate::runtime::{GameGlobal, HandlerKind, HostError, Json, LogLevel, StorageOp};
 
-/// Puts the native API in place: `modhost` frozen all the way down (so `modhost.mod` and
-/// `modhost.settings` cannot be changed by the mod), `console`, the game's global (frozen the
-/// same way), and `setTimeout` and friends on top of `modhost.timers` (extra arguments go to
-/// the callback, as in browsers and Node). `modhost.settings` is a getter over a frozen
-/// object, so the host can swap in new settings: the returned function does that. One
-/// script, compiled once per process.
-static PRELUDE: CompiledOnce = CompiledOnce::new("(function (modhost, console, settings, game, gameName) {
-    const freeze = (value) => {
-        if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-            Object.freeze(value);
-            for (const key of Object.keys(value)) freeze(value[key]);
+/// Puts the native API in place: `modhost` and the game's global as read-only views (writing,
+/// adding or deleting a member throws, naming it, where a frozen object would ignore it in a
+/// script; reading a member the API does not have throws with the closest name, where it would
+/// be `undefined` and fail later as "not a function"), `console`, and `setTimeout` and friends on
+/// top of `modhost.timers` (extra arguments go to the callback, as in browsers and Node). Each
+/// API function checks its arguments against [`spec::signatures`], so a wrong one names the
+/// function, the parameter and the type (`modhost.mods.call` and `modhost.events.emit`, the
+/// hot paths, are left to the engine's own conversion). `modhost.settings` is a getter, so the
+/// host can swap in new settings: the returned function does that. One script, compiled once
+/// per process.
+///
+/// [`spec::signatures`]: crate::typings::spec::signatures
+static PRELUDE: CompiledOnce = CompiledOnce::new(
+    r#"(function (modhost, console, settings, game, gameName, signatures) {
+    const closest = (wanted, names) => {
+        const distance = (a, b) => {
+            const row = Array.from({ length: b.length + 1 }, (_, index) => index);
+            for (let i = 1; i <= a.length; i++) {
+                let previous = row[0];
+                row[0] = i;
+                for (let j = 1; j <= b.length; j++) {
+                    const kept = row[j];
+                    row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+                    previous = kept;
+                }
+            }
+            return row[b.length];
+        };
+        let best = null;
+        for (const name of names) {
+            const score = distance(wanted.toLowerCase(), name.toLowerCase());
+            if (score <= 2 && (best === null || score < best.score)) best = { name, score };
         }
+        return best && best.name;
     };
+    const views = new WeakMap();
+    // `strict`: the API's own objects, where an unknown member is a mistake.
+    const readOnly = (value, path, strict) => {
+        if (value === null || typeof value !== 'object') return value;
+        const known = views.get(value);
+        if (known) return known;
+        const refuse = (key) => { throw new TypeError(`${path}.${String(key)} is read-only`); };
+        const view = new Proxy(value, {
+            get(target, key) {
+                if (typeof key === 'symbol' || key in target) {
+                    const member = Reflect.get(target, key);
+                    const data = path === 'modhost' && (key === 'mod' || key === 'settings');
+                    return readOnly(member, `${path}.${String(key)}`, strict && !data);
+                }
+                if (strict && key !== 'then' && key !== 'toJSON') {
+                    const near = closest(key, Object.keys(target));
+                    throw new TypeError(`${path}.${key} does not exist${near ? `: did you mean ${path}.${near}?` : ''}`);
+                }
+                return undefined;
+            },
+            set(_, key) { refuse(key); },
+            defineProperty(_, key) { refuse(key); },
+            deleteProperty(_, key) { refuse(key); },
+            setPrototypeOf() { throw new TypeError(`${path} is read-only`); },
+        });
+        views.set(value, view);
+        return view;
+    };
+    const article = (kind) => (kind === 'any' ? 'a value' : `a ${kind}`);
+    const shown = (value) => {
+        if (value === null) return 'null';
+        if (Array.isArray(value)) return 'an array';
+        if (typeof value === 'function') return 'a function';
+        if (typeof value === 'object') return 'an object';
+        return `${typeof value} ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`;
+    };
+    for (const [path, params] of Object.entries(signatures)) {
+        const [space, name] = path.split('.');
+        const holder = modhost[space];
+        const native = holder && holder[name];
+        if (typeof native !== 'function' || path === 'mods.call' || path === 'events.emit') continue;
+        const checked = function (...args) {
+            for (let index = 0; index < params.length; index++) {
+                const param = params[index];
+                if (param.rest) break;
+                const value = args[index];
+                if (value === undefined) {
+                    if (param.optional) continue;
+                    throw new TypeError(`modhost.${path}: parameter \`${param.name}\` is missing (it takes ${article(param.kind)})`);
+                }
+                if (param.kind !== 'any' && typeof value !== param.kind) {
+                    throw new TypeError(`modhost.${path}: parameter \`${param.name}\` takes ${article(param.kind)}, got ${shown(value)}`);
+                }
+            }
+            return native.apply(this, args);
+        };
+        Object.defineProperty(checked, 'name', { value: name });
+        holder[name] = checked;
+    }
     let current = settings;
-    freeze(current);
     Object.defineProperty(modhost, 'settings', { get: () => current, enumerable: true, configurable: false });
-    freeze(modhost);
+    const api = readOnly(modhost, 'modhost', true);
     const timers = modhost.timers;
     const callable = (fn) => {
         if (typeof fn !== 'function') throw new TypeError('a timer needs a function to call');
     };
     const clear = (id) => { if (id != null) timers.cancel(id); };
     const globals = {
-        modhost,
+        modhost: api,
         console,
         setTimeout: (fn, ms = 0, ...args) => { callable(fn); return timers.after(ms, () => fn(...args)); },
         setInterval: (fn, ms = 0, ...args) => { callable(fn); return timers.every(ms, () => fn(...args)); },
@@ -40,16 +120,16 @@ static PRELUDE: CompiledOnce = CompiledOnce::new("(function (modhost, console, s
         clearInterval: clear,
     };
     if (game !== undefined) {
-        freeze(game);
-        globals[gameName] = game;
+        globals[gameName] = readOnly(game, gameName, true);
     }
     // Like the built-in globals, these are not enumerable: they are not the mod's functions.
     for (const [name, value] of Object.entries(globals)) {
         const fixed = name === 'modhost' || name === gameName;
         Object.defineProperty(globalThis, name, { value, writable: !fixed, configurable: false, enumerable: false });
     }
-    return (next) => { freeze(next); current = next; };
-})");
+    return (next) => { current = next; };
+})"#,
+);
 
 /// Installs the API; returns the function that replaces `modhost.settings`.
 pub fn install<'js>(
@@ -96,12 +176,14 @@ pub fn install<'js>(
         None => (Value::new_undefined(ctx.clone()), ""),
     };
     let prelude: Function = PRELUDE.eval(ctx)?;
+    let signatures = crate::typings::spec::signatures(shared.testing.is_some());
     prelude.call((
         modhost,
         console,
         convert::from_json(ctx, settings)?,
         game,
         game_name,
+        convert::from_json(ctx, &signatures)?,
     ))
 }
 

@@ -52,7 +52,7 @@ fn compile(ctx: &Ctx<'_>, source: &str) -> Option<Vec<u8>> {
             raw,
             source.as_ptr(),
             source.as_bytes().len() as _,
-            c"eval_script".as_ptr(),
+            c"<modhost>".as_ptr(),
             flags as i32,
         );
         if qjs::JS_IsException(compiled) {

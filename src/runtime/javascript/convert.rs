@@ -83,6 +83,21 @@ fn to_json_at<'js>(
         }
         _ => {
             let object = value.as_object().expect("every other type is an object");
+            // A proxy of an array (the read-only view of an array in `modhost.settings`)
+            // crosses as the array it stands for.
+            // SAFETY: the value is alive in its context; `JS_GetProxyTarget` returns a new
+            // reference, which `Value::from_raw` takes over.
+            let target = unsafe {
+                rquickjs::qjs::JS_IsProxy(value.as_raw()).then(|| {
+                    let ctx = value.ctx();
+                    let raw =
+                        rquickjs::qjs::JS_GetProxyTarget(ctx.as_raw().as_ptr(), value.as_raw());
+                    Value::from_raw(ctx.clone(), raw)
+                })
+            };
+            if let Some(target) = target.filter(Value::is_array) {
+                return to_json_at(&target, depth, crossing);
+            }
             if let Ok(to_json) = object.get::<_, Function>("toJSON") {
                 let replaced: Value = to_json
                     .call((rquickjs::function::This(object.clone()),))

@@ -24,7 +24,17 @@ pub fn script_error<'js>(
                 .get::<_, String>("name")
                 .unwrap_or_else(|_| "Error".to_owned());
             let message = exception.message().unwrap_or_default();
-            let stack = exception.stack().filter(|stack| !stack.trim().is_empty());
+            // Frames of the host's own scripts (the API's checks) are not the mod's business.
+            let stack = exception
+                .stack()
+                .map(|stack| {
+                    stack
+                        .lines()
+                        .filter(|frame| !frame.contains("(<modhost>:"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+                .filter(|stack| !stack.trim().is_empty());
             let kind = classify(&name, &message);
             let mut error = match kind {
                 ErrorKind::Memory => {

@@ -94,17 +94,17 @@ globals.load = function(chunk, name, mode, env) return load(chunk, name, "t", en
     }
     // `print` is `modhost.log.info`.
     globals.raw_set("print", log.raw_get::<Function>("info")?)?;
-    modhost.raw_set("log", read_only(lua, log)?)?;
-    modhost.raw_set("mods", read_only(lua, mods(lua, shared)?)?)?;
-    modhost.raw_set("events", read_only(lua, events(lua, shared)?)?)?;
-    modhost.raw_set("timers", read_only(lua, timers(lua, shared)?)?)?;
-    modhost.raw_set("storage", read_only(lua, storage(lua, shared)?)?)?;
-    modhost.raw_set("fs", read_only(lua, files(lua, shared)?)?)?;
-    if shared.testing.is_some() {
-        modhost.raw_set(
-            "test",
-            read_only(lua, super::testing::test_table(lua, shared)?)?,
-        )?;
+    let testing = shared.testing.is_some();
+    let namespace = |path: &str, table: Table| api_namespace(lua, path, table, testing);
+    modhost.raw_set("log", namespace("log", log)?)?;
+    modhost.raw_set("mods", namespace("mods", mods(lua, shared)?)?)?;
+    modhost.raw_set("events", namespace("events", events(lua, shared)?)?)?;
+    modhost.raw_set("timers", namespace("timers", timers(lua, shared)?)?)?;
+    modhost.raw_set("storage", namespace("storage", storage(lua, shared)?)?)?;
+    modhost.raw_set("fs", namespace("fs", files(lua, shared)?)?)?;
+    if testing {
+        let test = super::testing::test_table(lua, shared)?;
+        modhost.raw_set("test", namespace("test", test)?)?;
     }
     globals.raw_set("modhost", read_only(lua, modhost.clone())?)?;
     if let Some(game) = game {
@@ -313,6 +313,95 @@ return function(target)
 end
 "#,
 );
+
+/// Makes one namespace of the API (`log`, `timers`, …) speak of mistakes in the API's terms:
+/// each function checks its arguments against [`spec::signatures`] (a wrong one names the
+/// function, the parameter and the type, not mlua's conversion), and reading a member the
+/// namespace does not have raises with the closest name (it would be `nil`, and fail later as
+/// "attempt to call a nil value"). `mods.call` and `events.emit`, the hot paths, keep mlua's
+/// own conversion. Hits are plain table reads: only a miss reaches the metamethod.
+///
+/// [`spec::signatures`]: crate::typings::spec::signatures
+static API_GUARD: HostChunk = HostChunk::new(
+    r#"
+local error, type, select, pairs, ipairs, setmetatable, tostring, lower, min =
+  error, type, select, pairs, ipairs, setmetatable, tostring, string.lower, math.min
+local function distance(a, b)
+  local row = {}
+  for j = 0, #b do row[j] = j end
+  for i = 1, #a do
+    local previous = row[0]
+    row[0] = i
+    for j = 1, #b do
+      local kept = row[j]
+      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
+      row[j] = min(row[j] + 1, row[j - 1] + 1, previous + cost)
+      previous = kept
+    end
+  end
+  return row[#b]
+end
+local accepts = {
+  number = { number = true },
+  string = { string = true, number = true },
+  boolean = { boolean = true },
+  ["function"] = { ["function"] = true },
+}
+return function(namespace, path, signatures)
+  for name, params in pairs(signatures) do
+    local native = namespace[name]
+    local full = "modhost." .. path .. "." .. name
+    if native ~= nil and full ~= "modhost.mods.call" and full ~= "modhost.events.emit" then
+      namespace[name] = function(...)
+        for index, param in ipairs(params) do
+          if param.rest then break end
+          local value = select(index, ...)
+          if value == nil then
+            if not param.optional then
+              error(full .. ": parameter `" .. param.name .. "` is missing (it takes a " .. param.kind .. ")", 2)
+            end
+          elseif param.kind ~= "any" and not accepts[param.kind][type(value)] then
+            error(full .. ": parameter `" .. param.name .. "` takes a " .. param.kind .. ", got a " .. type(value), 2)
+          end
+        end
+        return native(...)
+      end
+    end
+  end
+  return setmetatable(namespace, {
+    __index = function(_, key)
+      local best, score = nil, 3
+      for known in pairs(namespace) do
+        local d = distance(lower(tostring(key)), lower(known))
+        if d < score then best, score = known, d end
+      end
+      local hint = best and (": did you mean modhost." .. path .. "." .. best .. "?") or ""
+      error("modhost." .. path .. "." .. tostring(key) .. " does not exist" .. hint, 2)
+    end,
+  })
+end
+"#,
+);
+
+/// [`read_only`] over a namespace of the API, guarded by [`API_GUARD`].
+fn api_namespace(lua: &Lua, path: &str, table: Table, testing: bool) -> mlua::Result<Table> {
+    let guard = cached(lua, "modhost.api_guard", || {
+        API_GUARD.function(lua)?.call(())
+    })?;
+    let signatures = crate::typings::spec::signatures(testing);
+    let mine: serde_json::Map<String, Json> = signatures
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(full, params)| {
+            let (space, name) = full.split_once('.')?;
+            (space == path).then(|| (name.to_owned(), params.clone()))
+        })
+        .collect();
+    let guarded: Table =
+        guard.call((table, path, convert::from_json(lua, &Json::Object(mine))?))?;
+    read_only(lua, guarded)
+}
 
 /// A proxy that reads through to `table` and refuses writes.
 fn read_only(lua: &Lua, table: Table) -> mlua::Result<Table> {
