@@ -158,3 +158,75 @@ fn wrong_use_of_the_api_names_the_function_the_parameter_and_the_type() {
         ]
     );
 }
+
+/// Near misses in manifests get the hint a person would give.
+#[test]
+fn near_misses_in_manifests_get_the_obvious_hint() {
+    let pack = tempfile::tempdir().unwrap();
+    let mods = pack.path().join("mods");
+    write(
+        &mods.join("lau/mod.toml"),
+        "name = \"lau\"\nversion = \"1.0.0\"\nentry_point = \"init.lau\"\n",
+    );
+    write(&mods.join("lau/init.lua"), "x = 1\n");
+    write(
+        &mods.join("number/mod.toml"),
+        "name = \"number\"\nversion = 0.1\nentry_point = \"init.lua\"\n",
+    );
+    write(&mods.join("number/init.lua"), "x = 1\n");
+    // A byte-order mark, as editors on Windows write: accepted.
+    write(
+        &mods.join("bom/manifest.json"),
+        "\u{feff}{ \"name\": \"bom\", \"version\": \"1.0.0\", \"entry_point\": \"main.js\" }",
+    );
+    write(&mods.join("bom/main.js"), "function f() {}\n");
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::OsStr::from_bytes(b"caf\xe9");
+        std::fs::create_dir_all(mods.join(name)).unwrap();
+    }
+    let (ok, stdout, _) = modhost(pack.path(), &["check", "--format", "json"]);
+    assert!(!ok);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let found = |code: &str| -> Vec<(String, String)> {
+        report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|diagnostic| diagnostic["code"] == code)
+            .map(|diagnostic| {
+                (
+                    diagnostic["message"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    diagnostic["hint"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        found("missing-entry-point"),
+        [(
+            "entry point `init.lau` does not exist".to_owned(),
+            "did you mean `init.lua`?".to_owned()
+        )]
+    );
+    assert_eq!(
+        found("invalid-manifest"),
+        [(
+            "`version` must be a string, not a number".to_owned(),
+            "write it as a string: \"0.1.0\"".to_owned()
+        )]
+    );
+    assert!(
+        report["order"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("bom")),
+        "{stdout}"
+    );
+    #[cfg(unix)]
+    assert_eq!(found("folder-name").len(), 1, "{stdout}");
+}

@@ -235,10 +235,26 @@ impl Validator<'_> {
         match &node.value {
             Value::String(value) => Some(value.clone()),
             other => {
+                // `version = 0.1` in TOML is a number: say how to write it.
+                let written = match other {
+                    Value::Integer(number) => Some(number.to_string()),
+                    Value::Float(number) => Some(number.to_string()),
+                    _ => None,
+                };
+                let hint = written.map(|number| {
+                    let meant = match field {
+                        "version" => {
+                            let parts = number.split('.').count();
+                            number.clone() + &".0".repeat(3usize.saturating_sub(parts))
+                        }
+                        _ => number,
+                    };
+                    format!("write it as a string: \"{meant}\"")
+                });
                 self.error(
                     node.span.clone(),
                     format!("`{field}` must be a string, not {}", other.kind()),
-                    None,
+                    hint,
                 );
                 None
             }

@@ -44,10 +44,29 @@ pub(super) fn scan(mods_dir: &Path) -> Result<Scanned, PackError> {
             });
         }
     };
+    let mut unnamed: Vec<Diagnostic> = Vec::new();
     let mut folders: Vec<(String, PathBuf)> = entries
         .filter_map(Result::ok)
         .filter_map(|entry| {
-            let name = entry.file_name().into_string().ok()?;
+            let name = match entry.file_name().into_string() {
+                Ok(name) => name,
+                Err(raw) => {
+                    if entry.path().is_dir() {
+                        unnamed.push(
+                            Diagnostic::new(
+                                Code::FolderName,
+                                format!(
+                                    "the folder `{}` is skipped: its name is not valid UTF-8",
+                                    mods_dir.join(&raw).display()
+                                ),
+                            )
+                            .at(crate::source::Location::file(&mods_dir.join(&raw)))
+                            .hint("rename it with letters, digits, `.`, `_` and `-` (its name is the mod's id)"),
+                        );
+                    }
+                    return None;
+                }
+            };
             let path = mods_dir.join(&name);
             // The kind comes with the listing; only a link needs a look at what it points to.
             let is_dir = match entry.file_type() {
@@ -59,7 +78,9 @@ pub(super) fn scan(mods_dir: &Path) -> Result<Scanned, PackError> {
         .collect();
     folders.sort();
 
-    Ok(scan_in_parallel(&folders))
+    let mut scanned = scan_in_parallel(&folders);
+    scanned.diagnostics.extend(unnamed);
+    Ok(scanned)
 }
 
 /// Reads the folders on every core, each thread a contiguous share of them, so that the
@@ -151,6 +172,9 @@ fn read_mod(
         ],
     };
     let text = match std::fs::read(&path).map(String::from_utf8) {
+        // Editors on Windows may start a UTF-8 file with a byte-order mark: it is not part of
+        // the manifest.
+        Ok(Ok(text)) if text.starts_with('\u{feff}') => text['\u{feff}'.len_utf8()..].to_owned(),
         Ok(Ok(text)) => text,
         Ok(Err(_)) => return (unreadable("it is not UTF-8 text".to_owned()), None),
         Err(error) => return (unreadable(error.to_string()), None),
@@ -210,13 +234,22 @@ fn check_entry_point(
     let entry = match crate::confine::inside(dir, relative) {
         Ok(entry) => entry,
         Err(Refusal::Missing) => {
+            let files: Vec<String> = crate::confine::files_in(dir)
+                .iter()
+                .filter_map(|file| file.strip_prefix(dir).ok())
+                .map(|file| file.display().to_string())
+                .collect();
+            let hint = crate::suggest::did_you_mean(written, files.iter().map(String::as_str))
+                .unwrap_or_else(|| {
+                    format!(
+                        "create `{}` or fix `entry_point`",
+                        dir.join(relative).display()
+                    )
+                });
             return Err(vec![problem(
                 Code::MissingEntryPoint,
                 format!("entry point `{written}` does not exist"),
-                format!(
-                    "create `{}` or fix `entry_point`",
-                    dir.join(relative).display()
-                ),
+                hint,
             )]);
         }
         Err(refusal) => return Err(outside(&refusal.to_string())),
