@@ -395,7 +395,7 @@ fn rebuilding_the_rust_mod_reloads_it_with_its_state() {
         code.replace("info!(\"stats attached\")", "info!(\"stats v2 attached\")"),
     )
     .unwrap();
-    support::guests::build_rust_mod(&dir.join("mods/stats"));
+    support::guests::build_rust_mod_into(&dir.join("mods/stats"), "guests-rebuilt");
     modhost.wait_for("[stats] stats v2 attached");
     // onDetach handed the counts to the new version's onReload: each restart of `scores`
     // (which requires `stats`, so it restarts with it, on the source save and on the rebuild)

@@ -60,7 +60,7 @@ pub(super) fn scan(mods_dir: &Path) -> Result<Scanned, PackError> {
                                     mods_dir.join(&raw).display()
                                 ),
                             )
-                            .at(crate::source::Location::file(&mods_dir.join(&raw)))
+                            .at(crate::source::Location::file(mods_dir.join(&raw)))
                             .hint("rename it with letters, digits, `.`, `_` and `-` (its name is the mod's id)"),
                         );
                     }

@@ -501,12 +501,18 @@ fn shape(kind: Type) -> Shape {
 }
 
 /// The API as a tree of names, `modhost.<namespace>.<member>`, as the runtimes expose it.
-/// Every function of the `modhost` API by its path (`timers.after`), with the kind each
-/// parameter takes (`number`, `string`, `boolean`, `function`, or `any`), whether it is
-/// optional, and whether it takes the rest: the backends check a mod's arguments with this, so
-/// a wrong one names the function, the parameter and the type rather than an engine's
-/// conversion.
-pub fn signatures(testing: bool) -> crate::runtime::Json {
+/// Every function of the `modhost` API, one a line: its path, then each parameter as
+/// `name:kind` (`number`, `string`, `boolean`, `function` or `any`), `?` after an optional one
+/// and `...` before the rest (`timers.after ms:number fn:function`). The backends check a mod's
+/// arguments with this, so a wrong one names the function, the parameter and the type rather
+/// than an engine's conversion. Made once per process; `testing` adds `modhost.test`.
+pub fn signatures(testing: bool) -> &'static str {
+    static TEXT: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
+    let texts = TEXT.get_or_init(|| [false, true].map(signatures_text));
+    &texts[usize::from(testing)]
+}
+
+fn signatures_text(testing: bool) -> String {
     let kind = |kind: Type| match kind {
         Type::String => "string",
         Type::Number => "number",
@@ -514,32 +520,26 @@ pub fn signatures(testing: bool) -> crate::runtime::Json {
         Type::Handler { .. } => "function",
         _ => "any",
     };
-    let mut signatures = serde_json::Map::new();
-    let namespaces = API.iter().chain(testing.then_some(&TEST_API));
-    for namespace in namespaces {
+    let mut text = String::new();
+    for namespace in API.iter().chain(testing.then_some(&TEST_API)) {
         let Contents::Functions(functions) = namespace.contents else {
             continue;
         };
         for function in functions {
-            let params: Vec<crate::runtime::Json> = function
-                .params
-                .iter()
-                .map(|param| {
-                    serde_json::json!({
-                        "name": param.name,
-                        "kind": kind(param.kind),
-                        "optional": param.optional || param.variadic,
-                        "rest": param.variadic,
-                    })
-                })
-                .collect();
-            signatures.insert(
-                format!("{}.{}", namespace.name, function.name),
-                crate::runtime::Json::Array(params),
-            );
+            text.push_str(&format!("{}.{}", namespace.name, function.name));
+            for param in function.params {
+                let rest = if param.variadic { "..." } else { "" };
+                let optional = if param.optional { "?" } else { "" };
+                text.push_str(&format!(
+                    " {rest}{}:{}{optional}",
+                    param.name,
+                    kind(param.kind)
+                ));
+            }
+            text.push('\n');
         }
     }
-    crate::runtime::Json::Object(signatures)
+    text
 }
 
 pub fn member_paths() -> Vec<String> {

@@ -6,18 +6,32 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Where guests' Cargo builds go, shared between tests and runs (so a rebuild is quick).
-fn guest_target_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/guests")
+/// Where guests' Cargo builds go, kept between runs (so a rebuild is quick): `target/<name>`.
+fn guest_target_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join(name)
 }
 
-/// Runs a mod's `build.sh` in `dir` (a copy of a Rust mod's folder).
+/// Runs a mod's `build.sh` in `dir` (a copy of a Rust mod's folder). Builds take turns: copies
+/// of one crate share the build folder, where each build's module is written.
 pub fn build_rust_mod(dir: &Path) {
+    build_rust_mod_into(dir, "guests");
+}
+
+/// [`build_rust_mod`] with a build folder of its own, `target/<target>`: for a test that
+/// changes a crate's source, which Cargo would otherwise take for the copies other tests build
+/// (a build that finds nothing to do does not write the module again).
+pub fn build_rust_mod_into(dir: &Path, target: &str) {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let output = Command::new("sh")
         .arg("build.sh")
         .arg("--quiet")
         .current_dir(dir)
-        .env("CARGO_TARGET_DIR", guest_target_dir())
+        .env("CARGO_TARGET_DIR", guest_target_dir(target))
         .output()
         .expect("sh runs");
     assert!(

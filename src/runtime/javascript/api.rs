@@ -9,16 +9,16 @@ use super::bytecode::CompiledOnce;
 use super::{Shared, convert};
 use crate::runtime::{GameGlobal, HandlerKind, HostError, Json, LogLevel, StorageOp};
 
-/// Puts the native API in place: `modhost` and the game's global as read-only views (writing,
-/// adding or deleting a member throws, naming it, where a frozen object would ignore it in a
-/// script; reading a member the API does not have throws with the closest name, where it would
-/// be `undefined` and fail later as "not a function"), `console`, and `setTimeout` and friends on
-/// top of `modhost.timers` (extra arguments go to the callback, as in browsers and Node). Each
-/// API function checks its arguments against [`spec::signatures`], so a wrong one names the
-/// function, the parameter and the type (`modhost.mods.call` and `modhost.events.emit`, the
-/// hot paths, are left to the engine's own conversion). `modhost.settings` is a getter, so the
-/// host can swap in new settings: the returned function does that. One script, compiled once
-/// per process.
+/// Puts the native API in place: `modhost` and the game's global frozen all the way down, each
+/// namespace with a prototype that answers a member it does not have with an error naming the
+/// closest one (hits never reach it: they are plain property reads); `modhost.mod` and
+/// `modhost.settings` as read-only views whose writes throw, naming what was written (a frozen
+/// object ignores them in a script); `console`; and `setTimeout` and friends on top of
+/// `modhost.timers` (extra arguments go to the callback, as in browsers and Node). When an API
+/// function fails, its arguments are checked against [`spec::signatures`], so a wrong one names
+/// the function, the parameter and the type rather than the engine's conversion.
+/// `modhost.settings` is a getter, so the host can swap in new settings: the returned function
+/// does that. One script, compiled once per process.
 ///
 /// [`spec::signatures`]: crate::typings::spec::signatures
 static PRELUDE: CompiledOnce = CompiledOnce::new(
@@ -44,25 +44,35 @@ static PRELUDE: CompiledOnce = CompiledOnce::new(
         }
         return best && best.name;
     };
+    // The prototype of each namespace: only a read of a member the namespace lacks gets here.
+    const strict = (namespace, path) => {
+        const misses = new Proxy(Object.create(null), {
+            get(_, key) {
+                if (typeof key === 'symbol' || key === 'then' || key === 'toJSON' || key in Object.prototype) {
+                    return Object.prototype[key];
+                }
+                const near = closest(String(key), Object.keys(namespace));
+                throw new TypeError(`${path}.${String(key)} does not exist${near ? `: did you mean ${path}.${near}?` : ''}`);
+            },
+        });
+        Object.setPrototypeOf(namespace, misses);
+        for (const [key, member] of Object.entries(namespace)) {
+            const data = path === 'modhost' && (key === 'mod' || key === 'settings');
+            if (!data && member !== null && typeof member === 'object') strict(member, `${path}.${key}`);
+        }
+        Object.freeze(namespace);
+        return namespace;
+    };
     const views = new WeakMap();
-    // `strict`: the API's own objects, where an unknown member is a mistake.
-    const readOnly = (value, path, strict) => {
+    const readOnly = (value, path) => {
         if (value === null || typeof value !== 'object') return value;
         const known = views.get(value);
         if (known) return known;
         const refuse = (key) => { throw new TypeError(`${path}.${String(key)} is read-only`); };
         const view = new Proxy(value, {
             get(target, key) {
-                if (typeof key === 'symbol' || key in target) {
-                    const member = Reflect.get(target, key);
-                    const data = path === 'modhost' && (key === 'mod' || key === 'settings');
-                    return readOnly(member, `${path}.${String(key)}`, strict && !data);
-                }
-                if (strict && key !== 'then' && key !== 'toJSON') {
-                    const near = closest(key, Object.keys(target));
-                    throw new TypeError(`${path}.${key} does not exist${near ? `: did you mean ${path}.${near}?` : ''}`);
-                }
-                return undefined;
+                const member = target[key];
+                return member !== null && typeof member === 'object' ? readOnly(member, `${path}.${String(key)}`) : member;
             },
             set(_, key) { refuse(key); },
             defineProperty(_, key) { refuse(key); },
@@ -72,47 +82,61 @@ static PRELUDE: CompiledOnce = CompiledOnce::new(
         views.set(value, view);
         return view;
     };
-    const article = (kind) => (kind === 'any' ? 'a value' : `a ${kind}`);
-    const shown = (value) => {
-        if (value === null) return 'null';
-        if (Array.isArray(value)) return 'an array';
-        if (typeof value === 'function') return 'a function';
-        if (typeof value === 'object') return 'an object';
-        return `${typeof value} ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`;
-    };
-    for (const [path, params] of Object.entries(signatures)) {
-        const [space, name] = path.split('.');
-        const holder = modhost[space];
-        const native = holder && holder[name];
-        if (typeof native !== 'function' || path === 'mods.call' || path === 'events.emit') continue;
-        const checked = function (...args) {
-            for (let index = 0; index < params.length; index++) {
-                const param = params[index];
-                if (param.rest) break;
-                const value = args[index];
-                if (value === undefined) {
-                    if (param.optional) continue;
-                    throw new TypeError(`modhost.${path}: parameter \`${param.name}\` is missing (it takes ${article(param.kind)})`);
-                }
-                if (param.kind !== 'any' && typeof value !== param.kind) {
-                    throw new TypeError(`modhost.${path}: parameter \`${param.name}\` takes ${article(param.kind)}, got ${shown(value)}`);
-                }
-            }
-            return native.apply(this, args);
+    const explain = (path, args) => {
+        const line = signatures.split('\n').find((entry) => entry.startsWith(`${path} `) || entry === path);
+        if (!line) return null;
+        const shown = (value) => {
+            if (value === null) return 'null';
+            if (Array.isArray(value)) return 'an array';
+            if (typeof value === 'function') return 'a function';
+            if (typeof value === 'object') return 'an object';
+            return `${typeof value} ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`;
         };
-        Object.defineProperty(checked, 'name', { value: name });
-        holder[name] = checked;
+        const params = line.split(' ').slice(1);
+        for (let index = 0; index < params.length; index++) {
+            if (params[index].startsWith('...')) break;
+            const optional = params[index].endsWith('?');
+            const [name, kind] = params[index].replace('?', '').split(':');
+            const value = args[index];
+            if (value === undefined) {
+                if (!optional) return `modhost.${path}: parameter \`${name}\` is missing (it takes a ${kind === 'any' ? 'value' : kind})`;
+            } else if (kind !== 'any' && typeof value !== kind) {
+                return `modhost.${path}: parameter \`${name}\` takes a ${kind}, got ${shown(value)}`;
+            }
+        }
+        return null;
+    };
+    for (const [space, holder] of Object.entries(modhost)) {
+        if (holder === null || typeof holder !== 'object') continue;
+        for (const [name, native] of Object.entries(holder)) {
+            if (typeof native !== 'function') continue;
+            const path = `${space}.${name}`;
+            const checked = function (...args) {
+                try {
+                    return native.apply(this, args);
+                } catch (error) {
+                    const better = error instanceof TypeError ? explain(path, args) : null;
+                    if (better) throw new TypeError(better);
+                    throw error;
+                }
+            };
+            Object.defineProperty(checked, 'name', { value: name });
+            holder[name] = checked;
+        }
     }
-    let current = settings;
+    const info = readOnly(modhost.mod, 'modhost.mod');
+    delete modhost.mod;
+    let current = readOnly(settings, 'modhost.settings');
+    Object.defineProperty(modhost, 'mod', { value: info, enumerable: true });
     Object.defineProperty(modhost, 'settings', { get: () => current, enumerable: true, configurable: false });
-    const api = readOnly(modhost, 'modhost', true);
+    strict(modhost, 'modhost');
     const timers = modhost.timers;
     const callable = (fn) => {
         if (typeof fn !== 'function') throw new TypeError('a timer needs a function to call');
     };
     const clear = (id) => { if (id != null) timers.cancel(id); };
     const globals = {
-        modhost: api,
+        modhost,
         console,
         setTimeout: (fn, ms = 0, ...args) => { callable(fn); return timers.after(ms, () => fn(...args)); },
         setInterval: (fn, ms = 0, ...args) => { callable(fn); return timers.every(ms, () => fn(...args)); },
@@ -120,14 +144,14 @@ static PRELUDE: CompiledOnce = CompiledOnce::new(
         clearInterval: clear,
     };
     if (game !== undefined) {
-        globals[gameName] = readOnly(game, gameName, true);
+        globals[gameName] = strict(game, gameName);
     }
     // Like the built-in globals, these are not enumerable: they are not the mod's functions.
     for (const [name, value] of Object.entries(globals)) {
         const fixed = name === 'modhost' || name === gameName;
         Object.defineProperty(globalThis, name, { value, writable: !fixed, configurable: false, enumerable: false });
     }
-    return (next) => { current = next; };
+    return (next) => { current = readOnly(next, 'modhost.settings'); };
 })"#,
 );
 
@@ -176,14 +200,13 @@ pub fn install<'js>(
         None => (Value::new_undefined(ctx.clone()), ""),
     };
     let prelude: Function = PRELUDE.eval(ctx)?;
-    let signatures = crate::typings::spec::signatures(shared.testing.is_some());
     prelude.call((
         modhost,
         console,
         convert::from_json(ctx, settings)?,
         game,
         game_name,
-        convert::from_json(ctx, &signatures)?,
+        crate::typings::spec::signatures(shared.testing.is_some()),
     ))
 }
 

@@ -348,12 +348,19 @@ local accepts = {
   ["function"] = { ["function"] = true },
 }
 return function(namespace, path, signatures)
-  for name, params in pairs(signatures) do
-    local native = namespace[name]
-    local full = "modhost." .. path .. "." .. name
+  for line in signatures:gmatch("[^\n]+") do
+    local name, rest = line:match("^" .. path .. "%.([%w_]+)(.*)$")
+    local native = name and namespace[name]
+    local full = "modhost." .. path .. "." .. (name or "")
     if native ~= nil and full ~= "modhost.mods.call" and full ~= "modhost.events.emit" then
+      local params = {}
+      for spec in rest:gmatch("%S+") do
+        local variadic, param, kind, optional = spec:match("^(%.?%.?%.?)([%w_]+):(%a+)(%??)$")
+        params[#params + 1] = { name = param, kind = kind, optional = optional == "?", rest = variadic == "..." }
+      end
       namespace[name] = function(...)
-        for index, param in ipairs(params) do
+        for index = 1, #params do
+          local param = params[index]
           if param.rest then break end
           local value = select(index, ...)
           if value == nil then
@@ -389,17 +396,7 @@ fn api_namespace(lua: &Lua, path: &str, table: Table, testing: bool) -> mlua::Re
         API_GUARD.function(lua)?.call(())
     })?;
     let signatures = crate::typings::spec::signatures(testing);
-    let mine: serde_json::Map<String, Json> = signatures
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter_map(|(full, params)| {
-            let (space, name) = full.split_once('.')?;
-            (space == path).then(|| (name.to_owned(), params.clone()))
-        })
-        .collect();
-    let guarded: Table =
-        guard.call((table, path, convert::from_json(lua, &Json::Object(mine))?))?;
+    let guarded: Table = guard.call((table, path, signatures))?;
     read_only(lua, guarded)
 }
 
