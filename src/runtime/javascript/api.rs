@@ -14,9 +14,9 @@ use crate::runtime::{GameGlobal, HandlerKind, HostError, Json, LogLevel, Storage
 /// closest one (hits never reach it: they are plain property reads); `modhost.mod` and
 /// `modhost.settings` as read-only views whose writes throw, naming what was written (a frozen
 /// object ignores them in a script); `console`; and `setTimeout` and friends on top of
-/// `modhost.timers` (extra arguments go to the callback, as in browsers and Node). When an API
-/// function fails, its arguments are checked against [`spec::signatures`], so a wrong one names
-/// the function, the parameter and the type rather than the engine's conversion.
+/// `modhost.timers` (extra arguments go to the callback, as in browsers and Node). When a
+/// function of [`spec::signatures`] fails, its arguments are checked, so a wrong one names the
+/// function, the parameter and the type rather than the engine's conversion.
 /// `modhost.settings` is a getter, so the host can swap in new settings: the returned function
 /// does that. One script, compiled once per process.
 ///
@@ -44,24 +44,28 @@ static PRELUDE: CompiledOnce = CompiledOnce::new(
         }
         return best && best.name;
     };
-    // The prototype of each namespace: only a read of a member the namespace lacks gets here.
+    // The prototype of every namespace: only a read of a member the namespace lacks gets here;
+    // the namespace's name is its own (symbol-keyed) member.
+    const PATH = Symbol('modhost namespace');
+    const misses = new Proxy(Object.create(null), {
+        get(_, key, namespace) {
+            if (typeof key === 'symbol' || key === 'then' || key === 'toJSON' || key in Object.prototype) {
+                return Object.prototype[key];
+            }
+            const path = namespace[PATH];
+            const near = closest(String(key), Object.keys(namespace));
+            throw new TypeError(`${path}.${String(key)} does not exist${near ? `: did you mean ${path}.${near}?` : ''}`);
+        },
+    });
     const strict = (namespace, path) => {
-        const misses = new Proxy(Object.create(null), {
-            get(_, key) {
-                if (typeof key === 'symbol' || key === 'then' || key === 'toJSON' || key in Object.prototype) {
-                    return Object.prototype[key];
-                }
-                const near = closest(String(key), Object.keys(namespace));
-                throw new TypeError(`${path}.${String(key)} does not exist${near ? `: did you mean ${path}.${near}?` : ''}`);
-            },
-        });
+        Object.defineProperty(namespace, PATH, { value: path });
         Object.setPrototypeOf(namespace, misses);
-        for (const [key, member] of Object.entries(namespace)) {
+        for (const key in namespace) {
+            const member = namespace[key];
             const data = path === 'modhost' && (key === 'mod' || key === 'settings');
             if (!data && member !== null && typeof member === 'object') strict(member, `${path}.${key}`);
         }
-        Object.freeze(namespace);
-        return namespace;
+        return Object.freeze(namespace);
     };
     const views = new WeakMap();
     const readOnly = (value, path) => {
@@ -106,23 +110,23 @@ static PRELUDE: CompiledOnce = CompiledOnce::new(
         }
         return null;
     };
-    for (const [space, holder] of Object.entries(modhost)) {
-        if (holder === null || typeof holder !== 'object') continue;
-        for (const [name, native] of Object.entries(holder)) {
-            if (typeof native !== 'function') continue;
-            const path = `${space}.${name}`;
-            const checked = function (...args) {
-                try {
-                    return native.apply(this, args);
-                } catch (error) {
-                    const better = error instanceof TypeError ? explain(path, args) : null;
-                    if (better) throw new TypeError(better);
-                    throw error;
-                }
-            };
-            Object.defineProperty(checked, 'name', { value: name });
-            holder[name] = checked;
-        }
+    for (const line of signatures.split('\n')) {
+        if (line === '') continue;
+        const path = line.slice(0, line.indexOf(' '));
+        const [space, name] = path.split('.');
+        const holder = modhost[space];
+        const native = holder && holder[name];
+        if (typeof native !== 'function') continue;
+        const checked = (...args) => {
+            try {
+                return native(...args);
+            } catch (error) {
+                const better = error instanceof TypeError ? explain(path, args) : null;
+                if (better) throw new TypeError(better);
+                throw error;
+            }
+        };
+        holder[name] = checked;
     }
     const info = readOnly(modhost.mod, 'modhost.mod');
     delete modhost.mod;

@@ -95,16 +95,20 @@ globals.load = function(chunk, name, mode, env) return load(chunk, name, "t", en
     // `print` is `modhost.log.info`.
     globals.raw_set("print", log.raw_get::<Function>("info")?)?;
     let testing = shared.testing.is_some();
-    let namespace = |path: &str, table: Table| api_namespace(lua, path, table, testing);
-    modhost.raw_set("log", namespace("log", log)?)?;
-    modhost.raw_set("mods", namespace("mods", mods(lua, shared)?)?)?;
-    modhost.raw_set("events", namespace("events", events(lua, shared)?)?)?;
-    modhost.raw_set("timers", namespace("timers", timers(lua, shared)?)?)?;
-    modhost.raw_set("storage", namespace("storage", storage(lua, shared)?)?)?;
-    modhost.raw_set("fs", namespace("fs", files(lua, shared)?)?)?;
+    let mut namespaces = vec![
+        ("log", log),
+        ("mods", mods(lua, shared)?),
+        ("events", events(lua, shared)?),
+        ("timers", timers(lua, shared)?),
+        ("storage", storage(lua, shared)?),
+        ("fs", files(lua, shared)?),
+    ];
     if testing {
-        let test = super::testing::test_table(lua, shared)?;
-        modhost.raw_set("test", namespace("test", test)?)?;
+        namespaces.push(("test", super::testing::test_table(lua, shared)?));
+    }
+    check_arguments(lua, &namespaces, testing)?;
+    for (path, table) in namespaces {
+        modhost.raw_set(path, api_namespace(lua, path, table)?)?;
     }
     globals.raw_set("modhost", read_only(lua, modhost.clone())?)?;
     if let Some(game) = game {
@@ -314,90 +318,105 @@ end
 "#,
 );
 
-/// Makes one namespace of the API (`log`, `timers`, …) speak of mistakes in the API's terms:
-/// each function checks its arguments against [`spec::signatures`] (a wrong one names the
-/// function, the parameter and the type, not mlua's conversion), and reading a member the
-/// namespace does not have raises with the closest name (it would be `nil`, and fail later as
-/// "attempt to call a nil value"). `mods.call` and `events.emit`, the hot paths, keep mlua's
-/// own conversion. Hits are plain table reads: only a miss reaches the metamethod.
+/// Wraps each function of [`spec::signatures`] with a check of its arguments, so a wrong one
+/// names the function, the parameter and the type rather than mlua's conversion. The checks
+/// are Lua written out from the signatures once per process and loaded as bytecode into each
+/// state: nothing is parsed when a mod starts.
 ///
 /// [`spec::signatures`]: crate::typings::spec::signatures
-static API_GUARD: HostChunk = HostChunk::new(
-    r#"
-local error, type, select, pairs, ipairs, setmetatable, tostring, lower, min =
-  error, type, select, pairs, ipairs, setmetatable, tostring, string.lower, math.min
-local function distance(a, b)
-  local row = {}
-  for j = 0, #b do row[j] = j end
-  for i = 1, #a do
-    local previous = row[0]
-    row[0] = i
-    for j = 1, #b do
-      local kept = row[j]
-      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
-      row[j] = min(row[j] + 1, row[j - 1] + 1, previous + cost)
-      previous = kept
-    end
-  end
-  return row[#b]
-end
-local accepts = {
-  number = { number = true },
-  string = { string = true, number = true },
-  boolean = { boolean = true },
-  ["function"] = { ["function"] = true },
+fn check_arguments(lua: &Lua, namespaces: &[(&str, Table)], testing: bool) -> mlua::Result<()> {
+    static CHECKS: std::sync::OnceLock<[HostChunk; 2]> = std::sync::OnceLock::new();
+    let chunks = CHECKS.get_or_init(|| {
+        [false, true].map(|testing| {
+            let source = checks_source(crate::typings::spec::signatures(testing));
+            HostChunk::new(Box::leak(source.into_boxed_str()))
+        })
+    });
+    let tables = lua.create_table()?;
+    for (path, table) in namespaces {
+        tables.raw_set(*path, table.clone())?;
+    }
+    chunks[usize::from(testing)].function(lua)?.call(tables)
 }
-return function(namespace, path, signatures)
-  for line in signatures:gmatch("[^\n]+") do
-    local name, rest = line:match("^" .. path .. "%.([%w_]+)(.*)$")
-    local native = name and namespace[name]
-    local full = "modhost." .. path .. "." .. (name or "")
-    if native ~= nil and full ~= "modhost.mods.call" and full ~= "modhost.events.emit" then
-      local params = {}
-      for spec in rest:gmatch("%S+") do
-        local variadic, param, kind, optional = spec:match("^(%.?%.?%.?)([%w_]+):(%a+)(%??)$")
-        params[#params + 1] = { name = param, kind = kind, optional = optional == "?", rest = variadic == "..." }
-      end
-      namespace[name] = function(...)
-        for index = 1, #params do
-          local param = params[index]
-          if param.rest then break end
-          local value = select(index, ...)
-          if value == nil then
-            if not param.optional then
-              error(full .. ": parameter `" .. param.name .. "` is missing (it takes a " .. param.kind .. ")", 2)
-            end
-          elseif param.kind ~= "any" and not accepts[param.kind][type(value)] then
-            error(full .. ": parameter `" .. param.name .. "` takes a " .. param.kind .. ", got a " .. type(value), 2)
-          end
-        end
-        return native(...)
-      end
-    end
-  end
-  return setmetatable(namespace, {
-    __index = function(_, key)
-      local best, score = nil, 3
-      for known in pairs(namespace) do
-        local d = distance(lower(tostring(key)), lower(known))
-        if d < score then best, score = known, d end
-      end
-      local hint = best and (": did you mean modhost." .. path .. "." .. best .. "?") or ""
-      error("modhost." .. path .. "." .. tostring(key) .. " does not exist" .. hint, 2)
-    end,
-  })
-end
-"#,
-);
 
-/// [`read_only`] over a namespace of the API, guarded by [`API_GUARD`].
-fn api_namespace(lua: &Lua, path: &str, table: Table, testing: bool) -> mlua::Result<Table> {
-    let guard = cached(lua, "modhost.api_guard", || {
-        API_GUARD.function(lua)?.call(())
+/// The Lua that [`check_arguments`] loads: for each function, a wrapper that checks each
+/// parameter in turn, then calls the function.
+fn checks_source(signatures: &str) -> String {
+    let mut source = String::from("local namespaces = ...\nlocal error, type = error, type\n");
+    for line in signatures.lines() {
+        let mut words = line.split(' ');
+        let Some((space, name)) = words.next().and_then(|path| path.split_once('.')) else {
+            continue;
+        };
+        let full = format!("modhost.{space}.{name}");
+        let params: Vec<(&str, &str, bool)> = words
+            .take_while(|word| !word.starts_with("..."))
+            .filter_map(|word| {
+                let optional = word.ends_with('?');
+                let (param, kind) = word.trim_end_matches('?').split_once(':')?;
+                Some((param, kind, optional))
+            })
+            .collect();
+        let args: Vec<String> = (1..=params.len())
+            .map(|index| format!("a{index}"))
+            .collect();
+        source.push_str(&format!(
+            "do\n  local namespace = namespaces[\"{space}\"]\n  local native = namespace and namespace[\"{name}\"]\n  if native then\n    namespace[\"{name}\"] = function(...)\n      local {} = ...\n",
+            args.join(", ")
+        ));
+        for ((param, kind, optional), arg) in params.iter().zip(&args) {
+            if !optional {
+                source.push_str(&format!(
+                    "      if {arg} == nil then error(\"{full}: parameter `{param}` is missing (it takes a {kind})\", 2) end\n"
+                ));
+            }
+            let wrong = match *kind {
+                "any" => continue,
+                "string" => format!("type({arg}) ~= \"string\" and type({arg}) ~= \"number\""),
+                kind => format!("type({arg}) ~= \"{kind}\""),
+            };
+            source.push_str(&format!(
+                "      if {arg} ~= nil and {wrong} then error(\"{full}: parameter `{param}` takes a {kind}, got a \" .. type({arg}), 2) end\n"
+            ));
+        }
+        source.push_str("      return native(...)\n    end\n  end\nend\n");
+    }
+    source
+}
+
+/// A namespace of the API (`log`, `timers`, …), read-only, where reading a member it does not
+/// have raises with the closest name (`modhost.log.inf does not exist: did you mean
+/// modhost.log.info?`) instead of giving `nil`, which would fail later as "attempt to call a
+/// nil value". Hits are plain table reads: only a miss reaches the metamethod, which is made
+/// once per state and finds the namespace's name in its metatable.
+fn api_namespace(lua: &Lua, path: &str, table: Table) -> mlua::Result<Table> {
+    let missing = cached(lua, "modhost.missing_member", || {
+        let missing = lua.create_function(|_, (namespace, key): (Table, Value)| {
+            let path: String = namespace
+                .metatable()
+                .map(|meta| meta.raw_get("namespace"))
+                .transpose()?
+                .unwrap_or_default();
+            let key = match &key {
+                Value::String(key) => key.to_string_lossy(),
+                other => format!("{other:?}"),
+            };
+            let names: Vec<String> = namespace
+                .pairs::<String, Value>()
+                .filter_map(|pair| pair.ok().map(|(name, _)| name))
+                .collect();
+            let hint = crate::suggest::closest(&key, names.iter().map(String::as_str))
+                .map(|near| format!(": did you mean modhost.{path}.{near}?"))
+                .unwrap_or_default();
+            Ok((false, format!("modhost.{path}.{key} does not exist{hint}")))
+        })?;
+        raising(lua, missing)
     })?;
-    let signatures = crate::typings::spec::signatures(testing);
-    let guarded: Table = guard.call((table, path, signatures))?;
-    read_only(lua, guarded)
+    let meta = lua.create_table()?;
+    meta.raw_set("__index", missing)?;
+    meta.raw_set("namespace", path)?;
+    table.set_metatable(Some(meta))?;
+    read_only(lua, table)
 }
 
 /// A proxy that reads through to `table` and refuses writes.
