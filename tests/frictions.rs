@@ -230,3 +230,60 @@ fn near_misses_in_manifests_get_the_obvious_hint() {
     #[cfg(unix)]
     assert_eq!(found("folder-name").len(), 1, "{stdout}");
 }
+
+/// On a terminal, `check` colors its report; with `CI` set it does not (CI logs are read as
+/// text), as the README says. `script` gives the command a pseudo-terminal.
+#[test]
+fn with_ci_set_the_output_has_no_color_even_on_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs `script` (util-linux)"
+        );
+        return;
+    }
+    let pack = stumbling_pack();
+    let on_a_terminal = |ci: bool| -> String {
+        let command = format!("{} check --smoke", env!("CARGO_BIN_EXE_modhost"));
+        let mut script = Command::new("script");
+        script
+            .args(["-q", "-e", "-c", &command, "/dev/null"])
+            .current_dir(pack.path())
+            .env_remove("NO_COLOR")
+            .env("TERM", "xterm-256color");
+        if ci {
+            script.env("CI", "true");
+        } else {
+            script.env_remove("CI");
+        }
+        String::from_utf8_lossy(&script.output().expect("script runs").stdout).into_owned()
+    };
+    assert!(
+        on_a_terminal(false).contains('\u{1b}'),
+        "colored on a terminal"
+    );
+    let in_ci = on_a_terminal(true);
+    assert!(in_ci.contains("unknown-field"), "{in_ci}");
+    assert!(!in_ci.contains('\u{1b}'), "{in_ci:?}");
+}
+
+/// With `--log-format json`, every line on stderr is a JSON object: diagnostics too.
+#[test]
+fn json_logs_carry_diagnostics_as_json_lines() {
+    let pack = stumbling_pack();
+    let (_, _, stderr) = modhost(pack.path(), &["--log-format", "json", "run", "--once"]);
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|error| panic!("not JSON ({error}): {line}"))
+        })
+        .collect();
+    let warning = lines
+        .iter()
+        .find(|line| line["fields"]["code"] == "unknown-field")
+        .unwrap_or_else(|| panic!("no unknown-field event in:\n{stderr}"));
+    assert_eq!(warning["level"], "WARN");
+    assert_eq!(warning["fields"]["file"], "mods/typo/manifest.json");
+    assert_eq!(warning["fields"]["line"], 1);
+    assert_eq!(warning["fields"]["hint"], "did you mean `dependencies`?");
+}

@@ -54,14 +54,12 @@ pub(super) fn report_problems(pack: &Pack, warnings: bool) {
     if shown.is_empty() {
         return;
     }
-    let mut stderr = anstream::stderr().lock();
     for diagnostic in &shown {
-        let _ = writeln!(stderr, "{}\n", render::human(diagnostic, &pack.sources));
+        render::report(diagnostic, &pack.sources);
     }
     let errors = shown.iter().filter(|d| d.is_error()).count();
     if errors > 0 {
-        let _ = writeln!(
-            stderr,
+        render::report_line(&format!(
             "the pack has {}; mods with errors are left out{}",
             render::count(errors, "error"),
             if warnings {
@@ -69,7 +67,7 @@ pub(super) fn report_problems(pack: &Pack, warnings: bool) {
             } else {
                 " (run `modhost check` for warnings too)"
             }
-        );
+        ));
     }
 }
 

@@ -254,6 +254,9 @@ pub fn main() -> ExitCode {
 impl GlobalArgs {
     fn apply_color(&self) {
         let choice = match self.color {
+            // CI logs are read as text: no color there even when the runner gives a terminal
+            // (anstream would color for CI, as GitHub renders ANSI; the README promises none).
+            ColorWhen::Auto if std::env::var_os("CI").is_some() => anstream::ColorChoice::Never,
             ColorWhen::Auto => anstream::ColorChoice::Auto,
             ColorWhen::Always => anstream::ColorChoice::Always,
             ColorWhen::Never => anstream::ColorChoice::Never,
@@ -285,7 +288,8 @@ impl GlobalArgs {
             .with_writer(std::io::stderr)
             .log_internal_errors(false)
             .with_target(false);
-        let ansi = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
+        let ansi = anstream::ColorChoice::global() != anstream::ColorChoice::Never
+            && anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
         let _ = match self.log_format {
             LogFormat::Text => builder
                 .with_ansi(ansi)
@@ -293,6 +297,7 @@ impl GlobalArgs {
                 .try_init(),
             LogFormat::Json => builder.json().try_init(),
         };
+        render::diagnostics_as_log_events(matches!(self.log_format, LogFormat::Json));
     }
 }
 

@@ -23,6 +23,62 @@ pub fn fatal(message: &str, hint: Option<&str>) {
 }
 
 /// A diagnostic as rustc would show it: title, location, the source line underlined, a hint.
+/// Whether diagnostics go to stderr as log events (one JSON object a line, with
+/// `--log-format json`) rather than as text.
+static AS_LOG_EVENTS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn diagnostics_as_log_events(on: bool) {
+    AS_LOG_EVENTS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// A closing line after [`report`]ed diagnostics: text, or a log event with
+/// `--log-format json`.
+pub fn report_line(text: &str) {
+    if AS_LOG_EVENTS.load(std::sync::atomic::Ordering::Relaxed) {
+        tracing::error!("{text}");
+    } else {
+        let _ = writeln!(anstream::stderr(), "{text}");
+    }
+}
+
+/// Prints a diagnostic on stderr for a command that goes on: as text, or with
+/// `--log-format json` as one log event with its fields, so every line is JSON.
+pub fn report(diagnostic: &Diagnostic, sources: &BTreeMap<PathBuf, SourceFile>) {
+    if !AS_LOG_EVENTS.load(std::sync::atomic::Ordering::Relaxed) {
+        let _ = writeln!(anstream::stderr(), "{}\n", human(diagnostic, sources));
+        return;
+    }
+    let location = diagnostic.location.as_ref();
+    let file = location.map(|location| display_path(&location.file));
+    let line = location.and_then(|location| location.line);
+    let column = location.and_then(|location| location.column);
+    let code = diagnostic.code.as_str();
+    let mod_id = diagnostic.mod_id.as_deref();
+    let hint = diagnostic.hint.as_deref();
+    match diagnostic.severity {
+        Severity::Error => tracing::error!(
+            code,
+            mod_id,
+            file,
+            line,
+            column,
+            hint,
+            "{}",
+            diagnostic.message
+        ),
+        Severity::Warning => tracing::warn!(
+            code,
+            mod_id,
+            file,
+            line,
+            column,
+            hint,
+            "{}",
+            diagnostic.message
+        ),
+    }
+}
+
 pub fn human(diagnostic: &Diagnostic, sources: &BTreeMap<PathBuf, SourceFile>) -> String {
     let level = match diagnostic.severity {
         Severity::Error => Level::ERROR,

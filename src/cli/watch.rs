@@ -2,7 +2,6 @@
 //! the terminal says about it.
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::PathBuf;
 
 use modhost::config::{Config, Overrides};
@@ -89,11 +88,8 @@ fn same_config(a: &Config, b: &Config) -> bool {
 }
 
 fn print(report: &ReloadReport) {
-    if !report.diagnostics.is_empty() {
-        let mut stderr = anstream::stderr().lock();
-        for diagnostic in &report.diagnostics {
-            let _ = writeln!(stderr, "{}\n", render::human(diagnostic, &report.sources));
-        }
+    for diagnostic in &report.diagnostics {
+        render::report(diagnostic, &report.sources);
     }
     let names = |wanted: fn(&Reloaded) -> bool| -> Vec<&str> {
         report
