@@ -6,8 +6,8 @@ use clap::{Args, ValueEnum};
 use modhost::{Config, Pack};
 use serde::Serialize;
 
+use super::Exit;
 use super::render::{self, JsonDiagnostic};
-use super::{Exit, load_pack};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -34,10 +34,25 @@ enum CheckFormat {
     Junit,
 }
 
+impl CheckArgs {
+    /// For a `check` that cannot run (exit status 2): with `--format junit`, the report a CI
+    /// reads says why instead of being empty.
+    pub fn report_failure_to_run(&self, message: &str, hint: Option<&str>) {
+        if matches!(self.format, CheckFormat::Junit) {
+            let _ = writeln!(anstream::stdout(), "{}", render::junit_error(message, hint));
+        }
+    }
+}
+
 pub fn run(args: &CheckArgs, config: &Config) -> Exit {
-    let mut pack = match load_pack(config) {
+    let mut pack = match Pack::load(config) {
         Ok(pack) => pack,
-        Err(exit) => return exit,
+        Err(error) => {
+            let hint = super::pack_error_hint(&error);
+            render::fatal(&error.to_string(), hint);
+            args.report_failure_to_run(&error.to_string(), hint);
+            return Exit::Usage;
+        }
     };
     let mods = pack.mods.len() as u64;
     let progress = progress_bar(mods, "checking scripts", Show::Count);

@@ -214,6 +214,9 @@ pub fn main() -> ExitCode {
         Ok(config) => config,
         Err(error) => {
             report_config_error(&error);
+            if let Command::Check(args) = &cli.command {
+                args.report_failure_to_run(&format!("invalid configuration: {error}"), None);
+            }
             return Exit::Usage.into();
         }
     };
@@ -320,13 +323,17 @@ fn report_config_error(error: &ConfigError) {
 /// Loads the pack, or explains why it cannot be read (exit status 2).
 fn load_pack(config: &Config) -> Result<Pack, Exit> {
     Pack::load(config).map_err(|error| {
-        let hint = match &error {
-            PackError::MissingModsDir(_) | PackError::NotADirectory(_) => {
-                Some("create it, or name another with `--mods DIR` or `mods_dir` in `config.toml`")
-            }
-            PackError::Unreadable { .. } => None,
-        };
-        render::fatal(&error.to_string(), hint);
+        render::fatal(&error.to_string(), pack_error_hint(&error));
         Exit::Usage
     })
+}
+
+/// What to do about a mods directory that cannot be read.
+fn pack_error_hint(error: &PackError) -> Option<&'static str> {
+    match error {
+        PackError::MissingModsDir(_) | PackError::NotADirectory(_) => {
+            Some("create it, or name another with `--mods DIR` or `mods_dir` in `config.toml`")
+        }
+        PackError::Unreadable { .. } => None,
+    }
 }

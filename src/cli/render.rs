@@ -197,72 +197,80 @@ fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// A JUnit report: one test case per mod (and one for problems outside any mod), failed when
-/// it has errors (or warnings, with `--deny-warnings`); every diagnostic is in the failure's
-/// text, as `file:line:column: code: message`.
+/// JUnit XML of `check`: a test case per problem, named after its mod and code, with `file`
+/// and `line` attributes, failing for an error (or a warning with `--deny-warnings`), the
+/// message, notes and hint kept; and a passing case for each mod without problems, so the
+/// report lists the whole pack.
 pub fn junit(pack: &modhost::Pack, deny_warnings: bool) -> String {
     use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
-    let mut ids: Vec<&str> = pack.mods.iter().map(|entry| entry.id()).collect();
-    ids.extend(pack.diagnostics.iter().filter_map(|d| d.mod_id.as_deref()));
-    ids.sort_unstable();
-    ids.dedup();
-    let counts = |diagnostic: &&Diagnostic| deny_warnings || diagnostic.is_error();
-    let case = |name: &str, diagnostics: Vec<&Diagnostic>| {
-        let failing: Vec<&Diagnostic> = diagnostics.iter().copied().filter(counts).collect();
-        let lines = diagnostics
-            .iter()
-            .map(|diagnostic| {
-                let place = diagnostic
-                    .location
-                    .as_ref()
-                    .map_or_else(String::new, |location| {
-                        let mut place = display_path(&location.file);
-                        for number in [location.line, location.column].into_iter().flatten() {
-                            place.push_str(&format!(":{number}"));
-                        }
-                        place + ": "
-                    });
-                format!(
-                    "{place}{}[{}]: {}",
-                    diagnostic.severity, diagnostic.code, diagnostic.message
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
-        let status = match failing.first() {
-            None => TestCaseStatus::success(),
-            Some(first) => {
-                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                status.set_message(first.message.as_str());
-                status.set_type(first.code.as_str());
-                status.set_description(lines.as_str());
-                status
-            }
-        };
-        let mut case = TestCase::new(name, status);
-        case.set_classname("modhost.check");
-        if failing.is_empty() && !lines.is_empty() {
-            case.set_system_out(lines);
-        }
-        case
-    };
     let mut suite = TestSuite::new("modhost check");
-    for id in ids {
-        let diagnostics = pack
+    for diagnostic in &pack.diagnostics {
+        let mut text = diagnostic.message.clone();
+        for note in &diagnostic.notes {
+            text.push_str(&format!("\nnote: {note}"));
+        }
+        if let Some(hint) = &diagnostic.hint {
+            text.push_str(&format!("\nhint: {hint}"));
+        }
+        let failing = deny_warnings || diagnostic.is_error();
+        let status = if failing {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(diagnostic.message.as_str());
+            status.set_type(diagnostic.code.as_str());
+            status.set_description(text.as_str());
+            status
+        } else {
+            TestCaseStatus::success()
+        };
+        let owner = diagnostic.mod_id.as_deref().unwrap_or("(pack)");
+        let mut case = TestCase::new(format!("{owner}: {}", diagnostic.code), status);
+        case.set_classname(format!("modhost.check.{owner}"));
+        if !failing {
+            case.set_system_out(format!("{}: {text}", diagnostic.severity));
+        }
+        if let Some(location) = &diagnostic.location {
+            case.extra
+                .insert("file".into(), display_path(&location.file).into());
+            if let Some(line) = location.line {
+                case.extra.insert("line".into(), line.to_string().into());
+            }
+        }
+        suite.add_test_case(case);
+    }
+    for entry in &pack.mods {
+        let has_problems = pack
             .diagnostics
             .iter()
-            .filter(|d| d.mod_id.as_deref() == Some(id))
-            .collect();
-        suite.add_test_case(case(id, diagnostics));
+            .any(|diagnostic| diagnostic.mod_id.as_deref() == Some(entry.id()));
+        if !has_problems {
+            let mut case = TestCase::new(entry.id(), TestCaseStatus::success());
+            case.set_classname(format!("modhost.check.{}", entry.id()));
+            case.extra.insert(
+                "file".into(),
+                display_path(&entry.manifest_file.path().to_path_buf()).into(),
+            );
+            suite.add_test_case(case);
+        }
     }
-    let unowned: Vec<&Diagnostic> = pack
-        .diagnostics
-        .iter()
-        .filter(|d| d.mod_id.is_none())
-        .collect();
-    if !unowned.is_empty() {
-        suite.add_test_case(case("(pack)", unowned));
+    let mut report = Report::new("modhost");
+    report.add_test_suite(suite);
+    report.to_string().unwrap_or_default()
+}
+
+/// JUnit XML for a `check` that could not run (exit status 2): one erroring case saying why,
+/// so a CI that reads the file shows the reason rather than nothing.
+pub fn junit_error(message: &str, hint: Option<&str>) -> String {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+    status.set_message(message);
+    status.set_type("configuration");
+    if let Some(hint) = hint {
+        status.set_description(format!("{message}\nhint: {hint}"));
     }
+    let mut case = TestCase::new("the configuration", status);
+    case.set_classname("modhost.check");
+    let mut suite = TestSuite::new("modhost check");
+    suite.add_test_case(case);
     let mut report = Report::new("modhost");
     report.add_test_suite(suite);
     report.to_string().unwrap_or_default()
