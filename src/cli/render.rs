@@ -247,7 +247,7 @@ pub fn junit(pack: &modhost::Pack, deny_warnings: bool) -> String {
             case.set_classname(format!("modhost.check.{}", entry.id()));
             case.extra.insert(
                 "file".into(),
-                display_path(&entry.manifest_file.path().to_path_buf()).into(),
+                display_path(entry.manifest_file.path()).into(),
             );
             suite.add_test_case(case);
         }
