@@ -10,6 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub enum Found {
     /// The whole pack passes: there is nothing to look for.
     NothingFails,
+    /// It fails even with no mod at all: the cause is not a mod (the configuration, the
+    /// command, the game).
+    FailsWithoutMods,
     /// These mods fail, alone (one) or only together (several); with `required`, the mods
     /// they require that were part of every failing run.
     Culprits {
@@ -50,6 +53,12 @@ pub fn bisect(
     if !test(mods) {
         return Bisection {
             found: Found::NothingFails,
+            runs,
+        };
+    }
+    if test(&[]) {
+        return Bisection {
+            found: Found::FailsWithoutMods,
             runs,
         };
     }
@@ -127,7 +136,7 @@ mod tests {
     fn culprits(found: &Found) -> Vec<&str> {
         match found {
             Found::Culprits { mods, .. } => mods.iter().map(String::as_str).collect(),
-            Found::NothingFails => Vec::new(),
+            Found::NothingFails | Found::FailsWithoutMods => Vec::new(),
         }
     }
 
@@ -189,6 +198,18 @@ mod tests {
             Found::Culprits {
                 mods: vec!["m05".into(), "m09".into()],
                 required: vec!["m04".into()],
+            }
+        );
+    }
+
+    #[test]
+    fn a_failure_without_any_mod_is_not_blamed_on_one() {
+        let result = bisect(&ids(8), plain, |_| true, |_, _| {});
+        assert_eq!(
+            result,
+            Bisection {
+                found: Found::FailsWithoutMods,
+                runs: 2
             }
         );
     }

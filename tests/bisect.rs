@@ -85,3 +85,14 @@ fn one_broken_mod_is_the_culprit_and_tests_can_decide() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_failure_that_no_mod_causes_is_not_blamed_on_one() {
+    let pack = fixture_copy("bisect");
+    let (status, stdout, _) = bisect(pack.path(), &["--", "false"]);
+    assert_eq!(status, Some(1));
+    assert!(
+        stdout.starts_with("it fails even with every mod left out, so no mod is the cause"),
+        "{stdout}"
+    );
+}

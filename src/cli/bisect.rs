@@ -78,6 +78,13 @@ pub fn run(args: &BisectArgs, config: &Config) -> Exit {
             );
             return Exit::PackProblems;
         }
+        Found::FailsWithoutMods => {
+            let _ = writeln!(
+                stdout,
+                "it fails even with every mod left out, so no mod is the cause: look at the configuration or at {how} itself ({runs} runs)"
+            );
+            return Exit::PackProblems;
+        }
         Found::Culprits { mods, required } => {
             let with = match required.is_empty() {
                 true => String::new(),

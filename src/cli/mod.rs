@@ -60,7 +60,7 @@ impl From<Exit> for ExitCode {
     name = "modhost",
     version,
     about = "Load, check, test and host mods in JavaScript, TypeScript, Lua and WebAssembly",
-    after_help = "Examples:\n  modhost new my-mod            create a mod with typings\n  modhost run --watch           run the pack, reloading mods as you save\n  modhost check --smoke         validate the pack as CI would\n  modhost test                  run the mods' tests\n\nExit status: 0 success, 1 the mod pack has errors (or a test failed), 2 usage or configuration error."
+    after_help = "Examples:\n  modhost new hello-world       create a mod with typings and a first test\n  modhost run --watch           run the pack, reloading mods as you save\n  modhost check --smoke         validate the pack as CI would\n  modhost test                  run the mods' tests\n\nExit status: 0 success, 1 the mod pack has errors (or a test failed), 2 usage or configuration error."
 )]
 struct Cli {
     #[command(flatten)]
@@ -122,7 +122,7 @@ enum Command {
     Run(run::RunArgs),
     /// Load the pack, call one function of one mod, and print its result as JSON
     #[command(
-        after_help = "Examples:\n  modhost call my-mod getModInfo\n  modhost call core-lib double 21\n  modhost call my-mod greet '\"Ada\"' '{\"loud\": true}'"
+        after_help = "Examples:\n  modhost call my-mod getModInfo\n  modhost call core-lib double 21\n\nEach argument is JSON when it parses as JSON, else a string: `21` is a number, `Ada` and\n'\"Ada\"' the string \"Ada\", '{\"loud\": true}' an object."
     )]
     Call(call::CallArgs),
     /// Validate manifests and resolution of the whole pack, reporting every problem
@@ -152,7 +152,7 @@ enum Command {
     Graph(graph::GraphArgs),
     /// Create a mod with every hook stubbed, editor typings and the manifest schema
     #[command(
-        after_help = "Examples:\n  modhost new my-mod\n  modhost new world-gen --lang lua\n  modhost new scores --lang ts\n  modhost new physics --lang rust\n  modhost --mods addons new my-mod"
+        after_help = "Examples:\n  modhost new hello-world\n  modhost new world-gen --lang lua\n  modhost new scores --lang ts\n  modhost new physics --lang rust\n  modhost --mods addons new my-addon"
     )]
     New(new::NewArgs),
     /// Look at and steer a running `modhost run`: status, calls, settings, logs, metrics
