@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldKind {
     Text,
+    /// A path ending in an extension a backend runs.
+    EntryPoint,
     Id,
     Version,
     Requirement,
@@ -65,7 +67,7 @@ pub const FIELDS: &[Field] = &[
     ),
     required(
         "entry_point",
-        FieldKind::Text,
+        FieldKind::EntryPoint,
         "Entry file relative to the mod's folder; `.js`/`.mjs` run as JavaScript, `.ts` as TypeScript (types erased), `.lua` as Lua, `.wasm` as an Extism plugin.",
     ),
     field(
@@ -150,6 +152,47 @@ pub fn json_schema() -> Value {
     })
 }
 
+/// A semver requirement as the `semver` crate parses it: comparators (`^1.2`, `>=0.3`, `~1`,
+/// `1.*`, `*`) separated by commas. `fields::tests` holds it to `VersionReq::parse` on
+/// generated requirements.
+fn requirement_pattern() -> String {
+    let number = r"(0|[1-9][0-9]*)";
+    let wild = r"(\*|x|X)";
+    // A pre-release identifier that is a number has no leading zero; build metadata may.
+    let pre = r"(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)";
+    let build = r"[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*";
+    let patch = format!(r"({number}(-{pre}(\.{pre})*)?(\+{build})?|{wild})");
+    // A wildcard major version is the same character throughout (`x.x`, not `X.x`).
+    let wilds = |count: usize| -> String {
+        ["\\*", "x", "X"]
+            .iter()
+            .map(|wild| {
+                let mut one = (*wild).to_owned();
+                for _ in 1..count {
+                    one = format!(r"{one}(\.{wild}");
+                }
+                one + &")?".repeat(count - 1)
+            })
+            .collect::<Vec<_>>()
+            .join("|")
+    };
+    let numbered = format!(r"{number}(\.({wild}(\.{wild})?|{number}(\.{patch})?))?");
+    let comparator = format!(r"\s*(=|>=|<=|>|<|~|\^)?\s*{numbered}\s*");
+    // A wildcard major version (`*`, `x.x`) stands alone, without an operator.
+    let any = format!(r"\s*({})\s*", wilds(3));
+    format!(r"^({any}|{comparator}(,{comparator})*)$")
+}
+
+/// An entry point ends in an extension a backend runs (`main.js`, `init.lua`, `mod.wasm`).
+fn entry_point_pattern() -> String {
+    let extensions: Vec<&str> = crate::runtime::BACKENDS
+        .iter()
+        .flat_map(|backend| backend.extensions())
+        .copied()
+        .collect();
+    format!(r"\.({})$", extensions.join("|"))
+}
+
 fn kind_schema(kind: FieldKind) -> Value {
     match kind {
         FieldKind::Text => json!({ "type": "string", "minLength": 1 }),
@@ -158,7 +201,8 @@ fn kind_schema(kind: FieldKind) -> Value {
             "type": "string",
             "pattern": "^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$"
         }),
-        FieldKind::Requirement => json!({ "type": "string", "minLength": 1 }),
+        FieldKind::EntryPoint => json!({ "type": "string", "pattern": entry_point_pattern() }),
+        FieldKind::Requirement => json!({ "type": "string", "pattern": requirement_pattern() }),
         FieldKind::Integer => json!({ "type": "integer" }),
         FieldKind::Texts => json!({ "type": "array", "items": { "type": "string" } }),
         FieldKind::Ids => {
@@ -167,7 +211,7 @@ fn kind_schema(kind: FieldKind) -> Value {
         FieldKind::Requirements => json!({
             "type": "object",
             "propertyNames": { "pattern": ID_PATTERN },
-            "additionalProperties": { "type": "string", "minLength": 1 }
+            "additionalProperties": { "type": "string", "pattern": requirement_pattern() }
         }),
         FieldKind::Object => json!({ "type": "object" }),
     }
@@ -184,6 +228,7 @@ mod tests {
     fn samples(kind: FieldKind) -> (Value, Value) {
         match kind {
             FieldKind::Text => (json!("text"), json!(5)),
+            FieldKind::EntryPoint => (json!("main.js"), json!(5)),
             FieldKind::Id => (json!("core-lib"), json!("Not An Id")),
             FieldKind::Version => (json!("1.2.3"), json!("1.2")),
             FieldKind::Requirement => (json!("^1.2"), json!(true)),
@@ -205,6 +250,35 @@ mod tests {
             .filter(|diagnostic| diagnostic.code == Code::InvalidManifest)
             .map(|diagnostic| diagnostic.message)
             .collect()
+    }
+
+    fn schema_accepts(pattern: &str, text: &str) -> bool {
+        regex::Regex::new(pattern)
+            .expect("the schema's pattern compiles")
+            .is_match(text)
+    }
+
+    #[test]
+    fn the_schema_refuses_an_entry_point_no_backend_runs() {
+        let pattern = entry_point_pattern();
+        for good in ["main.js", "lib/main.mjs", "main.ts", "init.lua", "mod.wasm"] {
+            assert!(schema_accepts(&pattern, good), "{good}");
+        }
+        for bad in ["main.py", "init.lau", "run", "main.js.bak"] {
+            assert!(!schema_accepts(&pattern, bad), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The schema's requirement pattern and the validator (`semver`) agree on generated
+        /// requirements, valid and not.
+        #[test]
+        fn the_schema_and_the_validator_agree_on_requirements(
+            text in "[ ~^<>=*xX0-9.,+a-c-]{0,14}|(\\^|~|>=|<|=)?[0-9]{1,2}(\\.[0-9x*]{1,2}){0,2}(-[a-c0-9]{1,3})?(, ?(<|>=)[0-9](\\.[0-9]){0,2})?"
+        ) {
+            let validator = semver::VersionReq::parse(&text).is_ok();
+            proptest::prop_assert_eq!(schema_accepts(&requirement_pattern(), &text), validator, "{:?}", text);
+        }
     }
 
     #[test]
