@@ -287,3 +287,43 @@ fn json_logs_carry_diagnostics_as_json_lines() {
     assert_eq!(warning["fields"]["line"], 1);
     assert_eq!(warning["fields"]["hint"], "did you mean `dependencies`?");
 }
+
+/// A syntax error at the very end of a file, and a Lua error (Lua names no column, only the
+/// token): the human, JSON and GitHub reports point at the same line and column.
+#[test]
+fn every_report_format_puts_a_syntax_error_in_the_same_place() {
+    let pack = tempfile::tempdir().unwrap();
+    let mods = pack.path().join("mods");
+    write(
+        &mods.join("js/manifest.json"),
+        r#"{ "name": "js", "version": "1.0.0", "entry_point": "main.js" }"#,
+    );
+    write(&mods.join("js/main.js"), "function f() {\n  return 1;\n");
+    write(
+        &mods.join("lua/mod.toml"),
+        "name = \"lua\"\nversion = \"1.0.0\"\nentry_point = \"init.lua\"\n",
+    );
+    write(
+        &mods.join("lua/init.lua"),
+        "function f()\n  local x = = 1\nend\n",
+    );
+    let (_, human, _) = modhost(pack.path(), &["check"]);
+    let (_, json, _) = modhost(pack.path(), &["check", "--format", "json"]);
+    let (_, github, _) = modhost(pack.path(), &["check", "--format", "github"]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for diagnostic in report["diagnostics"].as_array().unwrap() {
+        let file = diagnostic["file"].as_str().unwrap();
+        let (line, column) = (&diagnostic["line"], &diagnostic["column"]);
+        assert!(column.is_u64(), "{diagnostic}");
+        assert!(
+            human.contains(&format!("--> {file}:{line}:{column}")),
+            "{human}\n{json}"
+        );
+        assert!(
+            github.contains(&format!("file={file},line={line},col={column}")),
+            "{github}"
+        );
+    }
+    assert!(human.contains("--> mods/js/main.js:2:12"), "{human}");
+    assert!(human.contains("--> mods/lua/init.lua:2:13"), "{human}");
+}

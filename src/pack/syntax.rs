@@ -140,16 +140,35 @@ fn check_mod(entry: &ModEntry, checkers: &mut Checkers) -> Found {
 fn diagnostic(entry: &ModEntry, source: &SourceFile, error: &ScriptError) -> Diagnostic {
     let location = match (error.line, error.column) {
         (Some(line), column) => {
-            let offset = offset_of(source.text(), line, column.unwrap_or(1));
-            let mut location = source.locate(offset..offset);
-            location.column = column.or(location.column);
-            location
+            let text = source.text();
+            // An error at the end of the file (an unclosed block) is where the text ends, not
+            // on a line past it, in every format alike.
+            let end = text.trim_end_matches(['\n', '\r']).len();
+            let column = column.or_else(|| column_of_token(text, line, &error.message));
+            let offset = offset_of(text, line, column.unwrap_or(1));
+            if offset >= end {
+                source.locate(end..end)
+            } else {
+                let mut location = source.locate(offset..offset);
+                // Lua names a line but no column: say no column rather than column 1.
+                location.column = column;
+                location
+            }
         }
         _ => source.whole(),
     };
     Diagnostic::new(code_of(error), error.message.clone())
         .in_mod(entry.id())
         .at(location)
+}
+
+/// Lua names the line of a syntax error and the token it stopped at (`near '='`), not a
+/// column: the column is where that token last appears on the line (where the parser stopped), when it does.
+fn column_of_token(text: &str, line: usize, message: &str) -> Option<usize> {
+    let token = message.split("near '").nth(1)?.split('\'').next()?;
+    let text_line = text.lines().nth(line.checked_sub(1)?)?;
+    let at = text_line.rfind(token)?;
+    Some(text_line[..at].chars().count() + 1)
 }
 
 /// A module that imports what the host does not provide is an `unknown-import`; anything else
@@ -179,6 +198,14 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::offset_of;
+
+    #[test]
+    fn the_column_of_a_lua_error_is_its_token() {
+        let text = "function f()\n  local x = = 1\nend\n";
+        let message = "mods/l/init.lua:2: unexpected symbol near '='";
+        assert_eq!(super::column_of_token(text, 2, message), Some(13));
+        assert_eq!(super::column_of_token(text, 2, "no token here"), None);
+    }
 
     #[test]
     fn offsets_of_lines_and_columns() {
