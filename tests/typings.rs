@@ -226,6 +226,63 @@ fn new_typescript_mods_type_check_against_the_game_api() {
     }
 }
 
+/// A real Lua language checker (EmmyLua's `emmylua_check`, which `.ci/run` installs from
+/// crates.io): like [`tsc`], missing on a developer's machine it says so, missing in CI it
+/// fails.
+fn emmylua_check() -> Option<Command> {
+    match Command::new("emmylua_check").arg("--help").output() {
+        Ok(help) if help.status.success() => Some(Command::new("emmylua_check")),
+        _ if std::env::var_os("CI").is_some() => panic!(
+            "emmylua_check is not installed, and CI must check the Lua annotations: `cargo install emmylua_check`"
+        ),
+        _ => {
+            eprintln!("emmylua_check is not installed: skipping (`cargo install emmylua_check`)");
+            None
+        }
+    }
+}
+
+/// A new Lua mod (against the demo's game API) passes a real Lua checker with its LuaLS
+/// annotations, and the checker flags a misspelled API member and a wrong argument.
+#[test]
+fn new_lua_mods_pass_a_real_lua_checker() {
+    let Some(mut checker) = emmylua_check() else {
+        return;
+    };
+    let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/arena/game-api.json");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let api_flag = api.to_str().expect("UTF-8 path");
+    modhost(
+        dir.path(),
+        &["--api", api_flag, "new", "checked", "--lang", "lua"],
+    );
+    let mod_dir = dir.path().join("mods/checked");
+    let check = |checker: &mut Command| -> String {
+        let output = checker
+            .current_dir(&mod_dir)
+            .arg(".")
+            .output()
+            .expect("emmylua_check runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr)
+    };
+    let said = check(&mut checker);
+    assert!(said.contains("No issues found"), "{said}");
+    std::fs::write(
+        mod_dir.join("wrong.lua"),
+        "modhost.log.inf(\"x\")\nmodhost.timers.after(function() end, 10)\ngame.world.spwan(\"orc\")\n",
+    )
+    .expect("write");
+    let said = check(&mut emmylua_check().expect("checked above"));
+    for complaint in [
+        "Undefined field `inf`",
+        "expected `number` but found `fun()`",
+        "Undefined field `spwan`",
+    ] {
+        assert!(said.contains(complaint), "`{complaint}` in:\n{said}");
+    }
+}
+
 #[test]
 fn typings_writes_the_game_api_into_every_mod() {
     let dir = support::arena_copy();

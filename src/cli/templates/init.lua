@@ -30,7 +30,7 @@ end
 ---@param previous Json
 function mod.onReload(previous)
   if type(previous) == "table" then
-    state = { greeted = tonumber(previous.greeted) or 0 }
+    state = { greeted = math.floor(tonumber(previous.greeted) or 0) }
   end
 end
 
