@@ -327,3 +327,38 @@ fn every_report_format_puts_a_syntax_error_in_the_same_place() {
     assert!(human.contains("--> mods/js/main.js:2:12"), "{human}");
     assert!(human.contains("--> mods/lua/init.lua:2:13"), "{human}");
 }
+
+/// Shell completion offers the pack's mod ids after `call`, `ctl call`, `test` and friends
+/// (the shell runs `COMPLETE=<shell> modhost -- <words>`; fish's answer is one a line).
+#[test]
+fn completion_offers_the_mod_ids_of_the_pack() {
+    let pack = stumbling_pack();
+    let complete = |words: &[&str]| -> Vec<String> {
+        let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
+            .current_dir(pack.path())
+            .env("COMPLETE", "fish")
+            .arg("--")
+            .args(words)
+            .output()
+            .expect("modhost runs");
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|line| line.split('\t').next().unwrap_or_default().to_owned())
+            .collect()
+    };
+    for words in [
+        &["modhost", "call", ""][..],
+        &["modhost", "ctl", "call", ""],
+        &["modhost", "test", ""],
+        &["modhost", "ctl", "disable", ""],
+    ] {
+        let offered = complete(words);
+        assert!(
+            offered.contains(&"typo".to_owned()) && offered.contains(&"lua-typo".to_owned()),
+            "{words:?}: {offered:?}"
+        );
+    }
+    assert_eq!(complete(&["modhost", "call", "lu"]), ["lua-typo"]);
+    let (ok, script, _) = modhost(pack.path(), &["completions", "bash"]);
+    assert!(ok && script.contains("COMPLETE=\"bash\""), "{script}");
+}

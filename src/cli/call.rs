@@ -11,7 +11,7 @@ use super::{Exit, list, load_pack, render};
 #[derive(Debug, Args)]
 pub struct CallArgs {
     /// The mod's id
-    #[arg(value_name = "MOD")]
+    #[arg(value_name = "MOD", add = super::completion::mod_ids())]
     mod_id: String,
     /// The function to call
     function: String,

@@ -44,7 +44,7 @@ enum CtlCommand {
     List,
     /// Call a mod's function in the running pack (each ARG is JSON if it parses, else a string)
     Call {
-        #[arg(value_name = "MOD")]
+        #[arg(value_name = "MOD", add = super::completion::mod_ids())]
         mod_id: String,
         function: String,
         args: Vec<String>,
@@ -56,29 +56,29 @@ enum CtlCommand {
     },
     /// Reload a mod (and the mods that depend on it) from its files, or every mod
     Reload {
-        #[arg(value_name = "MOD")]
+        #[arg(value_name = "MOD", add = super::completion::mod_ids())]
         mod_id: Option<String>,
     },
     /// Start a disabled mod again, with the mods it unblocks
     Enable {
-        #[arg(value_name = "MOD")]
+        #[arg(value_name = "MOD", add = super::completion::mod_ids())]
         mod_id: String,
     },
     /// Detach a mod and keep it off; mods that require it are blocked
     Disable {
-        #[arg(value_name = "MOD")]
+        #[arg(value_name = "MOD", add = super::completion::mod_ids())]
         mod_id: String,
     },
     /// Change a mod's setting (VALUE is JSON if it parses, else a string); it runs `onSettingsChanged`
     Set {
-        #[arg(value_name = "MOD")]
+        #[arg(value_name = "MOD", add = super::completion::mod_ids())]
         mod_id: String,
         key: String,
         value: String,
     },
     /// A mod's effective settings
     Get {
-        #[arg(value_name = "MOD")]
+        #[arg(value_name = "MOD", add = super::completion::mod_ids())]
         mod_id: String,
     },
     /// The host's figures in the Prometheus text format

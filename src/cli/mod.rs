@@ -7,6 +7,7 @@
 mod bisect;
 mod call;
 mod check;
+mod completion;
 mod connect;
 mod ctl;
 mod graph;
@@ -181,6 +182,7 @@ enum Command {
 }
 
 pub fn main() -> ExitCode {
+    completion::answer_if_asked();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -243,9 +245,8 @@ pub fn main() -> ExitCode {
             Exit::Success
         }
         Command::Completions { shell } => {
-            let mut command = <Cli as clap::CommandFactory>::command();
             let mut script = Vec::new();
-            clap_complete::generate(shell, &mut command, "modhost", &mut script);
+            let _ = completion::write_script(shell, &mut script);
             // A closed pipe (`| head`) is not an error worth a message.
             let _ = anstream::stdout().write_all(&script);
             Exit::Success

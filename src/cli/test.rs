@@ -17,7 +17,7 @@ use super::{Exit, load_pack};
 #[derive(Debug, Args)]
 pub struct TestArgs {
     /// Only the tests of these mods (all mods when none is named)
-    #[arg(value_name = "MOD")]
+    #[arg(value_name = "MOD", add = super::completion::mod_ids())]
     only: Vec<String>,
     /// Only tests whose full name (`describe > it`) contains this text
     #[arg(long)]
