@@ -122,7 +122,7 @@ fn wrong_use_of_the_api_names_the_function_the_parameter_and_the_type() {
     );
     write(
         &mods.join("js/main.js"),
-        "function attempt(body) { try { body(); return 'no error'; } catch (error) { return error.message; } }\nfunction mistakes() {\n  return [\n    attempt(() => modhost.log.inf('x')),\n    attempt(() => modhost.timers.after(() => {}, 10)),\n    attempt(() => modhost.storage.set()),\n    attempt(() => { modhost.mod.name = 'other'; }),\n    attempt(() => { modhost.settings.greeting = 'other'; }),\n  ];\n}\n",
+        "function attempt(body) { try { body(); return 'no error'; } catch (error) { return error.message; } }\nfunction mistakes() {\n  return [\n    attempt(() => modhost.log.inf('x')),\n    attempt(() => modhost.mods.call(1, 'f')),\n    attempt(() => modhost.timers.after(() => {}, 10)),\n    attempt(() => modhost.storage.set()),\n    attempt(() => { modhost.mod.name = 'other'; }),\n    attempt(() => { modhost.settings.greeting = 'other'; }),\n  ];\n}\n",
     );
     write(
         &mods.join("lua/mod.toml"),
@@ -130,7 +130,7 @@ fn wrong_use_of_the_api_names_the_function_the_parameter_and_the_type() {
     );
     write(
         &mods.join("lua/init.lua"),
-        "local function attempt(body) local ok, problem = pcall(body) return ok and 'no error' or tostring(problem):gsub('^[^:]+:%d+: ', '') end\nfunction mistakes()\n  return {\n    (attempt(function() modhost.log.inf('x') end)),\n    (attempt(function() modhost.timers.after(function() end, 10) end)),\n    (attempt(function() modhost.storage.set() end)),\n    (attempt(function() modhost.mod.name = 'other' end)),\n    (attempt(function() modhost.settings.greeting = 'other' end)),\n  }\nend\n",
+        "local function attempt(body) local ok, problem = pcall(body) return ok and 'no error' or tostring(problem):gsub('^[^:]+:%d+: ', '') end\nfunction mistakes()\n  return {\n    (attempt(function() modhost.log.inf('x') end)),\n    (attempt(function() modhost.mods.call(true, 'f') end)),\n    (attempt(function() modhost.timers.after(function() end, 10) end)),\n    (attempt(function() modhost.storage.set() end)),\n    (attempt(function() modhost.mod.name = 'other' end)),\n    (attempt(function() modhost.settings.greeting = 'other' end)),\n  }\nend\n",
     );
     let said = |id: &str| -> Vec<String> {
         let (ok, stdout, stderr) = modhost(pack.path(), &["call", id, "mistakes"]);
@@ -142,6 +142,7 @@ fn wrong_use_of_the_api_names_the_function_the_parameter_and_the_type() {
         js,
         [
             "modhost.log.inf does not exist: did you mean modhost.log.info?",
+            "modhost.mods.call: parameter `mod` takes a string, got a number",
             "modhost.timers.after: parameter `ms` takes a number, got a function",
             "modhost.storage.set: parameter `key` is missing (it takes a string)",
             "modhost.mod.name is read-only",
@@ -149,9 +150,14 @@ fn wrong_use_of_the_api_names_the_function_the_parameter_and_the_type() {
         ]
     );
     let lua = said("lua");
-    assert_eq!(lua[..3], js[..3]);
+    assert_eq!(lua[0], js[0]);
     assert_eq!(
-        lua[3..],
+        lua[1],
+        "modhost.mods.call: parameter `mod` takes a string, got a boolean"
+    );
+    assert_eq!(lua[2..4], js[2..4]);
+    assert_eq!(
+        lua[4..],
         [
             "cannot set `name`: this table is read-only",
             "cannot set `greeting`: this table is read-only",

@@ -456,6 +456,40 @@ fn to_json_or_throw<'js>(
     })
 }
 
+/// A string parameter of the two hot API functions, which take their arguments as they come
+/// (the prelude explains the others' mistakes): a `TypeError` naming the function, the
+/// parameter and what it got.
+fn text_argument<'js>(
+    ctx: &Ctx<'js>,
+    value: Option<&Value<'js>>,
+    function: &str,
+    name: &str,
+) -> rquickjs::Result<String> {
+    let Some(value) = value.filter(|value| !value.is_undefined()) else {
+        return Err(Exception::throw_type(
+            ctx,
+            &format!("{function}: parameter `{name}` is missing (it takes a string)"),
+        ));
+    };
+    match value.as_string() {
+        Some(text) => text.to_string(),
+        None => Err(Exception::throw_type(
+            ctx,
+            &format!(
+                "{function}: parameter `{name}` takes a string, got {}",
+                match value.type_of() {
+                    rquickjs::Type::Int | rquickjs::Type::Float => "a number",
+                    rquickjs::Type::Bool => "a boolean",
+                    rquickjs::Type::Null => "null",
+                    rquickjs::Type::Array => "an array",
+                    rquickjs::Type::Function | rquickjs::Type::Constructor => "a function",
+                    _ => "an object",
+                }
+            ),
+        )),
+    }
+}
+
 fn all_to_json<'js>(
     ctx: &Ctx<'js>,
     shared: &Shared,
@@ -474,9 +508,14 @@ fn mods<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js
         "call",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, target: String, function: String, args: Rest<Value<'js>>| {
+            move |ctx: Ctx<'js>, mut args: Rest<Value<'js>>| {
                 enter(&ctx, &caller)?;
-                let args = all_to_json(&ctx, &caller, &args.0)?;
+                let named = |index: usize, name: &str| {
+                    text_argument(&ctx, args.0.get(index), "modhost.mods.call", name)
+                };
+                let target = named(0, "mod")?;
+                let function = named(1, "function")?;
+                let args = all_to_json(&ctx, &caller, &args.0.split_off(2.min(args.0.len())))?;
                 match caller.host.call(&caller.mod_id, &target, &function, args) {
                     Ok(result) => convert::from_json(&ctx, &result),
                     Err(message) => Err(host_error(&ctx, &caller, &message)),
@@ -537,8 +576,9 @@ fn events<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'
         "emit",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, event: String, payload: Opt<Value<'js>>| {
+            move |ctx: Ctx<'js>, event: Opt<Value<'js>>, payload: Opt<Value<'js>>| {
                 enter(&ctx, &emitter)?;
+                let event = text_argument(&ctx, event.0.as_ref(), "modhost.events.emit", "event")?;
                 let payload = match payload.0 {
                     Some(value) => to_json_or_throw(&ctx, &emitter, &value)?,
                     None => Json::Null,

@@ -548,6 +548,23 @@ pub(super) fn outcome(lua: &Lua, result: Result<Json, String>) -> mlua::Result<(
     }
 }
 
+/// A string parameter of the two hot API functions, which take their arguments as they come
+/// (the others are checked by [`check_arguments`]): a number stands for its text, as in Lua.
+fn text_argument(value: &Value, function: &str, name: &str) -> Result<String, String> {
+    match value {
+        Value::String(text) => Ok(text.to_string_lossy()),
+        Value::Integer(number) => Ok(number.to_string()),
+        Value::Number(number) => Ok(number.to_string()),
+        Value::Nil => Err(format!(
+            "{function}: parameter `{name}` is missing (it takes a string)"
+        )),
+        other => Err(format!(
+            "{function}: parameter `{name}` takes a string, got a {}",
+            other.type_name()
+        )),
+    }
+}
+
 fn all_to_json(lua: &Lua, values: &[Value]) -> Result<Vec<Json>, String> {
     values
         .iter()
@@ -561,9 +578,13 @@ fn mods(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
     let call = host_function(
         lua,
         shared,
-        move |lua, (target, function, args): (String, String, Variadic<Value>)| {
-            let result = all_to_json(lua, &args)
-                .and_then(|args| caller.host.call(&caller.mod_id, &target, &function, args));
+        move |lua, (target, function, args): (Value, Value, Variadic<Value>)| {
+            let named = |value: &Value, name: &str| text_argument(value, "modhost.mods.call", name);
+            let result = named(&target, "mod").and_then(|target| {
+                let function = named(&function, "function")?;
+                let args = all_to_json(lua, &args)?;
+                caller.host.call(&caller.mod_id, &target, &function, args)
+            });
             outcome(lua, result)
         },
     )?;
@@ -699,24 +720,24 @@ fn events(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
         })?,
     )?;
     let emitter = Rc::clone(shared);
-    let emit = host_function(
-        lua,
-        shared,
-        move |lua, (event, payload): (String, Value)| {
-            let payload = match convert::to_json(lua, &payload) {
-                Ok(payload) => payload,
-                Err(error) => return outcome(lua, Err(error.message)),
-            };
-            match emitter.host.emit(&emitter.mod_id, &event, payload) {
-                Ok(()) => outcome(lua, Ok(Json::Null)),
-                Err(HostError::Refused(message)) => outcome(lua, Err(message)),
-                Err(HostError::Breach(error)) => {
-                    emitter.clock.breach(error);
-                    Err(mlua::Error::runtime(STOPPED))
-                }
+    let emit = host_function(lua, shared, move |lua, (event, payload): (Value, Value)| {
+        let event = match text_argument(&event, "modhost.events.emit", "event") {
+            Ok(event) => event,
+            Err(message) => return outcome(lua, Err(message)),
+        };
+        let payload = match convert::to_json(lua, &payload) {
+            Ok(payload) => payload,
+            Err(error) => return outcome(lua, Err(error.message)),
+        };
+        match emitter.host.emit(&emitter.mod_id, &event, payload) {
+            Ok(()) => outcome(lua, Ok(Json::Null)),
+            Err(HostError::Refused(message)) => outcome(lua, Err(message)),
+            Err(HostError::Breach(error)) => {
+                emitter.clock.breach(error);
+                Err(mlua::Error::runtime(STOPPED))
             }
-        },
-    )?;
+        }
+    })?;
     events.raw_set("emit", raising(lua, emit)?)?;
     Ok(events)
 }
