@@ -62,21 +62,38 @@ impl Store {
             .busy_timeout(BUSY_TIMEOUT)
             .and_then(|()| connection.pragma_update(None, "journal_mode", "WAL"))
             .and_then(|()| connection.pragma_update(None, "synchronous", "NORMAL"))
-            .and_then(|()| {
-                connection.execute_batch(
-                    "CREATE TABLE IF NOT EXISTS entries (
-                        mod TEXT NOT NULL,
-                        key TEXT NOT NULL,
-                        value TEXT NOT NULL,
-                        PRIMARY KEY (mod, key)
-                    ) WITHOUT ROWID;",
-                )
-            })
+            .and_then(|()| Store::create_table(&connection))
             .map_err(|error| open_error(error.to_string()))?;
         Ok(Store {
             connection,
             usage: Default::default(),
         })
+    }
+
+    /// A store that lives in memory and goes with it (`modhost test`).
+    pub fn in_memory() -> Result<Store, StorageError> {
+        let open_error = |message: String| StorageError::Open {
+            path: PathBuf::from(":memory:"),
+            message,
+        };
+        let connection =
+            Connection::open_in_memory().map_err(|error| open_error(error.to_string()))?;
+        Store::create_table(&connection).map_err(|error| open_error(error.to_string()))?;
+        Ok(Store {
+            connection,
+            usage: Default::default(),
+        })
+    }
+
+    fn create_table(connection: &Connection) -> rusqlite::Result<()> {
+        connection.execute_batch(
+            "CREATE TABLE IF NOT EXISTS entries (
+                        mod TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        value TEXT NOT NULL,
+                        PRIMARY KEY (mod, key)
+                    ) WITHOUT ROWID;",
+        )
     }
 
     pub fn get(&self, mod_id: &str, key: &str) -> Result<Option<Json>, StorageError> {

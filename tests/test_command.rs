@@ -47,10 +47,11 @@ fn each_test_is_reported_and_failures_point_at_their_line_with_expected_and_actu
         "  ✓ the game > answers mocked game functions and records the calls",
         "  ✓ calls the mod it requires",
         "  ✓ rain > drizzles on a virtual clock",
+        "  ✓ storage > keeps values for the file, in memory",
         "  ✗ forecast > is wrong on purpose",
         "      at mods/weather/tests/weather.test.lua:8",
         "      expected: {\"rain\"}",
-        "14 passed, 2 failed",
+        "15 passed, 2 failed",
     ] {
         assert!(stdout.contains(line), "missing `{line}` in:\n{stdout}");
     }
@@ -67,7 +68,7 @@ fn the_json_and_junit_reports_carry_every_test_with_its_file_and_line() {
         .iter()
         .flat_map(|file| file["tests"].as_array().unwrap())
         .collect();
-    assert_eq!(tests.len(), 16);
+    assert_eq!(tests.len(), 17);
     assert!(
         tests.iter().all(|test| test["line"].as_u64().is_some()),
         "{json}"
@@ -88,7 +89,7 @@ fn the_json_and_junit_reports_carry_every_test_with_its_file_and_line() {
     let (status, junit, _) = test_command(pack.path(), &["--format", "junit"]);
     assert_eq!(status, Some(1));
     assert!(
-        junit.contains(r#"tests="16" skipped="0" failures="2" errors="0""#),
+        junit.contains(r#"tests="17" skipped="0" failures="2" errors="0""#),
         "{junit}"
     );
     assert!(
@@ -147,7 +148,7 @@ fn a_test_file_that_does_not_load_or_never_ends_is_reported_and_the_rest_runs() 
     let endless = after("mods/counter/tests/endless.test.js");
     assert!(endless.contains("`call_timeout_ms`"), "{endless}");
     assert!(
-        stdout.contains("14 passed, 2 failed, 2 file(s) did not run"),
+        stdout.contains("15 passed, 2 failed, 2 file(s) did not run"),
         "{stdout}"
     );
 }

@@ -182,8 +182,13 @@ impl HostApi for Link {
         let core = self.core()?;
         let mut store = core.store.borrow_mut();
         if store.is_none() {
-            let data_dir = core.config.borrow().data_dir.clone();
-            *store = Some(Store::open(&data_dir).map_err(|error| error.to_string())?);
+            // Under `modhost test`, storage lives in memory and goes with the test file.
+            let opened = if core.testing.borrow().is_some() {
+                Store::in_memory()
+            } else {
+                Store::open(&core.config.borrow().data_dir)
+            };
+            *store = Some(opened.map_err(|error| error.to_string())?);
         }
         let store = store.as_ref().expect("opened above");
         let result = match op {
