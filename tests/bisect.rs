@@ -3,25 +3,14 @@
 
 mod support;
 
+/// `modhost bisect ARGS` in `dir`.
+fn bisect(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    support::run_with_status(dir, &[&["bisect"], args].concat())
+}
+
 use std::path::Path;
-use std::process::Command;
 
 use support::fixture_copy;
-
-fn bisect(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
-        .current_dir(dir)
-        .arg("bisect")
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("modhost runs");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn two_mods_that_break_the_pack_only_together_are_found_with_check_smoke() {

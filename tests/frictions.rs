@@ -3,27 +3,9 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-fn modhost(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("modhost runs");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
+use support::{run, write};
 
 /// A JavaScript mod with `onAtach` and a Lua mod with `on_bootstrap`, and a manifest field
 /// misspelled (`dependecies`, which silently dropped the requirement).
@@ -52,7 +34,7 @@ fn stumbling_pack() -> tempfile::TempDir {
 #[test]
 fn a_misspelled_hook_is_named_in_run_and_in_check_smoke() {
     let pack = stumbling_pack();
-    let (_, _, log) = modhost(pack.path(), &["run", "--once"]);
+    let (_, _, log) = run(pack.path(), &["run", "--once"]);
     assert!(
         log.contains("[typo] `onAtach` is not a hook, so it never runs: did you mean `onAttach`?"),
         "{log}"
@@ -65,7 +47,7 @@ fn a_misspelled_hook_is_named_in_run_and_in_check_smoke() {
     );
     assert!(!log.contains("onDetach` is not"), "{log}");
 
-    let (_, stdout, _) = modhost(pack.path(), &["check", "--smoke", "--format", "json"]);
+    let (_, stdout, _) = run(pack.path(), &["check", "--smoke", "--format", "json"]);
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let hooks: Vec<(&str, &str)> = report["diagnostics"]
         .as_array()
@@ -89,7 +71,7 @@ fn a_misspelled_hook_is_named_in_run_and_in_check_smoke() {
 #[test]
 fn run_prints_manifest_warnings_too() {
     let pack = stumbling_pack();
-    let (_, _, log) = modhost(pack.path(), &["run", "--once"]);
+    let (_, _, log) = run(pack.path(), &["run", "--once"]);
     assert!(
         log.contains("warning[unknown-field]: unknown field `dependecies` is ignored"),
         "{log}"
@@ -104,7 +86,7 @@ fn check_smoke_reports_each_failure_once() {
         &pack.path().join("mods/typo/main.js"),
         "function onAttach() { throw new Error('broken on purpose'); }\n",
     );
-    let (ok, stdout, stderr) = modhost(pack.path(), &["check", "--smoke"]);
+    let (ok, stdout, stderr) = run(pack.path(), &["check", "--smoke"]);
     assert!(!ok);
     assert_eq!(stdout.matches("error[hook-failed]").count(), 1, "{stdout}");
     // Not a second time as the host's log line.
@@ -133,7 +115,7 @@ fn wrong_use_of_the_api_names_the_function_the_parameter_and_the_type() {
         "local function attempt(body) local ok, problem = pcall(body) return ok and 'no error' or tostring(problem):gsub('^[^:]+:%d+: ', '') end\nfunction mistakes()\n  return {\n    (attempt(function() modhost.log.inf('x') end)),\n    (attempt(function() modhost.mods.call(true, 'f') end)),\n    (attempt(function() modhost.timers.after(function() end, 10) end)),\n    (attempt(function() modhost.storage.set() end)),\n    (attempt(function() modhost.mod.name = 'other' end)),\n    (attempt(function() modhost.settings.greeting = 'other' end)),\n  }\nend\n",
     );
     let said = |id: &str| -> Vec<String> {
-        let (ok, stdout, stderr) = modhost(pack.path(), &["call", id, "mistakes"]);
+        let (ok, stdout, stderr) = run(pack.path(), &["call", id, "mistakes"]);
         assert!(ok, "{stderr}");
         serde_json::from_str(&stdout).unwrap()
     };
@@ -192,7 +174,7 @@ fn near_misses_in_manifests_get_the_obvious_hint() {
         let name = std::ffi::OsStr::from_bytes(b"caf\xe9");
         std::fs::create_dir_all(mods.join(name)).unwrap();
     }
-    let (ok, stdout, _) = modhost(pack.path(), &["check", "--format", "json"]);
+    let (ok, stdout, _) = run(pack.path(), &["check", "--format", "json"]);
     assert!(!ok);
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let found = |code: &str| -> Vec<(String, String)> {
@@ -277,7 +259,7 @@ fn with_ci_set_the_output_has_no_color_even_on_a_terminal() {
 #[test]
 fn json_logs_carry_diagnostics_as_json_lines() {
     let pack = stumbling_pack();
-    let (_, _, stderr) = modhost(pack.path(), &["--log-format", "json", "run", "--once"]);
+    let (_, _, stderr) = run(pack.path(), &["--log-format", "json", "run", "--once"]);
     let lines: Vec<serde_json::Value> = stderr
         .lines()
         .map(|line| {
@@ -313,9 +295,9 @@ fn every_report_format_puts_a_syntax_error_in_the_same_place() {
         &mods.join("lua/init.lua"),
         "function f()\n  local x = = 1\nend\n",
     );
-    let (_, human, _) = modhost(pack.path(), &["check"]);
-    let (_, json, _) = modhost(pack.path(), &["check", "--format", "json"]);
-    let (_, github, _) = modhost(pack.path(), &["check", "--format", "github"]);
+    let (_, human, _) = run(pack.path(), &["check"]);
+    let (_, json, _) = run(pack.path(), &["check", "--format", "json"]);
+    let (_, github, _) = run(pack.path(), &["check", "--format", "github"]);
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     for diagnostic in report["diagnostics"].as_array().unwrap() {
         let file = diagnostic["file"].as_str().unwrap();
@@ -365,6 +347,6 @@ fn completion_offers_the_mod_ids_of_the_pack() {
         );
     }
     assert_eq!(complete(&["modhost", "call", "lu"]), ["lua-typo"]);
-    let (ok, script, _) = modhost(pack.path(), &["completions", "bash"]);
+    let (ok, script, _) = run(pack.path(), &["completions", "bash"]);
     assert!(ok && script.contains("COMPLETE=\"bash\""), "{script}");
 }

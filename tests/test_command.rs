@@ -5,6 +5,11 @@
 
 mod support;
 
+/// `modhost test ARGS` in `dir`.
+fn test_command(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    support::run_with_status(dir, &[&["test"], args].concat())
+}
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -13,21 +18,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::{PATIENCE, fixture_copy};
-
-fn test_command(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
-        .current_dir(dir)
-        .arg("test")
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("modhost runs");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn each_test_is_reported_and_failures_point_at_their_line_with_expected_and_actual() {

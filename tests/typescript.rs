@@ -4,16 +4,8 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::Command;
-
 use serde_json::Value;
-use support::{Running, modhost};
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
+use support::{Running, modhost, run, write};
 
 const MAIN: &str = r#"import { greet, type Greeting } from "./lib/greet";
 import { twice } from "./lib/twice.ts";
@@ -51,20 +43,6 @@ fn typescript_pack() -> tempfile::TempDir {
         "export const twice = (n: number): number => n * 2;\n",
     );
     pack
-}
-
-fn run(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("modhost runs");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 #[test]

@@ -6,22 +6,16 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::{Value, json};
 use support::guests::{build_c, polyglot_copy};
 use support::rpc::Rpc;
-use support::{Running, fixture_copy, modhost};
+use support::{Running, fixture_copy, modhost, run, write};
 
 fn wasm_fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/wasm")
         .join(name)
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
 }
 
 /// A pack with the ABI module as `w`, a Lua mod it calls, and a JavaScript mod that drives it.
@@ -56,21 +50,6 @@ fn abi_pack() -> tempfile::TempDir {
         "function onBootstrap() {\n  const first = modhost.mods.call('w', 'count');\n  const second = modhost.mods.call('w', 'count');\n  modhost.log.info(`count ${first} ${second}`);\n  modhost.mods.call('w', 'hello');\n  modhost.events.emit('tick', { frame: 1 });\n}\n",
     );
     pack
-}
-
-/// Runs `modhost ARGS` in `dir` and returns its status, stdout and stderr.
-fn run(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("modhost runs");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 #[test]

@@ -283,3 +283,30 @@ pub fn modhost(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
+
+/// Writes a file, making its folder.
+pub fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().expect("a file in a folder")).expect("create folder");
+    std::fs::write(path, text).expect("write file");
+}
+
+/// Runs `modhost ARGS` in `dir` to completion, without color: its exit status, stdout and stderr.
+pub fn run_with_status(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("modhost runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// [`run_with_status`], with whether it succeeded.
+pub fn run(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let (status, stdout, stderr) = run_with_status(dir, args);
+    (status == Some(0), stdout, stderr)
+}
