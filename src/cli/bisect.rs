@@ -51,6 +51,13 @@ pub fn run(args: &BisectArgs, config: &Config) -> Exit {
         "`check --smoke`".to_owned()
     };
     let progress = spinner();
+    // A script compiles or not whatever else is in the pack: each file is compiled once here,
+    // not again in every run that includes its mod.
+    let does_not_compile = if args.command.is_empty() && !args.test {
+        mods_that_do_not_compile(&pack)
+    } else {
+        BTreeSet::new()
+    };
     let result = bisect(
         &mods,
         |candidate| subset::with_requirements(&pack, candidate.iter().map(String::as_str)),
@@ -61,7 +68,12 @@ pub fn run(args: &BisectArgs, config: &Config) -> Exit {
                 // The trial runs' own logs would bury the answer: they go nowhere.
                 tracing::subscriber::with_default(
                     tracing::subscriber::NoSubscriber::default(),
-                    || in_process_fails(config, &pack, set, scratch.path(), args.test),
+                    || {
+                        if set.iter().any(|id| does_not_compile.contains(id)) {
+                            return true;
+                        }
+                        in_process_fails(config, &pack, set, scratch.path(), args.test)
+                    },
                 )
             }
         },
@@ -116,7 +128,21 @@ fn spinner() -> indicatif::ProgressBar {
     spinner
 }
 
-/// `check --smoke` (or `modhost test`) on the mods of `set`, in this process.
+/// The mods with a script that does not compile (`check`'s syntax errors and unknown imports).
+fn mods_that_do_not_compile(pack: &Pack) -> BTreeSet<String> {
+    use modhost::diagnostic::Code;
+    let mut checked = pack.clone();
+    checked.check_syntax_of(|_| true, |_| {});
+    checked
+        .diagnostics
+        .iter()
+        .filter(|diagnostic| matches!(diagnostic.code, Code::SyntaxError | Code::UnknownImport))
+        .filter_map(|diagnostic| diagnostic.mod_id.clone())
+        .collect()
+}
+
+/// `check --smoke` (or `modhost test`) on the mods of `set`, in this process; their scripts'
+/// syntax is [`mods_that_do_not_compile`]'s business.
 fn in_process_fails(
     config: &Config,
     pack: &Pack,
@@ -126,14 +152,13 @@ fn in_process_fails(
 ) -> bool {
     let mut config = subset::config_keeping(config, pack, set);
     config.data_dir = scratch.join("data");
-    let Ok(mut part) = Pack::load(&config) else {
+    let Ok(part) = Pack::load(&config) else {
         return true;
     };
     if test {
         let report = modhost::testing::run(&config, &part, &Default::default());
         return !report.ok();
     }
-    part.check_syntax_of(|_| true, |_| {});
     if part.error_count() > 0 {
         return true;
     }
