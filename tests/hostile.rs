@@ -185,23 +185,33 @@ impl Contained {
     }
 }
 
+/// A pack of `mods` (`(id, entry file, source)`) with the tests' time limit and `limits` in
+/// `[limits]`, not listening for games.
+fn hostile_pack<'a>(
+    mods: impl IntoIterator<Item = &'a (&'a str, &'a str, &'a str)>,
+    limits: &str,
+) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!("listen = \"none\"\n[limits]\ncall_timeout_ms = {TIMEOUT_MS}\n{limits}\n"),
+    )
+    .expect("write config.toml");
+    for (id, entry, source) in mods {
+        write_mod(dir.path(), id, entry, source);
+    }
+    dir
+}
+
 /// A pack of the healthy mod and `mods` (`(id, entry file, source)`), with `limits` added to
 /// `[limits]`, run with `run --once`; `prepare` may add files to the pack first.
 fn contained(mods: &[(&str, &str, &str)], limits: &str, prepare: impl FnOnce(&Path)) -> Contained {
     let _one = ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let dir = tempfile::tempdir().expect("temp dir");
+    let healthy = [("healthy", "main.js", HEALTHY)];
+    let dir = hostile_pack(healthy.iter().chain(mods), limits);
     let root = dir.path();
-    std::fs::write(
-        root.join("config.toml"),
-        format!("listen = \"none\"\n[limits]\ncall_timeout_ms = {TIMEOUT_MS}\n{limits}\n"),
-    )
-    .unwrap();
-    write_mod(root, "healthy", "main.js", HEALTHY);
-    for (id, entry, source) in mods {
-        write_mod(root, id, entry, source);
-    }
     prepare(root);
     let mut child = Command::new(env!("CARGO_BIN_EXE_modhost"))
         .current_dir(root)
@@ -618,16 +628,8 @@ fn stop_while_busy(
     let _one = ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = hostile_pack(mods, "");
     let root = dir.path();
-    std::fs::write(
-        root.join("config.toml"),
-        format!("listen = \"none\"\n[limits]\ncall_timeout_ms = {TIMEOUT_MS}\n"),
-    )
-    .unwrap();
-    for (id, entry, source) in mods {
-        write_mod(root, id, entry, source);
-    }
     let mut running = support::Running::start(root, &["run"]);
     running.wait_for("running; press Ctrl-C to stop");
     std::thread::sleep(wait_before);
