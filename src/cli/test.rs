@@ -214,15 +214,12 @@ fn watch(args: &TestArgs, config: &Config, pack: &Pack, options: &TestOptions) -
                 .any(|folder| entry.dir.file_name() == Some(folder.as_ref()))
                 && (options.mods.is_empty() || options.mods.iter().any(|id| id == entry.id()))
         }) {
-            for file in testing::test_files(entry) {
-                report.files.push(testing::run_file(
-                    config,
-                    &pack,
-                    entry,
-                    &file,
-                    options.grep.as_deref(),
-                ));
-            }
+            report.files.extend(testing::run_mod(
+                config,
+                &pack,
+                entry,
+                options.grep.as_deref(),
+            ));
         }
         if !report.files.is_empty() {
             print(&report, args.format);

@@ -111,44 +111,66 @@ fn is_test_file(path: &Path) -> bool {
 pub fn run(config: &Config, pack: &Pack, options: &TestOptions) -> TestReport {
     let mut report = TestReport::default();
     for entry in &pack.mods {
-        if !options.mods.is_empty() && !options.mods.iter().any(|id| id == entry.id()) {
-            continue;
-        }
-        for file in test_files(entry) {
-            report.files.push(run_file(
-                config,
-                pack,
-                entry,
-                &file,
-                options.grep.as_deref(),
-            ));
+        if options.mods.is_empty() || options.mods.iter().any(|id| id == entry.id()) {
+            let files = run_mod(config, pack, entry, options.grep.as_deref());
+            report.files.extend(files);
         }
     }
     report
 }
 
-/// Runs one test file in a fresh host holding `entry` and what it requires.
-pub fn run_file(
+/// Runs the test files of `entry`, each in a fresh host holding the mod and what it requires.
+/// The part of the pack those hosts hold is read once for all of them.
+pub fn run_mod(
     config: &Config,
     pack: &Pack,
     entry: &ModEntry,
-    file: &Path,
     grep: Option<&str>,
-) -> FileReport {
-    let started = Instant::now();
-    let mut report = FileReport {
-        mod_id: entry.id().to_owned(),
-        file: file.to_path_buf(),
-        tests: Vec::new(),
-        error: None,
-        ms: 0,
-    };
-    match run_in_fresh_host(config, pack, entry, file, grep) {
-        Ok(tests) => report.tests = tests,
-        Err(error) => report.error = Some(error),
+) -> Vec<FileReport> {
+    let files = test_files(entry);
+    if files.is_empty() {
+        return Vec::new();
     }
-    report.ms = started.elapsed().as_millis() as u64;
-    report
+    let part = part_of_pack(config, pack, entry);
+    files
+        .iter()
+        .map(|file| {
+            let started = Instant::now();
+            let mut report = FileReport {
+                mod_id: entry.id().to_owned(),
+                file: file.to_path_buf(),
+                tests: Vec::new(),
+                error: None,
+                ms: 0,
+            };
+            let ran = part
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|(_, config, part)| run_in_fresh_host(config, part, entry, file, grep));
+            match ran {
+                Ok(tests) => report.tests = tests,
+                Err(error) => report.error = Some(error),
+            }
+            report.ms = started.elapsed().as_millis() as u64;
+            report
+        })
+        .collect()
+}
+
+/// The configuration and pack of `entry` and what it requires, with storage in memory and a
+/// scratch data dir, removed when the returned folder is dropped.
+fn part_of_pack(
+    config: &Config,
+    pack: &Pack,
+    entry: &ModEntry,
+) -> Result<(tempfile::TempDir, Config, Pack), String> {
+    let scratch = tempfile::tempdir()
+        .map_err(|error| format!("cannot make a scratch data dir for the tests: {error}"))?;
+    let keep = subset::with_requirements(pack, [entry.id()]);
+    let mut config = subset::config_keeping(config, pack, &keep);
+    config.data_dir = scratch.path().to_path_buf();
+    let part = Pack::load(&config).map_err(|error| error.to_string())?;
+    Ok((scratch, config, part))
 }
 
 fn run_in_fresh_host(
@@ -158,13 +180,7 @@ fn run_in_fresh_host(
     file: &Path,
     grep: Option<&str>,
 ) -> Result<Vec<TestResult>, String> {
-    let scratch = tempfile::tempdir()
-        .map_err(|error| format!("cannot make a scratch data dir for the tests: {error}"))?;
-    let keep = subset::with_requirements(pack, [entry.id()]);
-    let mut config = subset::config_keeping(config, pack, &keep);
-    config.data_dir = scratch.path().to_path_buf();
-    let pack = Pack::load(&config).map_err(|error| error.to_string())?;
-    let host = Host::new(pack, config);
+    let host = Host::new(pack.clone(), config.clone());
     host.enter_test_mode(entry.id());
     host.start();
     let status = host
