@@ -390,3 +390,29 @@ fn rebuilding_the_rust_mod_reloads_it_with_its_state() {
 fn modhost_call_json(dir: &Path, id: &str, function: &str) -> Value {
     serde_json::from_str(&modhost(dir, &["ctl", "call", id, function])).expect("JSON")
 }
+
+#[test]
+fn the_rust_scaffold_builds_and_runs_with_every_hook() {
+    let dir = tempfile::tempdir().unwrap();
+    modhost(dir.path(), &["new", "physics", "--lang", "rust"]);
+    let mod_dir = dir.path().join("mods/physics");
+    let source = std::fs::read_to_string(mod_dir.join("src/lib.rs")).unwrap();
+    for (hook, _, _) in modhost::typings::spec::HOOKS {
+        assert!(
+            source.contains(&format!("pub fn {hook}(")),
+            "the scaffold lacks {hook}"
+        );
+    }
+    support::guests::build_rust_mod_into(&mod_dir, "guests-scaffold");
+    let (ok, _, log) = run(dir.path(), &["run", "--once"]);
+    assert!(ok, "{log}");
+    assert!(log.contains("[physics] Physics attached"), "{log}");
+    assert!(
+        log.contains("[physics] ready: {\"greeting\":\"Hello\"}"),
+        "{log}"
+    );
+    assert_eq!(
+        modhost(dir.path(), &["call", "physics", "hello", "Ada"]),
+        "\"Hello, Ada! (greeting number 1)\""
+    );
+}

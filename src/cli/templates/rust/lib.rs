@@ -63,6 +63,14 @@ pub fn onReload(Json(previous): Json<Value>) -> FnResult<()> {
     Ok(())
 }
 
+/// A setting changed while the mod runs: the input maps each changed key to its new value,
+/// and `config::get` already reads it. (Without this hook the mod is restarted instead.)
+#[plugin_fn]
+pub fn onSettingsChanged(Json(changed): Json<Value>) -> FnResult<()> {
+    info!("settings changed: {changed}");
+    Ok(())
+}
+
 /// An example function other mods and `modhost call` can use.
 #[plugin_fn]
 pub fn hello(who: String) -> FnResult<String> {
