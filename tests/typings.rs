@@ -86,20 +86,13 @@ fn new_mods_pass_the_smoke_test_and_run() {
     );
 }
 
-/// The TypeScript compiler, which `.ci/run` installs (`npm install -g typescript`). On a
-/// developer's machine without it the type checks say so and pass; in CI (`CI` set) its
-/// absence is a failure, so the checks can never pass by checking nothing.
-fn tsc() -> Option<Command> {
+/// The TypeScript compiler, which `scripts/test.sh` installs: without it the type checks
+/// fail rather than pass by checking nothing.
+fn tsc() -> Command {
     match Command::new("tsc").arg("--version").output() {
-        Ok(version) if version.status.success() => Some(Command::new("tsc")),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("tsc is not installed, and CI must type-check: `npm install -g typescript`")
-        }
+        Ok(version) if version.status.success() => Command::new("tsc"),
         _ => {
-            eprintln!(
-                "tsc is not installed: skipping the type check (`npm install -g typescript`)"
-            );
-            None
+            panic!("tsc is not installed: run the tests with `scripts/test.sh`, which installs it")
         }
     }
 }
@@ -111,7 +104,7 @@ fn type_check(dir: &Path) -> (bool, String) {
 
 /// `tsc -p PROJECT` in `dir`: whether it passed, and what it said.
 fn type_check_project(dir: &Path, project: &str) -> (bool, String) {
-    let mut tsc = tsc().expect("checked by the caller");
+    let mut tsc = tsc();
     let output = tsc
         .current_dir(dir)
         .args(["-p", project])
@@ -125,9 +118,6 @@ fn type_check_project(dir: &Path, project: &str) -> (bool, String) {
 
 #[test]
 fn new_javascript_mods_type_check() {
-    if tsc().is_none() {
-        return;
-    }
     let dir = tempfile::tempdir().expect("temp dir");
     modhost(dir.path(), &["new", "checked"]);
     let mod_dir = dir.path().join("mods/checked");
@@ -147,9 +137,6 @@ fn new_javascript_mods_type_check() {
 /// number where the game wants a `Kind` does not, and neither does a misspelled event payload.
 #[test]
 fn the_game_api_type_checks_in_javascript_mods() {
-    if tsc().is_none() {
-        return;
-    }
     let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/arena/game-api.json");
     let dir = tempfile::tempdir().expect("temp dir");
     let api_flag = api.to_str().expect("UTF-8 path");
@@ -203,9 +190,6 @@ fn new_typescript_mods_type_check_against_the_game_api() {
         ),
         "\"Hello, TS! (greeting number 1)\""
     );
-    if tsc().is_none() {
-        return;
-    }
     let mod_dir = dir.path().join("mods/typed");
     let (passed, said) = type_check_project(&mod_dir, "tsconfig.json");
     assert!(passed, "{said}");
@@ -226,19 +210,14 @@ fn new_typescript_mods_type_check_against_the_game_api() {
     }
 }
 
-/// A real Lua language checker (EmmyLua's `emmylua_check`, which `.ci/run` installs from
-/// crates.io): like [`tsc`], missing on a developer's machine it says so, missing in CI it
-/// fails.
-fn emmylua_check() -> Option<Command> {
+/// A real Lua language checker (EmmyLua's `emmylua_check`, which `scripts/test.sh` builds
+/// from crates.io): like [`tsc`], without it the check fails.
+fn emmylua_check() -> Command {
     match Command::new("emmylua_check").arg("--help").output() {
-        Ok(help) if help.status.success() => Some(Command::new("emmylua_check")),
-        _ if std::env::var_os("CI").is_some() => panic!(
-            "emmylua_check is not installed, and CI must check the Lua annotations: `cargo install emmylua_check`"
+        Ok(help) if help.status.success() => Command::new("emmylua_check"),
+        _ => panic!(
+            "emmylua_check is not installed: run the tests with `scripts/test.sh`, which builds it"
         ),
-        _ => {
-            eprintln!("emmylua_check is not installed: skipping (`cargo install emmylua_check`)");
-            None
-        }
     }
 }
 
@@ -246,9 +225,7 @@ fn emmylua_check() -> Option<Command> {
 /// annotations, and the checker flags a misspelled API member and a wrong argument.
 #[test]
 fn new_lua_mods_pass_a_real_lua_checker() {
-    let Some(mut checker) = emmylua_check() else {
-        return;
-    };
+    let mut checker = emmylua_check();
     let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/arena/game-api.json");
     let dir = tempfile::tempdir().expect("temp dir");
     let api_flag = api.to_str().expect("UTF-8 path");
@@ -273,7 +250,7 @@ fn new_lua_mods_pass_a_real_lua_checker() {
         "modhost.log.inf(\"x\")\nmodhost.timers.after(function() end, 10)\ngame.world.spwan(\"orc\")\n",
     )
     .expect("write");
-    let said = check(&mut emmylua_check().expect("checked above"));
+    let said = check(&mut emmylua_check());
     for complaint in [
         "Undefined field `inf`",
         "expected `number` but found `fun()`",

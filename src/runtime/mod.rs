@@ -204,10 +204,23 @@ impl Serialize for Language {
 }
 
 /// The source files of a mod that a backend can check: every file under `dir` (not following
-/// links out of it) whose extension a backend knows, in path order.
+/// links out of it) whose extension a backend knows, in path order. Installed packages
+/// (`node_modules`) are not the mod's own source: only what the mod imports of them runs, and
+/// their other builds need not compile here. TypeScript declarations (`.d.ts`) never run.
 pub fn scripts_in(dir: &Path) -> Vec<(PathBuf, Language)> {
     crate::confine::files_in(dir)
         .into_iter()
+        .filter(|path| {
+            let installed = path.strip_prefix(dir).is_ok_and(|inner| {
+                inner
+                    .components()
+                    .any(|part| part.as_os_str() == "node_modules")
+            });
+            let declarations = path
+                .file_name()
+                .is_some_and(|name| name.to_string_lossy().ends_with(".d.ts"));
+            !installed && !declarations
+        })
         .filter_map(|path| Language::of_entry_point(&path).map(|language| (path, language)))
         .collect()
 }

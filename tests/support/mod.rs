@@ -209,9 +209,9 @@ pub fn free_port() -> u16 {
 }
 
 /// Prometheus text parsed by a real parser (Python's `prometheus_client`): each sample name
-/// with its `[labels, value]` pairs. `None` only off CI when the parser is not installed
-/// (`.ci/run` installs it, so CI never skips); a text the parser refuses fails the test.
-pub fn parsed_metrics(text: &str) -> Option<serde_json::Value> {
+/// with its `[labels, value]` pairs (`scripts/test.sh` installs the parser); a text the parser
+/// refuses fails the test.
+pub fn parsed_metrics(text: &str) -> serde_json::Value {
     use std::io::Write;
     let parser = "import sys, json\nfrom prometheus_client.parser import text_string_to_metric_families\nout = {}\nfor family in text_string_to_metric_families(sys.stdin.read()):\n    for sample in family.samples:\n        out.setdefault(sample.name, []).append([sample.labels, sample.value])\nprint(json.dumps(out))\n";
     let mut python = Command::new("python3")
@@ -229,17 +229,15 @@ pub fn parsed_metrics(text: &str) -> Option<serde_json::Value> {
         .unwrap();
     let output = python.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    if stderr.contains("No module named 'prometheus_client'") && std::env::var_os("CI").is_none() {
-        eprintln!(
-            "prometheus_client is not installed: skipping the parse (`pip install prometheus_client`)"
-        );
-        return None;
-    }
+    assert!(
+        !stderr.contains("No module named 'prometheus_client'"),
+        "prometheus_client is not installed: run the tests with `scripts/test.sh`, which installs it"
+    );
     assert!(
         output.status.success(),
         "the parser refused the metrics: {stderr}\n{text}"
     );
-    Some(serde_json::from_slice(&output.stdout).expect("the parser's JSON"))
+    serde_json::from_slice(&output.stdout).expect("the parser's JSON")
 }
 
 fn copy_tree(from: &Path, to: &Path) {

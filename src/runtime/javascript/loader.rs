@@ -1,8 +1,9 @@
 //! ES module imports, confined to the mod's own folder.
 //!
-//! `import "./lib/util.js"` resolves against the importing file; a bare name (`os`, `std`,
-//! `node:fs`) or a path that leaves the mod's folder, also through a symlink, is an error.
-//! A TypeScript file may import `./util`, `./util.ts` or `./util.js` for `util.ts`, as `tsc`
+//! `import "./lib/util.js"` resolves against the importing file, and `import { z } from "zod"`
+//! in the mod's `node_modules` ([`super::packages`]); a URL-like name (`node:fs`), an absolute
+//! path or a path that leaves the mod's folder, also through a symlink, is an error. A
+//! TypeScript file may import `./util`, `./util.ts` or `./util.js` for `util.ts`, as `tsc`
 //! allows, and each `.ts` file is stripped of its types as it loads.
 
 use std::path::{Path, PathBuf};
@@ -10,6 +11,8 @@ use std::path::{Path, PathBuf};
 use rquickjs::loader::{ImportAttributes, Loader, Resolver};
 use rquickjs::module::Declared;
 use rquickjs::{Ctx, Module};
+
+use super::packages;
 
 pub struct ConfinedResolver {
     dir: PathBuf,
@@ -36,28 +39,26 @@ impl Resolver for ConfinedResolver {
         _attributes: Option<ImportAttributes<'js>>,
     ) -> rquickjs::Result<String> {
         let refuse = |why: &str| rquickjs::Error::new_resolving_message(base, name, why);
-        if !(name.starts_with("./") || name.starts_with("../")) {
-            return Err(refuse(
-                "mods can only import files inside their own folder, with a path starting with `./` or `../`",
-            ));
-        }
         let from = Path::new(base)
             .parent()
             .and_then(|folder| folder.strip_prefix(&self.dir).ok())
             .unwrap_or(Path::new(""));
-        let wanted = from.join(name);
-        let mut candidates = vec![wanted.clone()];
-        if super::typescript::is_typescript(Path::new(base)) {
-            candidates.push(wanted.with_extension("ts"));
-            let mut with_ts = wanted.clone().into_os_string();
-            with_ts.push(".ts");
-            candidates.push(with_ts.into());
-        }
+        let wanted = if name.starts_with("./") || name.starts_with("../") {
+            from.join(name)
+        } else if packages::is_bare(name) {
+            packages::resolve(&self.dir, from, name).map_err(|why| refuse(&why))?
+        } else {
+            return Err(refuse(
+                "mods can only import files inside their own folder (a path starting with `./` or `../`) and packages installed in its `node_modules`",
+            ));
+        };
+        let typescript = super::typescript::is_typescript(Path::new(base));
         let mut first_refusal = None;
-        for candidate in candidates {
+        for candidate in packages::candidates(&wanted, typescript) {
             match crate::confine::inside(&self.dir, &candidate) {
                 Ok(path) if path.is_file() => return Ok(path.display().to_string()),
                 Ok(_) => {}
+                Err(crate::confine::Refusal::Missing) => {}
                 Err(refusal) => {
                     first_refusal.get_or_insert(refusal);
                 }

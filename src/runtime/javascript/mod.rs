@@ -12,6 +12,7 @@ mod convert;
 mod error;
 mod loader;
 mod memory;
+mod packages;
 mod testing;
 mod typescript;
 

@@ -53,17 +53,25 @@ pub fn install(
         Rc::new(move || !watched.upgrade().is_some_and(|shared| shared.clock.tick())),
     )?;
     // The base library's file loaders reach the file system; `load` may not load bytecode.
+    let string: Table = globals.raw_get("string")?;
     globals.raw_set("dofile", Value::Nil)?;
     globals.raw_set("loadfile", Value::Nil)?;
     static TEXT_ONLY_LOAD: HostChunk = HostChunk::new(
         r#"
-local globals, load = ...
-globals.load = function(chunk, name, mode, env) return load(chunk, name, "t", env) end
+local globals, load, find, gsub = ...
+-- Only `env` given or not is told apart (`load(s, name, "t")` keeps the globals).
+globals.load = function(chunk, name, mode, ...)
+  if mode == nil then mode = "t" elseif find(mode, "b", 1, true) then mode = gsub(mode, "b", "") end
+  return load(chunk, name, mode, ...)
+end
 "#,
     );
-    TEXT_ONLY_LOAD
-        .function(lua)?
-        .call::<()>((globals.clone(), globals.raw_get::<Function>("load")?))?;
+    TEXT_ONLY_LOAD.function(lua)?.call::<()>((
+        globals.clone(),
+        globals.raw_get::<Function>("load")?,
+        string.raw_get::<Function>("find")?,
+        string.raw_get::<Function>("gsub")?,
+    ))?;
     let os = lua.create_table()?;
     let clock = std::time::Instant::now();
     os.raw_set(
@@ -172,23 +180,23 @@ fn describe_raised_tables(lua: &Lua) -> mlua::Result<()> {
         ))
     })?;
     let original: Function = lua.globals().raw_get("error")?;
+    let level = lua.create_function(|lua, level: i64| Ok(super::raising::mod_level(lua, level)))?;
     static DESCRIBED_ERROR: HostChunk = HostChunk::new(
         r#"
-local original, describe, type, getmetatable, setmetatable = ...
+local original, describe, level_of, type, getmetatable, setmetatable = ...
 return function(value, level)
   if type(value) == "table" and getmetatable(value) == nil then
     setmetatable(value, { __tostring = describe })
   end
-  -- This wrapper is one more frame between the mod's code and `error`.
-  if level == nil then level = 1 end
-  if level > 0 then level = level + 1 end
-  original(value, level)
+  -- The level as the mod means it, without this wrapper or the host's other wrappers.
+  original(value, level_of(level or 1))
 end
 "#,
     );
     let error: Function = DESCRIBED_ERROR.function(lua)?.call((
         original,
         describe,
+        level,
         lua.globals().raw_get::<Function>("type")?,
         lua.globals().raw_get::<Function>("getmetatable")?,
         lua.globals().raw_get::<Function>("setmetatable")?,
@@ -199,48 +207,93 @@ end
 /// The time limit stops a call by raising an error from the instruction hook, which `pcall`,
 /// `xpcall` and `coroutine.resume` could catch (`while true do pcall(f) end` would never end).
 /// Wrapped, they raise it again once the call has been stopped, so it unwinds to the host.
+///
+/// They are also where a mod's code receives an error value, so they give it what Lua would:
+/// an error raised by one of the host's native functions (the pattern functions, the
+/// `modhost` API) reaches the mod as its message string, as a C library function's would,
+/// not as the binding's error object.
 fn keep_stopped_calls_stopped(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<()> {
     let watched = Rc::downgrade(shared);
-    // Whether the call is stopped, given the error a protected call caught: Lua reports an
-    // exhausted `memory_mb` with its preallocated "not enough memory", which is a breach.
-    let stopped = lua.create_function(move |_, caught: Value| {
+    // Whether the call is stopped, given the error a protected call caught, and the error as
+    // the mod should see it. Lua reports an exhausted `memory_mb` with its preallocated "not
+    // enough memory", which is a breach.
+    let caught = lua.create_function(move |lua, caught: Value| {
         let Some(shared) = watched.upgrade() else {
-            return Ok(false);
+            return Ok((false, caught));
         };
-        if let Value::String(message) = &caught
+        let seen = match caught {
+            Value::Error(error) => Value::String(lua.create_string(native_message(&error))?),
+            other => other,
+        };
+        if let Value::String(message) = &seen
             && message.as_bytes().as_ref() == b"not enough memory"
         {
             shared
                 .clock
                 .breach(ScriptError::out_of_memory(shared.memory_mb, None));
         }
-        Ok(shared.clock.must_stop())
+        Ok((shared.clock.must_stop(), seen))
     })?;
     let globals = lua.globals();
     let coroutine: Table = globals.raw_get("coroutine")?;
     static STOPPED_STAYS_STOPPED: HostChunk = HostChunk::new(
         r#"
-local stopped, globals, coroutine = ...
-local pcall, xpcall, resume, error = pcall, xpcall, coroutine.resume, error
+local caught, globals, coroutine = ...
+local pcall, xpcall, resume, error, type, select = pcall, xpcall, coroutine.resume, error, type, select
 local function check(ok, ...)
-  if not ok and stopped((...)) then error("the call was stopped for breaking a limit", 0) end
-  return ok, ...
+  if ok then return ok, ... end
+  local stopped, seen = caught((...))
+  if stopped then error("the call was stopped for breaking a limit", 0) end
+  return false, seen
 end
-globals.pcall = function(f, ...) return check(pcall(f, ...)) end
+-- The argument checks Lua's own functions make, with their messages (these wrappers'
+-- frames are not counted by `error`'s levels, so the caller is blamed, as in Lua).
+local function expect(kind, position, name, count, value)
+  if type(value) ~= kind then
+    local got = count < position and "no value" or type(value)
+    error("bad argument #" .. position .. " to '" .. name .. "' (" .. kind .. " expected, got " .. got .. ")")
+  end
+end
+globals.pcall = function(...)
+  if select('#', ...) == 0 then error("bad argument #1 to 'pcall' (value expected)") end
+  return check(pcall(...))
+end
 -- Lua calls the message handler of an error raised by the time limit's hook with hooks off:
 -- once the call is stopped, the mod's handler is not called at all.
-globals.xpcall = function(f, handler, ...)
+globals.xpcall = function(...)
+  local f, handler = ...
+  expect("function", 2, "xpcall", select('#', ...), handler)
   return check(xpcall(f, function(message)
-    if stopped(message) then return message end
-    return handler(message)
-  end, ...))
+    local stopped, seen = caught(message)
+    if stopped then return message end
+    return handler(seen)
+  end, select(3, ...)))
 end
-coroutine.resume = function(co, ...) return check(resume(co, ...)) end
+coroutine.resume = function(...)
+  expect("thread", 1, "resume", select('#', ...), (...))
+  return check(resume(...))
+end
 "#,
     );
     STOPPED_STAYS_STOPPED
         .function(lua)?
-        .call::<()>((stopped, globals, coroutine))
+        .call::<()>((caught, globals, coroutine))
+}
+
+/// The message of an error a native function raised, as Lua's C functions raise theirs: the
+/// innermost cause, without the binding's "runtime error:" or traceback.
+fn native_message(error: &mlua::Error) -> String {
+    match error {
+        mlua::Error::CallbackError { cause, .. } => native_message(cause),
+        // An error of Lua code the native called (a `gsub` replacement function) comes back
+        // with the binding's traceback after it.
+        mlua::Error::RuntimeError(message) => message
+            .split_once("\nstack traceback:\n")
+            .map_or(message.as_str(), |(message, _)| message)
+            .to_owned(),
+        mlua::Error::MemoryError(_) => "not enough memory".to_owned(),
+        other => other.to_string(),
+    }
 }
 
 /// Lua runs finalizers (`__gc`) with hooks off, where no time limit reaches them, so a
@@ -251,8 +304,19 @@ fn refuse_what_no_limit_reaches(lua: &Lua) -> mlua::Result<()> {
     let globals = lua.globals();
     static NO_FINALIZERS: HostChunk = HostChunk::new(
         r#"
-local globals, setmetatable, rawget, type, error = ...
-globals.setmetatable = function(object, metatable)
+local globals, setmetatable, rawget, type, error, protected, select = ...
+globals.setmetatable = function(...)
+  local object, metatable = ...
+  -- Lua's own checks, with its messages (this frame is not counted by `error`'s levels).
+  if type(object) ~= "table" then
+    local got = select('#', ...) == 0 and "no value" or type(object)
+    error("bad argument #1 to 'setmetatable' (table expected, got " .. got .. ")")
+  end
+  if metatable ~= nil and type(metatable) ~= "table" then
+    local got = select('#', ...) < 2 and "no value" or type(metatable)
+    error("bad argument #2 to 'setmetatable' (nil or table expected, got " .. got .. ")")
+  end
+  if protected(object) then error("cannot change a protected metatable") end
   if type(metatable) == "table" and rawget(metatable, "__gc") ~= nil then
     error("`__gc` finalizers are not allowed in mods: Lua runs them where no time limit reaches; release resources in `onDetach` instead", 2)
   end
@@ -260,12 +324,20 @@ globals.setmetatable = function(object, metatable)
 end
 "#,
     );
+    // Lua's `luaL_getmetafield(L, 1, "__metatable")`: whether the metatable is protected.
+    let protected = lua.create_function(|_, table: Table| {
+        Ok(table
+            .metatable()
+            .is_some_and(|meta| !matches!(meta.raw_get::<Value>("__metatable"), Ok(Value::Nil))))
+    })?;
     NO_FINALIZERS.function(lua)?.call::<()>((
         globals.clone(),
         globals.raw_get::<Function>("setmetatable")?,
         globals.raw_get::<Function>("rawget")?,
         globals.raw_get::<Function>("type")?,
         globals.raw_get::<Function>("error")?,
+        protected,
+        globals.raw_get::<Function>("select")?,
     ))?;
     let rawset = lua.create_function(|_, (table, key, value): (Table, Value, Value)| {
         let read_only = table.metatable().is_some_and(|metatable| {

@@ -9,6 +9,7 @@ mod api;
 mod chunks;
 mod convert;
 mod pattern;
+mod raising;
 mod require;
 mod strings;
 mod testing;

@@ -385,15 +385,16 @@ impl<'a> Matcher<'a> {
     }
 
     fn match_back_reference(&mut self, s: usize, digit: u8) -> Result<Option<usize>, PatternError> {
-        let index = usize::from(digit.wrapping_sub(b'1'));
-        let (init, length) = match self.captures.get(index) {
+        // `%0` is index -1: invalid, named as Lua names it.
+        let index = i32::from(digit) - i32::from(b'1');
+        let found = usize::try_from(index)
+            .ok()
+            .and_then(|index| self.captures.get(index));
+        let (init, length) = match found {
             Some((init, Length::Bytes(length))) => (*init, *length),
-            _ => {
-                return Err(malformed(format!(
-                    "invalid capture index %{}",
-                    index.wrapping_add(1)
-                )));
-            }
+            // A position capture has no text to repeat: Lua's length check never passes.
+            Some((_, Length::Position)) => return Ok(None),
+            _ => return Err(malformed(format!("invalid capture index %{}", index + 1))),
         };
         let wanted = &self.subject[init..init + length];
         Ok(self.subject[s..].starts_with(wanted).then_some(s + length))
@@ -413,6 +414,8 @@ fn class_matches(c: u8, class: u8) -> bool {
         b'u' => c.is_ascii_uppercase(),
         b'w' => c.is_ascii_alphanumeric(),
         b'x' => c.is_ascii_hexdigit(),
+        // Deprecated since Lua 5.2, still accepted by 5.4 and used by libraries written for it.
+        b'z' => c == 0,
         _ => return class == c,
     };
     if class.is_ascii_uppercase() {

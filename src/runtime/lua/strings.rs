@@ -4,9 +4,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use mlua::{Function, Lua, LuaString, MultiValue, Table, Value};
+use mlua::{Function, Lua, MultiValue, Table, Value};
 
 use super::pattern::{Capture, Matcher, PatternError, find, is_plain};
+use super::raising::{Arguments, raised};
 
 /// Whether the running call may go on (false once it must stop).
 pub type GoOn = Rc<dyn Fn() -> bool>;
@@ -27,16 +28,17 @@ fn asker(go_on: &GoOn) -> impl FnMut() -> bool + '_ {
     move || go_on()
 }
 
-fn raise(error: PatternError) -> mlua::Error {
+/// A matcher error as Lua raises it, after the calling code's position.
+fn raise(lua: &Lua, error: PatternError) -> mlua::Error {
     match error {
-        PatternError::Malformed(message) => mlua::Error::runtime(message),
+        PatternError::Malformed(message) => raised(lua, &message),
         PatternError::Stopped => mlua::Error::runtime("the call was stopped for breaking a limit"),
     }
 }
 
 /// Lua's `posrelatI`: a 1-based position, negative from the end, clamped to `1..`.
-fn start_position(init: Option<i64>, length: usize) -> usize {
-    match init.unwrap_or(1) {
+fn start_position(init: i64, length: usize) -> usize {
+    match init {
         position if position > 0 => position as usize,
         0 => 1,
         position if position.unsigned_abs() as usize > length => 1,
@@ -54,148 +56,141 @@ fn capture_value(lua: &Lua, subject: &[u8], capture: Capture) -> mlua::Result<Va
 /// `string.find` (`find` true) or `string.match`.
 fn searcher(lua: &Lua, go_on: &GoOn, find_mode: bool) -> mlua::Result<Function> {
     let go_on = Rc::clone(go_on);
-    lua.create_function(
-        move |lua,
-              (subject, pattern, init, plain): (
-            LuaString,
-            LuaString,
-            Option<i64>,
-            Option<bool>,
-        )| {
-            let subject = subject.as_bytes();
-            let pattern = pattern.as_bytes();
-            let start = start_position(init, subject.len()) - 1;
-            if start > subject.len() {
-                return Ok(MultiValue::from_vec(vec![Value::Nil]));
-            }
-            if find_mode && (plain.unwrap_or(false) || is_plain(&pattern)) {
-                let found = subject[start..]
-                    .windows(pattern.len().max(1))
-                    .position(|window| pattern.is_empty() || window == &pattern[..])
-                    .or_else(|| pattern.is_empty().then_some(0));
-                return Ok(MultiValue::from_vec(match found {
-                    Some(offset) => vec![
-                        Value::Integer((start + offset + 1) as i64),
-                        Value::Integer((start + offset + pattern.len()) as i64),
-                    ],
-                    None => vec![Value::Nil],
-                }));
-            }
-            let mut ask = asker(&go_on);
-            let Some((from, to, captures)) =
-                find(&subject, &pattern, start, &mut ask).map_err(raise)?
-            else {
-                return Ok(MultiValue::from_vec(vec![Value::Nil]));
-            };
-            let mut values = Vec::new();
-            if find_mode {
-                values.push(Value::Integer(from as i64 + 1));
-                values.push(Value::Integer(to as i64));
-            } else if captures.is_empty() {
-                values.push(capture_value(lua, &subject, Capture::Text(from, to))?);
-            }
-            for capture in captures {
-                values.push(capture_value(lua, &subject, capture)?);
-            }
-            Ok(MultiValue::from_vec(values))
-        },
-    )
+    lua.create_function(move |lua, arguments: MultiValue| {
+        let arguments = Arguments::new(lua, arguments);
+        let (subject, pattern) = (arguments.string(1)?, arguments.string(2)?);
+        let init = arguments.optional_integer(3, 1)?;
+        let plain = arguments
+            .get(4)
+            .is_some_and(|value| !matches!(value, Value::Nil | Value::Boolean(false)));
+        let subject = subject.as_bytes();
+        let pattern = pattern.as_bytes();
+        let start = start_position(init, subject.len()) - 1;
+        if start > subject.len() {
+            return Ok(MultiValue::from_vec(vec![Value::Nil]));
+        }
+        if find_mode && (plain || is_plain(&pattern)) {
+            let found = subject[start..]
+                .windows(pattern.len().max(1))
+                .position(|window| pattern.is_empty() || window == &pattern[..])
+                .or_else(|| pattern.is_empty().then_some(0));
+            return Ok(MultiValue::from_vec(match found {
+                Some(offset) => vec![
+                    Value::Integer((start + offset + 1) as i64),
+                    Value::Integer((start + offset + pattern.len()) as i64),
+                ],
+                None => vec![Value::Nil],
+            }));
+        }
+        let mut ask = asker(&go_on);
+        let Some((from, to, captures)) =
+            find(&subject, &pattern, start, &mut ask).map_err(|error| raise(lua, error))?
+        else {
+            return Ok(MultiValue::from_vec(vec![Value::Nil]));
+        };
+        let mut values = Vec::new();
+        if find_mode {
+            values.push(Value::Integer(from as i64 + 1));
+            values.push(Value::Integer(to as i64));
+        } else if captures.is_empty() {
+            values.push(capture_value(lua, &subject, Capture::Text(from, to))?);
+        }
+        for capture in captures {
+            values.push(capture_value(lua, &subject, capture)?);
+        }
+        Ok(MultiValue::from_vec(values))
+    })
 }
 
 fn gmatch(lua: &Lua, go_on: &GoOn) -> mlua::Result<Function> {
     let go_on = Rc::clone(go_on);
-    lua.create_function(
-        move |lua, (subject, pattern, init): (LuaString, LuaString, Option<i64>)| {
-            let subject = subject.as_bytes().to_vec();
-            let pattern = pattern.as_bytes().to_vec();
-            let length = subject.len();
-            // Where the next search starts, and where the last match ended.
-            let position = RefCell::new((start_position(init, length) - 1, None::<usize>));
-            let go_on = Rc::clone(&go_on);
-            lua.create_function(move |lua, ()| {
-                let mut ask = asker(&go_on);
-                let mut matcher = Matcher::new(&subject, &pattern, &mut ask);
-                let (mut at, last) = *position.borrow();
-                while at <= length {
-                    if let Some(end) = matcher.match_at(at, 0).map_err(raise)?
-                        && Some(end) != last
-                    {
-                        *position.borrow_mut() = (end, Some(end));
-                        let values = matcher
-                            .captures(at, end, true)
-                            .map_err(raise)?
-                            .into_iter()
-                            .map(|capture| capture_value(lua, &subject, capture))
-                            .collect::<mlua::Result<Vec<_>>>()?;
-                        return Ok(MultiValue::from_vec(values));
-                    }
-                    at += 1;
+    lua.create_function(move |lua, arguments: MultiValue| {
+        let arguments = Arguments::new(lua, arguments);
+        let subject = arguments.string(1)?.as_bytes().to_vec();
+        let pattern = arguments.string(2)?.as_bytes().to_vec();
+        let init = arguments.optional_integer(3, 1)?;
+        let length = subject.len();
+        // Where the next search starts, and where the last match ended.
+        let position = RefCell::new((start_position(init, length) - 1, None::<usize>));
+        let go_on = Rc::clone(&go_on);
+        lua.create_function(move |lua, ()| {
+            let mut ask = asker(&go_on);
+            let mut matcher = Matcher::new(&subject, &pattern, &mut ask);
+            let (mut at, last) = *position.borrow();
+            while at <= length {
+                if let Some(end) = matcher.match_at(at, 0).map_err(|error| raise(lua, error))?
+                    && Some(end) != last
+                {
+                    *position.borrow_mut() = (end, Some(end));
+                    let values = matcher
+                        .captures(at, end, true)
+                        .map_err(|error| raise(lua, error))?
+                        .into_iter()
+                        .map(|capture| capture_value(lua, &subject, capture))
+                        .collect::<mlua::Result<Vec<_>>>()?;
+                    return Ok(MultiValue::from_vec(values));
                 }
-                *position.borrow_mut() = (length + 1, last);
-                Ok(MultiValue::from_vec(vec![Value::Nil]))
-            })
-        },
-    )
+                at += 1;
+            }
+            *position.borrow_mut() = (length + 1, last);
+            Ok(MultiValue::from_vec(vec![Value::Nil]))
+        })
+    })
 }
 
 fn gsub(lua: &Lua, go_on: &GoOn) -> mlua::Result<Function> {
     let go_on = Rc::clone(go_on);
-    lua.create_function(
-        move |lua,
-              (subject, pattern, replacement, limit): (
-            LuaString,
-            LuaString,
-            Value,
-            Option<i64>,
-        )| {
-            let subject = subject.as_bytes();
-            let whole = pattern.as_bytes();
-            if !matches!(
-                replacement,
-                Value::String(_)
-                    | Value::Integer(_)
-                    | Value::Number(_)
-                    | Value::Table(_)
-                    | Value::Function(_)
-            ) {
-                return Err(mlua::Error::runtime(format!(
-                    "bad argument #3 to 'gsub' (string/function/table expected, got {})",
-                    replacement.type_name()
-                )));
-            }
-            let anchored = whole.first() == Some(&b'^');
-            let pattern_start = usize::from(anchored);
-            let limit = limit.unwrap_or(subject.len() as i64 + 1);
-            let mut ask = asker(&go_on);
-            let mut matcher = Matcher::new(&subject, &whole, &mut ask);
-            let mut out: Vec<u8> = Vec::with_capacity(subject.len());
-            let (mut at, mut last, mut count) = (0usize, None::<usize>, 0i64);
-            while count < limit {
-                match matcher.match_at(at, pattern_start).map_err(raise)? {
-                    Some(end) if Some(end) != last => {
-                        count += 1;
-                        let replaced = replace(lua, &matcher, &subject, at, end, &replacement)?;
-                        match replaced {
-                            Some(bytes) => out.extend_from_slice(&bytes),
-                            None => out.extend_from_slice(&subject[at..end]),
-                        }
-                        at = end;
-                        last = Some(end);
+    lua.create_function(move |lua, arguments: MultiValue| {
+        let arguments = Arguments::new(lua, arguments);
+        let (subject, pattern) = (arguments.string(1)?, arguments.string(2)?);
+        let (subject, whole) = (subject.as_bytes(), pattern.as_bytes());
+        // Lua reads the count before it checks the replacement.
+        let limit = arguments.optional_integer(4, subject.len() as i64 + 1)?;
+        let replacement = arguments.get(3).cloned().unwrap_or(Value::Nil);
+        if !matches!(
+            replacement,
+            Value::String(_)
+                | Value::Integer(_)
+                | Value::Number(_)
+                | Value::Table(_)
+                | Value::Function(_)
+        ) {
+            return Err(arguments.type_error(3, "string/function/table"));
+        }
+        let anchored = whole.first() == Some(&b'^');
+        let pattern_start = usize::from(anchored);
+        let mut ask = asker(&go_on);
+        let mut matcher = Matcher::new(&subject, &whole, &mut ask);
+        let mut out: Vec<u8> = Vec::with_capacity(subject.len());
+        let (mut at, mut last, mut count) = (0usize, None::<usize>, 0i64);
+        while count < limit {
+            match matcher
+                .match_at(at, pattern_start)
+                .map_err(|error| raise(lua, error))?
+            {
+                Some(end) if Some(end) != last => {
+                    count += 1;
+                    let replaced = replace(lua, &matcher, &subject, at, end, &replacement)?;
+                    match replaced {
+                        Some(bytes) => out.extend_from_slice(&bytes),
+                        None => out.extend_from_slice(&subject[at..end]),
                     }
-                    _ if at < subject.len() => {
-                        out.push(subject[at]);
-                        at += 1;
-                    }
-                    _ => break,
+                    at = end;
+                    last = Some(end);
                 }
-                if anchored {
-                    break;
+                _ if at < subject.len() => {
+                    out.push(subject[at]);
+                    at += 1;
                 }
+                _ => break,
             }
-            out.extend_from_slice(&subject[at.min(subject.len())..]);
-            Ok((lua.create_string(&out)?, count))
-        },
-    )
+            if anchored {
+                break;
+            }
+        }
+        out.extend_from_slice(&subject[at.min(subject.len())..]);
+        Ok((lua.create_string(&out)?, count))
+    })
 }
 
 /// What one match is replaced with; `None` keeps the match (a function or table gave
@@ -212,14 +207,20 @@ fn replace(
         Value::Function(function) => {
             let captures = matcher
                 .captures(start, end, true)
-                .map_err(raise)?
+                .map_err(|error| raise(lua, error))?
                 .into_iter()
                 .map(|capture| capture_value(lua, subject, capture))
                 .collect::<mlua::Result<Vec<_>>>()?;
             function.call::<Value>(MultiValue::from_vec(captures))?
         }
         Value::Table(table) => {
-            let key = capture_value(lua, subject, matcher.capture(0, start, end).map_err(raise)?)?;
+            let key = capture_value(
+                lua,
+                subject,
+                matcher
+                    .capture(0, start, end)
+                    .map_err(|error| raise(lua, error))?,
+            )?;
             table.get::<Value>(key)?
         }
         template => return expand(lua, matcher, subject, start, end, template).map(Some),
@@ -229,10 +230,10 @@ fn replace(
         Value::String(text) => Ok(Some(text.as_bytes().to_vec())),
         Value::Integer(number) => Ok(Some(number.to_string().into_bytes())),
         Value::Number(number) => Ok(Some(lua_number(number).into_bytes())),
-        other => Err(mlua::Error::runtime(format!(
-            "invalid replacement value (a {})",
-            other.type_name()
-        ))),
+        other => Err(raised(
+            lua,
+            &format!("invalid replacement value (a {})", other.type_name()),
+        )),
     }
 }
 
@@ -264,7 +265,7 @@ fn expand(
             Some(&digit) if digit.is_ascii_digit() => {
                 let capture = matcher
                     .capture(usize::from(digit - b'1'), start, end)
-                    .map_err(raise)?;
+                    .map_err(|error| raise(lua, error))?;
                 match capture_value(lua, subject, capture)? {
                     Value::String(text) => out.extend_from_slice(&text.as_bytes()),
                     Value::Integer(position) => {
@@ -273,17 +274,7 @@ fn expand(
                     _ => {}
                 }
             }
-            other => {
-                let shown = other.map_or(String::new(), |byte| char::from(*byte).to_string());
-                return Err(mlua::Error::runtime(format!(
-                    "invalid use of '%' in replacement string{}",
-                    if shown.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ('%{shown}')")
-                    }
-                )));
-            }
+            _ => return Err(raised(lua, "invalid use of '%' in replacement string")),
         }
     }
     Ok(out)
