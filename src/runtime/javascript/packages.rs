@@ -17,6 +17,43 @@ use serde_json::Value;
 /// no particular platform.
 const CONDITIONS: &[&str] = &["import", "module", "default"];
 
+/// Modules of Node and QuickJS that a mod might reach for, to be told it has none (unless an
+/// npm package of that name is installed, which is then what it gets).
+const BUILT_IN: &[&str] = &[
+    "assert",
+    "buffer",
+    "child_process",
+    "cluster",
+    "crypto",
+    "dgram",
+    "dns",
+    "events",
+    "fs",
+    "http",
+    "http2",
+    "https",
+    "module",
+    "net",
+    "os",
+    "path",
+    "perf_hooks",
+    "process",
+    "querystring",
+    "readline",
+    "std",
+    "stream",
+    "string_decoder",
+    "timers",
+    "tls",
+    "tty",
+    "url",
+    "util",
+    "v8",
+    "vm",
+    "worker_threads",
+    "zlib",
+];
+
 /// The files a relative import (already joined to the importing folder) may name, in order.
 pub fn candidates(wanted: &Path, typescript: bool) -> Vec<PathBuf> {
     let mut candidates = vec![wanted.to_path_buf()];
@@ -52,8 +89,13 @@ pub fn resolve(dir: &Path, from: &Path, name: &str) -> Result<PathBuf, String> {
     let mut folder = Some(from);
     let root = loop {
         let Some(here) = folder else {
+            if BUILT_IN.contains(&package) {
+                return Err(format!(
+                    "`{package}` is a module of Node or of QuickJS, which mods do not have: mods can only import files inside their own folder and packages installed in its `node_modules`"
+                ));
+            }
             return Err(format!(
-                "no package `{package}` in the mod's `node_modules` (run `npm install {package}` in the mod's folder; mods cannot use Node's built-in modules)"
+                "no package `{package}` in the mod's `node_modules` (run `npm install {package}` in the mod's folder)"
             ));
         };
         let candidate = here.join("node_modules").join(package);
@@ -206,5 +248,7 @@ mod tests {
         );
         let refused = resolve(&dir, Path::new(""), "outside").unwrap_err();
         assert!(refused.contains("npm install outside"), "{refused}");
+        let refused = resolve(&dir, Path::new(""), "fs").unwrap_err();
+        assert!(refused.contains("which mods do not have"), "{refused}");
     }
 }

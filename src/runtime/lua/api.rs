@@ -318,7 +318,7 @@ globals.setmetatable = function(...)
   end
   if protected(object) then error("cannot change a protected metatable") end
   if type(metatable) == "table" and rawget(metatable, "__gc") ~= nil then
-    error("`__gc` finalizers are not allowed in mods: Lua runs them where no time limit reaches; release resources in `onDetach` instead", 2)
+    error("`__gc` finalizers are not allowed in mods: Lua runs them where no time limit reaches; release resources in `onDetach` instead")
   end
   return setmetatable(object, metatable)
 end
@@ -356,7 +356,7 @@ end
 local native, error, tostring = ...
 return function(table, key, value)
   local ok, result = native(table, key, value)
-  if not ok then error("cannot set `" .. tostring(key) .. "`: this table is read-only", 2) end
+  if not ok then error("cannot set `" .. tostring(key) .. "`: this table is read-only") end
   return result
 end
 "#,
@@ -375,7 +375,7 @@ static READ_ONLY: HostChunk = HostChunk::new(
     r#"
 local setmetatable, next, rawlen, error, tostring, marker = ...
 local function refuse(_, key)
-  error("cannot set `" .. tostring(key) .. "`: this table is read-only", 2)
+  error("cannot set `" .. tostring(key) .. "`: this table is read-only")
 end
 return function(target)
   return setmetatable({}, {
@@ -439,7 +439,7 @@ fn checks_source(signatures: &str) -> String {
         for ((param, kind, optional), arg) in params.iter().zip(&args) {
             if !optional {
                 source.push_str(&format!(
-                    "      if {arg} == nil then error(\"{full}: parameter `{param}` is missing (it takes a {kind})\", 2) end\n"
+                    "      if {arg} == nil then error(\"{full}: parameter `{param}` is missing (it takes a {kind})\") end\n"
                 ));
             }
             let wrong = match *kind {
@@ -448,7 +448,7 @@ fn checks_source(signatures: &str) -> String {
                 kind => format!("type({arg}) ~= \"{kind}\""),
             };
             source.push_str(&format!(
-                "      if {arg} ~= nil and {wrong} then error(\"{full}: parameter `{param}` takes a {kind}, got a \" .. type({arg}), 2) end\n"
+                "      if {arg} ~= nil and {wrong} then error(\"{full}: parameter `{param}` takes a {kind}, got a \" .. type({arg})) end\n"
             ));
         }
         source.push_str("      return native(...)\n    end\n  end\nend\n");
@@ -600,7 +600,7 @@ local error = error
 return function(native)
   return function(...)
     local ok, value = native(...)
-    if not ok then error(value, 2) end
+    if not ok then error(value) end
     return value
   end
 end
