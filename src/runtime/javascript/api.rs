@@ -57,6 +57,91 @@ static PRELUDE: CompiledOnce = CompiledOnce::new(
             throw new TypeError(`${path}.${String(key)} does not exist${near ? `: did you mean ${path}.${near}?` : ''}`);
         },
     });
+    // The Console Standard's `console` on the mod's log: its formatter (`%s %d %i %f %o %O %c`)
+    // and every method, with the standard's labels and warnings.
+    function fullConsole(native) {
+        const show = (value) => {
+            try { const json = JSON.stringify(value); if (json !== undefined) return json; } catch (_) {}
+            return String(value);
+        };
+        const formatted = (args) => {
+            const first = args[0];
+            if (typeof first !== 'string' || args.length < 2 || !first.includes('%')) return args;
+            let next = 1;
+            const text = first.replace(/%[sdifoOc%]/g, (spec) => {
+                if (spec === '%%') return '%';
+                if (next >= args.length) return spec;
+                const value = args[next++];
+                switch (spec) {
+                    case '%s': return typeof value === 'symbol' ? value.toString() : String(value);
+                    case '%d': case '%i': return typeof value === 'symbol' ? 'NaN' : String(parseInt(value, 10));
+                    case '%f': return typeof value === 'symbol' ? 'NaN' : String(parseFloat(value));
+                    case '%c': return '';
+                    default: return show(value);
+                }
+            });
+            return [text, ...args.slice(next)];
+        };
+        let indent = '';
+        const printer = (level) => (...args) => {
+            const parts = formatted(args);
+            if (indent !== '') {
+                if (typeof parts[0] === 'string') parts[0] = indent + parts[0];
+                else parts.unshift(indent.slice(0, -1));
+            }
+            native[level](...parts);
+        };
+        const [debug, info, warn, error] = ['debug', 'info', 'warn', 'error'].map(printer);
+        const counts = new Map();
+        const started = new Map();
+        const label = (value) => (value === undefined ? 'default' : String(value));
+        const elapsed = (name) => `${name}: ${Date.now() - started.get(name)}ms`;
+        return {
+            log: info, info, debug, warn, error,
+            dir: (item) => info(item),
+            dirxml: (...data) => info(...data),
+            table: (...data) => info(...data),
+            trace: (...data) => {
+                const stack = (new Error().stack || '').split('\n').slice(1).join('\n');
+                debug(...(data.length ? ['Trace:', ...data] : ['Trace']), ...(stack ? ['\n' + stack] : []));
+            },
+            assert: (condition, ...data) => {
+                if (condition) return;
+                if (typeof data[0] === 'string') data[0] = `Assertion failed: ${data[0]}`;
+                else data.unshift('Assertion failed');
+                error(...data);
+            },
+            count: (name) => {
+                name = label(name);
+                const count = (counts.get(name) || 0) + 1;
+                counts.set(name, count);
+                info(`${name}: ${count}`);
+            },
+            countReset: (name) => {
+                name = label(name);
+                if (counts.has(name)) counts.set(name, 0);
+                else warn(`Count for '${name}' does not exist`);
+            },
+            group: (...data) => { if (data.length) info(...data); indent += '  '; },
+            groupCollapsed: (...data) => { if (data.length) info(...data); indent += '  '; },
+            groupEnd: () => { indent = indent.slice(2); },
+            time: (name) => {
+                name = label(name);
+                if (started.has(name)) warn(`Timer '${name}' already exists`);
+                else started.set(name, Date.now());
+            },
+            timeLog: (name, ...data) => {
+                name = label(name);
+                if (started.has(name)) info(elapsed(name), ...data);
+                else warn(`Timer '${name}' does not exist`);
+            },
+            timeEnd: (name) => {
+                name = label(name);
+                if (started.has(name)) { info(elapsed(name)); started.delete(name); }
+                else warn(`Timer '${name}' does not exist`);
+            },
+        };
+    }
     const strict = (namespace, path) => {
         Object.defineProperty(namespace, PATH, { value: path });
         Object.setPrototypeOf(namespace, misses);
@@ -135,15 +220,28 @@ static PRELUDE: CompiledOnce = CompiledOnce::new(
     Object.defineProperty(modhost, 'settings', { get: () => current, enumerable: true, configurable: false });
     strict(modhost, 'modhost');
     const timers = modhost.timers;
-    const callable = (fn) => {
-        if (typeof fn !== 'function') throw new TypeError('a timer needs a function to call');
+    // HTML's timers: the delay and the id are Web IDL `long`s (a number, a numeric string,
+    // `null` or `undefined`; NaN, infinities and negatives are 0), clearing an unknown id does
+    // nothing. A string of code is not run (the sandbox compiles no strings for timers).
+    const long = (value) => {
+        const number = Number(value);
+        if (!Number.isFinite(number)) return 0;
+        const wrapped = Math.trunc(number) % 4294967296;
+        const unsigned = wrapped < 0 ? wrapped + 4294967296 : wrapped;
+        return unsigned >= 2147483648 ? unsigned - 4294967296 : unsigned;
     };
-    const clear = (id) => { if (id != null) timers.cancel(id); };
+    const delay = (ms) => Math.max(0, long(ms));
+    const callable = (fn, name) => {
+        if (typeof fn !== 'function') {
+            throw new TypeError(`${name}: a mod's timer needs a function to call (strings of code are not run)`);
+        }
+    };
+    const clear = (id) => { const n = long(id); if (n > 0) timers.cancel(n); };
     const globals = {
         modhost,
-        console,
-        setTimeout: (fn, ms = 0, ...args) => { callable(fn); return timers.after(ms, () => fn(...args)); },
-        setInterval: (fn, ms = 0, ...args) => { callable(fn); return timers.every(ms, () => fn(...args)); },
+        console: fullConsole(console),
+        setTimeout: (fn, ms, ...args) => { callable(fn, 'setTimeout'); return timers.after(delay(ms), () => fn(...args)); },
+        setInterval: (fn, ms, ...args) => { callable(fn, 'setInterval'); return timers.every(delay(ms), () => fn(...args)); },
         clearTimeout: clear,
         clearInterval: clear,
     };
