@@ -78,8 +78,11 @@ impl Reloader {
         };
         pack.check_syntax_of(|entry| folders.contains(&entry.dir), |_| {});
         self.config = config.clone();
-        let report = host.reload(pack, config, &folders);
-        print(&report);
+        match host.reload(pack, config, &folders) {
+            Ok(report) => print(&report),
+            // Saves are handled between calls, so this is only a game's own doing.
+            Err(busy) => tracing::warn!("{busy}"),
+        }
     }
 }
 

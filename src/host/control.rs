@@ -73,6 +73,9 @@ pub(super) fn check_type(
 impl Host {
     /// Sets one setting of a mod while it runs. Returns the mod's effective settings.
     pub fn set_setting(&self, id: &str, key: &str, value: Json) -> Result<Json, SettingError> {
+        self.core
+            .not_in_a_call(&format!("set `{key}` of `{id}`"))
+            .map_err(CallError::from)?;
         let slot = self.core.slot(id)?;
         let default = slot.entry.borrow().manifest.settings.get(key).cloned();
         let Some(default) = default else {
@@ -117,6 +120,7 @@ impl Host {
     /// Detaches a mod and keeps it off; mods that require it are blocked. Returns its status.
     pub fn disable(&self, id: &str) -> Result<ModStatus, CallError> {
         let slot = self.core.slot(id)?;
+        self.core.not_in_a_call(&format!("disable `{id}`"))?;
         if slot.state.borrow().is_running() {
             self.core.detach(&slot);
         }
@@ -130,6 +134,7 @@ impl Host {
     /// its status.
     pub fn enable(&self, id: &str) -> Result<ModStatus, CallError> {
         let slot = self.core.slot(id)?;
+        self.core.not_in_a_call(&format!("enable `{id}`"))?;
         if slot.state.borrow().is_running() {
             return Ok(slot.status());
         }

@@ -31,6 +31,7 @@ use std::time::Instant;
 pub use activity::{Activity, Running};
 pub use control::SettingError;
 pub use game::{GameCallError, GameEvent, GameFunction, GameLink};
+pub use reload::ReloadError;
 pub use reload::{ReloadReport, Reloaded};
 pub use smoke::smoke_test;
 pub use state::{ModState, ModStatus};
@@ -76,12 +77,30 @@ pub enum CallError {
         shorten(chain)
     )]
     TooDeep { chain: Vec<String>, depth: usize },
+    #[error(transparent)]
+    InCall(#[from] InCall),
     #[error("`{id}`.{function} failed: {error}")]
     Script {
         id: String,
         function: String,
         error: Box<ScriptError>,
     },
+}
+
+/// An operation that changes mods (reload, enable, disable, a setting), refused because a
+/// call into a mod is in progress: the game asked for it while a mod waits for the game's
+/// answer, or from inside a game function the host called. The mods on the call stack cannot
+/// be detached, replaced or reconfigured under their own feet; once the call returns, the same
+/// operation goes through.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "cannot {operation} now: {} is in the middle of a call (waiting for the game, or being answered); try again once it returns",
+    chain.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(" -> ")
+)]
+pub struct InCall {
+    pub operation: String,
+    /// The mods on the call stack, outermost first.
+    pub chain: Vec<String>,
 }
 
 /// How deep mods may call mods (A calls B calls C …).
@@ -313,15 +332,43 @@ impl Host {
     }
 
     /// Detaches every running mod in reverse load order. Returns the `onDetach` hooks that
-    /// failed along the way, as `(mod id, why)`.
+    /// failed along the way, as `(mod id, why)`. Called while a call into a mod is in progress
+    /// (from inside a game function), it detaches nothing: it asks the host to stop
+    /// ([`Activity::request_stop`]), which ends the waits of that call, and reports the mods
+    /// still on the call stack; call it again once the call has returned.
     pub fn shutdown(&self) -> Vec<(String, String)> {
+        if let Err(busy) = self.core.not_in_a_call("shut down") {
+            self.core.activity.request_stop();
+            return busy
+                .chain
+                .iter()
+                .map(|id| (id.clone(), busy.to_string()))
+                .collect();
+        }
         self.core.shutdown();
         self.core.detach_failures.take()
     }
 }
 
+impl Core {
+    /// `Ok` when no call into a mod is in progress, so that `operation` may change mods.
+    fn not_in_a_call(&self, operation: &str) -> Result<(), InCall> {
+        let stack = self.call_stack.borrow();
+        if stack.is_empty() {
+            return Ok(());
+        }
+        Err(InCall {
+            operation: operation.to_owned(),
+            chain: stack.iter().map(|slot| slot.id.clone()).collect(),
+        })
+    }
+}
+
 impl Drop for Host {
     fn drop(&mut self) {
-        self.core.shutdown();
+        // A host is dropped from its owner's frame, never from inside one of its own calls.
+        if self.core.call_stack.borrow().is_empty() {
+            self.core.shutdown();
+        }
     }
 }

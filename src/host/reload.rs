@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use super::{Core, Host, ModIndex, ModState, Slot};
+use super::{Core, Host, InCall, ModIndex, ModState, Slot};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::pack::{ModEntry, Pack, PackError, host_api_version};
@@ -142,11 +142,25 @@ impl Core {
     }
 }
 
+/// Why [`Host::reload_from_disk`] reloaded nothing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReloadError {
+    #[error(transparent)]
+    Pack(#[from] PackError),
+    #[error(transparent)]
+    InCall(#[from] InCall),
+}
+
 impl Host {
     /// Reads the mods directory again and reloads the mod `only` (with the mods that depend on
     /// it), or every mod, as a save under `--watch` would: a mod whose new files have errors
     /// keeps running as it was. The configuration is the one the host runs with.
-    pub fn reload_from_disk(&self, only: Option<&str>) -> Result<ReloadReport, PackError> {
+    pub fn reload_from_disk(&self, only: Option<&str>) -> Result<ReloadReport, ReloadError> {
+        self.core.not_in_a_call(&match only {
+            Some(id) => format!("reload `{id}`"),
+            None => "reload the mods".to_owned(),
+        })?;
         let config = self.core.config.borrow().clone();
         let mut pack = Pack::load(&config)?;
         pack.check_syntax();
@@ -166,14 +180,20 @@ impl Host {
                 .chain(pack.mods.iter().map(|entry| entry.dir.clone()))
                 .collect(),
         };
-        Ok(self.reload(pack, config, &changed))
+        Ok(self.reload(pack, config, &changed)?)
     }
 
     /// Applies a new state of the mods directory. `pack` is the directory as it is now (with
     /// [`Pack::check_syntax`] done), `config` the configuration as it is now, and `changed` the
     /// mod folders whose files changed. Mods whose settings or limits changed in `config` are
-    /// reloaded too.
-    pub fn reload(&self, pack: Pack, config: Config, changed: &BTreeSet<PathBuf>) -> ReloadReport {
+    /// reloaded too. While a call into a mod is in progress nothing changes: see [`InCall`].
+    pub fn reload(
+        &self,
+        pack: Pack,
+        config: Config,
+        changed: &BTreeSet<PathBuf>,
+    ) -> Result<ReloadReport, InCall> {
+        self.core.not_in_a_call("reload the mods")?;
         let started = Instant::now();
         let core = &self.core;
         let old_slots = core.slots.borrow().clone();
@@ -319,7 +339,7 @@ impl Host {
             .mods
             .sort_by_key(|(id, _)| new_position.get(id.as_str()).copied().unwrap_or(usize::MAX));
         report.took = started.elapsed();
-        report
+        Ok(report)
     }
 }
 

@@ -17,6 +17,9 @@ pub const MOD_ERROR: i64 = -32000;
 pub const UNKNOWN_TARGET: i64 = -32001;
 /// `-32002`: not initialized, or not authorised.
 pub const NOT_AUTHORISED: i64 = -32002;
+/// `-32003`: a change to mods asked for while a call into a mod is in progress: retry once it
+/// returns.
+pub const IN_CALL: i64 = -32003;
 
 /// A JSON-RPC error: code, message and optional data.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,10 +5,12 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value as Json, json};
 
-use super::message::{INVALID_PARAMS, METHOD_NOT_FOUND, MOD_ERROR, RpcError, UNKNOWN_TARGET};
+use super::message::{
+    IN_CALL, INVALID_PARAMS, METHOD_NOT_FOUND, MOD_ERROR, RpcError, UNKNOWN_TARGET,
+};
 use super::server::Server;
 use super::transport::ConnectionId;
-use crate::host::{CallError, Host, Reloaded, SettingError};
+use crate::host::{CallError, Host, ReloadError, Reloaded, SettingError};
 use crate::runtime::LogLevel;
 
 /// Every method, for "did you mean" and the docs test.
@@ -149,7 +151,10 @@ pub fn dispatch(
             }
             let report = host
                 .reload_from_disk(mod_id.as_deref())
-                .map_err(|error| RpcError::new(MOD_ERROR, error.to_string()))?;
+                .map_err(|error| match error {
+                    ReloadError::InCall(busy) => call_error(CallError::InCall(busy)),
+                    other => RpcError::new(MOD_ERROR, other.to_string()),
+                })?;
             let errors: Vec<&str> = report
                 .diagnostics
                 .iter()
@@ -278,6 +283,8 @@ fn call_error(error: CallError) -> RpcError {
         CallError::Reentrant { chain } | CallError::TooDeep { chain, .. } => {
             RpcError::new(MOD_ERROR, message).with_data(json!({ "chain": chain }))
         }
+        CallError::InCall(busy) => RpcError::new(MOD_ERROR, message)
+            .with_data(json!({ "chain": busy.chain, "retry": true })),
     }
 }
 

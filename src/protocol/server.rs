@@ -449,12 +449,14 @@ impl GameLink for Server {
                     "the game disconnected before answering `{function}`"
                 )));
             }
-            if self
-                .host
-                .borrow()
-                .upgrade()
-                .is_some_and(|host| host.activity().stopping())
-            {
+            // A signal, or a client's `shutdown` (or its closed input) while the game is slow.
+            let stopping = self.stop.borrow().is_some()
+                || self
+                    .host
+                    .borrow()
+                    .upgrade()
+                    .is_some_and(|host| host.activity().stopping());
+            if stopping {
                 break Err(GameCallError::Failed(
                     "the host is stopping, so it no longer waits for the game".to_owned(),
                 ));

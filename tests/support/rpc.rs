@@ -3,7 +3,6 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
-use std::time::Instant;
 
 use serde_json::{Value, json};
 
@@ -20,6 +19,10 @@ pub struct Rpc {
     pub notifications: Vec<(String, Value)>,
     /// Every `game/call` received, as its params.
     pub game_calls: Vec<Value>,
+    /// The ids of the `game/call` requests left unanswered (the answer said `SILENCE`).
+    pub held: Vec<Value>,
+    /// Messages read while waiting for something else, in order.
+    early: std::collections::VecDeque<Value>,
     pub answer: Answer,
 }
 
@@ -41,6 +44,8 @@ impl Rpc {
             next_id: 1,
             notifications: Vec::new(),
             game_calls: Vec::new(),
+            held: Vec::new(),
+            early: std::collections::VecDeque::new(),
             answer: Box::new(|function, _, _| {
                 Err(format!("the test does not answer `{function}`"))
             }),
@@ -62,37 +67,79 @@ impl Rpc {
     /// The next message modhost sends, answering `game/call` requests on the way;
     /// `None` once the stream ended.
     pub fn next_message(&mut self) -> Option<Value> {
-        let deadline = Instant::now() + PATIENCE;
+        if let Some(early) = self.early.pop_front() {
+            return Some(early);
+        }
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = match self.lines.recv_timeout(left) {
-                Ok(Some(line)) => line,
-                Ok(None) | Err(RecvTimeoutError::Disconnected) => return None,
-                Err(RecvTimeoutError::Timeout) => panic!("modhost said nothing for {PATIENCE:?}"),
-            };
-            let message: Value = serde_json::from_str(&line)
-                .unwrap_or_else(|error| panic!("not JSON ({error}): {line}"));
-            if message["method"] == "game/call" {
-                let params = message["params"].clone();
-                self.game_calls.push(params.clone());
-                let args: Vec<Value> = params["args"].as_array().cloned().unwrap_or_default();
-                let function = params["function"].as_str().unwrap_or_default().to_owned();
-                let calling = params["mod"].as_str().unwrap_or_default().to_owned();
-                match (self.answer)(&function, &args, &calling) {
-                    Ok(result) => self.send(&json!({ "jsonrpc": "2.0", "id": message["id"], "result": result })),
-                    Err(error) if error == "SILENCE" => {}
-                    Err(error) => self.send(&json!({ "jsonrpc": "2.0", "id": message["id"], "error": { "code": -32000, "message": error } })),
-                }
-                continue;
+            match self.receive()? {
+                Some(message) => return Some(message),
+                None => continue,
             }
-            if message.get("method").is_some() && message.get("id").is_none() {
-                self.notifications.push((
-                    message["method"].as_str().unwrap_or_default().to_owned(),
-                    message["params"].clone(),
-                ));
-                continue;
+        }
+    }
+
+    /// Reads until modhost sends a `game/call` that the answer holds (`SILENCE`); other
+    /// messages on the way are kept for [`Rpc::next_message`].
+    pub fn wait_for_held(&mut self) {
+        let before = self.held.len();
+        while self.held.len() == before {
+            match self.receive() {
+                Some(Some(message)) => self.early.push_back(message),
+                Some(None) => {}
+                None => panic!("modhost closed the stream before calling the game"),
             }
-            return Some(message);
+        }
+    }
+
+    /// One line from modhost: a `game/call` or a notification is handled here (`Some(None)`),
+    /// anything else returned; `None` once the stream ended.
+    fn receive(&mut self) -> Option<Option<Value>> {
+        let line = match self.lines.recv_timeout(PATIENCE) {
+            Ok(Some(line)) => line,
+            Ok(None) | Err(RecvTimeoutError::Disconnected) => return None,
+            Err(RecvTimeoutError::Timeout) => panic!("modhost said nothing for {PATIENCE:?}"),
+        };
+        let message: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|error| panic!("not JSON ({error}): {line}"));
+        if message["method"] == "game/call" {
+            let params = message["params"].clone();
+            self.game_calls.push(params.clone());
+            let args: Vec<Value> = params["args"].as_array().cloned().unwrap_or_default();
+            let function = params["function"].as_str().unwrap_or_default().to_owned();
+            let calling = params["mod"].as_str().unwrap_or_default().to_owned();
+            match (self.answer)(&function, &args, &calling) {
+                Ok(result) => self.send(&json!({ "jsonrpc": "2.0", "id": message["id"], "result": result })),
+                Err(error) if error == "SILENCE" => self.held.push(message["id"].clone()),
+                Err(error) => self.send(&json!({ "jsonrpc": "2.0", "id": message["id"], "error": { "code": -32000, "message": error } })),
+            }
+            return Some(None);
+        }
+        if message.get("method").is_some() && message.get("id").is_none() {
+            self.notifications.push((
+                message["method"].as_str().unwrap_or_default().to_owned(),
+                message["params"].clone(),
+            ));
+            return Some(None);
+        }
+        Some(Some(message))
+    }
+
+    /// Answers every held `game/call` with `result`.
+    pub fn release(&mut self, result: Value) {
+        for id in std::mem::take(&mut self.held) {
+            self.send(&json!({ "jsonrpc": "2.0", "id": id, "result": result }));
+        }
+    }
+
+    /// Reads messages until the response to request `id` (sent earlier with [`Rpc::send`]).
+    pub fn response_to(&mut self, id: u64) -> Value {
+        loop {
+            let message = self
+                .next_message()
+                .unwrap_or_else(|| panic!("modhost closed the stream before answering {id}"));
+            if message["id"] == json!(id) {
+                return message;
+            }
         }
     }
 

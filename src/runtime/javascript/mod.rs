@@ -12,6 +12,8 @@ mod convert;
 mod error;
 mod loader;
 mod memory;
+#[cfg(feature = "typescript")]
+mod nesting;
 mod packages;
 mod testing;
 mod typescript;

@@ -13,9 +13,61 @@ pub fn is_typescript(path: &Path) -> bool {
     path.extension().is_some_and(|extension| extension == "ts")
 }
 
+/// The stack of the thread that erases types: swc recurses once per level of nesting, and
+/// [`super::nesting::MAX_NESTING`] levels fit in it with room to spare, whatever thread asked
+/// (a game's own, `check`'s workers). Only the pages used are committed.
+#[cfg(feature = "typescript")]
+const STRIP_STACK_BYTES: usize = 256 << 20;
+
 /// The JavaScript of a TypeScript file, or the first thing that keeps it from being stripped.
+/// A file nested deeper than swc can parse is refused at the place it gets too deep.
 #[cfg(feature = "typescript")]
 pub fn strip(path: &Path, source: String) -> Result<String, ScriptError> {
+    use super::nesting::{MAX_NESTING, too_deep};
+
+    if let Some(at) = too_deep(&source, MAX_NESTING) {
+        let mut error = ScriptError::new(
+            ErrorKind::Syntax,
+            format!(
+                "this file nests deeper than {MAX_NESTING} levels (brackets, type arguments, arrows and operators within one expression): split the expression up"
+            ),
+        );
+        error.file = Some(path.to_path_buf());
+        let before = &source[..at];
+        error.line = Some(before.matches('\n').count() + 1);
+        error.column = Some(
+            before
+                .rsplit('\n')
+                .next()
+                .map_or(0, |line| line.chars().count())
+                + 1,
+        );
+        return Err(error);
+    }
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("typescript".to_owned())
+            .stack_size(STRIP_STACK_BYTES)
+            .spawn_scoped(scope, || strip_here(path, source))
+            .map_err(|error| {
+                ScriptError::new(
+                    ErrorKind::Host,
+                    format!("cannot start the thread that erases types: {error}"),
+                )
+            })?
+            .join()
+            .unwrap_or_else(|_| {
+                Err(ScriptError::new(
+                    ErrorKind::Host,
+                    "erasing the types failed inside swc",
+                ))
+            })
+    })
+}
+
+/// [`strip`] on the calling thread.
+#[cfg(feature = "typescript")]
+fn strip_here(path: &Path, source: String) -> Result<String, ScriptError> {
     use std::sync::{Arc, Mutex};
 
     use swc_common::errors::{DiagnosticBuilder, Emitter, Handler};
