@@ -121,18 +121,20 @@ fn describe(operation: &Operation) -> String {
 
 /// How the game puts `waiter` in the middle of a call: a request whose handling calls the
 /// game, which holds its answer.
-const STATES: &[(&str, &str, fn() -> Value)] = &[
-    (
-        "waiting in mods/call",
-        "mods/call",
-        || json!({ "mod": "waiter", "function": "spawnNow", "args": ["orc"] }),
-    ),
-    (
-        "waiting in an event handler",
-        "events/emit",
-        || json!({ "event": "tick", "payload": { "frame": 1, "dt": 0.016 } }),
-    ),
-];
+fn states() -> Vec<(&'static str, &'static str, Value)> {
+    vec![
+        (
+            "waiting in mods/call",
+            "mods/call",
+            json!({ "mod": "waiter", "function": "spawnNow", "args": ["orc"] }),
+        ),
+        (
+            "waiting in an event handler",
+            "events/emit",
+            json!({ "event": "tick", "payload": { "frame": 1, "dt": 0.016 } }),
+        ),
+    ]
+}
 
 #[test]
 fn operations_on_mods_wait_for_calls_in_progress_in_every_state() {
@@ -143,9 +145,9 @@ fn operations_on_mods_wait_for_calls_in_progress_in_every_state() {
     rpc.initialize(json!({ "provides": ["world.spawn"] }));
     running.wait_for("watching `mods` for changes");
 
-    for (index, (state, method, params)) in STATES.iter().enumerate() {
+    for (index, (state, method, params)) in states().into_iter().enumerate() {
         let id = 1000 + index as u64;
-        rpc.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params() }));
+        rpc.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
         rpc.wait_for_held();
         for operation in operations() {
             let refused = perform(dir.path(), &mut rpc, &operation)

@@ -283,8 +283,9 @@ fn call_error(error: CallError) -> RpcError {
         CallError::Reentrant { chain } | CallError::TooDeep { chain, .. } => {
             RpcError::new(MOD_ERROR, message).with_data(json!({ "chain": chain }))
         }
-        CallError::InCall(busy) => RpcError::new(MOD_ERROR, message)
-            .with_data(json!({ "chain": busy.chain, "retry": true })),
+        CallError::InCall(busy) => {
+            RpcError::new(IN_CALL, message).with_data(json!({ "chain": busy.chain }))
+        }
     }
 }
 

@@ -72,25 +72,23 @@ pub fn too_deep(source: &str, limit: usize) -> Option<usize> {
                 levels.push(Level::default());
                 depth += 1;
             }
-            b')' | b']' | b'}' => {
-                if levels.len() > 1 {
-                    let closed = levels.pop().unwrap_or_default();
-                    depth -= 1 + closed.operators;
-                    if closed.template && byte == b'}' {
-                        match end_of_template_text(bytes, at + 1) {
-                            TemplateEnd::Closed(after) => at = after,
-                            TemplateEnd::Substitution(after) => {
-                                levels.push(Level {
-                                    template: true,
-                                    operators: 0,
-                                });
-                                depth += 1;
-                                at = after;
-                            }
+            b')' | b']' | b'}' if levels.len() > 1 => {
+                let closed = levels.pop().unwrap_or_default();
+                depth -= 1 + closed.operators;
+                if closed.template && byte == b'}' {
+                    match end_of_template_text(bytes, at + 1) {
+                        TemplateEnd::Closed(after) => at = after,
+                        TemplateEnd::Substitution(after) => {
+                            levels.push(Level {
+                                template: true,
+                                operators: 0,
+                            });
+                            depth += 1;
+                            at = after;
                         }
-                        previous = b'"';
-                        continue;
                     }
+                    previous = b'"';
+                    continue;
                 }
             }
             b';' | b',' => {
