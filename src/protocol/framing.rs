@@ -13,20 +13,63 @@ pub enum Framing {
     ContentLength,
 }
 
-/// The largest message accepted; a longer one closes the connection.
+/// The largest message accepted from a client that has initialized; a longer one closes the
+/// connection.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
+/// The largest message accepted before `initialize`: an `initialize` request is small, and a
+/// stranger on a TCP port must not make the host buffer more than this.
+pub const MAX_FIRST_MESSAGE_BYTES: usize = 1024 * 1024;
+
 /// Cuts messages out of bytes as they arrive, in chunks of any size, detecting the framing
-/// from the first message.
-#[derive(Debug, Default)]
+/// from the first message. Each byte is looked at once while searching for a frame's end, so
+/// a long message arriving in small pieces costs its length, not its length squared.
+#[derive(Debug)]
 pub struct FrameDecoder {
     buffer: Vec<u8>,
     /// Where the next frame starts in `buffer`.
     start: usize,
+    /// How many bytes from `start` are known not to end the frame (no newline, no header end).
+    scanned: usize,
     framing: Option<Framing>,
+    /// The largest frame accepted.
+    limit: usize,
+}
+
+impl Default for FrameDecoder {
+    fn default() -> Self {
+        Self::with_limit(MAX_MESSAGE_BYTES)
+    }
 }
 
 impl FrameDecoder {
+    /// A decoder that refuses frames over `limit` bytes.
+    pub fn with_limit(limit: usize) -> Self {
+        Self {
+            buffer: Vec::new(),
+            start: 0,
+            scanned: 0,
+            framing: None,
+            limit,
+        }
+    }
+
+    /// From now on, frames up to `limit` bytes are accepted.
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit;
+    }
+
+    /// Bytes received and not yet cut into frames.
+    pub fn pending(&self) -> usize {
+        self.buffer.len() - self.start
+    }
+
+    /// Whether the bytes waiting already make a frame too large to accept: reading more of it
+    /// would only grow the buffer.
+    pub fn overflowing(&self) -> bool {
+        self.pending() > self.limit + 8 * 1024
+    }
+
     /// The framing, once the first message chose it.
     pub fn framing(&self) -> Option<Framing> {
         self.framing
@@ -53,6 +96,7 @@ impl FrameDecoder {
                     };
                     if first.is_ascii_whitespace() {
                         self.start += 1;
+                        self.scanned = 0;
                         continue;
                     }
                     let framing = if first == b'C' || first == b'c' {
@@ -80,24 +124,39 @@ impl FrameDecoder {
 
     fn next_line(&mut self) -> io::Result<Option<Vec<u8>>> {
         let rest = &self.buffer[self.start..];
-        match rest.iter().position(|&byte| byte == b'\n') {
-            Some(end) if end > MAX_MESSAGE_BYTES => Err(too_large()),
+        let found = rest[self.scanned..]
+            .iter()
+            .position(|&byte| byte == b'\n')
+            .map(|offset| self.scanned + offset);
+        match found {
+            Some(end) if end > self.limit => Err(too_large(self.limit)),
             Some(end) => {
                 let frame = rest[..end].to_vec();
                 self.start += end + 1;
+                self.scanned = 0;
                 Ok(Some(frame))
             }
-            None if rest.len() > MAX_MESSAGE_BYTES => Err(too_large()),
-            None => Ok(None),
+            None if rest.len() > self.limit => Err(too_large(self.limit)),
+            None => {
+                self.scanned = rest.len();
+                Ok(None)
+            }
         }
     }
 
     fn next_counted(&mut self) -> io::Result<Option<Vec<u8>>> {
         let rest = &self.buffer[self.start..];
-        let Some(header_end) = rest.windows(4).position(|window| window == b"\r\n\r\n") else {
+        // The header's end may straddle what was scanned and what is new.
+        let from = self.scanned.saturating_sub(3);
+        let found = rest[from..]
+            .windows(4)
+            .position(|window| window == b"\r\n\r\n")
+            .map(|offset| from + offset);
+        let Some(header_end) = found else {
             if rest.len() > 8 * 1024 {
                 return Err(invalid("a header longer than 8 KiB".to_owned()));
             }
+            self.scanned = rest.len();
             return Ok(None);
         };
         let header = String::from_utf8_lossy(&rest[..header_end]);
@@ -117,15 +176,19 @@ impl FrameDecoder {
         let Some(length) = length else {
             return Err(invalid("a header without `Content-Length`".to_owned()));
         };
-        if length > MAX_MESSAGE_BYTES {
-            return Err(too_large());
+        if length > self.limit {
+            return Err(too_large(self.limit));
         }
         let body_start = header_end + 4;
         if rest.len() < body_start + length {
+            // The header is whole: what is missing is the body, and the search starts over
+            // once it is here.
+            self.scanned = header_end;
             return Ok(None);
         }
         let frame = rest[body_start..body_start + length].to_vec();
         self.start += body_start + length;
+        self.scanned = 0;
         Ok(Some(frame))
     }
 
@@ -189,11 +252,16 @@ fn invalid(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message)
 }
 
-fn too_large() -> io::Error {
-    invalid(format!(
-        "a message is larger than {} MiB",
-        MAX_MESSAGE_BYTES / 1024 / 1024
-    ))
+fn too_large(limit: usize) -> io::Error {
+    let size = match limit {
+        limit if limit >= 1024 * 1024 => format!("{} MiB", limit / 1024 / 1024),
+        limit => format!("{} KiB", limit / 1024),
+    };
+    let when = match limit {
+        MAX_FIRST_MESSAGE_BYTES => " before `initialize`",
+        _ => "",
+    };
+    invalid(format!("a message is larger than {size}{when}"))
 }
 
 /// A message's bytes in the given framing.
@@ -279,6 +347,41 @@ mod tests {
                 "chunks of {split}"
             );
         }
+    }
+
+    #[test]
+    fn a_frame_over_the_limit_is_refused_in_both_framings() {
+        for input in [
+            format!("{}\n", "x".repeat(100)),
+            format!("{}", "x".repeat(100)),
+            "Content-Length: 100\r\n\r\n".to_owned(),
+        ] {
+            let mut decoder = FrameDecoder::with_limit(50);
+            decoder.push(input.as_bytes());
+            assert!(decoder.next_frame().is_err(), "{input:?}");
+        }
+        let mut decoder = FrameDecoder::with_limit(50);
+        decoder.push(b"{}\n");
+        assert_eq!(decoder.next_frame().unwrap(), Some(b"{}".to_vec()));
+        decoder.set_limit(1000);
+        decoder.push(format!("{}\n", "y".repeat(100)).as_bytes());
+        assert!(decoder.next_frame().unwrap().is_some());
+    }
+
+    #[test]
+    fn a_long_line_in_small_pieces_is_scanned_once() {
+        // Each piece only adds its own bytes to the search: a megabyte in 1-byte pieces would
+        // take minutes if every piece rescanned the buffer.
+        let mut decoder = FrameDecoder::default();
+        for _ in 0..1_000_000 {
+            decoder.push(b"x");
+            assert_eq!(decoder.next_frame().unwrap(), None);
+        }
+        decoder.push(b"\n");
+        assert_eq!(
+            decoder.next_frame().unwrap().map(|frame| frame.len()),
+            Some(1_000_000)
+        );
     }
 
     #[test]

@@ -45,7 +45,16 @@ pub(super) struct Client {
     initialized_at: u64,
     /// Sent a wrong token, or fell too far behind: closed once what is queued is written.
     closing: bool,
+    /// When it connected: a socket client that has not initialized by
+    /// [`INITIALIZE_WITHIN`] after is dropped.
+    connected: Instant,
 }
+
+/// How long a client on a socket has to send `initialize`.
+pub const INITIALIZE_WITHIN: Duration = Duration::from_secs(5);
+
+/// How many clients may be connected at once; more are refused as they connect.
+pub const MAX_CLIENTS: usize = 64;
 
 /// The host's end of the protocol. Connect it to the host with [`Server::attach`] (it then
 /// answers game functions and hears events), await [`Server::ready`] in the event loop and
@@ -109,6 +118,7 @@ impl Server {
                 logs: None,
                 initialized_at: 0,
                 closing: false,
+                connected: Instant::now(),
             },
         );
         id
@@ -121,9 +131,49 @@ impl Server {
         address
     }
 
-    /// Resolves when a client connected, sent something, or can take queued output.
+    /// Socket clients that did not initialize in time: strangers holding a connection.
+    fn drop_late_clients(&self) {
+        let late: Vec<ConnectionId> = self
+            .clients
+            .borrow()
+            .iter()
+            .filter(|(_, client)| {
+                !client.initialized
+                    && !client.io.is_stdio
+                    && client.connected.elapsed() >= INITIALIZE_WITHIN
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in late {
+            tracing::warn!(
+                connection = id,
+                "dropped a client that did not send `initialize` within {} s",
+                INITIALIZE_WITHIN.as_secs()
+            );
+            self.close(id);
+        }
+    }
+
+    /// When the first socket client that has not initialized runs out of time.
+    fn next_initialize_deadline(&self) -> Option<Instant> {
+        self.clients
+            .borrow()
+            .values()
+            .filter(|client| !client.initialized && !client.io.is_stdio)
+            .map(|client| client.connected + INITIALIZE_WITHIN)
+            .min()
+    }
+
+    /// Resolves when a client connected, sent something, or can take queued output, or when
+    /// a client's time to initialize ran out.
     pub async fn ready(&self) {
-        poll_fn(|context| {
+        let late = async {
+            match self.next_initialize_deadline() {
+                Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        let arrived = poll_fn(|context| {
             for listener in self.listeners.borrow().iter() {
                 if listener.poll_ready(context).is_ready() {
                     return Poll::Ready(());
@@ -135,8 +185,11 @@ impl Server {
                 }
             }
             Poll::Pending
-        })
-        .await;
+        });
+        tokio::select! {
+            () = arrived => {}
+            () = late => {}
+        }
     }
 
     /// Handles everything that has arrived, without waiting.
@@ -154,8 +207,14 @@ impl Server {
             .flat_map(Listener::accept)
             .collect();
         for connection in accepted {
+            if self.clients.borrow().len() >= MAX_CLIENTS {
+                tracing::warn!("refused a connection: {MAX_CLIENTS} clients are connected");
+                connection.close();
+                continue;
+            }
             self.add(connection);
         }
+        self.drop_late_clients();
         let mut arrived: Vec<(ConnectionId, Vec<Vec<u8>>, Received)> = Vec::new();
         for (id, client) in self.clients.borrow_mut().iter_mut() {
             if ready.is_some_and(|ready| !client.io.is_among(ready)) {
@@ -345,6 +404,7 @@ impl Server {
         self.next_initialized.set(order + 1);
         self.with_client(connection, |client| {
             client.initialized = true;
+            client.io.trust();
             client.initialized_at = order;
             client.provides = params.provides.into_iter().collect();
             client.subscribed = params.subscribe.into_iter().collect();

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use tokio::io::unix::AsyncFd;
 
-use super::framing::{FrameDecoder, Framing};
+use super::framing::{FrameDecoder, Framing, MAX_FIRST_MESSAGE_BYTES, MAX_MESSAGE_BYTES};
 
 pub type ConnectionId = u64;
 
@@ -117,7 +117,7 @@ impl Connection {
         Ok(Connection {
             input: registered(Stream::File(input)).map_err(not_waitable)?,
             output: Some(registered(Stream::File(output)).map_err(not_waitable)?),
-            decoder: FrameDecoder::default(),
+            decoder: FrameDecoder::with_limit(MAX_FIRST_MESSAGE_BYTES),
             chunk: vec![0; READ_CHUNK].into_boxed_slice(),
             backlog: Vec::new(),
             restore,
@@ -130,7 +130,7 @@ impl Connection {
         Ok(Connection {
             input: registered(stream)?,
             output: None,
-            decoder: FrameDecoder::default(),
+            decoder: FrameDecoder::with_limit(MAX_FIRST_MESSAGE_BYTES),
             chunk: vec![0; READ_CHUNK].into_boxed_slice(),
             backlog: Vec::new(),
             restore: Vec::new(),
@@ -148,9 +148,20 @@ impl Connection {
         self.decoder.framing().unwrap_or(Framing::Lines)
     }
 
-    /// Reads everything that has arrived, adding each whole message to `frames`.
+    /// The client initialized: from now on it may send messages up to [`MAX_MESSAGE_BYTES`]
+    /// (before, [`MAX_FIRST_MESSAGE_BYTES`]).
+    pub fn trust(&mut self) {
+        self.decoder.set_limit(MAX_MESSAGE_BYTES);
+    }
+
+    /// Reads everything that has arrived, adding each whole message to `frames`. A message
+    /// growing past the limit breaks the connection as soon as that is known, before the rest
+    /// of it is read.
     pub fn receive(&mut self, frames: &mut Vec<Vec<u8>>) -> Received {
         let ended = loop {
+            if self.decoder.overflowing() {
+                break false;
+            }
             match self.input.get_ref().read(&mut self.chunk) {
                 Ok(0) => break true,
                 Ok(read) => self.decoder.push(&self.chunk[..read]),

@@ -103,6 +103,11 @@ impl Running {
         }
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends a signal by name (`TERM`, `INT`).
     pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
