@@ -353,7 +353,7 @@ mod tests {
     fn a_frame_over_the_limit_is_refused_in_both_framings() {
         for input in [
             format!("{}\n", "x".repeat(100)),
-            format!("{}", "x".repeat(100)),
+            "x".repeat(100),
             "Content-Length: 100\r\n\r\n".to_owned(),
         ] {
             let mut decoder = FrameDecoder::with_limit(50);
