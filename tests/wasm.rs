@@ -433,3 +433,47 @@ fn the_rust_scaffold_builds_and_runs_with_every_hook() {
         "\"Hello, Ada! (greeting number 1)\""
     );
 }
+
+/// A module's start function runs under `call_timeout_ms` like every other entry into it (it
+/// used to run on one unchecked slice of fuel, 2 million times the limit's milliseconds), and a
+/// start function that finishes still runs before the mod's first call.
+#[test]
+fn a_start_function_runs_on_the_clock() {
+    let pack = tempfile::tempdir().unwrap();
+    let root = pack.path();
+    write(
+        &root.join("config.toml"),
+        "listen = \"none\"\n[limits]\ncall_timeout_ms = 300\n",
+    );
+    let module = |name: &str, wat: &str| {
+        std::fs::create_dir_all(root.join("mods").join(name)).unwrap();
+        std::fs::write(
+            root.join("mods").join(name).join("main.wasm"),
+            ::wat::parse_str(wat).expect("the module assembles"),
+        )
+        .unwrap();
+        write(
+            &root.join("mods").join(name).join("manifest.json"),
+            &format!(r#"{{ "name": "{name}", "version": "1.0.0", "entry_point": "main.wasm" }}"#),
+        );
+    };
+    module("spinner", "(module (func $spin (loop br 0)) (start $spin))");
+    // `check` returns 0 (success) only if the start function set the global first.
+    module(
+        "starter",
+        r#"(module
+             (global $ready (mut i32) (i32.const 0))
+             (func $start (global.set $ready (i32.const 1)))
+             (start $start)
+             (func (export "check") (result i32) (i32.sub (i32.const 1) (global.get $ready))))"#,
+    );
+    let (ok, _, stderr) = run(root, &["run", "--once"]);
+    assert!(!ok, "{stderr}");
+    let failure = stderr
+        .lines()
+        .find(|line| line.contains("[spinner] failed"))
+        .unwrap_or_else(|| panic!("spinner did not fail:\n{stderr}"));
+    assert!(failure.contains("`call_timeout_ms` = 300"), "{failure}");
+    assert!(!stderr.contains("[starter] failed"), "{stderr}");
+    assert_eq!(modhost(root, &["-q", "call", "starter", "check"]), "null");
+}

@@ -14,6 +14,7 @@
 
 mod imports;
 mod kernel;
+mod start;
 mod wasi;
 
 use std::cell::RefCell;
@@ -190,7 +191,8 @@ impl WasmInstance {
                 format!("cannot read `{}`: {error}", setup.entry.display()),
             )
         })?;
-        let module = compile(&setup.entry, &bytes)?;
+        // The start function runs after instantiation, on the sliced path (see `start`).
+        let module = compile(&setup.entry, &start::deferred(&bytes))?;
         let game_functions = setup.game.as_ref().map(|game| game.functions.as_slice());
         imports::check(&module, Some(game_functions.unwrap_or_default()))
             .map_err(|message| link_error(&setup.entry, message))?;
@@ -221,6 +223,9 @@ impl WasmInstance {
             ScriptError::new(ErrorKind::Host, format!("WebAssembly linker: {error}"))
         })?;
 
+        // No code of the module runs here (its start function was moved to an export):
+        // instantiating only initialises memory, tables and globals, which may take fuel in
+        // proportion to their size.
         let instance = shared.clock.time(|| {
             store
                 .set_fuel(FUEL_PER_CHECK.saturating_mul(setup.limits.call_timeout_ms.max(1)))
@@ -235,9 +240,12 @@ impl WasmInstance {
             store,
             instance,
         };
-        // A WASI reactor (the JavaScript and Go PDKs build these) sets itself up here.
-        if let Some(initialize) = instance.instance.get_func(&instance.store, "_initialize") {
-            instance.run(initialize, &[])?;
+        // The start function, then a WASI reactor's set-up (the JavaScript and Go PDKs build
+        // reactors), each a slice of fuel at a time under the call's clock.
+        for setup_export in [start::START_EXPORT, "_initialize"] {
+            if let Some(function) = instance.instance.get_func(&instance.store, setup_export) {
+                instance.run(function, &[])?;
+            }
         }
         Ok(instance)
     }
@@ -341,7 +349,7 @@ fn fault(shared: &Shared, store: &Store<State>, error: wasmi::Error) -> ScriptEr
         ),
         Some(TrapCode::OutOfFuel) => ScriptError::new(
             ErrorKind::Timeout,
-            "the module ran out of time while it was being set up (its start function)",
+            "the module ran out of time while its memory and tables were being initialised",
         ),
         Some(TrapCode::UnreachableCodeReached) => ScriptError::new(
             ErrorKind::Thrown,
