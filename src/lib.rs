@@ -43,6 +43,7 @@ pub mod api;
 pub mod bisect;
 pub mod config;
 pub mod confine;
+pub mod data_dir;
 pub mod diagnostic;
 pub mod document;
 pub mod host;

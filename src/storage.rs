@@ -56,7 +56,7 @@ impl Store {
             path: path.clone(),
             message,
         };
-        std::fs::create_dir_all(data_dir).map_err(|error| open_error(error.to_string()))?;
+        crate::data_dir::ensure_private(data_dir).map_err(|error| open_error(error.to_string()))?;
         let connection = Connection::open(&path).map_err(|error| open_error(error.to_string()))?;
         connection
             .busy_timeout(BUSY_TIMEOUT)

@@ -474,6 +474,48 @@ fn shutdown_detaches_answers_and_exits() {
     assert!(status.success());
 }
 
+/// A link planted where the token goes is replaced, not followed: the file it points at keeps
+/// its content and its mode. A data dir that every user can write into is refused.
+#[cfg(unix)]
+#[test]
+fn the_token_is_never_written_through_a_link_nor_into_a_shared_folder() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = fixture_copy("game");
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let data = dir.path().join(".modhost");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::symlink(&victim, data.join("modhost.token")).unwrap();
+    let port = support::free_port();
+    let address = format!("tcp:127.0.0.1:{port}");
+    let mut host = Running::start(dir.path(), &["run", "--listen", &address]);
+    host.wait_for(&format!("listening on {address}"));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert_eq!(
+        std::fs::metadata(&victim).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    let token = std::fs::symlink_metadata(data.join("modhost.token")).unwrap();
+    assert!(
+        token.file_type().is_file(),
+        "the token is a file of its own"
+    );
+    assert_eq!(token.permissions().mode() & 0o777, 0o600);
+    host.signal("TERM");
+    assert!(host.finish().0.success());
+
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (status, _, stderr) = support::run_with_status(dir.path(), &["run", "--listen", &address]);
+    assert_eq!(status, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("is writable by every user (mode 777)") && stderr.contains("chmod 700"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+}
+
 #[test]
 fn tcp_clients_need_the_token() {
     let dir = fixture_copy("game");

@@ -70,6 +70,10 @@ pub fn open(wanted: &Wanted<'_>, config: &Config) -> Result<Connections, super::
         let stdio = Connection::stdio().map_err(|error| fail(&error.to_string(), None))?;
         server.add(stdio);
     }
+    if !matches!(listen, Listen::None) {
+        modhost::data_dir::ensure_private(&config.data_dir)
+            .map_err(|error| fail(&error.to_string(), None))?;
+    }
     let listening = match listen_where(&listen, config) {
         Ok(listening) => listening,
         // Listening by default must never stop a pack from running; asked for, it must work.

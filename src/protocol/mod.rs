@@ -28,24 +28,27 @@ pub fn new_token() -> std::io::Result<String> {
     Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
-/// Writes the token to `path`, readable by the current user only.
+/// Writes the token to `path`, readable by the current user only. Whatever was at `path` is
+/// removed first (a link is removed, not followed) and the file is created anew, so the token
+/// never lands in another file, nor in one someone else could read.
 pub fn write_token(path: &std::path::Path, token: &str) -> std::io::Result<()> {
     if let Some(parent) = path
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
     {
-        std::fs::create_dir_all(parent)?;
+        crate::data_dir::ensure_private(parent)?;
+    }
+    match std::fs::remove_file(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+        _ => {}
     }
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    // `create_new` fails on anything at the path, a link included, instead of following it.
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(0o600);
-        // An older file keeps its mode when opened: make sure it is the user's only.
-        if path.exists() {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-        }
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
     }
     use std::io::Write;
     options.open(path)?.write_all(token.as_bytes())
