@@ -4,6 +4,11 @@
 //! mode: every `set` and `delete` is its own committed transaction, a process killed mid-write
 //! loses at most that write and never corrupts the file, and several `modhost` processes can
 //! share a data dir (writers wait for each other, up to [`BUSY_TIMEOUT`]).
+//!
+//! What each mod keeps is counted in the database itself (a `usage` table that triggers keep
+//! up to date with every change of `entries`), and a `set` reads it and writes in one
+//! transaction that holds the write lock: the quota holds across every process sharing the
+//! store, however their writes interleave.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -43,9 +48,6 @@ pub enum StorageError {
 
 pub struct Store {
     connection: Connection,
-    /// Bytes of keys and values each mod keeps, once counted (another process writing to the
-    /// same store makes this approximate; it is counted again when it is found wrong).
-    usage: std::cell::RefCell<std::collections::HashMap<String, u64>>,
 }
 
 impl Store {
@@ -64,10 +66,7 @@ impl Store {
             .and_then(|()| connection.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|()| Store::create_table(&connection))
             .map_err(|error| open_error(error.to_string()))?;
-        Ok(Store {
-            connection,
-            usage: Default::default(),
-        })
+        Ok(Store { connection })
     }
 
     /// A store that lives in memory and goes with it (`modhost test`).
@@ -79,21 +78,63 @@ impl Store {
         let connection =
             Connection::open_in_memory().map_err(|error| open_error(error.to_string()))?;
         Store::create_table(&connection).map_err(|error| open_error(error.to_string()))?;
-        Ok(Store {
-            connection,
-            usage: Default::default(),
-        })
+        Ok(Store { connection })
     }
 
     fn create_table(connection: &Connection) -> rusqlite::Result<()> {
         connection.execute_batch(
-            "CREATE TABLE IF NOT EXISTS entries (
-                        mod TEXT NOT NULL,
-                        key TEXT NOT NULL,
-                        value TEXT NOT NULL,
-                        PRIMARY KEY (mod, key)
-                    ) WITHOUT ROWID;",
+            "BEGIN IMMEDIATE;
+            CREATE TABLE IF NOT EXISTS entries (
+                mod TEXT NOT NULL,
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (mod, key)
+            ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS usage (
+                mod TEXT PRIMARY KEY,
+                bytes INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            -- A store made before `usage` existed is counted once.
+            INSERT OR IGNORE INTO usage (mod, bytes)
+                SELECT mod, SUM(length(CAST(key AS BLOB)) + length(CAST(value AS BLOB)))
+                FROM entries GROUP BY mod;
+            CREATE TRIGGER IF NOT EXISTS usage_on_insert AFTER INSERT ON entries BEGIN
+                INSERT INTO usage (mod, bytes)
+                    VALUES (new.mod, length(CAST(new.key AS BLOB)) + length(CAST(new.value AS BLOB)))
+                    ON CONFLICT (mod) DO UPDATE SET bytes = bytes + excluded.bytes;
+            END;
+            CREATE TRIGGER IF NOT EXISTS usage_on_update AFTER UPDATE ON entries BEGIN
+                UPDATE usage SET bytes = bytes
+                    - (length(CAST(old.key AS BLOB)) + length(CAST(old.value AS BLOB)))
+                    + (length(CAST(new.key AS BLOB)) + length(CAST(new.value AS BLOB)))
+                    WHERE mod = new.mod;
+            END;
+            CREATE TRIGGER IF NOT EXISTS usage_on_delete AFTER DELETE ON entries BEGIN
+                UPDATE usage SET bytes = bytes
+                    - (length(CAST(old.key AS BLOB)) + length(CAST(old.value AS BLOB)))
+                    WHERE mod = old.mod;
+            END;
+            COMMIT;",
         )
+    }
+
+    /// Runs `write` in a transaction that holds the store's write lock from the start, so that
+    /// what it reads is still true when it writes; rolled back when it fails.
+    fn exclusively<T>(
+        &self,
+        write: impl FnOnce() -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        self.connection.execute_batch("BEGIN IMMEDIATE")?;
+        match write() {
+            Ok(value) => {
+                self.connection.execute_batch("COMMIT")?;
+                Ok(value)
+            }
+            Err(error) => {
+                let _ = self.connection.execute_batch("ROLLBACK");
+                Err(error)
+            }
+        }
     }
 
     pub fn get(&self, mod_id: &str, key: &str) -> Result<Option<Json>, StorageError> {
@@ -120,39 +161,30 @@ impl Store {
         if text.len() > MAX_VALUE_BYTES {
             return Err(StorageError::ValueTooLarge(text.len()));
         }
-        let replaced = self.entry_bytes(mod_id, key)?;
-        let mut used = self.bytes_used(mod_id)?;
-        if replaced > used {
-            // Another process wrote to this store since the count: count again.
-            self.usage.borrow_mut().remove(mod_id);
-            used = self.bytes_used(mod_id)?;
-        }
-        let wanted = used.saturating_sub(replaced) + (key.len() + text.len()) as u64;
-        if wanted > used && wanted > quota_mb.saturating_mul(1024 * 1024) {
-            return Err(StorageError::Quota {
-                used,
-                wanted,
-                quota_mb,
-            });
-        }
-        self.connection
-            .prepare_cached("INSERT INTO entries (mod, key, value) VALUES (?1, ?2, ?3) ON CONFLICT (mod, key) DO UPDATE SET value = excluded.value")?
-            .execute(params![mod_id, key, text])?;
-        self.usage.borrow_mut().insert(mod_id.to_owned(), wanted);
-        Ok(())
+        self.exclusively(|| {
+            let replaced = self.entry_bytes(mod_id, key)?;
+            let used = self.bytes_used(mod_id)?;
+            let wanted = used.saturating_sub(replaced) + (key.len() + text.len()) as u64;
+            if wanted > used && wanted > quota_mb.saturating_mul(1024 * 1024) {
+                return Err(StorageError::Quota {
+                    used,
+                    wanted,
+                    quota_mb,
+                });
+            }
+            self.connection
+                .prepare_cached("INSERT INTO entries (mod, key, value) VALUES (?1, ?2, ?3) ON CONFLICT (mod, key) DO UPDATE SET value = excluded.value")?
+                .execute(params![mod_id, key, text])?;
+            Ok(())
+        })
     }
 
     /// Whether the key existed.
     pub fn delete(&self, mod_id: &str, key: &str) -> Result<bool, StorageError> {
-        let used = self.bytes_used(mod_id)?;
-        let removed = self.entry_bytes(mod_id, key)?;
         let deleted = self
             .connection
             .prepare_cached("DELETE FROM entries WHERE mod = ?1 AND key = ?2")?
             .execute(params![mod_id, key])?;
-        self.usage
-            .borrow_mut()
-            .insert(mod_id.to_owned(), used.saturating_sub(removed));
         Ok(deleted > 0)
     }
 
@@ -168,20 +200,14 @@ impl Store {
         Ok(bytes.unwrap_or(0).max(0) as u64)
     }
 
-    /// How many bytes of keys and values the mod keeps.
+    /// How many bytes of keys and values the mod keeps, as the database counts them.
     pub fn bytes_used(&self, mod_id: &str) -> Result<u64, StorageError> {
-        if let Some(bytes) = self.usage.borrow().get(mod_id) {
-            return Ok(*bytes);
-        }
-        let bytes: i64 = self
+        let bytes: Option<i64> = self
             .connection
-            .prepare_cached(
-                "SELECT COALESCE(SUM(length(CAST(key AS BLOB)) + length(CAST(value AS BLOB))), 0) FROM entries WHERE mod = ?1",
-            )?
-            .query_row(params![mod_id], |row| row.get(0))?;
-        let bytes = bytes.max(0) as u64;
-        self.usage.borrow_mut().insert(mod_id.to_owned(), bytes);
-        Ok(bytes)
+            .prepare_cached("SELECT bytes FROM usage WHERE mod = ?1")?
+            .query_row(params![mod_id], |row| row.get(0))
+            .optional()?;
+        Ok(bytes.unwrap_or(0).max(0) as u64)
     }
 
     /// The mod's keys that start with `prefix`, sorted.
@@ -250,6 +276,49 @@ mod tests {
         }
         assert_eq!(store.keys("m", "a%").unwrap(), ["a%b"]);
         assert_eq!(store.keys("m", "a_").unwrap(), ["a_b"]);
+    }
+
+    #[test]
+    fn the_quota_holds_across_stores_sharing_a_file() {
+        // Two processes' stores on one data dir, writing in turns: each sees the other's.
+        let dir = tempfile::tempdir().unwrap();
+        let (first, second) = (
+            Store::open(dir.path()).unwrap(),
+            Store::open(dir.path()).unwrap(),
+        );
+        let chunk = json!("x".repeat(300 * 1024));
+        first.set("a", "one", &chunk, 1).unwrap();
+        second.set("a", "two", &chunk, 1).unwrap();
+        first.set("a", "three", &chunk, 1).unwrap();
+        assert!(matches!(
+            second.set("a", "four", &chunk, 1),
+            Err(StorageError::Quota { quota_mb: 1, .. })
+        ));
+        assert!(first.set("a", "four", &chunk, 1).is_err());
+        // Deleting in one frees room for the other.
+        assert!(second.delete("a", "one").unwrap());
+        first.set("a", "four", &chunk, 1).unwrap();
+        assert_eq!(
+            first.bytes_used("a").unwrap(),
+            second.bytes_used("a").unwrap()
+        );
+    }
+
+    #[test]
+    fn a_store_made_before_usage_was_counted_is_counted_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE entries (mod TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (mod, key)) WITHOUT ROWID;
+             INSERT INTO entries VALUES ('a', 'k', '\"vvvv\"');",
+        )
+        .unwrap();
+        drop(old);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.bytes_used("a").unwrap(), 1 + 6);
+        drop(store);
+        assert_eq!(Store::open(dir.path()).unwrap().bytes_used("a").unwrap(), 7);
     }
 
     #[test]

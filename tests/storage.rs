@@ -64,3 +64,46 @@ fn two_processes_share_a_data_dir() {
     }
     assert_eq!(integrity(pack.path()), "ok");
 }
+
+/// `storage_mb` holds for a mod across every process sharing the data dir: a running host
+/// and a `modhost call` beside it, writing in turns, keep at most the quota between them (the
+/// host counted usage once and trusted its count, so together they kept twice the quota).
+#[test]
+fn the_quota_holds_across_processes_sharing_the_store() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    support::write(
+        &dir.path().join("config.toml"),
+        "[limits]\nstorage_mb = 1\n",
+    );
+    support::write(
+        &dir.path().join("mods/hoarder/manifest.json"),
+        r#"{ "name": "hoarder", "version": "1.0.0", "entry_point": "main.js" }"#,
+    );
+    support::write(
+        &dir.path().join("mods/hoarder/main.js"),
+        "function store(prefix, count) { for (let i = 0; i < count; i++) modhost.storage.set(prefix + i, 'x'.repeat(100000)); return count; }\n",
+    );
+    let mut host = Running::start(dir.path(), &["run"]);
+    host.wait_for("running");
+    let ctl =
+        |args: &[&str]| support::run_with_status(dir.path(), &[&["ctl", "call"], args].concat());
+    // The running host writes first (and counts), then another process adds to it.
+    assert_eq!(ctl(&["hoarder", "store", "a", "1"]).0, Some(0));
+    assert_eq!(call(dir.path(), &["hoarder", "store", "b", "8"]), "8");
+    // Now the host's own writes meet what the other process stored.
+    let (status, _, stderr) = ctl(&["hoarder", "store", "c", "8"]);
+    assert_eq!(status, Some(1), "{stderr}");
+    assert!(stderr.contains("`storage_mb` = 1"), "{stderr}");
+    let connection = rusqlite::Connection::open(dir.path().join(".modhost/storage.sqlite3"))
+        .expect("open the store");
+    let kept: i64 = connection
+        .query_row(
+            "SELECT SUM(length(CAST(key AS BLOB)) + length(CAST(value AS BLOB))) FROM entries WHERE mod = 'hoarder'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("sum");
+    assert!(kept <= 1024 * 1024, "the mod keeps {kept} bytes");
+    host.signal("TERM");
+    assert!(host.finish().0.success());
+}
