@@ -60,6 +60,14 @@ impl Store {
         };
         crate::data_dir::ensure_private(data_dir).map_err(|error| open_error(error.to_string()))?;
         let connection = Connection::open(&path).map_err(|error| open_error(error.to_string()))?;
+        // Every mod's data is in this file: the user's alone, like the socket and the token
+        // (SQLite gives its `-wal` and `-shm` files the same mode).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|error| open_error(error.to_string()))?;
+        }
         connection
             .busy_timeout(BUSY_TIMEOUT)
             .and_then(|()| connection.pragma_update(None, "journal_mode", "WAL"))
@@ -302,6 +310,22 @@ mod tests {
             first.bytes_used("a").unwrap(),
             second.bytes_used("a").unwrap()
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_store_is_the_user_s_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.set("a", "k", &json!(1), 1).unwrap();
+        for file in [FILE_NAME.to_owned(), format!("{FILE_NAME}-wal")] {
+            let mode = std::fs::metadata(dir.path().join(&file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file}");
+        }
     }
 
     #[test]

@@ -312,3 +312,20 @@ fn metrics_over_http_are_prometheus_text_and_profiles_name_slow_calls() {
         .expect("a row for counter");
     assert!(counter.contains("`slow`"), "{counter}");
 }
+
+/// The figures name every mod: served to other machines only when asked for by name.
+#[test]
+fn metrics_stay_on_loopback_unless_made_public() {
+    let dir = fixture_copy("ctl");
+    let port = support::free_port();
+    let (status, stdout, stderr) = support::run_with_status(
+        dir.path(),
+        &["run", "--once", "--metrics", &format!("0.0.0.0:{port}")],
+    );
+    assert_eq!(status, Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("would serve the host's figures to other machines")
+            && stderr.contains("--metrics-public"),
+        "{stderr}"
+    );
+}

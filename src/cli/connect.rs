@@ -99,13 +99,18 @@ pub fn open(wanted: &Wanted<'_>, config: &Config) -> Result<Connections, super::
     };
     let address = match listening {
         Some(listener) => {
-            let token_file = config.data_dir.join(TOKEN_FILE);
-            protocol::write_token(&token_file, &token).map_err(|error| {
-                fail(
-                    &format!("cannot write `{}`: {error}", token_file.display()),
-                    None,
-                )
-            })?;
+            // Only TCP clients need the token (a local socket is the user's own, and `--exec`
+            // hands it over in `MODHOST_TOKEN`): a full disk does not stop a pack that does
+            // not listen on TCP.
+            if matches!(listen, Listen::Tcp(_)) {
+                let token_file = config.data_dir.join(TOKEN_FILE);
+                protocol::write_token(&token_file, &token).map_err(|error| {
+                    fail(
+                        &format!("cannot write `{}`: {error}", token_file.display()),
+                        None,
+                    )
+                })?;
+            }
             let address = server.listen(listener);
             tracing::info!("listening on {address}");
             Some(address)

@@ -38,9 +38,12 @@ pub struct RunArgs {
     /// When the host stops, print each mod's load, attach and bootstrap time and its slowest calls
     #[arg(long)]
     profile: bool,
-    /// Serve the host's figures in the Prometheus format at `http://ADDR/metrics`
+    /// Serve the host's figures in the Prometheus format at `http://ADDR/metrics` (a loopback address, unless `--metrics-public`)
     #[arg(long, value_name = "ADDR", value_parser = clap::value_parser!(std::net::SocketAddr))]
     metrics: Option<std::net::SocketAddr>,
+    /// Let `--metrics` serve on an address other machines can reach (the figures name every mod)
+    #[arg(long, requires = "metrics")]
+    metrics_public: bool,
     /// Launch the game (with `MODHOST_CONNECT` and `MODHOST_TOKEN` set) and stop when it exits, with its status; give it last
     #[arg(long, value_name = "COMMAND", num_args = 1.., allow_hyphen_values = true, conflicts_with = "stdio")]
     exec: Vec<String>,
@@ -145,6 +148,18 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
         .as_mut()
         .and_then(|connections| connections.game.as_mut())
         .map(|game| &mut game.exited);
+    if let Some(address) = args.metrics.filter(|address| !address.ip().is_loopback())
+        && !args.metrics_public
+    {
+        super::render::fatal(
+            &format!("`--metrics {address}` would serve the host's figures to other machines"),
+            Some(
+                "serve them on loopback (`--metrics 127.0.0.1:9187`), or add `--metrics-public` if that is what you want",
+            ),
+        );
+        host.shutdown();
+        return Exit::Usage;
+    }
     let metrics = match args.metrics {
         Some(address) => match runtime.block_on(metrics_http::bind(address)) {
             Ok(listener) => {
