@@ -106,6 +106,29 @@ fn grep_and_mod_names_choose_the_tests() {
     assert!(stderr.contains("did you mean `counter`?"), "{stderr}");
 }
 
+/// A `--grep` that selects nothing in a file, and a file without tests, are files where no
+/// test ran, in every language (a Lua file's empty list of results read as a broken report).
+#[test]
+fn selecting_no_test_is_not_a_broken_file() {
+    let pack = fixture_copy("testing");
+    let (status, stdout, stderr) = test_command(pack.path(), &["--grep", "no test is named this"]);
+    assert!(
+        !stdout.contains("did not run") && !stderr.contains("did not run"),
+        "{stdout}{stderr}"
+    );
+    assert!(stdout.contains("0 passed, 0 failed"), "{stdout}");
+    assert_eq!(status, Some(0), "{stdout}{stderr}");
+    support::write(
+        &pack.path().join("mods/weather/tests/empty.test.lua"),
+        "-- nothing yet\n",
+    );
+    let (_, stdout, stderr) = test_command(pack.path(), &["weather"]);
+    assert!(
+        !stdout.contains("did not run") && !stderr.contains("did not run"),
+        "{stdout}{stderr}"
+    );
+}
+
 #[test]
 fn a_test_file_that_does_not_load_or_never_ends_is_reported_and_the_rest_runs() {
     let pack = fixture_copy("testing");

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;
 
-use mlua::{Function, Lua, MultiValue, Table, Value};
+use mlua::{Function, Lua, LuaSerdeExt, MultiValue, Table, Value};
 
 use super::{Shared, chunk_name, convert};
 use crate::runtime::{HandlerKind, Json};
@@ -144,5 +144,9 @@ pub(super) fn load_and_run(
     lua.load(source)
         .set_name(name)
         .call::<()>(exports.cloned())?;
-    run.call(grep)
+    let results: Table = run.call(grep)?;
+    // The list of results is a list even when no test ran (`--grep` matched none, or the file
+    // has none): an empty Lua table would otherwise cross as an empty object.
+    results.set_metatable(Some(lua.array_metatable()))?;
+    Ok(Value::Table(results))
 }
