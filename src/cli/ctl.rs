@@ -292,6 +292,7 @@ fn status_table(mods: &Json) -> String {
             "state",
             "runtime",
             "version",
+            "start",
             "calls",
             "errors",
             "time",
@@ -300,7 +301,7 @@ fn status_table(mods: &Json) -> String {
             "last error",
         ],
         &rows,
-        &[4, 5, 6, 7, 8],
+        &[4, 5, 6, 7, 8, 9],
     )
 }
 
@@ -430,6 +431,38 @@ impl Client {
                     return;
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each header stands over its own column: a right-aligned cell ends where its header
+    /// ends, a left-aligned one starts where its header starts.
+    #[test]
+    fn the_status_table_s_columns_stand_under_their_headers() {
+        let mods = serde_json::json!([{
+            "id": "core-lib", "state": "active", "runtime": "lua", "version": "1.2.0",
+            "load_seconds": 0.001, "attach_seconds": 0.002, "bootstrap_seconds": 0.0,
+            "calls": 12345, "errors": 7, "seconds": 0.25, "memory_bytes": 2048, "timers": 42,
+            "last_error": "boom",
+        }]);
+        let table = status_table(&mods);
+        let mut lines = table.lines();
+        let (header, row) = (lines.next().unwrap(), lines.next().unwrap());
+        let end_of = |line: &str, text: &str| line.find(text).map(|at| at + text.len());
+        for (name, value) in [("calls", "12345"), ("errors", "7"), ("timers", "42")] {
+            let cell = end_of(row, &format!(" {value} ")).map(|end| end - 1);
+            assert_eq!(end_of(header, name), cell, "{table}");
+        }
+        for (name, value) in [
+            ("mod", "core-lib"),
+            ("state", "active"),
+            ("last error", "boom"),
+        ] {
+            assert_eq!(header.find(name), row.find(value), "{table}");
         }
     }
 }

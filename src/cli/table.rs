@@ -3,6 +3,11 @@
 /// Rows under a header, columns two spaces apart, each as wide as its widest cell; the
 /// columns in `right` are aligned right (numbers). Trailing spaces are trimmed.
 pub fn render(header: &[&str], rows: &[Vec<String>], right: &[usize]) -> String {
+    debug_assert!(
+        rows.iter().all(|row| row.len() == header.len()),
+        "every row has a cell under each of the {} headers",
+        header.len()
+    );
     let mut widths: Vec<usize> = header.iter().map(|cell| cell.chars().count()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
