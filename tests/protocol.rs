@@ -740,3 +740,84 @@ fn host_metrics_are_prometheus_text_a_real_parser_accepts() {
     );
     assert_eq!(value("modhost_mods", json!({ "state": "active" })), 3.0);
 }
+
+/// Where the game's API declares events, their names and directions hold on both sides: the
+/// game emits only events declared `from: game` and hears only those `from: mods`; a mod may
+/// not send the game's events, and one typo away from a declared name it is warned.
+#[test]
+fn event_names_and_directions_are_checked_where_the_api_declares_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        game_fixture().join("game-api.json"),
+        dir.path().join("game-api.json"),
+    )
+    .unwrap();
+    support::write(
+        &dir.path().join("config.toml"),
+        "api = \"game-api.json\"\nlisten = \"none\"\n",
+    );
+    support::write(
+        &dir.path().join("mods/emitter/manifest.json"),
+        r#"{ "name": "emitter", "version": "1.0.0", "entry_point": "main.js" }"#,
+    );
+    support::write(
+        &dir.path().join("mods/emitter/main.js"),
+        r#"
+function emitTick() { try { modhost.events.emit("tick", { frame: 1, dt: 0.1 }); return "sent"; } catch (e) { return e.message; } }
+function emitTypo() { modhost.events.emit("scord", { points: 1, by: "emitter" }); return "sent"; }
+function emitOwn() { modhost.events.emit("internal", 1); return "sent"; }
+"#,
+    );
+    let (mut running, mut rpc) = Running::start_rpc(dir.path(), &["run", "--stdio"]);
+    let refused = rpc.error("initialize", json!({ "subscribe": ["scord"] }));
+    assert_eq!(refused["code"], -32602, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `scored`?"),
+        "{refused}"
+    );
+    rpc.initialize(json!({ "subscribe": ["scored"] }));
+    for (event, said) in [
+        ("dusk", "`dusk` is not an event of the game's API"),
+        ("scored", "`scored` is sent by mods, not by the game"),
+    ] {
+        let refused = rpc.error("events/emit", json!({ "event": event, "payload": {} }));
+        assert_eq!(refused["code"], -32602, "{refused}");
+        assert!(
+            refused["message"].as_str().unwrap().contains(said),
+            "{refused}"
+        );
+    }
+    let refused = rpc.error("events/subscribe", json!({ "events": ["tick"] }));
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("sent by the game"),
+        "{refused}"
+    );
+    let call = |rpc: &mut Rpc, function: &str| {
+        rpc.result(
+            "mods/call",
+            json!({ "mod": "emitter", "function": function }),
+        )
+    };
+    assert!(
+        call(&mut rpc, "emitTick")
+            .as_str()
+            .unwrap()
+            .contains("`tick` is sent by the game, not by mods"),
+    );
+    assert_eq!(call(&mut rpc, "emitOwn"), json!("sent"));
+    assert_eq!(call(&mut rpc, "emitTypo"), json!("sent"));
+    running
+        .wait_for("emits `scord`, which the game's API does not declare: did you mean `scored`?");
+    assert!(
+        !running.seen.iter().any(|line| line.contains("`internal`")),
+        "a mod's own event is not warned of"
+    );
+    rpc.close();
+    assert!(running.finish().0.success());
+}

@@ -68,6 +68,16 @@ pub struct Event {
     pub doc: Option<String>,
 }
 
+/// Why an event name was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EventNameError {
+    #[error("`{event}` is not an event of the game's API; {hint}")]
+    Unknown { event: String, hint: String },
+    #[error("`{event}` is sent by {}, as the game's API declares it", match from { Direction::Game => "the game, not by mods", Direction::Mods => "mods, not by the game" })]
+    WrongWay { event: String, from: Direction },
+}
+
 /// Why a call's arguments were refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ArgumentError {
@@ -174,6 +184,65 @@ impl GameApi {
                 })?;
         }
         Ok(given)
+    }
+
+    /// Whether `sender` may send the event `event`. Where the API declares events, the game
+    /// sends only those declared `from: game`; mods may not send those (they send the ones
+    /// declared `from: mods`, and events of their own to each other, which the game never
+    /// hears of). An API that declares no events leaves names free.
+    pub fn check_sender(&self, event: &str, sender: Direction) -> Result<(), EventNameError> {
+        if self.events.is_empty() {
+            return Ok(());
+        }
+        match self.events.get(event) {
+            Some(declared) if declared.from != sender => Err(EventNameError::WrongWay {
+                event: event.to_owned(),
+                from: declared.from,
+            }),
+            Some(_) => Ok(()),
+            None if sender == Direction::Game => Err(self.unknown_event(event, Direction::Game)),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the game may hear `event`: one declared `from: mods`, where events are declared.
+    pub fn check_heard_by_game(&self, event: &str) -> Result<(), EventNameError> {
+        if self.events.is_empty() {
+            return Ok(());
+        }
+        match self.events.get(event) {
+            Some(declared) if declared.from == Direction::Mods => Ok(()),
+            Some(_) => Err(EventNameError::WrongWay {
+                event: event.to_owned(),
+                from: Direction::Game,
+            }),
+            None => Err(self.unknown_event(event, Direction::Mods)),
+        }
+    }
+
+    /// A declared event whose name is one typo away from `event`, which is not declared.
+    pub fn near_event(&self, event: &str) -> Option<&str> {
+        if self.events.contains_key(event) {
+            return None;
+        }
+        crate::suggest::closest(event, self.events.keys().map(String::as_str))
+    }
+
+    fn unknown_event(&self, event: &str, from: Direction) -> EventNameError {
+        let names = self
+            .events
+            .iter()
+            .filter(|(_, declared)| declared.from == from)
+            .map(|(name, _)| name.as_str());
+        EventNameError::Unknown {
+            event: event.to_owned(),
+            hint: crate::suggest::did_you_mean_or_list(
+                event,
+                names,
+                |list| format!("the game's API declares {list}"),
+                "the game's API declares none that way",
+            ),
+        }
     }
 
     /// Checks an event's payload against its declaration, if the event is declared.

@@ -167,6 +167,34 @@ impl Core {
         })
     }
 
+    /// Whether `sender` may send `event` ([`crate::api::GameApi::check_sender`]). A mod that
+    /// sends an undeclared event named one typo away from a declared one is warned, once.
+    pub(super) fn check_event_name(
+        &self,
+        event: &str,
+        sender: crate::api::Direction,
+        mod_id: Option<&str>,
+    ) -> Result<(), String> {
+        let Some(api) = self.api() else {
+            return Ok(());
+        };
+        api.check_sender(event, sender)
+            .map_err(|error| error.to_string())?;
+        if let (Some(mod_id), Some(near)) = (mod_id, api.near_event(event))
+            && self
+                .warned_events
+                .borrow_mut()
+                .insert((mod_id.to_owned(), event.to_owned()))
+        {
+            tracing::warn!(
+                target: super::MOD_LOG_TARGET,
+                mod_id,
+                "[{mod_id}] emits `{event}`, which the game's API does not declare: did you mean `{near}`? (the game only hears declared events)"
+            );
+        }
+        Ok(())
+    }
+
     /// A mod's call of a game function, checked on the way out and on the way back.
     pub(super) fn game_call(
         &self,

@@ -222,6 +222,9 @@ struct Core {
     counting: Cell<bool>,
     /// `(mod, message)` for each function named almost like a hook, for `check --smoke`.
     hook_warnings: RefCell<Vec<(String, String)>>,
+    /// `(mod, event)` for each undeclared event a mod was warned of (a near miss of a
+    /// declared one), so that it is said once.
+    warned_events: RefCell<std::collections::BTreeSet<(String, String)>>,
     /// Test mode (`modhost test`): a virtual clock and a record of emitted events.
     testing: RefCell<Option<testing::TestMode>>,
     link: Rc<Link>,
@@ -250,6 +253,7 @@ impl Host {
             activity: std::sync::Arc::new(Activity::default()),
             counting: Cell::new(true),
             hook_warnings: RefCell::new(Vec::new()),
+            warned_events: RefCell::new(std::collections::BTreeSet::new()),
             testing: RefCell::new(None),
             link: Rc::new(Link { core: core.clone() }),
         });
@@ -278,6 +282,8 @@ impl Host {
     /// when one cancelled the event. A payload that does not fit the event's declaration in
     /// the game's API is refused.
     pub fn emit(&self, event: &str, payload: Json) -> Result<Option<Json>, String> {
+        self.core
+            .check_event_name(event, crate::api::Direction::Game, None)?;
         self.core.check_event_payload(event, &payload)?;
         // Events mods queued before this one are delivered first, in order.
         self.core.deliver_events();

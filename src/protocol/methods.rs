@@ -132,6 +132,12 @@ pub fn dispatch(
         "events/subscribe" | "events/unsubscribe" => {
             let Events { events } = params(raw)?;
             let subscribe = method == "events/subscribe";
+            if subscribe && let Some(api) = host.api() {
+                for event in &events {
+                    api.check_heard_by_game(event)
+                        .map_err(|error| RpcError::invalid_params(error.to_string()))?;
+                }
+            }
             let subscribed = server.with_client(connection, |state| {
                 for event in events {
                     if subscribe {

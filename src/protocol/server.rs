@@ -399,6 +399,12 @@ impl Server {
             return Err(RpcError::new(NOT_AUTHORISED, "the host is shutting down"));
         };
         methods::check_provides(&host, &params.provides)?;
+        if let Some(api) = host.api() {
+            for event in &params.subscribe {
+                api.check_heard_by_game(event)
+                    .map_err(|error| RpcError::invalid_params(error.to_string()))?;
+            }
+        }
         let logs = params.logs.as_deref().map(methods::log_level).transpose()?;
         let order = self.next_initialized.get();
         self.next_initialized.set(order + 1);
