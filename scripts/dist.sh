@@ -38,7 +38,8 @@ for target in "${targets[@]}"; do
       export "CC_${target//-/_}=musl-gcc"
       ;;
   esac
-  cargo build --release --locked --target "$target"
+  # Release archives carry no symbols: half the download.
+  CARGO_PROFILE_RELEASE_STRIP=symbols cargo build --release --locked --target "$target"
   name="modhost-$version-$target"
   staging="dist/$name"
   rm -rf "$staging"
