@@ -477,3 +477,38 @@ fn a_start_function_runs_on_the_clock() {
     assert!(!stderr.contains("[starter] failed"), "{stderr}");
     assert_eq!(modhost(root, &["-q", "call", "starter", "check"]), "null");
 }
+
+/// Tables count against `memory_mb` like linear memory: sixteen tables of a million elements
+/// each do not fit in 16 MiB (they used to pass any limit), and one does.
+#[test]
+fn tables_count_against_the_memory_limit() {
+    let pack = tempfile::tempdir().unwrap();
+    let root = pack.path();
+    write(
+        &root.join("config.toml"),
+        "listen = \"none\"\n[limits]\nmemory_mb = 16\n",
+    );
+    let module = |name: &str, tables: usize| {
+        let declared = "(table 1000000 funcref)".repeat(tables);
+        std::fs::create_dir_all(root.join("mods").join(name)).unwrap();
+        std::fs::write(
+            root.join("mods").join(name).join("main.wasm"),
+            ::wat::parse_str(format!("(module {declared})")).expect("the module assembles"),
+        )
+        .unwrap();
+        write(
+            &root.join("mods").join(name).join("manifest.json"),
+            &format!(r#"{{ "name": "{name}", "version": "1.0.0", "entry_point": "main.wasm" }}"#),
+        );
+    };
+    module("many", 16);
+    module("one", 1);
+    let (ok, _, stderr) = run(root, &["run", "--once"]);
+    assert!(!ok, "{stderr}");
+    let failure = stderr
+        .lines()
+        .find(|line| line.contains("[many] failed"))
+        .unwrap_or_else(|| panic!("`many` did not fail:\n{stderr}"));
+    assert!(failure.contains("`memory_mb` = 16"), "{failure}");
+    assert!(!stderr.contains("[one] failed"), "{stderr}");
+}

@@ -12,39 +12,66 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-/// A mod's `memory_mb`, shared by its linear memory and its kernel memory.
+/// A mod's `memory_mb`, shared by its linear memory, its tables and its kernel memory.
 #[derive(Debug)]
 pub struct Budget {
     limit: u64,
     linear: Cell<u64>,
+    /// Bytes of table elements (tables only grow).
+    tables: Cell<u64>,
     kernel: Cell<u64>,
 }
+
+/// What one table element costs the host, at least (a reference).
+pub const TABLE_ELEMENT_BYTES: u64 = 8;
 
 impl Budget {
     pub fn new(limit: u64) -> Rc<Budget> {
         Rc::new(Budget {
             limit,
             linear: Cell::new(0),
+            tables: Cell::new(0),
             kernel: Cell::new(0),
         })
     }
 
     /// Whether the linear memory may grow to `bytes`; it has if so.
     pub fn grow_linear(&self, bytes: u64) -> bool {
-        let fits = bytes.saturating_add(self.kernel.get()) <= self.limit;
+        let fits = bytes
+            .saturating_add(self.kernel.get())
+            .saturating_add(self.tables.get())
+            <= self.limit;
         if fits {
             self.linear.set(bytes);
         }
         fits
     }
 
-    /// Bytes in use, linear and kernel memory together.
+    /// Whether a table may grow by `elements`; it has if so.
+    pub fn grow_tables(&self, elements: u64) -> bool {
+        let tables = self
+            .tables
+            .get()
+            .saturating_add(elements.saturating_mul(TABLE_ELEMENT_BYTES));
+        let fits = tables
+            .saturating_add(self.linear.get())
+            .saturating_add(self.kernel.get())
+            <= self.limit;
+        if fits {
+            self.tables.set(tables);
+        }
+        fits
+    }
+
+    /// Bytes in use: linear memory, tables and kernel memory together.
     pub fn used(&self) -> u64 {
-        self.linear.get() + self.kernel.get()
+        self.linear.get() + self.tables.get() + self.kernel.get()
     }
 
     fn room_for_kernel(&self) -> u64 {
-        self.limit.saturating_sub(self.linear.get())
+        self.limit
+            .saturating_sub(self.linear.get())
+            .saturating_sub(self.tables.get())
     }
 }
 

@@ -131,8 +131,9 @@ pub(crate) struct State {
     pub limiter: MemoryLimit,
 }
 
-/// `memory_mb` for the linear memory: growing past it breaks the limit (it is not a failed
-/// `memory.grow` the module could ignore, as no `catch` may swallow a memory breach).
+/// `memory_mb` for the linear memory and the tables: growing past it breaks the limit (it is
+/// not a failed `memory.grow` the module could ignore, as no `catch` may swallow a memory
+/// breach).
 pub(crate) struct MemoryLimit {
     budget: Rc<Budget>,
     refused: bool,
@@ -154,11 +155,23 @@ impl ResourceLimiter for MemoryLimit {
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> Result<bool, wasmi_core::LimiterError> {
-        Ok(desired <= MAX_TABLE_ELEMENTS)
+        if desired > MAX_TABLE_ELEMENTS {
+            return Ok(false);
+        }
+        // Tables count against `memory_mb` too (sixteen tables of a million elements each
+        // would otherwise pass any limit).
+        if self
+            .budget
+            .grow_tables(desired.saturating_sub(current) as u64)
+        {
+            return Ok(true);
+        }
+        self.refused = true;
+        Err(wasmi_core::LimiterError::ResourceLimiterDeniedAllocation)
     }
 
     fn instances(&self) -> usize {
@@ -339,7 +352,7 @@ fn fault(shared: &Shared, store: &Store<State>, error: wasmi::Error) -> ScriptEr
     if store.data().limiter.refused {
         return ScriptError::out_of_memory(
             shared.memory_mb,
-            Some("the module's linear memory could not grow"),
+            Some("the module's linear memory or tables could not grow"),
         );
     }
     let mut failed = match error.as_trap_code() {
