@@ -821,3 +821,25 @@ function emitOwn() { modhost.events.emit("internal", 1); return "sent"; }
     rpc.close();
     assert!(running.finish().0.success());
 }
+
+/// A game whose standard input stops being messages (a broken header, a message over the
+/// limit) has a broken connection, not a finished one: the host detaches every mod and exits
+/// 2 saying why (it exited 0, as for a closed input).
+#[test]
+fn a_broken_stdio_stream_is_an_error_exit() {
+    let (running, mut rpc) = stdio_host();
+    rpc.send_raw(b"Content-Length: many\r\n\r\n{}");
+    let (status, lines) = running.finish();
+    assert_eq!(status.code(), Some(2), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.contains("the game's standard input broke")
+                && line.contains("`many` is not a length")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().any(|line| line.contains("caller detached")),
+        "{lines:#?}"
+    );
+}

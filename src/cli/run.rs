@@ -230,6 +230,10 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
     }
     match ended {
         Ended::Game(status) => Exit::Game(u8::try_from(status).unwrap_or(1)),
+        Ended::Client(Stop::InputBroken(why)) => {
+            super::render::fatal(&format!("the game's standard input broke: {why}"), None);
+            Exit::Usage
+        }
         Ended::Client(_) => Exit::Success,
         Ended::Idle | Ended::Signal if pack_ok && !host.has_failures() => Exit::Success,
         Ended::Idle | Ended::Signal => Exit::PackProblems,

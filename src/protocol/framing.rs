@@ -166,6 +166,9 @@ impl FrameDecoder {
                 return Err(invalid(format!("`{line}` is not a header")));
             };
             if name.trim().eq_ignore_ascii_case("content-length") {
+                if length.is_some() {
+                    return Err(invalid("two `Content-Length` headers".to_owned()));
+                }
                 let value = value
                     .trim()
                     .parse::<usize>()
@@ -382,6 +385,13 @@ mod tests {
             decoder.next_frame().unwrap().map(|frame| frame.len()),
             Some(1_000_000)
         );
+    }
+
+    #[test]
+    fn two_lengths_for_one_message_are_refused() {
+        let mut reader =
+            FrameReader::new("Content-Length: 2\r\nContent-Length: 9\r\n\r\n{}".as_bytes());
+        assert!(reader.next_frame().is_err());
     }
 
     #[test]

@@ -27,6 +27,9 @@ use crate::runtime::{Json as Value, LogLevel};
 pub enum Stop {
     /// Standard input closed (`--stdio`): detach every mod and exit 0.
     InputClosed,
+    /// Standard input broke (bytes that are not messages, a message over the limit): detach
+    /// every mod and exit 2, saying why.
+    InputBroken(String),
     /// A client sent `shutdown`: detach every mod, answer it, exit 0.
     Shutdown { connection: ConnectionId, id: Json },
 }
@@ -302,12 +305,15 @@ impl Server {
 
     fn disconnected(&self, id: ConnectionId, why: Option<String>) {
         let removed = self.clients.borrow_mut().remove(&id);
-        match why {
+        match &why {
             Some(why) => tracing::warn!(connection = id, "a client's connection broke: {why}"),
             None => tracing::debug!(connection = id, "a client disconnected"),
         }
         if removed.is_some_and(|client| client.io.is_stdio) {
-            self.request_stop(Stop::InputClosed);
+            self.request_stop(match why {
+                Some(why) => Stop::InputBroken(why),
+                None => Stop::InputClosed,
+            });
         }
     }
 

@@ -91,6 +91,9 @@ pub struct Connection {
     chunk: Box<[u8]>,
     /// Written bytes the client has not taken yet.
     backlog: Vec<u8>,
+    /// How much of `backlog` has been written already (dropped once it is most of it, so a
+    /// slow reader costs what it is sent, not that again on every write).
+    backlog_written: usize,
     /// Descriptor flags to put back when the connection ends (stdin and stdout are shared with
     /// whoever started modhost).
     restore: Vec<(RawFd, i32)>,
@@ -120,6 +123,7 @@ impl Connection {
             decoder: FrameDecoder::with_limit(MAX_FIRST_MESSAGE_BYTES),
             chunk: vec![0; READ_CHUNK].into_boxed_slice(),
             backlog: Vec::new(),
+            backlog_written: 0,
             restore,
             needs_token: false,
             is_stdio: true,
@@ -133,6 +137,7 @@ impl Connection {
             decoder: FrameDecoder::with_limit(MAX_FIRST_MESSAGE_BYTES),
             chunk: vec![0; READ_CHUNK].into_boxed_slice(),
             backlog: Vec::new(),
+            backlog_written: 0,
             restore: Vec::new(),
             needs_token,
             is_stdio: false,
@@ -187,13 +192,15 @@ impl Connection {
     /// Writes a message now, or keeps what the client does not take yet. An error means the
     /// client is gone or too far behind.
     pub fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
-        if self.backlog.is_empty() {
+        if self.has_backlog() {
+            self.backlog.extend_from_slice(bytes);
+        } else {
+            self.backlog.clear();
+            self.backlog_written = 0;
             let written = self.write_some(bytes)?;
             self.backlog.extend_from_slice(&bytes[written..]);
-        } else {
-            self.backlog.extend_from_slice(bytes);
         }
-        if self.backlog.len() > MAX_BACKLOG_BYTES {
+        if self.backlog.len() - self.backlog_written > MAX_BACKLOG_BYTES {
             return Err(format!(
                 "the client left more than {} MiB unread",
                 MAX_BACKLOG_BYTES / 1024 / 1024
@@ -204,17 +211,23 @@ impl Connection {
 
     /// Writes as much of the backlog as the client takes now.
     pub fn flush(&mut self) -> Result<(), String> {
-        if self.backlog.is_empty() {
+        if !self.has_backlog() {
             return Ok(());
         }
-        let backlog = std::mem::take(&mut self.backlog);
-        let written = self.write_some(&backlog)?;
-        self.backlog = backlog[written..].to_vec();
+        let written = self.write_some(&self.backlog[self.backlog_written..])?;
+        self.backlog_written += written;
+        if self.backlog_written == self.backlog.len() {
+            self.backlog.clear();
+            self.backlog_written = 0;
+        } else if self.backlog_written > self.backlog.len() / 2 {
+            self.backlog.drain(..self.backlog_written);
+            self.backlog_written = 0;
+        }
         Ok(())
     }
 
     pub fn has_backlog(&self) -> bool {
-        !self.backlog.is_empty()
+        self.backlog_written < self.backlog.len()
     }
 
     /// How much of `bytes` the stream took before it would block.
