@@ -843,3 +843,40 @@ fn a_broken_stdio_stream_is_an_error_exit() {
         "{lines:#?}"
     );
 }
+
+/// Values may be nested 128 levels deep wherever they cross (SPEC 6), a message's own levels
+/// not counted; far deeper, a message is refused cleanly, however deep.
+#[test]
+fn deep_values_in_messages_are_taken_to_the_documented_depth() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    support::write(&dir.path().join("config.toml"), "listen = \"none\"\n");
+    support::write(
+        &dir.path().join("mods/deep/manifest.json"),
+        r#"{ "name": "deep", "version": "1.0.0", "entry_point": "main.js" }"#,
+    );
+    support::write(
+        &dir.path().join("mods/deep/main.js"),
+        "function depth(v) { let d = 0; while (Array.isArray(v)) { v = v[0]; d++; } return d; }\n",
+    );
+    let (running, mut rpc) = Running::start_rpc(dir.path(), &["run", "--stdio"]);
+    rpc.initialize(json!({}));
+    let nested = |levels: usize| format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+    rpc.send_raw(
+        format!(
+            "{{\"jsonrpc\":\"2.0\",\"id\":41,\"method\":\"mods/call\",\"params\":{{\"mod\":\"deep\",\"function\":\"depth\",\"args\":[{}]}}}}\n",
+            nested(127)
+        )
+        .as_bytes(),
+    );
+    let answered = rpc.response_to(41);
+    assert_eq!(answered["result"], json!(127), "{answered}");
+    rpc.send_raw(format!("{}\n", nested(100_000)).as_bytes());
+    let refused = rpc.next_message().expect("an answer");
+    assert_eq!(refused["error"]["code"], -32700, "{refused}");
+    assert_eq!(
+        rpc.result("mods/list", json!({})).as_array().map(Vec::len),
+        Some(1)
+    );
+    rpc.close();
+    assert!(running.finish().0.success());
+}

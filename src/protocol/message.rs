@@ -1,6 +1,7 @@
 //! JSON-RPC 2.0 messages as plain data: what arrives is sorted into requests, notifications
 //! and responses; what leaves is built here. Error codes are those of SPEC section 11.
 
+use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
 /// `-32700`: the bytes are not JSON.
@@ -86,16 +87,55 @@ pub enum Incoming {
     },
 }
 
+/// How deep a message may nest: the deepest value that crosses between mods, and the levels
+/// of the message around it (`{"params": {"args": [value]}}`).
+pub const MAX_MESSAGE_DEPTH: usize = crate::runtime::crossing::MAX_DEPTH + 3;
+
+/// The deepest nesting of arrays and objects in JSON text (strings skipped).
+fn nesting(bytes: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &byte in bytes {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 impl Incoming {
     /// Sorts a frame's bytes into a message, or says what error to answer (with the id to
     /// answer it under, when one could be read).
     pub fn parse(bytes: &[u8]) -> Result<Incoming, (Json, RpcError)> {
-        let value: Json = serde_json::from_slice(bytes).map_err(|error| {
-            (
-                Json::Null,
-                RpcError::new(PARSE_ERROR, format!("not JSON: {error}")),
-            )
-        })?;
+        let not_json = |message: String| (Json::Null, RpcError::new(PARSE_ERROR, message));
+        // A value may be nested as deep as values cross between mods; the message around it
+        // adds a few levels (`params`, `args`). Deeper is refused before parsing, so that the
+        // parser's recursion is bounded.
+        if nesting(bytes) > MAX_MESSAGE_DEPTH {
+            return Err(not_json(format!(
+                "a message may be nested at most {MAX_MESSAGE_DEPTH} levels deep (its values {} levels)",
+                crate::runtime::crossing::MAX_DEPTH
+            )));
+        }
+        let mut reader = serde_json::Deserializer::from_slice(bytes);
+        reader.disable_recursion_limit();
+        let value = Json::deserialize(&mut reader)
+            .and_then(|value| reader.end().map(|()| value))
+            .map_err(|error| not_json(format!("not JSON: {error}")))?;
         let invalid = |id: Json, message: &str| (id, RpcError::new(INVALID_REQUEST, message));
         let Json::Object(mut object) = value else {
             let message = if value.is_array() {
