@@ -95,6 +95,18 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
         listen: args.listen.as_deref(),
         exec: &args.exec,
     };
+    let host = Rc::new(Host::new(pack, config.clone()));
+    // The watchdog handles signals from before anything is announced (a client may connect,
+    // and a user press Ctrl-C, as soon as `listening on` is printed), so a signal during
+    // startup still stops cleanly, and a mod that cannot be interrupted cannot hang the
+    // process.
+    let stop = match watchdog::start(host.activity(), config.longest_call_timeout()) {
+        Ok(stop) => stop,
+        Err(error) => {
+            super::render::fatal(&format!("cannot listen for signals: {error}"), None);
+            return Exit::Usage;
+        }
+    };
     let listens_by_default = !args.once;
     let mut connections = if listens_by_default || args.listen.is_some() {
         match runtime.block_on(async { connect::open(&wanted, config) }) {
@@ -105,16 +117,6 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
         None
     };
 
-    let host = Rc::new(Host::new(pack, config.clone()));
-    // The watchdog handles signals from before any mod runs, so a signal during startup still
-    // stops cleanly, and a mod that cannot be interrupted cannot hang the process.
-    let stop = match watchdog::start(host.activity(), config.longest_call_timeout()) {
-        Ok(stop) => stop,
-        Err(error) => {
-            super::render::fatal(&format!("cannot listen for signals: {error}"), None);
-            return Exit::Usage;
-        }
-    };
     if let Some(connections) = &connections {
         connections.server.attach(&host);
     }
