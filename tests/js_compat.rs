@@ -188,20 +188,22 @@ export function onBootstrap() {
     assert_eq!(lines, expected);
 }
 
+/// Delays far apart, so that the time the mod takes to set them (on a slow machine) cannot
+/// change their order; equal delays keep the order they were set in.
 #[test]
 fn timers_are_html_s() {
     let lines = logged(
         r#"
 export function onBootstrap() {
   const order = [];
-  setTimeout(() => order.push("10"), 10);
+  setTimeout(() => order.push("600"), 600);
   setTimeout(() => order.push("0"), 0);
-  setTimeout((a, b) => order.push(`5:${a}${b}`), "5", "x", "y");
+  setTimeout((a, b) => order.push(`300:${a}${b}`), "300", "x", "y");
   setTimeout(() => order.push("-1"), -1);
   setTimeout(() => order.push("null"), null);
   setTimeout(() => order.push("NaN"), NaN);
   setTimeout(() => order.push("none"));
-  setTimeout(() => order.push("2^32+3"), 2 ** 32 + 3);
+  setTimeout(() => order.push("2^32+150"), 2 ** 32 + 150);
   const gone = setTimeout(() => order.push("cleared"), 1);
   clearTimeout(gone);
   clearTimeout("nonsense"); clearTimeout(); clearInterval(null); clearTimeout(-5);
@@ -210,7 +212,7 @@ export function onBootstrap() {
   const id = setTimeout(() => {}, 1);
   console.log(`ids are positive integers: ${Number.isInteger(id) && id > 0}`);
   try { setTimeout("order.push('code')", 1); } catch (error) { console.log(`${error.name}: ${error.message}`); }
-  setTimeout(() => console.log(`${order.join(",")} ticks ${ticks}`), 40);
+  setTimeout(() => console.log(`${order.join(",")} ticks ${ticks}`), 1000);
 }
 "#,
     );
@@ -219,7 +221,7 @@ export function onBootstrap() {
         [
             "INFO ids are positive integers: true",
             "INFO TypeError: setTimeout: a mod's timer needs a function to call (strings of code are not run)",
-            "INFO 0,-1,null,NaN,none,2^32+3,5:xy,10 ticks 3",
+            "INFO 0,-1,null,NaN,none,2^32+150,300:xy,600 ticks 3",
         ]
     );
 }
