@@ -46,12 +46,7 @@ fn deep_typescript() -> Vec<(&'static str, String)> {
 }
 
 fn pack(root: &Path, entry: &str, source: &str) {
-    support::write(&root.join("config.toml"), "listen = \"none\"\n");
-    support::write(
-        &root.join("mods/deep/manifest.json"),
-        &format!(r#"{{ "name": "deep", "version": "1.0.0", "entry_point": "{entry}" }}"#),
-    );
-    support::write(&root.join("mods/deep").join(entry), source);
+    support::one_mod_pack(root, "listen = \"none\"\n", "deep", entry, source);
 }
 
 #[test]

@@ -211,7 +211,7 @@ fn hostile_pack<'a>(
     )
     .expect("write config.toml");
     for (id, entry, source) in mods {
-        write_mod(dir.path(), id, entry, source);
+        support::write_mod(dir.path(), id, entry, source);
     }
     dir
 }
@@ -266,18 +266,6 @@ fn contained(mods: &[(&str, &str, &str)], limits: &str, prepare: impl FnOnce(&Pa
         worst_gap: numbers.get(1).copied().unwrap_or(u64::MAX),
         stderr,
     }
-}
-
-/// Writes the mod `id` into the pack at `root`: a manifest and its entry point.
-fn write_mod(root: &Path, id: &str, entry: &str, source: &str) {
-    let folder = root.join("mods").join(id);
-    std::fs::create_dir_all(&folder).unwrap();
-    std::fs::write(
-        folder.join("manifest.json"),
-        format!(r#"{{ "name": "{id}", "version": "1.0.0", "entry_point": "{entry}" }}"#),
-    )
-    .unwrap();
-    std::fs::write(folder.join(entry), source).unwrap();
 }
 
 fn lua_mod(id: &'static str, source: &'static str) -> (&'static str, &'static str, &'static str) {
@@ -612,7 +600,7 @@ fn chains_of_mods_stop_at_the_call_depth_without_crashing_the_host() {
                 } else {
                     "init.lua"
                 };
-                write_mod(root, id, entry, source);
+                support::write_mod(root, id, entry, source);
             }
         },
     );

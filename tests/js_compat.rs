@@ -12,12 +12,7 @@ use serde_json::Value;
 
 /// A pack with one module mod, `main.js`, at `root`.
 fn pack(root: &Path, source: &str) {
-    support::write(&root.join("config.toml"), "listen = \"none\"\n");
-    support::write(
-        &root.join("mods/compat/manifest.json"),
-        r#"{ "name": "compat", "version": "1.0.0", "entry_point": "main.js" }"#,
-    );
-    support::write(&root.join("mods/compat/main.js"), source);
+    support::one_mod_pack(root, "listen = \"none\"\n", "compat", "main.js", source);
 }
 
 /// What the mod logged in `run --once`, one entry per line, without the level's padding.

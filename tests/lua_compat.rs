@@ -395,16 +395,11 @@ fn catastrophic_patterns_still_stop_at_the_time_limit() {
     // The containment the replacement exists for (SPEC section 6): what plain Lua would run
     // for hours fails the call at `call_timeout_ms`.
     let dir = tempfile::tempdir().expect("temp dir");
-    support::write(
-        &dir.path().join("config.toml"),
+    support::one_mod_pack(
+        dir.path(),
         "listen = \"none\"\n[limits]\ncall_timeout_ms = 300\n",
-    );
-    support::write(
-        &dir.path().join("mods/slow/manifest.json"),
-        r#"{ "name": "slow", "version": "1.0.0", "entry_point": "init.lua" }"#,
-    );
-    support::write(
-        &dir.path().join("mods/slow/init.lua"),
+        "slow",
+        "init.lua",
         r#"function slow() return pcall(string.find, string.rep("a", 3000), ".-.-.-.-b") end"#,
     );
     let (status, _, stderr) = support::run_with_status(dir.path(), &["call", "slow", "slow"]);

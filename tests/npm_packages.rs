@@ -98,13 +98,11 @@ fn a_schema_validator() {
 #[test]
 fn a_package_the_mod_does_not_have_is_named_with_what_to_do() {
     let dir = tempfile::tempdir().expect("temp dir");
-    support::write(&dir.path().join("config.toml"), "listen = \"none\"\n");
-    support::write(
-        &dir.path().join("mods/libraries/manifest.json"),
-        r#"{ "name": "libraries", "version": "1.0.0", "entry_point": "main.js" }"#,
-    );
-    support::write(
-        &dir.path().join("mods/libraries/main.js"),
+    support::one_mod_pack(
+        dir.path(),
+        "listen = \"none\"\n",
+        "libraries",
+        "main.js",
         "import { z } from \"zod\";\nexport function f() { return z; }\n",
     );
     let (status, _, stderr) = support::run_with_status(dir.path(), &["call", "libraries", "f"]);

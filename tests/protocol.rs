@@ -752,16 +752,11 @@ fn event_names_and_directions_are_checked_where_the_api_declares_them() {
         dir.path().join("game-api.json"),
     )
     .unwrap();
-    support::write(
-        &dir.path().join("config.toml"),
+    support::one_mod_pack(
+        dir.path(),
         "api = \"game-api.json\"\nlisten = \"none\"\n",
-    );
-    support::write(
-        &dir.path().join("mods/emitter/manifest.json"),
-        r#"{ "name": "emitter", "version": "1.0.0", "entry_point": "main.js" }"#,
-    );
-    support::write(
-        &dir.path().join("mods/emitter/main.js"),
+        "emitter",
+        "main.js",
         r#"
 function emitTick() { try { modhost.events.emit("tick", { frame: 1, dt: 0.1 }); return "sent"; } catch (e) { return e.message; } }
 function emitTypo() { modhost.events.emit("scord", { points: 1, by: "emitter" }); return "sent"; }
@@ -849,13 +844,11 @@ fn a_broken_stdio_stream_is_an_error_exit() {
 #[test]
 fn deep_values_in_messages_are_taken_to_the_documented_depth() {
     let dir = tempfile::tempdir().expect("temp dir");
-    support::write(&dir.path().join("config.toml"), "listen = \"none\"\n");
-    support::write(
-        &dir.path().join("mods/deep/manifest.json"),
-        r#"{ "name": "deep", "version": "1.0.0", "entry_point": "main.js" }"#,
-    );
-    support::write(
-        &dir.path().join("mods/deep/main.js"),
+    support::one_mod_pack(
+        dir.path(),
+        "listen = \"none\"\n",
+        "deep",
+        "main.js",
         "function depth(v) { let d = 0; while (Array.isArray(v)) { v = v[0]; d++; } return d; }\n",
     );
     let (running, mut rpc) = Running::start_rpc(dir.path(), &["run", "--stdio"]);

@@ -71,16 +71,11 @@ fn two_processes_share_a_data_dir() {
 #[test]
 fn the_quota_holds_across_processes_sharing_the_store() {
     let dir = tempfile::tempdir().expect("temp dir");
-    support::write(
-        &dir.path().join("config.toml"),
+    support::one_mod_pack(
+        dir.path(),
         "[limits]\nstorage_mb = 1\n",
-    );
-    support::write(
-        &dir.path().join("mods/hoarder/manifest.json"),
-        r#"{ "name": "hoarder", "version": "1.0.0", "entry_point": "main.js" }"#,
-    );
-    support::write(
-        &dir.path().join("mods/hoarder/main.js"),
+        "hoarder",
+        "main.js",
         "function store(prefix, count) { for (let i = 0; i < count; i++) modhost.storage.set(prefix + i, 'x'.repeat(100000)); return count; }\n",
     );
     let mut host = Running::start(dir.path(), &["run"]);

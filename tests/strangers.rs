@@ -42,13 +42,11 @@ fn closed_by_host(stream: &mut TcpStream) -> bool {
 #[test]
 fn strangers_without_the_token_cannot_grow_or_hold_the_host() {
     let dir = tempfile::tempdir().expect("temp dir");
-    support::write(&dir.path().join("config.toml"), "");
-    support::write(
-        &dir.path().join("mods/steady/manifest.json"),
-        r#"{ "name": "steady", "version": "1.0.0", "entry_point": "main.js" }"#,
-    );
-    support::write(
-        &dir.path().join("mods/steady/main.js"),
+    support::one_mod_pack(
+        dir.path(),
+        "",
+        "steady",
+        "main.js",
         "function ping() { return 'pong'; }\n",
     );
     let port = support::free_port();

@@ -434,6 +434,21 @@ fn the_rust_scaffold_builds_and_runs_with_every_hook() {
     );
 }
 
+/// Writes the WebAssembly mod `name` into the pack at `root`, assembled from `wat`.
+fn wat_mod(root: &Path, name: &str, wat: &str) {
+    let folder = root.join("mods").join(name);
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("main.wasm"),
+        ::wat::parse_str(wat).expect("the module assembles"),
+    )
+    .unwrap();
+    write(
+        &folder.join("manifest.json"),
+        &format!(r#"{{ "name": "{name}", "version": "1.0.0", "entry_point": "main.wasm" }}"#),
+    );
+}
+
 /// A module's start function runs under `call_timeout_ms` like every other entry into it (it
 /// used to run on one unchecked slice of fuel, 2 million times the limit's milliseconds), and a
 /// start function that finishes still runs before the mod's first call.
@@ -445,18 +460,7 @@ fn a_start_function_runs_on_the_clock() {
         &root.join("config.toml"),
         "listen = \"none\"\n[limits]\ncall_timeout_ms = 300\n",
     );
-    let module = |name: &str, wat: &str| {
-        std::fs::create_dir_all(root.join("mods").join(name)).unwrap();
-        std::fs::write(
-            root.join("mods").join(name).join("main.wasm"),
-            ::wat::parse_str(wat).expect("the module assembles"),
-        )
-        .unwrap();
-        write(
-            &root.join("mods").join(name).join("manifest.json"),
-            &format!(r#"{{ "name": "{name}", "version": "1.0.0", "entry_point": "main.wasm" }}"#),
-        );
-    };
+    let module = |name: &str, wat: &str| wat_mod(root, name, wat);
     module("spinner", "(module (func $spin (loop br 0)) (start $spin))");
     // `check` returns 0 (success) only if the start function set the global first.
     module(
@@ -490,16 +494,7 @@ fn tables_count_against_the_memory_limit() {
     );
     let module = |name: &str, tables: usize| {
         let declared = "(table 1000000 funcref)".repeat(tables);
-        std::fs::create_dir_all(root.join("mods").join(name)).unwrap();
-        std::fs::write(
-            root.join("mods").join(name).join("main.wasm"),
-            ::wat::parse_str(format!("(module {declared})")).expect("the module assembles"),
-        )
-        .unwrap();
-        write(
-            &root.join("mods").join(name).join("manifest.json"),
-            &format!(r#"{{ "name": "{name}", "version": "1.0.0", "entry_point": "main.wasm" }}"#),
-        );
+        wat_mod(root, name, &format!("(module {declared})"));
     };
     module("many", 16);
     module("one", 1);

@@ -287,6 +287,21 @@ pub fn modhost(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
 
+/// Writes the mod `id` into the pack at `root`: a manifest naming `entry`, and `source` there.
+pub fn write_mod(root: &Path, id: &str, entry: &str, source: &str) {
+    write(
+        &root.join("mods").join(id).join("manifest.json"),
+        &format!(r#"{{ "name": "{id}", "version": "1.0.0", "entry_point": "{entry}" }}"#),
+    );
+    write(&root.join("mods").join(id).join(entry), source);
+}
+
+/// A pack at `root` with `config` as its `config.toml` and the one mod `id`.
+pub fn one_mod_pack(root: &Path, config: &str, id: &str, entry: &str, source: &str) {
+    write(&root.join("config.toml"), config);
+    write_mod(root, id, entry, source);
+}
+
 /// Writes a file, making its folder.
 pub fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().expect("a file in a folder")).expect("create folder");

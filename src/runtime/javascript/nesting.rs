@@ -47,19 +47,7 @@ pub fn too_deep(source: &str, limit: usize) -> Option<usize> {
                 continue;
             }
             b'`' => {
-                // A template: its text up to the end or to `${`, which opens a level whose
-                // closing `}` goes back into the template.
-                match end_of_template_text(bytes, at + 1) {
-                    TemplateEnd::Closed(after) => at = after,
-                    TemplateEnd::Substitution(after) => {
-                        levels.push(Level {
-                            template: true,
-                            operators: 0,
-                        });
-                        depth += 1;
-                        at = after;
-                    }
-                }
+                at = template_text(bytes, at + 1, &mut levels, &mut depth);
                 previous = b'"';
                 continue;
             }
@@ -76,17 +64,7 @@ pub fn too_deep(source: &str, limit: usize) -> Option<usize> {
                 let closed = levels.pop().unwrap_or_default();
                 depth -= 1 + closed.operators;
                 if closed.template && byte == b'}' {
-                    match end_of_template_text(bytes, at + 1) {
-                        TemplateEnd::Closed(after) => at = after,
-                        TemplateEnd::Substitution(after) => {
-                            levels.push(Level {
-                                template: true,
-                                operators: 0,
-                            });
-                            depth += 1;
-                            at = after;
-                        }
-                    }
+                    at = template_text(bytes, at + 1, &mut levels, &mut depth);
                     previous = b'"';
                     continue;
                 }
@@ -172,6 +150,23 @@ enum TemplateEnd {
     Closed(usize),
     /// A `${` opened; the offset after it.
     Substitution(usize),
+}
+
+/// Reads a template's text from `at` (after its backtick, or after a substitution's `}`):
+/// past its end, or into a `${`, which opens a level whose `}` comes back here. The offset to
+/// go on from.
+fn template_text(bytes: &[u8], at: usize, levels: &mut Vec<Level>, depth: &mut usize) -> usize {
+    match end_of_template_text(bytes, at) {
+        TemplateEnd::Closed(after) => after,
+        TemplateEnd::Substitution(after) => {
+            levels.push(Level {
+                template: true,
+                operators: 0,
+            });
+            *depth += 1;
+            after
+        }
+    }
 }
 
 fn end_of_template_text(bytes: &[u8], mut at: usize) -> TemplateEnd {
