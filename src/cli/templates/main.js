@@ -1,6 +1,8 @@
 // @ts-check
 // {{name}}: a modhost mod in JavaScript. `modhost.d.ts` beside this file gives your editor
-// the whole `modhost` API; see docs/mods.md in the modhost repository for the guide.
+// the whole `modhost` API, and `tsc -p jsconfig.json` in this folder type-checks it (the
+// project file is `jsconfig.json`, so a bare `tsc -p .` does not find it); see docs/mods.md
+// in the modhost repository for the guide.
 //
 // Every hook below is optional: delete the ones you do not need. Any other top-level
 // function can be called by other mods (`modhost.mods.call("{{id}}", "hello", "you")`) and
