@@ -420,6 +420,13 @@ fn the_rust_scaffold_builds_and_runs_with_every_hook() {
             "the scaffold lacks {hook}"
         );
     }
+    // Before the first build, `check` says to build it rather than to create the module.
+    let (ok, stdout, _) = run(dir.path(), &["check"]);
+    assert!(!ok);
+    assert!(
+        stdout.contains("build it: run `mods/physics/build.sh`"),
+        "{stdout}"
+    );
     support::guests::build_rust_mod_into(&mod_dir, "guests-scaffold");
     let (ok, _, log) = run(dir.path(), &["run", "--once"]);
     assert!(ok, "{log}");

@@ -239,12 +239,19 @@ fn check_entry_point(
                 .filter_map(|file| file.strip_prefix(dir).ok())
                 .map(|file| file.display().to_string())
                 .collect();
+            // A module that is built (a `build.sh` beside it, as `modhost new --lang rust`
+            // writes) is missing because it has not been built yet.
+            let built = relative
+                .extension()
+                .is_some_and(|extension| extension == "wasm")
+                && dir.join("build.sh").is_file();
             let hint = crate::suggest::did_you_mean(written, files.iter().map(String::as_str))
-                .unwrap_or_else(|| {
-                    format!(
+                .unwrap_or_else(|| match built {
+                    true => format!("build it: run `{}`", dir.join("build.sh").display()),
+                    false => format!(
                         "create `{}` or fix `entry_point`",
                         dir.join(relative).display()
-                    )
+                    ),
                 });
             return Err(vec![problem(
                 Code::MissingEntryPoint,
