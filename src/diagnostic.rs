@@ -86,6 +86,8 @@ codes! {
         "A script of a mod does not compile, or a WebAssembly module is not valid.";
     UnknownImport = "unknown-import", Error:
         "A WebAssembly mod imports a function modhost does not provide.";
+    EmptyPack = "empty-pack", Warning:
+        "The mods directory holds no mod: often a wrong `--mods` or `mods_dir`.";
     FolderName = "folder-name", Warning:
         "A folder in the mods directory has a name that is not valid UTF-8, so it is skipped.";
     UnknownHook = "unknown-hook", Warning:

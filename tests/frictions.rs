@@ -350,3 +350,22 @@ fn completion_offers_the_mod_ids_of_the_pack() {
     let (ok, script, _) = run(pack.path(), &["completions", "bash"]);
     assert!(ok && script.contains("COMPLETE=\"bash\""), "{script}");
 }
+
+/// A check of nothing must not pass in CI: an empty mods folder (a wrong `--mods`) and a mod
+/// folder whose manifest was forgotten are warnings, which `--deny-warnings` fails on.
+#[test]
+fn an_empty_pack_and_a_forgotten_manifest_are_warned_of() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    support::write(&dir.path().join("config.toml"), "listen = \"none\"\n");
+    support::write(&dir.path().join("mods/forgot/init.lua"), "print('hi')\n");
+    let (status, stdout, _) = support::run_with_status(dir.path(), &["check", "--deny-warnings"]);
+    assert_eq!(status, Some(1), "{stdout}");
+    for said in [
+        "warning[empty-pack]: there are no mods in `mods`",
+        "warning[misnamed-manifest]: `forgot` is not loaded: it has `init.lua` but no `manifest.json` or `mod.toml`",
+    ] {
+        assert!(stdout.contains(said), "{stdout}");
+    }
+    let (status, _, _) = support::run_with_status(dir.path(), &["check"]);
+    assert_eq!(status, Some(0), "warnings alone do not fail a check");
+}

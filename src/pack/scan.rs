@@ -80,6 +80,16 @@ pub(super) fn scan(mods_dir: &Path) -> Result<Scanned, PackError> {
 
     let mut scanned = scan_in_parallel(&folders);
     scanned.diagnostics.extend(unnamed);
+    if scanned.mods.is_empty() && !scanned.diagnostics.iter().any(Diagnostic::is_error) {
+        scanned.diagnostics.push(
+            Diagnostic::new(
+                Code::EmptyPack,
+                format!("there are no mods in `{}`", mods_dir.display()),
+            )
+            .at(crate::source::Location::file(mods_dir))
+            .hint("check `--mods` or `mods_dir` in `config.toml`: each mod is a folder with a `manifest.json` or `mod.toml`"),
+        );
+    }
     Ok(scanned)
 }
 
@@ -301,4 +311,31 @@ fn misnamed_manifest(folder_name: &str, dir: &Path) -> Option<Diagnostic> {
             .hint(format!("rename it to `{}`", meant.file_name())),
         )
     })
+    .or_else(|| scripts_without_manifest(folder_name, dir))
+}
+
+/// A warning for a folder with a script a runtime runs (`init.lua`, `main.js`) but nothing
+/// that looks like a manifest: a mod whose manifest was forgotten.
+fn scripts_without_manifest(folder_name: &str, dir: &Path) -> Option<Diagnostic> {
+    let mut scripts: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|file| file.path().is_file())
+        .filter_map(|file| file.file_name().into_string().ok())
+        .filter(|name| Language::of_entry_point(Path::new(name)).is_some())
+        .collect();
+    scripts.sort();
+    let script = scripts.first()?;
+    Some(
+        Diagnostic::new(
+            Code::MisnamedManifest,
+            format!(
+                "`{folder_name}` is not loaded: it has `{script}` but no `manifest.json` or `mod.toml`"
+            ),
+        )
+        .at(crate::source::Location::file(dir.join(script)))
+        .hint(format!(
+            "add `{folder_name}/manifest.json` with `name`, `version` and `entry_point` (`modhost new` writes one)"
+        )),
+    )
 }
