@@ -85,3 +85,19 @@ fn a_failure_that_no_mod_causes_is_not_blamed_on_one() {
         "{stdout}"
     );
 }
+
+/// A command that cannot run is a mistake in the invocation (exit 2, with its own error), not
+/// a pack where every subset fails.
+#[test]
+fn a_command_that_cannot_run_is_a_usage_error_with_its_own_words() {
+    let pack = fixture_copy("bisect");
+    let (status, _, stderr) = bisect(pack.path(), &["--", "./nonexistent.sh"]);
+    assert_eq!(status, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot run `./nonexistent.sh`") && stderr.contains("No such file"),
+        "{stderr}"
+    );
+    let (status, _, stderr) = bisect(pack.path(), &["--", "sh", "-c", "exec ./nonexistent.sh"]);
+    assert_eq!(status, Some(2), "{stderr}");
+    assert!(stderr.contains("not found"), "{stderr}");
+}

@@ -50,6 +50,17 @@ pub fn run(args: &BisectArgs, config: &Config) -> Exit {
     } else {
         "`check --smoke`".to_owned()
     };
+    if !args.command.is_empty()
+        && let Err(why) = command_runs(&args.command, config, &pack, scratch.path())
+    {
+        super::render::fatal(
+            &why,
+            Some(
+                "give a command that exists and runs (`modhost bisect -- ./check.sh`), with its path",
+            ),
+        );
+        return Exit::Usage;
+    }
     let progress = spinner();
     // A script compiles or not whatever else is in the pack: each file is compiled once here,
     // not again in every run that includes its mod.
@@ -164,6 +175,39 @@ fn in_process_fails(
     }
     let (failures, _) = modhost::host::smoke_test(&part, &config, |_| {});
     !failures.is_empty()
+}
+
+/// Whether the user's command can run at all, tried once on the whole pack: a command that
+/// cannot be started (or that a shell could not find or execute: 126, 127) is a mistake in the
+/// invocation, not a failing subset, and is reported with what it said.
+fn command_runs(
+    command: &[String],
+    config: &Config,
+    pack: &Pack,
+    scratch: &Path,
+) -> Result<(), String> {
+    let file = scratch.join("config.toml");
+    let everything: BTreeSet<String> = pack
+        .mods
+        .iter()
+        .map(|entry| entry.id().to_owned())
+        .collect();
+    std::fs::write(&file, generated_config(config, pack, &everything))
+        .map_err(|error| format!("cannot write `{}`: {error}", file.display()))?;
+    let output = Command::new(&command[0])
+        .args(&command[1..])
+        .env("MODHOST_CONFIG", &file)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|error| format!("cannot run `{}`: {error}", command[0]))?;
+    match output.status.code() {
+        Some(code @ (126 | 127)) => Err(format!(
+            "`{}` could not run (exit {code}): {}",
+            command.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The user's command on the mods of `set`: it fails when it exits nonzero.
