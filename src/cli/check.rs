@@ -132,7 +132,7 @@ fn write_human(out: &mut impl Write, pack: &Pack, deny_warnings: bool) -> std::i
     let (errors, warnings) = (pack.error_count(), pack.warning_count());
     if errors == 0 && warnings == 0 {
         let order: Vec<&str> = pack.ordered().map(|entry| entry.id()).collect();
-        return writeln!(out, "ok: {checked}, load order: {}", order.join(", "));
+        return writeln!(out, "ok: {checked}, load order: {}", shown_order(&order));
     }
     let denied = if deny_warnings && warnings > 0 {
         " (warnings denied)"
@@ -149,6 +149,20 @@ fn write_human(out: &mut impl Write, pack: &Pack, deny_warnings: bool) -> std::i
         },
         render::count(errors, "error"),
         render::count(warnings, "warning"),
+    )
+}
+
+/// The load order on one line: in full for a small pack, else its start and how many follow
+/// (a pack of 400 mods made a line of 400 ids).
+fn shown_order(order: &[&str]) -> String {
+    const SHOWN: usize = 10;
+    if order.len() <= SHOWN + 2 {
+        return order.join(", ");
+    }
+    format!(
+        "{}, … and {} more (`modhost list` shows them all)",
+        order[..SHOWN].join(", "),
+        order.len() - SHOWN
     )
 }
 
@@ -188,4 +202,22 @@ fn write_json(out: &mut impl Write, pack: &Pack, ok: bool) -> std::io::Result<()
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_order;
+
+    #[test]
+    fn a_long_load_order_is_shown_by_its_start() {
+        let ids: Vec<String> = (0..400).map(|index| format!("mod-{index:03}")).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let shown = shown_order(&ids);
+        assert!(shown.starts_with("mod-000, mod-001"), "{shown}");
+        assert!(
+            shown.ends_with("mod-009, … and 390 more (`modhost list` shows them all)"),
+            "{shown}"
+        );
+        assert_eq!(shown_order(&ids[..12]), ids[..12].join(", "));
+    }
 }
