@@ -55,13 +55,7 @@ fn every_hostile_mod_fails_alone_with_its_cause_and_the_host_goes_on() {
         Some(1),
         "exits normally, reporting the failed mods:\n{stderr}"
     );
-    let failure = |id: &str| -> &str {
-        let marker = format!("[{id}] failed:");
-        stderr
-            .lines()
-            .find(|line| line.contains(&marker))
-            .unwrap_or_else(|| panic!("no failure reported for `{id}`:\n{stderr}"))
-    };
+    let failure = |id: &str| support::failure_of(&stderr, id);
     let timeout = format!("`call_timeout_ms` = {TIMEOUT_MS}");
     let cases: &[(&str, &[&str])] = &[
         ("js-loop-hook", &["`onAttach` broke a limit", &timeout]),
@@ -160,11 +154,7 @@ struct Contained {
 impl Contained {
     /// The line reporting `id`'s failure.
     fn failure(&self, id: &str) -> &str {
-        let marker = format!("[{id}] failed:");
-        self.stderr
-            .lines()
-            .find(|line| line.contains(&marker))
-            .unwrap_or_else(|| panic!("no failure reported for `{id}`:\n{}", self.stderr))
+        support::failure_of(&self.stderr, id)
     }
 
     fn assert_fails_with(&self, id: &str, causes: &[&str]) {

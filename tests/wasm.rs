@@ -480,10 +480,7 @@ fn a_start_function_runs_on_the_clock() {
     );
     let (ok, _, stderr) = run(root, &["run", "--once"]);
     assert!(!ok, "{stderr}");
-    let failure = stderr
-        .lines()
-        .find(|line| line.contains("[spinner] failed"))
-        .unwrap_or_else(|| panic!("spinner did not fail:\n{stderr}"));
+    let failure = support::failure_of(&stderr, "spinner");
     assert!(failure.contains("`call_timeout_ms` = 300"), "{failure}");
     assert!(!stderr.contains("[starter] failed"), "{stderr}");
     assert_eq!(modhost(root, &["-q", "call", "starter", "check"]), "null");
@@ -507,10 +504,7 @@ fn tables_count_against_the_memory_limit() {
     module("one", 1);
     let (ok, _, stderr) = run(root, &["run", "--once"]);
     assert!(!ok, "{stderr}");
-    let failure = stderr
-        .lines()
-        .find(|line| line.contains("[many] failed"))
-        .unwrap_or_else(|| panic!("`many` did not fail:\n{stderr}"));
+    let failure = support::failure_of(&stderr, "many");
     assert!(failure.contains("`memory_mb` = 16"), "{failure}");
     assert!(!stderr.contains("[one] failed"), "{stderr}");
 }

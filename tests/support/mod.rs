@@ -287,6 +287,14 @@ pub fn modhost(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
 
+/// The line of `log` (a host's stderr) that reports mod `id` failed.
+pub fn failure_of<'a>(log: &'a str, id: &str) -> &'a str {
+    let marker = format!("[{id}] failed:");
+    log.lines()
+        .find(|line| line.contains(&marker))
+        .unwrap_or_else(|| panic!("no failure reported for `{id}`:\n{log}"))
+}
+
 /// Writes the mod `id` into the pack at `root`: a manifest naming `entry`, and `source` there.
 pub fn write_mod(root: &Path, id: &str, entry: &str, source: &str) {
     write(
