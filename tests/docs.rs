@@ -9,8 +9,8 @@ use modhost::diagnostic::Code;
 use modhost::manifest::{ManifestFormat, parse_manifest};
 use modhost::source::SourceFile;
 
-/// `(file, line, language, code)` for every fenced block of the Markdown docs.
-fn blocks() -> Vec<(PathBuf, usize, String, String)> {
+/// README.md and every Markdown file of docs/.
+fn doc_files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = vec![root.join("README.md")];
     let mut docs: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
@@ -21,8 +21,13 @@ fn blocks() -> Vec<(PathBuf, usize, String, String)> {
         .collect();
     docs.sort();
     files.extend(docs);
+    files
+}
+
+/// `(file, line, language, code)` for every fenced block of the Markdown docs.
+fn blocks() -> Vec<(PathBuf, usize, String, String)> {
     let mut blocks = Vec::new();
-    for file in files {
+    for file in doc_files() {
         let text = std::fs::read_to_string(&file).expect("read doc");
         let mut open: Option<(usize, String, String)> = None;
         for (index, line) in text.lines().enumerate() {
@@ -162,4 +167,35 @@ fn the_protocol_guide_documents_every_method() {
             "docs/protocol.md has no transcript of `{method}`"
         );
     }
+}
+
+/// The docs are read on GitHub as Markdown, not only by rustdoc: no hidden `# ` lines in
+/// Rust examples, no intra-doc link that renders as a dead link, no placeholder address.
+#[test]
+fn the_docs_read_as_plain_markdown() {
+    let mut problems = Vec::new();
+    for (file, start, language, code) in blocks() {
+        if language.starts_with("rust") {
+            for (offset, line) in code.lines().enumerate() {
+                if line.trim_start().starts_with("# ") || line.trim() == "#" {
+                    problems.push(format!(
+                        "{}:{}: a rustdoc hidden line shows in Markdown: {line}",
+                        file.display(),
+                        start + 1 + offset
+                    ));
+                }
+            }
+        }
+    }
+    for file in doc_files() {
+        let text = std::fs::read_to_string(&file).expect("read doc");
+        for (index, line) in text.lines().enumerate() {
+            for needle in ["]: crate::", "](crate::", "your-org"] {
+                if line.contains(needle) {
+                    problems.push(format!("{}:{}: {line}", file.display(), index + 1));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
