@@ -839,6 +839,62 @@ fn a_broken_stdio_stream_is_an_error_exit() {
     );
 }
 
+/// A scripted session is a natural first test of a game's messages: `run --stdio` reads them
+/// from a file and writes its answers to a file (it refused both: epoll cannot wait on a
+/// regular file), exactly as if they were piped, and answers the same on `/dev/null` output.
+#[test]
+fn a_scripted_session_reads_from_a_file_and_answers_into_a_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    support::one_mod_pack(
+        dir.path(),
+        "listen = \"none\"\n",
+        "adder",
+        "main.js",
+        "function add(a, b) { return a + b; }\n",
+    );
+    let session = dir.path().join("session.jsonl");
+    support::write(
+        &session,
+        concat!(
+            r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#,
+            "\n",
+            r#"{"jsonrpc":"2.0","id":2,"method":"mods/call","params":{"mod":"adder","function":"add","args":[2,3]}}"#,
+            "\n",
+        ),
+    );
+    let answers = dir.path().join("answers.jsonl");
+    let run = |output: std::fs::File| {
+        Command::new(env!("CARGO_BIN_EXE_modhost"))
+            .current_dir(dir.path())
+            .args(["run", "--stdio"])
+            .stdin(std::fs::File::open(&session).expect("session"))
+            .stdout(output)
+            .output()
+            .expect("modhost runs")
+    };
+    let output = run(std::fs::File::create(&answers).expect("answers file"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let answered: Vec<Value> = std::fs::read_to_string(&answers)
+        .expect("answers")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .filter(|message: &Value| message.get("id").is_some())
+        .collect();
+    assert_eq!(answered.len(), 2, "{answered:#?}");
+    assert_eq!(answered[1]["result"], json!(5), "{answered:#?}");
+
+    let to_nowhere = run(std::fs::File::options()
+        .write(true)
+        .open("/dev/null")
+        .expect("/dev/null"));
+    assert!(
+        to_nowhere.status.success(),
+        "{}",
+        String::from_utf8_lossy(&to_nowhere.stderr)
+    );
+}
+
 /// Values may be nested 128 levels deep wherever they cross (SPEC 6), a message's own levels
 /// not counted; far deeper, a message is refused cleanly, however deep.
 #[test]

@@ -34,6 +34,8 @@ enum Stream {
     Tcp(TcpStream),
     /// Standard input or output (a duplicate of the descriptor).
     File(File),
+    /// The reading end of a pipe a thread fills from a file that cannot be waited on.
+    Pipe(io::PipeReader),
 }
 
 impl Stream {
@@ -42,6 +44,7 @@ impl Stream {
             Stream::Unix(stream) => (&*stream).read(buffer),
             Stream::Tcp(stream) => (&*stream).read(buffer),
             Stream::File(file) => (&*file).read(buffer),
+            Stream::Pipe(pipe) => (&*pipe).read(buffer),
         }
     }
 
@@ -50,6 +53,7 @@ impl Stream {
             Stream::Unix(stream) => (&*stream).write(bytes),
             Stream::Tcp(stream) => (&*stream).write(bytes),
             Stream::File(file) => (&*file).write(bytes),
+            Stream::Pipe(_) => Err(io::ErrorKind::Unsupported.into()),
         }
     }
 
@@ -57,7 +61,7 @@ impl Stream {
         match self {
             Stream::Unix(stream) => drop(stream.shutdown(std::net::Shutdown::Both)),
             Stream::Tcp(stream) => drop(stream.shutdown(std::net::Shutdown::Both)),
-            Stream::File(_) => {}
+            Stream::File(_) | Stream::Pipe(_) => {}
         }
     }
 }
@@ -68,8 +72,17 @@ impl AsRawFd for Stream {
             Stream::Unix(stream) => stream.as_raw_fd(),
             Stream::Tcp(stream) => stream.as_raw_fd(),
             Stream::File(file) => file.as_raw_fd(),
+            Stream::Pipe(pipe) => pipe.as_raw_fd(),
         }
     }
+}
+
+/// Where `--stdio` writes.
+enum Output {
+    /// A pipe, socket or terminal, waited on while the reader is behind.
+    Waitable(AsyncFd<Stream>),
+    /// A regular file or a device, which takes every write at once.
+    Direct(Stream),
 }
 
 /// What became of a connection after reading what was there.
@@ -85,7 +98,7 @@ pub enum Received {
 pub struct Connection {
     input: AsyncFd<Stream>,
     /// Standard output, for `--stdio`; sockets write where they read.
-    output: Option<AsyncFd<Stream>>,
+    output: Option<Output>,
     decoder: FrameDecoder,
     /// Where reads land, kept between reads.
     chunk: Box<[u8]>,
@@ -102,24 +115,39 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Standard input and output, for a game that spawned modhost. They must be pipes or
-    /// sockets (a terminal or a file cannot be waited on).
+    /// Standard input and output, for a game that spawned modhost, or a scripted session
+    /// (`run --stdio < session.jsonl > answers.jsonl`). Pipes, sockets and terminals are waited
+    /// on directly. Regular files and devices such as `/dev/null` cannot be waited on (they are
+    /// always ready, and epoll refuses them): input from one is copied into a pipe by a thread
+    /// of its own, so a file reads as the same session piped in would; output to one is
+    /// written at once, which never waits.
     pub fn stdio() -> io::Result<Connection> {
         let input = File::from(io::stdin().as_fd().try_clone_to_owned()?);
         let output = File::from(io::stdout().as_fd().try_clone_to_owned()?);
-        let restore = vec![
-            non_blocking(input.as_raw_fd())?,
-            non_blocking(output.as_raw_fd())?,
-        ];
-        let not_waitable = |error: io::Error| {
-            io::Error::new(
-                error.kind(),
-                format!("stdin and stdout must be pipes or sockets for `--stdio`: {error}"),
-            )
+        let mut restore = Vec::new();
+        let input = match registered(Stream::File(input)) {
+            Ok(input) => {
+                restore.push(non_blocking(input.as_raw_fd())?);
+                input
+            }
+            Err((Stream::File(file), error)) if is_always_ready(&error) => {
+                let reader = piped_from(file)?;
+                non_blocking(reader.as_raw_fd())?;
+                registered(Stream::Pipe(reader)).map_err(|(_, error)| error)?
+            }
+            Err((_, error)) => return Err(not_waitable("stdin", error)),
+        };
+        let output = match registered(Stream::File(output)) {
+            Ok(output) => {
+                restore.push(non_blocking(output.as_raw_fd())?);
+                Output::Waitable(output)
+            }
+            Err((stream, error)) if is_always_ready(&error) => Output::Direct(stream),
+            Err((_, error)) => return Err(not_waitable("stdout", error)),
         };
         Ok(Connection {
-            input: registered(Stream::File(input)).map_err(not_waitable)?,
-            output: Some(registered(Stream::File(output)).map_err(not_waitable)?),
+            input,
+            output: Some(output),
             decoder: FrameDecoder::with_limit(MAX_FIRST_MESSAGE_BYTES),
             chunk: vec![0; READ_CHUNK].into_boxed_slice(),
             backlog: Vec::new(),
@@ -132,7 +160,7 @@ impl Connection {
 
     fn socket(stream: Stream, needs_token: bool) -> io::Result<Connection> {
         Ok(Connection {
-            input: registered(stream)?,
+            input: registered(stream).map_err(|(_, error)| error)?,
             output: None,
             decoder: FrameDecoder::with_limit(MAX_FIRST_MESSAGE_BYTES),
             chunk: vec![0; READ_CHUNK].into_boxed_slice(),
@@ -145,7 +173,20 @@ impl Connection {
     }
 
     fn output(&self) -> &Stream {
-        self.output.as_ref().unwrap_or(&self.input).get_ref()
+        match &self.output {
+            None => self.input.get_ref(),
+            Some(Output::Waitable(output)) => output.get_ref(),
+            Some(Output::Direct(output)) => output,
+        }
+    }
+
+    /// The registered stream the backlog waits on, unless output never waits.
+    fn waitable_output(&self) -> Option<&AsyncFd<Stream>> {
+        match &self.output {
+            None => Some(&self.input),
+            Some(Output::Waitable(output)) => Some(output),
+            Some(Output::Direct(_)) => None,
+        }
     }
 
     /// The framing the client chose (newline-delimited until it has sent something).
@@ -253,7 +294,9 @@ impl Connection {
             return Poll::Ready(());
         }
         if self.has_backlog() {
-            let output = self.output.as_ref().unwrap_or(&self.input);
+            let Some(output) = self.waitable_output() else {
+                return Poll::Ready(());
+            };
             if let Poll::Ready(Ok(mut guard)) = output.poll_write_ready(context) {
                 guard.clear_ready();
                 return Poll::Ready(());
@@ -266,18 +309,13 @@ impl Connection {
     pub fn wanted(&self, into: &mut Vec<libc::pollfd>) {
         into.push(pollfd(self.input.as_raw_fd(), libc::POLLIN));
         if self.has_backlog() {
-            let output = self.output.as_ref().unwrap_or(&self.input);
-            into.push(pollfd(output.as_raw_fd(), libc::POLLOUT));
+            into.push(pollfd(self.output().as_raw_fd(), libc::POLLOUT));
         }
     }
 
     /// Whether `ready` (from [`wait_for_any`]) says there is something to read or write.
     pub fn is_among(&self, ready: &[RawFd]) -> bool {
-        ready.contains(&self.input.as_raw_fd())
-            || self
-                .output
-                .as_ref()
-                .is_some_and(|output| ready.contains(&output.as_raw_fd()))
+        ready.contains(&self.input.as_raw_fd()) || ready.contains(&self.output().as_raw_fd())
     }
 
     /// Ends the connection from the host's side.
@@ -295,11 +333,42 @@ impl Drop for Connection {
     }
 }
 
-/// Registers a stream with the event loop (which must be running on this thread).
-fn registered<T: AsRawFd>(inner: T) -> io::Result<AsyncFd<T>> {
-    // SAFETY: every `T` registered here owns its descriptor (a socket, a listener, or a
+/// Registers a stream with the event loop (which must be running on this thread); on failure,
+/// hands the stream back with the reason.
+fn registered<T: AsRawFd>(inner: T) -> Result<AsyncFd<T>, (T, io::Error)> {
+    // SAFETY: every `T` registered here owns its descriptor (a socket, a listener, a pipe, or a
     // duplicate of stdin or stdout), which stays open and unchanged until the `AsyncFd` drops it.
-    unsafe { AsyncFd::register(inner) }.map_err(|error| error.into_parts().1)
+    unsafe { AsyncFd::register(inner) }.map_err(|error| error.into_parts())
+}
+
+/// Whether registering failed because the descriptor is a regular file or a device that is
+/// always ready (epoll answers `EPERM` for those).
+fn is_always_ready(error: &io::Error) -> bool {
+    error.raw_os_error() == Some(libc::EPERM)
+}
+
+fn not_waitable(which: &str, error: io::Error) -> io::Error {
+    io::Error::new(
+        error.kind(),
+        format!(
+            "{which} cannot be used for `--stdio` ({error}): give it a pipe, a socket, a terminal or a regular file"
+        ),
+    )
+}
+
+/// A pipe that a thread of its own fills with `file`'s bytes, then closes (the reader then
+/// sees the end of input, as with a pipe from a program that exited). The thread ends when the
+/// file does or when the reader is dropped.
+fn piped_from(mut file: File) -> io::Result<io::PipeReader> {
+    let (reader, mut writer) = io::pipe()?;
+    std::thread::Builder::new()
+        .name("modhost-stdin".to_owned())
+        .spawn(move || {
+            // A read error ends the input as the end of the file would; the host then sees the
+            // session end where it broke.
+            let _ = io::copy(&mut file, &mut writer);
+        })?;
+    Ok(reader)
 }
 
 /// Sets `O_NONBLOCK`, returning the flags to restore.
@@ -396,7 +465,7 @@ impl Listener {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
         listener.set_nonblocking(true).map_err(io)?;
         Ok(Listener {
-            socket: registered(Socket::Unix(listener)).map_err(io)?,
+            socket: registered(Socket::Unix(listener)).map_err(|(_, error)| io(error))?,
             address: path.display().to_string(),
             socket_file: Some(path.to_path_buf()),
         })
@@ -412,7 +481,7 @@ impl Listener {
         listener.set_nonblocking(true).map_err(io)?;
         let bound = listener.local_addr().unwrap_or(address);
         Ok(Listener {
-            socket: registered(Socket::Tcp(listener)).map_err(io)?,
+            socket: registered(Socket::Tcp(listener)).map_err(|(_, error)| io(error))?,
             address: format!("tcp:{bound}"),
             socket_file: None,
         })
