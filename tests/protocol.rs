@@ -839,6 +839,40 @@ fn a_broken_stdio_stream_is_an_error_exit() {
     );
 }
 
+/// A game that answers `game/call` with the wrong type hears of it (it was told nothing: the
+/// error went to the mod and stderr only): a `log` warning naming the function, though it did
+/// not ask for logs, and the `mods/call` that led there fails saying what the game answered.
+#[test]
+fn a_game_answering_the_wrong_type_is_told_so() {
+    let (running, mut rpc) = stdio_host();
+    rpc.answer = Box::new(|_, _, _| Ok(json!("not a number")));
+    rpc.initialize(json!({ "provides": ["world.spawn"] }));
+    let error = rpc.error(
+        "mods/call",
+        json!({ "mod": "caller", "function": "spawn", "args": ["orc"] }),
+    );
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("the game answered string \"not a number\" where integer was declared"),
+        "{error}"
+    );
+    assert_eq!(error["data"]["mod"], "caller", "{error}");
+    let warned = rpc.notified("log");
+    assert_eq!(warned.len(), 1, "{:#?}", rpc.notifications);
+    assert_eq!(warned[0]["level"], "warn");
+    assert_eq!(warned[0]["function"], "world.spawn");
+    assert_eq!(warned[0]["mod"], "caller");
+    assert!(
+        warned[0]["message"]
+            .as_str()
+            .is_some_and(|why| why.contains("where integer was declared")),
+        "{}",
+        warned[0]
+    );
+    rpc.close();
+    assert!(running.finish().0.success());
+}
+
 /// A scripted session is a natural first test of a game's messages: `run --stdio` reads them
 /// from a file and writes its answers to a file (it refused both: epoll cannot wait on a
 /// regular file), exactly as if they were piped, and answers the same on `/dev/null` output.

@@ -78,6 +78,12 @@ pub trait GameLink {
     fn log(&self, mod_id: &str, level: LogLevel, message: &str) {
         let _ = (mod_id, level, message);
     }
+    /// The game's answer to `function` is not what the game's API declares; the mod that
+    /// called got `why` as its error. The game hears of it here, since a JSON-RPC answer cannot
+    /// itself be answered.
+    fn answer_refused(&self, mod_id: &str, function: &str, why: &str) {
+        let _ = (mod_id, function, why);
+    }
 }
 
 /// Who answers the game's functions, and where mods' events go.
@@ -235,7 +241,7 @@ impl Core {
                 game.stubs,
             )
         };
-        let answer = match (closure, link) {
+        let answer = match (closure, &link) {
             (Some(closure), _) => closure(mod_id, args).map_err(GameCallError::Failed),
             (None, Some(link)) => {
                 let was_running = self.activity.pause();
@@ -259,7 +265,7 @@ impl Core {
             .returns
             .check(&value, &api.types)
             .map_err(|mismatch| {
-                format!(
+                let why = format!(
                     "{name}: the game answered {} where {}{} was declared",
                     describe_value(&value),
                     declared.returns.describe(&api.types),
@@ -271,7 +277,11 @@ impl Core {
                             mismatch.path, mismatch.expected, mismatch.given
                         )
                     }
-                )
+                );
+                if let Some(link) = &link {
+                    link.answer_refused(mod_id, function, &why);
+                }
+                why
             })?;
         Ok(value)
     }

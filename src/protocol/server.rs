@@ -451,6 +451,16 @@ impl Server {
         }
     }
 
+    /// The client that answers `function`: the last to initialize of those that provide it.
+    fn provider_of(&self, function: &str) -> Option<ConnectionId> {
+        self.clients
+            .borrow()
+            .iter()
+            .filter(|(_, client)| client.initialized && client.provides.contains(function))
+            .max_by_key(|(_, client)| client.initialized_at)
+            .map(|(id, _)| *id)
+    }
+
     fn send(&self, connection: ConnectionId, message: &Json) {
         self.send_where(|id, _| id == connection, message);
     }
@@ -488,14 +498,7 @@ impl GameLink for Server {
         args: &[Value],
         timeout: Duration,
     ) -> Result<Value, GameCallError> {
-        let provider = self
-            .clients
-            .borrow()
-            .iter()
-            .filter(|(_, client)| client.initialized && client.provides.contains(function))
-            .max_by_key(|(_, client)| client.initialized_at)
-            .map(|(id, _)| *id);
-        let Some(provider) = provider else {
+        let Some(provider) = self.provider_of(function) else {
             return Err(GameCallError::NotProvided);
         };
         let number = self.next_request.get();
@@ -557,6 +560,14 @@ impl GameLink for Server {
 
     fn state_changed(&self, status: &ModStatus) {
         self.notify(|_| true, "mods/state", json!(status));
+    }
+
+    fn answer_refused(&self, mod_id: &str, function: &str, why: &str) {
+        if let Some(provider) = self.provider_of(function) {
+            let line =
+                json!({ "mod": mod_id, "level": "warn", "message": why, "function": function });
+            self.send(provider, &message::notification("log", line));
+        }
     }
 
     fn log(&self, mod_id: &str, level: LogLevel, message: &str) {
