@@ -154,6 +154,34 @@ fn the_game_api_is_checked_in_both_directions() {
             .contains("`tick`.frame should be integer"),
         "{error}"
     );
+    // A field too many or too few is said as such (it read "should be no such field").
+    for (payload, said) in [
+        (
+            json!({ "frame": 1, "dt": 0.1, "extra": 5 }),
+            "the payload of `tick`: unknown field `extra` (the fields are `dt`, `frame`)",
+        ),
+        (
+            json!({ "frame": 1 }),
+            "the payload of `tick`: missing field `dt` (number)",
+        ),
+    ] {
+        let error = rpc.error(
+            "events/emit",
+            json!({ "event": "tick", "payload": payload }),
+        );
+        assert_eq!(error["message"], said, "{error}");
+    }
+    let error = rpc.error(
+        "mods/call",
+        json!({ "mod": "caller", "function": "spawn", "args": ["orc", { "x": 1 }] }),
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("parameter at: missing field `y` (number)"),
+        "{error}"
+    );
 }
 
 #[test]

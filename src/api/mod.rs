@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value as Json;
 
 pub use schema::json_schema;
-pub use types::{Mismatch, TypeDef, TypeExpr, Types};
+pub use types::{Mismatch, Problem, TypeDef, TypeExpr, Types};
 
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;
@@ -83,7 +83,10 @@ pub enum EventNameError {
 pub enum ArgumentError {
     #[error("expects {expected}, got {given} argument{}", if *given == 1 { "" } else { "s" })]
     Count { expected: String, given: usize },
-    #[error("parameter {parameter} expects {}, got {}", mismatch.expected, mismatch.given)]
+    #[error("parameter {parameter}{}", match &mismatch.problem {
+        Problem::Type { expected, given } => format!(" expects {expected}, got {given}"),
+        field => format!(": {field}"),
+    })]
     Type {
         /// The parameter, with the path inside it: `at`, `at.x`.
         parameter: String,

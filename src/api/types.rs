@@ -101,15 +101,19 @@ impl TypeExpr {
     pub fn check(&self, value: &Json, types: &Types) -> Result<(), Mismatch> {
         let mismatch = || Mismatch {
             path: String::new(),
-            expected: self.describe(types),
-            given: describe_value(value),
+            problem: Problem::Type {
+                expected: self.describe(types),
+                given: describe_value(value),
+            },
         };
         match (self, value) {
             (TypeExpr::Any, _) | (TypeExpr::Null, Json::Null) => Ok(()),
             (TypeExpr::Nullable(_), Json::Null) => Ok(()),
             (TypeExpr::Nullable(inner), _) => inner.check(value, types).map_err(|mut inner| {
-                if inner.path.is_empty() {
-                    inner.expected = self.describe(types);
+                if let (true, Problem::Type { expected, .. }) =
+                    (inner.path.is_empty(), &mut inner.problem)
+                {
+                    *expected = self.describe(types);
                 }
                 inner
             }),
@@ -197,25 +201,22 @@ fn check_fields(
             None if kind.may_be_absent() => {}
             None => {
                 return Err(Mismatch {
-                    path: format!(".{name}"),
-                    expected: kind.describe(types),
-                    given: "nothing".to_owned(),
+                    path: String::new(),
+                    problem: Problem::Missing {
+                        field: name.clone(),
+                        expected: kind.describe(types),
+                    },
                 });
             }
         }
     }
     if let Some(extra) = object.keys().find(|key| !fields.contains_key(*key)) {
         return Err(Mismatch {
-            path: format!(".{extra}"),
-            expected: format!(
-                "no such field (the fields are {})",
-                fields
-                    .keys()
-                    .map(|name| format!("`{name}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            given: describe_value(&object[extra]),
+            path: String::new(),
+            problem: Problem::Unknown {
+                field: extra.clone(),
+                fields: fields.keys().cloned().collect(),
+            },
         });
     }
     Ok(())
@@ -250,10 +251,45 @@ pub fn describe_value(value: &Json) -> String {
 /// Why a value does not fit a type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mismatch {
-    /// Where inside the checked value: empty for the value itself, else `.at.x`, `[2]`.
+    /// Where inside the checked value: empty for the value itself, else `.at.x`, `[2]` (for a
+    /// missing or unknown field, the object that has it or lacks it).
     pub path: String,
-    pub expected: String,
-    pub given: String,
+    pub problem: Problem,
+}
+
+/// What is wrong at a [`Mismatch`]'s path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The value has another type.
+    Type { expected: String, given: String },
+    /// An object lacks a field its type requires.
+    Missing { field: String, expected: String },
+    /// An object has a field its type does not declare.
+    Unknown { field: String, fields: Vec<String> },
+}
+
+/// `expected integer, got string "a"`, `missing field `rain` (boolean)`, `unknown field `extra`
+/// (the fields are `day`, `rain`)`.
+impl fmt::Display for Problem {
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Type { expected, given } => write!(out, "expected {expected}, got {given}"),
+            Problem::Missing { field, expected } => {
+                write!(out, "missing field `{field}` ({expected})")
+            }
+            Problem::Unknown { field, fields } if fields.is_empty() => {
+                write!(out, "unknown field `{field}` (the type has no fields)")
+            }
+            Problem::Unknown { field, fields } => {
+                let fields: Vec<String> = fields.iter().map(|name| format!("`{name}`")).collect();
+                write!(
+                    out,
+                    "unknown field `{field}` (the fields are {})",
+                    fields.join(", ")
+                )
+            }
+        }
+    }
 }
 
 impl Mismatch {
@@ -350,8 +386,10 @@ mod tests {
     fn an_enum_mismatch_spells_out_the_values() {
         let kind = TypeExpr::parse("Kind").unwrap();
         let error = kind.check(&json!(5), &types()).unwrap_err();
-        assert_eq!(error.expected, "Kind (\"orc\" | \"goblin\")");
-        assert_eq!(error.given, "number 5");
+        assert_eq!(
+            error.problem.to_string(),
+            "expected Kind (\"orc\" | \"goblin\"), got number 5"
+        );
         assert!(kind.check(&json!("orc"), &types()).is_ok());
         assert!(kind.check(&json!("troll"), &types()).is_err());
     }
@@ -363,17 +401,25 @@ mod tests {
             .check(&json!([{ "x": 1, "y": 2 }, { "x": 1, "y": "2" }]), &types())
             .unwrap_err();
         assert_eq!(error.path, "[1].y");
-        assert_eq!(error.expected, "number");
-        assert_eq!(error.given, "string \"2\"");
+        assert_eq!(
+            error.problem.to_string(),
+            "expected number, got string \"2\""
+        );
         let missing = position.check(&json!([{ "x": 1 }]), &types()).unwrap_err();
         assert_eq!(
-            (missing.path.as_str(), missing.given.as_str()),
-            ("[0].y", "nothing")
+            (missing.path.as_str(), missing.problem.to_string().as_str()),
+            ("[0]", "missing field `y` (number)")
         );
         let extra = position
             .check(&json!([{ "x": 1, "y": 2, "z": 3 }]), &types())
             .unwrap_err();
-        assert_eq!(extra.path, "[0].z");
+        assert_eq!(
+            (extra.path.as_str(), extra.problem.to_string().as_str()),
+            (
+                "[0]",
+                "unknown field `z` (the fields are `label`, `x`, `y`)"
+            )
+        );
         assert!(
             position
                 .check(&json!([{ "x": 1, "y": 2, "label": null }]), &types())

@@ -21,8 +21,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::{Core, Host, ModStatus, Slot};
-use crate::api::GameApi;
 use crate::api::types::describe_value;
+use crate::api::{GameApi, Problem};
 use crate::runtime::{Json, LogLevel};
 
 /// How many events mods emitted may wait for [`Host::take_game_events`]; older ones are
@@ -165,12 +165,14 @@ impl Core {
         let Some(api) = self.api() else {
             return Ok(());
         };
-        api.check_payload(event, payload).map_err(|mismatch| {
-            format!(
-                "the payload of `{event}`{} should be {}, not {} (as the game's API declares it)",
-                mismatch.path, mismatch.expected, mismatch.given
-            )
-        })
+        api.check_payload(event, payload)
+            .map_err(|mismatch| match &mismatch.problem {
+                Problem::Type { expected, given } => format!(
+                    "the payload of `{event}`{} should be {expected}, not {given} (as the game's API declares it)",
+                    mismatch.path
+                ),
+                field => format!("the payload of `{event}`{}: {field}", mismatch.path),
+            })
     }
 
     /// Whether `sender` may send `event` ([`crate::api::GameApi::check_sender`]). A mod that
@@ -269,13 +271,10 @@ impl Core {
                     "{name}: the game answered {} where {}{} was declared",
                     describe_value(&value),
                     declared.returns.describe(&api.types),
-                    if mismatch.path.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            " (at {}: expected {}, got {})",
-                            mismatch.path, mismatch.expected, mismatch.given
-                        )
+                    match (&mismatch.problem, mismatch.path.as_str()) {
+                        (Problem::Type { .. }, "") => String::new(),
+                        (problem, "") => format!(" ({problem})"),
+                        (problem, path) => format!(" (at {path}: {problem})"),
                     }
                 );
                 if let Some(link) = &link {
