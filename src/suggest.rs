@@ -51,9 +51,54 @@ pub fn did_you_mean_or_list<'a>(
     }
 }
 
+/// How many members [`missing_member`] lists before it says how many more there are.
+const MEMBERS_LISTED: usize = 12;
+
+/// What a mod hears, in every language, when it reads a member a namespace of the API lacks:
+/// `game.sky.rainbow does not exist: did you mean game.sky.rain? (game.sky has rain, sun)`.
+pub fn missing_member<'a>(
+    path: &str,
+    key: &str,
+    members: impl IntoIterator<Item = &'a str>,
+) -> String {
+    let mut members: Vec<&str> = members.into_iter().collect();
+    members.sort_unstable();
+    members.dedup();
+    let hint = closest(key, members.iter().copied())
+        .map(|near| format!(": did you mean {path}.{near}?"))
+        .unwrap_or_default();
+    let listed = match members.len() {
+        0 => return format!("{path}.{key} does not exist{hint} ({path} is empty)"),
+        count if count > MEMBERS_LISTED => format!(
+            "{}, and {} more",
+            members[..MEMBERS_LISTED].join(", "),
+            count - MEMBERS_LISTED
+        ),
+        _ => members.join(", "),
+    };
+    format!("{path}.{key} does not exist{hint} ({path} has {listed})")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{closest, did_you_mean, did_you_mean_or_list};
+    use super::{closest, did_you_mean, did_you_mean_or_list, missing_member};
+
+    #[test]
+    fn a_missing_member_is_named_with_its_likely_spelling_and_its_namespace() {
+        assert_eq!(
+            missing_member("game.sky", "moon", ["sun", "rain"]),
+            "game.sky.moon does not exist (game.sky has rain, sun)"
+        );
+        assert_eq!(
+            missing_member("modhost.log", "inf", ["info", "warn"]),
+            "modhost.log.inf does not exist: did you mean modhost.log.info? (modhost.log has info, warn)"
+        );
+        let many: Vec<String> = (0..20).map(|n| format!("f{n:02}")).collect();
+        assert!(
+            missing_member("game", "zzz", many.iter().map(String::as_str))
+                .ends_with("f10, f11, and 8 more)")
+        );
+    }
 
     #[test]
     fn finds_typos_and_other_spellings_but_not_strangers() {

@@ -104,7 +104,7 @@ fn wrong_use_of_the_api_names_the_function_the_parameter_and_the_type() {
     );
     write(
         &mods.join("js/main.js"),
-        "function attempt(body) { try { body(); return 'no error'; } catch (error) { return error.message; } }\nfunction mistakes() {\n  return [\n    attempt(() => modhost.log.inf('x')),\n    attempt(() => modhost.mods.call(1, 'f')),\n    attempt(() => modhost.timers.after(() => {}, 10)),\n    attempt(() => modhost.storage.set()),\n    attempt(() => { modhost.mod.name = 'other'; }),\n    attempt(() => { modhost.settings.greeting = 'other'; }),\n  ];\n}\n",
+        "function attempt(body) { try { body(); return 'no error'; } catch (error) { return error.message; } }\nfunction mistakes() {\n  return [\n    attempt(() => modhost.log.inf('x')),\n    attempt(() => modhost.mods.call(1, 'f')),\n    attempt(() => modhost.timers.after(() => {}, 10)),\n    attempt(() => modhost.storage.set()),\n    attempt(() => { modhost.mod.name = 'other'; }),\n    attempt(() => { modhost.settings.greeting = 'other'; }),\n    attempt(() => game.world.spwan('orc')),\n    attempt(() => game.wrld.spawn('orc')),\n    attempt(() => modhost.timer.after(10, f)),\n  ];\n}\n",
     );
     write(
         &mods.join("lua/mod.toml"),
@@ -112,8 +112,17 @@ fn wrong_use_of_the_api_names_the_function_the_parameter_and_the_type() {
     );
     write(
         &mods.join("lua/init.lua"),
-        "local function attempt(body) local ok, problem = pcall(body) return ok and 'no error' or tostring(problem):gsub('^[^:]+:%d+: ', '') end\nfunction mistakes()\n  return {\n    (attempt(function() modhost.log.inf('x') end)),\n    (attempt(function() modhost.mods.call(true, 'f') end)),\n    (attempt(function() modhost.timers.after(function() end, 10) end)),\n    (attempt(function() modhost.storage.set() end)),\n    (attempt(function() modhost.mod.name = 'other' end)),\n    (attempt(function() modhost.settings.greeting = 'other' end)),\n  }\nend\n",
+        "local function attempt(body) local ok, problem = pcall(body) return ok and 'no error' or tostring(problem):gsub('^[^:]+:%d+: ', '') end\nfunction mistakes()\n  return {\n    (attempt(function() modhost.log.inf('x') end)),\n    (attempt(function() modhost.mods.call(true, 'f') end)),\n    (attempt(function() modhost.timers.after(function() end, 10) end)),\n    (attempt(function() modhost.storage.set() end)),\n    (attempt(function() modhost.mod.name = 'other' end)),\n    (attempt(function() modhost.settings.greeting = 'other' end)),\n    (attempt(function() game.world.spwan('orc') end)),\n    (attempt(function() game.wrld.spawn('orc') end)),\n    (attempt(function() modhost.timer.after(10, f) end)),\n  }\nend\n",
     );
+    write(
+        &pack.path().join("config.toml"),
+        "api = \"game-api.json\"\n",
+    );
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/game/game-api.json"),
+        pack.path().join("game-api.json"),
+    )
+    .unwrap();
     let said = |id: &str| -> Vec<String> {
         let (ok, stdout, stderr) = run(pack.path(), &["call", id, "mistakes"]);
         assert!(ok, "{stderr}");
@@ -123,12 +132,17 @@ fn wrong_use_of_the_api_names_the_function_the_parameter_and_the_type() {
     assert_eq!(
         js,
         [
-            "modhost.log.inf does not exist: did you mean modhost.log.info?",
+            "modhost.log.inf does not exist: did you mean modhost.log.info? (modhost.log has debug, error, info, warn)",
             "modhost.mods.call: parameter `mod` takes a string, got a number",
             "modhost.timers.after: parameter `ms` takes a number, got a function",
             "modhost.storage.set: parameter `key` is missing (it takes a string)",
             "modhost.mod.name is read-only",
             "modhost.settings.greeting is read-only",
+            // An undeclared game function, in the same words in both languages (Lua said
+            // "attempt to call a nil value (field 'spwan')").
+            "game.world.spwan does not exist: did you mean game.world.spawn? (game.world has spawn)",
+            "game.wrld does not exist: did you mean game.world? (game has player, world)",
+            "modhost.timer does not exist: did you mean modhost.timers? (modhost has events, fs, log, mod, mods, settings, storage, timers)",
         ]
     );
     let lua = said("lua");
@@ -139,12 +153,13 @@ fn wrong_use_of_the_api_names_the_function_the_parameter_and_the_type() {
     );
     assert_eq!(lua[2..4], js[2..4]);
     assert_eq!(
-        lua[4..],
+        lua[4..6],
         [
             "cannot set `name`: this table is read-only",
             "cannot set `greeting`: this table is read-only",
         ]
     );
+    assert_eq!(lua[6..], js[6..]);
 }
 
 /// Near misses in manifests get the hint a person would give.

@@ -22,28 +22,7 @@ use crate::runtime::{GameGlobal, HandlerKind, HostError, Json, LogLevel, Storage
 ///
 /// [`spec::signatures`]: crate::typings::spec::signatures
 static PRELUDE: CompiledOnce = CompiledOnce::new(
-    r#"(function (modhost, console, settings, game, gameName, signatures) {
-    const closest = (wanted, names) => {
-        const distance = (a, b) => {
-            const row = Array.from({ length: b.length + 1 }, (_, index) => index);
-            for (let i = 1; i <= a.length; i++) {
-                let previous = row[0];
-                row[0] = i;
-                for (let j = 1; j <= b.length; j++) {
-                    const kept = row[j];
-                    row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-                    previous = kept;
-                }
-            }
-            return row[b.length];
-        };
-        let best = null;
-        for (const name of names) {
-            const score = distance(wanted.toLowerCase(), name.toLowerCase());
-            if (score <= 2 && (best === null || score < best.score)) best = { name, score };
-        }
-        return best && best.name;
-    };
+    r#"(function (modhost, console, settings, game, gameName, signatures, missingMember) {
     // The prototype of every namespace: only a read of a member the namespace lacks gets here;
     // the namespace's name is its own (symbol-keyed) member.
     const PATH = Symbol('modhost namespace');
@@ -52,9 +31,7 @@ static PRELUDE: CompiledOnce = CompiledOnce::new(
             if (typeof key === 'symbol' || key === 'then' || key === 'toJSON' || key in Object.prototype) {
                 return Object.prototype[key];
             }
-            const path = namespace[PATH];
-            const near = closest(String(key), Object.keys(namespace));
-            throw new TypeError(`${path}.${String(key)} does not exist${near ? `: did you mean ${path}.${near}?` : ''}`);
+            throw new TypeError(missingMember(namespace[PATH], String(key), Object.keys(namespace)));
         },
     });
     // The Console Standard's `console` on the mod's log: its formatter (`%s %d %i %f %o %O %c`)
@@ -309,6 +286,12 @@ pub fn install<'js>(
         game,
         game_name,
         crate::typings::spec::signatures(shared.testing.is_some()),
+        Function::new(
+            ctx.clone(),
+            |path: String, key: String, members: Vec<String>| {
+                crate::suggest::missing_member(&path, &key, members.iter().map(String::as_str))
+            },
+        )?,
     ))
 }
 

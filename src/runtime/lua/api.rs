@@ -116,12 +116,15 @@ end
     }
     check_arguments(lua, &namespaces, testing)?;
     for (path, table) in namespaces {
-        modhost.raw_set(path, api_namespace(lua, path, table)?)?;
+        modhost.raw_set(path, api_namespace(lua, &format!("modhost.{path}"), table)?)?;
     }
-    globals.raw_set("modhost", read_only(lua, modhost.clone())?)?;
+    globals.raw_set("modhost", api_namespace(lua, "modhost", modhost.clone())?)?;
     if let Some(game) = game {
         let names: Vec<&str> = game.functions.iter().map(String::as_str).collect();
-        globals.raw_set(game.name.as_str(), game_table(lua, shared, "", &names)?)?;
+        globals.raw_set(
+            game.name.as_str(),
+            game_table(lua, shared, &game.name, "", &names)?,
+        )?;
     }
     Ok(modhost)
 }
@@ -131,9 +134,15 @@ pub fn replace_settings(lua: &Lua, modhost: &Table, settings: &Json) -> mlua::Re
     modhost.raw_set("settings", frozen(lua, settings)?)
 }
 
-/// A read-only table of the game's functions under `prefix`: `names` are the dotted names
-/// below it (`world.spawn` under the root, `spawn` under `world`).
-fn game_table(lua: &Lua, shared: &Rc<Shared>, prefix: &str, names: &[&str]) -> mlua::Result<Table> {
+/// A namespace of the game's functions (the game's global `global`) under `prefix`: `names`
+/// are the dotted names below it (`world.spawn` under the root, `spawn` under `world`).
+fn game_table(
+    lua: &Lua,
+    shared: &Rc<Shared>,
+    global: &str,
+    prefix: &str,
+    names: &[&str],
+) -> mlua::Result<Table> {
     let table = lua.create_table()?;
     let mut namespaces: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
     for name in names {
@@ -164,10 +173,20 @@ fn game_table(lua: &Lua, shared: &Rc<Shared>, prefix: &str, names: &[&str]) -> m
         }
     }
     for (namespace, inner) in namespaces {
-        let nested = game_table(lua, shared, &format!("{prefix}{namespace}."), &inner)?;
+        let nested = game_table(
+            lua,
+            shared,
+            global,
+            &format!("{prefix}{namespace}."),
+            &inner,
+        )?;
         table.raw_set(namespace, nested)?;
     }
-    read_only(lua, table)
+    api_namespace(
+        lua,
+        &format!("{global}.{prefix}").trim_end_matches('.'),
+        table,
+    )
 }
 
 /// `error({ code = 42 })` would reach the host as `table: 0x…`: give raised tables that have
@@ -456,11 +475,11 @@ fn checks_source(signatures: &str) -> String {
     source
 }
 
-/// A namespace of the API (`log`, `timers`, …), read-only, where reading a member it does not
-/// have raises with the closest name (`modhost.log.inf does not exist: did you mean
-/// modhost.log.info?`) instead of giving `nil`, which would fail later as "attempt to call a
-/// nil value". Hits are plain table reads: only a miss reaches the metamethod, which is made
-/// once per state and finds the namespace's name in its metatable.
+/// A namespace of the API (`modhost.log`, `game.world`, …), read-only, where reading a member
+/// it does not have raises naming the closest one and the ones it has
+/// ([`crate::suggest::missing_member`]) instead of giving `nil`, which would fail later as
+/// "attempt to call a nil value". Hits are plain table reads: only a miss reaches the
+/// metamethod, which is made once per state and finds the namespace's name in its metatable.
 fn api_namespace(lua: &Lua, path: &str, table: Table) -> mlua::Result<Table> {
     let missing = cached(lua, "modhost.missing_member", || {
         let missing = lua.create_function(|_, (namespace, key): (Table, Value)| {
@@ -477,10 +496,10 @@ fn api_namespace(lua: &Lua, path: &str, table: Table) -> mlua::Result<Table> {
                 .pairs::<String, Value>()
                 .filter_map(|pair| pair.ok().map(|(name, _)| name))
                 .collect();
-            let hint = crate::suggest::closest(&key, names.iter().map(String::as_str))
-                .map(|near| format!(": did you mean modhost.{path}.{near}?"))
-                .unwrap_or_default();
-            Ok((false, format!("modhost.{path}.{key} does not exist{hint}")))
+            Ok((
+                false,
+                crate::suggest::missing_member(&path, &key, names.iter().map(String::as_str)),
+            ))
         })?;
         raising(lua, missing)
     })?;
