@@ -184,7 +184,7 @@ fn game_table(
     }
     api_namespace(
         lua,
-        &format!("{global}.{prefix}").trim_end_matches('.'),
+        format!("{global}.{prefix}").trim_end_matches('.'),
         table,
     )
 }
