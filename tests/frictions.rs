@@ -47,25 +47,33 @@ fn a_misspelled_hook_is_named_in_run_and_in_check_smoke() {
     );
     assert!(!log.contains("onDetach` is not"), "{log}");
 
-    let (_, stdout, _) = run(pack.path(), &["check", "--smoke", "--format", "json"]);
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let hooks: Vec<(&str, &str)> = report["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|diagnostic| diagnostic["code"] == "unknown-hook")
-        .map(|diagnostic| {
-            (
-                diagnostic["mod"].as_str().unwrap(),
-                diagnostic["severity"].as_str().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        hooks,
-        [("lua-typo", "warning"), ("typo", "warning")],
-        "{stdout}"
-    );
+    // `check` finds them by reading the entry points, with their line, and `--smoke` (which
+    // runs the mods and sees the names) does not say them twice.
+    for smoke in [false, true] {
+        let mut args = vec!["check", "--format", "json"];
+        args.extend(smoke.then_some("--smoke"));
+        let (_, stdout, _) = run(pack.path(), &args);
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let hooks: Vec<(&str, &str, u64, u64)> = report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|diagnostic| diagnostic["code"] == "unknown-hook")
+            .map(|diagnostic| {
+                (
+                    diagnostic["mod"].as_str().unwrap(),
+                    diagnostic["severity"].as_str().unwrap(),
+                    diagnostic["line"].as_u64().unwrap_or(0),
+                    diagnostic["column"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        assert_eq!(
+            hooks,
+            [("lua-typo", "warning", 2, 14), ("typo", "warning", 1, 10)],
+            "{args:?}: {stdout}"
+        );
+    }
 }
 
 #[test]

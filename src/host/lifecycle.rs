@@ -95,9 +95,9 @@ impl Core {
     /// A function named almost like a hook (`onAtach`, `on_attach`) is a hook that never
     /// runs: say so, once per load, and keep it for `check --smoke`.
     fn warn_of_misspelled_hooks(&self, slot: &Slot, functions: &[String]) {
-        for (function, hook) in misspelled_hooks(functions) {
-            let message =
-                format!("`{function}` is not a hook, so it never runs: did you mean `{hook}`?");
+        let functions: Vec<&str> = functions.iter().map(String::as_str).collect();
+        for (function, hook) in crate::suggest::misspelled_hooks(&functions) {
+            let message = crate::suggest::misspelled_hook(function, hook);
             tracing::warn!(mod_id = slot.id, "{message}");
             self.hook_warnings
                 .borrow_mut()
@@ -265,62 +265,5 @@ impl Core {
                 self.detach(slot);
             }
         }
-    }
-}
-
-/// Functions within two edits (ignoring case and `_`) of a hook's name, but not it, in a mod
-/// that does not define that hook: `(function, the closest hook)`.
-fn misspelled_hooks(functions: &[String]) -> Vec<(&str, &'static str)> {
-    let normalize = |name: &str| name.to_ascii_lowercase().replace('_', "");
-    let hooks: Vec<&'static str> = crate::typings::spec::HOOKS
-        .iter()
-        .map(|(hook, _, _)| *hook)
-        .collect();
-    functions
-        .iter()
-        .filter(|function| !hooks.contains(&function.as_str()))
-        .filter_map(|function| {
-            let (distance, hook) = hooks
-                .iter()
-                .map(|hook| {
-                    (
-                        strsim::levenshtein(&normalize(function), &normalize(hook)),
-                        *hook,
-                    )
-                })
-                .min()?;
-            let defined = functions.iter().any(|defined| defined == hook);
-            (distance <= 2 && !defined).then_some((function.as_str(), hook))
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::misspelled_hooks;
-
-    #[test]
-    fn near_misses_of_hooks_are_caught_and_real_names_are_not() {
-        let functions = |names: &[&str]| {
-            names
-                .iter()
-                .map(|name| (*name).to_owned())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            misspelled_hooks(&functions(&["onAtach", "on_bootstrap", "hello"])),
-            [("onAtach", "onAttach"), ("on_bootstrap", "onBootstrap")]
-        );
-        assert!(
-            misspelled_hooks(&functions(&[
-                "onAttach",
-                "onDetach",
-                "attach",
-                "onAttachment"
-            ]))
-            .is_empty()
-        );
-        // A mod that defines the hook may also have a function with a similar name.
-        assert!(misspelled_hooks(&functions(&["onAttach", "onAttack"])).is_empty());
     }
 }

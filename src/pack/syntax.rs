@@ -119,7 +119,11 @@ fn check_mod(entry: &ModEntry, checkers: &mut Checkers) -> Found {
                 continue;
             }
         };
-        if let Err(error) = checkers.check(language, &path, &bytes) {
+        let checked = checkers.check(language, &path, &bytes);
+        if checked.is_ok() && path == entry.entry {
+            misspelled_hooks(entry, language, &path, &bytes, &mut found);
+        }
+        if let Err(error) = checked {
             match String::from_utf8(bytes) {
                 Ok(text) => {
                     let source = SourceFile::new(&path, text);
@@ -135,6 +139,45 @@ fn check_mod(entry: &ModEntry, checkers: &mut Checkers) -> Found {
         }
     }
     found
+}
+
+/// An `unknown-hook` warning, at the name, for each function of the entry point defined at
+/// its top level under a name almost like a hook's.
+fn misspelled_hooks(
+    entry: &ModEntry,
+    language: Language,
+    path: &Path,
+    bytes: &[u8],
+    found: &mut Found,
+) {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return;
+    };
+    let declared = language.backend().declared_functions(text);
+    let names: Vec<&str> = declared
+        .iter()
+        .map(|declared| declared.name.as_str())
+        .collect();
+    let misspelled = crate::suggest::misspelled_hooks(&names);
+    if misspelled.is_empty() {
+        return;
+    }
+    let source = SourceFile::new(path, text);
+    for (function, hook) in misspelled {
+        let Some(at) = declared.iter().find(|declared| declared.name == function) else {
+            continue;
+        };
+        found.diagnostics.push(
+            Diagnostic::new(
+                Code::UnknownHook,
+                crate::suggest::misspelled_hook(function, hook),
+            )
+            .in_mod(entry.id())
+            .at(source.locate(at.span.clone()))
+            .hint(crate::suggest::MISSPELLED_HOOK_HINT),
+        );
+    }
+    found.sources.push(source);
 }
 
 fn diagnostic(entry: &ModEntry, source: &SourceFile, error: &ScriptError) -> Diagnostic {

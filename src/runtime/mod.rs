@@ -12,6 +12,7 @@
 mod api;
 mod clock;
 pub(crate) mod crossing;
+pub mod declarations;
 pub(crate) mod error;
 #[cfg(test)]
 mod generated_values;
@@ -48,6 +49,12 @@ pub trait Backend: Sync {
     fn syntax_checker(&self) -> Result<Box<dyn SyntaxChecker>, ScriptError>;
     /// Creates the mod's engine, installs the `modhost` API and runs the entry point.
     fn instantiate(&self, setup: InstanceSetup) -> Result<Box<dyn ModInstance>, ScriptError>;
+    /// The functions a script defines at its top level, read without running it (none for a
+    /// language that is not read as text).
+    fn declared_functions(&self, source: &str) -> Vec<declarations::Declared> {
+        let _ = source;
+        Vec::new()
+    }
 }
 
 /// Compiles files of one language without running them (`modhost check`). One checker keeps

@@ -56,6 +56,10 @@ impl Backend for JavaScript {
     fn instantiate(&self, setup: InstanceSetup) -> Result<Box<dyn ModInstance>, ScriptError> {
         JsInstance::new(setup).map(|instance| Box::new(instance) as Box<dyn ModInstance>)
     }
+
+    fn declared_functions(&self, source: &str) -> Vec<crate::runtime::declarations::Declared> {
+        crate::runtime::declarations::javascript(source)
+    }
 }
 
 /// TypeScript: run as JavaScript with its types erased (see [`typescript`]).
@@ -76,6 +80,10 @@ impl Backend for TypeScript {
 
     fn instantiate(&self, setup: InstanceSetup) -> Result<Box<dyn ModInstance>, ScriptError> {
         JavaScript.instantiate(setup)
+    }
+
+    fn declared_functions(&self, source: &str) -> Vec<crate::runtime::declarations::Declared> {
+        JavaScript.declared_functions(source)
     }
 }
 

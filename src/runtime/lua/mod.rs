@@ -48,6 +48,10 @@ impl Backend for Lua54 {
     fn instantiate(&self, setup: InstanceSetup) -> Result<Box<dyn ModInstance>, ScriptError> {
         LuaInstance::new(setup).map(|instance| Box::new(instance) as Box<dyn ModInstance>)
     }
+
+    fn declared_functions(&self, source: &str) -> Vec<crate::runtime::declarations::Declared> {
+        crate::runtime::declarations::lua(source)
+    }
 }
 
 /// A bare Lua state that compiles chunks and drops them; the collector frees them as it goes.
