@@ -129,6 +129,46 @@ fn selecting_no_test_is_not_a_broken_file() {
     );
 }
 
+/// A mock of a function the game's API does not have fails the test where it is made, in
+/// both languages, with the likely spelling (it was kept, and never answered anything).
+#[test]
+fn a_mock_of_no_game_function_fails_with_the_likely_name() {
+    let pack = fixture_copy("testing");
+    support::write(
+        &pack.path().join("mods/counter/tests/mock.test.js"),
+        "it(\"mocks\", () => { modhost.test.mock(\"world.spwan\", () => 1); });\nit(\"mocks nothing\", () => { modhost.test.calls(\"sky.rain\"); });\n",
+    );
+    support::write(
+        &pack.path().join("mods/weather/tests/mock.test.lua"),
+        "it(\"mocks\", function() modhost.test.mock(\"world.spwan\", function() return 1 end) end)\n",
+    );
+    let (_, json, stderr) = test_command(pack.path(), &["--grep", "mocks", "--format", "json"]);
+    let report: Value = serde_json::from_str(&json).unwrap_or_else(|_| panic!("{json}{stderr}"));
+    let failures: Vec<(&str, &str)> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|file| file["tests"].as_array().unwrap())
+        .map(|test| {
+            (
+                test["name"].as_str().unwrap(),
+                test["message"].as_str().unwrap_or("passed"),
+            )
+        })
+        .collect();
+    let misspelled = "modhost.test.mock: `world.spwan` is not a function of the game's API; did you mean `world.spawn`?";
+    assert_eq!(failures.len(), 3, "{json}");
+    for (name, error) in failures {
+        match name {
+            "mocks" => assert!(error.contains(misspelled), "{error}"),
+            _ => assert!(
+                error.contains("`sky.rain` is not a function of the game's API; the game's functions are `player.name`, `world.spawn`"),
+                "{error}"
+            ),
+        }
+    }
+}
+
 #[test]
 fn a_test_file_that_does_not_load_or_never_ends_is_reported_and_the_rest_runs() {
     let pack = fixture_copy("testing");

@@ -191,6 +191,13 @@ fn new_typescript_mods_type_check_against_the_game_api() {
         "\"Hello, TS! (greeting number 1)\""
     );
     let mod_dir = dir.path().join("mods/typed");
+    // A test's mock typed as the game function it stands in for (the mock took
+    // `(...args: Json[]) => Json`, which a typed function is not).
+    std::fs::write(
+        mod_dir.join("mocked.ts"),
+        "modhost.test.mock(\"world.spawn\", (kind: Kind, at?: Position) => (kind === \"orc\" ? 1 : at?.x ?? 2));\nmodhost.test.mock(\"player.name\", () => \"Ada\");\nexport const calls: Json[][] = modhost.test.calls(\"world.spawn\");\n",
+    )
+    .expect("write");
     let (passed, said) = type_check_project(&mod_dir, "tsconfig.json");
     assert!(passed, "{said}");
     for (wrong, complaint) in [
@@ -201,6 +208,14 @@ fn new_typescript_mods_type_check_against_the_game_api() {
         (
             "export enum Kind { Orc }",
             "This syntax is not allowed when 'erasableSyntaxOnly' is enabled",
+        ),
+        (
+            "modhost.test.mock(\"world.spwan\", () => 1);",
+            "No overload matches this call",
+        ),
+        (
+            "modhost.test.mock(\"player.name\", () => 5);",
+            "No overload matches this call",
         ),
     ] {
         std::fs::write(mod_dir.join("wrong.ts"), format!("{wrong}\n")).expect("write");

@@ -13,6 +13,7 @@ mod api;
 mod clock;
 pub(crate) mod crossing;
 pub mod declarations;
+pub mod doubles;
 pub(crate) mod error;
 #[cfg(test)]
 mod generated_values;

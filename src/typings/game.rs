@@ -4,7 +4,7 @@
 use super::model::{
     Declarations, Field, Global, Member, MemberKind, Param, Shape, Signature, TypeDecl,
 };
-use crate::api::{GameApi, TypeDef, TypeExpr};
+use crate::api::{Function as GameFunction, GameApi, TypeDef, TypeExpr};
 
 /// The game's global and types.
 pub fn declarations(api: &GameApi) -> Declarations {
@@ -121,22 +121,7 @@ fn members(api: &GameApi, prefix: &str, names: &[&str]) -> Vec<Member> {
                 members.push(Member {
                     name: (*name).to_owned(),
                     doc,
-                    kind: MemberKind::Function(vec![Signature {
-                        params: function
-                            .params
-                            .iter()
-                            .map(|param| Param {
-                                name: param.name.clone(),
-                                shape: shape(&param.kind),
-                                optional: param.optional,
-                                variadic: false,
-                            })
-                            .collect(),
-                        returns: match function.returns {
-                            TypeExpr::Null => Shape::Void,
-                            ref other => shape(other),
-                        },
-                    }]),
+                    kind: MemberKind::Function(vec![signature(function)]),
                 });
             }
         }
@@ -153,6 +138,26 @@ fn members(api: &GameApi, prefix: &str, names: &[&str]) -> Vec<Member> {
         });
     }
     members
+}
+
+/// A function of the game's API as mods call it.
+pub fn signature(function: &GameFunction) -> Signature {
+    Signature {
+        params: function
+            .params
+            .iter()
+            .map(|param| Param {
+                name: param.name.clone(),
+                shape: shape(&param.kind),
+                optional: param.optional,
+                variadic: false,
+            })
+            .collect(),
+        returns: match function.returns {
+            TypeExpr::Null => Shape::Void,
+            ref other => shape(other),
+        },
+    }
 }
 
 fn shape(kind: &TypeExpr) -> Shape {

@@ -166,7 +166,49 @@ fn declarations(api: Option<&GameApi>) -> (Declarations, Option<Declarations>) {
             signatures.splice(0..0, typed);
         }
     }
+    if !api.functions.is_empty() {
+        let test = modhost
+            .globals
+            .iter_mut()
+            .flat_map(|global| &mut global.members)
+            .filter(|member| member.name == spec::TEST_API.name);
+        for member in test {
+            let MemberKind::Namespace(functions) = &mut member.kind else {
+                continue;
+            };
+            for function in functions.iter_mut() {
+                if let MemberKind::Function(signatures) = &mut function.kind
+                    && let Some(typed) = typed_doubles(api, &function.name)
+                {
+                    // Only the game's functions can be mocked: a name of no function of the
+                    // API is a type error, not a mock that never answers.
+                    *signatures = typed;
+                }
+            }
+        }
+    }
     (modhost, Some(game::declarations(api)))
+}
+
+/// The overloads of `modhost.test.mock` and `modhost.test.calls`, one per function of the
+/// game's API, typed as the function is.
+fn typed_doubles(api: &GameApi, function: &str) -> Option<Vec<Signature>> {
+    let overload = |(name, declared): (&String, &crate::api::Function)| {
+        let name = Param::new("name", Shape::Literal(name.clone()));
+        let called = game::signature(declared);
+        match function {
+            "mock" => Some(Signature {
+                params: vec![name, Param::new("fn", Shape::Function(Box::new(called)))],
+                returns: Shape::Void,
+            }),
+            "calls" => Some(Signature {
+                params: vec![name],
+                returns: Shape::Named("Json[][]".to_owned()),
+            }),
+            _ => None,
+        }
+    };
+    api.functions.iter().map(overload).collect()
 }
 
 /// The overload of `modhost.events.<function>` for one declared event.

@@ -282,7 +282,9 @@ impl JsInstance {
             memory_mb: setup.limits.memory_mb,
             clock: CallClock::new(Duration::from_millis(setup.limits.call_timeout_ms)),
             gauge,
-            testing: setup.testing.then(testing::TestDoubles::default),
+            testing: setup
+                .testing
+                .then(|| testing::TestDoubles::new(setup.game.as_ref())),
         });
         let watched = Rc::downgrade(&shared);
         runtime.set_interrupt_handler(Some(Box::new(move || {

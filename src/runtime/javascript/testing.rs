@@ -3,30 +3,18 @@
 //! functions mocked and their calls recorded), and loading a test file with the test API
 //! ([`test_framework.js`](test_framework.js)) after the mod's entry point.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;
 
 use rquickjs::function::Opt;
-use rquickjs::{Ctx, Function, Module, Object, Persistent, Value};
+use rquickjs::{Ctx, Exception, Function, Module, Object, Persistent, Value};
 
 use super::{Shared, convert};
+use crate::runtime::doubles::GameDoubles;
 use crate::runtime::{HandlerKind, Json};
 
 /// The game functions a test mocked, and the arguments of every game call the mod made.
-#[derive(Default)]
-pub(super) struct TestDoubles {
-    mocks: RefCell<HashMap<String, Persistent<Function<'static>>>>,
-    calls: RefCell<HashMap<String, Vec<Json>>>,
-}
-
-impl TestDoubles {
-    /// Forgets the mocks (before the runtime goes: a live `Persistent` must not outlive it).
-    pub(super) fn clear(&self) {
-        self.mocks.borrow_mut().clear();
-    }
-}
+pub(super) type TestDoubles = GameDoubles<Persistent<Function<'static>>>;
 
 /// Records a game call and, when the test mocked the function, answers it: `None` when the
 /// host should answer (with the game, or the typed stub).
@@ -36,14 +24,7 @@ pub(super) fn answer_game_call<'js>(
     function: &str,
     args: &[Json],
 ) -> Option<rquickjs::Result<Value<'js>>> {
-    let doubles = shared.testing.as_ref()?;
-    doubles
-        .calls
-        .borrow_mut()
-        .entry(function.to_owned())
-        .or_default()
-        .push(Json::Array(args.to_vec()));
-    let mock = doubles.mocks.borrow().get(function).cloned()?;
+    let mock = shared.testing.as_ref()?.called(function, args)?;
     Some((|| {
         let mock = mock.restore(ctx)?;
         let mut call_args = rquickjs::function::Args::new(ctx.clone(), args.len());
@@ -126,12 +107,12 @@ pub(super) fn test_object<'js>(
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, function: String, answer: Function<'js>| {
-                if let Some(doubles) = &mocker.testing {
-                    doubles
-                        .mocks
-                        .borrow_mut()
-                        .insert(function, Persistent::save(&ctx, answer));
-                }
+                let Some(doubles) = &mocker.testing else {
+                    return Ok(());
+                };
+                doubles
+                    .mock(function, Persistent::save(&ctx, answer))
+                    .map_err(|message| Exception::throw_type(&ctx, &message))
             },
         )?,
     )?;
@@ -140,11 +121,12 @@ pub(super) fn test_object<'js>(
     test.set(
         "calls",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>, function: String| {
-            let calls = watcher
-                .testing
-                .as_ref()
-                .and_then(|doubles| doubles.calls.borrow().get(&function).cloned())
-                .unwrap_or_default();
+            let calls = match &watcher.testing {
+                Some(doubles) => doubles
+                    .calls(&function)
+                    .map_err(|message| Exception::throw_type(&ctx, &message))?,
+                None => Vec::new(),
+            };
             convert::from_json(&ctx, &Json::Array(calls))
         })?,
     )?;

@@ -135,7 +135,9 @@ impl LuaInstance {
             handlers: RefCell::new(HashMap::new()),
             memory_mb: setup.limits.memory_mb,
             clock: CallClock::new(Duration::from_millis(setup.limits.call_timeout_ms)),
-            testing: setup.testing.then(testing::TestDoubles::default),
+            testing: setup
+                .testing
+                .then(|| testing::TestDoubles::new(setup.game.as_ref())),
         });
         let watched = Rc::downgrade(&shared);
         lua.set_global_hook(

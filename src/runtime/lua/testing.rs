@@ -3,29 +3,17 @@
 //! recorded), and loading a test file with the test API
 //! ([`test_framework.lua`](test_framework.lua)) after the mod's entry point.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;
 
 use mlua::{Function, Lua, LuaSerdeExt, MultiValue, Table, Value};
 
 use super::{Shared, chunk_name, convert};
+use crate::runtime::doubles::GameDoubles;
 use crate::runtime::{HandlerKind, Json};
 
 /// The game functions a test mocked, and the arguments of every game call the mod made.
-#[derive(Default)]
-pub(super) struct TestDoubles {
-    mocks: RefCell<HashMap<String, Function>>,
-    calls: RefCell<HashMap<String, Vec<Json>>>,
-}
-
-impl TestDoubles {
-    /// Breaks the cycle through the mocks' closures when the state goes.
-    pub(super) fn clear(&self) {
-        self.mocks.borrow_mut().clear();
-    }
-}
+pub(super) type TestDoubles = GameDoubles<Function>;
 
 /// Records a game call and, when the test mocked the function, answers it: `None` when the
 /// host should answer (with the game, or the typed stub).
@@ -35,14 +23,7 @@ pub(super) fn answer_game_call(
     function: &str,
     args: &[Json],
 ) -> Option<mlua::Result<Value>> {
-    let doubles = shared.testing.as_ref()?;
-    doubles
-        .calls
-        .borrow_mut()
-        .entry(function.to_owned())
-        .or_default()
-        .push(Json::Array(args.to_vec()));
-    let mock = doubles.mocks.borrow().get(function).cloned()?;
+    let mock = shared.testing.as_ref()?.called(function, args)?;
     Some((|| {
         let values = args
             .iter()
@@ -105,10 +86,10 @@ pub(super) fn test_table(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> 
     test.raw_set(
         "mock",
         lua.create_function(move |_, (function, answer): (String, Function)| {
-            if let Some(doubles) = &mocker.testing {
-                doubles.mocks.borrow_mut().insert(function, answer);
+            match &mocker.testing {
+                Some(doubles) => doubles.mock(function, answer).map_err(mlua::Error::runtime),
+                None => Ok(()),
             }
-            Ok(())
         })?,
     )?;
 
@@ -116,11 +97,10 @@ pub(super) fn test_table(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> 
     test.raw_set(
         "calls",
         lua.create_function(move |lua, function: String| {
-            let calls = watcher
-                .testing
-                .as_ref()
-                .and_then(|doubles| doubles.calls.borrow().get(&function).cloned())
-                .unwrap_or_default();
+            let calls = match &watcher.testing {
+                Some(doubles) => doubles.calls(&function).map_err(mlua::Error::runtime)?,
+                None => Vec::new(),
+            };
             convert::from_json(lua, &Json::Array(calls))
         })?,
     )?;
