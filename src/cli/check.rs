@@ -128,7 +128,21 @@ fn write_human(out: &mut impl Write, pack: &Pack, deny_warnings: bool) -> std::i
     for diagnostic in &pack.diagnostics {
         writeln!(out, "{}\n", render::human(diagnostic, &pack.sources))?;
     }
-    let checked = render::count(pack.mods.len(), "usable mod");
+    // A mod is usable when it has a place in the load order and no error of its own: a pack
+    // whose mods are all in a cycle has none (it said "3 usable mods").
+    let usable = pack
+        .ordered()
+        .filter(|entry| {
+            !pack.diagnostics.iter().any(|diagnostic| {
+                diagnostic.is_error() && diagnostic.mod_id.as_deref() == Some(entry.id())
+            })
+        })
+        .count();
+    let checked = if usable == pack.mods.len() {
+        render::count(usable, "usable mod")
+    } else {
+        format!("{usable} of {} usable", render::count(pack.mods.len(), "mod"))
+    };
     let (errors, warnings) = (pack.error_count(), pack.warning_count());
     if errors == 0 && warnings == 0 {
         let order: Vec<&str> = pack.ordered().map(|entry| entry.id()).collect();
