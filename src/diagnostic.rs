@@ -94,6 +94,8 @@ codes! {
         "A mod defines a function named almost like a hook (`onAtach`), so the hook never runs.";
     HookFailed = "hook-failed", Error:
         "In `check --smoke`, loading a mod or one of its hooks threw or broke a limit.";
+    NoPack = "no-pack", Error:
+        "The mods directory does not exist or cannot be read, so nothing was checked.";
     InvalidConfig = "invalid-config", Error:
         "`config.toml` cannot be parsed, has an unknown key, or a value out of range (exit status 2).";
     UnknownModInConfig = "unknown-mod-in-config", Warning:

@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use clap::{Args, ValueEnum};
+use modhost::diagnostic::{Code, Diagnostic};
 use modhost::{Config, Pack};
 use serde::Serialize;
 
@@ -35,12 +36,18 @@ enum CheckFormat {
 }
 
 impl CheckArgs {
-    /// For a `check` that cannot run (exit status 2): with `--format junit`, the report a CI
-    /// reads says why instead of being empty.
-    pub fn report_failure_to_run(&self, message: &str, hint: Option<&str>) {
-        if matches!(self.format, CheckFormat::Junit) {
-            let _ = writeln!(anstream::stdout(), "{}", render::junit_error(message, hint));
-        }
+    /// For a `check` that cannot run (exit status 2): every report format says why, as a
+    /// diagnostic of `code`, instead of being empty (the human one is on stderr already).
+    pub fn report_failure_to_run(&self, code: Code, message: &str, hint: Option<&str>) {
+        let mut diagnostic = Diagnostic::new(code, message);
+        diagnostic.hint = hint.map(str::to_owned);
+        let mut stdout = anstream::stdout().lock();
+        let _ = match self.format {
+            CheckFormat::Human => Ok(()),
+            CheckFormat::Json => write_json(&mut stdout, None, &[diagnostic], false),
+            CheckFormat::Github => writeln!(stdout, "{}", render::github(&diagnostic)),
+            CheckFormat::Junit => writeln!(stdout, "{}", render::junit_error(message, hint)),
+        };
     }
 }
 
@@ -50,7 +57,7 @@ pub fn run(args: &CheckArgs, config: &Config) -> Exit {
         Err(error) => {
             let hint = super::pack_error_hint(&error);
             render::fatal(&error.to_string(), hint);
-            args.report_failure_to_run(&error.to_string(), hint);
+            args.report_failure_to_run(Code::NoPack, &error.to_string(), hint);
             return Exit::Usage;
         }
     };
@@ -77,7 +84,7 @@ pub fn run(args: &CheckArgs, config: &Config) -> Exit {
     let mut stdout = anstream::stdout().lock();
     let written = match args.format {
         CheckFormat::Human => write_human(&mut stdout, &pack, args.deny_warnings),
-        CheckFormat::Json => write_json(&mut stdout, &pack, !failed),
+        CheckFormat::Json => write_json(&mut stdout, Some(&pack), &pack.diagnostics, !failed),
         CheckFormat::Github => pack
             .diagnostics
             .iter()
@@ -141,7 +148,10 @@ fn write_human(out: &mut impl Write, pack: &Pack, deny_warnings: bool) -> std::i
     let checked = if usable == pack.mods.len() {
         render::count(usable, "usable mod")
     } else {
-        format!("{usable} of {} usable", render::count(pack.mods.len(), "mod"))
+        format!(
+            "{usable} of {} usable",
+            render::count(pack.mods.len(), "mod")
+        )
     };
     let (errors, warnings) = (pack.error_count(), pack.warning_count());
     if errors == 0 && warnings == 0 {
@@ -197,12 +207,20 @@ struct JsonMod<'a> {
     entry: String,
 }
 
-fn write_json(out: &mut impl Write, pack: &Pack, ok: bool) -> std::io::Result<()> {
+/// The JSON report; without a pack (one that could not be read), no order and no mods.
+fn write_json(
+    out: &mut impl Write,
+    pack: Option<&Pack>,
+    diagnostics: &[Diagnostic],
+    ok: bool,
+) -> std::io::Result<()> {
+    let mods = pack.map_or(&[][..], |pack| &pack.mods);
     let report = JsonReport {
         ok,
-        order: pack.ordered().map(|entry| entry.id()).collect(),
-        mods: pack
-            .mods
+        order: pack
+            .map(|pack| pack.ordered().map(|entry| entry.id()).collect())
+            .unwrap_or_default(),
+        mods: mods
             .iter()
             .map(|entry| JsonMod {
                 id: entry.id(),
@@ -212,7 +230,7 @@ fn write_json(out: &mut impl Write, pack: &Pack, ok: bool) -> std::io::Result<()
                 entry: render::display_path(&entry.entry),
             })
             .collect(),
-        diagnostics: pack.diagnostics.iter().map(JsonDiagnostic::from).collect(),
+        diagnostics: diagnostics.iter().map(JsonDiagnostic::from).collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     writeln!(out)

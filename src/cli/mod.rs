@@ -217,7 +217,11 @@ pub fn main() -> ExitCode {
         Err(error) => {
             report_config_error(&error);
             if let Command::Check(args) = &cli.command {
-                args.report_failure_to_run(&format!("invalid configuration: {error}"), None);
+                args.report_failure_to_run(
+                    modhost::diagnostic::Code::InvalidConfig,
+                    &format!("invalid configuration: {error}"),
+                    None,
+                );
             }
             return Exit::Usage.into();
         }
