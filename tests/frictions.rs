@@ -392,3 +392,55 @@ fn an_empty_pack_and_a_forgotten_manifest_are_warned_of() {
     let (status, _, _) = support::run_with_status(dir.path(), &["check"]);
     assert_eq!(status, Some(0), "warnings alone do not fail a check");
 }
+
+/// A mod stopped by a limit under `check --smoke` is reported where it was stopped (it had
+/// no line), with how to raise the limit for that mod alone.
+#[test]
+fn a_limit_under_smoke_names_the_stopped_line_and_how_to_raise_it() {
+    let pack = tempfile::tempdir().unwrap();
+    let mods = pack.path().join("mods");
+    write(
+        &pack.path().join("config.toml"),
+        "[limits]\ncall_timeout_ms = 100\n",
+    );
+    write(
+        &mods.join("spin/manifest.json"),
+        r#"{ "name": "spin", "version": "1.0.0", "entry_point": "main.js" }"#,
+    );
+    write(
+        &mods.join("spin/main.js"),
+        "function onAttach() {\n  let x = 0;\n  while (true) { x++; }\n}\n",
+    );
+    write(
+        &mods.join("lua-spin/mod.toml"),
+        "name = \"lua-spin\"\nversion = \"1.0.0\"\nentry_point = \"init.lua\"\n",
+    );
+    write(
+        &mods.join("lua-spin/init.lua"),
+        "local mod = {}\nfunction mod.onAttach()\n  local x = 0\n  while true do x = x + 1 end\nend\nreturn mod\n",
+    );
+    let (_, stdout, stderr) = run(pack.path(), &["check", "--smoke", "--format", "json"]);
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stdout}{stderr}"));
+    let failed: Vec<&serde_json::Value> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|diagnostic| diagnostic["code"] == "hook-failed")
+        .collect();
+    assert_eq!(failed.len(), 2, "{stdout}");
+    for diagnostic in failed {
+        let id = diagnostic["mod"].as_str().unwrap();
+        let line = diagnostic["line"].as_u64();
+        // Lua names the line it was on; QuickJS the function it was in.
+        let expected = if id == "lua-spin" { 4 } else { 1 };
+        assert_eq!(line, Some(expected), "{diagnostic}");
+        let hint = diagnostic["hint"].as_str().unwrap();
+        assert!(
+            hint.contains(&format!(
+                "`call_timeout_ms = 200` under `[mods.{id}.limits]`"
+            )),
+            "{hint}"
+        );
+    }
+}

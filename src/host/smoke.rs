@@ -89,11 +89,36 @@ pub fn smoke_test(
             } else if let Some(entry) = pack.mods.iter().find(|entry| entry.id() == id) {
                 diagnostic = diagnostic.at(Location::file(&entry.entry));
             }
-            diagnostic.hint("run `modhost run --once` to see the mod's own log lines")
+            let hint = raise_limit_hint(&id, &reason).unwrap_or_else(|| {
+                "run `modhost run --once` to see the mod's own log lines".to_owned()
+            });
+            diagnostic.hint(hint)
         })
         .chain(misspelled)
         .collect();
     (diagnostics, sources)
+}
+
+/// For a mod stopped by a limit (its reason quotes the limit as "`call_timeout_ms` = 1000"):
+/// how to give this mod alone more of it, with twice the value as an example.
+fn raise_limit_hint(id: &str, reason: &str) -> Option<String> {
+    let (key, value) = ["call_timeout_ms", "memory_mb"].iter().find_map(|key| {
+        let after = reason.split(&format!("`{key}` = ")).nth(1)?;
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        Some((*key, digits.parse::<u64>().ok()?))
+    })?;
+    let bare = id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let table = if bare {
+        format!("[mods.{id}.limits]")
+    } else {
+        format!("[mods.\"{id}\".limits]")
+    };
+    Some(format!(
+        "if the mod needs more, raise the limit for it alone in `config.toml`: `{key} = {}` under `{table}`; `modhost run --once` shows its own log lines",
+        value.saturating_mul(2)
+    ))
 }
 
 /// The byte offset where a 1-based line starts.

@@ -66,6 +66,18 @@ impl ScriptError {
         Self::new(ErrorKind::Memory, message)
     }
 
+    /// This error, at the place `found` names (the frame a limit stopped, say), unless it
+    /// knows a place of its own.
+    pub fn located_as(mut self, found: ScriptError) -> Self {
+        if self.file.is_none() {
+            self.file = found.file;
+            self.line = found.line;
+            self.column = found.column;
+            self.stack = self.stack.or(found.stack);
+        }
+        self
+    }
+
     /// `file:line:column` when known.
     pub fn position(&self) -> Option<String> {
         let file = self.file.as_ref()?.display();

@@ -15,9 +15,21 @@ pub fn script_error<'js>(
     stopped: Option<ScriptError>,
     memory_mb: u64,
 ) -> ScriptError {
-    if let Some(stopped) = stopped {
-        return stopped;
+    // A limit stops the call with QuickJS's uncatchable error, whose stack says where.
+    let thrown = thrown(ctx, caught, mod_path, memory_mb);
+    match stopped {
+        Some(stopped) => stopped.located_as(thrown),
+        None => thrown,
     }
+}
+
+/// An error as QuickJS raised it: its kind, message, position and stack.
+fn thrown<'js>(
+    ctx: &Ctx<'js>,
+    caught: CaughtError<'js>,
+    mod_path: &str,
+    memory_mb: u64,
+) -> ScriptError {
     match caught {
         CaughtError::Exception(exception) => {
             let name: String = exception

@@ -142,12 +142,20 @@ impl LuaInstance {
         let watched = Rc::downgrade(&shared);
         lua.set_global_hook(
             HookTriggers::new().every_nth_instruction(INSTRUCTIONS_PER_CHECK),
-            move |_, _| {
+            move |_, debug| {
                 let Some(shared) = watched.upgrade() else {
                     return Ok(VmState::Continue);
                 };
                 if shared.clock.tick() {
-                    return Err(mlua::Error::runtime("the call ran past its time limit"));
+                    // Where the call was stopped, as Lua puts it before an error's message.
+                    let source = debug.source();
+                    let at = match (source.short_src, debug.current_line()) {
+                        (Some(file), Some(line)) => format!("{file}:{line}: "),
+                        _ => String::new(),
+                    };
+                    return Err(mlua::Error::runtime(format!(
+                        "{at}the call ran past its time limit"
+                    )));
                 }
                 Ok(VmState::Continue)
             },
@@ -338,9 +346,15 @@ fn script_error(
     stopped: Option<ScriptError>,
     memory_mb: u64,
 ) -> ScriptError {
-    if let Some(stopped) = stopped {
-        return stopped;
+    let thrown = thrown(error, mod_path, memory_mb);
+    match stopped {
+        Some(stopped) => stopped.located_as(thrown),
+        None => thrown,
     }
+}
+
+/// An error as Lua raised it: its kind, message, position and traceback.
+fn thrown(error: mlua::Error, mod_path: &str, memory_mb: u64) -> ScriptError {
     let (kind, text) = match &error {
         mlua::Error::SyntaxError { message, .. } => (ErrorKind::Syntax, message.clone()),
         mlua::Error::MemoryError(message) => {
