@@ -398,25 +398,17 @@ fn an_empty_pack_and_a_forgotten_manifest_are_warned_of() {
 #[test]
 fn a_limit_under_smoke_names_the_stopped_line_and_how_to_raise_it() {
     let pack = tempfile::tempdir().unwrap();
-    let mods = pack.path().join("mods");
-    write(
-        &pack.path().join("config.toml"),
+    support::one_mod_pack(
+        pack.path(),
         "[limits]\ncall_timeout_ms = 100\n",
-    );
-    write(
-        &mods.join("spin/manifest.json"),
-        r#"{ "name": "spin", "version": "1.0.0", "entry_point": "main.js" }"#,
-    );
-    write(
-        &mods.join("spin/main.js"),
+        "spin",
+        "main.js",
         "function onAttach() {\n  let x = 0;\n  while (true) { x++; }\n}\n",
     );
-    write(
-        &mods.join("lua-spin/mod.toml"),
-        "name = \"lua-spin\"\nversion = \"1.0.0\"\nentry_point = \"init.lua\"\n",
-    );
-    write(
-        &mods.join("lua-spin/init.lua"),
+    support::write_mod(
+        pack.path(),
+        "lua-spin",
+        "init.lua",
         "local mod = {}\nfunction mod.onAttach()\n  local x = 0\n  while true do x = x + 1 end\nend\nreturn mod\n",
     );
     let (_, stdout, stderr) = run(pack.path(), &["check", "--smoke", "--format", "json"]);
