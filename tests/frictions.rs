@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::path::Path;
 use std::process::Command;
 
 use support::{run, write};
@@ -434,5 +435,35 @@ fn a_limit_under_smoke_names_the_stopped_line_and_how_to_raise_it() {
             )),
             "{hint}"
         );
+    }
+}
+
+/// `modhost --version` names the commit it was built from (it said only `0.1.0`), so a bug
+/// report says which build it is about.
+#[test]
+fn the_version_names_the_commit() {
+    let (ok, stdout, _) = run(Path::new(env!("CARGO_MANIFEST_DIR")), &["--version"]);
+    assert!(ok);
+    assert!(
+        stdout.starts_with(concat!("modhost ", env!("CARGO_PKG_VERSION"))),
+        "{stdout}"
+    );
+    // Built from a crate archive (no git checkout), the version is the package's alone.
+    let head = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned());
+    match head {
+        Some(head) => assert!(
+            stdout.contains(&format!("({head} ")),
+            "{stdout} is not {head}"
+        ),
+        None => assert_eq!(
+            stdout.trim(),
+            concat!("modhost ", env!("CARGO_PKG_VERSION"))
+        ),
     }
 }

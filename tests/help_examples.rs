@@ -2,7 +2,8 @@
 //! of the example pack (`mods/` of this repository, with the demo's `game-api.json` beside it),
 //! so no example shows users a command that fails. Long-running examples (`run`, `--watch`,
 //! `--follow`) must still be running after a moment; `ctl` examples talk to a host started for
-//! them; a pipeline into a tool this machine lacks (`jq`, `dot`) runs its `modhost` part.
+//! them; a pipeline into a tool this machine lacks (`jq`, `dot`) runs its `modhost` part. And
+//! every option of every command says what it does.
 
 mod support;
 
@@ -80,6 +81,11 @@ fn place() -> Place {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&launcher, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
+    std::fs::write(
+        root.join("session.jsonl"),
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{}}\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"mods/list\",\"params\":{}}\n",
+    )
+    .unwrap();
     let home = dir.path().join("home");
     for folder in [
         ".local/share/bash-completion/completions",
@@ -176,8 +182,12 @@ fn every_help_example_runs_on_the_example_pack() {
                 "`{example}` pipes into `{tool}`, which is not installed: run the tests with `scripts/test.sh`"
             );
         }
-        let long_running =
-            line == "modhost run" || line.contains("--watch") || line.contains("--follow");
+        let ends_itself = ["--once", "--stdio", "--exec"]
+            .iter()
+            .any(|flag| line.contains(flag));
+        let long_running = (line.starts_with("modhost run") && !ends_itself)
+            || line.contains("--watch")
+            || line.contains("--follow");
         let mut hosts = Vec::new();
         if line.starts_with("modhost ctl") {
             let tcp = line
@@ -219,4 +229,37 @@ fn every_help_example_runs_on_the_example_pack() {
         ran += 1;
     }
     assert_eq!(ran, all.len());
+}
+
+/// `modhost list -h` showed `--format <FORMAT>  [default: table] …` with no word on what it
+/// formats: every option of every command has a description.
+#[test]
+fn every_option_of_every_command_says_what_it_does() {
+    let option = regex::Regex::new(
+        r"^\s+(?:-[A-Za-z], )?(?P<flag>--[a-z-]+)(?: \[?<[^>]+>\]?(?:\.\.\.)?)?(?P<rest>.*)$",
+    )
+    .unwrap();
+    let mut commands: Vec<Vec<String>> = vec![Vec::new()];
+    commands.extend(subcommands().into_iter().map(|name| vec![name]));
+    commands.push(vec!["ctl".to_owned(), "status".to_owned()]);
+    let mut undescribed = Vec::new();
+    for command in commands {
+        let mut args: Vec<&str> = command.iter().map(String::as_str).collect();
+        args.push("-h");
+        let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
+            .args(&args)
+            .output()
+            .expect("modhost runs");
+        let help = String::from_utf8_lossy(&output.stdout).into_owned();
+        for line in help.lines() {
+            let Some(found) = option.captures(line) else {
+                continue;
+            };
+            let rest = found["rest"].trim();
+            if rest.is_empty() || rest.starts_with('[') {
+                undescribed.push(format!("{}: {}", command.join(" "), &found["flag"]));
+            }
+        }
+    }
+    assert!(undescribed.is_empty(), "{undescribed:#?}");
 }

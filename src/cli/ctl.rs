@@ -32,7 +32,9 @@ pub struct CtlArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum CtlFormat {
+    /// Aligned columns
     Table,
+    /// The host's answer as JSON, for scripts
     Json,
 }
 

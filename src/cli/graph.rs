@@ -14,6 +14,7 @@ use super::{Exit, list, load_pack};
 
 #[derive(Debug, Args)]
 pub struct GraphArgs {
+    /// How to draw the graph (on stdout)
     #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
     format: GraphFormat,
 }

@@ -11,6 +11,7 @@ use super::{Exit, load_pack, render, table};
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// How to print the load order (on stdout)
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     format: ListFormat,
     /// Say for each mod what placed it there: a dependency, an ordering rule, or its priority
@@ -20,7 +21,9 @@ pub struct ListArgs {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ListFormat {
+    /// Aligned columns: id, version, runtime, priority, dependencies
     Table,
+    /// One array of objects, in load order, for scripts
     Json,
 }
 

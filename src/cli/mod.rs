@@ -59,7 +59,7 @@ impl From<Exit> for ExitCode {
 #[derive(Debug, Parser)]
 #[command(
     name = "modhost",
-    version,
+    version = env!("MODHOST_VERSION"),
     about = "Load, check, test and host mods in JavaScript, TypeScript, Lua and WebAssembly",
     after_help = "Examples:\n  modhost new hello-world       create a mod with typings and a first test\n  modhost run --watch           run the pack, reloading mods as you save\n  modhost check --smoke         validate the pack as CI would\n  modhost test                  run the mods' tests\n\nExit status: 0 success, 1 the mod pack has errors (or a test failed), 2 usage or configuration error."
 )]
@@ -119,7 +119,9 @@ enum ColorWhen {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Load the pack, attach and bootstrap every mod, and run until SIGINT or SIGTERM
-    #[command(after_help = "Examples:\n  modhost run\n  modhost run --once")]
+    #[command(
+        after_help = "Examples:\n  modhost run                                  run until Ctrl-C (or SIGTERM)\n  modhost run --watch                          reload a mod the moment it is saved\n  modhost run --once                           stop when nothing is pending\n  modhost run --stdio < session.jsonl          a scripted protocol session; a game spawns it alike\n  modhost run --exec ./launch-game.sh          start the game, and stop with it\n  modhost run --listen tcp:127.0.0.1:7400      let games connect over loopback TCP too"
+    )]
     Run(run::RunArgs),
     /// Load the pack, call one function of one mod, and print its result as JSON
     #[command(
