@@ -371,8 +371,35 @@ fn completion_offers_the_mod_ids_of_the_pack() {
         );
     }
     assert_eq!(complete(&["modhost", "call", "lu"]), ["lua-typo"]);
+
+    // The bash script, sourced in a real bash, completes through the `modhost` on PATH (it
+    // named the absolute path of the binary that wrote it, which an upgrade or move broke).
     let (ok, script, _) = run(pack.path(), &["completions", "bash"]);
-    assert!(ok && script.contains("COMPLETE=\"bash\""), "{script}");
+    assert!(ok, "{script}");
+    assert!(!script.contains(env!("CARGO_BIN_EXE_modhost")), "{script}");
+    let bin = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_modhost"), bin.path().join("modhost")).unwrap();
+    support::write(&bin.path().join("completion.bash"), &script);
+    let offered = Command::new("bash")
+        .current_dir(pack.path())
+        .env(
+            "PATH",
+            format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap_or_default()),
+        )
+        .args([
+            "-c",
+            r#"source "$1"; COMP_WORDS=(modhost call lu); COMP_CWORD=2; COMP_TYPE=9; _clap_complete_modhost modhost lu call; printf '%s\n' "${COMPREPLY[@]}""#,
+            "complete",
+        ])
+        .arg(bin.path().join("completion.bash"))
+        .output()
+        .expect("bash runs");
+    let offered = String::from_utf8_lossy(&offered.stdout);
+    assert_eq!(
+        offered.split_whitespace().collect::<Vec<_>>(),
+        ["lua-typo"],
+        "{offered}"
+    );
 }
 
 /// A check of nothing must not pass in CI: an empty mods folder (a wrong `--mods`) and a mod
@@ -466,4 +493,31 @@ fn the_version_names_the_commit() {
             concat!("modhost ", env!("CARGO_PKG_VERSION"))
         ),
     }
+}
+
+/// `check --smoke` of a large pack on a terminal shows how far it is (a spinner said only
+/// that it was busy).
+#[test]
+fn smoke_on_a_large_pack_counts_the_mods_it_has_tested() {
+    let pack = tempfile::tempdir().unwrap();
+    for index in 0..120 {
+        support::write_mod(
+            pack.path(),
+            &format!("mod-{index:03}"),
+            "main.js",
+            "function onAttach() { const until = Date.now() + 10; while (Date.now() < until) {} }\n",
+        );
+    }
+    let command = format!("{} check --smoke", env!("CARGO_BIN_EXE_modhost"));
+    let shown = Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .current_dir(pack.path())
+        .env_remove("CI")
+        .env("TERM", "xterm-256color")
+        .output()
+        .expect("script (util-linux) runs");
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    let counted = regex::Regex::new(r"smoke-testing .*\b([1-9][0-9]*)/120 mods").unwrap();
+    assert!(counted.is_match(&shown), "{shown:?}");
+    assert!(shown.contains("ok: 120 usable mods"), "{shown:?}");
 }

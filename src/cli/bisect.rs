@@ -173,7 +173,7 @@ fn in_process_fails(
     if part.error_count() > 0 {
         return true;
     }
-    let (failures, _) = modhost::host::smoke_test(&part, &config, |_| {});
+    let (failures, _) = modhost::host::smoke_test(&part, &config, |_| {}, |_| {});
     !failures.is_empty()
 }
 

@@ -62,22 +62,37 @@ pub fn run(args: &CheckArgs, config: &Config) -> Exit {
         }
     };
     let mods = pack.mods.len() as u64;
-    let progress = progress_bar(mods, "checking scripts", Show::Count);
+    let progress = progress_bar(mods, "checking scripts");
     pack.check_syntax_of(|_| true, |_| progress.inc(1));
     progress.finish_and_clear();
     if args.smoke {
-        let spinner = progress_bar(mods, "smoke-testing every mod", Show::Spinner);
+        // Counts the mods that attached or failed: the slow part is theirs.
+        let progress = progress_bar(mods, "smoke-testing");
+        let bar = progress.clone();
+        let mut settled = std::collections::HashSet::new();
+        let changed = move |status: &modhost::host::ModStatus| {
+            if matches!(status.state, "attached" | "failed" | "blocked")
+                && settled.insert(status.id.clone())
+            {
+                bar.inc(1);
+            }
+        };
         let longest = config.longest_call_timeout();
         // What the mods log would repeat the report's problems: the report says it once.
         let quiet = tracing::subscriber::NoSubscriber::default();
         let (diagnostics, sources) = tracing::subscriber::with_default(quiet, || {
-            modhost::host::smoke_test(&pack, config, |activity| {
-                if let Err(error) = super::watchdog::start(activity, longest) {
-                    eprintln!("no watchdog: {error}");
-                }
-            })
+            modhost::host::smoke_test(
+                &pack,
+                config,
+                |activity| {
+                    if let Err(error) = super::watchdog::start(activity, longest) {
+                        eprintln!("no watchdog: {error}");
+                    }
+                },
+                changed,
+            )
         });
-        spinner.finish_and_clear();
+        progress.finish_and_clear();
         pack.add_diagnostics(diagnostics, sources);
     }
     let failed = pack.error_count() > 0 || (args.deny_warnings && pack.warning_count() > 0);
@@ -105,27 +120,18 @@ pub fn run(args: &CheckArgs, config: &Config) -> Exit {
 /// How many mods make a pack large enough for a progress bar.
 const PROGRESS_FROM: u64 = 100;
 
-/// What a progress indicator shows: mods done out of `mods`, or only that work goes on.
-enum Show {
-    Count,
-    Spinner,
-}
-
-/// A progress indicator on stderr for packs of [`PROGRESS_FROM`] mods or more, when stderr is
-/// a terminal and not in CI; hidden otherwise.
-fn progress_bar(mods: u64, message: &'static str, show: Show) -> indicatif::ProgressBar {
+/// A progress bar of mods done out of `mods` on stderr, for packs of [`PROGRESS_FROM`] mods
+/// or more, when stderr is a terminal and not in CI; hidden otherwise.
+fn progress_bar(mods: u64, message: &'static str) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
     let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
     if !interactive || mods < PROGRESS_FROM {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = match show {
-        Show::Spinner => indicatif::ProgressBar::new_spinner(),
-        Show::Count => indicatif::ProgressBar::new(mods).with_style(
-            indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} mods")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        ),
-    };
+    let bar = indicatif::ProgressBar::new(mods).with_style(
+        indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} mods")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
     bar.set_message(message);
     bar.enable_steady_tick(std::time::Duration::from_millis(100));
     bar

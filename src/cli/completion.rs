@@ -37,11 +37,9 @@ pub fn mod_ids() -> ArgValueCandidates {
 }
 
 /// `modhost completions <shell>`: the script that makes the shell ask `modhost` itself, so
-/// mod ids complete too.
+/// mod ids complete too. It asks the `modhost` on `PATH`, not the file that wrote it, so it
+/// keeps working when modhost is upgraded or moved.
 pub fn write_script(shell: clap_complete::Shell, out: &mut impl Write) -> std::io::Result<()> {
-    let completer = std::env::current_exe()
-        .map(|path| path.display().to_string())
-        .unwrap_or_else(|_| "modhost".to_owned());
     let shell: &dyn EnvCompleter = match shell {
         clap_complete::Shell::Bash => &Bash,
         clap_complete::Shell::Elvish => &Elvish,
@@ -49,5 +47,5 @@ pub fn write_script(shell: clap_complete::Shell, out: &mut impl Write) -> std::i
         clap_complete::Shell::PowerShell => &Powershell,
         _ => &Zsh,
     };
-    shell.write_registration("COMPLETE", "modhost", "modhost", &completer, out)
+    shell.write_registration("COMPLETE", "modhost", "modhost", "modhost", out)
 }

@@ -2,7 +2,13 @@
 //! in a throwaway data dir, with a `hook-failed` diagnostic for each mod that failed. Game
 //! functions answer with a value of their declared return type.
 
-use super::{Activity, Host};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use serde_json::Value as Json;
+
+use super::{Activity, GameCallError, GameLink, Host, ModStatus};
 use crate::config::Config;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::pack::Pack;
@@ -11,11 +17,13 @@ use crate::source::{Location, SourceFile};
 
 /// Runs the pack's lifecycle once and reports the mods that failed, with the script files
 /// the diagnostics point into. `watch` receives the host's [`Activity`] before any mod runs,
-/// for a watchdog.
+/// for a watchdog; `changed` hears each mod's changes of state as they happen, for a
+/// progress report.
 pub fn smoke_test(
     pack: &Pack,
     config: &Config,
     watch: impl FnOnce(std::sync::Arc<Activity>),
+    changed: impl FnMut(&ModStatus) + 'static,
 ) -> (Vec<Diagnostic>, Vec<SourceFile>) {
     let data_dir = match tempfile::tempdir() {
         Ok(dir) => dir,
@@ -31,6 +39,7 @@ pub fn smoke_test(
     config.data_dir = data_dir.path().to_path_buf();
     let host = Host::new(pack.clone(), config);
     host.answer_game_calls_with_stubs();
+    host.connect_game(Rc::new(Progress(RefCell::new(changed))));
     watch(host.activity());
     host.start();
     let mut failures: Vec<(String, String)> = host
@@ -97,6 +106,19 @@ pub fn smoke_test(
         .chain(misspelled)
         .collect();
     (diagnostics, sources)
+}
+
+/// Hears the mods' changes of state; answers no game function, so the typed stubs do.
+struct Progress<F>(RefCell<F>);
+
+impl<F: FnMut(&ModStatus)> GameLink for Progress<F> {
+    fn call(&self, _: &str, _: &str, _: &[Json], _: Duration) -> Result<Json, GameCallError> {
+        Err(GameCallError::NotProvided)
+    }
+
+    fn state_changed(&self, status: &ModStatus) {
+        (self.0.borrow_mut())(status);
+    }
 }
 
 /// For a mod stopped by a limit (its reason quotes the limit as "`call_timeout_ms` = 1000"):
