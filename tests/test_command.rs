@@ -129,6 +129,56 @@ fn selecting_no_test_is_not_a_broken_file() {
     );
 }
 
+/// What the mods log while tests run is kept with the file's report: shown for a file that
+/// failed (where it may say why) or with `-v`, not otherwise (in CI the `onAttach` lines of
+/// every required mod filled the log).
+#[test]
+fn mods_logs_are_shown_with_a_failed_file_or_when_asked() {
+    let pack = fixture_copy("testing");
+    let main = pack.path().join("mods/counter/main.js");
+    let source = std::fs::read_to_string(&main).unwrap();
+    support::write(
+        &main,
+        &source.replacen(
+            "function onAttach() {",
+            "function onAttach() {\n  modhost.log.info(\"counter is ready\");",
+            1,
+        ),
+    );
+    let said = "[counter] info: counter is ready";
+    let (status, stdout, stderr) = test_command(pack.path(), &["scores"]);
+    assert_eq!(status, Some(0), "{stdout}{stderr}");
+    assert!(
+        !stdout.contains("counter is ready") && !stderr.contains("counter is ready"),
+        "{stdout}{stderr}"
+    );
+    let (_, stdout, _) = test_command(pack.path(), &["scores", "-v"]);
+    assert!(stdout.contains(said), "{stdout}");
+    let (_, json, _) = test_command(pack.path(), &["scores", "--format", "json"]);
+    let report: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        report["files"][0]["logs"][0],
+        serde_json::json!({ "mod": "counter", "level": "info", "message": "counter is ready" }),
+        "{json}"
+    );
+    support::write(
+        &pack.path().join("mods/scores/tests/broken.test.ts"),
+        "test(\"fails\", () => { expect(1).toBe(2); });\n",
+    );
+    let (status, stdout, _) = test_command(pack.path(), &["scores"]);
+    assert_eq!(status, Some(1), "{stdout}");
+    let broken = stdout
+        .split("mods/scores/tests/")
+        .find(|part| part.starts_with("broken.test.ts"))
+        .unwrap_or_default();
+    assert!(broken.contains(said), "{stdout}");
+    let passing = stdout
+        .split("mods/scores/tests/")
+        .find(|part| part.starts_with("scores.test.ts"))
+        .unwrap_or_default();
+    assert!(!passing.contains(said), "{stdout}");
+}
+
 /// A mock of a function the game's API does not have fails the test where it is made, in
 /// both languages, with the likely spelling (it was kept, and never answered anything).
 #[test]

@@ -233,7 +233,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args, &config, overrides),
         Command::Call(args) => call::run(&args, &config),
         Command::Check(args) => check::run(&args, &config),
-        Command::Test(args) => test::run(&args, &config),
+        Command::Test(args) => test::run(&args, &config, cli.global.verbose > 0),
         Command::Bisect(args) => bisect::run(&args, &config),
         Command::List(args) => list::run(&args, &config),
         Command::Graph(args) => graph::run(&args, &config),

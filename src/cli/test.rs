@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
 use clap::{Args, ValueEnum};
+use modhost::host::TestLog;
 use modhost::testing::{self, TestOptions, TestReport};
 use modhost::{Config, Pack};
 
@@ -40,7 +41,9 @@ enum TestFormat {
     Junit,
 }
 
-pub fn run(args: &TestArgs, config: &Config) -> Exit {
+/// `verbose` (`-v`) shows what the mods logged for every file; otherwise only for a file that
+/// failed, where it may say why (in CI, the mods a test requires would fill the log).
+pub fn run(args: &TestArgs, config: &Config, verbose: bool) -> Exit {
     let pack = match load_pack(config) {
         Ok(pack) => pack,
         Err(exit) => return exit,
@@ -58,11 +61,15 @@ pub fn run(args: &TestArgs, config: &Config) -> Exit {
         mods: args.only.clone(),
         grep: args.grep.clone(),
     };
+    let shown = Shown {
+        format: args.format,
+        verbose,
+    };
     if args.watch {
-        return watch(args, config, &pack, &options);
+        return watch(config, &pack, &options, shown);
     }
     let report = testing::run(config, &pack, &options);
-    print(&report, args.format);
+    shown.print(&report);
     if report.files.is_empty() {
         tracing::warn!("no test files: write `tests/<name>.test.js` (or `.ts`, `.lua`) in a mod");
     }
@@ -73,17 +80,31 @@ pub fn run(args: &TestArgs, config: &Config) -> Exit {
     }
 }
 
-fn print(report: &TestReport, format: TestFormat) {
-    let mut stdout = anstream::stdout();
-    let text = match format {
-        TestFormat::Human => human(report),
-        TestFormat::Json => serde_json::to_string_pretty(report).expect("the report is JSON"),
-        TestFormat::Junit => junit(report),
-    };
-    let _ = writeln!(stdout, "{text}");
+/// How reports are printed.
+#[derive(Clone, Copy)]
+struct Shown {
+    format: TestFormat,
+    verbose: bool,
 }
 
-fn human(report: &TestReport) -> String {
+impl Shown {
+    fn print(self, report: &TestReport) {
+        let mut stdout = anstream::stdout();
+        let text = match self.format {
+            TestFormat::Human => human(report, self.verbose),
+            TestFormat::Json => serde_json::to_string_pretty(report).expect("the report is JSON"),
+            TestFormat::Junit => junit(report),
+        };
+        let _ = writeln!(stdout, "{text}");
+    }
+}
+
+/// A mod's log line under its test file: `[counter] info: attached`.
+fn log_line(log: &TestLog) -> String {
+    format!("[{}] {}: {}", log.mod_id, log.level, log.message)
+}
+
+fn human(report: &TestReport, verbose: bool) -> String {
     let passed = Style::new().fg_color(Some(AnsiColor::Green.into()));
     let failed = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
     let dim = Style::new().dimmed();
@@ -95,6 +116,12 @@ fn human(report: &TestReport) -> String {
             out.push_str(&format!(
                 "  {failed}✗ the file did not run{failed:#}: {error}\n"
             ));
+        }
+        let file_failed = file.error.is_some() || file.tests.iter().any(|test| !test.passed);
+        if verbose || file_failed {
+            for log in &file.logs {
+                out.push_str(&format!("  {dim}log {}{dim:#}\n", log_line(log)));
+            }
         }
         for test in &file.tests {
             if test.passed {
@@ -140,6 +167,10 @@ fn junit(report: &TestReport) -> String {
         let path = display_path(&file.file);
         let mut suite = TestSuite::new(format!("{} {path}", file.mod_id));
         suite.set_time(Duration::from_millis(file.ms));
+        if !file.logs.is_empty() {
+            let logs: Vec<String> = file.logs.iter().map(log_line).collect();
+            suite.set_system_out(logs.join("\n"));
+        }
         if let Some(error) = &file.error {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
             status.set_message(error.as_str());
@@ -177,7 +208,7 @@ fn junit(report: &TestReport) -> String {
 
 /// Runs the tests, then again the tests of each mod whose folder changes, until interrupted.
 /// The watch starts first, so a save during the first run is not missed.
-fn watch(args: &TestArgs, config: &Config, pack: &Pack, options: &TestOptions) -> Exit {
+fn watch(config: &Config, pack: &Pack, options: &TestOptions, shown: Shown) -> Exit {
     let (changed, changes) = mpsc::channel::<String>();
     let watching = modhost::watch::Watcher::start(&config.mods_dir, None, None, move |target| {
         if let modhost::watch::Target::ModFolder(folder) = target {
@@ -191,7 +222,7 @@ fn watch(args: &TestArgs, config: &Config, pack: &Pack, options: &TestOptions) -
             return Exit::Usage;
         }
     };
-    print(&testing::run(config, pack, options), args.format);
+    shown.print(&testing::run(config, pack, options));
     tracing::info!(
         "watching `{}`: tests rerun when a mod changes",
         config.mods_dir.display()
@@ -222,7 +253,7 @@ fn watch(args: &TestArgs, config: &Config, pack: &Pack, options: &TestOptions) -
             ));
         }
         if !report.files.is_empty() {
-            print(&report, args.format);
+            shown.print(&report);
         }
     }
     Exit::Success

@@ -44,6 +44,9 @@ impl Link {
 impl HostApi for Link {
     fn log(&self, mod_id: &str, level: LogLevel, message: &str) {
         if let Ok(core) = self.core() {
+            if core.keep_test_log(mod_id, level, message) {
+                return;
+            }
             core.forward_log(mod_id, level, message);
         }
         match level {

@@ -36,6 +36,7 @@ pub use reload::{ReloadReport, Reloaded};
 pub use smoke::smoke_test;
 pub use state::{ModState, ModStatus};
 pub use stats::{ModStats, SlowCall};
+pub use testing::TestLog;
 
 use crate::config::Config;
 use crate::pack::{ModEntry, Pack};

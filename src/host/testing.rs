@@ -1,11 +1,13 @@
 //! Test mode (`modhost test`, SPEC section 14): a virtual clock for timers, and a record of
-//! the events mods emit. A host in test mode never waits for real time: its timers are due at
+//! the events mods emit and the lines they log (for the report, not the host's log). A host in test mode never waits for real time: its timers are due at
 //! virtual instants, and only `modhost.test.advance` moves the clock.
 
 use std::time::{Duration, Instant};
 
 use super::{Core, Host};
-use crate::runtime::{HandlerId, HandlerKind, Json};
+use serde::Serialize;
+
+use crate::runtime::{HandlerId, HandlerKind, Json, LogLevel};
 
 /// What a host in test mode keeps.
 pub(super) struct TestMode {
@@ -17,6 +19,17 @@ pub(super) struct TestMode {
     emitted: Vec<(String, String, Json)>,
     /// The mod whose tests run: its hooks are left to them.
     under_test: String,
+    /// What the mods logged, for the report (it does not go to the host's log).
+    logs: Vec<TestLog>,
+}
+
+/// A line a mod logged while its tests ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TestLog {
+    #[serde(rename = "mod")]
+    pub mod_id: String,
+    pub level: &'static str,
+    pub message: String,
 }
 
 impl Host {
@@ -30,6 +43,7 @@ impl Host {
             elapsed: Duration::ZERO,
             emitted: Vec::new(),
             under_test: under_test.to_owned(),
+            logs: Vec::new(),
         });
         self.answer_game_calls_with_stubs();
     }
@@ -43,6 +57,16 @@ impl Host {
         grep: Option<&str>,
     ) -> Result<Json, super::CallError> {
         self.core.run_test_file(mod_id, file, grep)
+    }
+
+    /// The lines the mods logged in test mode, oldest first, since the last time.
+    pub fn take_test_logs(&self) -> Vec<TestLog> {
+        self.core
+            .testing
+            .borrow_mut()
+            .as_mut()
+            .map(|test| std::mem::take(&mut test.logs))
+            .unwrap_or_default()
     }
 }
 
@@ -60,6 +84,20 @@ impl Core {
             .borrow()
             .as_ref()
             .is_some_and(|test| test.under_test == mod_id)
+    }
+
+    /// Keeps a mod's log line for the test report; `false` outside test mode.
+    pub(super) fn keep_test_log(&self, mod_id: &str, level: LogLevel, message: &str) -> bool {
+        let mut testing = self.testing.borrow_mut();
+        let Some(test) = testing.as_mut() else {
+            return false;
+        };
+        test.logs.push(TestLog {
+            mod_id: mod_id.to_owned(),
+            level: level.name(),
+            message: message.to_owned(),
+        });
+        true
     }
 
     pub(super) fn record_emitted(&self, mod_id: &str, event: &str, payload: &Json) {

@@ -330,12 +330,3 @@ pub fn log_level(name: &str) -> Result<LogLevel, RpcError> {
         ))),
     }
 }
-
-pub fn level_name(level: LogLevel) -> &'static str {
-    match level {
-        LogLevel::Debug => "debug",
-        LogLevel::Info => "info",
-        LogLevel::Warn => "warn",
-        LogLevel::Error => "error",
-    }
-}

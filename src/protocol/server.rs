@@ -571,8 +571,7 @@ impl GameLink for Server {
     }
 
     fn log(&self, mod_id: &str, level: LogLevel, message: &str) {
-        let line =
-            json!({ "mod": mod_id, "level": methods::level_name(level), "message": message });
+        let line = json!({ "mod": mod_id, "level": level.name(), "message": message });
         {
             let mut recent = self.recent_logs.borrow_mut();
             if recent.len() == RECENT_LOGS {

@@ -16,6 +16,18 @@ pub enum LogLevel {
     Error,
 }
 
+impl LogLevel {
+    /// `debug`, `info`, `warn` or `error`, as the protocol and reports spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
 /// Whether an event handler runs before the `on` handlers (and may rewrite or cancel the event).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum HandlerKind {

@@ -9,7 +9,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::host::Host;
+use crate::host::{Host, TestLog};
 use crate::pack::{ModEntry, Pack, subset};
 
 /// Which tests to run.
@@ -37,6 +37,8 @@ pub struct FileReport {
     /// The file did not load (a syntax error, the mod failed to start).
     pub error: Option<String>,
     pub ms: u64,
+    /// What the mods logged meanwhile (the mod's own lines and those of the mods it requires).
+    pub logs: Vec<TestLog>,
 }
 
 /// One test, as the test API reports it.
@@ -142,11 +144,14 @@ pub fn run_mod(
                 tests: Vec::new(),
                 error: None,
                 ms: 0,
+                logs: Vec::new(),
             };
-            let ran = part
-                .as_ref()
-                .map_err(Clone::clone)
-                .and_then(|(_, config, part)| run_in_fresh_host(config, part, entry, file, grep));
+            let ran = match &part {
+                Ok((_, config, part)) => {
+                    run_in_fresh_host(config, part, entry, file, grep, &mut report.logs)
+                }
+                Err(error) => Err(error.clone()),
+            };
             match ran {
                 Ok(tests) => report.tests = tests,
                 Err(error) => report.error = Some(error),
@@ -179,10 +184,22 @@ fn run_in_fresh_host(
     entry: &ModEntry,
     file: &Path,
     grep: Option<&str>,
+    logs: &mut Vec<TestLog>,
 ) -> Result<Vec<TestResult>, String> {
     let host = Host::new(pack.clone(), config.clone());
     host.enter_test_mode(entry.id());
     host.start();
+    let ran = run_started(&host, entry, file, grep);
+    *logs = host.take_test_logs();
+    ran
+}
+
+fn run_started(
+    host: &Host,
+    entry: &ModEntry,
+    file: &Path,
+    grep: Option<&str>,
+) -> Result<Vec<TestResult>, String> {
     let status = host
         .mods()
         .into_iter()
