@@ -177,6 +177,16 @@ fn bad_modules_get_diagnostics_that_name_the_mod_and_the_file() {
         &wat::parse_str(r#"(module (import "env" "open" (func (param i32) (result i32))))"#)
             .unwrap(),
     );
+    // Past the limits every engine shares, in plain words (the validator's "function params
+    // size is out of bounds" said nothing of how many).
+    mod_with(
+        "locals",
+        &wat::parse_str(format!("(module (func {}))", "(local i32)".repeat(50_001))).unwrap(),
+    );
+    mod_with(
+        "params",
+        &wat::parse_str(format!("(module (func {}))", "(param i32)".repeat(1_001))).unwrap(),
+    );
 
     let (ok, stdout, _) = run(dir, &["check", "--format", "json"]);
     assert!(!ok);
@@ -209,6 +219,14 @@ fn bad_modules_get_diagnostics_that_name_the_mod_and_the_file() {
             .contains("does not start with `\\0asm`"),
         "{text}"
     );
+    for (id, said) in [
+        ("locals", "a function declares more than 50,000 locals"),
+        ("params", "a function type has more than 1,000 parameters"),
+    ] {
+        let found = diagnostic(id);
+        assert_eq!(found["code"], "syntax-error", "{found}");
+        assert!(found["message"].as_str().unwrap().contains(said), "{found}");
+    }
     for (id, named) in [
         ("files", "path_unlink_file"),
         ("strange", "`open` from `env`"),
@@ -224,7 +242,7 @@ fn bad_modules_get_diagnostics_that_name_the_mod_and_the_file() {
 
     // Running the pack: the bad mods fail to load, with the same words, and nothing panics.
     let (_, _, log) = run(dir, &["run", "--once"]);
-    assert!(log.contains("3 of 7 mods active"), "{log}");
+    assert!(log.contains("3 of 9 mods active"), "{log}");
     assert!(!log.contains("panicked"), "{log}");
 }
 

@@ -84,12 +84,38 @@ fn compile(path: &Path, bytes: &[u8]) -> Result<Module, ScriptError> {
         let why = if !bytes.starts_with(b"\0asm") {
             "it is not a WebAssembly module (it does not start with `\\0asm`)".to_owned()
         } else {
-            format!("it is not a valid WebAssembly module: {error}")
+            format!(
+                "it is not a valid WebAssembly module: {}",
+                plainly(&error.to_string())
+            )
         };
         let mut refused = ScriptError::new(ErrorKind::Syntax, why);
         refused.file = Some(path.to_path_buf());
         refused
     })
+}
+
+/// The validator's words for a module past one of the limits WebAssembly engines share, said
+/// plainly (with the validator's own words after them); other errors as they are.
+fn plainly(error: &str) -> String {
+    const LIMITS: &[(&str, &str)] = &[
+        (
+            "too many locals",
+            "a function declares more than 50,000 locals (parameters included), the most a WebAssembly engine takes",
+        ),
+        (
+            "function params size is out of bounds",
+            "a function type has more than 1,000 parameters, the most a WebAssembly engine takes",
+        ),
+        (
+            "function returns size is out of bounds",
+            "a function type has more than 1,000 results, the most a WebAssembly engine takes",
+        ),
+    ];
+    match LIMITS.iter().find(|(said, _)| error.contains(said)) {
+        Some((_, plain)) => format!("{plain} ({error})"),
+        None => error.to_owned(),
+    }
 }
 
 fn link_error(path: &Path, message: String) -> ScriptError {
