@@ -228,30 +228,58 @@ fn a_test_file_that_does_not_load_or_never_ends_is_reported_and_the_rest_runs() 
         "it('x', () => {\n  expect(1).toBe(;\n});\n",
     )
     .unwrap();
+    // A test that never ends names itself, after the results of the tests before it (the
+    // whole file was "did not run").
     std::fs::write(
         tests.join("endless.test.js"),
-        "it('spins', () => { for (;;) {} });\n",
+        "it('passes', () => {});\nit('spins', () => { for (;;) {} });\nit('never runs', () => {});\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tests.join("forever.test.js"),
+        "it('waits forever', () => new Promise(() => {}));\n",
+    )
+    .unwrap();
+    std::fs::write(
+        pack.path().join("mods/weather/tests/endless.test.lua"),
+        "it('spins', function() while true do end end)\n",
     )
     .unwrap();
     let (status, stdout, _) = test_command(pack.path(), &[]);
     assert_eq!(status, Some(1));
+    // The report of `file`: its lines up to the next file's.
     let after = |file: &str| -> String {
         let start = stdout
             .find(file)
             .unwrap_or_else(|| panic!("no {file} in:\n{stdout}"));
-        stdout[start..]
-            .lines()
-            .take(2)
-            .collect::<Vec<_>>()
-            .join("\n")
+        let lines: Vec<&str> = stdout[start..].lines().collect();
+        let end = lines[1..]
+            .iter()
+            .position(|line| line.starts_with("mods/"))
+            .map_or(lines.len(), |next| next + 1);
+        lines[..end].join("\n")
     };
     let broken = after("mods/counter/tests/broken.test.js");
     assert!(broken.contains("✗ the file did not run"), "{broken}");
     assert!(broken.contains("broken.test.js:2"), "{broken}");
-    let endless = after("mods/counter/tests/endless.test.js");
-    assert!(endless.contains("`call_timeout_ms`"), "{endless}");
+    let endless = after("mods/counter/tests/endless.test.js (");
+    for line in [
+        "  ✓ passes",
+        "  ✗ spins\n      at mods/counter/tests/endless.test.js:2\n      the test did not finish: the call ran longer than `call_timeout_ms` = 1000 and was stopped; the test after it did not run",
+    ] {
+        assert!(endless.contains(line), "missing `{line}` in:\n{stdout}");
+    }
     assert!(
-        stdout.contains("15 passed, 2 failed, 2 file(s) did not run"),
+        stdout.contains("  ✗ waits forever\n      at mods/counter/tests/forever.test.js:1\n      the test did not finish: it returned a promise that cannot settle"),
+        "{stdout}"
+    );
+    let lua = after("mods/weather/tests/endless.test.lua (");
+    assert!(
+        lua.contains("  ✗ spins\n      at mods/weather/tests/endless.test.lua:1\n      the test did not finish: the call ran longer"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("16 passed, 5 failed, 1 file(s) did not run"),
         "{stdout}"
     );
 }

@@ -9,6 +9,7 @@ use super::events::{Event, Refused, Subscription};
 use super::{Core, MOD_LOG_TARGET};
 use crate::runtime::{
     ErrorKind, HandlerId, HandlerKind, HostApi, HostError, Json, LogLevel, ScriptError, StorageOp,
+    TestStep,
 };
 use crate::storage::Store;
 
@@ -262,5 +263,11 @@ impl HostApi for Link {
     fn test_emitted(&self, mod_id: &str, event: &str) -> Vec<Json> {
         self.core()
             .map_or_else(|_| Vec::new(), |core| core.test_emitted(mod_id, event))
+    }
+
+    fn test_progress(&self, step: TestStep) {
+        if let Ok(core) = self.core() {
+            core.test_progress(step);
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::{Core, Host};
 use serde::Serialize;
 
-use crate::runtime::{HandlerId, HandlerKind, Json, LogLevel};
+use crate::runtime::{HandlerId, HandlerKind, Json, LogLevel, ScriptError, TestStep};
 
 /// What a host in test mode keeps.
 pub(super) struct TestMode {
@@ -21,6 +21,45 @@ pub(super) struct TestMode {
     under_test: String,
     /// What the mods logged, for the report (it does not go to the host's log).
     logs: Vec<TestLog>,
+    /// How far the test runner is through the current file.
+    progress: Progress,
+}
+
+/// The test runner's way through a file, as it reported it.
+#[derive(Default)]
+struct Progress {
+    /// The results of the tests that ended.
+    finished: Vec<Json>,
+    /// The test that started and has not ended: `{ name, line }`.
+    running: Option<Json>,
+    /// How many tests are selected in all.
+    planned: usize,
+}
+
+impl Progress {
+    /// The report of `file` stopped by `why` while a test ran: the tests that ended, then the
+    /// one that did not, failed with `why` (at the line of `file` it was stopped on, if that
+    /// is known). `None` when no test was running (the file itself did not load).
+    fn stopped(&mut self, why: &ScriptError, file: &std::path::Path) -> Option<Json> {
+        let mut running = self.running.take()?;
+        let mut results = std::mem::take(&mut self.finished);
+        let after = self.planned.saturating_sub(results.len() + 1);
+        let untested = match after {
+            0 => String::new(),
+            1 => "; the test after it did not run".to_owned(),
+            more => format!("; the {more} tests after it did not run"),
+        };
+        running["passed"] = Json::Bool(false);
+        running["message"] = Json::String(format!(
+            "the test did not finish: {}{untested}",
+            why.message
+        ));
+        if let (Some(line), true) = (why.line, why.file.as_deref() == Some(file)) {
+            running["failureLine"] = Json::from(line);
+        }
+        results.push(running);
+        Some(Json::Array(results))
+    }
 }
 
 /// A line a mod logged while its tests ran.
@@ -44,6 +83,7 @@ impl Host {
             emitted: Vec::new(),
             under_test: under_test.to_owned(),
             logs: Vec::new(),
+            progress: Progress::default(),
         });
         self.answer_game_calls_with_stubs();
     }
@@ -98,6 +138,26 @@ impl Core {
             message: message.to_owned(),
         });
         true
+    }
+
+    pub(super) fn test_progress(&self, step: TestStep) {
+        let mut testing = self.testing.borrow_mut();
+        let Some(progress) = testing.as_mut().map(|test| &mut test.progress) else {
+            return;
+        };
+        match step {
+            TestStep::Planned(count) => {
+                *progress = Progress {
+                    planned: count,
+                    ..Progress::default()
+                }
+            }
+            TestStep::Started(test) => progress.running = Some(test),
+            TestStep::Finished(result) => {
+                progress.running = None;
+                progress.finished.push(result);
+            }
+        }
     }
 
     pub(super) fn record_emitted(&self, mod_id: &str, event: &str, payload: &Json) {
@@ -189,14 +249,22 @@ impl Core {
             function: format!("tests in {}", file.display()),
             error: Box::new(error),
         };
-        let outcome = self
-            .enter(
-                &slot,
-                || format!("`{}`", file.display()),
-                |instance| instance.run_tests(file, grep),
-            )?
-            .map_err(script_error)?;
-        let report = self.settle(&slot, outcome).map_err(script_error);
+        let outcome = self.enter(
+            &slot,
+            || format!("`{}`", file.display()),
+            |instance| instance.run_tests(file, grep),
+        )?;
+        let settled = outcome.and_then(|outcome| self.settle(&slot, outcome));
+        let report = settled.or_else(|error| {
+            // A test that never ends (or broke a limit) stops the file: the tests before it
+            // are reported, and it is named.
+            let stopped = self
+                .testing
+                .borrow_mut()
+                .as_mut()
+                .and_then(|test| test.progress.stopped(&error, file));
+            stopped.ok_or_else(|| script_error(error))
+        });
         self.deliver_events();
         report
     }

@@ -117,4 +117,33 @@ pub trait HostApi {
     fn test_handlers(&self, mod_id: &str, event: &str) -> Vec<(HandlerId, HandlerKind)>;
     /// `modhost.test.emitted`: the payloads `mod_id` emitted as `event`, oldest first.
     fn test_emitted(&self, mod_id: &str, event: &str) -> Vec<Json>;
+    /// The test runner's progress through a file, kept by the host, so that a file stopped
+    /// midway (a test that never ends) still reports what ran.
+    fn test_progress(&self, step: TestStep);
+}
+
+/// A step of the test runner through a file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TestStep {
+    /// This many tests are selected to run.
+    Planned(usize),
+    /// A test starts: `{ name, line }`.
+    Started(Json),
+    /// A test ended: its result, as the runner reports it.
+    Finished(Json),
+}
+
+impl TestStep {
+    /// The step a test framework reports as `(kind, value)`: `("planned", 3)`,
+    /// `("started", { name, line })`, `("finished", result)`.
+    pub fn from_report(kind: &str, value: Json) -> Option<TestStep> {
+        match kind {
+            "planned" => value
+                .as_u64()
+                .map(|count| TestStep::Planned(count as usize)),
+            "started" => Some(TestStep::Started(value)),
+            "finished" => Some(TestStep::Finished(value)),
+            _ => None,
+        }
+    }
 }

@@ -27,7 +27,7 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
-pub use api::{HandlerKind, HostApi, HostError, LogLevel, StorageOp};
+pub use api::{HandlerKind, HostApi, HostError, LogLevel, StorageOp, TestStep};
 pub(crate) use clock::CallClock;
 pub use error::{ErrorKind, ScriptError};
 

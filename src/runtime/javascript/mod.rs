@@ -557,7 +557,7 @@ impl ModInstance for JsInstance {
         let module = is_module(file, &source);
         let shared = Rc::clone(&self.shared);
         self.with_deadline(|ctx| {
-            let report = testing::load_and_run(ctx, file, source, module, grep)
+            let report = testing::load_and_run(ctx, &shared, file, source, module, grep)
                 .catch(ctx)
                 .map_err(|caught| shared.error(ctx, caught))?;
             match report.as_promise().cloned() {

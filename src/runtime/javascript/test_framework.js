@@ -5,6 +5,9 @@
 // actual?, failureLine? }` per test.
 (() => {
   const file = globalThis.__modhostTestFile;
+  // Tells the host how far the run is, so a test that never ends is named.
+  const progress = globalThis.__modhostTestProgress;
+  delete globalThis.__modhostTestProgress;
   const scopes = [{ name: "", before: [], after: [] }];
   const tests = [];
 
@@ -113,8 +116,10 @@
 
   define("__modhostRunTests", async (grep) => {
     const results = [];
-    for (const test of tests) {
-      if (grep && !test.name.includes(grep)) continue;
+    const selected = tests.filter((test) => !grep || test.name.includes(grep));
+    progress("planned", selected.length);
+    for (const test of selected) {
+      progress("started", { name: test.name, line: test.line });
       const started = Date.now();
       const result = { name: test.name, passed: true, line: test.line };
       try {
@@ -130,6 +135,7 @@
       }
       result.ms = Date.now() - started;
       results.push(result);
+      progress("finished", result);
     }
     return results;
   });

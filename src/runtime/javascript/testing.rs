@@ -11,7 +11,7 @@ use rquickjs::{Ctx, Exception, Function, Module, Object, Persistent, Value};
 
 use super::{Shared, convert};
 use crate::runtime::doubles::GameDoubles;
-use crate::runtime::{HandlerKind, Json};
+use crate::runtime::{HandlerKind, Json, TestStep};
 
 /// The game functions a test mocked, and the arguments of every game call the mod made.
 pub(super) type TestDoubles = GameDoubles<Persistent<Function<'static>>>;
@@ -137,6 +137,7 @@ pub(super) fn test_object<'js>(
 /// the entry point), and returns the promise of `__modhostRunTests(grep)`.
 pub(super) fn load_and_run<'js>(
     ctx: &Ctx<'js>,
+    shared: &Rc<Shared>,
     file: &Path,
     source: String,
     module: bool,
@@ -144,6 +145,18 @@ pub(super) fn load_and_run<'js>(
 ) -> rquickjs::Result<Value<'js>> {
     let name = file.display().to_string();
     ctx.globals().set("__modhostTestFile", name.as_str())?;
+    let reporter = Rc::clone(shared);
+    ctx.globals().set(
+        "__modhostTestProgress",
+        Function::new(ctx.clone(), move |kind: String, value: Value<'js>| {
+            let step = convert::to_json(&value)
+                .ok()
+                .and_then(|value| TestStep::from_report(&kind, value));
+            if let Some(step) = step {
+                reporter.host.test_progress(step);
+            }
+        })?,
+    )?;
     ctx.eval::<(), _>(include_str!("test_framework.js"))?;
     if module {
         let (_, promise) = Module::declare(ctx.clone(), name.as_str(), source)?.eval()?;

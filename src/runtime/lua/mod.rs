@@ -312,7 +312,16 @@ impl ModInstance for LuaInstance {
         let report = self
             .shared
             .clock
-            .time(|| testing::load_and_run(&self.lua, file, source, self.exports.as_ref(), grep))
+            .time(|| {
+                testing::load_and_run(
+                    &self.lua,
+                    &self.shared,
+                    file,
+                    source,
+                    self.exports.as_ref(),
+                    grep,
+                )
+            })
             .map_err(|error| self.error(error))?;
         convert::to_json(&self.lua, &report).map(Outcome::Done)
     }

@@ -2,8 +2,9 @@
 -- beforeEach, afterEach and expect, under the same names as in JavaScript
 -- (`expect(x).toBe(3)`). The host runs this chunk with the test file's chunk name; it returns
 -- the function that runs the tests: one `{ name, passed, line, ms, message?, expected?,
--- actual?, failureLine? }` per test.
-local file = ...
+-- actual?, failureLine? }` per test. `progress(kind, value)` tells the host how far the run is,
+-- so a test that never ends is named.
+local file, progress = ...
 local prefix = file:sub(2) .. ":"
 local scopes = { { name = "", before = {}, after = {} } }
 local tests = {}
@@ -129,26 +130,31 @@ end
 
 return function(grep)
   local results = {}
+  local selected = {}
   for _, case in ipairs(tests) do
-    if grep == nil or case.name:find(grep, 1, true) then
-      local started = os.clock()
-      local result = { name = case.name, passed = true, line = case.line }
-      local ok, problem = pcall(function()
-        for _, scope in ipairs(case.scopes) do
-          for _, hook in ipairs(scope.before) do hook() end
-        end
-        case.body()
-      end)
-      if not ok then failure(result, problem) end
-      ok, problem = pcall(function()
-        for index = #case.scopes, 1, -1 do
-          for _, hook in ipairs(case.scopes[index].after) do hook() end
-        end
-      end)
-      if not ok and result.passed then failure(result, problem) end
-      result.ms = math.floor((os.clock() - started) * 1000)
-      results[#results + 1] = result
-    end
+    if grep == nil or case.name:find(grep, 1, true) then selected[#selected + 1] = case end
+  end
+  progress("planned", #selected)
+  for _, case in ipairs(selected) do
+    progress("started", { name = case.name, line = case.line })
+    local started = os.clock()
+    local result = { name = case.name, passed = true, line = case.line }
+    local ok, problem = pcall(function()
+      for _, scope in ipairs(case.scopes) do
+        for _, hook in ipairs(scope.before) do hook() end
+      end
+      case.body()
+    end)
+    if not ok then failure(result, problem) end
+    ok, problem = pcall(function()
+      for index = #case.scopes, 1, -1 do
+        for _, hook in ipairs(case.scopes[index].after) do hook() end
+      end
+    end)
+    if not ok and result.passed then failure(result, problem) end
+    result.ms = math.floor((os.clock() - started) * 1000)
+    results[#results + 1] = result
+    progress("finished", result)
   end
   return results
 end

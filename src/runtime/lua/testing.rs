@@ -10,7 +10,7 @@ use mlua::{Function, Lua, LuaSerdeExt, MultiValue, Table, Value};
 
 use super::{Shared, chunk_name, convert};
 use crate::runtime::doubles::GameDoubles;
-use crate::runtime::{HandlerKind, Json};
+use crate::runtime::{HandlerKind, Json, TestStep};
 
 /// The game functions a test mocked, and the arguments of every game call the mod made.
 pub(super) type TestDoubles = GameDoubles<Function>;
@@ -111,16 +111,27 @@ pub(super) fn test_table(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> 
 /// argument, and `require` of the entry point answering them), then the tests.
 pub(super) fn load_and_run(
     lua: &Lua,
+    shared: &Rc<Shared>,
     file: &Path,
     source: Vec<u8>,
     exports: Option<&Table>,
     grep: Option<&str>,
 ) -> mlua::Result<Value> {
     let name = chunk_name(file);
+    let reporter = Rc::clone(shared);
+    let progress = lua.create_function(move |lua, (kind, value): (String, Value)| {
+        let step = convert::to_json(lua, &value)
+            .ok()
+            .and_then(|value| TestStep::from_report(&kind, value));
+        if let Some(step) = step {
+            reporter.host.test_progress(step);
+        }
+        Ok(())
+    })?;
     let run: Function = lua
         .load(include_str!("test_framework.lua"))
         .set_name("=modhost test")
-        .call(name.as_str())?;
+        .call((name.as_str(), progress))?;
     lua.load(source)
         .set_name(name)
         .call::<()>(exports.cloned())?;
