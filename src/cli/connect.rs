@@ -77,10 +77,9 @@ pub fn open(wanted: &Wanted<'_>, config: &Config) -> Result<Connections, super::
     let listening = match listen_where(&listen, config) {
         Ok(listening) => listening,
         // Listening by default must never stop a pack from running; asked for, it must work.
-        Err(ListenError::Taken(path)) if wanted.listen.is_none() && wanted.exec.is_empty() => {
+        Err(ListenError::Taken(address)) if wanted.listen.is_none() && wanted.exec.is_empty() => {
             tracing::warn!(
-                "another modhost owns `{}`: running without listening (`ctl` reaches the other one)",
-                path.display()
+                "another modhost owns `{address}`: running without listening (`ctl` reaches the other one)"
             );
             None
         }

@@ -8,7 +8,6 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::future::poll_fn;
-use std::os::fd::RawFd;
 use std::rc::{Rc, Weak};
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -18,7 +17,7 @@ use serde_json::{Value as Json, json};
 use super::framing::encode;
 use super::message::{self, Incoming, NOT_AUTHORISED, RpcError};
 use super::methods;
-use super::transport::{Connection, ConnectionId, Listener, Received, wait_for_any};
+use super::transport::{Connection, ConnectionId, Listener, Ready, Received, Waiting};
 use crate::host::{GameCallError, GameEvent, GameLink, Host, ModStatus};
 use crate::runtime::{Json as Value, LogLevel};
 
@@ -201,7 +200,7 @@ impl Server {
     }
 
     /// Handles what has arrived on the descriptors in `ready`, or on all of them.
-    fn pump_where(&self, ready: Option<&[RawFd]>) {
+    fn pump_where(&self, ready: Option<&Ready>) {
         let accepted: Vec<Connection> = self
             .listeners
             .borrow()
@@ -256,7 +255,7 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(1);
         loop {
             self.flush();
-            let mut wanted = Vec::new();
+            let mut wanted = Waiting::default();
             for client in self.clients.borrow().values() {
                 if client.io.has_backlog() {
                     client.io.wanted(&mut wanted);
@@ -266,7 +265,7 @@ impl Server {
             if wanted.is_empty() || left.is_zero() {
                 break;
             }
-            wait_for_any(&mut wanted, left);
+            wanted.wait(left);
         }
         for (_, client) in std::mem::take(&mut *self.clients.borrow_mut()) {
             client.io.close();
@@ -292,14 +291,14 @@ impl Server {
 
     /// Waits until a client or listener has something, or `timeout` passes, and handles it.
     fn wait_and_pump(&self, timeout: Duration) {
-        let mut wanted = Vec::new();
+        let mut wanted = Waiting::default();
         for listener in self.listeners.borrow().iter() {
             listener.wanted(&mut wanted);
         }
         for client in self.clients.borrow().values() {
             client.io.wanted(&mut wanted);
         }
-        let ready = wait_for_any(&mut wanted, timeout);
+        let ready = wanted.wait(timeout);
         self.pump_where(Some(&ready));
     }
 

@@ -1,11 +1,7 @@
-//! Byte streams to games: standard input and output, a local socket, or loopback TCP.
-//!
-//! Every stream is non-blocking and read and written on the host's thread, so a message
-//! costs the same wake-ups as it would in a program that only echoes it: the event loop
-//! waits for readiness through tokio's reactor ([`Connection::poll_ready`]), and a mod waiting
-//! for a `game/call` waits with `poll(2)` ([`wait_for_any`]). Output that a slow reader does
-//! not take at once is kept and written when the stream is writable; a reader that falls
-//! [`MAX_BACKLOG_BYTES`] behind is disconnected rather than let the host grow without bound.
+//! Unix streams: non-blocking descriptors read and written on the host's thread, so a
+//! message costs the same wake-ups as it would in a program that only echoes it. The event
+//! loop waits through tokio's reactor (epoll, kqueue), and a mod waiting for a `game/call`
+//! waits with `poll(2)` ([`Waiting::wait`]).
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -18,15 +14,7 @@ use std::time::Duration;
 
 use tokio::io::unix::AsyncFd;
 
-use super::framing::{FrameDecoder, Framing, MAX_FIRST_MESSAGE_BYTES, MAX_MESSAGE_BYTES};
-
-pub type ConnectionId = u64;
-
-/// How much one read takes at most.
-const READ_CHUNK: usize = 64 * 1024;
-
-/// How much unread output a client may leave before it is disconnected.
-pub const MAX_BACKLOG_BYTES: usize = 64 * 1024 * 1024;
+use super::{Connection, ListenError};
 
 /// One side of a connection.
 enum Stream {
@@ -85,43 +73,22 @@ enum Output {
     Direct(Stream),
 }
 
-/// What became of a connection after reading what was there.
-pub enum Received {
-    Open,
-    /// The client closed it.
-    Ended,
-    /// It broke: a read error, or bytes that are not frames.
-    Broken(String),
-}
-
-/// One client's byte stream, framed.
-pub struct Connection {
+/// One connection's streams: a socket, or standard input and output.
+pub struct Endpoint {
     input: AsyncFd<Stream>,
     /// Standard output, for `--stdio`; sockets write where they read.
     output: Option<Output>,
-    decoder: FrameDecoder,
-    /// Where reads land, kept between reads.
-    chunk: Box<[u8]>,
-    /// Written bytes the client has not taken yet.
-    backlog: Vec<u8>,
-    /// How much of `backlog` has been written already (dropped once it is most of it, so a
-    /// slow reader costs what it is sent, not that again on every write).
-    backlog_written: usize,
     /// Descriptor flags to put back when the connection ends (stdin and stdout are shared with
     /// whoever started modhost).
     restore: Vec<(RawFd, i32)>,
-    pub needs_token: bool,
-    pub is_stdio: bool,
 }
 
-impl Connection {
-    /// Standard input and output, for a game that spawned modhost, or a scripted session
-    /// (`run --stdio < session.jsonl > answers.jsonl`). Pipes, sockets and terminals are waited
-    /// on directly. Regular files and devices such as `/dev/null` cannot be waited on (they are
-    /// always ready, and epoll refuses them): input from one is copied into a pipe by a thread
-    /// of its own, so a file reads as the same session piped in would; output to one is
-    /// written at once, which never waits.
-    pub fn stdio() -> io::Result<Connection> {
+impl Endpoint {
+    /// Pipes, sockets and terminals are waited on directly. Regular files and devices such as
+    /// `/dev/null` cannot be waited on (they are always ready, and epoll refuses them): input
+    /// from one is copied into a pipe by a thread of its own, so a file reads as the same
+    /// session piped in would; output to one is written at once, which never waits.
+    pub fn stdio() -> io::Result<Endpoint> {
         let input = File::from(io::stdin().as_fd().try_clone_to_owned()?);
         let output = File::from(io::stdout().as_fd().try_clone_to_owned()?);
         let mut restore = Vec::new();
@@ -145,31 +112,27 @@ impl Connection {
             Err((stream, error)) if is_always_ready(&error) => Output::Direct(stream),
             Err((_, error)) => return Err(not_waitable("stdout", error)),
         };
-        Ok(Connection {
+        Ok(Endpoint {
             input,
             output: Some(output),
-            decoder: FrameDecoder::with_limit(MAX_FIRST_MESSAGE_BYTES),
-            chunk: vec![0; READ_CHUNK].into_boxed_slice(),
-            backlog: Vec::new(),
-            backlog_written: 0,
             restore,
-            needs_token: false,
-            is_stdio: true,
         })
     }
 
-    fn socket(stream: Stream, needs_token: bool) -> io::Result<Connection> {
-        Ok(Connection {
+    fn socket(stream: Stream) -> io::Result<Endpoint> {
+        Ok(Endpoint {
             input: registered(stream).map_err(|(_, error)| error)?,
             output: None,
-            decoder: FrameDecoder::with_limit(MAX_FIRST_MESSAGE_BYTES),
-            chunk: vec![0; READ_CHUNK].into_boxed_slice(),
-            backlog: Vec::new(),
-            backlog_written: 0,
             restore: Vec::new(),
-            needs_token,
-            is_stdio: false,
         })
+    }
+
+    pub fn read(&self, buffer: &mut [u8]) -> io::Result<usize> {
+        self.input.get_ref().read(buffer)
+    }
+
+    pub fn write(&self, bytes: &[u8]) -> io::Result<usize> {
+        self.output().write(bytes)
     }
 
     fn output(&self) -> &Stream {
@@ -180,7 +143,7 @@ impl Connection {
         }
     }
 
-    /// The registered stream the backlog waits on, unless output never waits.
+    /// The registered stream a backlog waits on, unless output never waits.
     fn waitable_output(&self) -> Option<&AsyncFd<Stream>> {
         match &self.output {
             None => Some(&self.input),
@@ -189,111 +152,13 @@ impl Connection {
         }
     }
 
-    /// The framing the client chose (newline-delimited until it has sent something).
-    pub fn framing(&self) -> Framing {
-        self.decoder.framing().unwrap_or(Framing::Lines)
-    }
-
-    /// The client initialized: from now on it may send messages up to [`MAX_MESSAGE_BYTES`]
-    /// (before, [`MAX_FIRST_MESSAGE_BYTES`]).
-    pub fn trust(&mut self) {
-        self.decoder.set_limit(MAX_MESSAGE_BYTES);
-    }
-
-    /// Reads everything that has arrived, adding each whole message to `frames`. A message
-    /// growing past the limit breaks the connection as soon as that is known, before the rest
-    /// of it is read.
-    pub fn receive(&mut self, frames: &mut Vec<Vec<u8>>) -> Received {
-        let ended = loop {
-            if self.decoder.overflowing() {
-                break false;
-            }
-            match self.input.get_ref().read(&mut self.chunk) {
-                Ok(0) => break true,
-                Ok(read) => self.decoder.push(&self.chunk[..read]),
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => break false,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => return Received::Broken(error.to_string()),
-            }
-        };
-        loop {
-            match self.decoder.next_frame() {
-                Ok(Some(frame)) => frames.push(frame),
-                Ok(None) => break,
-                Err(error) => return Received::Broken(error.to_string()),
-            }
-        }
-        match (ended, self.decoder.has_partial()) {
-            (false, _) => Received::Open,
-            (true, false) => Received::Ended,
-            (true, true) => Received::Broken("the stream ended inside a message".to_owned()),
-        }
-    }
-
-    /// Writes a message now, or keeps what the client does not take yet. An error means the
-    /// client is gone or too far behind.
-    pub fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
-        if self.has_backlog() {
-            self.backlog.extend_from_slice(bytes);
-        } else {
-            self.backlog.clear();
-            self.backlog_written = 0;
-            let written = self.write_some(bytes)?;
-            self.backlog.extend_from_slice(&bytes[written..]);
-        }
-        if self.backlog.len() - self.backlog_written > MAX_BACKLOG_BYTES {
-            return Err(format!(
-                "the client left more than {} MiB unread",
-                MAX_BACKLOG_BYTES / 1024 / 1024
-            ));
-        }
-        Ok(())
-    }
-
-    /// Writes as much of the backlog as the client takes now.
-    pub fn flush(&mut self) -> Result<(), String> {
-        if !self.has_backlog() {
-            return Ok(());
-        }
-        let written = self.write_some(&self.backlog[self.backlog_written..])?;
-        self.backlog_written += written;
-        if self.backlog_written == self.backlog.len() {
-            self.backlog.clear();
-            self.backlog_written = 0;
-        } else if self.backlog_written > self.backlog.len() / 2 {
-            self.backlog.drain(..self.backlog_written);
-            self.backlog_written = 0;
-        }
-        Ok(())
-    }
-
-    pub fn has_backlog(&self) -> bool {
-        self.backlog_written < self.backlog.len()
-    }
-
-    /// How much of `bytes` the stream took before it would block.
-    fn write_some(&self, bytes: &[u8]) -> Result<usize, String> {
-        let mut written = 0;
-        while written < bytes.len() {
-            match self.output().write(&bytes[written..]) {
-                Ok(0) => return Err("the client stopped reading".to_owned()),
-                Ok(count) => written += count,
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => return Err(error.to_string()),
-            }
-        }
-        Ok(written)
-    }
-
-    /// Ready when input has arrived, or when the backlog can be written. Clears readiness it
-    /// reports, so the caller must then read (and flush) until the stream would block.
-    pub fn poll_ready(&self, context: &mut Context<'_>) -> Poll<()> {
+    /// Ready when input has arrived, or when output waits (`writing`) and can be written.
+    pub fn poll_ready(&self, context: &mut Context<'_>, writing: bool) -> Poll<()> {
         if let Poll::Ready(Ok(mut guard)) = self.input.poll_read_ready(context) {
             guard.clear_ready();
             return Poll::Ready(());
         }
-        if self.has_backlog() {
+        if writing {
             let Some(output) = self.waitable_output() else {
                 return Poll::Ready(());
             };
@@ -305,29 +170,28 @@ impl Connection {
         Poll::Pending
     }
 
-    /// The descriptors to wait on with [`wait_for_any`].
-    pub fn wanted(&self, into: &mut Vec<libc::pollfd>) {
-        into.push(pollfd(self.input.as_raw_fd(), libc::POLLIN));
-        if self.has_backlog() {
-            into.push(pollfd(self.output().as_raw_fd(), libc::POLLOUT));
+    pub fn wanted(&self, waiting: &mut Waiting, writing: bool) {
+        waiting.0.push(pollfd(self.input.as_raw_fd(), libc::POLLIN));
+        if writing {
+            waiting
+                .0
+                .push(pollfd(self.output().as_raw_fd(), libc::POLLOUT));
         }
     }
 
-    /// Whether `ready` (from [`wait_for_any`]) says there is something to read or write.
-    pub fn is_among(&self, ready: &[RawFd]) -> bool {
-        ready.contains(&self.input.as_raw_fd()) || ready.contains(&self.output().as_raw_fd())
+    pub fn is_among(&self, ready: &Ready) -> bool {
+        ready.0.contains(&self.input.as_raw_fd()) || ready.0.contains(&self.output().as_raw_fd())
     }
 
-    /// Ends the connection from the host's side.
     pub fn close(&self) {
         self.input.get_ref().shutdown();
     }
 }
 
-impl Drop for Connection {
+impl Drop for Endpoint {
     fn drop(&mut self) {
         for (fd, flags) in &self.restore {
-            // SAFETY: `fd` is a descriptor this connection duplicated and still owns.
+            // SAFETY: `fd` is a descriptor this endpoint duplicated and still owns.
             unsafe { libc::fcntl(*fd, libc::F_SETFL, *flags) };
         }
     }
@@ -389,25 +253,31 @@ fn pollfd(fd: RawFd, events: libc::c_short) -> libc::pollfd {
     }
 }
 
-/// Blocks until one of `fds` is ready or `timeout` passes (while a mod waits for a game);
-/// returns the descriptors that are ready.
-pub fn wait_for_any(fds: &mut [libc::pollfd], timeout: Duration) -> Vec<RawFd> {
-    let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
-    // SAFETY: `fds` is a valid, exclusively borrowed slice of pollfd for the call's duration.
-    unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, millis) };
-    fds.iter()
-        .filter(|fd| fd.revents != 0)
-        .map(|fd| fd.fd)
-        .collect()
-}
+/// What to wait for while a mod waits for a game: descriptors and the events wanted.
+#[derive(Default)]
+pub struct Waiting(Vec<libc::pollfd>);
 
-/// Why modhost could not listen where it was asked to.
-#[derive(Debug, thiserror::Error)]
-pub enum ListenError {
-    #[error("another modhost is listening on `{}`", .0.display())]
-    Taken(PathBuf),
-    #[error("cannot listen on `{what}`: {error}")]
-    Io { what: String, error: io::Error },
+/// The descriptors [`Waiting::wait`] found ready.
+pub struct Ready(Vec<RawFd>);
+
+impl Waiting {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Blocks until something is ready or `timeout` passes.
+    pub fn wait(mut self, timeout: Duration) -> Ready {
+        let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: `self.0` is a valid, exclusively borrowed slice of pollfd for the call.
+        unsafe { libc::poll(self.0.as_mut_ptr(), self.0.len() as libc::nfds_t, millis) };
+        Ready(
+            self.0
+                .iter()
+                .filter(|fd| fd.revents != 0)
+                .map(|fd| fd.fd)
+                .collect(),
+        )
+    }
 }
 
 enum Socket {
@@ -451,7 +321,7 @@ impl Listener {
         };
         if path.exists() {
             if UnixStream::connect(path).is_ok() {
-                return Err(ListenError::Taken(path.to_path_buf()));
+                return Err(ListenError::Taken(path.display().to_string()));
             }
             std::fs::remove_file(path).map_err(io)?;
         }
@@ -494,12 +364,12 @@ impl Listener {
             let connection = match self.socket.get_ref() {
                 Socket::Unix(listener) => listener.accept().and_then(|(stream, _)| {
                     stream.set_nonblocking(true)?;
-                    Connection::socket(Stream::Unix(stream), false)
+                    Endpoint::socket(Stream::Unix(stream)).map(|io| Connection::new(io, false))
                 }),
                 Socket::Tcp(listener) => listener.accept().and_then(|(stream, _)| {
                     stream.set_nonblocking(true)?;
                     let _ = stream.set_nodelay(true);
-                    Connection::socket(Stream::Tcp(stream), true)
+                    Endpoint::socket(Stream::Tcp(stream)).map(|io| Connection::new(io, true))
                 }),
             };
             match connection {
@@ -524,12 +394,14 @@ impl Listener {
         }
     }
 
-    pub fn wanted(&self, into: &mut Vec<libc::pollfd>) {
-        into.push(pollfd(self.socket.as_raw_fd(), libc::POLLIN));
+    pub fn wanted(&self, waiting: &mut Waiting) {
+        waiting
+            .0
+            .push(pollfd(self.socket.as_raw_fd(), libc::POLLIN));
     }
 
-    pub fn is_among(&self, ready: &[RawFd]) -> bool {
-        ready.contains(&self.socket.as_raw_fd())
+    pub fn is_among(&self, ready: &Ready) -> bool {
+        ready.0.contains(&self.socket.as_raw_fd())
     }
 }
 
