@@ -187,6 +187,8 @@ fn logs_follow_streams_what_mods_log() {
     drop(host);
 }
 
+/// Unix only: a killed host leaves a socket file; a named pipe goes with its process.
+#[cfg(unix)]
 #[test]
 fn a_stale_socket_says_no_host_answers_and_the_next_run_takes_it_over() {
     let dir = fixture_copy("ctl");

@@ -377,29 +377,33 @@ fn completion_offers_the_mod_ids_of_the_pack() {
     let (ok, script, _) = run(pack.path(), &["completions", "bash"]);
     assert!(ok, "{script}");
     assert!(!script.contains(env!("CARGO_BIN_EXE_modhost")), "{script}");
-    let bin = tempfile::tempdir().unwrap();
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_modhost"), bin.path().join("modhost")).unwrap();
-    support::write(&bin.path().join("completion.bash"), &script);
-    let offered = Command::new("bash")
-        .current_dir(pack.path())
-        .env(
-            "PATH",
-            format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap_or_default()),
-        )
-        .args([
-            "-c",
-            r#"source "$1"; COMP_WORDS=(modhost call lu); COMP_CWORD=2; COMP_TYPE=9; _clap_complete_modhost modhost lu call; printf '%s\n' "${COMPREPLY[@]}""#,
-            "complete",
-        ])
-        .arg(bin.path().join("completion.bash"))
-        .output()
-        .expect("bash runs");
-    let offered = String::from_utf8_lossy(&offered.stdout);
-    assert_eq!(
-        offered.split_whitespace().collect::<Vec<_>>(),
-        ["lua-typo"],
-        "{offered}"
-    );
+    #[cfg(unix)]
+    {
+        let bin = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_modhost"), bin.path().join("modhost"))
+            .unwrap();
+        support::write(&bin.path().join("completion.bash"), &script);
+        let offered = Command::new("bash")
+            .current_dir(pack.path())
+            .env(
+                "PATH",
+                format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap_or_default()),
+            )
+            .args([
+                "-c",
+                r#"source "$1"; COMP_WORDS=(modhost call lu); COMP_CWORD=2; COMP_TYPE=9; _clap_complete_modhost modhost lu call; printf '%s\n' "${COMPREPLY[@]}""#,
+                "complete",
+            ])
+            .arg(bin.path().join("completion.bash"))
+            .output()
+            .expect("bash runs");
+        let offered = String::from_utf8_lossy(&offered.stdout);
+        assert_eq!(
+            offered.split_whitespace().collect::<Vec<_>>(),
+            ["lua-typo"],
+            "{offered}"
+        );
+    }
 }
 
 /// A check of nothing must not pass in CI: an empty mods folder (a wrong `--mods`) and a mod

@@ -207,7 +207,7 @@ fn a_game_that_never_answers_or_disconnects_fails_only_the_call() {
     );
     host.wait_for("listening on");
     rpc.initialize(json!({}));
-    let silent = unix_client(&path);
+    let silent = local_client(&path);
     let mut silent = silent;
     silent.answer = Box::new(|_, _, _| Err("SILENCE".to_owned()));
     silent.initialize(json!({ "provides": ["world.spawn"] }));
@@ -242,37 +242,44 @@ fn a_game_that_never_answers_or_disconnects_fails_only_the_call() {
         "{statuses}"
     );
 
-    // A game that disconnects in the middle of a call: it hangs up when the call arrives.
-    let stream = std::os::unix::net::UnixStream::connect(&path).expect("connect");
-    let hang_up = stream.try_clone().unwrap();
-    let mut leaving = Rpc::new(stream.try_clone().unwrap(), stream);
-    leaving.initialize(json!({ "provides": ["world.spawn"] }));
-    leaving.answer = Box::new(move |_, _, _| {
-        let _ = hang_up.shutdown(std::net::Shutdown::Both);
-        Err("SILENCE".to_owned())
-    });
-    let quitter = std::thread::spawn(move || while leaving.next_message().is_some() {});
-    let answer = rpc.result(
-        "mods/call",
-        json!({ "mod": "caller", "function": "spawnOrError", "args": ["orc"] }),
-    );
-    quitter.join().unwrap();
-    assert_eq!(
-        answer,
-        json!("game.world.spawn: the game disconnected before answering `world.spawn`")
-    );
-    assert_eq!(
-        rpc.result(
+    // A game that disconnects in the middle of a call: it hangs up when the call arrives
+    // (a Unix socket's shutdown; a named pipe has none that ends a blocked read).
+    #[cfg(unix)]
+    {
+        let stream = std::os::unix::net::UnixStream::connect(&path).expect("connect");
+        let hang_up = stream.try_clone().unwrap();
+        let mut leaving = Rpc::new(stream.try_clone().unwrap(), stream);
+        leaving.initialize(json!({ "provides": ["world.spawn"] }));
+        leaving.answer = Box::new(move |_, _, _| {
+            let _ = hang_up.shutdown(std::net::Shutdown::Both);
+            Err("SILENCE".to_owned())
+        });
+        let quitter = std::thread::spawn(move || while leaving.next_message().is_some() {});
+        let answer = rpc.result(
             "mods/call",
-            json!({ "mod": "dependent", "function": "ping" })
-        ),
-        json!("pong")
-    );
+            json!({ "mod": "caller", "function": "spawnOrError", "args": ["orc"] }),
+        );
+        quitter.join().unwrap();
+        assert_eq!(
+            answer,
+            json!("game.world.spawn: the game disconnected before answering `world.spawn`")
+        );
+        assert_eq!(
+            rpc.result(
+                "mods/call",
+                json!({ "mod": "dependent", "function": "ping" })
+            ),
+            json!("pong")
+        );
+    }
 }
 
-fn unix_client(path: &Path) -> Rpc {
-    let stream = std::os::unix::net::UnixStream::connect(path).expect("connect to the socket");
-    Rpc::new(stream.try_clone().unwrap(), stream)
+/// A client of the local transport at `path` (a Unix socket, or the named pipe named after it
+/// on Windows).
+fn local_client(path: &Path) -> Rpc {
+    let (reader, writer) = modhost::protocol::transport::connect(path.to_str().expect("UTF-8"))
+        .expect("connect to the local transport");
+    Rpc::new(reader, writer)
 }
 
 #[test]
@@ -611,7 +618,7 @@ fn the_default_socket_is_user_only_and_a_second_host_runs_without_it() {
     let mut second = Running::start(dir.path(), &["run"]);
     second.wait_for("another modhost owns");
     second.wait_for("running; press Ctrl-C to stop");
-    let mut client = unix_client(&socket);
+    let mut client = local_client(&socket);
     client.initialize(json!({}));
     assert_eq!(
         client.result(
@@ -632,7 +639,7 @@ fn the_default_socket_is_user_only_and_a_second_host_runs_without_it() {
     assert!(socket.exists());
     let mut third = Running::start(dir.path(), &["run"]);
     third.wait_for("listening on");
-    let mut client = unix_client(&socket);
+    let mut client = local_client(&socket);
     client.initialize(json!({}));
     third.signal("TERM");
     assert!(third.finish().0.success());

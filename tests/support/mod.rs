@@ -256,6 +256,16 @@ fn copy_tree(from: &Path, to: &Path) {
             let link = std::fs::read_link(entry.path()).expect("read link");
             #[cfg(unix)]
             std::os::unix::fs::symlink(link, &target).expect("copy link");
+            #[cfg(windows)]
+            {
+                let linked_dir = entry.path().metadata().is_ok_and(|meta| meta.is_dir());
+                let made = if linked_dir {
+                    std::os::windows::fs::symlink_dir(link, &target)
+                } else {
+                    std::os::windows::fs::symlink_file(link, &target)
+                };
+                made.expect("copy link");
+            }
         } else if kind.is_dir() {
             copy_tree(&entry.path(), &target);
         } else {
