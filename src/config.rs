@@ -181,9 +181,9 @@ pub struct Overrides {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read `{}`: {message}", path.display())]
+    #[error("cannot read `{}`: {message}", crate::paths::shown(path))]
     Read { path: PathBuf, message: String },
-    #[error("`{}:{line}:{column}`: {message}", file.path().display())]
+    #[error("`{}:{line}:{column}`: {message}", crate::paths::shown(file.path()))]
     Invalid {
         file: SourceFile,
         span: std::ops::Range<usize>,

@@ -29,7 +29,7 @@ pub fn ensure_private(dir: &Path) -> io::Result<()> {
                 io::ErrorKind::PermissionDenied,
                 format!(
                     "the data dir `{}` {}: other users could replace what modhost keeps there; make it yours alone (`chmod 700`), or set another `data_dir`",
-                    dir.display(),
+                    crate::paths::shown(dir),
                     if others_write {
                         format!("is writable by every user (mode {:o})", mode & 0o7777)
                     } else {

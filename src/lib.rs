@@ -49,6 +49,7 @@ pub mod document;
 pub mod host;
 pub mod manifest;
 pub mod pack;
+pub mod paths;
 pub mod protocol;
 pub mod resolve;
 pub mod runtime;

@@ -28,7 +28,7 @@ pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
-    #[error("cannot open the store `{}`: {message}", path.display())]
+    #[error("cannot open the store `{}`: {message}", crate::paths::shown(path))]
     Open { path: PathBuf, message: String },
     #[error("the store failed: {0}")]
     Database(#[from] rusqlite::Error),

@@ -97,9 +97,12 @@ pub enum ArgumentError {
 /// A description that could not be read or is not valid.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
-    #[error("cannot read the API description `{}`: {message}", path.display())]
+    #[error(
+        "cannot read the API description `{}`: {message}",
+        crate::paths::shown(path)
+    )]
     Read { path: PathBuf, message: String },
-    #[error("the API description `{}` is not valid: {}", file.path().display(), diagnostics.first().map_or("", |first| first.message.as_str()))]
+    #[error("the API description `{}` is not valid: {}", crate::paths::shown(file.path()), diagnostics.first().map_or("", |first| first.message.as_str()))]
     Invalid {
         file: SourceFile,
         /// Every problem, each an `invalid-api` error with its position.

@@ -233,7 +233,7 @@ fn write_json(
                 name: &entry.manifest.name,
                 version: entry.manifest.version.to_string(),
                 runtime: entry.language,
-                entry: render::display_path(&entry.entry),
+                entry: modhost::paths::shown(&entry.entry),
             })
             .collect(),
         diagnostics: diagnostics.iter().map(JsonDiagnostic::from).collect(),

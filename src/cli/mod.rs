@@ -59,6 +59,8 @@ impl From<Exit> for ExitCode {
 #[derive(Debug, Parser)]
 #[command(
     name = "modhost",
+    // What users type, on every platform (the file is `modhost.exe` on Windows).
+    bin_name = "modhost",
     version = env!("MODHOST_VERSION"),
     about = "Load, check, test and host mods in JavaScript, TypeScript, Lua and WebAssembly",
     after_help = "Examples:\n  modhost new hello-world       create a mod with typings and a first test\n  modhost run --watch           run the pack, reloading mods as you save\n  modhost check --smoke         validate the pack as CI would\n  modhost test                  run the mods' tests\n\nExit status: 0 success, 1 the mod pack has errors (or a test failed), 2 usage or configuration error."

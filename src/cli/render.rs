@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 use anstyle::{AnsiColor, Style};
@@ -49,7 +49,7 @@ pub fn report(diagnostic: &Diagnostic, sources: &BTreeMap<PathBuf, SourceFile>) 
         return;
     }
     let location = diagnostic.location.as_ref();
-    let file = location.map(|location| display_path(&location.file));
+    let file = location.map(|location| modhost::paths::shown(&location.file));
     let line = location.and_then(|location| location.line);
     let column = location.and_then(|location| location.column);
     let code = diagnostic.code.as_str();
@@ -90,7 +90,7 @@ pub fn human(diagnostic: &Diagnostic, sources: &BTreeMap<PathBuf, SourceFile>) -
             .id(diagnostic.code.as_str()),
     );
     if let Some(location) = &diagnostic.location {
-        let path = display_path(&location.file);
+        let path = modhost::paths::shown(&location.file);
         let source = sources.get(&location.file);
         group = match (source, &location.span) {
             (Some(source), Some(span)) => group.element(
@@ -141,7 +141,7 @@ impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
             severity: diagnostic.severity,
             code: diagnostic.code.as_str(),
             mod_id: diagnostic.mod_id.as_deref(),
-            file: location.map(|location| display_path(&location.file)),
+            file: location.map(|location| modhost::paths::shown(&location.file)),
             line: location.and_then(|location| location.line),
             column: location.and_then(|location| location.column),
             message: &diagnostic.message,
@@ -161,7 +161,7 @@ pub fn github(diagnostic: &Diagnostic) -> String {
     if let Some(location) = &diagnostic.location {
         properties.push(format!(
             "file={}",
-            escape_property(&display_path(&location.file))
+            escape_property(&modhost::paths::shown(&location.file))
         ));
         if let Some(line) = location.line {
             properties.push(format!("line={line}"));
@@ -230,7 +230,7 @@ pub fn junit(pack: &modhost::Pack, deny_warnings: bool) -> String {
         }
         if let Some(location) = &diagnostic.location {
             case.extra
-                .insert("file".into(), display_path(&location.file).into());
+                .insert("file".into(), modhost::paths::shown(&location.file).into());
             if let Some(line) = location.line {
                 case.extra.insert("line".into(), line.to_string().into());
             }
@@ -247,7 +247,7 @@ pub fn junit(pack: &modhost::Pack, deny_warnings: bool) -> String {
             case.set_classname(format!("modhost.check.{}", entry.id()));
             case.extra.insert(
                 "file".into(),
-                display_path(entry.manifest_file.path()).into(),
+                modhost::paths::shown(entry.manifest_file.path()).into(),
             );
             suite.add_test_case(case);
         }
@@ -274,16 +274,6 @@ pub fn junit_error(message: &str, hint: Option<&str>) -> String {
     let mut report = Report::new("modhost");
     report.add_test_suite(suite);
     report.to_string().unwrap_or_default()
-}
-
-/// Paths as the user would type them: relative as found, with forward slashes.
-pub fn display_path(path: &Path) -> String {
-    let text = path.display().to_string();
-    if std::path::MAIN_SEPARATOR == '\\' {
-        text.replace('\\', "/")
-    } else {
-        text
-    }
 }
 
 /// `1 error`, `2 warnings`.

@@ -12,8 +12,8 @@ use modhost::host::TestLog;
 use modhost::testing::{self, TestOptions, TestReport};
 use modhost::{Config, Pack};
 
-use super::render::display_path;
 use super::{Exit, load_pack};
+use modhost::paths::shown as display_path;
 
 #[derive(Debug, Args)]
 pub struct TestArgs {

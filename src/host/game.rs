@@ -225,7 +225,7 @@ impl Core {
             if !entry.manifest.has_permission(permission) {
                 return Err(format!(
                     "{name} needs the permission `{permission}`, which `{mod_id}` does not have; add \"{permission}\" to `permissions` in `{}`",
-                    entry.manifest_file.path().display()
+                    crate::paths::shown(entry.manifest_file.path())
                 ));
             }
         }

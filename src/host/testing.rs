@@ -246,12 +246,12 @@ impl Core {
         let slot = self.slot(mod_id)?;
         let script_error = |error| super::CallError::Script {
             id: mod_id.to_owned(),
-            function: format!("tests in {}", file.display()),
+            function: format!("tests in {}", crate::paths::shown(file)),
             error: Box::new(error),
         };
         let outcome = self.enter(
             &slot,
-            || format!("`{}`", file.display()),
+            || format!("`{}`", crate::paths::shown(file)),
             |instance| instance.run_tests(file, grep),
         )?;
         let settled = outcome.and_then(|outcome| self.settle(&slot, outcome));

@@ -47,11 +47,14 @@ impl ModEntry {
 /// Problems that stop a pack from being read at all (as opposed to problems in its mods).
 #[derive(Debug, thiserror::Error)]
 pub enum PackError {
-    #[error("mods directory `{}` does not exist", .0.display())]
+    #[error("mods directory `{}` does not exist", crate::paths::shown(.0))]
     MissingModsDir(PathBuf),
-    #[error("`{}` is not a directory", .0.display())]
+    #[error("`{}` is not a directory", crate::paths::shown(.0))]
     NotADirectory(PathBuf),
-    #[error("cannot read mods directory `{}`: {message}", path.display())]
+    #[error(
+        "cannot read mods directory `{}`: {message}",
+        crate::paths::shown(path)
+    )]
     Unreadable { path: PathBuf, message: String },
 }
 

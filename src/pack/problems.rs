@@ -11,8 +11,8 @@ pub(super) fn duplicate_id(duplicate: &ModEntry, first: &ModEntry) -> Diagnostic
         Code::DuplicateId,
         format!(
             "`{}` and `{}` both have the id `{}`; only the first is loaded",
-            first.dir.display(),
-            duplicate.dir.display(),
+            crate::paths::shown(&first.dir),
+            crate::paths::shown(&duplicate.dir),
             duplicate.id()
         ),
     )
@@ -177,7 +177,7 @@ fn describe_cycle(cycle: &Cycle, mods: &[ModEntry], edges: &[Edge]) -> Diagnosti
             format!(
                 "{reason}: `{}` in `{}:{line}`",
                 edge.kind.field(),
-                declared.manifest_file.path().display()
+                crate::paths::shown(declared.manifest_file.path())
             )
         })
         .collect();

@@ -57,7 +57,7 @@ pub(super) fn scan(mods_dir: &Path) -> Result<Scanned, PackError> {
                                 Code::FolderName,
                                 format!(
                                     "the folder `{}` is skipped: its name is not valid UTF-8",
-                                    mods_dir.join(&raw).display()
+                                    crate::paths::shown(&mods_dir.join(&raw))
                                 ),
                             )
                             .at(crate::source::Location::file(mods_dir.join(&raw)))
@@ -84,7 +84,7 @@ pub(super) fn scan(mods_dir: &Path) -> Result<Scanned, PackError> {
         scanned.diagnostics.push(
             Diagnostic::new(
                 Code::EmptyPack,
-                format!("there are no mods in `{}`", mods_dir.display()),
+                format!("there are no mods in `{}`", crate::paths::shown(mods_dir)),
             )
             .at(crate::source::Location::file(mods_dir))
             .hint("check `--mods` or `mods_dir` in `config.toml`: each mod is a folder with a `manifest.json` or `mod.toml`"),
@@ -150,7 +150,7 @@ fn scan_folders(folders: &[(String, PathBuf)]) -> Scanned {
                         Code::AmbiguousManifest,
                         format!(
                             "`{}` has both `manifest.json` and `mod.toml`",
-                            dir.display()
+                            crate::paths::shown(dir)
                         ),
                     )
                     .in_mod(name.clone())
@@ -175,7 +175,7 @@ fn read_mod(
         diagnostics: vec![
             Diagnostic::new(
                 Code::InvalidManifest,
-                format!("cannot read `{}`: {reason}", path.display()),
+                format!("cannot read `{}`: {reason}", crate::paths::shown(&path)),
             )
             .in_mod(folder_name)
             .at(crate::source::Location::file(&path)),
@@ -237,7 +237,7 @@ fn check_entry_point(
             format!("entry point `{written}` {why}"),
             format!(
                 "put the entry point inside `{}` and name it relative to that folder",
-                dir.display()
+                crate::paths::shown(dir)
             ),
         )]
     };
@@ -247,7 +247,7 @@ fn check_entry_point(
             let files: Vec<String> = crate::confine::files_in(dir)
                 .iter()
                 .filter_map(|file| file.strip_prefix(dir).ok())
-                .map(|file| file.display().to_string())
+                .map(|file| crate::paths::shown(file).to_string())
                 .collect();
             // A module that is built (a `build.sh` beside it, as `modhost new --lang rust`
             // writes) is missing because it has not been built yet.
@@ -257,10 +257,13 @@ fn check_entry_point(
                 && dir.join("build.sh").is_file();
             let hint = crate::suggest::did_you_mean(written, files.iter().map(String::as_str))
                 .unwrap_or_else(|| match built {
-                    true => format!("build it: run `{}`", dir.join("build.sh").display()),
+                    true => format!(
+                        "build it: run `{}`",
+                        crate::paths::shown(&dir.join("build.sh"))
+                    ),
                     false => format!(
                         "create `{}` or fix `entry_point`",
-                        dir.join(relative).display()
+                        crate::paths::shown(&dir.join(relative))
                     ),
                 });
             return Err(vec![problem(

@@ -111,7 +111,7 @@ fn check_mod(entry: &ModEntry, checkers: &mut Checkers) -> Found {
                 found.diagnostics.push(
                     Diagnostic::new(
                         Code::SyntaxError,
-                        format!("`{}` cannot be read: {error}", path.display()),
+                        format!("`{}` cannot be read: {error}", crate::paths::shown(&path)),
                     )
                     .in_mod(entry.id())
                     .at(Location::file(&path)),

@@ -80,7 +80,7 @@ impl ScriptError {
 
     /// `file:line:column` when known.
     pub fn position(&self) -> Option<String> {
-        let file = self.file.as_ref()?.display();
+        let file = crate::paths::shown(self.file.as_ref()?);
         Some(match (self.line, self.column) {
             (Some(line), Some(column)) => format!("{file}:{line}:{column}"),
             (Some(line), None) => format!("{file}:{line}"),

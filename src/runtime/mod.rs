@@ -70,7 +70,10 @@ pub(crate) fn script_text<'a>(path: &Path, source: &'a [u8]) -> Result<&'a str, 
     std::str::from_utf8(source).map_err(|error| {
         let mut refused = ScriptError::new(
             ErrorKind::Syntax,
-            format!("`{}` is not UTF-8 text ({error})", path.display()),
+            format!(
+                "`{}` is not UTF-8 text ({error})",
+                crate::paths::shown(path)
+            ),
         );
         refused.file = Some(path.to_path_buf());
         refused
@@ -113,7 +116,7 @@ pub trait ModInstance {
             ErrorKind::Host,
             format!(
                 "`{}`: mods in this language have no test runner",
-                file.display()
+                crate::paths::shown(file)
             ),
         ))
     }

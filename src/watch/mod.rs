@@ -24,7 +24,7 @@ pub struct Watcher {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot watch `{}`: {message}", path.display())]
+#[error("cannot watch `{}`: {message}", crate::paths::shown(path))]
 pub struct WatchError {
     pub path: PathBuf,
     pub message: String,

@@ -56,7 +56,7 @@ impl Resolver for ConfinedResolver {
         let mut first_refusal = None;
         for candidate in packages::candidates(&wanted, typescript) {
             match crate::confine::inside(&self.dir, &candidate) {
-                Ok(path) if path.is_file() => return Ok(path.display().to_string()),
+                Ok(path) if path.is_file() => return Ok(crate::paths::shown(&path)),
                 Ok(_) => {}
                 Err(crate::confine::Refusal::Missing) => {}
                 Err(refusal) => {

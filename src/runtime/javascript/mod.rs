@@ -117,10 +117,10 @@ impl SyntaxChecker for JsSyntaxChecker {
             *self = Self::new()?;
         }
         self.compiled += 1;
-        let name = path.display().to_string();
+        let name = crate::paths::shown(path);
         let folder = path
             .parent()
-            .map(|parent| parent.display().to_string())
+            .map(|parent| crate::paths::shown(parent).to_string())
             .unwrap_or_default();
         self.context.with(|ctx| {
             compile_only(&ctx, &name, source, is_module(path, source))
@@ -273,7 +273,7 @@ impl JsInstance {
             Runtime::new_with_alloc(memory::Limited::new(&gauge)).map_err(engine_error)?;
         let shared = Rc::new(Shared {
             mod_id: setup.mod_id.clone(),
-            mod_path: setup.dir.display().to_string(),
+            mod_path: crate::paths::shown(&setup.dir).to_string(),
             host: setup.host.clone(),
             handlers: RefCell::new(HashMap::new()),
             settings_updater: RefCell::new(None),
@@ -326,11 +326,14 @@ impl JsInstance {
         let source = std::fs::read_to_string(&setup.entry).map_err(|error| {
             ScriptError::new(
                 ErrorKind::Host,
-                format!("cannot read `{}`: {error}", setup.entry.display()),
+                format!(
+                    "cannot read `{}`: {error}",
+                    crate::paths::shown(&setup.entry)
+                ),
             )
         })?;
         let source = javascript_of(&setup.entry, source)?;
-        let name = setup.entry.display().to_string();
+        let name = crate::paths::shown(&setup.entry).to_string();
         let module = is_module(&setup.entry, &source);
         let shared = Rc::clone(&self.shared);
         let exports = self.with_deadline(|ctx| {
@@ -550,7 +553,7 @@ impl ModInstance for JsInstance {
         let source = std::fs::read_to_string(file).map_err(|error| {
             ScriptError::new(
                 ErrorKind::Host,
-                format!("cannot read `{}`: {error}", file.display()),
+                format!("cannot read `{}`: {error}", crate::paths::shown(file)),
             )
         })?;
         let source = javascript_of(file, source)?;

@@ -105,8 +105,12 @@ pub fn resolve(dir: &Path, from: &Path, name: &str) -> Result<PathBuf, String> {
         folder = here.parent();
     };
     let manifest = match std::fs::read_to_string(dir.join(&root).join("package.json")) {
-        Ok(text) => serde_json::from_str::<Value>(&text)
-            .map_err(|error| format!("`{}/package.json` is not JSON: {error}", root.display()))?,
+        Ok(text) => serde_json::from_str::<Value>(&text).map_err(|error| {
+            format!(
+                "`{}/package.json` is not JSON: {error}",
+                crate::paths::shown(&root)
+            )
+        })?,
         Err(_) => Value::Null,
     };
     let target = match manifest.get("exports") {

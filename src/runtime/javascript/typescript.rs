@@ -98,7 +98,7 @@ fn strip_here(path: &Path, source: String) -> Result<String, ScriptError> {
     let collected = Collected::default();
     let handler = Handler::with_emitter(true, false, Box::new(collected.clone()));
     let options = Options {
-        filename: Some(path.display().to_string()),
+        filename: Some(crate::paths::shown(path)),
         mode: Mode::StripOnly,
         ..Options::default()
     };

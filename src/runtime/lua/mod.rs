@@ -62,7 +62,7 @@ impl SyntaxChecker for LuaSyntaxChecker {
         let source = super::script_text(path, source)?;
         let folder = path
             .parent()
-            .map(|p| p.display().to_string())
+            .map(|p| crate::paths::shown(p).to_string())
             .unwrap_or_default();
         self.0
             .load(source)
@@ -75,7 +75,7 @@ impl SyntaxChecker for LuaSyntaxChecker {
 
 /// `@path`: Lua shows chunks named this way as the bare path in errors.
 pub(crate) fn chunk_name(path: &Path) -> String {
-    format!("@{}", path.display())
+    format!("@{}", crate::paths::shown(path))
 }
 
 fn engine_error(error: mlua::Error) -> ScriptError {
@@ -130,7 +130,7 @@ impl LuaInstance {
         lua.set_memory_limit(memory).map_err(engine_error)?;
         let shared = Rc::new(Shared {
             mod_id: setup.mod_id.clone(),
-            mod_path: setup.dir.display().to_string(),
+            mod_path: crate::paths::shown(&setup.dir).to_string(),
             host: setup.host.clone(),
             handlers: RefCell::new(HashMap::new()),
             memory_mb: setup.limits.memory_mb,
@@ -187,7 +187,10 @@ impl LuaInstance {
         let source = std::fs::read(&setup.entry).map_err(|error| {
             ScriptError::new(
                 ErrorKind::Host,
-                format!("cannot read `{}`: {error}", setup.entry.display()),
+                format!(
+                    "cannot read `{}`: {error}",
+                    crate::paths::shown(&setup.entry)
+                ),
             )
         })?;
         let chunk = self
@@ -306,7 +309,7 @@ impl ModInstance for LuaInstance {
         let source = std::fs::read(file).map_err(|error| {
             ScriptError::new(
                 ErrorKind::Host,
-                format!("cannot read `{}`: {error}", file.display()),
+                format!("cannot read `{}`: {error}", crate::paths::shown(file)),
             )
         })?;
         let report = self
@@ -402,7 +405,7 @@ fn thrown(error: mlua::Error, mod_path: &str, memory_mb: u64) -> ScriptError {
     });
     if let Some((file, line, column)) = position {
         // Lua puts `file:line: ` before the message; the position is reported separately.
-        let prefix = format!("{}:{line}: ", file.display());
+        let prefix = format!("{}:{line}: ", crate::paths::shown(&file));
         if let Some(rest) = message.strip_prefix(&prefix) {
             script_error.message = rest.to_owned();
         }

@@ -25,7 +25,10 @@ pub fn install(lua: &Lua, dir: &Path) -> mlua::Result<Table> {
             Err(message) => return Ok((false, Value::String(lua.create_string(message)?))),
         };
         let source = std::fs::read(&path).map_err(|error| {
-            mlua::Error::runtime(format!("cannot read `{}`: {error}", path.display()))
+            mlua::Error::runtime(format!(
+                "cannot read `{}`: {error}",
+                crate::paths::shown(&path)
+            ))
         })?;
         let module: Value = lua
             .load(source)
@@ -78,14 +81,14 @@ fn locate(dir: &Path, name: &str) -> Result<PathBuf, String> {
             Err(refusal) => {
                 return Err(format!(
                     "cannot require `{name}`: `{}` {refusal}",
-                    candidate.display()
+                    crate::paths::shown(candidate)
                 ));
             }
         }
     }
     Err(format!(
         "cannot require `{name}`: neither `{}` nor `{}` exists",
-        dir.join(&candidates[0]).display(),
-        dir.join(&candidates[1]).display()
+        crate::paths::shown(&dir.join(&candidates[0])),
+        crate::paths::shown(&dir.join(&candidates[1]))
     ))
 }

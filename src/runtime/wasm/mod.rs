@@ -227,7 +227,10 @@ impl WasmInstance {
         let bytes = std::fs::read(&setup.entry).map_err(|error| {
             ScriptError::new(
                 ErrorKind::Host,
-                format!("cannot read `{}`: {error}", setup.entry.display()),
+                format!(
+                    "cannot read `{}`: {error}",
+                    crate::paths::shown(&setup.entry)
+                ),
             )
         })?;
         // The start function runs after instantiation, on the sliced path (see `start`).
