@@ -10,6 +10,12 @@
 # to clean up but `cargo clean`); a second run finds it all there and starts the tests at once.
 #
 # Extra arguments go to `cargo test` (`scripts/test.sh --test hostile`).
+#
+# With no arguments, the Windows part follows (scripts/test-windows.sh: the suite cross-built
+# for x86_64-pc-windows-gnu and run under Wine).
 set -euo pipefail
 . "$(dirname "$0")/test-tools.sh"
-exec cargo test --locked "$@"
+cargo test --locked "$@"
+if (($# == 0)); then
+  exec "$(dirname "$0")/test-windows.sh"
+fi

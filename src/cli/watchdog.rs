@@ -105,12 +105,22 @@ async fn watch(
     }
 }
 
-/// SIGINT and SIGTERM (Ctrl-C elsewhere), listened for from the moment of installation.
+/// What asks the host to stop, listened for from the moment of installation: SIGINT and
+/// SIGTERM on Unix; Ctrl-C, Ctrl-Break, closing the console, and logging off or shutting down
+/// on Windows.
 struct StopSignals {
     #[cfg(unix)]
     interrupt: tokio::signal::unix::Signal,
     #[cfg(unix)]
     terminate: tokio::signal::unix::Signal,
+    #[cfg(windows)]
+    ctrl_c: tokio::signal::windows::CtrlC,
+    #[cfg(windows)]
+    ctrl_break: tokio::signal::windows::CtrlBreak,
+    #[cfg(windows)]
+    ctrl_close: tokio::signal::windows::CtrlClose,
+    #[cfg(windows)]
+    ctrl_shutdown: tokio::signal::windows::CtrlShutdown,
 }
 
 impl StopSignals {
@@ -123,8 +133,16 @@ impl StopSignals {
                 terminate: signal(SignalKind::terminate())?,
             })
         }
-        #[cfg(not(unix))]
-        Ok(StopSignals {})
+        #[cfg(windows)]
+        {
+            use tokio::signal::windows::{ctrl_break, ctrl_c, ctrl_close, ctrl_shutdown};
+            Ok(StopSignals {
+                ctrl_c: ctrl_c()?,
+                ctrl_break: ctrl_break()?,
+                ctrl_close: ctrl_close()?,
+                ctrl_shutdown: ctrl_shutdown()?,
+            })
+        }
     }
 
     async fn next(&mut self) {
@@ -133,7 +151,12 @@ impl StopSignals {
             _ = self.interrupt.recv() => {}
             _ = self.terminate.recv() => {}
         }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
+        #[cfg(windows)]
+        tokio::select! {
+            _ = self.ctrl_c.recv() => {}
+            _ = self.ctrl_break.recv() => {}
+            _ = self.ctrl_close.recv() => {}
+            _ = self.ctrl_shutdown.recv() => {}
+        }
     }
 }

@@ -38,6 +38,9 @@ const INBOX_BYTES: usize = 1024 * 1024;
 /// waits in the connection's backlog, which has its own limit).
 const OUTBOX_BYTES: usize = 1024 * 1024;
 
+/// How long closing a connection waits for its thread to write what is queued.
+const DRAIN_WITHIN: Duration = Duration::from_secs(1);
+
 /// The prefix of every pipe name.
 const PIPE_PREFIX: &str = r"\\.\pipe\";
 
@@ -194,7 +197,8 @@ fn write_from(mut to: impl Write, outbox: Arc<Pipe>) {
                     break chunk;
                 }
                 if state.closed {
-                    return;
+                    drop(state);
+                    return outbox.end(None);
                 }
                 state = outbox
                     .changed
@@ -313,12 +317,19 @@ impl Endpoint {
         true
     }
 
+    /// Ends the connection once what is queued is written (for at most [`DRAIN_WITHIN`]: the
+    /// answer to `shutdown` must reach the client before the process exits).
     pub fn close(&self) {
+        self.outbox.close();
+        let state = lock(&self.outbox.state);
+        let _ = self
+            .outbox
+            .changed
+            .wait_timeout_while(state, DRAIN_WITHIN, |state| state.ended.is_none());
         if let Some(shutdown) = &self.shutdown {
             shutdown();
         }
         self.inbox.close();
-        self.outbox.close();
     }
 }
 
