@@ -10,7 +10,11 @@
 //! Run with `cargo bench --bench protocol` or `scripts/bench.sh`. The echo floors are this
 //! same program, started again with `MODHOST_BENCH_ECHO` set.
 //!
-//! Every process of the benchmark runs on one CPU. On this kind of virtual machine, whether a
+//! It runs on Linux and on Windows (cross-built, under Wine here): on Windows the local
+//! transport is a named pipe and every stream is moved by threads, so the same figures say
+//! what that design costs.
+//!
+//! On Linux every process of the benchmark runs on one CPU. On this kind of virtual machine, whether a
 //! woken process runs on the waker's CPU or is sent to the other one (an inter-processor
 //! interrupt) decides a round trip's time more than anything either side does: the same echo
 //! measured 5 µs or 45 µs from one run to the next. Pinned, both sides pay the same context
@@ -99,22 +103,58 @@ fn piped(child: &mut Child) -> Peer {
     }
 }
 
-fn unix_peer(path: &Path) -> Peer {
+/// A client of the local transport at `address` (a Unix socket, or a named pipe), once it
+/// answers.
+fn local_peer(address: &str) -> Peer {
     let mut waited = 0;
-    let stream = loop {
-        match std::os::unix::net::UnixStream::connect(path) {
-            Ok(stream) => break stream,
+    let (reader, writer) = loop {
+        match modhost::protocol::transport::connect(address) {
+            Ok(streams) => break streams,
             Err(_) if waited < 500 => {
                 waited += 1;
                 std::thread::sleep(Duration::from_millis(10));
             }
-            Err(error) => panic!("cannot connect to {}: {error}", path.display()),
+            Err(error) => panic!("cannot connect to {address}: {error}"),
         }
     };
     Peer {
-        reader: Box::new(BufReader::new(stream.try_clone().expect("clone"))),
-        writer: Box::new(stream),
+        reader: Box::new(BufReader::new(reader)),
+        writer,
         next: 0,
+    }
+}
+
+/// The floor's other end over the local transport: a Unix socket at `address`.
+#[cfg(unix)]
+fn echo_local(address: &str) {
+    let listener = std::os::unix::net::UnixListener::bind(address).expect("bind");
+    let (stream, _) = listener.accept().expect("accept");
+    echo(BufReader::new(stream.try_clone().expect("clone")), stream);
+}
+
+/// The floor's other end over the local transport: the named pipe `address`.
+#[cfg(windows)]
+fn echo_local(address: &str) {
+    use interprocess::local_socket::traits::Listener as _;
+    use interprocess::local_socket::{GenericNamespaced, ListenerOptions, ToNsName as _};
+    let name = address
+        .trim_start_matches(r"\\.\pipe\")
+        .to_ns_name::<GenericNamespaced>()
+        .expect("a pipe name");
+    let listener = ListenerOptions::new()
+        .name(name)
+        .create_sync()
+        .expect("listen");
+    let stream = listener.accept().expect("accept");
+    echo(BufReader::new(&stream), &stream);
+}
+
+/// Where the echo floor listens: a socket in `folder`, or a named pipe of this run.
+fn echo_address(folder: &Path) -> String {
+    if cfg!(windows) {
+        format!(r"\\.\pipe\modhost-bench-echo-{}", std::process::id())
+    } else {
+        folder.join("echo.sock").display().to_string()
     }
 }
 
@@ -135,6 +175,7 @@ fn echo_process(mode: &str) -> Child {
 }
 
 /// Runs this process, and the processes it starts, on CPU 0 only.
+#[cfg(target_os = "linux")]
 fn pin_to_one_cpu() {
     // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes inside it.
     unsafe {
@@ -146,6 +187,10 @@ fn pin_to_one_cpu() {
     }
 }
 
+/// Pinning is Linux's; elsewhere the scheduler decides.
+#[cfg(not(target_os = "linux"))]
+fn pin_to_one_cpu() {}
+
 const API: &str = r#"{ "functions": { "world.spawn": { "params": [{ "name": "kind", "type": "string" }], "returns": "integer" } },
   "events": { "tick": { "from": "game", "payload": { "frame": "integer" } } } }"#;
 
@@ -153,10 +198,7 @@ fn main() {
     match std::env::var("MODHOST_BENCH_ECHO").ok().as_deref() {
         Some("stdio") => return echo(std::io::stdin().lock(), std::io::stdout().lock()),
         Some(socket) if socket.starts_with("socket:") => {
-            let listener =
-                std::os::unix::net::UnixListener::bind(&socket["socket:".len()..]).expect("bind");
-            let (stream, _) = listener.accept().expect("accept");
-            return echo(BufReader::new(stream.try_clone().expect("clone")), stream);
+            return echo_local(&socket["socket:".len()..]);
         }
         _ => {}
     }
@@ -214,17 +256,17 @@ fn main() {
     // 2. game/call answered over the local socket against the same echo over a socket.
     let sockets = tempfile::tempdir().expect("temp dir");
     let host_socket = sockets.path().join("host.sock");
-    let echo_socket = sockets.path().join("echo.sock");
+    let echo_socket = echo_address(sockets.path());
     let mut listening = spawn(Command::new(modhost).current_dir(root).args([
         "-q",
         "run",
         "--listen",
         host_socket.to_str().expect("path"),
     ]));
-    let mut socket_game = unix_peer(&host_socket);
+    let mut socket_game = local_peer(host_socket.to_str().expect("path"));
     socket_game.request("initialize", json!({ "provides": ["world.spawn"] }));
-    let mut socket_echo_child = echo_process(&format!("socket:{}", echo_socket.display()));
-    let mut socket_floor = unix_peer(&echo_socket);
+    let mut socket_echo_child = echo_process(&format!("socket:{echo_socket}"));
+    let mut socket_floor = local_peer(&echo_socket);
     let spawn_many = json!({ "mod": "spawner", "function": "spawnMany", "args": [CALLS] });
     assert_eq!(
         socket_game.request("mods/call", spawn_many.clone())["result"],
