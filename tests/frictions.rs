@@ -525,3 +525,56 @@ fn smoke_on_a_large_pack_counts_the_mods_it_has_tested() {
     assert!(counted.is_match(&shown), "{shown:?}");
     assert!(shown.contains("ok: 120 usable mods"), "{shown:?}");
 }
+
+/// Files saved with Windows line endings (CRLF) get the same diagnostics, at the same line and
+/// column, as the same files with LF: manifests in both formats, scripts in both languages,
+/// `config.toml`.
+#[test]
+fn crlf_files_are_reported_at_the_same_places() {
+    let report = |ending: &str| -> serde_json::Value {
+        let pack = tempfile::tempdir().unwrap();
+        let mods = pack.path().join("mods");
+        let lines = |lines: &[&str]| lines.join(ending) + ending;
+        write(
+            &pack.path().join("config.toml"),
+            &lines(&["[mods.a]", "enabled = true", "[limits]", "memory_mb = 32"]),
+        );
+        write(
+            &mods.join("a/manifest.json"),
+            &lines(&[
+                "{",
+                r#"  "name": "a","#,
+                r#"  "version": "1.0.0","#,
+                r#"  "entry_point": "main.js","#,
+                r#"  "priorty": 3"#,
+                "}",
+            ]),
+        );
+        write(
+            &mods.join("a/main.js"),
+            &lines(&["function f() {", "  return 1;", "}", "function g( {", "}"]),
+        );
+        write(
+            &mods.join("b/mod.toml"),
+            &lines(&[
+                "name = \"b\"",
+                "version = \"1.0.0\"",
+                "entry_point = \"init.lua\"",
+                "prority = 1",
+            ]),
+        );
+        write(
+            &mods.join("b/init.lua"),
+            &lines(&["local x = 1", "local y = = 2"]),
+        );
+        let (_, stdout, _) = run(pack.path(), &["check", "--format", "json"]);
+        serde_json::from_str(&stdout).unwrap()
+    };
+    let with_lf = report("\n");
+    assert_eq!(
+        with_lf["diagnostics"].as_array().map(Vec::len),
+        Some(4),
+        "{with_lf:#}"
+    );
+    assert_eq!(report("\r\n"), with_lf);
+}
