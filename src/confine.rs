@@ -14,16 +14,48 @@ pub enum Refusal {
     Missing,
     #[error("is a link that leaves the mod's folder")]
     LeavesThroughLink,
+    #[error(
+        "is a name Windows cannot open as a file (a device name such as `CON`, `NUL` or `AUX`, a character of `<>:\"|?*`, or a trailing dot or space), so the pack would not load there"
+    )]
+    NotPortable,
+}
+
+/// Device names Windows keeps in every folder, whatever the extension (`aux.lua` is `AUX`).
+const WINDOWS_DEVICES: &[&str] = &[
+    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+    "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+];
+
+/// Whether Windows can open a file of this name: not a device, no character it refuses, no
+/// trailing dot or space. Checked on every platform, so a pack made on Linux is known to load
+/// on Windows (where opening `con.js` would wait for the console's input).
+fn portable(name: &str) -> bool {
+    let device = name.split('.').next().unwrap_or_default().trim_end();
+    !WINDOWS_DEVICES
+        .iter()
+        .any(|reserved| reserved.eq_ignore_ascii_case(device))
+        && !name.contains(['<', '>', ':', '"', '|', '?', '*'])
+        && !name.ends_with(['.', ' '])
 }
 
 /// `dir` joined with `relative` (folded, as written, not canonical) when it names an existing
 /// file that is really inside `dir`, symlinks resolved.
 pub fn inside(dir: &Path, relative: &Path) -> Result<PathBuf, Refusal> {
-    if relative.has_root() || relative.is_absolute() {
+    // A drive (`C:main.js` on Windows) counts as absolute: it leaves the folder as well.
+    let drive = relative
+        .components()
+        .any(|component| matches!(component, Component::Prefix(_)));
+    if relative.has_root() || relative.is_absolute() || drive {
         return Err(Refusal::Absolute);
     }
     if escapes(relative) {
         return Err(Refusal::Escapes);
+    }
+    let unportable = relative.components().any(|component| {
+        matches!(component, Component::Normal(name) if !portable(&name.to_string_lossy()))
+    });
+    if unportable {
+        return Err(Refusal::NotPortable);
     }
     let joined = fold(&dir.join(relative));
     let (Ok(file), Ok(dir)) = (joined.canonicalize(), dir.canonicalize()) else {
@@ -98,6 +130,27 @@ pub fn fold(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_windows_cannot_open_are_refused_everywhere() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "aux.lua", "lib/CON", "nul", "Com1.js", "a:b.js", "what?.js", "x.js.", "y ",
+        ] {
+            std::fs::create_dir_all(dir.path().join("lib")).unwrap();
+            assert_eq!(
+                inside(dir.path(), Path::new(name)),
+                Err(Refusal::NotPortable),
+                "{name}"
+            );
+        }
+        for name in ["auxiliary.lua", "console.js", "lib/nullable.js"] {
+            assert!(
+                super::portable(Path::new(name).file_name().unwrap().to_str().unwrap()),
+                "{name}"
+            );
+        }
+    }
 
     #[test]
     fn a_path_escapes_only_if_it_climbs_above_its_start() {

@@ -578,3 +578,39 @@ fn crlf_files_are_reported_at_the_same_places() {
     );
     assert_eq!(report("\r\n"), with_lf);
 }
+
+/// A file Windows cannot open (a device name such as `aux`, a `:`) is refused on every platform
+/// with the same words, before anything opens it (on Windows, opening `con.js` would wait for
+/// the console's input): as an entry point, and through `modhost.fs.readText`.
+#[test]
+fn names_windows_cannot_open_are_refused_with_the_same_words_everywhere() {
+    let pack = tempfile::tempdir().unwrap();
+    support::write_mod(pack.path(), "devices", "main.js", "function f() {}\n");
+    let manifest = pack.path().join("mods/devices/manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    write(&manifest, &text.replace("main.js", "aux.lua"));
+    support::write_mod(
+        pack.path(),
+        "reader",
+        "main.js",
+        "function read() { try { return modhost.fs.readText('con'); } catch (error) { return error.message; } }\n",
+    );
+    let (_, stdout, _) = run(pack.path(), &["check", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let refused = &report["diagnostics"][0];
+    assert_eq!(refused["code"], "invalid-manifest", "{report:#}");
+    assert_eq!(refused["mod"], "devices", "{report:#}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("entry point `aux.lua` is a name Windows cannot open as a file"),
+        "{refused}"
+    );
+    let (ok, said, stderr) = run(pack.path(), &["call", "reader", "read"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        said.contains("is a name Windows cannot open as a file"),
+        "{said}"
+    );
+}

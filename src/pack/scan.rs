@@ -272,6 +272,13 @@ fn check_entry_point(
                 hint,
             )]);
         }
+        Err(Refusal::NotPortable) => {
+            return Err(vec![problem(
+                Code::InvalidManifest,
+                format!("entry point `{written}` {}", Refusal::NotPortable),
+                "rename the file and `entry_point` with it".to_owned(),
+            )]);
+        }
         Err(refusal) => return Err(outside(&refusal.to_string())),
     };
     match Language::of_entry_point(relative) {
