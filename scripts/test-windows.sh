@@ -2,7 +2,7 @@
 # The integration suite on Windows: cross-built for x86_64-pc-windows-gnu and run under Wine
 # (scripts/test.sh runs it after the Linux suite; `scripts/test-windows.sh` alone runs only it).
 #
-# Every command and every transport is covered: the snapshots of `tests/cmd` (check in every
+# Every command and every transport is covered: the library's unit tests, the snapshots of `tests/cmd` (check in every
 # format, list, graph, call, run --once, new, schema, every --help), the protocol over standard
 # input and output and over the named pipe (`ctl` and a second game), `modhost test`, the
 # re-entrancy table, both script engines' compatibility suites, npm packages, TypeScript, deep
@@ -52,7 +52,7 @@ skipped=(
 )
 skips=()
 for name in "${skipped[@]}"; do skips+=(--skip "$name"); done
-exec cargo test --locked --target x86_64-pc-windows-gnu \
+exec cargo test --locked --target x86_64-pc-windows-gnu --lib \
   --test cli --test docs --test protocol --test test_command --test frictions --test ctl \
   --test in_call --test js_compat --test lua_compat --test npm_packages --test typescript \
   --test deep_nesting --test bisect --test typings \
