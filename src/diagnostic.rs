@@ -89,7 +89,7 @@ codes! {
     EmptyPack = "empty-pack", Warning:
         "The mods directory holds no mod: often a wrong `--mods` or `mods_dir`.";
     FolderName = "folder-name", Warning:
-        "A folder in the mods directory has a name that is not valid UTF-8, so it is skipped.";
+        "A folder in the mods directory has a name modhost cannot use everywhere: not valid UTF-8 (it is skipped), or another folder's but for case.";
     UnknownHook = "unknown-hook", Warning:
         "A mod defines a function named almost like a hook (`onAtach`), so the hook never runs.";
     HookFailed = "hook-failed", Error:

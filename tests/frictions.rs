@@ -614,3 +614,34 @@ fn names_windows_cannot_open_are_refused_with_the_same_words_everywhere() {
         "{said}"
     );
 }
+
+/// Two mod folders a case apart load on Linux but are one folder on Windows and macOS: `check`
+/// warns, so a pack made on Linux is known to travel (Unix only: elsewhere they cannot both
+/// exist).
+#[cfg(unix)]
+#[test]
+fn folders_a_case_apart_are_warned_of() {
+    let pack = tempfile::tempdir().unwrap();
+    support::write_mod(pack.path(), "core", "main.js", "function f() {}\n");
+    support::write(
+        &pack.path().join("mods/Core/manifest.json"),
+        r#"{ "name": "core-two", "version": "1.0.0", "entry_point": "main.js" }"#,
+    );
+    support::write(&pack.path().join("mods/Core/main.js"), "function g() {}\n");
+    let (_, stdout, _) = run(pack.path(), &["check", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let warned: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|diagnostic| diagnostic["code"] == "folder-name")
+        .filter_map(|diagnostic| diagnostic["message"].as_str())
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            "`mods/Core` and `mods/core` differ only in case: on Windows and macOS they are one folder, so the pack would not load there"
+        ],
+        "{report:#}"
+    );
+}

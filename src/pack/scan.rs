@@ -77,6 +77,7 @@ pub(super) fn scan(mods_dir: &Path) -> Result<Scanned, PackError> {
         })
         .collect();
     folders.sort();
+    unnamed.extend(case_twins(mods_dir, &folders));
 
     let mut scanned = scan_in_parallel(&folders);
     scanned.diagnostics.extend(unnamed);
@@ -91,6 +92,33 @@ pub(super) fn scan(mods_dir: &Path) -> Result<Scanned, PackError> {
         );
     }
     Ok(scanned)
+}
+
+/// A `folder-name` warning for each folder whose name is another's but for case (`Core` and
+/// `core`): one folder on Windows and macOS, so the pack made here would not load there.
+fn case_twins(mods_dir: &Path, folders: &[(String, PathBuf)]) -> Vec<Diagnostic> {
+    let mut first_of: std::collections::HashMap<String, &str> = Default::default();
+    let mut twins = Vec::new();
+    for (name, path) in folders {
+        match first_of.entry(name.to_lowercase()) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(name);
+            }
+            std::collections::hash_map::Entry::Occupied(first) => twins.push(
+                Diagnostic::new(
+                    Code::FolderName,
+                    format!(
+                        "`{}` and `{}` differ only in case: on Windows and macOS they are one folder, so the pack would not load there",
+                        crate::paths::shown(&mods_dir.join(first.get())),
+                        crate::paths::shown(path)
+                    ),
+                )
+                .at(crate::source::Location::file(path))
+                .hint("rename one of them"),
+            ),
+        }
+    }
+    twins
 }
 
 /// Reads the folders on every core, each thread a contiguous share of them, so that the
