@@ -119,7 +119,7 @@ impl Core {
                 "id": slot.id,
                 "name": entry.manifest.name,
                 "version": entry.manifest.version.to_string(),
-                "dir": crate::paths::shown(&entry.dir).to_string(),
+                "dir": crate::paths::shown(&entry.dir),
                 "dataDir": config.data_dir.join(&slot.id).display().to_string(),
             }),
             settings: Json::Object(entry.settings.clone()),

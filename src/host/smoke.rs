@@ -80,7 +80,7 @@ pub fn smoke_test(
                 .mods
                 .iter()
                 .find(|entry| entry.id() == id)
-                .map(|entry| crate::paths::shown(&entry.dir).to_string())
+                .map(|entry| crate::paths::shown(&entry.dir))
                 .unwrap_or_default();
             let mut lines = reason.lines();
             let message = lines.next().unwrap_or_default().to_owned();

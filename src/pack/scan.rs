@@ -275,7 +275,7 @@ fn check_entry_point(
             let files: Vec<String> = crate::confine::files_in(dir)
                 .iter()
                 .filter_map(|file| file.strip_prefix(dir).ok())
-                .map(|file| crate::paths::shown(file).to_string())
+                .map(crate::paths::shown)
                 .collect();
             // A module that is built (a `build.sh` beside it, as `modhost new --lang rust`
             // writes) is missing because it has not been built yet.

@@ -278,7 +278,7 @@ fn call_error(error: CallError) -> RpcError {
             .with_data(json!({ "mod": id, "function": function, "functions": available })),
         CallError::Script { id, error, .. } => RpcError::new(MOD_ERROR, message).with_data(json!({
             "mod": id,
-            "file": error.file.as_ref().map(|file| crate::paths::shown(file).to_string()),
+            "file": error.file.as_deref().map(crate::paths::shown),
             "line": error.line,
             "column": error.column,
             "stack": error.stack,

@@ -118,10 +118,7 @@ impl SyntaxChecker for JsSyntaxChecker {
         }
         self.compiled += 1;
         let name = crate::paths::shown(path);
-        let folder = path
-            .parent()
-            .map(|parent| crate::paths::shown(parent).to_string())
-            .unwrap_or_default();
+        let folder = path.parent().map(crate::paths::shown).unwrap_or_default();
         self.context.with(|ctx| {
             compile_only(&ctx, &name, source, is_module(path, source))
                 .catch(&ctx)
@@ -273,7 +270,7 @@ impl JsInstance {
             Runtime::new_with_alloc(memory::Limited::new(&gauge)).map_err(engine_error)?;
         let shared = Rc::new(Shared {
             mod_id: setup.mod_id.clone(),
-            mod_path: crate::paths::shown(&setup.dir).to_string(),
+            mod_path: crate::paths::shown(&setup.dir),
             host: setup.host.clone(),
             handlers: RefCell::new(HashMap::new()),
             settings_updater: RefCell::new(None),
@@ -333,7 +330,7 @@ impl JsInstance {
             )
         })?;
         let source = javascript_of(&setup.entry, source)?;
-        let name = crate::paths::shown(&setup.entry).to_string();
+        let name = crate::paths::shown(&setup.entry);
         let module = is_module(&setup.entry, &source);
         let shared = Rc::clone(&self.shared);
         let exports = self.with_deadline(|ctx| {

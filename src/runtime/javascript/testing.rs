@@ -143,7 +143,7 @@ pub(super) fn load_and_run<'js>(
     module: bool,
     grep: Option<&str>,
 ) -> rquickjs::Result<Value<'js>> {
-    let name = crate::paths::shown(file).to_string();
+    let name = crate::paths::shown(file);
     ctx.globals().set("__modhostTestFile", name.as_str())?;
     let reporter = Rc::clone(shared);
     ctx.globals().set(

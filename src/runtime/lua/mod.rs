@@ -60,10 +60,7 @@ struct LuaSyntaxChecker(Lua);
 impl SyntaxChecker for LuaSyntaxChecker {
     fn check(&mut self, path: &Path, source: &[u8]) -> Result<(), ScriptError> {
         let source = super::script_text(path, source)?;
-        let folder = path
-            .parent()
-            .map(|p| crate::paths::shown(p).to_string())
-            .unwrap_or_default();
+        let folder = path.parent().map(crate::paths::shown).unwrap_or_default();
         self.0
             .load(source)
             .set_name(chunk_name(path))
@@ -130,7 +127,7 @@ impl LuaInstance {
         lua.set_memory_limit(memory).map_err(engine_error)?;
         let shared = Rc::new(Shared {
             mod_id: setup.mod_id.clone(),
-            mod_path: crate::paths::shown(&setup.dir).to_string(),
+            mod_path: crate::paths::shown(&setup.dir),
             host: setup.host.clone(),
             handlers: RefCell::new(HashMap::new()),
             memory_mb: setup.limits.memory_mb,
