@@ -331,3 +331,31 @@ fn metrics_stay_on_loopback_unless_made_public() {
         "{stderr}"
     );
 }
+
+/// The local transport (a Unix socket, a named pipe on Windows) belongs to the first host: a
+/// second one, started by a game over `--stdio`, says so and serves its game without it; `ctl`
+/// still reaches the first, and `ctl shutdown` stops it. The same on every platform.
+#[test]
+fn a_second_host_runs_without_the_local_transport_and_ctl_reaches_the_first() {
+    let dir = fixture_copy("ctl");
+    let first = started(dir.path(), &["run"]);
+    let (mut second, mut game) = Running::start_rpc(dir.path(), &["run", "--stdio"]);
+    second.wait_for("another modhost owns");
+    game.initialize(json!({}));
+    assert_eq!(
+        game.result(
+            "mods/call",
+            json!({ "mod": "needs-counter", "function": "ping" })
+        ),
+        json!("pong")
+    );
+    game.close();
+    assert!(second.finish().0.success());
+    assert_eq!(
+        ctl_ok(dir.path(), &["call", "needs-counter", "ping"]),
+        "\"pong\""
+    );
+    ctl_ok(dir.path(), &["shutdown"]);
+    let (status, _) = first.finish();
+    assert!(status.success());
+}

@@ -41,6 +41,9 @@ const OUTBOX_BYTES: usize = 1024 * 1024;
 /// How long closing a connection waits for its thread to write what is queued.
 const DRAIN_WITHIN: Duration = Duration::from_secs(1);
 
+/// Windows' error for a pipe whose every instance is serving a client.
+const ERROR_PIPE_BUSY: i32 = 231;
+
 /// The prefix of every pipe name.
 const PIPE_PREFIX: &str = r"\\.\pipe\";
 
@@ -460,6 +463,18 @@ impl Listener {
             .and_then(|sddl| SecurityDescriptor::deserialize(&sddl))
             .map_err(io)?;
         let short = &name[PIPE_PREFIX.len()..];
+        // A pipe that answers (or is busy answering) belongs to a running host. Creating the
+        // first instance would fail as well where the system enforces that (Wine does not).
+        let answered = short
+            .to_ns_name::<GenericNamespaced>()
+            .and_then(PipeStream::connect);
+        match answered {
+            Ok(_) => return Err(ListenError::Taken(name)),
+            Err(error) if error.raw_os_error() == Some(ERROR_PIPE_BUSY) => {
+                return Err(ListenError::Taken(name));
+            }
+            Err(_) => {}
+        }
         let listener = short
             .to_ns_name::<GenericNamespaced>()
             .and_then(|pipe| {
