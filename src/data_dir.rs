@@ -1,6 +1,7 @@
 //! The data dir (`data_dir`, `.modhost` beside the pack by default): where the token, the
-//! protocol's socket and the mods' storage live. It is created for the user alone, and a data
-//! dir another user could write into is refused before anything is written there.
+//! protocol's socket and the mods' storage live. It is created for the user alone (mode 0700
+//! on Unix, an access list with the owner alone on Windows), and on Unix a data dir another
+//! user could write into is refused before anything is written there.
 
 use std::io;
 use std::path::Path;
@@ -39,9 +40,73 @@ pub fn ensure_private(dir: &Path) -> io::Result<()> {
             ));
         }
     }
-    #[cfg(not(unix))]
-    std::fs::create_dir_all(dir)?;
+    #[cfg(windows)]
+    {
+        std::fs::create_dir_all(dir)?;
+        owner_only(dir).map_err(|error| {
+            io::Error::new(
+                error.kind(),
+                format!(
+                    "cannot make the data dir `{}` yours alone ({error}); set another `data_dir`",
+                    crate::paths::shown(dir)
+                ),
+            )
+        })?;
+    }
     Ok(())
+}
+
+/// Gives `dir` a protected access list with one entry, the owner's, inherited by everything
+/// made inside (the token, the storage): Windows' counterpart of mode 0700.
+#[cfg(windows)]
+fn owner_only(dir: &Path) -> io::Result<()> {
+    use windows_sys::Win32::Foundation::LocalFree;
+    use windows_sys::Win32::Security::Authorization::{
+        ConvertStringSecurityDescriptorToSecurityDescriptorW, SDDL_REVISION_1, SE_FILE_OBJECT,
+        SetNamedSecurityInfoW,
+    };
+    use windows_sys::Win32::Security::{
+        ACL, DACL_SECURITY_INFORMATION, GetSecurityDescriptorDacl,
+        PROTECTED_DACL_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR,
+    };
+    use windows_sys::core::BOOL;
+    let sddl = widestring::U16CString::from_str("D:P(A;OICI;FA;;;OW)").map_err(io::Error::other)?;
+    let path = widestring::U16CString::from_os_str(dir.as_os_str()).map_err(io::Error::other)?;
+    let mut descriptor: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
+    // SAFETY: the strings are NUL-terminated and outlive the calls; `descriptor` is allocated
+    // by the system, read only while it lives, and freed once.
+    unsafe {
+        if ConvertStringSecurityDescriptorToSecurityDescriptorW(
+            sddl.as_ptr(),
+            SDDL_REVISION_1,
+            &mut descriptor,
+            std::ptr::null_mut(),
+        ) == 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+        let (mut present, mut defaulted): (BOOL, BOOL) = (0, 0);
+        let mut dacl: *mut ACL = std::ptr::null_mut();
+        let read = GetSecurityDescriptorDacl(descriptor, &mut present, &mut dacl, &mut defaulted);
+        let result = if read == 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            match SetNamedSecurityInfoW(
+                path.as_ptr(),
+                SE_FILE_OBJECT,
+                DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                dacl,
+                std::ptr::null(),
+            ) {
+                0 => Ok(()),
+                code => Err(io::Error::from_raw_os_error(code as i32)),
+            }
+        };
+        LocalFree(descriptor);
+        result
+    }
 }
 
 #[cfg(all(test, unix))]
