@@ -23,7 +23,7 @@ mod windows;
 #[cfg(windows)]
 use windows as platform;
 
-pub use platform::{Listener, Ready, Waiting, connect};
+pub use platform::{Listener, Ready, Waiting};
 
 pub type ConnectionId = u64;
 
@@ -49,6 +49,17 @@ pub enum ListenError {
     Taken(String),
     #[error("cannot listen on `{what}`: {error}")]
     Io { what: String, error: io::Error },
+}
+
+/// Connects to a running host, as `modhost ctl` does: `tcp:HOST:PORT`, or the local transport
+/// (a socket path; on Windows the pipe named after it, or a pipe name).
+pub fn connect(address: &str) -> io::Result<(Box<dyn io::Read + Send>, Box<dyn io::Write + Send>)> {
+    let Some(tcp) = address.strip_prefix("tcp:") else {
+        return platform::connect_local(address);
+    };
+    let stream = std::net::TcpStream::connect(tcp)?;
+    let _ = stream.set_nodelay(true);
+    Ok((Box::new(stream.try_clone()?), Box::new(stream)))
 }
 
 /// One client's byte stream, framed.

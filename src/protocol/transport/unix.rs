@@ -405,13 +405,8 @@ impl Listener {
     }
 }
 
-/// Connects to a running host, as `modhost ctl` does: a socket path or `tcp:HOST:PORT`.
-pub fn connect(address: &str) -> io::Result<(Box<dyn Read + Send>, Box<dyn Write + Send>)> {
-    if let Some(tcp) = address.strip_prefix("tcp:") {
-        let stream = TcpStream::connect(tcp)?;
-        let _ = stream.set_nodelay(true);
-        return Ok((Box::new(stream.try_clone()?), Box::new(stream)));
-    }
-    let stream = UnixStream::connect(address)?;
+/// Connects to the local socket at `path`.
+pub fn connect_local(path: &str) -> io::Result<(Box<dyn Read + Send>, Box<dyn Write + Send>)> {
+    let stream = UnixStream::connect(path)?;
     Ok((Box::new(stream.try_clone()?), Box::new(stream)))
 }

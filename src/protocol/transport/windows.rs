@@ -57,6 +57,18 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Waits for `changed` to be notified, a panicked holder of the lock notwithstanding.
+fn wait<'a, T>(changed: &Condvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+    changed
+        .wait(guard)
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The name interprocess takes for the pipe `name` (`\\.\pipe\` and what follows).
+fn pipe(name: &str) -> io::Result<interprocess::local_socket::Name<'_>> {
+    name[PIPE_PREFIX.len()..].to_ns_name::<GenericNamespaced>()
+}
+
 /// Rung by every stream thread when there is something for the host; the host waits on it.
 struct Doorbell {
     rings: Mutex<Rings>,
@@ -179,10 +191,7 @@ fn read_into(mut from: impl Read, inbox: Arc<Pipe>) {
         doorbell().ring();
         let mut state = lock(&inbox.state);
         while state.queued > INBOX_BYTES && !state.closed {
-            state = inbox
-                .changed
-                .wait(state)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            state = wait(&inbox.changed, state);
         }
         if state.closed {
             return;
@@ -203,10 +212,7 @@ fn write_from(mut to: impl Write, outbox: Arc<Pipe>) {
                     drop(state);
                     return outbox.end(None);
                 }
-                state = outbox
-                    .changed
-                    .wait(state)
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                state = wait(&outbox.changed, state);
             }
         };
         let written = to.write_all(&chunk).and_then(|()| to.flush());
@@ -462,12 +468,9 @@ impl Listener {
             .map_err(io::Error::other)
             .and_then(|sddl| SecurityDescriptor::deserialize(&sddl))
             .map_err(io)?;
-        let short = &name[PIPE_PREFIX.len()..];
         // A pipe that answers (or is busy answering) belongs to a running host. Creating the
         // first instance would fail as well where the system enforces that (Wine does not).
-        let answered = short
-            .to_ns_name::<GenericNamespaced>()
-            .and_then(PipeStream::connect);
+        let answered = pipe(&name).and_then(PipeStream::connect);
         match answered {
             Ok(_) => return Err(ListenError::Taken(name)),
             Err(error) if error.raw_os_error() == Some(ERROR_PIPE_BUSY) => {
@@ -475,8 +478,7 @@ impl Listener {
             }
             Err(_) => {}
         }
-        let listener = short
-            .to_ns_name::<GenericNamespaced>()
+        let listener = pipe(&name)
             .and_then(|pipe| {
                 ListenerOptions::new()
                     .name(pipe)
@@ -547,17 +549,9 @@ impl Listener {
     }
 }
 
-/// Connects to a running host, as `modhost ctl` does: a pipe name, the socket path a pipe name
-/// comes from, or `tcp:HOST:PORT`.
-pub fn connect(address: &str) -> io::Result<(Box<dyn Read + Send>, Box<dyn Write + Send>)> {
-    if let Some(tcp) = address.strip_prefix("tcp:") {
-        let stream = TcpStream::connect(tcp)?;
-        let _ = stream.set_nodelay(true);
-        return Ok((Box::new(stream.try_clone()?), Box::new(stream)));
-    }
-    let name = pipe_name(Path::new(address));
-    let pipe = name[PIPE_PREFIX.len()..].to_ns_name::<GenericNamespaced>()?;
-    let stream = Arc::new(PipeStream::connect(pipe)?);
+/// Connects to the named pipe `address` names: a pipe name, or the socket path one comes from.
+pub fn connect_local(address: &str) -> io::Result<(Box<dyn Read + Send>, Box<dyn Write + Send>)> {
+    let stream = Arc::new(PipeStream::connect(pipe(&pipe_name(Path::new(address)))?)?);
     Ok((
         Box::new(SharedPipe(Arc::clone(&stream))),
         Box::new(SharedPipe(stream)),
