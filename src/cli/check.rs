@@ -143,13 +143,15 @@ fn write_human(out: &mut impl Write, pack: &Pack, deny_warnings: bool) -> std::i
     }
     // A mod is usable when it has a place in the load order and no error of its own: a pack
     // whose mods are all in a cycle has none (it said "3 usable mods").
+    let failing: std::collections::HashSet<&str> = pack
+        .diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic.is_error())
+        .filter_map(|diagnostic| diagnostic.mod_id.as_deref())
+        .collect();
     let usable = pack
         .ordered()
-        .filter(|entry| {
-            !pack.diagnostics.iter().any(|diagnostic| {
-                diagnostic.is_error() && diagnostic.mod_id.as_deref() == Some(entry.id())
-            })
-        })
+        .filter(|entry| !failing.contains(entry.id()))
         .count();
     let checked = if usable == pack.mods.len() {
         render::count(usable, "usable mod")
