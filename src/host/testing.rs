@@ -1,6 +1,7 @@
-//! Test mode (`modhost test`, SPEC section 14): a virtual clock for timers, and a record of
-//! the events mods emit and the lines they log (for the report, not the host's log). A host in test mode never waits for real time: its timers are due at
-//! virtual instants, and only `modhost.test.advance` moves the clock.
+//! Test mode (`modhost test`, SPEC section 14): a virtual clock for timers, a record of the
+//! events mods emit and of the lines they log (for the report, not the host's log), and the
+//! test runner's progress through a file. A host in test mode never waits for real time: its
+//! timers are due at virtual instants, and only `modhost.test.advance` moves the clock.
 
 use std::time::{Duration, Instant};
 

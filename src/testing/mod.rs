@@ -148,7 +148,9 @@ pub fn run_mod(
             };
             let ran = match &part {
                 Ok((_, config, part)) => {
-                    run_in_fresh_host(config, part, entry, file, grep, &mut report.logs)
+                    let (ran, logs) = run_in_fresh_host(config, part, entry, file, grep);
+                    report.logs = logs;
+                    ran
                 }
                 Err(error) => Err(error.clone()),
             };
@@ -178,20 +180,19 @@ fn part_of_pack(
     Ok((scratch, config, part))
 }
 
+/// Runs `file` in a new host: its tests (or why the file did not run), and what the mods logged.
 fn run_in_fresh_host(
     config: &Config,
     pack: &Pack,
     entry: &ModEntry,
     file: &Path,
     grep: Option<&str>,
-    logs: &mut Vec<TestLog>,
-) -> Result<Vec<TestResult>, String> {
+) -> (Result<Vec<TestResult>, String>, Vec<TestLog>) {
     let host = Host::new(pack.clone(), config.clone());
     host.enter_test_mode(entry.id());
     host.start();
     let ran = run_started(&host, entry, file, grep);
-    *logs = host.take_test_logs();
-    ran
+    (ran, host.take_test_logs())
 }
 
 fn run_started(

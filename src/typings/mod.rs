@@ -193,22 +193,27 @@ fn declarations(api: Option<&GameApi>) -> (Declarations, Option<Declarations>) {
 /// The overloads of `modhost.test.mock` and `modhost.test.calls`, one per function of the
 /// game's API, typed as the function is.
 fn typed_doubles(api: &GameApi, function: &str) -> Option<Vec<Signature>> {
+    let mocking = match function {
+        "mock" => true,
+        "calls" => false,
+        _ => return None,
+    };
     let overload = |(name, declared): (&String, &crate::api::Function)| {
         let name = Param::new("name", Shape::Literal(name.clone()));
-        let called = game::signature(declared);
-        match function {
-            "mock" => Some(Signature {
-                params: vec![name, Param::new("fn", Shape::Function(Box::new(called)))],
+        if mocking {
+            let called = Shape::Function(Box::new(game::signature(declared)));
+            Signature {
+                params: vec![name, Param::new("fn", called)],
                 returns: Shape::Void,
-            }),
-            "calls" => Some(Signature {
+            }
+        } else {
+            Signature {
                 params: vec![name],
                 returns: Shape::Named("Json[][]".to_owned()),
-            }),
-            _ => None,
+            }
         }
     };
-    api.functions.iter().map(overload).collect()
+    Some(api.functions.iter().map(overload).collect())
 }
 
 /// The overload of `modhost.events.<function>` for one declared event.
