@@ -124,11 +124,7 @@ impl<F: FnMut(&ModStatus)> GameLink for Progress<F> {
 /// For a mod stopped by a limit (its reason quotes the limit as "`call_timeout_ms` = 1000"):
 /// how to give this mod alone more of it, with twice the value as an example.
 fn raise_limit_hint(id: &str, reason: &str) -> Option<String> {
-    let (key, value) = ["call_timeout_ms", "memory_mb"].iter().find_map(|key| {
-        let after = reason.split(&format!("`{key}` = ")).nth(1)?;
-        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-        Some((*key, digits.parse::<u64>().ok()?))
-    })?;
+    let (key, value) = crate::runtime::ScriptError::quoted_limit(reason)?;
     let bare = id
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');

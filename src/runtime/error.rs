@@ -48,6 +48,19 @@ impl ScriptError {
         }
     }
 
+    /// The limit a message written by [`ScriptError::timeout`] or
+    /// [`ScriptError::out_of_memory`] quotes, with its value: `("call_timeout_ms", 1000)`.
+    /// (A mod's failure reaches reports as text; this reads back what those two wrote.)
+    pub fn quoted_limit(text: &str) -> Option<(&'static str, u64)> {
+        ["call_timeout_ms", "memory_mb"]
+            .into_iter()
+            .find_map(|key| {
+                let after = text.split(&format!("`{key}` = ")).nth(1)?;
+                let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+                Some((key, digits.parse().ok()?))
+            })
+    }
+
     /// The call ran past `call_timeout_ms` and was stopped.
     pub fn timeout(timeout_ms: u128) -> Self {
         Self::new(
@@ -154,6 +167,21 @@ pub(crate) fn find_position(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_limit_a_stop_quotes_is_read_back() {
+        let stopped = format!("`onAttach` broke a limit: {}", ScriptError::timeout(1000));
+        assert_eq!(
+            ScriptError::quoted_limit(&stopped),
+            Some(("call_timeout_ms", 1000))
+        );
+        let full = ScriptError::out_of_memory(16, Some("grew"));
+        assert_eq!(
+            ScriptError::quoted_limit(&full.message),
+            Some(("memory_mb", 16))
+        );
+        assert_eq!(ScriptError::quoted_limit("Error: nope"), None);
+    }
 
     #[test]
     fn positions_are_found_in_frames_and_messages() {
