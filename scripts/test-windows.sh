@@ -21,6 +21,7 @@
 # fixtures are not links there), help_examples (bash).
 set -euo pipefail
 . "$(dirname "$0")/test-tools.sh"
+. "$(dirname "$0")/test-tools-windows.sh"
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine
 # Debug information makes each Windows test binary 300 MB; without it they link in seconds.
 export CARGO_PROFILE_DEV_DEBUG=0
