@@ -50,17 +50,16 @@ if ! [ -x "$cargo_dir/bin/emmylua_check" ]; then
   cargo install --quiet --locked --root "$cargo_dir" emmylua_check --version 0.25.1
 fi
 
-# System tools the help examples pipe into, and `script`, which gives `check` a terminal.
+# System tools the help examples pipe into.
 missing_system=()
 command -v jq >/dev/null || missing_system+=(jq)
 command -v dot >/dev/null || missing_system+=(graphviz)
-command -v script >/dev/null || missing_system+=(util-linux)
 if ((${#missing_system[@]})); then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     say "installing ${missing_system[*]} with apt-get"
     apt-get update -qq && apt-get install -y -qq "${missing_system[@]}" >/dev/null
   elif command -v brew >/dev/null; then
-    brew install "${missing_system[@]/util-linux/}"
+    brew install "${missing_system[@]}"
   else
     say "please install: ${missing_system[*]}"
     exit 2

@@ -15,7 +15,7 @@
 # by `kill -TERM` (Windows has no signals to send; Ctrl-C and Ctrl-Break are wired but Wine
 # cannot deliver them to a process without a console), `--watch` (Wine does not report file
 # changes on a Linux file system through ReadDirectoryChangesW), `tsc` and `emmylua_check`
-# (Linux programs), `script` (a terminal) and git. Test binaries left out as a whole (signals,
+# (Linux programs), a pseudo-terminal (openpty) and git. Test binaries left out as a whole (signals,
 # Rust and C guests built by sh and cargo, /proc): daemon, storage, strangers, hostile, wasm,
 # backends, watch, sandbox (Wine shows a Linux symlink as the file it points at, so the link
 # fixtures are not links there), help_examples (bash).
@@ -44,12 +44,11 @@ skipped=(
   # --watch: no file events from Wine on a Linux file system.
   watch_reruns_the_tests_of_a_mod_when_it_changes
   a_deep_save_under_watch_keeps_the_old_version_running
-  # tsc, emmylua_check, script and git: Linux programs.
+  # tsc, emmylua_check and git: Linux programs.
   new_lua_mods_pass_a_real_lua_checker
   new_javascript_mods_type_check
   new_typescript_mods_type_check_against_the_game_api
   the_game_api_type_checks_in_javascript_mods
-  smoke_on_a_large_pack_counts_the_mods_it_has_tested
   the_version_names_the_commit
 )
 skips=()

@@ -244,31 +244,24 @@ fn near_misses_in_manifests_get_the_obvious_hint() {
 }
 
 /// On a terminal, `check` colors its report; with `CI` set it does not (CI logs are read as
-/// text), as the README says. `script` gives the command a pseudo-terminal.
+/// text), as the README says.
+#[cfg(unix)]
 #[test]
 fn with_ci_set_the_output_has_no_color_even_on_a_terminal() {
-    if Command::new("script").arg("--version").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI needs `script` (util-linux)"
-        );
-        return;
-    }
     let pack = stumbling_pack();
     let on_a_terminal = |ci: bool| -> String {
-        let command = format!("{} check --smoke", env!("CARGO_BIN_EXE_modhost"));
-        let mut script = Command::new("script");
-        script
-            .args(["-q", "-e", "-c", &command, "/dev/null"])
+        let mut check = Command::new(env!("CARGO_BIN_EXE_modhost"));
+        check
+            .args(["check", "--smoke"])
             .current_dir(pack.path())
             .env_remove("NO_COLOR")
             .env("TERM", "xterm-256color");
         if ci {
-            script.env("CI", "true");
+            check.env("CI", "true");
         } else {
-            script.env_remove("CI");
+            check.env_remove("CI");
         }
-        String::from_utf8_lossy(&script.output().expect("script runs").stdout).into_owned()
+        support::terminal::shown_on_a_terminal(check)
     };
     assert!(
         on_a_terminal(false).contains('\u{1b}'),
@@ -501,6 +494,7 @@ fn the_version_names_the_commit() {
 
 /// `check --smoke` of a large pack on a terminal shows how far it is (a spinner said only
 /// that it was busy).
+#[cfg(unix)]
 #[test]
 fn smoke_on_a_large_pack_counts_the_mods_it_has_tested() {
     let pack = tempfile::tempdir().unwrap();
@@ -512,15 +506,13 @@ fn smoke_on_a_large_pack_counts_the_mods_it_has_tested() {
             "function onAttach() { const until = Date.now() + 10; while (Date.now() < until) {} }\n",
         );
     }
-    let command = format!("{} check --smoke", env!("CARGO_BIN_EXE_modhost"));
-    let shown = Command::new("script")
-        .args(["-q", "-e", "-c", &command, "/dev/null"])
+    let mut check = Command::new(env!("CARGO_BIN_EXE_modhost"));
+    check
+        .args(["check", "--smoke"])
         .current_dir(pack.path())
         .env_remove("CI")
-        .env("TERM", "xterm-256color")
-        .output()
-        .expect("script (util-linux) runs");
-    let shown = String::from_utf8_lossy(&shown.stdout);
+        .env("TERM", "xterm-256color");
+    let shown = support::terminal::shown_on_a_terminal(check);
     let counted = regex::Regex::new(r"smoke-testing .*\b([1-9][0-9]*)/120 mods").unwrap();
     assert!(counted.is_match(&shown), "{shown:?}");
     assert!(shown.contains("ok: 120 usable mods"), "{shown:?}");

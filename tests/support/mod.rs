@@ -5,6 +5,8 @@
 
 pub mod guests;
 pub mod rpc;
+#[cfg(unix)]
+pub mod terminal;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
