@@ -998,3 +998,38 @@ fn deep_values_in_messages_are_taken_to_the_documented_depth() {
     rpc.close();
     assert!(running.finish().0.success());
 }
+
+/// The host looks a mod's function up by a name it made once (an atom, a Lua string), never a
+/// stale handle: a script that replaces its own function or an ES module whose exported `let`
+/// changes is called through what the name holds now, in each language.
+#[test]
+fn a_function_a_mod_replaces_is_called_as_it_is_now() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mods = dir.path();
+    support::write_mod(
+        mods,
+        "script",
+        "main.js",
+        "function next() { next = function () { return 'second'; }; return 'first'; }\n",
+    );
+    support::write_mod(
+        mods,
+        "module",
+        "main.mjs",
+        "export let next = () => { next = () => 'second'; return 'first'; };\n",
+    );
+    support::write_mod(
+        mods,
+        "lua",
+        "main.lua",
+        "function next() next = function() return 'second' end return 'first' end\n",
+    );
+    let (_running, mut rpc) = Running::start_rpc(dir.path(), &["run", "--stdio"]);
+    rpc.initialize(json!({}));
+    for id in ["script", "module", "lua"] {
+        let call =
+            |rpc: &mut Rpc| rpc.result("mods/call", json!({ "mod": id, "function": "next" }));
+        assert_eq!(call(&mut rpc), json!("first"), "{id}");
+        assert_eq!(call(&mut rpc), json!("second"), "{id}");
+    }
+}

@@ -225,7 +225,8 @@ impl Core {
     /// Delivers queued events, unless a mod is running (then its caller will). Handlers that
     /// keep emitting (an event storm) are cut off after [`EVENTS_PER_ROUND`] deliveries.
     pub(super) fn deliver_events(&self) {
-        if !self.call_stack.borrow().is_empty() {
+        // Checked first: it is the usual case, after every call.
+        if self.events.borrow().is_idle() || !self.call_stack.borrow().is_empty() {
             return;
         }
         // Who emitted what this round, to name the mods that cause a storm.

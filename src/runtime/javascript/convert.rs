@@ -18,6 +18,16 @@ fn conversion(message: impl Into<String>) -> ScriptError {
 
 /// Converts a JavaScript value for another mod or the host.
 pub fn to_json<'js>(value: &Value<'js>) -> Result<Json, ScriptError> {
+    // Numbers, booleans and null, the usual results, by their tags alone.
+    if let Some(integer) = value.as_int() {
+        return Ok(Json::from(integer));
+    }
+    if let Some(boolean) = value.as_bool() {
+        return Ok(Json::Bool(boolean));
+    }
+    if value.is_null() {
+        return Ok(Json::Null);
+    }
     match to_json_at(value, 0, &mut Crossing::new())? {
         Some(json) => Ok(json),
         None if value.is_undefined() => Ok(Json::Null),

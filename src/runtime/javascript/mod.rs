@@ -19,7 +19,6 @@ mod testing;
 mod typescript;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::ffi::CString;
 use std::path::Path;
 use std::rc::Rc;
@@ -27,6 +26,7 @@ use std::time::Duration;
 
 use rquickjs::context::EvalOptions;
 use rquickjs::function::{Args, This};
+use rquickjs::qjs;
 use rquickjs::{
     CatchResultExt, CaughtError, Context, Ctx, Function, Module, Object, Persistent, Promise,
     Runtime, Value,
@@ -36,6 +36,9 @@ use super::{
     Backend, CallClock, ErrorKind, HandlerId, HostApi, InstanceSetup, Json, LogLevel, ModInstance,
     Outcome, ScriptError, SyntaxChecker,
 };
+// Keys are the host's own handler ids and the names it calls: FxHash, as nobody picks them to
+// collide.
+use rustc_hash::FxHashMap as HashMap;
 
 /// The JavaScript [`Backend`].
 pub struct JavaScript;
@@ -244,14 +247,24 @@ struct JsInstance {
     shared: Rc<Shared>,
     /// The namespace of an ES module entry point; `None` for a classic script.
     exports: Option<Persistent<Object<'static>>>,
+    /// The names of the functions the host calls, as QuickJS atoms made once each: making one
+    /// hashes and looks up the name on every call. The function itself is looked up anew on
+    /// every call, by its atom, as a script may reassign it.
+    names: RefCell<HashMap<String, qjs::JSAtom>>,
     context: Context,
     runtime: Runtime,
 }
 
 impl Drop for JsInstance {
     fn drop(&mut self) {
-        // Every `Persistent` must go before the runtime does.
+        // Every `Persistent` and atom must go before the runtime does.
         self.exports = None;
+        let names = std::mem::take(self.names.get_mut());
+        // SAFETY: each atom was made in this runtime, which is alive, and is freed once.
+        let runtime = self.runtime_ptr();
+        for atom in names.into_values() {
+            unsafe { qjs::JS_FreeAtomRT(runtime, atom) };
+        }
         self.shared.handlers.borrow_mut().clear();
         self.shared.pending.borrow_mut().clear();
         self.shared.settings_updater.borrow_mut().take();
@@ -272,9 +285,9 @@ impl JsInstance {
             mod_id: setup.mod_id.clone(),
             mod_path: crate::paths::shown(&setup.dir),
             host: setup.host.clone(),
-            handlers: RefCell::new(HashMap::new()),
+            handlers: RefCell::new(HashMap::default()),
             settings_updater: RefCell::new(None),
-            pending: RefCell::new(HashMap::new()),
+            pending: RefCell::new(HashMap::default()),
             unhandled: RefCell::new(Vec::new()),
             memory_mb: setup.limits.memory_mb,
             clock: CallClock::new(Duration::from_millis(setup.limits.call_timeout_ms)),
@@ -312,6 +325,7 @@ impl JsInstance {
         let mut instance = JsInstance {
             shared,
             exports: None,
+            names: RefCell::new(HashMap::default()),
             context,
             runtime,
         };
@@ -384,14 +398,17 @@ impl JsInstance {
                 // QuickJS measures its stack from where it was last told the top is;
                 // entered deep in a chain of mods calling mods, that is here.
                 // SAFETY: the context (and so its runtime) is alive for this closure.
-                unsafe {
-                    let runtime = rquickjs::qjs::JS_GetRuntime(ctx.as_raw().as_ptr());
-                    rquickjs::qjs::JS_UpdateStackTop(runtime);
-                }
+                let runtime = unsafe { qjs::JS_GetRuntime(ctx.as_raw().as_ptr()) };
+                // SAFETY: as above.
+                unsafe { qjs::JS_UpdateStackTop(runtime) };
                 let result = body(&ctx);
                 // Promise jobs run as part of the call, under its deadline; once it has
                 // expired, none runs any more (a job that queues itself would go on forever).
-                while !self.shared.clock.must_stop() && ctx.execute_pending_job() {}
+                // SAFETY: as above.
+                while unsafe { qjs::JS_IsJobPending(runtime) }
+                    && !self.shared.clock.must_stop()
+                    && ctx.execute_pending_job()
+                {}
                 if let Some(stopped) = self.shared.stop_reason() {
                     return Err(stopped);
                 }
@@ -437,6 +454,47 @@ impl JsInstance {
                 None => convert::to_json(&result).map(|json| Some(Outcome::Done(json))),
             }
         })
+    }
+
+    /// The property `name` of `holder`, read by the atom made for it once.
+    fn property<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        holder: &Object<'js>,
+        name: &str,
+    ) -> rquickjs::Result<Value<'js>> {
+        let raw_ctx = ctx.as_raw().as_ptr();
+        let atom = {
+            let mut names = self.names.borrow_mut();
+            match names.get(name) {
+                Some(atom) => *atom,
+                None => {
+                    // SAFETY: the context is alive; the name is valid for its length.
+                    let atom = unsafe {
+                        qjs::JS_NewAtomLen(raw_ctx, name.as_ptr().cast(), name.len() as _)
+                    };
+                    if atom == qjs::JS_ATOM_NULL {
+                        return Err(rquickjs::Error::Exception);
+                    }
+                    names.insert(name.to_owned(), atom);
+                    atom
+                }
+            }
+        };
+        // SAFETY: the holder and the atom are alive in this context; `JS_GetProperty` returns
+        // a new reference (or an exception, left pending for `catch`), which `from_raw` owns.
+        unsafe {
+            let value = qjs::JS_GetProperty(raw_ctx, holder.as_raw(), atom);
+            if qjs::JS_IsException(value) {
+                return Err(rquickjs::Error::Exception);
+            }
+            Ok(Value::from_raw(ctx.clone(), value))
+        }
+    }
+
+    fn runtime_ptr(&self) -> *mut qjs::JSRuntime {
+        self.context
+            .with(|ctx| unsafe { qjs::JS_GetRuntime(ctx.as_raw().as_ptr()) })
     }
 
     /// A promise a call returned: its value if it settles with the jobs already queued,
@@ -485,8 +543,7 @@ impl ModInstance for JsInstance {
                     Some(exports) => exports.restore(ctx)?,
                     None => ctx.globals(),
                 };
-                let value: Value = holder.get(function)?;
-                Ok(value.into_function())
+                Ok(self.property(ctx, &holder, function)?.into_function())
             },
             args,
         )

@@ -114,6 +114,11 @@ fn to_json_at(
 
 /// Converts a JSON-compatible value into a Lua value.
 pub fn from_json(lua: &Lua, json: &Json) -> mlua::Result<Value> {
+    from_json_interning(lua, json, &mut Interned::default())
+}
+
+/// [`from_json`], taking short strings (object keys, event names) from `interned`.
+pub fn from_json_interning(lua: &Lua, json: &Json, interned: &mut Interned) -> mlua::Result<Value> {
     Ok(match json {
         Json::Null => Value::Nil,
         Json::Bool(boolean) => Value::Boolean(*boolean),
@@ -121,11 +126,11 @@ pub fn from_json(lua: &Lua, json: &Json) -> mlua::Result<Value> {
             Some(integer) => Value::Integer(integer),
             None => Value::Number(number.as_f64().unwrap_or(f64::NAN)),
         },
-        Json::String(text) => Value::String(lua.create_string(text)?),
+        Json::String(text) => Value::String(interned.string(lua, text)?),
         Json::Array(items) => {
             let table = lua.create_table_with_capacity(items.len(), 0)?;
             for (index, item) in items.iter().enumerate() {
-                table.raw_set(index + 1, from_json(lua, item)?)?;
+                table.raw_set(index + 1, from_json_interning(lua, item, interned)?)?;
             }
             table.set_metatable(Some(lua.array_metatable()))?;
             Value::Table(table)
@@ -133,11 +138,44 @@ pub fn from_json(lua: &Lua, json: &Json) -> mlua::Result<Value> {
         Json::Object(map) => {
             let table = lua.create_table_with_capacity(0, map.len())?;
             for (key, item) in map {
-                table.raw_set(key.as_str(), from_json(lua, item)?)?;
+                table.raw_set(
+                    interned.string(lua, key)?,
+                    from_json_interning(lua, item, interned)?,
+                )?;
             }
             Value::Table(table)
         }
     })
+}
+
+/// Short strings the host hands a state again and again (function names, object keys, event
+/// names), each made as a Lua string once: under a memory limit, mlua makes every string in a
+/// protected call, which was a third of delivering an event to a Lua handler. Bounded: past
+/// [`Interned::MOST`] strings, or for one longer than [`Interned::LONGEST`] bytes, a string is
+/// made afresh.
+#[derive(Default)]
+pub struct Interned {
+    strings: rustc_hash::FxHashMap<String, mlua::LuaString>,
+}
+
+impl Interned {
+    const MOST: usize = 1024;
+    const LONGEST: usize = 64;
+
+    pub fn string(&mut self, lua: &Lua, text: &str) -> mlua::Result<mlua::LuaString> {
+        if let Some(string) = self.strings.get(text) {
+            return Ok(string.clone());
+        }
+        let string = lua.create_string(text)?;
+        if text.len() <= Self::LONGEST && self.strings.len() < Self::MOST {
+            self.strings.insert(text.to_owned(), string.clone());
+        }
+        Ok(string)
+    }
+
+    pub fn clear(&mut self) {
+        self.strings.clear();
+    }
 }
 
 #[cfg(test)]
@@ -166,6 +204,24 @@ mod tests {
             };
             assert_eq!(round_trip(&lua, json), expected);
         }
+    }
+
+    #[test]
+    fn interned_strings_convert_like_fresh_ones_past_the_bounds() {
+        let lua = Lua::new();
+        let mut interned = Interned::default();
+        let long = "k".repeat(Interned::LONGEST + 1);
+        let mut object = serde_json::Map::new();
+        for index in 0..Interned::MOST + 10 {
+            object.insert(format!("key{index}"), Json::String(format!("value{index}")));
+        }
+        object.insert(long.clone(), Json::String(long.clone()));
+        let json = Json::Object(object);
+        for _ in 0..2 {
+            let value = from_json_interning(&lua, &json, &mut interned).unwrap();
+            assert_eq!(to_json(&lua, &value).unwrap(), json);
+        }
+        assert_eq!(interned.strings.len(), Interned::MOST);
     }
 
     #[test]

@@ -15,7 +15,8 @@ mod strings;
 mod testing;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+// Keys are the host's own handler ids: FxHash, as nobody picks them to collide.
+use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 use std::rc::Rc;
 use std::time::Duration;
@@ -100,8 +101,8 @@ struct LuaInstance {
     exports: Option<Table>,
     /// The table behind the read-only `modhost` global.
     modhost: Option<Table>,
-    /// Function names as Lua strings, made once each.
-    names: RefCell<HashMap<String, mlua::LuaString>>,
+    /// Function names, object keys and event names as Lua strings, made once each.
+    interned: RefCell<convert::Interned>,
     lua: Lua,
 }
 
@@ -114,7 +115,7 @@ impl Drop for LuaInstance {
         }
         self.exports = None;
         self.modhost = None;
-        self.names.borrow_mut().clear();
+        self.interned.borrow_mut().clear();
     }
 }
 
@@ -129,7 +130,7 @@ impl LuaInstance {
             mod_id: setup.mod_id.clone(),
             mod_path: crate::paths::shown(&setup.dir),
             host: setup.host.clone(),
-            handlers: RefCell::new(HashMap::new()),
+            handlers: RefCell::new(HashMap::default()),
             memory_mb: setup.limits.memory_mb,
             clock: CallClock::new(Duration::from_millis(setup.limits.call_timeout_ms)),
             testing: setup
@@ -163,7 +164,7 @@ impl LuaInstance {
             shared,
             exports: None,
             modhost: None,
-            names: RefCell::new(HashMap::new()),
+            interned: RefCell::new(convert::Interned::default()),
             lua,
         };
         instance.load(&setup)?;
@@ -224,9 +225,14 @@ impl LuaInstance {
 
     fn invoke(&self, function: &Function, args: &[Json]) -> Result<Json, ScriptError> {
         let mut values = MultiValue::with_capacity(args.len());
-        for arg in args {
-            values
-                .push_back(convert::from_json(&self.lua, arg).map_err(|error| self.error(error))?);
+        {
+            let mut interned = self.interned.borrow_mut();
+            for arg in args {
+                values.push_back(
+                    convert::from_json_interning(&self.lua, arg, &mut interned)
+                        .map_err(|error| self.error(error))?,
+                );
+            }
         }
         let result = self.protected(function, values)?;
         convert::to_json(&self.lua, &result)
@@ -236,17 +242,7 @@ impl LuaInstance {
     /// Lua string made once per name: making it each time is an allocation, which the memory
     /// limit turns into a protected call.
     fn lookup(&self, name: &str) -> Option<Function> {
-        let key = {
-            let mut names = self.names.borrow_mut();
-            match names.get(name) {
-                Some(key) => key.clone(),
-                None => {
-                    let key = self.lua.create_string(name).ok()?;
-                    names.insert(name.to_owned(), key.clone());
-                    key
-                }
-            }
-        };
+        let key = self.interned.borrow_mut().string(&self.lua, name).ok()?;
         let from_exports = self.exports.as_ref().and_then(|exports| {
             exports
                 .raw_get::<Option<Function>>(key.clone())
