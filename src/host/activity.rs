@@ -9,14 +9,15 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::runtime::Moment;
 
 /// Shared between the host's thread and a watchdog (`Host::activity`).
 #[derive(Debug)]
 pub struct Activity {
-    base: Instant,
-    /// When the mod with control got it, in nanoseconds since `base`, plus one; 0 when no mod
-    /// has control.
+    /// When the mod with control got it ([`Moment::nanos`], plus one); 0 when no mod has
+    /// control.
     since: AtomicU64,
     /// That mod's `call_timeout_ms`.
     limit_ms: AtomicU64,
@@ -47,7 +48,6 @@ pub(super) struct Entered {
 impl Default for Activity {
     fn default() -> Self {
         Activity {
-            base: Instant::now(),
             since: AtomicU64::new(0),
             limit_ms: AtomicU64::new(0),
             position: AtomicUsize::new(0),
@@ -83,10 +83,7 @@ impl Activity {
             .unwrap_or_else(|| format!("the mod at position {position}"));
         Some(Running {
             mod_id,
-            running_for: self
-                .base
-                .elapsed()
-                .saturating_sub(Duration::from_nanos(since - 1)),
+            running_for: Moment::now().since(Moment::from_nanos(since - 1)),
             limit: Duration::from_millis(self.limit_ms.load(Ordering::Relaxed)),
         })
     }
@@ -99,7 +96,7 @@ impl Activity {
     }
 
     /// The mod at `position` takes control at `at`.
-    pub(super) fn enter(&self, position: usize, limit_ms: u64, at: Instant) -> Entered {
+    pub(super) fn enter(&self, position: usize, limit_ms: u64, at: Moment) -> Entered {
         let entered = Entered {
             limit_ms: self.limit_ms.load(Ordering::Relaxed),
             position: self.position.load(Ordering::Relaxed),
@@ -107,7 +104,7 @@ impl Activity {
         };
         self.position.store(position, Ordering::Relaxed);
         self.limit_ms.store(limit_ms, Ordering::Relaxed);
-        self.since.store(self.nanos(at), Ordering::Relaxed);
+        self.since.store(at.nanos() + 1, Ordering::Relaxed);
         entered
     }
 
@@ -121,7 +118,7 @@ impl Activity {
         self.position.store(entered.position, Ordering::Relaxed);
         self.limit_ms.store(entered.limit_ms, Ordering::Relaxed);
         self.since
-            .store(self.nanos(Instant::now()), Ordering::Relaxed);
+            .store(Moment::now().nanos() + 1, Ordering::Relaxed);
     }
 
     /// The mod with control waits for the game (which has `game_call_timeout_ms` of its own):
@@ -134,12 +131,8 @@ impl Activity {
     pub(super) fn resume(&self, was_running: bool) {
         if was_running {
             self.since
-                .store(self.nanos(Instant::now()), Ordering::Relaxed);
+                .store(Moment::now().nanos() + 1, Ordering::Relaxed);
         }
-    }
-
-    fn nanos(&self, at: Instant) -> u64 {
-        at.duration_since(self.base).as_nanos() as u64 + 1
     }
 }
 
@@ -152,8 +145,8 @@ mod tests {
         let activity = Activity::default();
         activity.name_mods(vec!["a".to_owned(), "b".to_owned()]);
         assert_eq!(activity.running(), None);
-        let outer = activity.enter(0, 100, Instant::now());
-        let inner = activity.enter(1, 200, Instant::now());
+        let outer = activity.enter(0, 100, Moment::precise());
+        let inner = activity.enter(1, 200, Moment::precise());
         let running = activity.running().unwrap();
         assert_eq!(
             (running.mod_id.as_str(), running.limit),

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::events::Event;
 use super::{CallError, Core, MAX_CALL_DEPTH, ModStatus, Slot};
-use crate::runtime::{ErrorKind, HandlerKind, Json, ModInstance, Outcome, ScriptError};
+use crate::runtime::{ErrorKind, HandlerKind, Json, ModInstance, Moment, Outcome, ScriptError};
 
 /// The most events delivered in one round before the rest are dropped as a storm.
 const EVENTS_PER_ROUND: usize = 100_000;
@@ -68,13 +68,17 @@ impl Core {
             instance.release_handler(handler);
         }
         self.call_stack.borrow_mut().push(Rc::clone(slot));
-        let entered = Instant::now();
+        // The one reading of the time on the way in: the deadline, the watchdog's record and
+        // the call's duration all start from it.
+        let entered = Moment::precise();
         let control = self
             .activity
             .enter(slot.position.get(), slot.call_timeout_ms.get(), entered);
+        let began = instance.clock().begin(entered);
         let result = body(instance.as_mut());
+        instance.clock().end(began);
         self.activity.leave(control);
-        let took = entered.elapsed();
+        let took = Moment::precise().since(entered);
         let counting = self.counting.get();
         if counting {
             slot.counts.record(took, &result);

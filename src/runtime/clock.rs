@@ -16,37 +16,70 @@ use std::time::Duration;
 
 use super::ScriptError;
 
-/// The time, from a clock that is cheap to read: the kernel's coarse monotonic clock where
-/// there is one (its few milliseconds of granularity are nothing against limits counted in
-/// milliseconds; a precise read costs a good part of a call into a mod).
+/// A point in time, in nanoseconds of the monotonic clock. [`Moment::now`] reads it coarsely,
+/// which is cheap (the kernel's coarse monotonic clock where there is one: its few milliseconds
+/// of granularity are nothing against limits counted in milliseconds); [`Moment::precise`]
+/// reads it to the nanosecond, for durations. Both count from the same origin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Moment(Duration);
+pub struct Moment(u64);
 
 impl Moment {
     pub fn now() -> Moment {
         #[cfg(target_os = "linux")]
         {
-            let mut now = libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            };
-            // SAFETY: `now` is a valid timespec for the call to fill.
-            unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut now) };
-            Moment(Duration::new(now.tv_sec as u64, now.tv_nsec as u32))
+            Moment::of(libc::CLOCK_MONOTONIC_COARSE)
         }
         #[cfg(not(target_os = "linux"))]
         {
-            static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-            Moment(START.get_or_init(std::time::Instant::now).elapsed())
+            Moment::precise()
         }
     }
 
-    fn after(self, duration: Duration) -> Moment {
-        Moment(self.0 + duration)
+    pub fn precise() -> Moment {
+        #[cfg(unix)]
+        {
+            Moment::of(libc::CLOCK_MONOTONIC)
+        }
+        #[cfg(not(unix))]
+        {
+            static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+            Moment(
+                START
+                    .get_or_init(std::time::Instant::now)
+                    .elapsed()
+                    .as_nanos() as u64,
+            )
+        }
     }
 
-    fn since(self, earlier: Moment) -> Duration {
-        self.0.saturating_sub(earlier.0)
+    #[cfg(unix)]
+    fn of(clock: libc::clockid_t) -> Moment {
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `now` is a valid timespec for the call to fill.
+        unsafe { libc::clock_gettime(clock, &mut now) };
+        Moment(now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64)
+    }
+
+    /// Nanoseconds since the clock's origin.
+    pub fn nanos(self) -> u64 {
+        self.0
+    }
+
+    pub fn from_nanos(nanos: u64) -> Moment {
+        Moment(nanos)
+    }
+
+    pub fn after(self, duration: Duration) -> Moment {
+        Moment(self.0.saturating_add(duration.as_nanos() as u64))
+    }
+
+    /// How long after `earlier` this is (zero if it is not after it: a coarse reading may lag
+    /// a precise one).
+    pub fn since(self, earlier: Moment) -> Duration {
+        Duration::from_nanos(self.0.saturating_sub(earlier.0))
     }
 }
 
@@ -72,13 +105,28 @@ impl CallClock {
 
     /// Runs `body` as one call; a call made while another runs belongs to the outer one.
     pub fn time<R>(&self, body: impl FnOnce() -> R) -> R {
-        if self.deadline.get().is_some() {
-            return body();
-        }
-        self.deadline.set(Some(Moment::now().after(self.timeout)));
+        let began = self.begin(Moment::now());
         let result = body();
-        self.deadline.set(None);
+        self.end(began);
         result
+    }
+
+    /// A call entered at `at` starts (the host reads the time once per call, for this and for
+    /// the call's duration), unless one is running already: `false` then, and the running one
+    /// goes on. Pass what it returned to [`CallClock::end`].
+    pub fn begin(&self, at: Moment) -> bool {
+        if self.deadline.get().is_some() {
+            return false;
+        }
+        self.deadline.set(Some(at.after(self.timeout)));
+        true
+    }
+
+    /// The call [`CallClock::begin`] started is over.
+    pub fn end(&self, began: bool) {
+        if began {
+            self.deadline.set(None);
+        }
     }
 
     /// Whether the running call must stop now (the engine's periodic check, and each host

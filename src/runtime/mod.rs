@@ -28,7 +28,7 @@ use std::rc::Rc;
 use serde::Serialize;
 
 pub use api::{HandlerKind, HostApi, HostError, LogLevel, StorageOp, TestStep};
-pub(crate) use clock::CallClock;
+pub use clock::{CallClock, Moment};
 pub use error::{ErrorKind, ScriptError};
 
 use crate::config::Limits;
@@ -100,6 +100,10 @@ pub trait ModInstance {
     fn poll(&mut self, pending: HandlerId) -> Option<Result<Json, ScriptError>>;
     /// Forgets a registered function.
     fn release_handler(&mut self, handler: HandlerId);
+    /// The clock of the instance's calls: the host starts it as it enters the mod
+    /// ([`CallClock::begin`]), so that one reading of the time serves the deadline, the
+    /// watchdog and the call's duration.
+    fn clock(&self) -> &CallClock;
     /// The names of the top-level functions the host can call.
     fn functions(&mut self) -> Vec<String>;
     /// Bytes the engine holds now.

@@ -8,6 +8,7 @@
 
 mod api;
 mod bytecode;
+mod call;
 mod convert;
 mod error;
 mod loader;
@@ -25,7 +26,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use rquickjs::context::EvalOptions;
-use rquickjs::function::{Args, This};
+use rquickjs::function::This;
 use rquickjs::qjs;
 use rquickjs::{
     CatchResultExt, CaughtError, Context, Ctx, Function, Module, Object, Persistent, Promise,
@@ -435,18 +436,7 @@ impl JsInstance {
             let Some(function) = target(ctx).catch(ctx).map_err(caught)? else {
                 return Ok(None);
             };
-            let mut call_args = Args::new(ctx.clone(), args.len());
-            for arg in args {
-                let value = convert::from_json(ctx, arg)
-                    .catch(ctx)
-                    .map_err(|caught| shared.error(ctx, caught))?;
-                call_args
-                    .push_arg(value)
-                    .catch(ctx)
-                    .map_err(|caught| shared.error(ctx, caught))?;
-            }
-            let result: Value = function
-                .call_arg(call_args)
+            let result = call::call(ctx, &function, args)
                 .catch(ctx)
                 .map_err(|caught| shared.error(ctx, caught))?;
             match result.as_promise().cloned() {
@@ -578,6 +568,10 @@ impl ModInstance for JsInstance {
 
     fn release_handler(&mut self, handler: HandlerId) {
         self.shared.handlers.borrow_mut().remove(&handler);
+    }
+
+    fn clock(&self) -> &CallClock {
+        &self.shared.clock
     }
 
     fn memory_used(&self) -> u64 {

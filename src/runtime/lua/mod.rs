@@ -286,6 +286,10 @@ impl ModInstance for LuaInstance {
         self.shared.handlers.borrow_mut().remove(&handler);
     }
 
+    fn clock(&self) -> &CallClock {
+        &self.shared.clock
+    }
+
     fn memory_used(&self) -> u64 {
         self.lua.used_memory() as u64
     }

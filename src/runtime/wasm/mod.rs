@@ -462,6 +462,10 @@ impl ModInstance for WasmInstance {
         self.shared.handlers.borrow_mut().remove(&handler);
     }
 
+    fn clock(&self) -> &CallClock {
+        &self.shared.clock
+    }
+
     fn functions(&mut self) -> Vec<String> {
         let mut names: Vec<String> = self
             .instance
