@@ -41,30 +41,76 @@ fn portable(name: &str) -> bool {
 /// `dir` joined with `relative` (folded, as written, not canonical) when it names an existing
 /// file that is really inside `dir`, symlinks resolved.
 pub fn inside(dir: &Path, relative: &Path) -> Result<PathBuf, Refusal> {
-    // A drive (`C:main.js` on Windows) counts as absolute: it leaves the folder as well.
-    let drive = relative
-        .components()
-        .any(|component| matches!(component, Component::Prefix(_)));
-    if relative.has_root() || relative.is_absolute() || drive {
-        return Err(Refusal::Absolute);
+    Folder::new(dir).inside(relative)
+}
+
+/// A mod's folder with its canonical path, found once for every file checked against it
+/// (finding it costs a system call per component of the path).
+#[derive(Debug, Clone)]
+pub struct Folder {
+    dir: PathBuf,
+    canonical: Option<PathBuf>,
+}
+
+impl Folder {
+    pub fn new(dir: &Path) -> Folder {
+        Folder {
+            dir: dir.to_path_buf(),
+            canonical: dir.canonicalize().ok(),
+        }
     }
-    if escapes(relative) {
-        return Err(Refusal::Escapes);
+
+    /// The folder `name` of `parent`, whose canonical path is `canonical_parent`: when the
+    /// folder is no link, its canonical path is the parent's joined with its name, and no
+    /// system call is needed.
+    pub fn child(
+        parent: &Path,
+        canonical_parent: Option<&Path>,
+        name: &str,
+        is_link: bool,
+    ) -> Folder {
+        let dir = parent.join(name);
+        match canonical_parent {
+            Some(canonical_parent) if !is_link => Folder {
+                dir,
+                canonical: Some(canonical_parent.join(name)),
+            },
+            _ => Folder::new(&dir),
+        }
     }
-    let unportable = relative.components().any(|component| {
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// [`inside`] this folder.
+    pub fn inside(&self, relative: &Path) -> Result<PathBuf, Refusal> {
+        let dir = &self.dir;
+        // A drive (`C:main.js` on Windows) counts as absolute: it leaves the folder as well.
+        let drive = relative
+            .components()
+            .any(|component| matches!(component, Component::Prefix(_)));
+        if relative.has_root() || relative.is_absolute() || drive {
+            return Err(Refusal::Absolute);
+        }
+        if escapes(relative) {
+            return Err(Refusal::Escapes);
+        }
+        let unportable = relative.components().any(|component| {
         matches!(component, Component::Normal(name) if !portable(&name.to_string_lossy()))
     });
-    if unportable {
-        return Err(Refusal::NotPortable);
-    }
-    let joined = fold(&dir.join(relative));
-    let (Ok(file), Ok(dir)) = (joined.canonicalize(), dir.canonicalize()) else {
-        return Err(Refusal::Missing);
-    };
-    if file.starts_with(dir) {
-        Ok(joined)
-    } else {
-        Err(Refusal::LeavesThroughLink)
+        if unportable {
+            return Err(Refusal::NotPortable);
+        }
+        let joined = fold(&dir.join(relative));
+        let (Ok(file), Some(dir)) = (joined.canonicalize(), &self.canonical) else {
+            return Err(Refusal::Missing);
+        };
+        if file.starts_with(dir) {
+            Ok(joined)
+        } else {
+            Err(Refusal::LeavesThroughLink)
+        }
     }
 }
 

@@ -83,21 +83,22 @@ pub fn missing_member<'a>(
 /// that does not define that hook: `(function, the closest hook)`.
 pub fn misspelled_hooks<'a>(functions: &[&'a str]) -> Vec<(&'a str, &'static str)> {
     let normalize = |name: &str| name.to_ascii_lowercase().replace('_', "");
-    let hooks: Vec<&'static str> = crate::typings::spec::HOOKS
+    // Normalised once: `check` asks this of every function of every mod.
+    let hooks: Vec<(String, &'static str)> = crate::typings::spec::HOOKS
         .iter()
-        .map(|(hook, _, _)| *hook)
+        .map(|(hook, _, _)| (normalize(hook), *hook))
         .collect();
     functions
         .iter()
-        .filter(|function| !hooks.contains(function))
+        .filter(|function| !hooks.iter().any(|(_, hook)| hook == *function))
         .filter_map(|function| {
+            let function_normalized = normalize(function);
             let (distance, hook) = hooks
                 .iter()
-                .map(|hook| {
-                    (
-                        strsim::levenshtein(&normalize(function), &normalize(hook)),
-                        *hook,
-                    )
+                // Names whose lengths differ by more than two are more than two edits apart.
+                .filter(|(normalized, _)| normalized.len().abs_diff(function_normalized.len()) <= 2)
+                .map(|(normalized, hook)| {
+                    (strsim::levenshtein(&function_normalized, normalized), *hook)
                 })
                 .min()?;
             let defined = functions.contains(&hook);

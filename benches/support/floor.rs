@@ -1,5 +1,6 @@
 //! The floor of starting a mod: an engine with the host's standard library and limits, a
-//! `modhost.events.on` that keeps the handler, the entry point evaluated and its hooks called.
+//! `modhost.events.on` that keeps the handler, the entry point evaluated and its hooks called
+//! (`onAttach`, then `onBootstrap`, as the host calls them).
 
 use std::time::{Duration, Instant};
 
@@ -7,8 +8,8 @@ const MEMORY_LIMIT: usize = 64 << 20;
 const CALL_TIMEOUT: Duration = Duration::from_millis(1_000);
 
 /// A mod in each language that the floor and the host both start: hooks and a handler.
-pub const JS_MOD: &str = "let count = 0;\nfunction onLoad() { count += 1; }\nfunction onAttach() { modhost.events.on('tick', (n) => { count += n; }); }\nfunction value() { return count; }\n";
-pub const LUA_MOD: &str = "local count = 0\nfunction onLoad() count = count + 1 end\nfunction onAttach() modhost.events.on('tick', function(n) count = count + n end) end\nfunction value() return count end\n";
+pub const JS_MOD: &str = "let count = 0;\nfunction onBootstrap() { count += 1; }\nfunction onAttach() { modhost.events.on('tick', (n) => { count += n; }); }\nfunction value() { return count; }\n";
+pub const LUA_MOD: &str = "local count = 0\nfunction onBootstrap() count = count + 1 end\nfunction onAttach() modhost.events.on('tick', function(n) count = count + n end) end\nfunction value() return count end\n";
 
 fn deadline_passed(since: Instant) -> bool {
     since.elapsed() > CALL_TIMEOUT
@@ -30,7 +31,7 @@ pub fn js_mod(source: &str) -> (rquickjs::Context, rquickjs::Runtime) {
         )
         .expect("api");
         ctx.eval::<(), _>(source).expect("entry point");
-        for hook in ["onLoad", "onAttach"] {
+        for hook in ["onAttach", "onBootstrap"] {
             let function: rquickjs::Function = ctx.globals().get(hook).expect("hook");
             function.call::<_, ()>(()).expect("hook call");
         }
@@ -72,7 +73,7 @@ pub fn lua_mod(source: &str) -> mlua::Lua {
     modhost.set("events", events).expect("set");
     lua.globals().set("modhost", modhost).expect("set");
     lua.load(source).exec().expect("entry point");
-    for hook in ["onLoad", "onAttach"] {
+    for hook in ["onAttach", "onBootstrap"] {
         let function: mlua::Function = lua.globals().get(hook).expect("hook");
         function.call::<()>(()).expect("hook call");
     }

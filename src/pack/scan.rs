@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{ModEntry, PackError};
-use crate::confine::Refusal;
+use crate::confine::{Folder, Refusal};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::manifest::{Manifest, ManifestFormat, parse_manifest};
 use crate::runtime::Language;
@@ -45,7 +45,10 @@ pub(super) fn scan(mods_dir: &Path) -> Result<Scanned, PackError> {
         }
     };
     let mut unnamed: Vec<Diagnostic> = Vec::new();
-    let mut folders: Vec<(String, PathBuf)> = entries
+    // Canonicalised once: each mod folder's canonical path (which the confinement of its entry
+    // point needs) is this joined with its name, unless it is a link.
+    let canonical_mods = mods_dir.canonicalize().ok();
+    let mut folders: Vec<(String, Folder)> = entries
         .filter_map(Result::ok)
         .filter_map(|entry| {
             let name = match entry.file_name().into_string() {
@@ -67,16 +70,18 @@ pub(super) fn scan(mods_dir: &Path) -> Result<Scanned, PackError> {
                     return None;
                 }
             };
-            let path = mods_dir.join(&name);
             // The kind comes with the listing; only a link needs a look at what it points to.
-            let is_dir = match entry.file_type() {
-                Ok(kind) if !kind.is_symlink() => kind.is_dir(),
-                _ => path.is_dir(),
+            let (is_dir, is_link) = match entry.file_type() {
+                Ok(kind) if !kind.is_symlink() => (kind.is_dir(), false),
+                _ => (mods_dir.join(&name).is_dir(), true),
             };
-            (!name.starts_with('.') && is_dir).then_some((name, path))
+            (!name.starts_with('.') && is_dir).then(|| {
+                let folder = Folder::child(mods_dir, canonical_mods.as_deref(), &name, is_link);
+                (name, folder)
+            })
         })
         .collect();
-    folders.sort();
+    folders.sort_by(|a, b| a.0.cmp(&b.0));
     unnamed.extend(case_twins(mods_dir, &folders));
 
     let mut scanned = scan_in_parallel(&folders);
@@ -96,10 +101,11 @@ pub(super) fn scan(mods_dir: &Path) -> Result<Scanned, PackError> {
 
 /// A `folder-name` warning for each folder whose name is another's but for case (`Core` and
 /// `core`): one folder on Windows and macOS, so the pack made here would not load there.
-fn case_twins(mods_dir: &Path, folders: &[(String, PathBuf)]) -> Vec<Diagnostic> {
+fn case_twins(mods_dir: &Path, folders: &[(String, Folder)]) -> Vec<Diagnostic> {
     let mut first_of: std::collections::HashMap<String, &str> = Default::default();
     let mut twins = Vec::new();
-    for (name, path) in folders {
+    for (name, folder) in folders {
+        let path = folder.path();
         match first_of.entry(name.to_lowercase()) {
             std::collections::hash_map::Entry::Vacant(slot) => {
                 slot.insert(name);
@@ -123,7 +129,7 @@ fn case_twins(mods_dir: &Path, folders: &[(String, PathBuf)]) -> Vec<Diagnostic>
 
 /// Reads the folders on every core, each thread a contiguous share of them, so that the
 /// result keeps their order.
-fn scan_in_parallel(folders: &[(String, PathBuf)]) -> Scanned {
+fn scan_in_parallel(folders: &[(String, Folder)]) -> Scanned {
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let share = folders.len().div_ceil(workers).max(1);
     let shares: Vec<Scanned> = std::thread::scope(|scope| {
@@ -156,9 +162,10 @@ fn scan_in_parallel(folders: &[(String, PathBuf)]) -> Scanned {
     scanned
 }
 
-fn scan_folders(folders: &[(String, PathBuf)]) -> Scanned {
+fn scan_folders(folders: &[(String, Folder)]) -> Scanned {
     let mut scanned = Scanned::default();
-    for (name, dir) in folders {
+    for (name, folder) in folders {
+        let dir = folder.path();
         let present: Vec<ManifestFormat> = ManifestFormat::ALL
             .into_iter()
             .filter(|format| dir.join(format.file_name()).is_file())
@@ -166,7 +173,7 @@ fn scan_folders(folders: &[(String, PathBuf)]) -> Scanned {
         match present.as_slice() {
             [] => scanned.diagnostics.extend(misnamed_manifest(name, dir)),
             [format] => {
-                let (candidate, source) = read_mod(name, dir, *format);
+                let (candidate, source) = read_mod(name, folder, *format);
                 scanned.sources.extend(source);
                 scanned.mods.push(candidate);
             }
@@ -193,9 +200,10 @@ fn scan_folders(folders: &[(String, PathBuf)]) -> Scanned {
 
 fn read_mod(
     folder_name: &str,
-    dir: &Path,
+    folder: &Folder,
     format: ManifestFormat,
 ) -> (Candidate, Option<SourceFile>) {
+    let dir = folder.path();
     let path = dir.join(format.file_name());
     let unreadable = |reason: String| Candidate {
         id: folder_name.to_owned(),
@@ -221,7 +229,7 @@ fn read_mod(
     let outcome = parse_manifest(&source, format, folder_name);
     let mut diagnostics = outcome.diagnostics;
     let entry = outcome.manifest.and_then(|manifest| {
-        let checked = check_entry_point(&manifest, dir, &source);
+        let checked = check_entry_point(&manifest, folder, &source);
         match checked {
             Ok((entry, language)) => Some(ModEntry {
                 settings: manifest.settings.clone(),
@@ -248,9 +256,10 @@ fn read_mod(
 /// Checks that the entry point is inside the mod's folder, exists, and names a known language.
 fn check_entry_point(
     manifest: &Manifest,
-    dir: &Path,
+    folder: &Folder,
     source: &SourceFile,
 ) -> Result<(PathBuf, Language), Vec<Diagnostic>> {
+    let dir = folder.path();
     let written = &manifest.entry_point.value;
     let relative = Path::new(written);
     let problem = |code: Code, message: String, hint: String| {
@@ -269,7 +278,7 @@ fn check_entry_point(
             ),
         )]
     };
-    let entry = match crate::confine::inside(dir, relative) {
+    let entry = match folder.inside(relative) {
         Ok(entry) => entry,
         Err(Refusal::Missing) => {
             let files: Vec<String> = crate::confine::files_in(dir)

@@ -1,7 +1,7 @@
 //! The functions a script defines at its top level, found by reading it without running it,
 //! so that `modhost check` names a misspelled hook with its line (running the mod finds only
-//! the names). A declaration starts a line, as top-level ones do in every style guide; one
-//! inside a block comment or a string is taken as written.
+//! the names). A declaration starts a line and has its name on that line, as top-level ones do
+//! in every style guide; one inside a block comment or a string is taken as written.
 
 use std::sync::LazyLock;
 
@@ -26,7 +26,11 @@ pub fn javascript(source: &str) -> Vec<Declared> {
         ))
         .expect("a valid pattern")
     });
-    found(&DECLARATION, source)
+    found(&DECLARATION, source, |line| {
+        ["function", "async", "export", "var"]
+            .iter()
+            .any(|keyword| line.starts_with(keyword))
+    })
 }
 
 /// `function onAttach(`, `function mod.onAttach(`, `function M:onAttach(`, and
@@ -39,18 +43,30 @@ pub fn lua(source: &str) -> Vec<Declared> {
         ))
         .expect("a valid pattern")
     });
-    found(&DECLARATION, source)
+    found(&DECLARATION, source, |line| line.contains("function"))
 }
 
-fn found(pattern: &Regex, source: &str) -> Vec<Declared> {
-    pattern
-        .captures_iter(source)
-        .filter_map(|captures| captures.name("name").or_else(|| captures.name("assigned")))
-        .map(|name| Declared {
-            name: name.as_str().to_owned(),
-            span: name.range(),
-        })
-        .collect()
+/// The declarations `pattern` finds, line by line, on the lines `candidate` lets through: a
+/// test of a prefix or a word, which most lines fail, is far cheaper than the pattern (`check`
+/// reads every script of a pack).
+fn found(pattern: &Regex, source: &str, candidate: impl Fn(&str) -> bool) -> Vec<Declared> {
+    let mut declared = Vec::new();
+    let mut start = 0;
+    for line in source.split_inclusive('\n') {
+        if candidate(line) {
+            let found = pattern
+                .captures(line)
+                .and_then(|captures| captures.name("name").or_else(|| captures.name("assigned")));
+            if let Some(name) = found {
+                declared.push(Declared {
+                    name: name.as_str().to_owned(),
+                    span: start + name.start()..start + name.end(),
+                });
+            }
+        }
+        start += line.len();
+    }
+    declared
 }
 
 #[cfg(test)]

@@ -101,6 +101,9 @@ struct LuaInstance {
     exports: Option<Table>,
     /// The table behind the read-only `modhost` global.
     modhost: Option<Table>,
+    /// The state's globals, held once: the table itself cannot be replaced from Lua (only
+    /// its contents), and a handle made for each call was a tenth of it.
+    globals: Table,
     /// Function names, object keys and event names as Lua strings, made once each.
     interned: RefCell<convert::Interned>,
     lua: Lua,
@@ -165,6 +168,7 @@ impl LuaInstance {
             exports: None,
             modhost: None,
             interned: RefCell::new(convert::Interned::default()),
+            globals: lua.globals(),
             lua,
         };
         instance.load(&setup)?;
@@ -216,25 +220,34 @@ impl LuaInstance {
 
     /// Calls `function` as one timed call and keeps its first result. (mlua adds the
     /// traceback to errors.)
-    fn protected(&self, function: &Function, args: MultiValue) -> Result<Value, ScriptError> {
+    fn protected(
+        &self,
+        function: &Function,
+        args: impl mlua::IntoLuaMulti,
+    ) -> Result<Value, ScriptError> {
         self.shared
             .clock
             .time(|| function.call::<Value>(args))
             .map_err(|error| self.error(error))
     }
 
+    /// Calls `function` with the host's arguments. Up to three go as a tuple, on the Lua
+    /// stack directly; more as a list (mlua's `MultiValue`, a queue on the heap).
     fn invoke(&self, function: &Function, args: &[Json]) -> Result<Json, ScriptError> {
-        let mut values = MultiValue::with_capacity(args.len());
-        {
-            let mut interned = self.interned.borrow_mut();
-            for arg in args {
-                values.push_back(
-                    convert::from_json_interning(&self.lua, arg, &mut interned)
-                        .map_err(|error| self.error(error))?,
-                );
+        let value = |arg: &Json| {
+            convert::from_json_interning(&self.lua, arg, &mut self.interned.borrow_mut())
+                .map_err(|error| self.error(error))
+        };
+        let result = match args {
+            [] => self.protected(function, ())?,
+            [a] => self.protected(function, (value(a)?,))?,
+            [a, b] => self.protected(function, (value(a)?, value(b)?))?,
+            [a, b, c] => self.protected(function, (value(a)?, value(b)?, value(c)?))?,
+            _ => {
+                let values = args.iter().map(value).collect::<Result<MultiValue, _>>()?;
+                self.protected(function, values)?
             }
-        }
-        let result = self.protected(function, values)?;
+        };
         convert::to_json(&self.lua, &result)
     }
 
@@ -249,13 +262,7 @@ impl LuaInstance {
                 .ok()
                 .flatten()
         });
-        from_exports.or_else(|| {
-            self.lua
-                .globals()
-                .raw_get::<Option<Function>>(key)
-                .ok()
-                .flatten()
-        })
+        from_exports.or_else(|| self.globals.raw_get::<Option<Function>>(key).ok().flatten())
     }
 }
 
