@@ -108,7 +108,7 @@ fn main() {
             })
         },
     )
-    .print("host call into a JS mod, add(1, 2)", 1.2);
+    .print("host call into a JS mod, add(1, 2)", 1.3);
 
     let lua = limited_lua();
     lua.load(ADD_LUA).exec().expect("load");
@@ -167,7 +167,7 @@ fn main() {
             })
         },
     )
-    .print("modhost.mods.call JS -> Lua, per call", 1.3);
+    .print("modhost.mods.call JS -> Lua, per call", 1.25);
 
     // The floor of an event: the same 100 functions, each in an engine of its own, called
     // directly with a payload made fresh for each.
@@ -220,7 +220,10 @@ fn main() {
             }) / HANDLERS as u32
         },
     )
-    .print("emit to 100 handlers (half JS, half Lua), per handler", 1.2);
+    .print(
+        "emit to 100 handlers (half JS, half Lua), per handler",
+        1.15,
+    );
 
     // What the limits cost an engine: the same raw call with a deadline checked by the
     // interrupt handler (QuickJS) or count hook (Lua) and a memory limit, against none.
@@ -264,7 +267,7 @@ fn main() {
     hooked_lua.load(ADD_LUA).exec().expect("load");
     support::interleaved(ROUNDS, || raw_lua(&hooked_lua), || raw_lua(&free_lua)).print(
         "raw Lua call with the deadline's count hook, against none",
-        1.05,
+        1.03,
     );
     let limited = support::interleaved(ROUNDS, || raw_lua(&lua), || raw_lua(&free_lua));
     println!(

@@ -253,7 +253,8 @@ struct JsInstance {
     /// every call, by its atom, as a script may reassign it.
     names: RefCell<HashMap<String, qjs::JSAtom>>,
     context: Context,
-    runtime: Runtime,
+    /// Owns the engine; declared last so that it is dropped after the context.
+    _runtime: Runtime,
 }
 
 impl Drop for JsInstance {
@@ -272,7 +273,9 @@ impl Drop for JsInstance {
         if let Some(doubles) = &self.shared.testing {
             doubles.clear();
         }
-        self.runtime.run_gc();
+        // No collection here: the context, dropped next, frees its objects, and freeing the
+        // runtime collects what is left (a collection while the context lived marked every
+        // object for nothing: a fifth of stopping 10,000 mods).
     }
 }
 
@@ -328,7 +331,7 @@ impl JsInstance {
             exports: None,
             names: RefCell::new(HashMap::default()),
             context,
-            runtime,
+            _runtime: runtime,
         };
         instance.load(&setup)?;
         Ok(instance)
