@@ -65,7 +65,7 @@ impl From<Exit> for ExitCode {
     about = "Load, check, test and host mods in JavaScript, TypeScript, Lua and WebAssembly",
     after_help = "Examples:\n  modhost new hello-world       create a mod with typings and a first test\n  modhost run --watch           run the pack, reloading mods as you save\n  modhost check --smoke         validate the pack as CI would\n  modhost test                  run the mods' tests\n\nExit status: 0 success, 1 the mod pack has errors (or a test failed), 2 usage or configuration error."
 )]
-struct Cli {
+pub struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
     #[command(subcommand)]
@@ -185,16 +185,26 @@ enum Command {
     },
 }
 
-pub fn main() -> ExitCode {
+/// The command line, parsed; `Err` holds the exit code once help, the version or a usage
+/// error has been printed (or a completion answered).
+pub fn parse() -> Result<Cli, ExitCode> {
     completion::answer_if_asked();
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(error) => {
-            // clap prints help and version to stdout with status 0, and usage errors with 2.
-            let _ = error.print();
-            return ExitCode::from(error.exit_code() as u8);
-        }
-    };
+    Cli::try_parse().map_err(|error| {
+        // clap prints help and version to stdout with status 0, and usage errors with 2.
+        let _ = error.print();
+        ExitCode::from(error.exit_code() as u8)
+    })
+}
+
+impl Cli {
+    /// Whether the command's work is spread over every core (`check` compiles every script on
+    /// each), rather than done by mods' engines on one thread.
+    pub fn works_on_every_core(&self) -> bool {
+        matches!(self.command, Command::Check(_))
+    }
+}
+
+pub fn main(cli: Cli) -> ExitCode {
     cli.global.apply_color();
     // `schema --api` asks for the schema of API descriptions; elsewhere `--api` needs a file.
     let schema_of_api = cli.global.api.as_ref().is_some_and(String::is_empty);
