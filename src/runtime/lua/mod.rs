@@ -443,3 +443,37 @@ fn clean_traceback(stack: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    /// With the count hook alone, the patched interpreter counts instructions itself
+    /// (vendor/lua-src/PATCHED.md); with a line hook beside it, Lua counts them in
+    /// `luaG_traceexec` as it always has. The count hook fires as often either way.
+    #[test]
+    fn the_count_hook_fires_as_often_as_when_lua_counts_every_instruction() {
+        let fired = |triggers: HookTriggers| {
+            let lua = Lua::new();
+            let counted = Rc::new(Cell::new(0u64));
+            let seen = Rc::clone(&counted);
+            lua.set_global_hook(triggers, move |_, debug| {
+                if debug.event() == mlua::debug::DebugEvent::Count {
+                    seen.set(seen.get() + 1);
+                }
+                Ok(VmState::Continue)
+            })
+            .unwrap();
+            lua.load("local sum = 0\nfor i = 1, 100000 do sum = sum + i end\nreturn sum")
+                .exec()
+                .unwrap();
+            counted.get()
+        };
+        let alone = fired(HookTriggers::new().every_nth_instruction(97));
+        let beside_a_line_hook = fired(HookTriggers::new().every_nth_instruction(97).every_line());
+        assert_eq!(alone, beside_a_line_hook);
+        assert!(alone > 2_000, "{alone}");
+    }
+}
