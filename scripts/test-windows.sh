@@ -23,6 +23,10 @@ set -euo pipefail
 . "$(dirname "$0")/test-tools.sh"
 . "$(dirname "$0")/test-tools-windows.sh"
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine
+# One wineserver for the whole run, kept for 30 s after its last client: a test binary that
+# started while the previous one's server was exiting failed with "recvmsg: Connection reset
+# by peer" before running a test.
+wineserver -p30
 # Debug information makes each Windows test binary 300 MB; without it they link in seconds.
 export CARGO_PROFILE_DEV_DEBUG=0
 skipped=(
