@@ -56,6 +56,25 @@ pub fn ensure_private(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Creates the file at `path` anew, readable and writable by the user only (mode 0600 on Unix;
+/// on Windows the access list of its folder, which it inherits). Whatever was at `path` is removed
+/// first: a link is removed, not followed, so the file never lands somewhere else.
+pub fn create_private_file(path: &Path) -> io::Result<std::fs::File> {
+    match std::fs::remove_file(path) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
+    let mut options = std::fs::OpenOptions::new();
+    // `create_new` fails on anything at the path, a link included, instead of following it.
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    options.open(path)
+}
+
 /// Gives `dir` a protected access list with one entry, the owner's, inherited by everything
 /// made inside (the token, the storage): Windows' counterpart of mode 0700.
 #[cfg(windows)]

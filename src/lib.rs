@@ -51,6 +51,8 @@ pub mod manifest;
 pub mod pack;
 pub mod paths;
 pub mod protocol;
+pub mod recording;
+pub mod replay;
 pub mod resolve;
 pub mod runtime;
 pub mod source;

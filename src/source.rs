@@ -50,6 +50,19 @@ impl SourceFile {
     pub fn whole(&self) -> Location {
         Location::file(self.path.clone())
     }
+
+    /// A hash of the text, the same on every machine and in every version of modhost.
+    pub fn content_hash(&self) -> u64 {
+        content_hash(self.text.as_bytes())
+    }
+}
+
+/// FNV-1a over `bytes`: a hash that is the same on every machine and in every build (unlike
+/// the standard library's), for identities written to files (a recording's pack).
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// A place a diagnostic points at: a file and, when known, a position in it.

@@ -32,6 +32,8 @@ pub struct GameApi {
     pub functions: BTreeMap<String, Function>,
     pub types: Types,
     pub events: BTreeMap<String, Event>,
+    /// A hash of the description's text, for a recording's pack identity.
+    pub source_hash: u64,
 }
 
 /// One function the game offers.

@@ -161,6 +161,7 @@ impl Validator<'_> {
             functions,
             types,
             events,
+            source_hash: self.file.content_hash(),
         };
         self.names_resolve(root, &api);
         Some(api)

@@ -21,6 +21,9 @@ pub struct CheckArgs {
     /// Also attach, bootstrap and detach every mod under its limits (in a scratch data dir)
     #[arg(long)]
     smoke: bool,
+    /// Instead, the determinism check of a recorded session: `modhost replay FILE --twice`
+    #[arg(long, value_name = "FILE", conflicts_with = "smoke")]
+    determinism: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -52,6 +55,14 @@ impl CheckArgs {
 }
 
 pub fn run(args: &CheckArgs, config: &Config) -> Exit {
+    if let Some(recording) = &args.determinism {
+        let format = match args.format {
+            CheckFormat::Human | CheckFormat::Github => super::replay::ReplayFormat::Human,
+            CheckFormat::Json => super::replay::ReplayFormat::Json,
+            CheckFormat::Junit => super::replay::ReplayFormat::Junit,
+        };
+        return super::replay::determinism(recording, config, format);
+    }
     let mut pack = match Pack::load(config) {
         Ok(pack) => pack,
         Err(error) => {

@@ -16,6 +16,7 @@ mod logging;
 mod metrics_http;
 mod new;
 mod render;
+mod replay;
 mod run;
 mod table;
 mod test;
@@ -145,6 +146,11 @@ enum Command {
         after_help = "Examples:\n  modhost bisect\n  modhost bisect --test\n  modhost bisect -- ./launch-game.sh --headless --quit-after 10\n\nExit status: 0 found, 1 the whole pack passes, 2 usage or configuration error."
     )]
     Bisect(bisect::BisectArgs),
+    /// Replay a recorded session against the pack as it is now, and compare every output
+    #[command(
+        after_help = "Examples:\n  modhost run --record session.jsonl        record a session (then play, and stop)\n  modhost replay session.jsonl              replay it: the first divergence, and a summary\n  modhost replay session.jsonl --twice      the determinism check: name the mod that would desync\n  modhost replay session.jsonl --mods-only my-mod --format junit > replay.xml\n\nExit status: 0 identical, 1 a divergence, 2 the recording cannot be replayed."
+    )]
+    Replay(replay::ReplayArgs),
     /// Print the resolved load order
     #[command(
         after_help = "Examples:\n  modhost list\n  modhost list --explain\n  modhost list --format json"
@@ -240,13 +246,22 @@ pub fn main(cli: Cli) -> ExitCode {
             return Exit::Usage.into();
         }
     };
-    cli.global.init_logging(&config.log);
+    // A replay's mods say again what they said when recorded: their lines are outputs it
+    // compares, not news (`-v` shows them).
+    let log = match &cli.command {
+        Command::Replay(_) if cli.global.verbose == 0 && !cli.global.quiet => {
+            format!("warn,{}=off", modhost::host::MOD_LOG_TARGET)
+        }
+        _ => config.log.clone(),
+    };
+    cli.global.init_logging(&log);
     let exit = match cli.command {
         Command::Run(args) => run::run(&args, &config, overrides),
         Command::Call(args) => call::run(&args, &config),
         Command::Check(args) => check::run(&args, &config),
         Command::Test(args) => test::run(&args, &config, cli.global.verbose > 0),
         Command::Bisect(args) => bisect::run(&args, &config),
+        Command::Replay(args) => replay::run(&args, &config),
         Command::List(args) => list::run(&args, &config),
         Command::Graph(args) => graph::run(&args, &config),
         Command::New(args) => new::run(&args, &config),

@@ -44,6 +44,9 @@ pub struct RunArgs {
     /// Let `--metrics` serve on an address other machines can reach (the figures name every mod)
     #[arg(long, requires = "metrics")]
     metrics_public: bool,
+    /// Record the session (every input and output of the pack, SPEC section 16) to FILE, for `modhost replay`
+    #[arg(long, value_name = "FILE")]
+    record: Option<std::path::PathBuf>,
     /// Launch the game (with `MODHOST_CONNECT` and `MODHOST_TOKEN` set) and stop when it exits, with its status; give it last
     #[arg(long, value_name = "COMMAND", num_args = 1.., allow_hyphen_values = true, conflicts_with = "stdio")]
     exec: Vec<String>,
@@ -120,6 +123,18 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
     if let Some(connections) = &connections {
         connections.server.attach(&host);
     }
+    if let Some(file) = &args.record
+        && let Err(error) = host.record_to(file)
+    {
+        super::render::fatal(
+            &format!(
+                "cannot record to `{}`: {error}",
+                modhost::paths::shown(file)
+            ),
+            None,
+        );
+        return Exit::Usage;
+    }
     host.start();
     let statuses = host.mods();
     let active = statuses
@@ -189,6 +204,7 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
                 break Ended::Client(stop);
             }
             let due = host.next_timer_due();
+            let recording_waits = host.flush_recording(false);
             tokio::select! {
                 () = ready(server.as_deref()) => {
                     if let Some(server) = &server {
@@ -212,6 +228,9 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
                     }
                 }
                 () = stop.notified() => break Ended::Signal,
+                () = tokio::time::sleep(modhost::recording::writer::FLUSH_EVERY), if recording_waits => {
+                    host.flush_recording(true);
+                }
             }
         }
     });
@@ -221,6 +240,7 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
         game.stop();
     }
     host.shutdown();
+    finish_recording(&host, args.record.as_deref());
     if args.profile {
         let _ = writeln!(anstream::stderr(), "{}", profile(&host.stats()));
     }
@@ -239,6 +259,24 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
         Ended::Client(_) => Exit::Success,
         Ended::Idle | Ended::Signal if pack_ok && !host.has_failures() => Exit::Success,
         Ended::Idle | Ended::Signal => Exit::PackProblems,
+    }
+}
+
+/// Closes the recording, saying where it is and what it lost.
+fn finish_recording(host: &Host, file: Option<&std::path::Path>) {
+    let (Some(written), Some(file)) = (host.finish_recording(), file) else {
+        return;
+    };
+    let file = modhost::paths::shown(file);
+    match written {
+        Ok(written) if written.lost > 0 => tracing::warn!(
+            "recorded the session to `{file}`, but {} entries were lost while the disk could not keep up; a replay says where",
+            written.lost
+        ),
+        Ok(_) => tracing::info!(
+            "recorded the session to `{file}`; replay it with `modhost replay {file}`"
+        ),
+        Err(error) => tracing::error!("the recording `{file}` is incomplete: {error}"),
     }
 }
 

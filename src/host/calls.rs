@@ -5,7 +5,9 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use super::events::Event;
+use super::timers::Fired;
 use super::{CallError, Core, MAX_CALL_DEPTH, ModStatus, Slot};
+use crate::recording::Input;
 use crate::runtime::{ErrorKind, HandlerKind, Json, ModInstance, Moment, Outcome, ScriptError};
 
 /// The most events delivered in one round before the rest are dropped as a storm.
@@ -334,8 +336,16 @@ impl Core {
     }
 
     /// Runs every timer due now, delivering the events each one emits.
+    /// Runs every timer due by the real clock (and what they emit). Each is an input of a
+    /// recorded session; under a replay timers run only as the recording says.
     pub(super) fn run_due_timers(&self) {
-        let now = Instant::now();
+        if self.is_replaying() {
+            return;
+        }
+        self.run_timers_due_by(Instant::now(), true);
+    }
+
+    fn run_timers_due_by(&self, now: Instant, inputs: bool) {
         loop {
             // Between two mods' timers, a request to stop is heeded.
             if self.activity.stopping() {
@@ -344,17 +354,47 @@ impl Core {
             let Some(fired) = self.timers.borrow_mut().pop_due(now) else {
                 return;
             };
-            let outcome = self.enter(
-                &fired.owner,
-                || "a timer".to_owned(),
-                |instance| instance.call_handler(fired.handler, &[]),
-            );
-            self.logged(&fired.owner, || format!("timer {}", fired.id), outcome);
-            if fired.last {
-                fired.owner.released.borrow_mut().push(fired.handler);
-            }
-            self.deliver_events();
+            let _input = inputs
+                .then(|| {
+                    self.input(|| Input::Timer {
+                        mod_id: fired.owner.id.clone(),
+                        timer: fired.id,
+                    })
+                })
+                .flatten();
+            self.run_timer(fired);
         }
+    }
+
+    fn run_timer(&self, fired: Fired<Rc<Slot>>) {
+        let outcome = self.enter(
+            &fired.owner,
+            || "a timer".to_owned(),
+            |instance| instance.call_handler(fired.handler, &[]),
+        );
+        self.logged(&fired.owner, || format!("timer {}", fired.id), outcome);
+        if fired.last {
+            fired.owner.released.borrow_mut().push(fired.handler);
+        }
+        self.deliver_events();
+    }
+
+    /// Runs timer `id` of `mod_id` now (a replay's recorded timer input); `false` when the
+    /// mod has no such timer.
+    pub(super) fn fire_timer(&self, mod_id: &str, id: u64) -> bool {
+        let Ok(slot) = self.slot(mod_id) else {
+            return false;
+        };
+        let fired = self.timers.borrow_mut().take(id, |owner| slot.is(owner));
+        let Some(fired) = fired else {
+            return false;
+        };
+        let _input = self.input(|| Input::Timer {
+            mod_id: mod_id.to_owned(),
+            timer: id,
+        });
+        self.run_timer(fired);
+        true
     }
 
     /// Sleeps until the next timer is due and runs the due timers; `false` when none is set.
@@ -363,6 +403,13 @@ impl Core {
         let Some(due) = self.timers.borrow_mut().next_due() else {
             return false;
         };
+        if self.session_now().is_some() {
+            // In a session, a promise waits on the virtual clock: the timers it waits for
+            // run at once, as a consequence of the input, the same way every time.
+            self.advance_session_to(due);
+            self.run_timers_due_by(due, false);
+            return true;
+        }
         loop {
             let now = Instant::now();
             if due <= now || self.activity.stopping() {
@@ -370,7 +417,7 @@ impl Core {
             }
             std::thread::sleep((due - now).min(Duration::from_millis(50)));
         }
-        self.run_due_timers();
+        self.run_timers_due_by(Instant::now(), true);
         true
     }
 }

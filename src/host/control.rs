@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::{CallError, Core, Host, ModState, ModStatus, Slot};
+use crate::recording::Input;
 use crate::runtime::Json;
 use crate::typings::spec::ON_SETTINGS_CHANGED;
 
@@ -93,6 +94,11 @@ impl Host {
             });
         };
         check_type(id, key, &default, &value)?;
+        let _input = self.core.input(|| Input::Setting {
+            mod_id: id.to_owned(),
+            key: key.to_owned(),
+            value: value.clone(),
+        });
         let changed = Json::Object(serde_json::Map::from_iter([(
             key.to_owned(),
             value.clone(),
@@ -121,6 +127,9 @@ impl Host {
     pub fn disable(&self, id: &str) -> Result<ModStatus, CallError> {
         let slot = self.core.slot(id)?;
         self.core.not_in_a_call(&format!("disable `{id}`"))?;
+        let _input = self.core.input(|| Input::Disable {
+            mod_id: id.to_owned(),
+        });
         if slot.state.borrow().is_running() {
             self.core.detach(&slot);
         }
@@ -135,6 +144,9 @@ impl Host {
     pub fn enable(&self, id: &str) -> Result<ModStatus, CallError> {
         let slot = self.core.slot(id)?;
         self.core.not_in_a_call(&format!("enable `{id}`"))?;
+        let _input = self.core.input(|| Input::Enable {
+            mod_id: id.to_owned(),
+        });
         if slot.state.borrow().is_running() {
             return Ok(slot.status());
         }

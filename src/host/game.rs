@@ -23,6 +23,7 @@ use serde::Serialize;
 use super::{Core, Host, ModStatus, Slot};
 use crate::api::types::describe_value;
 use crate::api::{GameApi, Problem};
+use crate::recording::{Answer, Output};
 use crate::runtime::{Json, LogLevel};
 
 /// How many events mods emitted may wait for [`Host::take_game_events`]; older ones are
@@ -233,6 +234,30 @@ impl Core {
             .check_arguments(declared, args)
             .map_err(|error| format!("{name}: {error}"))?;
         let args = &args[..given];
+        if let Some(answer) = self.replayed_answer(mod_id, function, args) {
+            return answer;
+        }
+        let answer = self.ask_game(mod_id, function, args, &api, declared);
+        self.output(|| Output::GameCall {
+            mod_id: mod_id.to_owned(),
+            function: function.to_owned(),
+            args: args.to_vec(),
+            answer: Answer::from(&answer),
+        });
+        answer
+    }
+
+    /// Asks whoever answers `function` (a closure, the connected game, or a stub) and checks
+    /// the answer against the declared return type.
+    fn ask_game(
+        &self,
+        mod_id: &str,
+        function: &str,
+        args: &[Json],
+        api: &GameApi,
+        declared: &crate::api::Function,
+    ) -> Result<Json, String> {
+        let name = format!("{}.{function}", api.global);
         let timeout =
             Duration::from_millis(self.config.borrow().limits_for(mod_id).game_call_timeout_ms);
         let (closure, link, stubs) = {
@@ -287,6 +312,11 @@ impl Core {
 
     /// Hands an event a mod emitted to the game.
     pub(super) fn to_game(&self, event: GameEvent) {
+        self.output(|| Output::Event {
+            mod_id: event.mod_id.clone(),
+            event: event.event.clone(),
+            payload: event.payload.clone(),
+        });
         let (callback, link) = {
             let game = self.game.borrow();
             (game.on_event.clone(), game.link.clone())
@@ -309,6 +339,14 @@ impl Core {
 
     /// Tells a connected game that a mod changed state.
     pub(super) fn report_state(&self, slot: &Slot) {
+        self.output(|| {
+            let state = slot.state.borrow();
+            Output::State {
+                mod_id: slot.id.clone(),
+                state: state.name().to_owned(),
+                reason: state.reason().map(str::to_owned),
+            }
+        });
         let link = self.game.borrow().link.clone();
         if let Some(link) = link {
             link.state_changed(&slot.status());
@@ -317,6 +355,11 @@ impl Core {
 
     /// Passes a mod's log line to a connected game.
     pub(super) fn forward_log(&self, mod_id: &str, level: LogLevel, message: &str) {
+        self.output(|| Output::Log {
+            mod_id: mod_id.to_owned(),
+            level: level.name().to_owned(),
+            message: message.to_owned(),
+        });
         let link = self.game.borrow().link.clone();
         if let Some(link) = link {
             link.log(mod_id, level, message);

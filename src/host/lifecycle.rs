@@ -130,6 +130,7 @@ impl Core {
                 functions: api.functions.keys().cloned().collect(),
             }),
             testing: self.testing.borrow().is_some(),
+            reproducible: self.reproducible(&slot.id),
         }
     }
 
@@ -237,6 +238,10 @@ impl Core {
                 None
             }
         };
+        self.output(|| crate::recording::Output::Detached {
+            mod_id: slot.id.clone(),
+            state: state.clone().unwrap_or_default(),
+        });
         self.unload(slot, ModState::Detached);
         tracing::debug!(mod_id = slot.id, "detached");
         state

@@ -17,6 +17,7 @@ mod game;
 mod lifecycle;
 mod link;
 mod reload;
+mod session;
 mod smoke;
 mod state;
 mod stats;
@@ -33,6 +34,7 @@ pub use control::SettingError;
 pub use game::{GameCallError, GameEvent, GameFunction, GameLink};
 pub use reload::ReloadError;
 pub use reload::{ReloadReport, Reloaded};
+pub use session::Replaying;
 pub use smoke::smoke_test;
 pub use state::{ModState, ModStatus};
 pub use stats::{ModStats, SlowCall};
@@ -40,6 +42,7 @@ pub use testing::TestLog;
 
 use crate::config::Config;
 use crate::pack::{ModEntry, Pack};
+use crate::recording::{Input, Output};
 use crate::runtime::{HandlerId, Json, ModInstance, ScriptError};
 use crate::storage::Store;
 use events::{Event, EventBus};
@@ -228,6 +231,8 @@ struct Core {
     warned_events: RefCell<std::collections::BTreeSet<(String, String)>>,
     /// Test mode (`modhost test`): a virtual clock and a record of emitted events.
     testing: RefCell<Option<testing::TestMode>>,
+    /// A recorded or replayed session (SPEC section 16).
+    session: RefCell<Option<session::Session>>,
     link: Rc<Link>,
 }
 
@@ -256,6 +261,7 @@ impl Host {
             hook_warnings: RefCell::new(Vec::new()),
             warned_events: RefCell::new(std::collections::BTreeSet::new()),
             testing: RefCell::new(None),
+            session: RefCell::new(None),
             link: Rc::new(Link { core: core.clone() }),
         });
         let (slots, pack_errors) = reload::slots_for(pack, &ModIndex::default());
@@ -266,6 +272,7 @@ impl Host {
     /// Attaches every mod in load order, then bootstraps them. A mod that fails is reported
     /// in [`Host::mods`] and the others go on.
     pub fn start(&self) {
+        let _input = self.core.input(|| Input::Start {});
         let slots = self.core.slots.borrow().clone();
         self.core.start(&slots);
     }
@@ -273,7 +280,16 @@ impl Host {
     /// Calls `function` of mod `id` and returns its result; a promise is awaited (timers run
     /// meanwhile). Events emitted during the call are delivered before this returns.
     pub fn call(&self, id: &str, function: &str, args: &[Json]) -> Result<Json, CallError> {
+        let _input = self.core.input(|| Input::Call {
+            mod_id: id.to_owned(),
+            function: function.to_owned(),
+            args: args.to_vec(),
+        });
         let result = self.core.call_function(id, function, args);
+        self.core.output(|| match &result {
+            Ok(value) => Output::Returned(value.clone()),
+            Err(error) => Output::Failed(error.to_string()),
+        });
         self.core.deliver_events();
         result
     }
@@ -286,12 +302,20 @@ impl Host {
         self.core
             .check_event_name(event, crate::api::Direction::Game, None)?;
         self.core.check_event_payload(event, &payload)?;
+        let _input = self.core.input(|| Input::Emit {
+            event: event.to_owned(),
+            payload: payload.clone(),
+        });
         // Events mods queued before this one are delivered first, in order.
         self.core.deliver_events();
         let delivered = self.core.deliver(Event {
             name: event.to_owned(),
             payload,
             sender: None,
+        });
+        self.core.output(|| match &delivered {
+            Some(payload) => Output::Delivered(payload.clone()),
+            None => Output::Cancelled {},
         });
         self.core.deliver_events();
         Ok(delivered)
@@ -352,7 +376,9 @@ impl Host {
                 .map(|id| (id.clone(), busy.to_string()))
                 .collect();
         }
+        let input = self.core.input(|| Input::Shutdown {});
         self.core.shutdown();
+        drop(input);
         self.core.detach_failures.take()
     }
 }

@@ -16,6 +16,7 @@ use super::{Core, Host, InCall, ModIndex, ModState, Slot};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::pack::{ModEntry, Pack, PackError, host_api_version};
+use crate::recording::{Input, ModIdentity};
 use crate::resolve;
 use crate::runtime::Json;
 use crate::source::SourceFile;
@@ -157,14 +158,11 @@ impl Host {
     /// it), or every mod, as a save under `--watch` would: a mod whose new files have errors
     /// keeps running as it was. The configuration is the one the host runs with.
     pub fn reload_from_disk(&self, only: Option<&str>) -> Result<ReloadReport, ReloadError> {
-        self.core.not_in_a_call(&match only {
+        let operation = match only {
             Some(id) => format!("reload `{id}`"),
             None => "reload the mods".to_owned(),
-        })?;
-        let config = self.core.config.borrow().clone();
-        let mut pack = Pack::load(&config)?;
-        pack.check_syntax();
-        let changed: BTreeSet<PathBuf> = match only {
+        };
+        self.reload_read_anew(&operation, |pack| match only {
             Some(id) => self
                 .core
                 .slot(id)
@@ -179,7 +177,32 @@ impl Host {
                 .map(|slot| slot.entry.borrow().dir.clone())
                 .chain(pack.mods.iter().map(|entry| entry.dir.clone()))
                 .collect(),
-        };
+        })
+    }
+
+    /// Reads the mods directory again and reloads the mods `ids` (with the mods that depend on
+    /// them), as a replay does where the recording reloaded them.
+    pub fn reload_mods(&self, ids: &[String]) -> Result<ReloadReport, ReloadError> {
+        self.reload_read_anew("reload the mods", |pack| {
+            pack.mods
+                .iter()
+                .filter(|entry| ids.iter().any(|id| id == entry.id()))
+                .map(|entry| entry.dir.clone())
+                .collect()
+        })
+    }
+
+    /// Reads the mods directory and reloads the folders `changed` picks from it.
+    fn reload_read_anew(
+        &self,
+        operation: &str,
+        changed: impl FnOnce(&Pack) -> BTreeSet<PathBuf>,
+    ) -> Result<ReloadReport, ReloadError> {
+        self.core.not_in_a_call(operation)?;
+        let config = self.core.config.borrow().clone();
+        let mut pack = Pack::load(&config)?;
+        pack.check_syntax();
+        let changed = changed(&pack);
         Ok(self.reload(pack, config, &changed)?)
     }
 
@@ -194,6 +217,14 @@ impl Host {
         changed: &BTreeSet<PathBuf>,
     ) -> Result<ReloadReport, InCall> {
         self.core.not_in_a_call("reload the mods")?;
+        let _input = self.core.input(|| Input::Reload {
+            mods: pack
+                .mods
+                .iter()
+                .filter(|entry| changed.contains(&entry.dir))
+                .map(ModIdentity::of)
+                .collect(),
+        });
         let started = Instant::now();
         let core = &self.core;
         let old_slots = core.slots.borrow().clone();

@@ -112,11 +112,11 @@ impl Host {
 }
 
 impl Core {
-    /// Now, on the virtual clock in test mode.
+    /// Now, on the virtual clock in test mode or in a recorded or replayed session.
     pub(super) fn now(&self) -> Instant {
         match &*self.testing.borrow() {
             Some(test) => test.start + test.elapsed,
-            None => Instant::now(),
+            None => self.session_now().unwrap_or_else(Instant::now),
         }
     }
 

@@ -140,10 +140,28 @@ impl<O: Owner> TimerQueue<O> {
     /// Takes the next timer due by `now`. An interval is rescheduled at once, so that
     /// cancelling it from its own callback works.
     pub fn pop_due(&mut self, now: Instant) -> Option<Fired<O>> {
-        let due = self.next_due().filter(|due| *due <= now)?;
+        self.next_due().filter(|due| *due <= now)?;
         let Reverse((_, id)) = self.queue.pop()?;
+        self.fire(id, now)
+    }
+
+    /// Takes timer `id` of an owner `owned` accepts as if it came due now, whenever it is
+    /// due: an interval is rescheduled an interval after its due time.
+    pub fn take(&mut self, id: u64, owned: impl Fn(&O) -> bool) -> Option<Fired<O>> {
+        let due = self
+            .timers
+            .get(&id)
+            .filter(|timer| owned(&timer.owner))?
+            .due;
+        self.fire(id, due)
+    }
+
+    /// Timer `id` fires at `now`: an interval is rescheduled (skipping the runs it fell a
+    /// whole interval or more behind on), a timeout removed.
+    fn fire(&mut self, id: u64, now: Instant) -> Option<Fired<O>> {
         let timer = self.timers.get_mut(&id)?;
-        let mut fired = Fired {
+        let due = timer.due;
+        let fired = Fired {
             id,
             owner: timer.owner.clone(),
             handler: timer.handler,
@@ -153,7 +171,6 @@ impl<O: Owner> TimerQueue<O> {
             Some(interval) => {
                 let mut next = due + interval;
                 if next <= now {
-                    // Fell behind by a whole interval or more: skip the missed runs.
                     let behind = now.duration_since(due).as_nanos() / interval.as_nanos();
                     next = due + interval * (behind as u32 + 1);
                 }
@@ -162,7 +179,6 @@ impl<O: Owner> TimerQueue<O> {
             }
             None => {
                 self.remove(id);
-                fired.last = true;
             }
         }
         Some(fired)

@@ -38,18 +38,6 @@ pub fn write_token(path: &std::path::Path, token: &str) -> std::io::Result<()> {
     {
         crate::data_dir::ensure_private(parent)?;
     }
-    match std::fs::remove_file(path) {
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
-        _ => {}
-    }
-    let mut options = std::fs::OpenOptions::new();
-    // `create_new` fails on anything at the path, a link included, instead of following it.
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-    }
     use std::io::Write;
-    options.open(path)?.write_all(token.as_bytes())
+    crate::data_dir::create_private_file(path)?.write_all(token.as_bytes())
 }

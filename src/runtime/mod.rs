@@ -19,6 +19,7 @@ pub(crate) mod error;
 mod generated_values;
 pub mod javascript;
 pub mod lua;
+mod reproducible;
 pub mod wasm;
 
 use std::fmt;
@@ -30,6 +31,7 @@ use serde::Serialize;
 pub use api::{HandlerKind, HostApi, HostError, LogLevel, StorageOp, TestStep};
 pub use clock::{CallClock, Moment};
 pub use error::{ErrorKind, ScriptError};
+pub use reproducible::{Random, Reproducible};
 
 use crate::config::Limits;
 
@@ -149,6 +151,9 @@ pub struct InstanceSetup {
     pub game: Option<GameGlobal>,
     /// Under `modhost test`: the instance gets `modhost.test` and can run test files.
     pub testing: bool,
+    /// In a recorded or replayed session: the clocks, random numbers and hash order the mod
+    /// sees, made reproducible.
+    pub reproducible: Option<Reproducible>,
 }
 
 /// The registered backends: the one place a new language is added.

@@ -2,7 +2,6 @@
 //! touching a file, a checkout of the same content) does not reload anything.
 
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 /// The last fingerprint seen of each folder.
@@ -15,48 +14,11 @@ impl Fingerprints {
     /// Records the folder's current content; returns whether it differs from last time (a
     /// folder seen for the first time, or gone, counts as changed).
     pub fn update(&mut self, folder: &Path) -> bool {
-        let current = fingerprint(folder);
+        let current = crate::recording::identity::folder_hash(folder);
         let previous = match current {
             Some(current) => self.known.insert(folder.to_path_buf(), current),
             None => self.known.remove(folder),
         };
         previous.is_none() || previous != current
-    }
-}
-
-/// A hash of every file's relative path and content under `folder` (as
-/// [`crate::confine::files_in`] walks it); `None` when the folder does not exist.
-fn fingerprint(folder: &Path) -> Option<u64> {
-    if !folder.is_dir() {
-        return None;
-    }
-    let mut hasher = DefaultHasher::new();
-    for file in crate::confine::files_in(folder) {
-        file.strip_prefix(folder).unwrap_or(&file).hash(&mut hasher);
-        std::fs::read(&file).unwrap_or_default().hash(&mut hasher);
-    }
-    Some(hasher.finish())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_real_changes_count() {
-        let folder = tempfile::tempdir().unwrap();
-        let file = folder.path().join("main.js");
-        let mut fingerprints = Fingerprints::default();
-        std::fs::write(&file, "a").unwrap();
-        assert!(fingerprints.update(folder.path()), "first sight");
-        std::fs::write(&file, "a").unwrap();
-        assert!(!fingerprints.update(folder.path()), "same content");
-        std::fs::write(&file, "b").unwrap();
-        assert!(fingerprints.update(folder.path()));
-        std::fs::write(folder.path().join(".main.js.swp"), "x").unwrap();
-        assert!(
-            !fingerprints.update(folder.path()),
-            "hidden files do not count"
-        );
     }
 }

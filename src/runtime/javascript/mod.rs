@@ -16,6 +16,7 @@ mod memory;
 #[cfg(feature = "typescript")]
 mod nesting;
 mod packages;
+mod reproducible;
 mod testing;
 mod typescript;
 
@@ -362,6 +363,11 @@ impl JsInstance {
             .catch(ctx)
             .map_err(|caught| shared.error(ctx, caught))?;
             *shared.settings_updater.borrow_mut() = Some(Persistent::save(ctx, updater));
+            if let Some(reproducible) = &setup.reproducible {
+                reproducible::install(ctx, reproducible)
+                    .catch(ctx)
+                    .map_err(|caught| shared.error(ctx, caught))?;
+            }
             if module {
                 let (evaluated, promise) = Module::declare(ctx.clone(), name.as_str(), source)
                     .and_then(|declared| declared.eval())

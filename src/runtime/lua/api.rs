@@ -6,7 +6,9 @@ use mlua::{FromLuaMulti, Function, IntoLuaMulti, Lua, Table, Value, Variadic};
 
 use super::chunks::HostChunk;
 use super::{Shared, convert};
-use crate::runtime::{GameGlobal, HandlerKind, HostError, Json, LogLevel, ScriptError, StorageOp};
+use crate::runtime::{
+    GameGlobal, HandlerKind, HostError, Json, LogLevel, Reproducible, ScriptError, StorageOp,
+};
 
 /// Globals the host installs, which `functions()` does not offer as callable mod functions.
 pub const BUILTIN_GLOBALS: &[&str] = &[
@@ -42,6 +44,7 @@ pub fn install(
     info: &Json,
     settings: &Json,
     game: Option<&GameGlobal>,
+    reproducible: Option<&Reproducible>,
 ) -> mlua::Result<Table> {
     let globals = lua.globals();
     describe_raised_tables(lua)?;
@@ -72,20 +75,10 @@ end
         string.raw_get::<Function>("find")?,
         string.raw_get::<Function>("gsub")?,
     ))?;
-    let os = lua.create_table()?;
-    let clock = std::time::Instant::now();
-    os.raw_set(
-        "clock",
-        lua.create_function(move |_, ()| Ok(clock.elapsed().as_secs_f64()))?,
-    )?;
-    os.raw_set(
-        "time",
-        lua.create_function(|_, ()| {
-            Ok(std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |elapsed| elapsed.as_secs() as i64))
-        })?,
-    )?;
+    let os = super::reproducible::os_table(lua, reproducible)?;
+    if let Some(reproducible) = reproducible {
+        super::reproducible::seed_math(lua, reproducible)?;
+    }
     globals.raw_set("os", read_only(lua, os)?)?;
 
     let modhost = lua.create_table()?;

@@ -10,6 +10,7 @@ mod chunks;
 mod convert;
 mod pattern;
 mod raising;
+mod reproducible;
 mod require;
 mod strings;
 mod testing;
@@ -126,7 +127,8 @@ impl LuaInstance {
     fn new(setup: InstanceSetup) -> Result<Self, ScriptError> {
         let libraries =
             StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::UTF8 | StdLib::COROUTINE;
-        let lua = Lua::new_with(libraries, LuaOptions::default()).map_err(engine_error)?;
+        let lua = reproducible::new_state(libraries, setup.reproducible.as_ref())
+            .map_err(engine_error)?;
         let memory = (setup.limits.memory_mb as usize).saturating_mul(1024 * 1024);
         lua.set_memory_limit(memory).map_err(engine_error)?;
         let shared = Rc::new(Shared {
@@ -182,6 +184,7 @@ impl LuaInstance {
             &setup.info,
             &setup.settings,
             setup.game.as_ref(),
+            setup.reproducible.as_ref(),
         )
         .map_err(|error| self.error(error))?;
         self.modhost = Some(modhost);

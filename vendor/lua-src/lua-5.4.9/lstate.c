@@ -55,6 +55,18 @@ typedef struct LG {
 ** A macro to create a "random" seed when a state is created;
 ** the seed is used to randomize string hashes.
 */
+/*
+** modhost: the string-hash seed of the states this thread creates next, when one is set
+** (recorded and replayed sessions fix it, so that the order of `pairs` is reproducible).
+*/
+static _Thread_local int modhost_seeded = 0;
+static _Thread_local unsigned int modhost_seed = 0;
+
+LUA_API void modhost_set_hash_seed (int seeded, unsigned int seed) {
+  modhost_seeded = seeded;
+  modhost_seed = seed;
+}
+
 #if !defined(luai_makeseed)
 
 #include <time.h>
@@ -385,7 +397,7 @@ LUA_API lua_State *lua_newstate (lua_Alloc f, void *ud) {
   g->warnf = NULL;
   g->ud_warn = NULL;
   g->mainthread = L;
-  g->seed = luai_makeseed(L);
+  g->seed = modhost_seeded ? modhost_seed : luai_makeseed(L);
   g->gcstp = GCSTPGC;  /* no GC while building state */
   g->strt.size = g->strt.nuse = 0;
   g->strt.hash = NULL;

@@ -1,0 +1,271 @@
+//! A recorded or replayed session (SPEC section 16), the host's side: every input that reaches
+//! the pack through the embedding API (and so through the protocol, `--watch` and `ctl`, which
+//! use it) and every output of the pack pass here, with the session's virtual clock.
+//!
+//! Recording, inputs and outputs go to a [`Recorder`] as entries; the virtual clock follows the
+//! real one, and mods read it as it stood when the input began. Replaying, the replay drives
+//! the host through the same API and sets the clock to each input's recorded time; outputs go
+//! to the replay to compare, and the mods' calls of game functions are answered by it.
+//!
+//! In both, what a mod can observe besides its inputs is made reproducible (see
+//! [`crate::runtime::Reproducible`]), and a promise waits for timers on the virtual clock, at
+//! once, so the timers it waits for are a consequence of the input, not further inputs.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use super::{Core, Host};
+use crate::recording::writer::{Recorder, Written};
+use crate::recording::{
+    Entry, Header, Input, InputEntry, Output, OutputEntry, PackIdentity, Seeds,
+};
+use crate::runtime::{Json, Reproducible};
+
+/// What a replay hears from the host it drives.
+pub trait Replaying {
+    /// An output of the pack, in the order it happened.
+    fn output(&self, output: Output);
+    /// A mod calls `function` of the game: the answer the mod gets.
+    fn game_call(&self, mod_id: &str, function: &str, args: &[Json]) -> Result<Json, String>;
+}
+
+pub(super) struct Session {
+    seeds: Seeds,
+    /// Milliseconds of virtual time since the session began, as the mods read it.
+    clock: Rc<Cell<f64>>,
+    /// When the session began, on the host's monotonic clock.
+    began: Instant,
+    mode: Mode,
+    next_input: Cell<u64>,
+    /// The inputs being handled, the innermost last.
+    open: RefCell<Vec<u64>>,
+}
+
+enum Mode {
+    Recording(RefCell<Recorder>),
+    Replaying(Rc<dyn Replaying>),
+}
+
+/// An input being handled; it ends when this is dropped.
+pub(super) struct InputGuard<'a> {
+    core: &'a Core,
+}
+
+impl Drop for InputGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(session) = &*self.core.session.borrow() {
+            session.open.borrow_mut().pop();
+        }
+    }
+}
+
+impl Host {
+    /// What the host runs: each mod's id, version and files' hash, and the hashes of the
+    /// configuration and the game's API file.
+    pub fn identity(&self) -> PackIdentity {
+        let slots = self.core.slots.borrow();
+        let entries: Vec<_> = slots.iter().map(|slot| slot.entry.borrow()).collect();
+        PackIdentity::of(
+            entries.iter().map(|entry| &**entry),
+            &self.core.config.borrow(),
+        )
+    }
+
+    /// Records this host's session to a new file at `path` (before [`Host::start`]), readable
+    /// by the user alone, on fresh seeds; [`Host::finish_recording`] closes it (dropping the
+    /// host does too).
+    pub fn record_to(&self, path: &std::path::Path) -> std::io::Result<()> {
+        let header = Header {
+            modhost: env!("CARGO_PKG_VERSION").to_owned(),
+            format: crate::recording::FORMAT,
+            pack: self.identity(),
+            seeds: Seeds::fresh(),
+        };
+        let recorder = Recorder::create(path, &header)?;
+        self.record(recorder, &header);
+        Ok(())
+    }
+
+    /// Records this host's session to `recorder` (before [`Host::start`]), with `header`'s
+    /// seeds: from now on every input and output is written, and the mods started after this
+    /// see the session's clock and seeds.
+    pub fn record(&self, recorder: Recorder, header: &Header) {
+        self.core
+            .begin_session(header.seeds, Mode::Recording(RefCell::new(recorder)));
+    }
+
+    /// Ends the recording: writes what is gathered and closes the file. `None` when the host
+    /// was not recording.
+    pub fn finish_recording(&self) -> Option<std::io::Result<Written>> {
+        let session = self.core.session.borrow_mut().take()?;
+        match session.mode {
+            Mode::Recording(recorder) => Some(recorder.into_inner().finish()),
+            Mode::Replaying(_) => None,
+        }
+    }
+
+    /// Hands the recorded entries gathered so far to the recording's writer if they have
+    /// waited [`FLUSH_EVERY`](crate::recording::writer::FLUSH_EVERY) (or `now`); a game loop calls this when it goes idle. Returns
+    /// whether entries are still gathered, waiting for the next call.
+    pub fn flush_recording(&self, now: bool) -> bool {
+        let session = self.core.session.borrow();
+        let Some(Session {
+            mode: Mode::Recording(recorder),
+            ..
+        }) = &*session
+        else {
+            return false;
+        };
+        let mut recorder = recorder.borrow_mut();
+        if now {
+            recorder.flush();
+        } else {
+            recorder.flush_if_due();
+        }
+        recorder.has_gathered()
+    }
+
+    /// Puts the host under a replay (before [`Host::start`]): `replaying` hears every output
+    /// and answers the mods' game calls, and the mods see the recording's clock and seeds.
+    pub fn replay(&self, seeds: Seeds, replaying: Rc<dyn Replaying>) {
+        self.core.begin_session(seeds, Mode::Replaying(replaying));
+    }
+
+    /// Under a replay: moves the virtual clock to `at_ms` after the session began (never
+    /// back) before the next input.
+    pub fn set_session_time(&self, at_ms: f64) {
+        if let Some(session) = &*self.core.session.borrow()
+            && at_ms > session.clock.get()
+        {
+            session.clock.set(at_ms);
+        }
+    }
+
+    /// Under a replay: runs timer `timer` of mod `mod_id` now, as the recording says it
+    /// fired. `false` when the mod has no such timer pending.
+    pub fn fire_timer(&self, mod_id: &str, timer: u64) -> bool {
+        self.core.fire_timer(mod_id, timer)
+    }
+}
+
+impl Core {
+    fn begin_session(&self, seeds: Seeds, mode: Mode) {
+        *self.session.borrow_mut() = Some(Session {
+            seeds,
+            clock: Rc::new(Cell::new(0.0)),
+            began: Instant::now(),
+            mode,
+            next_input: Cell::new(1),
+            open: RefCell::new(Vec::new()),
+        });
+    }
+
+    /// What a mod starting now gets to make it reproducible, in a session.
+    pub(super) fn reproducible(&self, mod_id: &str) -> Option<Reproducible> {
+        let session = self.session.borrow();
+        let session = session.as_ref()?;
+        Some(Reproducible {
+            clock: Rc::clone(&session.clock),
+            epoch_ms: session.seeds.epoch_ms as f64,
+            seed: session.seeds.of_mod(mod_id),
+            machine: session.seeds.of_machine(mod_id),
+        })
+    }
+
+    /// Now on the session's clock, when there is a session.
+    pub(super) fn session_now(&self) -> Option<Instant> {
+        let session = self.session.borrow();
+        let session = session.as_ref()?;
+        Some(session.began + Duration::from_secs_f64(session.clock.get() / 1000.0))
+    }
+
+    /// Moves the session's clock on to `instant` (a promise waiting for a timer due then).
+    pub(super) fn advance_session_to(&self, instant: Instant) {
+        if let Some(session) = &*self.session.borrow() {
+            let at_ms = instant
+                .saturating_duration_since(session.began)
+                .as_secs_f64()
+                * 1000.0;
+            if at_ms > session.clock.get() {
+                session.clock.set(at_ms);
+            }
+        }
+    }
+
+    /// Whether a replay drives this host (timers then fire only as the recording says).
+    pub(super) fn is_replaying(&self) -> bool {
+        matches!(
+            &*self.session.borrow(),
+            Some(Session {
+                mode: Mode::Replaying(_),
+                ..
+            })
+        )
+    }
+
+    /// An input reaches the pack: recorded (with the clock brought up to the real time) while
+    /// recording. It is handled until the guard is dropped.
+    pub(super) fn input(&self, input: impl FnOnce() -> Input) -> Option<InputGuard<'_>> {
+        let session = self.session.borrow();
+        let session = session.as_ref()?;
+        let number = session.next_input.get();
+        session.next_input.set(number + 1);
+        let during = session.open.borrow().last().copied();
+        session.open.borrow_mut().push(number);
+        if let Mode::Recording(recorder) = &session.mode {
+            let real_ms = session.began.elapsed().as_secs_f64() * 1000.0;
+            // Kept to the microsecond, so that the file reads back exactly.
+            let at_ms = (real_ms.max(session.clock.get()) * 1000.0).round() / 1000.0;
+            session.clock.set(at_ms);
+            recorder.borrow_mut().push(Entry::Input(InputEntry {
+                number,
+                at_ms,
+                during,
+                input: input(),
+            }));
+        }
+        Some(InputGuard { core: self })
+    }
+
+    /// An output of the pack, made only in a session.
+    pub(super) fn output(&self, output: impl FnOnce() -> Output) {
+        let replaying = {
+            let session = self.session.borrow();
+            let Some(session) = session.as_ref() else {
+                return;
+            };
+            match &session.mode {
+                Mode::Recording(recorder) => {
+                    let of = session.open.borrow().last().copied().unwrap_or(0);
+                    recorder.borrow_mut().push(Entry::Output(OutputEntry {
+                        of,
+                        output: output(),
+                    }));
+                    return;
+                }
+                Mode::Replaying(replaying) => Rc::clone(replaying),
+            }
+        };
+        // Outside the borrow: the replay may drive the host from here (an input that came
+        // while a mod waited for the game).
+        replaying.output(output());
+    }
+
+    /// Under a replay, the answer to a mod's game call, from the recording.
+    pub(super) fn replayed_answer(
+        &self,
+        mod_id: &str,
+        function: &str,
+        args: &[Json],
+    ) -> Option<Result<Json, String>> {
+        let replaying = match &*self.session.borrow() {
+            Some(Session {
+                mode: Mode::Replaying(replaying),
+                ..
+            }) => Rc::clone(replaying),
+            _ => return None,
+        };
+        Some(replaying.game_call(mod_id, function, args))
+    }
+}

@@ -1,0 +1,497 @@
+//! Replaying a recording against the pack as it is now (SPEC section 16).
+//!
+//! A [`Replay`] drives a [`Host`] through the embedding API with the recorded inputs, in
+//! order, on the recording's virtual clock and seeds, as fast as the machine allows. It answers
+//! the mods' calls of game functions from the recording, runs the inputs that arrived while a
+//! mod waited for such an answer inside that wait (as they happened), and compares the outputs
+//! of each input with the recorded ones: the first that differs is the input's divergence.
+//!
+//! A replay can write what it saw as a recording of its own ([`Replay::record_to`]), which is
+//! how a determinism check compares two hosts: the second replays the first's outputs on
+//! another machine's seeds.
+
+use std::cell::{Cell, RefCell};
+use std::path::Path;
+use std::rc::{Rc, Weak};
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::host::{Host, Replaying};
+use crate::pack::{Pack, PackError};
+use crate::recording::reader::{Reader, RecordingError};
+use crate::recording::writer::Recorder;
+use crate::recording::{
+    Answer, Entry, Input, InputEntry, Output, OutputEntry, PackIdentity, Seeds,
+};
+use crate::runtime::Json;
+
+/// How much a replay keeps of what differed: the first divergences in full, the rest counted.
+const DIVERGENCES_KEPT: usize = 100;
+
+/// What to replay, and how.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayOptions {
+    /// Stop after this input.
+    pub until: Option<u64>,
+    /// Compare only the outputs of these mods (all when empty).
+    pub mods_only: Vec<String>,
+    /// Replay on these seeds instead of the recording's (a determinism check's second host).
+    pub seeds: Option<Seeds>,
+}
+
+/// An output that differs from the recording: the first of its input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Divergence {
+    /// The input's number in the recording.
+    pub input: u64,
+    /// Its virtual time, in milliseconds since the session began.
+    pub at_ms: f64,
+    /// What the input was: `call my-mod.greet`, `emit tick`.
+    pub what: String,
+    /// The mod whose output differs, when a mod's.
+    #[serde(rename = "mod")]
+    pub mod_id: Option<String>,
+    /// The output the recording has here (`None`: the replay produced one more).
+    pub expected: Option<Output>,
+    /// The output the replay produced here (`None`: one fewer).
+    pub actual: Option<Output>,
+}
+
+/// What a replay came to.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReplayReport {
+    /// Inputs replayed.
+    pub inputs: u64,
+    /// Outputs compared.
+    pub outputs: u64,
+    /// The virtual time of the last input replayed.
+    pub recorded_ms: f64,
+    /// The first divergences, in the order of their inputs.
+    pub divergences: Vec<Divergence>,
+    /// Inputs with a divergence, all of them.
+    pub divergent_inputs: u64,
+    /// How the pack differs from the one recorded ("`b` changed (1.0.0 -> 1.1.0)").
+    pub changes: Vec<String>,
+    /// What the replay could not follow: lost entries, a recording cut short, a recorded
+    /// input the pack cannot take any more.
+    pub notes: Vec<String>,
+}
+
+impl ReplayReport {
+    pub fn is_identical(&self) -> bool {
+        self.divergent_inputs == 0
+    }
+}
+
+/// Why a replay cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error(transparent)]
+    Recording(#[from] RecordingError),
+    /// The recording's inputs name mods the pack no longer has.
+    #[error("the recording names mods this pack does not have: {}; replay it against the pack it was recorded with", .0.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", "))]
+    MissingMods(Vec<String>),
+    #[error(transparent)]
+    Pack(#[from] PackError),
+    #[error("cannot make the replay's scratch files: {0}")]
+    Write(std::io::Error),
+}
+
+/// One input being replayed.
+struct Frame {
+    number: u64,
+    at_ms: f64,
+    what: String,
+    expected: Vec<Output>,
+    actual: Vec<Output>,
+}
+
+/// A replay of one recording into one host. See the module documentation.
+pub struct Replay {
+    host: Weak<Host>,
+    reader: RefCell<Reader>,
+    options: ReplayOptions,
+    frames: RefCell<Vec<Frame>>,
+    report: RefCell<ReplayReport>,
+    /// The replay's own recording, for a second host to compare with.
+    copy: RefCell<Option<Recorder>>,
+    stopped: Cell<bool>,
+}
+
+impl Replay {
+    /// Prepares `host` (not started yet) to replay `reader`: the host takes the recording's
+    /// seeds (or `options.seeds`) and its game calls are answered from the recording.
+    /// `now` is the pack the host runs, to name what changed since the recording.
+    pub fn new(
+        host: &Rc<Host>,
+        reader: Reader,
+        now: &PackIdentity,
+        options: ReplayOptions,
+    ) -> Result<Rc<Replay>, ReplayError> {
+        let header = reader.header().clone();
+        let seeds = options.seeds.unwrap_or(header.seeds);
+        let report = ReplayReport {
+            changes: header.pack.changes_in(now),
+            ..ReplayReport::default()
+        };
+        let replay = Rc::new(Replay {
+            host: Rc::downgrade(host),
+            reader: RefCell::new(reader),
+            options,
+            frames: RefCell::new(Vec::new()),
+            report: RefCell::new(report),
+            copy: RefCell::new(None),
+            stopped: Cell::new(false),
+        });
+        host.replay(seeds, Rc::clone(&replay) as Rc<dyn Replaying>);
+        Ok(replay)
+    }
+
+    /// Also writes what this replay sees (its inputs, its own outputs, the recorded answers)
+    /// as a recording, to `recorder`.
+    pub fn record_to(&self, recorder: Recorder) {
+        *self.copy.borrow_mut() = Some(recorder);
+    }
+
+    /// Replays every input (up to `until`), then returns the report. A recording cut short or
+    /// with lost entries is replayed as far as it goes, with a note.
+    pub fn run(&self) -> Result<ReplayReport, ReplayError> {
+        while !self.stopped.get() {
+            let Some(entry) = self.reader.borrow_mut().next() else {
+                break;
+            };
+            match entry? {
+                Entry::Input(input) => self.replay_input(input)?,
+                Entry::Lost(lost) => {
+                    self.note(format!(
+                        "the recording lost {} entries from input {} on (its writer fell behind); the outputs there are not compared",
+                        lost.lost.entries, lost.lost.from
+                    ));
+                }
+                // An output of no input being replayed: one the recording had of an input
+                // that could not be replayed.
+                Entry::Output(_) => {}
+            }
+        }
+        if let Some(line) = self.reader.borrow().truncated_at() {
+            self.note(format!(
+                "the recording ends in the middle of line {line} (the recording host stopped while writing it); replayed up to there"
+            ));
+        }
+        if let Some(copy) = self.copy.borrow_mut().take() {
+            copy.finish().map_err(ReplayError::Write)?;
+        }
+        Ok(self.report.borrow().clone())
+    }
+
+    fn note(&self, note: String) {
+        self.report.borrow_mut().notes.push(note);
+    }
+
+    fn host(&self) -> Option<Rc<Host>> {
+        self.host.upgrade()
+    }
+
+    fn replay_input(&self, entry: InputEntry) -> Result<(), ReplayError> {
+        let Some(host) = self.host() else {
+            return Ok(());
+        };
+        if let Some(until) = self.options.until
+            && entry.number > until
+        {
+            self.stopped.set(true);
+            return Ok(());
+        }
+        self.frames.borrow_mut().push(Frame {
+            number: entry.number,
+            at_ms: entry.at_ms,
+            what: entry.input.describe(),
+            expected: Vec::new(),
+            actual: Vec::new(),
+        });
+        if let Some(copy) = &mut *self.copy.borrow_mut() {
+            copy.push(Entry::Input(entry.clone()));
+        }
+        host.set_session_time(entry.at_ms);
+        self.apply(&host, &entry.input)?;
+        // What the recording has left of this input: its outputs, and inputs that arrived
+        // during a game call the replay did not make.
+        loop {
+            let next = {
+                let mut reader = self.reader.borrow_mut();
+                match reader.peek() {
+                    Some(Ok(Entry::Output(output))) if output.of == entry.number => reader.next(),
+                    Some(Ok(Entry::Input(input))) if input.during == Some(entry.number) => {
+                        reader.next()
+                    }
+                    _ => None,
+                }
+            };
+            match next {
+                Some(Ok(Entry::Output(output))) => self.expect(output.output),
+                Some(Ok(Entry::Input(input))) => self.replay_input(input)?,
+                _ => break,
+            }
+        }
+        let frame = self.frames.borrow_mut().pop();
+        if let Some(frame) = frame {
+            self.compare(frame);
+        }
+        Ok(())
+    }
+
+    /// Puts one recorded input to the host.
+    fn apply(&self, host: &Host, input: &Input) -> Result<(), ReplayError> {
+        let missing = |mod_id: &str| host.mods().iter().all(|status| status.id != mod_id);
+        if let Some(mod_id) = input.mod_id()
+            && missing(mod_id)
+        {
+            return Err(ReplayError::MissingMods(vec![mod_id.to_owned()]));
+        }
+        match input {
+            Input::Start {} => host.start(),
+            Input::Call {
+                mod_id,
+                function,
+                args,
+            } => {
+                // The result is an output the host reports itself.
+                let _ = host.call(mod_id, function, args);
+            }
+            Input::Emit { event, payload } => {
+                if let Err(why) = host.emit(event, payload.clone()) {
+                    self.note(format!("the game's event `{event}` is refused now: {why}"));
+                }
+            }
+            Input::Timer { mod_id, timer } => {
+                if !host.fire_timer(mod_id, *timer) {
+                    // The outputs it had in the recording are then missing, each a divergence.
+                    tracing::debug!("the replay has no timer {timer} of `{mod_id}`");
+                }
+            }
+            Input::Reload { mods } => {
+                let ids: Vec<String> = mods.iter().map(|identity| identity.id.clone()).collect();
+                if let Err(why) = host.reload_mods(&ids) {
+                    self.note(format!("the recorded reload cannot be replayed: {why}"));
+                }
+            }
+            Input::Setting { mod_id, key, value } => {
+                if let Err(why) = host.set_setting(mod_id, key, value.clone()) {
+                    self.note(format!("the recorded setting cannot be replayed: {why}"));
+                }
+            }
+            Input::Enable { mod_id } => {
+                let _ = host.enable(mod_id);
+            }
+            Input::Disable { mod_id } => {
+                let _ = host.disable(mod_id);
+            }
+            Input::Shutdown {} => {
+                host.shutdown();
+            }
+        }
+        Ok(())
+    }
+
+    fn compared(&self, output: &Output) -> bool {
+        self.options.mods_only.is_empty()
+            || output
+                .mod_id()
+                .is_some_and(|id| self.options.mods_only.iter().any(|only| only == id))
+    }
+
+    fn expect(&self, output: Output) {
+        if let Some(frame) = self.frames.borrow_mut().last_mut()
+            && self.compared(&output)
+        {
+            frame.expected.push(output);
+        }
+    }
+
+    fn copy_output(&self, output: &Output) {
+        let of = self.frames.borrow().last().map_or(0, |frame| frame.number);
+        if let Some(copy) = &mut *self.copy.borrow_mut() {
+            copy.push(Entry::Output(OutputEntry {
+                of,
+                output: output.clone(),
+            }));
+        }
+    }
+
+    fn compare(&self, frame: Frame) {
+        let mut report = self.report.borrow_mut();
+        report.inputs += 1;
+        report.recorded_ms = frame.at_ms;
+        report.outputs += frame.actual.len().max(frame.expected.len()) as u64;
+        let differs = (0..frame.actual.len().max(frame.expected.len())).find(|&at| {
+            match (frame.expected.get(at), frame.actual.get(at)) {
+                (Some(expected), Some(actual)) => !expected.same_as(actual),
+                _ => true,
+            }
+        });
+        let Some(at) = differs else {
+            return;
+        };
+        report.divergent_inputs += 1;
+        if report.divergences.len() < DIVERGENCES_KEPT {
+            let expected = frame.expected.get(at).cloned();
+            let actual = frame.actual.get(at).cloned();
+            let mod_id = actual
+                .as_ref()
+                .and_then(Output::mod_id)
+                .or_else(|| expected.as_ref().and_then(Output::mod_id))
+                .map(str::to_owned);
+            report.divergences.push(Divergence {
+                input: frame.number,
+                at_ms: frame.at_ms,
+                what: frame.what,
+                mod_id,
+                expected,
+                actual,
+            });
+        }
+    }
+}
+
+impl Replaying for Replay {
+    fn output(&self, output: Output) {
+        self.copy_output(&output);
+        if !self.compared(&output) {
+            return;
+        }
+        if let Some(frame) = self.frames.borrow_mut().last_mut() {
+            frame.actual.push(output);
+        }
+    }
+
+    fn game_call(&self, mod_id: &str, function: &str, args: &[Json]) -> Result<Json, String> {
+        let Some(number) = self.frames.borrow().last().map(|frame| frame.number) else {
+            return Err("the replay is not replaying an input".to_owned());
+        };
+        // The recording's outputs of this input up to its next game call; inputs that arrived
+        // while a mod waited are replayed here, during the wait, as they happened.
+        let answer = loop {
+            let next = {
+                let mut reader = self.reader.borrow_mut();
+                match reader.peek() {
+                    Some(Ok(Entry::Output(output))) if output.of == number => reader.next(),
+                    Some(Ok(Entry::Input(input))) if input.during == Some(number) => reader.next(),
+                    _ => None,
+                }
+            };
+            match next {
+                Some(Ok(Entry::Output(OutputEntry {
+                    output:
+                        Output::GameCall {
+                            mod_id: recorded_mod,
+                            function: recorded_function,
+                            args: recorded_args,
+                            answer,
+                        },
+                    ..
+                }))) if recorded_mod == mod_id && recorded_function == function => {
+                    self.expect(Output::GameCall {
+                        mod_id: recorded_mod,
+                        function: recorded_function,
+                        args: recorded_args,
+                        answer: answer.clone(),
+                    });
+                    break answer;
+                }
+                Some(Ok(Entry::Output(output))) => self.expect(output.output),
+                Some(Ok(Entry::Input(input))) => {
+                    if let Err(error) = self.replay_input(input) {
+                        self.note(error.to_string());
+                    }
+                }
+                _ => {
+                    break Answer::Error(format!(
+                        "the recording has no answer to this call: in the recorded session `{mod_id}` did not call `{function}` here"
+                    ));
+                }
+            }
+        };
+        let actual = Output::GameCall {
+            mod_id: mod_id.to_owned(),
+            function: function.to_owned(),
+            args: args.to_vec(),
+            answer: answer.clone(),
+        };
+        self.output(actual);
+        answer.into()
+    }
+}
+
+/// Replays the recording at `path` against the pack `config` describes, as it is now, in a
+/// scratch data dir: the replay's storage is its own, and the user's is never touched.
+pub fn replay_file(
+    path: &Path,
+    config: &Config,
+    options: ReplayOptions,
+) -> Result<ReplayReport, ReplayError> {
+    replay_into(path, config, options, None)
+}
+
+/// What a determinism check found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Determinism {
+    /// The first host against the recording (the pack may have changed since).
+    pub against_recording: ReplayReport,
+    /// The second host, on another machine's clock and seeds, against the first: each
+    /// divergence is a mod that would make two machines disagree.
+    pub between_hosts: ReplayReport,
+}
+
+/// Replays the recording at `path` in two hosts, the second on another machine's wall clock,
+/// string hashing and entropy (the session's seeds shared, as a lockstep game shares them), and
+/// compares the second's outputs with the first's.
+pub fn check_determinism(
+    path: &Path,
+    config: &Config,
+    options: ReplayOptions,
+) -> Result<Determinism, ReplayError> {
+    let scratch = tempfile::tempdir().map_err(ReplayError::Write)?;
+    let first = scratch.path().join("first.jsonl");
+    let against_recording = replay_into(path, config, options.clone(), Some(&first))?;
+    let seeds = Reader::open(path)?.header().seeds.other_machine();
+    let between_hosts = replay_into(
+        &first,
+        config,
+        ReplayOptions {
+            seeds: Some(seeds),
+            until: None,
+            ..options
+        },
+        None,
+    )?;
+    Ok(Determinism {
+        against_recording,
+        between_hosts,
+    })
+}
+
+fn replay_into(
+    path: &Path,
+    config: &Config,
+    options: ReplayOptions,
+    copy_to: Option<&Path>,
+) -> Result<ReplayReport, ReplayError> {
+    let reader = Reader::open(path)?;
+    let data_dir = tempfile::tempdir().map_err(ReplayError::Write)?;
+    let mut config = config.clone();
+    config.data_dir = data_dir.path().to_path_buf();
+    let mut pack = Pack::load(&config)?;
+    pack.check_syntax();
+    let host = Rc::new(Host::new(pack, config));
+    let now = host.identity();
+    let header = reader.header().clone();
+    let replay = Replay::new(&host, reader, &now, options)?;
+    if let Some(copy_to) = copy_to {
+        let recorder = Recorder::create(copy_to, &header).map_err(ReplayError::Write)?;
+        replay.record_to(recorder);
+    }
+    let report = replay.run();
+    host.shutdown();
+    report
+}

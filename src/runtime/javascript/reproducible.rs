@@ -1,0 +1,44 @@
+//! A JavaScript mod in a recorded or replayed session: `Date` (with no arguments and
+//! `Date.now`), `performance.now` and `Math.random` read the session's virtual clock and the
+//! mod's seed instead of the machine's (see [`Reproducible`]).
+
+use std::cell::RefCell;
+
+use rquickjs::{Ctx, Function};
+
+use super::bytecode::CompiledOnce;
+use crate::runtime::Reproducible;
+
+/// Replaces the globals; `Date` keeps its prototype, so `instanceof Date` and every method
+/// work as before, and a `Date` made from arguments is the engine's own.
+static REPLACE: CompiledOnce = CompiledOnce::new(
+    r#"(function (wallNow, elapsed, random) {
+    const EngineDate = Date;
+    function Date(...args) {
+        if (new.target === undefined) return new EngineDate(wallNow()).toString();
+        return Reflect.construct(EngineDate, args.length === 0 ? [wallNow()] : args, new.target);
+    }
+    Date.prototype = EngineDate.prototype;
+    Date.now = () => Math.floor(wallNow());
+    Date.parse = EngineDate.parse;
+    Date.UTC = EngineDate.UTC;
+    Object.defineProperty(EngineDate.prototype, 'constructor', { value: Date, writable: true, configurable: true });
+    Object.defineProperty(globalThis, 'Date', { value: Date, writable: true, configurable: true, enumerable: false });
+    Math.random = random;
+    // The engine's `performance.now` cannot be redefined: the object is replaced.
+    const performance = { now: () => elapsed(), timeOrigin: wallNow() - elapsed() };
+    Object.defineProperty(globalThis, 'performance', { value: performance, writable: true, configurable: true, enumerable: true });
+})"#,
+);
+
+pub fn install(ctx: &Ctx<'_>, reproducible: &Reproducible) -> rquickjs::Result<()> {
+    let replace: Function = REPLACE.eval(ctx)?;
+    let wall = reproducible.clone();
+    let elapsed = reproducible.clone();
+    let random = RefCell::new(reproducible.random());
+    replace.call((
+        Function::new(ctx.clone(), move || wall.wall_ms())?,
+        Function::new(ctx.clone(), move || elapsed.elapsed_ms())?,
+        Function::new(ctx.clone(), move || random.borrow_mut().f64())?,
+    ))
+}
