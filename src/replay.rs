@@ -40,7 +40,8 @@ pub struct ReplayOptions {
     pub seeds: Option<Seeds>,
 }
 
-/// An output that differs from the recording: the first of its input.
+/// An output that differs from the recording: the first of one mod (or of the pack's own
+/// outputs) at one input.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Divergence {
     /// The input's number in the recording.
@@ -234,9 +235,14 @@ impl Replay {
                 _ => break,
             }
         }
+        // A recording cut short in this input's outputs has only their beginning.
+        let cut = {
+            let mut reader = self.reader.borrow_mut();
+            reader.peek().is_none() && reader.truncated_at().is_some()
+        };
         let frame = self.frames.borrow_mut().pop();
         if let Some(frame) = frame {
-            self.compare(frame);
+            self.compare(frame, cut);
         }
         Ok(())
     }
@@ -319,37 +325,55 @@ impl Replay {
         }
     }
 
-    fn compare(&self, frame: Frame) {
+    /// Compares an input's outputs mod by mod (each mod's in their order, and the pack's own:
+    /// results and the game's events): the first that differs in each is a divergence. When
+    /// the recording was `cut` short in this input, outputs past its end are not compared.
+    fn compare(&self, frame: Frame, cut: bool) {
         let mut report = self.report.borrow_mut();
         report.inputs += 1;
         report.recorded_ms = frame.at_ms;
         report.outputs += frame.actual.len().max(frame.expected.len()) as u64;
-        let differs = (0..frame.actual.len().max(frame.expected.len())).find(|&at| {
-            match (frame.expected.get(at), frame.actual.get(at)) {
+        let mut producers: Vec<Option<&str>> = Vec::new();
+        for output in frame.expected.iter().chain(&frame.actual) {
+            if !producers.contains(&output.mod_id()) {
+                producers.push(output.mod_id());
+            }
+        }
+        let mut diverged = false;
+        for producer in producers {
+            let of = |outputs: &[Output]| -> Vec<Output> {
+                outputs
+                    .iter()
+                    .filter(|output| output.mod_id() == producer)
+                    .cloned()
+                    .collect()
+            };
+            let (expected, actual) = (of(&frame.expected), of(&frame.actual));
+            let compared = match cut {
+                true => expected.len(),
+                false => expected.len().max(actual.len()),
+            };
+            let differs = (0..compared).find(|&at| match (expected.get(at), actual.get(at)) {
                 (Some(expected), Some(actual)) => !expected.same_as(actual),
                 _ => true,
-            }
-        });
-        let Some(at) = differs else {
-            return;
-        };
-        report.divergent_inputs += 1;
-        if report.divergences.len() < DIVERGENCES_KEPT {
-            let expected = frame.expected.get(at).cloned();
-            let actual = frame.actual.get(at).cloned();
-            let mod_id = actual
-                .as_ref()
-                .and_then(Output::mod_id)
-                .or_else(|| expected.as_ref().and_then(Output::mod_id))
-                .map(str::to_owned);
-            report.divergences.push(Divergence {
-                input: frame.number,
-                at_ms: frame.at_ms,
-                what: frame.what,
-                mod_id,
-                expected,
-                actual,
             });
+            let Some(at) = differs else {
+                continue;
+            };
+            diverged = true;
+            if report.divergences.len() < DIVERGENCES_KEPT {
+                report.divergences.push(Divergence {
+                    input: frame.number,
+                    at_ms: frame.at_ms,
+                    what: frame.what.clone(),
+                    mod_id: producer.map(str::to_owned),
+                    expected: expected.get(at).cloned(),
+                    actual: actual.get(at).cloned(),
+                });
+            }
+        }
+        if diverged {
+            report.divergent_inputs += 1;
         }
     }
 }

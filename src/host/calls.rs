@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::events::Event;
 use super::timers::Fired;
 use super::{CallError, Core, MAX_CALL_DEPTH, ModStatus, Slot};
-use crate::recording::Input;
+use crate::recording::{Input, Output};
 use crate::runtime::{ErrorKind, HandlerKind, Json, ModInstance, Moment, Outcome, ScriptError};
 
 /// The most events delivered in one round before the rest are dropped as a storm.
@@ -367,6 +367,12 @@ impl Core {
     }
 
     fn run_timer(&self, fired: Fired<Rc<Slot>>) {
+        // When it was due, which a mod's code decided: a replay compares it.
+        self.output(|| Output::Timer {
+            mod_id: fired.owner.id.clone(),
+            timer: fired.id,
+            due_ms: self.session_ms(fired.due),
+        });
         let outcome = self.enter(
             &fired.owner,
             || "a timer".to_owned(),
@@ -385,7 +391,11 @@ impl Core {
         let Ok(slot) = self.slot(mod_id) else {
             return false;
         };
-        let fired = self.timers.borrow_mut().take(id, |owner| slot.is(owner));
+        let now = self.now();
+        let fired = self
+            .timers
+            .borrow_mut()
+            .take(id, |owner| slot.is(owner), now);
         let Some(fired) = fired else {
             return false;
         };

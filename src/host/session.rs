@@ -180,6 +180,18 @@ impl Core {
         Some(session.began + Duration::from_secs_f64(session.clock.get() / 1000.0))
     }
 
+    /// `instant` in milliseconds of the session's clock, to the microsecond (0 outside a
+    /// session).
+    pub(super) fn session_ms(&self, instant: Instant) -> f64 {
+        self.session.borrow().as_ref().map_or(0.0, |session| {
+            let ms = instant
+                .saturating_duration_since(session.began)
+                .as_secs_f64()
+                * 1000.0;
+            (ms * 1000.0).round() / 1000.0
+        })
+    }
+
     /// Moves the session's clock on to `instant` (a promise waiting for a timer due then).
     pub(super) fn advance_session_to(&self, instant: Instant) {
         if let Some(session) = &*self.session.borrow() {

@@ -34,6 +34,8 @@ pub struct Fired<O> {
     pub owner: O,
     pub handler: HandlerId,
     pub last: bool,
+    /// When it was due.
+    pub due: Instant,
 }
 
 pub struct TimerQueue<O: Owner> {
@@ -145,15 +147,11 @@ impl<O: Owner> TimerQueue<O> {
         self.fire(id, now)
     }
 
-    /// Takes timer `id` of an owner `owned` accepts as if it came due now, whenever it is
-    /// due: an interval is rescheduled an interval after its due time.
-    pub fn take(&mut self, id: u64, owned: impl Fn(&O) -> bool) -> Option<Fired<O>> {
-        let due = self
-            .timers
-            .get(&id)
-            .filter(|timer| owned(&timer.owner))?
-            .due;
-        self.fire(id, due)
+    /// Takes timer `id` of an owner `owned` accepts as if it fired at `now`, whenever it is
+    /// due.
+    pub fn take(&mut self, id: u64, owned: impl Fn(&O) -> bool, now: Instant) -> Option<Fired<O>> {
+        self.timers.get(&id).filter(|timer| owned(&timer.owner))?;
+        self.fire(id, now)
     }
 
     /// Timer `id` fires at `now`: an interval is rescheduled (skipping the runs it fell a
@@ -166,6 +164,7 @@ impl<O: Owner> TimerQueue<O> {
             owner: timer.owner.clone(),
             handler: timer.handler,
             last: timer.interval.is_none(),
+            due,
         };
         match timer.interval {
             Some(interval) => {

@@ -244,6 +244,14 @@ pub enum Output {
         level: String,
         message: String,
     },
+    /// A mod's timer fired; `due_ms` is when it was due on the session's clock (which the
+    /// mod's code decided, unlike when it fired).
+    Timer {
+        #[serde(rename = "mod")]
+        mod_id: String,
+        timer: u64,
+        due_ms: f64,
+    },
     /// What a mod's `onDetach` returned (`null`: nothing), as it was detached.
     Detached {
         #[serde(rename = "mod")]
@@ -268,6 +276,7 @@ impl Output {
             | Output::GameCall { mod_id, .. }
             | Output::Log { mod_id, .. }
             | Output::Detached { mod_id, .. }
+            | Output::Timer { mod_id, .. }
             | Output::State { mod_id, .. } => Some(mod_id),
             _ => None,
         }

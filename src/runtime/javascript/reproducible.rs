@@ -14,16 +14,17 @@ use crate::runtime::Reproducible;
 static REPLACE: CompiledOnce = CompiledOnce::new(
     r#"(function (wallNow, elapsed, random) {
     const EngineDate = Date;
-    function Date(...args) {
+    function ReproducibleDate(...args) {
         if (new.target === undefined) return new EngineDate(wallNow()).toString();
         return Reflect.construct(EngineDate, args.length === 0 ? [wallNow()] : args, new.target);
     }
-    Date.prototype = EngineDate.prototype;
-    Date.now = () => Math.floor(wallNow());
-    Date.parse = EngineDate.parse;
-    Date.UTC = EngineDate.UTC;
-    Object.defineProperty(EngineDate.prototype, 'constructor', { value: Date, writable: true, configurable: true });
-    Object.defineProperty(globalThis, 'Date', { value: Date, writable: true, configurable: true, enumerable: false });
+    Object.defineProperty(ReproducibleDate, 'name', { value: 'Date' });
+    ReproducibleDate.prototype = EngineDate.prototype;
+    ReproducibleDate.now = () => Math.floor(wallNow());
+    ReproducibleDate.parse = EngineDate.parse;
+    ReproducibleDate.UTC = EngineDate.UTC;
+    Object.defineProperty(EngineDate.prototype, 'constructor', { value: ReproducibleDate, writable: true, configurable: true });
+    Object.defineProperty(globalThis, 'Date', { value: ReproducibleDate, writable: true, configurable: true, enumerable: false });
     Math.random = random;
     // The engine's `performance.now` cannot be redefined: the object is replaced.
     const performance = { now: () => elapsed(), timeOrigin: wallNow() - elapsed() };

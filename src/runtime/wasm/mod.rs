@@ -155,6 +155,8 @@ pub(crate) struct State {
     /// The module's exported linear memory, for WASI.
     pub memory: Option<Memory>,
     pub limiter: MemoryLimit,
+    /// In a recorded or replayed session: WASI's clocks and random bytes.
+    pub session: Option<wasi::Session>,
 }
 
 /// `memory_mb` for the linear memory and the tables: growing past it breaks the limit (it is
@@ -253,6 +255,7 @@ impl WasmInstance {
             kernel: Kernel::new(Rc::clone(&budget)),
             vars: HashMap::new(),
             settings: setup.settings.clone(),
+            session: setup.reproducible.clone().map(wasi::Session::new),
             memory: None,
             limiter: MemoryLimit {
                 budget,

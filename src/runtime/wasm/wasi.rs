@@ -10,7 +10,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use wasmi::{Caller, Linker};
 
 use super::State;
-use crate::runtime::LogLevel;
+use crate::runtime::{LogLevel, Random, Reproducible};
 
 pub const MODULE: &str = "wasi_snapshot_preview1";
 
@@ -69,6 +69,22 @@ fn read(caller: &Caller<'_, State>, address: i32, length: usize) -> Option<Vec<u
         .map(<[u8]>::to_vec)
 }
 
+/// WASI in a recorded or replayed session: the clocks read the session's virtual clock and
+/// the random bytes come from the machine's recorded entropy.
+pub struct Session {
+    view: Reproducible,
+    entropy: Random,
+}
+
+impl Session {
+    pub fn new(view: Reproducible) -> Session {
+        Session {
+            entropy: view.entropy(),
+            view,
+        }
+    }
+}
+
 /// Where WASI's monotonic clock counts from.
 fn monotonic_start() -> Instant {
     static START: OnceLock<Instant> = OnceLock::new();
@@ -84,13 +100,16 @@ pub fn define(linker: &mut Linker<State>) -> Result<(), wasmi::Error> {
         MODULE,
         "clock_time_get",
         |mut caller: Caller<'_, State>, clock: i32, _precision: i64, out: i32| {
-            let nanos = match clock {
-                0 => SystemTime::now()
+            let session = caller.data().session.as_ref();
+            let nanos = match (clock, session) {
+                (0, Some(session)) => (session.view.wall_ms() * 1e6) as u64,
+                (1..=3, Some(session)) => (session.view.elapsed_ms() * 1e6) as u64,
+                (0, None) => SystemTime::now()
                     .duration_since(UNIX_EPOCH)
                     .map_or(0, |since| since.as_nanos() as u64),
                 // Monotonic, and the process and thread CPU clocks, which a mod gets as
                 // monotonic time: it needs durations, not CPU accounting.
-                1..=3 => monotonic_start().elapsed().as_nanos() as u64,
+                (1..=3, None) => monotonic_start().elapsed().as_nanos() as u64,
                 _ => return INVALID,
             };
             status(write(&mut caller, out, &nanos.to_le_bytes()))
@@ -108,8 +127,10 @@ pub fn define(linker: &mut Linker<State>) -> Result<(), wasmi::Error> {
         "random_get",
         |mut caller: Caller<'_, State>, buffer: i32, length: i32| {
             let mut bytes = vec![0; length as u32 as usize];
-            if getrandom::fill(&mut bytes).is_err() {
-                return NOT_SUPPORTED;
+            match &mut caller.data_mut().session {
+                Some(session) => session.entropy.fill(&mut bytes),
+                None if getrandom::fill(&mut bytes).is_err() => return NOT_SUPPORTED,
+                None => {}
             }
             status(write(&mut caller, buffer, &bytes))
         },

@@ -1,0 +1,268 @@
+//! Recording a session and replaying it (SPEC section 16), through the real binary: a session
+//! a Python game plays, replayed identically and then against a changed mod; a mod for each way
+//! a mod can be nondeterministic, each named by the determinism check; the example and
+//! polyglot packs deterministic; and recordings that are cut short, hand-edited or newer.
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::Value;
+use support::{arena_copy, fixture_copy, run_with_status, write};
+
+/// Every entry of a recording after its header, as JSON.
+fn entries(recording: &Path) -> Vec<Value> {
+    std::fs::read_to_string(recording)
+        .expect("the recording exists")
+        .lines()
+        .skip(1)
+        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
+        .collect()
+}
+
+fn record_once(dir: &Path, recording: &str) {
+    let (status, _, stderr) = run_with_status(dir, &["run", "--once", "--record", recording]);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!("recorded the session to `{recording}`")),
+        "{stderr}"
+    );
+}
+
+fn replay(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut all = vec!["replay"];
+    all.extend_from_slice(args);
+    run_with_status(dir, &all)
+}
+
+#[test]
+fn a_session_a_python_game_played_replays_identically_and_a_changed_mod_diverges_at_its_input() {
+    let arena = arena_copy();
+    let dir = arena.path();
+    let game = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clients/python/game.py");
+    let (status, stdout, stderr) = run_with_status(
+        dir,
+        &[
+            "run",
+            "--record",
+            "session.jsonl",
+            "--exec",
+            "python3",
+            game.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(status, Some(0), "{stdout}\n{stderr}");
+    let recorded = entries(&dir.join("session.jsonl"));
+    // The game's calls of mods, its events, and the answers it gave to the mods' game calls.
+    assert!(
+        recorded
+            .iter()
+            .any(|entry| entry["emit"]["event"] == "tick"),
+        "{recorded:?}"
+    );
+    assert!(recorded.iter().any(|entry| {
+        entry["game_call"]["function"] == "world.spawn" && entry["game_call"]["answer"]["ok"] == 1
+    }));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("session.jsonl"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the recording is the user's alone");
+    }
+
+    for _ in 0..5 {
+        let (status, stdout, stderr) = replay(dir, &["session.jsonl"]);
+        assert_eq!(status, Some(0), "{stdout}\n{stderr}");
+        assert!(stdout.contains("identical to the recording"), "{stdout}");
+    }
+
+    // The arena now scores 20 a spawn: the first input whose outputs include a `scored` event
+    // is where the replay must diverge, and the mod is named.
+    let scored_at = recorded
+        .iter()
+        .find(|entry| entry["event"]["event"] == "scored")
+        .and_then(|entry| entry["o"].as_u64())
+        .expect("the arena scored");
+    let main = dir.join("mods/arena/main.js");
+    let source = std::fs::read_to_string(&main).unwrap();
+    write(&main, &source.replace("points: 10", "points: 20"));
+    let (status, stdout, stderr) = replay(dir, &["session.jsonl"]);
+    assert_eq!(status, Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("the pack changed since the recording: `arena` changed (its files differ)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("first divergence: input {scored_at} (emit tick)")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("in `arena`"), "{stdout}");
+    assert!(stdout.contains(r#""points":10"#) && stdout.contains(r#""points":20"#));
+
+    // JSON and JUnit say the same; `--mods-only` leaves the arena out, and nothing differs.
+    let (status, json, _) = replay(dir, &["session.jsonl", "--format", "json"]);
+    assert_eq!(status, Some(1));
+    let report: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["divergences"][0]["input"], scored_at);
+    assert_eq!(report["divergences"][0]["mod"], "arena");
+    let (status, junit, _) = replay(dir, &["session.jsonl", "--format", "junit"]);
+    assert_eq!(status, Some(1));
+    assert!(
+        junit.contains(r#"<testcase name="arena""#) && junit.contains("<failure"),
+        "{junit}"
+    );
+    let (status, stdout, _) = replay(dir, &["session.jsonl", "--mods-only", "tourist"]);
+    assert_eq!(status, Some(0), "{stdout}");
+    // `--until` stops before the arena's first spawn.
+    let until = (scored_at - 1).to_string();
+    let (status, stdout, _) = replay(dir, &["session.jsonl", "--until", &until]);
+    assert_eq!(status, Some(0), "{stdout}");
+    assert!(
+        stdout.contains(&format!("replayed {until} inputs")),
+        "{stdout}"
+    );
+}
+
+/// The nondeterministic fixture pack, with its WebAssembly mod assembled.
+fn nondeterministic_pack() -> tempfile::TempDir {
+    let pack = fixture_copy("replay/nondeterministic");
+    let module = wat::parse_file(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/replay/wasi-random.wat"),
+    )
+    .expect("the fixture assembles");
+    let folder = pack.path().join("mods/wasi-random");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("main.wasm"), module).unwrap();
+    write(
+        &folder.join("manifest.json"),
+        r#"{ "name": "wasi-random", "version": "1.0.0", "entry_point": "main.wasm", "description": "Nondeterministic: logs WASI's random bytes" }"#,
+    );
+    pack
+}
+
+#[test]
+fn each_way_a_mod_can_be_nondeterministic_is_named_and_each_replays_identically_once_recorded() {
+    let pack = nondeterministic_pack();
+    let dir = pack.path();
+    record_once(dir, "session.jsonl");
+    // Replayed on the recording's clock and seeds, even these mods do what they did.
+    for _ in 0..2 {
+        let (status, stdout, stderr) = replay(dir, &["session.jsonl"]);
+        assert_eq!(status, Some(0), "{stdout}\n{stderr}");
+    }
+    let (status, json, stderr) = replay(dir, &["session.jsonl", "--twice", "--format", "json"]);
+    assert_eq!(status, Some(1), "{json}\n{stderr}");
+    let report: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["against_recording"]["divergent_inputs"], 0, "{json}");
+    let mut named: Vec<&str> = report["between_hosts"]["divergences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|divergence| divergence["mod"].as_str())
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    // Seeded randomness, the session's own clock and sorted keys are deterministic: only the
+    // mods that read the machine are named.
+    assert_eq!(
+        named,
+        [
+            "new-date",
+            "os-time",
+            "pairs-order",
+            "timer-race",
+            "unseeded",
+            "wall-clock",
+            "wasi-random"
+        ],
+        "{json}"
+    );
+    let (status, stdout, _) = run_with_status(dir, &["check", "--determinism", "session.jsonl"]);
+    assert_eq!(status, Some(1));
+    assert!(
+        stdout.contains("nondeterministic: `new-date`, `os-time`, `pairs-order`"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_example_pack_and_the_polyglot_pack_are_deterministic() {
+    let example = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in [
+        "config.toml",
+        "mods/core-lib/mod.toml",
+        "mods/core-lib/init.lua",
+        "mods/my-mod/manifest.json",
+        "mods/my-mod/main.js",
+    ] {
+        let target = example.path().join(file);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(root.join(file), target).unwrap();
+    }
+    let polyglot = support::guests::polyglot_copy();
+    for pack in [example.path(), polyglot.path()] {
+        record_once(pack, "session.jsonl");
+        let (status, stdout, stderr) = replay(pack, &["session.jsonl", "--twice"]);
+        assert_eq!(status, Some(0), "{stdout}\n{stderr}");
+        assert!(stdout.contains("identical (deterministic)"), "{stdout}");
+    }
+}
+
+#[test]
+fn recordings_cut_short_hand_edited_newer_or_of_another_pack_get_clear_words() {
+    let pack = nondeterministic_pack();
+    let dir = pack.path();
+    record_once(dir, "session.jsonl");
+    let text = std::fs::read_to_string(dir.join("session.jsonl")).unwrap();
+
+    // Cut in the middle of its last line, as a host killed mid-write leaves it.
+    write(&dir.join("cut.jsonl"), &text[..text.len() - 10]);
+    let (status, stdout, _) = replay(dir, &["cut.jsonl"]);
+    assert_eq!(status, Some(0), "{stdout}");
+    let lines = text.lines().count();
+    assert!(
+        stdout.contains(&format!(
+            "note: the recording ends in the middle of line {lines}"
+        )),
+        "{stdout}"
+    );
+
+    // A line edited by hand into something that is not an entry.
+    let mut edited: Vec<&str> = text.lines().collect();
+    edited[2] = r#"{"o":1,"sang":"loudly"}"#;
+    write(&dir.join("edited.jsonl"), &(edited.join("\n") + "\n"));
+    let (status, _, stderr) = replay(dir, &["edited.jsonl"]);
+    assert_eq!(status, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("edited.jsonl:3: the entry does not read"),
+        "{stderr}"
+    );
+
+    // From a newer modhost.
+    let newer = text.replacen("\"format\":1", "\"format\":7", 1);
+    write(&dir.join("newer.jsonl"), &newer);
+    let (status, _, stderr) = replay(dir, &["newer.jsonl"]);
+    assert_eq!(status, Some(2));
+    assert!(
+        stderr.contains("in format 7, and this modhost reads format 1"),
+        "{stderr}"
+    );
+
+    // Not a recording at all, and no file.
+    let (status, _, stderr) = replay(dir, &["mods/wall-clock/main.js"]);
+    assert_eq!(status, Some(2));
+    assert!(stderr.contains("is not a modhost recording"), "{stderr}");
+    let (status, _, stderr) = replay(dir, &["missing.jsonl"]);
+    assert_eq!(status, Some(2));
+    assert!(stderr.contains("the file does not exist"), "{stderr}");
+
+    // A mod the recording calls is gone: the replay cannot run, and says which.
+    std::fs::remove_dir_all(dir.join("mods/timer-race")).unwrap();
+    let (status, _, stderr) = replay(dir, &["session.jsonl"]);
+    assert_eq!(status, Some(2), "{stderr}");
+    assert!(stderr.contains("`timer-race`"), "{stderr}");
+}
