@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 table=$(mktemp)
 trap 'rm -f "$table"' EXIT
 export MODHOST_BENCH_TABLE="$table"
-for bench in runtime pack languages event_loop protocol storage resolve containment; do
+for bench in runtime pack languages event_loop protocol storage resolve containment recording; do
     echo "== $bench"
     cargo bench --locked --bench "$bench"
 done

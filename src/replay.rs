@@ -15,6 +15,7 @@ use std::path::Path;
 use std::rc::{Rc, Weak};
 
 use serde::Serialize;
+use serde_json::json;
 
 use crate::config::Config;
 use crate::host::{Host, Replaying};
@@ -22,7 +23,7 @@ use crate::pack::{Pack, PackError};
 use crate::recording::reader::{Reader, RecordingError};
 use crate::recording::writer::Recorder;
 use crate::recording::{
-    Answer, Entry, Input, InputEntry, Output, OutputEntry, PackIdentity, Seeds,
+    Answer, Entry, Input, InputEntry, Output, OutputEntry, PackIdentity, Seeds, StoredEntry,
 };
 use crate::runtime::Json;
 
@@ -53,10 +54,11 @@ pub struct Divergence {
     /// The mod whose output differs, when a mod's.
     #[serde(rename = "mod")]
     pub mod_id: Option<String>,
-    /// The output the recording has here (`None`: the replay produced one more).
-    pub expected: Option<Output>,
+    /// The output the recording has here, as it is written there (`None`: the replay
+    /// produced one more).
+    pub expected: Option<Json>,
     /// The output the replay produced here (`None`: one fewer).
-    pub actual: Option<Output>,
+    pub actual: Option<Json>,
 }
 
 /// What a replay came to.
@@ -77,6 +79,8 @@ pub struct ReplayReport {
     /// What the replay could not follow: lost entries, a recording cut short, a recorded
     /// input the pack cannot take any more.
     pub notes: Vec<String>,
+    /// A hash of what each mod kept in storage when the replay ended.
+    pub storage: std::collections::BTreeMap<String, String>,
 }
 
 impl ReplayReport {
@@ -111,6 +115,8 @@ struct Frame {
 /// A replay of one recording into one host. See the module documentation.
 pub struct Replay {
     host: Weak<Host>,
+    /// The members the recording hashed, hashed in what the replay sees too.
+    redacted: Vec<String>,
     reader: RefCell<Reader>,
     options: ReplayOptions,
     frames: RefCell<Vec<Frame>>,
@@ -138,6 +144,7 @@ impl Replay {
         };
         let replay = Rc::new(Replay {
             host: Rc::downgrade(host),
+            redacted: header.redacted.clone(),
             reader: RefCell::new(reader),
             options,
             frames: RefCell::new(Vec::new()),
@@ -163,6 +170,7 @@ impl Replay {
                 break;
             };
             match entry? {
+                Entry::Stored(stored) => self.restore(stored),
                 Entry::Input(input) => self.replay_input(input)?,
                 Entry::Lost(lost) => {
                     self.note(format!(
@@ -183,7 +191,25 @@ impl Replay {
         if let Some(copy) = self.copy.borrow_mut().take() {
             copy.finish().map_err(ReplayError::Write)?;
         }
+        if let Some(host) = self.host() {
+            self.report.borrow_mut().storage = host.storage_digest();
+        }
         Ok(self.report.borrow().clone())
+    }
+
+    /// What a mod had stored when the session was recorded goes back into storage.
+    fn restore(&self, stored: StoredEntry) {
+        if let Some(copy) = &mut *self.copy.borrow_mut() {
+            copy.push(Entry::Stored(stored.clone()));
+        }
+        if let Some(host) = self.host()
+            && let Err(why) = host.restore_storage(&stored.stored)
+        {
+            self.note(format!(
+                "what `{}` had stored under `{}` cannot be restored: {why}",
+                stored.stored.mod_id, stored.stored.key
+            ));
+        }
     }
 
     fn note(&self, note: String) {
@@ -367,8 +393,8 @@ impl Replay {
                     at_ms: frame.at_ms,
                     what: frame.what.clone(),
                     mod_id: producer.map(str::to_owned),
-                    expected: expected.get(at).cloned(),
-                    actual: actual.get(at).cloned(),
+                    expected: expected.get(at).map(as_written),
+                    actual: actual.get(at).map(as_written),
                 });
             }
         }
@@ -379,7 +405,8 @@ impl Replay {
 }
 
 impl Replaying for Replay {
-    fn output(&self, output: Output) {
+    fn output(&self, mut output: Output) {
+        crate::recording::redact::redact_output(&mut output, &self.redacted);
         self.copy_output(&output);
         if !self.compared(&output) {
             return;
@@ -447,6 +474,11 @@ impl Replaying for Replay {
     }
 }
 
+/// An output as a recording writes it.
+fn as_written(output: &Output) -> Json {
+    serde_json::to_value(output).unwrap_or_default()
+}
+
 /// Replays the recording at `path` against the pack `config` describes, as it is now, in a
 /// scratch data dir: the replay's storage is its own, and the user's is never touched.
 pub fn replay_file(
@@ -489,6 +521,29 @@ pub fn check_determinism(
         },
         None,
     )?;
+    let mut between_hosts = between_hosts;
+    let owners: std::collections::BTreeSet<&String> = against_recording
+        .storage
+        .keys()
+        .chain(between_hosts.storage.keys())
+        .collect();
+    for mod_id in owners {
+        let (first, second) = (
+            against_recording.storage.get(mod_id),
+            between_hosts.storage.get(mod_id),
+        );
+        if first != second {
+            between_hosts.divergent_inputs += 1;
+            between_hosts.divergences.push(Divergence {
+                input: against_recording.inputs,
+                at_ms: against_recording.recorded_ms,
+                what: "what the mod kept in storage, at the end".to_owned(),
+                mod_id: Some(mod_id.clone()),
+                expected: first.map(|hash| json!({ "storage": hash })),
+                actual: second.map(|hash| json!({ "storage": hash })),
+            });
+        }
+    }
     Ok(Determinism {
         against_recording,
         between_hosts,
@@ -512,7 +567,8 @@ fn replay_into(
     let header = reader.header().clone();
     let replay = Replay::new(&host, reader, &now, options)?;
     if let Some(copy_to) = copy_to {
-        let recorder = Recorder::create(copy_to, &header).map_err(ReplayError::Write)?;
+        let recorder =
+            Recorder::create(copy_to, &header, Vec::new()).map_err(ReplayError::Write)?;
         replay.record_to(recorder);
     }
     let report = replay.run();

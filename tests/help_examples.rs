@@ -189,6 +189,12 @@ fn every_help_example_runs_on_the_example_pack() {
             || line.contains("--watch")
             || line.contains("--follow");
         let mut hosts = Vec::new();
+        if line.contains("recording.jsonl") && !line.contains("--record ") {
+            let recorded = shell(&place, "modhost run --once --record recording.jsonl")
+                .output()
+                .unwrap();
+            assert!(recorded.status.success(), "{recorded:?}");
+        }
         if line.starts_with("modhost ctl") {
             let tcp = line
                 .split_whitespace()

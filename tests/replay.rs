@@ -173,6 +173,7 @@ fn each_way_a_mod_can_be_nondeterministic_is_named_and_each_replays_identically_
             "new-date",
             "os-time",
             "pairs-order",
+            "stored-clock",
             "timer-race",
             "unseeded",
             "wall-clock",
@@ -189,7 +190,35 @@ fn each_way_a_mod_can_be_nondeterministic_is_named_and_each_replays_identically_
 }
 
 #[test]
-fn the_example_pack_and_the_polyglot_pack_are_deterministic() {
+fn a_replay_starts_from_the_storage_the_session_started_with_and_leaves_the_users_alone() {
+    let pack = tempfile::tempdir().unwrap();
+    let dir = pack.path();
+    support::write_mod(
+        dir,
+        "visits",
+        "main.js",
+        "function onBootstrap() {\n  const visits = (modhost.storage.get('visits') || 0) + 1;\n  modhost.storage.set('visits', visits);\n  console.log(`visit ${visits}`);\n}\n",
+    );
+    let (status, _, stderr) = run_with_status(dir, &["run", "--once"]);
+    assert_eq!(status, Some(0), "{stderr}");
+    record_once(dir, "session.jsonl");
+    assert!(
+        entries(&dir.join("session.jsonl"))
+            .iter()
+            .any(|entry| entry["stored"]["key"] == "visits" && entry["stored"]["value"] == 1),
+        "the recording starts with what was stored"
+    );
+    for _ in 0..2 {
+        let (status, stdout, stderr) = replay(dir, &["session.jsonl"]);
+        assert_eq!(status, Some(0), "{stdout}\n{stderr}");
+    }
+    // The replays counted in storage of their own: the user's still says two visits.
+    let (_, _, stderr) = run_with_status(dir, &["run", "--once"]);
+    assert!(stderr.contains("visit 3"), "{stderr}");
+}
+
+/// A copy of this repository's example pack.
+fn example_pack() -> tempfile::TempDir {
     let example = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for file in [
@@ -203,6 +232,37 @@ fn the_example_pack_and_the_polyglot_pack_are_deterministic() {
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         std::fs::copy(root.join(file), target).unwrap();
     }
+    example
+}
+
+#[test]
+fn redacted_members_stay_out_of_the_recording_and_it_still_replays_identically() {
+    let example = example_pack();
+    let dir = example.path();
+    let (status, _, stderr) = run_with_status(
+        dir,
+        &[
+            "run",
+            "--once",
+            "--record",
+            "session.jsonl",
+            "--record-redact",
+            "text",
+        ],
+    );
+    assert_eq!(status, Some(0), "{stderr}");
+    let text = std::fs::read_to_string(dir.join("session.jsonl")).unwrap();
+    // my-mod's greeting: `{ from, text }`, its text rewritten by core-lib to "HI".
+    assert!(!text.contains(r#""text":"HI""#), "{text}");
+    assert!(text.contains(r#""text":"redacted:"#), "{text}");
+    assert!(text.contains(r#""from":"my-mod""#), "{text}");
+    let (status, stdout, stderr) = replay(dir, &["session.jsonl"]);
+    assert_eq!(status, Some(0), "{stdout}\n{stderr}");
+}
+
+#[test]
+fn the_example_pack_and_the_polyglot_pack_are_deterministic() {
+    let example = example_pack();
     let polyglot = support::guests::polyglot_copy();
     for pack in [example.path(), polyglot.path()] {
         record_once(pack, "session.jsonl");

@@ -148,7 +148,7 @@ enum Command {
     Bisect(bisect::BisectArgs),
     /// Replay a recorded session against the pack as it is now, and compare every output
     #[command(
-        after_help = "Examples:\n  modhost run --record session.jsonl        record a session (then play, and stop)\n  modhost replay session.jsonl              replay it: the first divergence, and a summary\n  modhost replay session.jsonl --twice      the determinism check: name the mod that would desync\n  modhost replay session.jsonl --mods-only my-mod --format junit > replay.xml\n\nExit status: 0 identical, 1 a divergence, 2 the recording cannot be replayed."
+        after_help = "Examples:\n  modhost run --record recording.jsonl        record a session, until the host stops\n  modhost replay recording.jsonl              the first divergence, and a summary\n  modhost replay recording.jsonl --twice      the determinism check: name the mod that would desync\n  modhost replay recording.jsonl --mods-only my-mod --format junit > replay.xml\n\nExit status: 0 identical, 1 a divergence, 2 the recording cannot be replayed."
     )]
     Replay(replay::ReplayArgs),
     /// Print the resolved load order

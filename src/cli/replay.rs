@@ -188,8 +188,8 @@ fn twice(report: &ReplayReport) -> String {
 }
 
 fn divergence(title: &str, divergence: &Divergence, expected: &str, actual: &str) -> String {
-    let shown = |output: &Option<modhost::recording::Output>| match output {
-        Some(output) => serde_json::to_string(output).unwrap_or_default(),
+    let shown = |output: &Option<serde_json::Value>| match output {
+        Some(output) => output.to_string(),
         None => "nothing".to_owned(),
     };
     format!(

@@ -47,6 +47,14 @@ pub struct RunArgs {
     /// Record the session (every input and output of the pack, SPEC section 16) to FILE, for `modhost replay`
     #[arg(long, value_name = "FILE")]
     record: Option<std::path::PathBuf>,
+    /// With `--record`: replace these members of every payload, argument and answer with a hash (what players typed)
+    #[arg(
+        long,
+        value_name = "FIELD,...",
+        value_delimiter = ',',
+        requires = "record"
+    )]
+    record_redact: Vec<String>,
     /// Launch the game (with `MODHOST_CONNECT` and `MODHOST_TOKEN` set) and stop when it exits, with its status; give it last
     #[arg(long, value_name = "COMMAND", num_args = 1.., allow_hyphen_values = true, conflicts_with = "stdio")]
     exec: Vec<String>,
@@ -124,7 +132,7 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
         connections.server.attach(&host);
     }
     if let Some(file) = &args.record
-        && let Err(error) = host.record_to(file)
+        && let Err(error) = host.record_to(file, &args.record_redact)
     {
         super::render::fatal(
             &format!(

@@ -9,6 +9,7 @@ use super::timers::Fired;
 use super::{CallError, Core, MAX_CALL_DEPTH, ModStatus, Slot};
 use crate::recording::{Input, Output};
 use crate::runtime::{ErrorKind, HandlerKind, Json, ModInstance, Moment, Outcome, ScriptError};
+use crate::storage::{StorageError, Store};
 
 /// The most events delivered in one round before the rest are dropped as a storm.
 const EVENTS_PER_ROUND: usize = 100_000;
@@ -218,6 +219,27 @@ impl Core {
                 return Err(never("no timer is set that could settle it"));
             }
         }
+    }
+
+    /// Runs `body` with the mods' store, opened on first use: in memory under `modhost test`
+    /// and under a replay (which never touches the user's storage), else in the data dir.
+    pub(super) fn with_store<R>(
+        &self,
+        body: impl FnOnce(&Store) -> Result<R, StorageError>,
+    ) -> Result<R, String> {
+        let mut store = self.store.borrow_mut();
+        let store = match &mut *store {
+            Some(store) => store,
+            empty => {
+                let opened = if self.testing.borrow().is_some() || self.is_replaying() {
+                    Store::in_memory()
+                } else {
+                    Store::open(&self.config.borrow().data_dir)
+                };
+                empty.insert(opened.map_err(|error| error.to_string())?)
+            }
+        };
+        body(store).map_err(|error| error.to_string())
     }
 
     pub(super) fn statuses(&self) -> Vec<ModStatus> {

@@ -11,7 +11,6 @@ use crate::runtime::{
     ErrorKind, HandlerId, HandlerKind, HostApi, HostError, Json, LogLevel, ScriptError, StorageOp,
     TestStep,
 };
-use crate::storage::Store;
 
 /// The largest file `modhost.fs.readText` reads.
 const MAX_READ_BYTES: u64 = 16 * 1024 * 1024;
@@ -185,29 +184,15 @@ impl HostApi for Link {
 
     fn storage(&self, mod_id: &str, op: StorageOp) -> Result<Json, String> {
         let core = self.core()?;
-        let mut store = core.store.borrow_mut();
-        if store.is_none() {
-            // Under `modhost test`, storage lives in memory and goes with the test file.
-            let opened = if core.testing.borrow().is_some() {
-                Store::in_memory()
-            } else {
-                Store::open(&core.config.borrow().data_dir)
-            };
-            *store = Some(opened.map_err(|error| error.to_string())?);
-        }
-        let store = store.as_ref().expect("opened above");
-        let result = match op {
+        let quota_mb = core.config.borrow().limits_for(mod_id).storage_mb;
+        core.with_store(|store| match op {
             StorageOp::Get(key) => store.get(mod_id, &key).map(Option::unwrap_or_default),
-            StorageOp::Set(key, value) => {
-                let quota_mb = core.config.borrow().limits_for(mod_id).storage_mb;
-                store
-                    .set(mod_id, &key, &value, quota_mb)
-                    .map(|()| Json::Null)
-            }
+            StorageOp::Set(key, value) => store
+                .set(mod_id, &key, &value, quota_mb)
+                .map(|()| Json::Null),
             StorageOp::Delete(key) => store.delete(mod_id, &key).map(Json::Bool),
             StorageOp::Keys(prefix) => store.keys(mod_id, &prefix).map(Json::from),
-        };
-        result.map_err(|error| error.to_string())
+        })
     }
 
     fn read_text(&self, mod_id: &str, path: &str) -> Result<String, String> {

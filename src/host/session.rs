@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use super::{Core, Host};
 use crate::recording::writer::{Recorder, Written};
 use crate::recording::{
-    Entry, Header, Input, InputEntry, Output, OutputEntry, PackIdentity, Seeds,
+    Entry, Header, Input, InputEntry, Output, OutputEntry, PackIdentity, Seeds, Stored, StoredEntry,
 };
 use crate::runtime::{Json, Reproducible};
 
@@ -73,18 +73,52 @@ impl Host {
     }
 
     /// Records this host's session to a new file at `path` (before [`Host::start`]), readable
-    /// by the user alone, on fresh seeds; [`Host::finish_recording`] closes it (dropping the
-    /// host does too).
-    pub fn record_to(&self, path: &std::path::Path) -> std::io::Result<()> {
+    /// by the user alone, on fresh seeds, with the payload members named in `redact` hashed;
+    /// [`Host::finish_recording`] closes it (dropping the host does too).
+    pub fn record_to(&self, path: &std::path::Path, redact: &[String]) -> std::io::Result<()> {
         let header = Header {
             modhost: env!("CARGO_PKG_VERSION").to_owned(),
             format: crate::recording::FORMAT,
             pack: self.identity(),
             seeds: Seeds::fresh(),
+            redacted: redact.to_vec(),
         };
-        let recorder = Recorder::create(path, &header)?;
+        let mut recorder = Recorder::create(path, &header, redact.to_vec())?;
+        for stored in self.core.stored()? {
+            recorder.push(Entry::Stored(StoredEntry { stored }));
+        }
         self.record(recorder, &header);
         Ok(())
+    }
+
+    /// A hash of what each mod keeps in storage now, by mod (mods that keep nothing left
+    /// out): the end state a determinism check compares.
+    pub fn storage_digest(&self) -> std::collections::BTreeMap<String, String> {
+        let mut digests = std::collections::BTreeMap::new();
+        let stored = self.core.stored_in(|| true).unwrap_or_default();
+        for stored in stored {
+            let digest: &mut Vec<u8> = digests.entry(stored.mod_id).or_default();
+            digest.extend_from_slice(stored.key.as_bytes());
+            digest.push(0);
+            digest.extend_from_slice(stored.value.to_string().as_bytes());
+            digest.push(0);
+        }
+        digests
+            .into_iter()
+            .map(|(mod_id, bytes)| {
+                (
+                    mod_id,
+                    format!("{:016x}", crate::source::content_hash(&bytes)),
+                )
+            })
+            .collect()
+    }
+
+    /// Under a replay, before [`Host::start`]: what a mod had in storage when the session
+    /// was recorded.
+    pub fn restore_storage(&self, stored: &Stored) -> Result<(), String> {
+        self.core
+            .with_store(|store| store.set(&stored.mod_id, &stored.key, &stored.value, u64::MAX))
     }
 
     /// Records this host's session to `recorder` (before [`Host::start`]), with `header`'s
@@ -159,6 +193,41 @@ impl Core {
             next_input: Cell::new(1),
             open: RefCell::new(Vec::new()),
         });
+    }
+
+    /// Everything the mods keep in the data dir's storage (nothing when it has no store yet).
+    fn stored(&self) -> std::io::Result<Vec<Stored>> {
+        let data_dir = self.config.borrow().data_dir.clone();
+        self.stored_in(|| data_dir.join(crate::storage::FILE_NAME).exists())
+    }
+
+    /// Everything the mods keep in storage, when `exists` says there is a store to read.
+    fn stored_in(&self, exists: impl FnOnce() -> bool) -> std::io::Result<Vec<Stored>> {
+        if self.store.borrow().is_none() && !exists() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = self
+            .slots
+            .borrow()
+            .iter()
+            .map(|slot| slot.id.clone())
+            .collect();
+        self.with_store(|store| {
+            let mut stored = Vec::new();
+            for mod_id in ids {
+                for key in store.keys(&mod_id, "")? {
+                    if let Some(value) = store.get(&mod_id, &key)? {
+                        stored.push(Stored {
+                            mod_id: mod_id.clone(),
+                            key,
+                            value,
+                        });
+                    }
+                }
+            }
+            Ok(stored)
+        })
+        .map_err(std::io::Error::other)
     }
 
     /// What a mod starting now gets to make it reproducible, in a session.

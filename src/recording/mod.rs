@@ -9,6 +9,7 @@
 
 pub mod identity;
 pub mod reader;
+pub mod redact;
 pub mod writer;
 
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,10 @@ pub struct Header {
     pub format: u64,
     pub pack: PackIdentity,
     pub seeds: Seeds,
+    /// The payload members the recording hashed (`--record-redact`); a replay hashes the
+    /// same members of what it sees before comparing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redacted: Vec<String>,
 }
 
 /// What makes a session reproducible, besides its inputs.
@@ -101,9 +106,25 @@ pub fn mix(value: u64) -> u64 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Entry {
+    Stored(StoredEntry),
     Input(InputEntry),
     Output(OutputEntry),
     Lost(LostEntry),
+}
+
+/// What a mod kept in storage when the session began: one key a line, before the first input,
+/// so that a replay starts from the same storage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredEntry {
+    pub stored: Stored,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stored {
+    #[serde(rename = "mod")]
+    pub mod_id: String,
+    pub key: String,
+    pub value: Json,
 }
 
 /// An input, numbered from 1 in the order it reached the pack.

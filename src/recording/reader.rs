@@ -208,9 +208,11 @@ fn parse_entry(bytes: &[u8]) -> Result<Entry, String> {
         serde_json::from_value(value).map(Entry::Output)
     } else if kind("lost") {
         serde_json::from_value(value).map(Entry::Lost)
+    } else if kind("stored") {
+        serde_json::from_value(value).map(Entry::Stored)
     } else {
         return Err(
-            "the line is neither an input (`i`), an output (`o`) nor a loss note (`lost`)"
+            "the line is neither an input (`i`), an output (`o`), stored data (`stored`) nor a loss note (`lost`)"
                 .to_owned(),
         );
     };

@@ -43,21 +43,21 @@ pub struct Written {
 impl Recorder {
     /// Creates the file at `path` for the user alone (whatever was there is replaced; a link
     /// is removed, not followed) and writes the header; the entries follow from a thread of
-    /// the recorder's own.
-    pub fn create(path: &Path, header: &Header) -> io::Result<Recorder> {
+    /// the recorder's own, with the members named in `redact` hashed ([`super::redact`]).
+    pub fn create(path: &Path, header: &Header, redact: Vec<String>) -> io::Result<Recorder> {
         let mut file = BufWriter::new(crate::data_dir::create_private_file(path)?);
         serde_json::to_writer(&mut file, header)?;
         file.write_all(b"\n")?;
         file.flush()?;
-        Ok(Recorder::to(file))
+        Ok(Recorder::to(file, redact))
     }
 
     /// A recorder that writes to `out`.
-    pub fn to(out: impl Write + Send + 'static) -> Recorder {
+    pub fn to(out: impl Write + Send + 'static, redact: Vec<String>) -> Recorder {
         let (sender, receiver) = sync_channel(BATCHES_IN_FLIGHT);
         let writer = std::thread::Builder::new()
             .name("modhost-recording".to_owned())
-            .spawn(move || write_batches(out, receiver))
+            .spawn(move || write_batches(out, receiver, &redact))
             .ok();
         Recorder {
             batch: Vec::with_capacity(BATCH),
@@ -128,6 +128,10 @@ impl Recorder {
                     entries += 1;
                     from = from.or(Some(output.of));
                 }
+                Entry::Stored(_) => {
+                    entries += 1;
+                    from = from.or(Some(0));
+                }
             }
         }
         self.lost_in_all += batch
@@ -171,11 +175,16 @@ impl Drop for Recorder {
     }
 }
 
-fn write_batches(out: impl Write, batches: Receiver<Vec<Entry>>) -> io::Result<()> {
+fn write_batches(
+    out: impl Write,
+    batches: Receiver<Vec<Entry>>,
+    redact: &[String],
+) -> io::Result<()> {
     let mut out = BufWriter::new(out);
     for batch in batches {
-        for entry in &batch {
-            serde_json::to_writer(&mut out, entry)?;
+        for mut entry in batch {
+            super::redact::redact(&mut entry, redact);
+            serde_json::to_writer(&mut out, &entry)?;
             out.write_all(b"\n")?;
         }
         out.flush()?;
@@ -229,7 +238,7 @@ mod tests {
             bytes: Arc::default(),
             open: Arc::default(),
         };
-        let mut recorder = Recorder::to(gate.clone());
+        let mut recorder = Recorder::to(gate.clone(), Vec::new());
         let batches = BATCHES_IN_FLIGHT as u64 + 4;
         // Nothing is written while the gate is shut: past the batches in flight, pushing
         // must drop, not wait (a wait would hang this test).
