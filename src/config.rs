@@ -34,6 +34,8 @@ pub struct Config {
     pub listen: Listen,
     pub limits: Limits,
     pub watch: Watch,
+    /// How many seconds of the session `run --record-on-failure` keeps (SPEC section 16).
+    pub record_window_s: u64,
     /// Per-mod sections, by mod id.
     pub mods: BTreeMap<String, ModConfig>,
     /// `api` as the file names it, until [`Config::load`] reads it.
@@ -339,6 +341,13 @@ impl Config {
                 }
             }
         };
+        let record_window_s = wire::within(
+            "record_window_s",
+            wire.record_window_s,
+            defaults.record_window_s,
+            &(1..=86_400),
+        )
+        .map_err(|(span, message)| invalid(Some(span), message))?;
         let listen = match wire.listen {
             Some(listen) => {
                 let span = listen.span();
@@ -368,6 +377,7 @@ impl Config {
             },
             limits,
             watch,
+            record_window_s,
             mods,
             file: None,
         };
@@ -414,6 +424,7 @@ impl Default for Config {
             listen: Listen::Default,
             limits: Limits::default(),
             watch: Watch::default(),
+            record_window_s: 300,
             mods: BTreeMap::new(),
         }
     }
@@ -451,6 +462,7 @@ mod wire {
         pub listen: Option<Spanned<String>>,
         pub limits: Option<Limits>,
         pub watch: Option<Watch>,
+        pub record_window_s: Option<Spanned<u64>>,
         #[serde(default)]
         pub mods: BTreeMap<Spanned<String>, ModSection>,
     }

@@ -261,6 +261,65 @@ fn redacted_members_stay_out_of_the_recording_and_it_still_replays_identically()
 }
 
 #[test]
+fn a_mod_that_fails_leaves_the_sessions_last_seconds_in_a_file_that_replays() {
+    let pack = tempfile::tempdir().unwrap();
+    let dir = pack.path();
+    write(
+        &dir.join("config.toml"),
+        "record_window_s = 1\n\n[limits]\ncall_timeout_ms = 200\n",
+    );
+    support::write_mod(
+        dir,
+        "ticker",
+        "main.js",
+        "let ticks = 0;\nfunction onBootstrap() {\n  const timer = setInterval(() => {\n    console.log('tick');\n    if (++ticks === 40) clearInterval(timer);\n  }, 50);\n}\n",
+    );
+    support::write_mod(
+        dir,
+        "doomed",
+        "main.js",
+        "function onBootstrap() {\n  setTimeout(() => { for (;;) {} }, 2100);\n}\n",
+    );
+    let (status, _, stderr) =
+        run_with_status(dir, &["run", "--once", "--record-on-failure", "failures"]);
+    assert_eq!(status, Some(1), "{stderr}");
+    let saved = std::fs::read_dir(dir.join("failures"))
+        .expect("the window was written")
+        .map(|entry| entry.unwrap().path())
+        .collect::<Vec<_>>();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let name = saved[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        stderr.contains("a mod failed: the session so far is in") && stderr.contains(&name),
+        "{stderr}"
+    );
+    let kept = entries(&saved[0]);
+    let numbers: Vec<u64> = kept
+        .iter()
+        .filter_map(|entry| entry["i"].as_u64())
+        .collect();
+    assert_eq!(numbers[0], 1, "the start is kept");
+    assert!(
+        numbers[1] > 2,
+        "the window leaves the middle out: {numbers:?}"
+    );
+    assert!(
+        kept.iter()
+            .any(|entry| entry["state"]["mod"] == "doomed" && entry["state"]["state"] == "failed"),
+        "the failure is in the window"
+    );
+    let (status, stdout, stderr) = replay(dir, &[saved[0].to_str().unwrap()]);
+    assert_eq!(status, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "note: inputs 2 to {} are not in the recording",
+            numbers[1] - 1
+        )),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn the_example_pack_and_the_polyglot_pack_are_deterministic() {
     let example = example_pack();
     let polyglot = support::guests::polyglot_copy();
@@ -288,6 +347,22 @@ fn recordings_cut_short_hand_edited_newer_or_of_another_pack_get_clear_words() {
         stdout.contains(&format!(
             "note: the recording ends in the middle of line {lines}"
         )),
+        "{stdout}"
+    );
+
+    // Entries the writer lost (the disk fell behind): the input before the loss is compared
+    // as far as it goes.
+    let mut lossy: Vec<&str> = text.lines().collect();
+    let second = lossy
+        .iter()
+        .position(|line| line.starts_with(r#"{"i":2,"#))
+        .expect("a second input");
+    lossy[second - 1] = r#"{"lost":{"from":1,"entries":1}}"#;
+    write(&dir.join("lossy.jsonl"), &(lossy.join("\n") + "\n"));
+    let (status, stdout, _) = replay(dir, &["lossy.jsonl"]);
+    assert_eq!(status, Some(0), "{stdout}");
+    assert!(
+        stdout.contains("note: the recording lost 1 entries from input 1 on"),
         "{stdout}"
     );
 

@@ -47,7 +47,10 @@ pub struct RunArgs {
     /// Record the session (every input and output of the pack, SPEC section 16) to FILE, for `modhost replay`
     #[arg(long, value_name = "FILE")]
     record: Option<std::path::PathBuf>,
-    /// With `--record`: replace these members of every payload, argument and answer with a hash (what players typed)
+    /// Keep the last `record_window_s` seconds of the session in memory, and write them to a new file in DIR when a mod fails or a signal stops the host
+    #[arg(long, value_name = "DIR", conflicts_with = "record")]
+    record_on_failure: Option<std::path::PathBuf>,
+    /// With `--record` or `--record-on-failure`: replace these members of every payload, argument and answer with a hash (what players typed)
     #[arg(
         long,
         value_name = "FIELD,...",
@@ -143,7 +146,14 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
         );
         return Exit::Usage;
     }
+    if args.record_on_failure.is_some()
+        && let Err(error) = host.keep_window(config.record_window_s, &args.record_redact)
+    {
+        super::render::fatal(&format!("cannot keep the session: {error}"), None);
+        return Exit::Usage;
+    }
     host.start();
+    save_window_on_failure(&host, args.record_on_failure.as_deref(), "a mod failed");
     let statuses = host.mods();
     let active = statuses
         .iter()
@@ -205,6 +215,7 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
     let local = tokio::task::LocalSet::new();
     let ended = local.block_on(&runtime, async {
         loop {
+            save_window_on_failure(&host, args.record_on_failure.as_deref(), "a mod failed");
             if args.once && host.is_idle() {
                 break Ended::Idle;
             }
@@ -242,6 +253,9 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
             }
         }
     });
+    if let (Ended::Signal, Some(dir)) = (&ended, args.record_on_failure.as_deref()) {
+        save_window(&host, dir, "the host was stopped by a signal");
+    }
     if let (Ended::Signal, Some(game)) =
         (&ended, connections.as_ref().and_then(|c| c.game.as_ref()))
     {
@@ -267,6 +281,30 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
         Ended::Client(_) => Exit::Success,
         Ended::Idle | Ended::Signal if pack_ok && !host.has_failures() => Exit::Success,
         Ended::Idle | Ended::Signal => Exit::PackProblems,
+    }
+}
+
+/// With `--record-on-failure`: writes the kept window when a mod failed since the last look.
+fn save_window_on_failure(host: &Host, dir: Option<&std::path::Path>, why: &str) {
+    if let Some(dir) = dir
+        && host.take_failure()
+    {
+        save_window(host, dir, why);
+    }
+}
+
+/// Writes the kept window to a new file in `dir`, naming it in the log.
+fn save_window(host: &Host, dir: &std::path::Path, why: &str) {
+    match host.save_window(dir) {
+        Some(Ok(file)) => tracing::warn!(
+            "{why}: the session so far is in `{}` (attach it to a bug report; `modhost replay` replays it)",
+            modhost::paths::shown(&file)
+        ),
+        Some(Err(error)) => tracing::error!(
+            "{why}, and the session cannot be written to `{}`: {error}",
+            modhost::paths::shown(dir)
+        ),
+        None => {}
     }
 }
 

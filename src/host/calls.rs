@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::events::Event;
 use super::timers::Fired;
 use super::{CallError, Core, MAX_CALL_DEPTH, ModStatus, Slot};
-use crate::recording::{Input, Output};
+use crate::recording::compact::{InputRef, OutputRef};
 use crate::runtime::{ErrorKind, HandlerKind, Json, ModInstance, Moment, Outcome, ScriptError};
 use crate::storage::{StorageError, Store};
 
@@ -378,8 +378,8 @@ impl Core {
             };
             let _input = inputs
                 .then(|| {
-                    self.input(|| Input::Timer {
-                        mod_id: fired.owner.id.clone(),
+                    self.input(|| InputRef::Timer {
+                        mod_id: &fired.owner.id,
                         timer: fired.id,
                     })
                 })
@@ -390,8 +390,8 @@ impl Core {
 
     fn run_timer(&self, fired: Fired<Rc<Slot>>) {
         // When it was due, which a mod's code decided: a replay compares it.
-        self.output(|| Output::Timer {
-            mod_id: fired.owner.id.clone(),
+        self.output(|| OutputRef::Timer {
+            mod_id: &fired.owner.id,
             timer: fired.id,
             due_ms: self.session_ms(fired.due),
         });
@@ -421,10 +421,7 @@ impl Core {
         let Some(fired) = fired else {
             return false;
         };
-        let _input = self.input(|| Input::Timer {
-            mod_id: mod_id.to_owned(),
-            timer: id,
-        });
+        let _input = self.input(|| InputRef::Timer { mod_id, timer: id });
         self.run_timer(fired);
         true
     }

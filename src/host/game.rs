@@ -23,7 +23,8 @@ use serde::Serialize;
 use super::{Core, Host, ModStatus, Slot};
 use crate::api::types::describe_value;
 use crate::api::{GameApi, Problem};
-use crate::recording::{Answer, Output};
+use crate::recording::Output;
+use crate::recording::compact::OutputRef;
 use crate::runtime::{Json, LogLevel};
 
 /// How many events mods emitted may wait for [`Host::take_game_events`]; older ones are
@@ -238,11 +239,11 @@ impl Core {
             return answer;
         }
         let answer = self.ask_game(mod_id, function, args, &api, declared);
-        self.output(|| Output::GameCall {
-            mod_id: mod_id.to_owned(),
-            function: function.to_owned(),
-            args: args.to_vec(),
-            answer: Answer::from(&answer),
+        self.output(|| OutputRef::GameCall {
+            mod_id,
+            function,
+            args,
+            answer: &answer,
         });
         answer
     }
@@ -312,10 +313,10 @@ impl Core {
 
     /// Hands an event a mod emitted to the game.
     pub(super) fn to_game(&self, event: GameEvent) {
-        self.output(|| Output::Event {
-            mod_id: event.mod_id.clone(),
-            event: event.event.clone(),
-            payload: event.payload.clone(),
+        self.output(|| OutputRef::Event {
+            mod_id: &event.mod_id,
+            event: &event.event,
+            payload: &event.payload,
         });
         let (callback, link) = {
             let game = self.game.borrow();
@@ -355,10 +356,10 @@ impl Core {
 
     /// Passes a mod's log line to a connected game.
     pub(super) fn forward_log(&self, mod_id: &str, level: LogLevel, message: &str) {
-        self.output(|| Output::Log {
-            mod_id: mod_id.to_owned(),
-            level: level.name().to_owned(),
-            message: message.to_owned(),
+        self.output(|| OutputRef::Log {
+            mod_id,
+            level: level.name(),
+            message,
         });
         let link = self.game.borrow().link.clone();
         if let Some(link) = link {

@@ -42,6 +42,7 @@ pub use testing::TestLog;
 
 use crate::config::Config;
 use crate::pack::{ModEntry, Pack};
+use crate::recording::compact::{InputRef, OutputRef};
 use crate::recording::{Input, Output};
 use crate::runtime::{HandlerId, Json, ModInstance, ScriptError};
 use crate::storage::Store;
@@ -280,15 +281,15 @@ impl Host {
     /// Calls `function` of mod `id` and returns its result; a promise is awaited (timers run
     /// meanwhile). Events emitted during the call are delivered before this returns.
     pub fn call(&self, id: &str, function: &str, args: &[Json]) -> Result<Json, CallError> {
-        let _input = self.core.input(|| Input::Call {
-            mod_id: id.to_owned(),
-            function: function.to_owned(),
-            args: args.to_vec(),
+        let _input = self.core.input(|| InputRef::Call {
+            mod_id: id,
+            function,
+            args,
         });
         let result = self.core.call_function(id, function, args);
         self.core.output(|| match &result {
-            Ok(value) => Output::Returned(value.clone()),
-            Err(error) => Output::Failed(error.to_string()),
+            Ok(value) => OutputRef::Returned(value),
+            Err(error) => Output::Failed(error.to_string()).into(),
         });
         self.core.deliver_events();
         result
@@ -302,9 +303,9 @@ impl Host {
         self.core
             .check_event_name(event, crate::api::Direction::Game, None)?;
         self.core.check_event_payload(event, &payload)?;
-        let _input = self.core.input(|| Input::Emit {
-            event: event.to_owned(),
-            payload: payload.clone(),
+        let _input = self.core.input(|| InputRef::Emit {
+            event,
+            payload: &payload,
         });
         // Events mods queued before this one are delivered first, in order.
         self.core.deliver_events();
@@ -314,8 +315,8 @@ impl Host {
             sender: None,
         });
         self.core.output(|| match &delivered {
-            Some(payload) => Output::Delivered(payload.clone()),
-            None => Output::Cancelled {},
+            Some(payload) => OutputRef::Delivered(payload),
+            None => Output::Cancelled {}.into(),
         });
         self.core.deliver_events();
         Ok(delivered)

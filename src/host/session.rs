@@ -16,9 +16,11 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use super::{Core, Host};
+use crate::recording::compact::{InputRef, OutputRef};
+use crate::recording::window::Window;
 use crate::recording::writer::{Recorder, Written};
 use crate::recording::{
-    Entry, Header, Input, InputEntry, Output, OutputEntry, PackIdentity, Seeds, Stored, StoredEntry,
+    Entry, Header, InputEntry, Output, OutputEntry, PackIdentity, Seeds, Stored, StoredEntry,
 };
 use crate::runtime::{Json, Reproducible};
 
@@ -38,24 +40,67 @@ pub(super) struct Session {
     began: Instant,
     mode: Mode,
     next_input: Cell<u64>,
-    /// The inputs being handled, the innermost last.
-    open: RefCell<Vec<u64>>,
+    /// The innermost input being handled (0: none); the guard of each input puts back the
+    /// one it interrupted.
+    current: Cell<u64>,
+    /// A mod failed since [`Host::take_failure`] last asked.
+    failed: Cell<bool>,
 }
 
 enum Mode {
-    Recording(RefCell<Recorder>),
+    Recording(Box<RefCell<Destination>>),
     Replaying(Rc<dyn Replaying>),
+}
+
+/// Where a recorded session's entries go: a file as they come, or the window kept in memory
+/// for `--record-on-failure`.
+enum Destination {
+    File(Recorder),
+    Window(Window),
+}
+
+impl Destination {
+    fn push(&mut self, entry: Entry) {
+        match self {
+            Destination::File(recorder) => recorder.push(entry),
+            Destination::Window(window) => window.push(entry),
+        }
+    }
+
+    fn input(&mut self, number: u64, at_ms: f64, during: Option<u64>, input: InputRef<'_>) {
+        match self {
+            Destination::File(recorder) => recorder.push_input(number, at_ms, during, input),
+            Destination::Window(window) => window.push(Entry::Input(InputEntry {
+                number,
+                at_ms,
+                during,
+                input: input.into_owned(),
+            })),
+        }
+    }
+
+    fn output(&mut self, of: u64, output: OutputRef<'_>) {
+        match self {
+            Destination::File(recorder) => recorder.push_output(of, output),
+            Destination::Window(window) => window.push(Entry::Output(OutputEntry {
+                of,
+                output: output.into_owned(),
+            })),
+        }
+    }
 }
 
 /// An input being handled; it ends when this is dropped.
 pub(super) struct InputGuard<'a> {
     core: &'a Core,
+    /// The input this one came during (0: none).
+    interrupted: u64,
 }
 
 impl Drop for InputGuard<'_> {
     fn drop(&mut self) {
         if let Some(session) = &*self.core.session.borrow() {
-            session.open.borrow_mut().pop();
+            session.current.set(self.interrupted);
         }
     }
 }
@@ -76,18 +121,65 @@ impl Host {
     /// by the user alone, on fresh seeds, with the payload members named in `redact` hashed;
     /// [`Host::finish_recording`] closes it (dropping the host does too).
     pub fn record_to(&self, path: &std::path::Path, redact: &[String]) -> std::io::Result<()> {
-        let header = Header {
+        let header = self.new_header(redact);
+        let recorder = Recorder::create(path, &header, redact.to_vec())?;
+        self.record_into(Destination::File(recorder), &header)
+    }
+
+    /// Keeps the session's last `window_s` seconds in memory (before [`Host::start`]), for
+    /// [`Host::save_window`] to write when something goes wrong.
+    pub fn keep_window(&self, window_s: u64, redact: &[String]) -> std::io::Result<()> {
+        let header = self.new_header(redact);
+        let window = Window::new(header.clone(), window_s);
+        self.record_into(Destination::Window(window), &header)
+    }
+
+    /// Writes the window [`Host::keep_window`] keeps to a new file in `dir`; returns its path.
+    /// `None` when the host keeps no window.
+    pub fn save_window(
+        &self,
+        dir: &std::path::Path,
+    ) -> Option<std::io::Result<std::path::PathBuf>> {
+        match &*self.core.session.borrow() {
+            Some(Session {
+                mode: Mode::Recording(destination),
+                ..
+            }) => match &*destination.borrow() {
+                Destination::Window(window) => Some(window.write_to(dir)),
+                Destination::File(_) => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Whether a mod failed since the last time this was asked, in a recorded session.
+    pub fn take_failure(&self) -> bool {
+        self.core
+            .session
+            .borrow()
+            .as_ref()
+            .is_some_and(|session| session.failed.take())
+    }
+
+    fn new_header(&self, redact: &[String]) -> Header {
+        Header {
             modhost: env!("CARGO_PKG_VERSION").to_owned(),
             format: crate::recording::FORMAT,
             pack: self.identity(),
             seeds: Seeds::fresh(),
             redacted: redact.to_vec(),
-        };
-        let mut recorder = Recorder::create(path, &header, redact.to_vec())?;
-        for stored in self.core.stored()? {
-            recorder.push(Entry::Stored(StoredEntry { stored }));
         }
-        self.record(recorder, &header);
+    }
+
+    /// Begins recording into `destination`: first what the mods have stored.
+    fn record_into(&self, mut destination: Destination, header: &Header) -> std::io::Result<()> {
+        for stored in self.core.stored()? {
+            destination.push(Entry::Stored(StoredEntry { stored }));
+        }
+        self.core.begin_session(
+            header.seeds,
+            Mode::Recording(Box::new(RefCell::new(destination))),
+        );
         Ok(())
     }
 
@@ -121,20 +213,15 @@ impl Host {
             .with_store(|store| store.set(&stored.mod_id, &stored.key, &stored.value, u64::MAX))
     }
 
-    /// Records this host's session to `recorder` (before [`Host::start`]), with `header`'s
-    /// seeds: from now on every input and output is written, and the mods started after this
-    /// see the session's clock and seeds.
-    pub fn record(&self, recorder: Recorder, header: &Header) {
-        self.core
-            .begin_session(header.seeds, Mode::Recording(RefCell::new(recorder)));
-    }
-
     /// Ends the recording: writes what is gathered and closes the file. `None` when the host
     /// was not recording.
     pub fn finish_recording(&self) -> Option<std::io::Result<Written>> {
         let session = self.core.session.borrow_mut().take()?;
         match session.mode {
-            Mode::Recording(recorder) => Some(recorder.into_inner().finish()),
+            Mode::Recording(destination) => match destination.into_inner() {
+                Destination::File(recorder) => Some(recorder.finish()),
+                Destination::Window(_) => None,
+            },
             Mode::Replaying(_) => None,
         }
     }
@@ -145,13 +232,16 @@ impl Host {
     pub fn flush_recording(&self, now: bool) -> bool {
         let session = self.core.session.borrow();
         let Some(Session {
-            mode: Mode::Recording(recorder),
+            mode: Mode::Recording(destination),
             ..
         }) = &*session
         else {
             return false;
         };
-        let mut recorder = recorder.borrow_mut();
+        let mut destination = destination.borrow_mut();
+        let Destination::File(recorder) = &mut *destination else {
+            return false;
+        };
         if now {
             recorder.flush();
         } else {
@@ -191,7 +281,8 @@ impl Core {
             began: Instant::now(),
             mode,
             next_input: Cell::new(1),
-            open: RefCell::new(Vec::new()),
+            current: Cell::new(0),
+            failed: Cell::new(false),
         });
     }
 
@@ -287,42 +378,48 @@ impl Core {
 
     /// An input reaches the pack: recorded (with the clock brought up to the real time) while
     /// recording. It is handled until the guard is dropped.
-    pub(super) fn input(&self, input: impl FnOnce() -> Input) -> Option<InputGuard<'_>> {
+    pub(super) fn input<'a, I: Into<InputRef<'a>>>(
+        &self,
+        input: impl FnOnce() -> I,
+    ) -> Option<InputGuard<'_>> {
         let session = self.session.borrow();
         let session = session.as_ref()?;
         let number = session.next_input.get();
         session.next_input.set(number + 1);
-        let during = session.open.borrow().last().copied();
-        session.open.borrow_mut().push(number);
-        if let Mode::Recording(recorder) = &session.mode {
+        let interrupted = session.current.replace(number);
+        let during = Some(interrupted).filter(|&number| number > 0);
+        if let Mode::Recording(destination) = &session.mode {
             let real_ms = session.began.elapsed().as_secs_f64() * 1000.0;
             // Kept to the microsecond, so that the file reads back exactly.
             let at_ms = (real_ms.max(session.clock.get()) * 1000.0).round() / 1000.0;
             session.clock.set(at_ms);
-            recorder.borrow_mut().push(Entry::Input(InputEntry {
-                number,
-                at_ms,
-                during,
-                input: input(),
-            }));
+            destination
+                .borrow_mut()
+                .input(number, at_ms, during, input().into());
         }
-        Some(InputGuard { core: self })
+        Some(InputGuard {
+            core: self,
+            interrupted,
+        })
     }
 
     /// An output of the pack, made only in a session.
-    pub(super) fn output(&self, output: impl FnOnce() -> Output) {
+    pub(super) fn output<'a, O: Into<OutputRef<'a>>>(&self, output: impl FnOnce() -> O) {
         let replaying = {
             let session = self.session.borrow();
             let Some(session) = session.as_ref() else {
                 return;
             };
             match &session.mode {
-                Mode::Recording(recorder) => {
-                    let of = session.open.borrow().last().copied().unwrap_or(0);
-                    recorder.borrow_mut().push(Entry::Output(OutputEntry {
-                        of,
-                        output: output(),
-                    }));
+                Mode::Recording(destination) => {
+                    let of = session.current.get();
+                    let output = output().into();
+                    if let OutputRef::Owned(Output::State { state, .. }) = &output
+                        && state == "failed"
+                    {
+                        session.failed.set(true);
+                    }
+                    destination.borrow_mut().output(of, output);
                     return;
                 }
                 Mode::Replaying(replaying) => Rc::clone(replaying),
@@ -330,7 +427,7 @@ impl Core {
         };
         // Outside the borrow: the replay may drive the host from here (an input that came
         // while a mod waited for the game).
-        replaying.output(output());
+        replaying.output(output().into().into_owned());
     }
 
     /// Under a replay, the answer to a mod's game call, from the recording.

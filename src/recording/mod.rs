@@ -7,9 +7,11 @@
 //! [`writer`] writes a recording off the host's thread; [`reader`] streams one back, a line at a
 //! time, so a recording of any size is never loaded whole.
 
+pub mod compact;
 pub mod identity;
 pub mod reader;
 pub mod redact;
+pub mod window;
 pub mod writer;
 
 use serde::{Deserialize, Serialize};

@@ -1,10 +1,11 @@
 //! Writing a recording without ever making the host wait for the disk.
 //!
-//! The host hands entries to a [`Recorder`], which gathers them in batches and passes each
-//! batch to a thread of its own that turns them into JSON lines. The hand-over is bounded: when
-//! the writer has fallen [`BATCHES_IN_FLIGHT`] batches behind (a slow or full disk), the batch
-//! is dropped instead of waited for, and the recording says so with a [`Lost`] entry before the
-//! next batch that gets through, so a replay knows where it cannot follow.
+//! The host hands inputs and outputs to a [`Recorder`], which appends them to a buffer in a
+//! compact form ([`super::compact`]) and passes each full buffer to a thread of its own that
+//! turns it into JSON lines. The hand-over is bounded: when the writer has fallen
+//! [`BATCHES_IN_FLIGHT`] buffers behind (a slow or full disk), the buffer is dropped instead of
+//! waited for, and the recording says so with a [`Lost`] entry before the next buffer that gets
+//! through, so a replay knows where it cannot follow.
 
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -12,22 +13,29 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use super::compact::{Decoder, Encoder, InputRef, OutputRef};
 use super::{Entry, Header, Lost, LostEntry};
 use crate::runtime::Moment;
 
-/// Entries gathered before a batch goes to the writer.
-const BATCH: usize = 512;
-/// Batches handed over and not yet written, at most.
+/// Bytes gathered before a buffer goes to the writer.
+const BATCH_BYTES: usize = 64 * 1024;
+/// Buffers handed over and not yet written, at most.
 pub const BATCHES_IN_FLIGHT: usize = 64;
-/// A batch goes to the writer at least this often while entries come in.
+/// A buffer goes to the writer at least this often while entries come in.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
-/// Where a recording goes, in batches. See the module documentation.
+/// One buffer on its way to the writer; `after_loss` when the one before it was dropped.
+struct Batch {
+    bytes: Vec<u8>,
+    after_loss: Option<Lost>,
+}
+
+/// Where a recording goes, in buffers. See the module documentation.
 pub struct Recorder {
-    batch: Vec<Entry>,
-    sender: Option<SyncSender<Vec<Entry>>>,
+    encoder: Encoder,
+    sender: Option<SyncSender<Batch>>,
     writer: Option<JoinHandle<io::Result<()>>>,
-    /// Entries dropped since the last batch that got through.
+    /// Entries dropped since the last buffer that got through.
     lost: Option<Lost>,
     lost_in_all: u64,
     last_sent: Moment,
@@ -60,7 +68,7 @@ impl Recorder {
             .spawn(move || write_batches(out, receiver, &redact))
             .ok();
         Recorder {
-            batch: Vec::with_capacity(BATCH),
+            encoder: Encoder::default(),
             sender: writer.as_ref().map(|_| sender),
             writer,
             lost: None,
@@ -69,79 +77,69 @@ impl Recorder {
         }
     }
 
+    pub fn push_input(&mut self, number: u64, at_ms: f64, during: Option<u64>, input: InputRef) {
+        self.encoder.input(number, at_ms, during, input);
+        self.flush_if_full();
+    }
+
+    pub fn push_output(&mut self, of: u64, output: OutputRef) {
+        self.encoder.output(of, output);
+        self.flush_if_full();
+    }
+
+    /// Any entry (what was stored, say).
     pub fn push(&mut self, entry: Entry) {
-        self.batch.push(entry);
-        if self.batch.len() >= BATCH {
+        self.encoder.entry(&entry);
+        self.flush_if_full();
+    }
+
+    fn flush_if_full(&mut self) {
+        if self.encoder.buffered() >= BATCH_BYTES {
             self.flush();
         }
     }
 
     /// Whether entries are gathered that the writer has not been handed yet.
     pub fn has_gathered(&self) -> bool {
-        !self.batch.is_empty()
+        self.encoder.entries > 0
     }
 
     /// Hands what is gathered to the writer when it has waited long enough; the host calls
     /// this when it goes idle.
     pub fn flush_if_due(&mut self) {
-        if !self.batch.is_empty() && Moment::now().since(self.last_sent) >= FLUSH_EVERY {
+        if self.has_gathered() && Moment::now().since(self.last_sent) >= FLUSH_EVERY {
             self.flush();
         }
     }
 
     /// Hands what is gathered to the writer now, or drops it if the writer is too far behind.
     pub fn flush(&mut self) {
-        if self.batch.is_empty() {
+        if !self.has_gathered() {
             return;
         }
         self.last_sent = Moment::now();
-        let mut batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-        if let Some(lost) = self.lost.take() {
-            batch.insert(0, Entry::Lost(LostEntry { lost }));
-        }
-        let Some(sender) = &self.sender else {
-            return self.drop_batch(batch);
+        let (entries, from) = (self.encoder.entries, self.encoder.first.unwrap_or(0));
+        let batch = Batch {
+            bytes: self.encoder.take(),
+            after_loss: self.lost.take(),
         };
-        match sender.try_send(batch) {
-            Ok(()) => {}
-            Err(TrySendError::Full(batch) | TrySendError::Disconnected(batch)) => {
-                self.drop_batch(batch)
-            }
+        let refused = match &self.sender {
+            Some(sender) => match sender.try_send(batch) {
+                Ok(()) => None,
+                Err(TrySendError::Full(batch) | TrySendError::Disconnected(batch)) => Some(batch),
+            },
+            None => Some(batch),
+        };
+        if let Some(refused) = refused {
+            // The writer never sees this buffer: the names it defined are written anew.
+            self.encoder.forget_names();
+            self.lost_in_all += entries;
+            let before = refused.after_loss.unwrap_or(Lost { from, entries: 0 });
+            self.lost = Some(Lost {
+                from: before.from.min(from),
+                entries: before.entries + entries,
+            });
         }
-    }
-
-    fn drop_batch(&mut self, batch: Vec<Entry>) {
-        let mut entries = 0;
-        let mut from = None;
-        for entry in &batch {
-            match entry {
-                // A loss note that did not get through is folded into this one.
-                Entry::Lost(LostEntry { lost }) => {
-                    entries += lost.entries;
-                    from = from.or(Some(lost.from));
-                }
-                Entry::Input(input) => {
-                    entries += 1;
-                    from = from.or(Some(input.number));
-                }
-                Entry::Output(output) => {
-                    entries += 1;
-                    from = from.or(Some(output.of));
-                }
-                Entry::Stored(_) => {
-                    entries += 1;
-                    from = from.or(Some(0));
-                }
-            }
-        }
-        self.lost_in_all += batch
-            .iter()
-            .filter(|entry| !matches!(entry, Entry::Lost(_)))
-            .count() as u64;
-        self.lost = Some(Lost {
-            from: from.unwrap_or(0),
-            entries,
-        });
     }
 
     /// Writes everything still gathered, waits for the writer and closes the file.
@@ -151,7 +149,10 @@ impl Recorder {
             && let Some(sender) = &self.sender
         {
             // The last word: the writer has caught up by now, or the note is lost too.
-            let _ = sender.send(vec![Entry::Lost(LostEntry { lost })]);
+            let _ = sender.send(Batch {
+                bytes: Vec::new(),
+                after_loss: Some(lost),
+            });
         }
         self.sender = None;
         let written = match self.writer.take().map(JoinHandle::join) {
@@ -175,17 +176,21 @@ impl Drop for Recorder {
     }
 }
 
-fn write_batches(
-    out: impl Write,
-    batches: Receiver<Vec<Entry>>,
-    redact: &[String],
-) -> io::Result<()> {
+fn write_batches(out: impl Write, batches: Receiver<Batch>, redact: &[String]) -> io::Result<()> {
     let mut out = BufWriter::new(out);
+    let mut decoder = Decoder::default();
+    let line = |entry: &mut Entry, out: &mut BufWriter<_>| -> io::Result<()> {
+        super::redact::redact(entry, redact);
+        serde_json::to_writer(&mut *out, &*entry)?;
+        out.write_all(b"\n")
+    };
     for batch in batches {
-        for mut entry in batch {
-            super::redact::redact(&mut entry, redact);
-            serde_json::to_writer(&mut out, &entry)?;
-            out.write_all(b"\n")?;
+        if let Some(lost) = batch.after_loss {
+            decoder.forget_names();
+            line(&mut Entry::Lost(LostEntry { lost }), &mut out)?;
+        }
+        for mut entry in decoder.entries(&batch.bytes).map_err(io::Error::other)? {
+            line(&mut entry, &mut out)?;
         }
         out.flush()?;
     }
@@ -232,6 +237,17 @@ mod tests {
         })
     }
 
+    /// How many of the test's inputs fill a buffer.
+    fn entries_per_batch() -> u64 {
+        let mut encoder = Encoder::default();
+        let mut count = 0;
+        while encoder.buffered() < BATCH_BYTES {
+            encoder.entry(&input(count + 1));
+            count += 1;
+        }
+        count
+    }
+
     #[test]
     fn a_writer_that_cannot_keep_up_loses_batches_and_says_where_without_blocking() {
         let gate = Gate {
@@ -240,15 +256,16 @@ mod tests {
         };
         let mut recorder = Recorder::to(gate.clone(), Vec::new());
         let batches = BATCHES_IN_FLIGHT as u64 + 4;
+        let per_batch = entries_per_batch();
         // Nothing is written while the gate is shut: past the batches in flight, pushing
         // must drop, not wait (a wait would hang this test).
-        for number in 1..=(batches * BATCH as u64) {
+        for number in 1..=(batches * per_batch) {
             recorder.push(input(number));
         }
         *gate.open.0.lock().unwrap() = true;
         gate.open.1.notify_all();
         let written = recorder.finish().unwrap();
-        assert!(written.lost >= 2 * BATCH as u64, "{written:?}");
+        assert!(written.lost >= 2 * per_batch, "{written:?}");
         let text = String::from_utf8(gate.bytes.lock().unwrap().clone()).unwrap();
         let entries: Vec<Entry> = text
             .lines()
@@ -266,6 +283,6 @@ mod tests {
             .filter(|entry| matches!(entry, Entry::Input(_)))
             .count() as u64;
         assert_eq!(lost, written.lost);
-        assert_eq!(kept + lost, batches * BATCH as u64);
+        assert_eq!(kept + lost, batches * per_batch);
     }
 }

@@ -1,0 +1,639 @@
+//! Entries on their way from the host's thread to the recording's writer, in a compact binary
+//! form: the host appends each input and output to a byte buffer as it happens, borrowing what
+//! it has (no allocation, no JSON, names written once and then referred to by number), and the
+//! writer thread decodes the buffer back into [`Entry`]s and writes them as JSON lines. This is
+//! what keeps recording a call into a mod cheap: formatting JSON on the host's thread, or
+//! handing it owned strings to free on another thread, cost several times the call itself.
+//!
+//! Inputs and outputs the host makes often (calls, events, timers, results, logs, game calls)
+//! have a form of their own; the rest go as JSON text inside the buffer.
+
+use rustc_hash::FxHashMap;
+
+use super::{Answer, Entry, Input, InputEntry, Output, OutputEntry};
+use crate::runtime::Json;
+
+/// An input as the host has it at hand.
+pub enum InputRef<'a> {
+    Call {
+        mod_id: &'a str,
+        function: &'a str,
+        args: &'a [Json],
+    },
+    Emit {
+        event: &'a str,
+        payload: &'a Json,
+    },
+    Timer {
+        mod_id: &'a str,
+        timer: u64,
+    },
+    Owned(Input),
+}
+
+impl From<Input> for InputRef<'_> {
+    fn from(input: Input) -> Self {
+        InputRef::Owned(input)
+    }
+}
+
+impl InputRef<'_> {
+    pub fn into_owned(self) -> Input {
+        match self {
+            InputRef::Call {
+                mod_id,
+                function,
+                args,
+            } => Input::Call {
+                mod_id: mod_id.to_owned(),
+                function: function.to_owned(),
+                args: args.to_vec(),
+            },
+            InputRef::Emit { event, payload } => Input::Emit {
+                event: event.to_owned(),
+                payload: payload.clone(),
+            },
+            InputRef::Timer { mod_id, timer } => Input::Timer {
+                mod_id: mod_id.to_owned(),
+                timer,
+            },
+            InputRef::Owned(input) => input,
+        }
+    }
+}
+
+/// An output as the host has it at hand.
+pub enum OutputRef<'a> {
+    Returned(&'a Json),
+    Delivered(&'a Json),
+    Event {
+        mod_id: &'a str,
+        event: &'a str,
+        payload: &'a Json,
+    },
+    GameCall {
+        mod_id: &'a str,
+        function: &'a str,
+        args: &'a [Json],
+        answer: &'a Result<Json, String>,
+    },
+    Log {
+        mod_id: &'a str,
+        level: &'static str,
+        message: &'a str,
+    },
+    Timer {
+        mod_id: &'a str,
+        timer: u64,
+        due_ms: f64,
+    },
+    Owned(Output),
+}
+
+impl From<Output> for OutputRef<'_> {
+    fn from(output: Output) -> Self {
+        OutputRef::Owned(output)
+    }
+}
+
+impl OutputRef<'_> {
+    pub fn into_owned(self) -> Output {
+        match self {
+            OutputRef::Returned(value) => Output::Returned(value.clone()),
+            OutputRef::Delivered(value) => Output::Delivered(value.clone()),
+            OutputRef::Event {
+                mod_id,
+                event,
+                payload,
+            } => Output::Event {
+                mod_id: mod_id.to_owned(),
+                event: event.to_owned(),
+                payload: payload.clone(),
+            },
+            OutputRef::GameCall {
+                mod_id,
+                function,
+                args,
+                answer,
+            } => Output::GameCall {
+                mod_id: mod_id.to_owned(),
+                function: function.to_owned(),
+                args: args.to_vec(),
+                answer: Answer::from(answer),
+            },
+            OutputRef::Log {
+                mod_id,
+                level,
+                message,
+            } => Output::Log {
+                mod_id: mod_id.to_owned(),
+                level: level.to_owned(),
+                message: message.to_owned(),
+            },
+            OutputRef::Timer {
+                mod_id,
+                timer,
+                due_ms,
+            } => Output::Timer {
+                mod_id: mod_id.to_owned(),
+                timer,
+                due_ms,
+            },
+            OutputRef::Owned(output) => output,
+        }
+    }
+}
+
+// What a record in the buffer is.
+const NAME: u8 = 1;
+const CALL: u8 = 2;
+const EMIT: u8 = 3;
+const TIMER: u8 = 4;
+const INPUT: u8 = 5;
+const RETURNED: u8 = 6;
+const DELIVERED: u8 = 7;
+const EVENT: u8 = 8;
+const GAME_CALL: u8 = 9;
+const LOG: u8 = 10;
+const FIRED: u8 = 11;
+const OUTPUT: u8 = 12;
+const ENTRY: u8 = 13;
+
+// What a value in the buffer is.
+const NULL: u8 = 0;
+const FALSE: u8 = 1;
+const TRUE: u8 = 2;
+const SIGNED: u8 = 3;
+const UNSIGNED: u8 = 4;
+const FLOAT: u8 = 5;
+const STRING: u8 = 6;
+const ARRAY: u8 = 7;
+const OBJECT: u8 = 8;
+
+/// The host thread's side: appends records to a buffer.
+#[derive(Default)]
+pub struct Encoder {
+    bytes: Vec<u8>,
+    /// Names written to the writer so far, by number.
+    names: FxHashMap<String, u32>,
+    /// Entries in the buffer, and the input the first one belongs to.
+    pub entries: u64,
+    pub first: Option<u64>,
+}
+
+impl Encoder {
+    /// Bytes in the buffer.
+    pub fn buffered(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// The buffer so far, leaving an empty one.
+    pub fn take(&mut self) -> Vec<u8> {
+        self.entries = 0;
+        self.first = None;
+        std::mem::replace(&mut self.bytes, Vec::with_capacity(1 << 16))
+    }
+
+    /// The writer will not see what was taken last (it was dropped): names are written anew.
+    pub fn forget_names(&mut self) {
+        self.names.clear();
+    }
+
+    fn counted(&mut self, of: u64) {
+        self.entries += 1;
+        self.first.get_or_insert(of);
+    }
+
+    pub fn input(&mut self, number: u64, at_ms: f64, during: Option<u64>, input: InputRef<'_>) {
+        self.counted(number);
+        let tag = match &input {
+            InputRef::Call { .. } => CALL,
+            InputRef::Emit { .. } => EMIT,
+            InputRef::Timer { .. } => TIMER,
+            InputRef::Owned(_) => INPUT,
+        };
+        // Names first: each is a record of its own.
+        let names: [Option<&str>; 2] = match &input {
+            InputRef::Call {
+                mod_id, function, ..
+            } => [Some(mod_id), Some(function)],
+            InputRef::Emit { event, .. } => [Some(event), None],
+            InputRef::Timer { mod_id, .. } => [Some(mod_id), None],
+            InputRef::Owned(_) => [None, None],
+        };
+        let ids = names.map(|name| name.map(|name| self.name(name)));
+        self.bytes.push(tag);
+        self.varint(number);
+        self.bytes.extend_from_slice(&at_ms.to_le_bytes());
+        self.varint(during.map_or(0, |during| during + 1));
+        for id in ids.into_iter().flatten() {
+            self.varint(u64::from(id));
+        }
+        match input {
+            InputRef::Call { args, .. } => self.values(args),
+            InputRef::Emit { payload, .. } => self.value(payload),
+            InputRef::Timer { timer, .. } => self.varint(timer),
+            InputRef::Owned(input) => self.json(&input),
+        }
+    }
+
+    pub fn output(&mut self, of: u64, output: OutputRef<'_>) {
+        self.counted(of);
+        let names: [Option<&str>; 3] = match &output {
+            OutputRef::Event { mod_id, event, .. } => [Some(mod_id), Some(event), None],
+            OutputRef::GameCall {
+                mod_id, function, ..
+            } => [Some(mod_id), Some(function), None],
+            OutputRef::Log { mod_id, level, .. } => [Some(mod_id), Some(level), None],
+            OutputRef::Timer { mod_id, .. } => [Some(mod_id), None, None],
+            _ => [None, None, None],
+        };
+        let ids = names.map(|name| name.map(|name| self.name(name)));
+        let tag = match &output {
+            OutputRef::Returned(_) => RETURNED,
+            OutputRef::Delivered(_) => DELIVERED,
+            OutputRef::Event { .. } => EVENT,
+            OutputRef::GameCall { .. } => GAME_CALL,
+            OutputRef::Log { .. } => LOG,
+            OutputRef::Timer { .. } => FIRED,
+            OutputRef::Owned(_) => OUTPUT,
+        };
+        self.bytes.push(tag);
+        self.varint(of);
+        for id in ids.into_iter().flatten() {
+            self.varint(u64::from(id));
+        }
+        match output {
+            OutputRef::Returned(value) | OutputRef::Delivered(value) => self.value(value),
+            OutputRef::Event { payload, .. } => self.value(payload),
+            OutputRef::GameCall { args, answer, .. } => {
+                self.values(args);
+                match answer {
+                    Ok(value) => {
+                        self.bytes.push(TRUE);
+                        self.value(value);
+                    }
+                    Err(message) => {
+                        self.bytes.push(FALSE);
+                        self.text(message);
+                    }
+                }
+            }
+            OutputRef::Log { message, .. } => self.text(message),
+            OutputRef::Timer { timer, due_ms, .. } => {
+                self.varint(timer);
+                self.bytes.extend_from_slice(&due_ms.to_le_bytes());
+            }
+            OutputRef::Owned(output) => self.json(&output),
+        }
+    }
+
+    /// Any entry, as JSON text (what is stored, loss notes).
+    pub fn entry(&mut self, entry: &Entry) {
+        self.counted(0);
+        self.bytes.push(ENTRY);
+        self.json(entry);
+    }
+
+    fn name(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.names.get(name) {
+            return *id;
+        }
+        let id = self.names.len() as u32;
+        self.names.insert(name.to_owned(), id);
+        self.bytes.push(NAME);
+        self.text(name);
+        id
+    }
+
+    fn varint(&mut self, mut value: u64) {
+        while value >= 0x80 {
+            self.bytes.push(value as u8 | 0x80);
+            value >>= 7;
+        }
+        self.bytes.push(value as u8);
+    }
+
+    fn text(&mut self, text: &str) {
+        self.varint(text.len() as u64);
+        self.bytes.extend_from_slice(text.as_bytes());
+    }
+
+    fn json(&mut self, value: &impl serde::Serialize) {
+        let text = serde_json::to_string(value).unwrap_or_default();
+        self.text(&text);
+    }
+
+    fn values(&mut self, values: &[Json]) {
+        self.varint(values.len() as u64);
+        for value in values {
+            self.value(value);
+        }
+    }
+
+    fn value(&mut self, value: &Json) {
+        match value {
+            Json::Null => self.bytes.push(NULL),
+            Json::Bool(false) => self.bytes.push(FALSE),
+            Json::Bool(true) => self.bytes.push(TRUE),
+            Json::Number(number) => {
+                if let Some(signed) = number.as_i64() {
+                    self.bytes.push(SIGNED);
+                    self.bytes.extend_from_slice(&signed.to_le_bytes());
+                } else if let Some(unsigned) = number.as_u64() {
+                    self.bytes.push(UNSIGNED);
+                    self.bytes.extend_from_slice(&unsigned.to_le_bytes());
+                } else {
+                    self.bytes.push(FLOAT);
+                    let float = number.as_f64().unwrap_or_default();
+                    self.bytes.extend_from_slice(&float.to_le_bytes());
+                }
+            }
+            Json::String(text) => {
+                self.bytes.push(STRING);
+                self.text(text);
+            }
+            Json::Array(items) => {
+                self.bytes.push(ARRAY);
+                self.values(items);
+            }
+            Json::Object(members) => {
+                self.bytes.push(OBJECT);
+                self.varint(members.len() as u64);
+                for (key, member) in members {
+                    self.text(key);
+                    self.value(member);
+                }
+            }
+        }
+    }
+}
+
+/// The writer thread's side: turns buffers back into entries, in the order they were taken.
+#[derive(Default)]
+pub struct Decoder {
+    /// Names by number.
+    names: Vec<String>,
+}
+
+/// A buffer that does not decode: the host and the writer disagree, which is a bug.
+#[derive(Debug, thiserror::Error)]
+#[error("a recording buffer does not decode at byte {0}")]
+pub struct Garbled(usize);
+
+impl Decoder {
+    /// The writer missed a buffer: names start over, as the encoder's do.
+    pub fn forget_names(&mut self) {
+        self.names.clear();
+    }
+
+    /// Every entry in `bytes`, in order.
+    pub fn entries(&mut self, bytes: &[u8]) -> Result<Vec<Entry>, Garbled> {
+        let mut reading = Reading { bytes, at: 0 };
+        let mut entries = Vec::new();
+        while reading.at < bytes.len() {
+            let tag = reading.byte()?;
+            let entry = match tag {
+                NAME => {
+                    let name = reading.text()?;
+                    self.names.push(name);
+                    continue;
+                }
+                CALL | EMIT | TIMER | INPUT => self.input(tag, &mut reading)?,
+                ENTRY => serde_json::from_str(&reading.text()?).map_err(|_| Garbled(reading.at))?,
+                _ => self.output(tag, &mut reading)?,
+            };
+            entries.push(entry);
+        }
+        Ok(entries)
+    }
+
+    fn name(&self, reading: &mut Reading<'_>) -> Result<String, Garbled> {
+        let id = reading.varint()? as usize;
+        self.names.get(id).cloned().ok_or(Garbled(reading.at))
+    }
+
+    fn input(&self, tag: u8, reading: &mut Reading<'_>) -> Result<Entry, Garbled> {
+        let number = reading.varint()?;
+        let at_ms = reading.float()?;
+        let during = reading.varint()?.checked_sub(1);
+        let input = match tag {
+            CALL => Input::Call {
+                mod_id: self.name(reading)?,
+                function: self.name(reading)?,
+                args: reading.values()?,
+            },
+            EMIT => Input::Emit {
+                event: self.name(reading)?,
+                payload: reading.value()?,
+            },
+            TIMER => Input::Timer {
+                mod_id: self.name(reading)?,
+                timer: reading.varint()?,
+            },
+            _ => serde_json::from_str(&reading.text()?).map_err(|_| Garbled(reading.at))?,
+        };
+        Ok(Entry::Input(InputEntry {
+            number,
+            at_ms,
+            during,
+            input,
+        }))
+    }
+
+    fn output(&self, tag: u8, reading: &mut Reading<'_>) -> Result<Entry, Garbled> {
+        let of = reading.varint()?;
+        let output = match tag {
+            RETURNED => Output::Returned(reading.value()?),
+            DELIVERED => Output::Delivered(reading.value()?),
+            EVENT => Output::Event {
+                mod_id: self.name(reading)?,
+                event: self.name(reading)?,
+                payload: reading.value()?,
+            },
+            GAME_CALL => Output::GameCall {
+                mod_id: self.name(reading)?,
+                function: self.name(reading)?,
+                args: reading.values()?,
+                answer: match reading.byte()? {
+                    TRUE => Answer::Ok(reading.value()?),
+                    _ => Answer::Error(reading.text()?),
+                },
+            },
+            LOG => Output::Log {
+                mod_id: self.name(reading)?,
+                level: self.name(reading)?,
+                message: reading.text()?,
+            },
+            FIRED => Output::Timer {
+                mod_id: self.name(reading)?,
+                timer: reading.varint()?,
+                due_ms: reading.float()?,
+            },
+            OUTPUT => serde_json::from_str(&reading.text()?).map_err(|_| Garbled(reading.at))?,
+            _ => return Err(Garbled(reading.at)),
+        };
+        Ok(Entry::Output(OutputEntry { of, output }))
+    }
+}
+
+struct Reading<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reading<'_> {
+    fn take(&mut self, length: usize) -> Result<&[u8], Garbled> {
+        let end = self.at.checked_add(length).ok_or(Garbled(self.at))?;
+        let taken = self.bytes.get(self.at..end).ok_or(Garbled(self.at))?;
+        self.at = end;
+        Ok(taken)
+    }
+
+    fn byte(&mut self) -> Result<u8, Garbled> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn eight(&mut self) -> Result<[u8; 8], Garbled> {
+        let at = self.at;
+        self.take(8)?.try_into().map_err(|_| Garbled(at))
+    }
+
+    fn float(&mut self) -> Result<f64, Garbled> {
+        Ok(f64::from_le_bytes(self.eight()?))
+    }
+
+    fn varint(&mut self) -> Result<u64, Garbled> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = self.byte()?;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Ok(value);
+            }
+        }
+        Err(Garbled(self.at))
+    }
+
+    fn text(&mut self) -> Result<String, Garbled> {
+        let length = self.varint()? as usize;
+        let at = self.at;
+        String::from_utf8(self.take(length)?.to_vec()).map_err(|_| Garbled(at))
+    }
+
+    fn values(&mut self) -> Result<Vec<Json>, Garbled> {
+        let count = self.varint()? as usize;
+        // A count is never more than the bytes left: each value takes one at least.
+        let mut values = Vec::with_capacity(count.min(self.bytes.len() - self.at));
+        for _ in 0..count {
+            values.push(self.value()?);
+        }
+        Ok(values)
+    }
+
+    /// Values nest at most [`crate::runtime::crossing::MAX_DEPTH`] deep (the host refuses
+    /// deeper ones where they come in), so this recursion is bounded.
+    fn value(&mut self) -> Result<Json, Garbled> {
+        Ok(match self.byte()? {
+            NULL => Json::Null,
+            FALSE => Json::Bool(false),
+            TRUE => Json::Bool(true),
+            SIGNED => Json::from(i64::from_le_bytes(self.eight()?)),
+            UNSIGNED => Json::from(u64::from_le_bytes(self.eight()?)),
+            FLOAT => serde_json::Number::from_f64(self.float()?).map_or(Json::Null, Json::Number),
+            STRING => Json::String(self.text()?),
+            ARRAY => Json::Array(self.values()?),
+            OBJECT => {
+                let count = self.varint()? as usize;
+                let mut members = serde_json::Map::new();
+                for _ in 0..count {
+                    let key = self.text()?;
+                    members.insert(key, self.value()?);
+                }
+                Json::Object(members)
+            }
+            _ => return Err(Garbled(self.at)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn what_the_host_encodes_decodes_to_the_same_entries_across_buffers() {
+        let mut encoder = Encoder::default();
+        let args = [
+            json!(1),
+            json!(-2),
+            json!(2.5),
+            json!(u64::MAX),
+            json!({"a": [null, true, "x"]}),
+        ];
+        let answer = Err("no".to_owned());
+        encoder.input(
+            1,
+            0.5,
+            None,
+            InputRef::Call {
+                mod_id: "m",
+                function: "f",
+                args: &args,
+            },
+        );
+        encoder.output(1, OutputRef::Returned(&json!("r")));
+        let first = encoder.take();
+        encoder.input(
+            2,
+            7.25,
+            Some(1),
+            InputRef::Timer {
+                mod_id: "m",
+                timer: 300,
+            },
+        );
+        encoder.output(
+            2,
+            OutputRef::GameCall {
+                mod_id: "m",
+                function: "world.spawn",
+                args: &args[..1],
+                answer: &answer,
+            },
+        );
+        encoder.output(
+            2,
+            OutputRef::Log {
+                mod_id: "m",
+                level: "info",
+                message: "héllo",
+            },
+        );
+        encoder.output(2, Output::Cancelled {}.into());
+        encoder.input(3, 9.0, None, Input::Shutdown {}.into());
+        let second = encoder.take();
+
+        let mut decoder = Decoder::default();
+        let mut entries = decoder.entries(&first).unwrap();
+        entries.extend(decoder.entries(&second).unwrap());
+        let lines: Vec<String> = entries
+            .iter()
+            .map(|entry| serde_json::to_string(entry).unwrap())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                r#"{"i":1,"t":0.5,"call":{"mod":"m","function":"f","args":[1,-2,2.5,18446744073709551615,{"a":[null,true,"x"]}]}}"#,
+                r#"{"o":1,"returned":"r"}"#,
+                r#"{"i":2,"t":7.25,"during":1,"timer":{"mod":"m","timer":300}}"#,
+                r#"{"o":2,"game_call":{"mod":"m","function":"world.spawn","args":[1],"answer":{"error":"no"}}}"#,
+                r#"{"o":2,"log":{"mod":"m","level":"info","message":"héllo"}}"#,
+                r#"{"o":2,"cancelled":{}}"#,
+                r#"{"i":3,"t":9.0,"shutdown":{}}"#,
+            ]
+        );
+        assert!(decoder.entries(&first[..first.len() - 3]).is_err());
+    }
+}
