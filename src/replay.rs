@@ -35,8 +35,8 @@ const DIVERGENCES_KEPT: usize = 100;
 pub struct ReplayOptions {
     /// Stop after this input.
     pub until: Option<u64>,
-    /// Compare only the outputs of these mods (all when empty).
-    pub mods_only: Vec<String>,
+    /// Compare only the outputs of these mods (`None`: every mod's, and the pack's own).
+    pub mods_only: Option<Vec<String>>,
     /// Replay on these seeds instead of the recording's (a determinism check's second host).
     pub seeds: Option<Seeds>,
 }
@@ -355,10 +355,12 @@ impl Replay {
         if self.gapped.get() && matches!(output, Output::Timer { .. }) {
             return false;
         }
-        self.options.mods_only.is_empty()
-            || output
+        match &self.options.mods_only {
+            None => true,
+            Some(only) => output
                 .mod_id()
-                .is_some_and(|id| self.options.mods_only.iter().any(|only| only == id))
+                .is_some_and(|id| only.iter().any(|kept| kept == id)),
+        }
     }
 
     fn expect(&self, output: Output) {

@@ -126,6 +126,33 @@ fn a_session_a_python_game_played_replays_identically_and_a_changed_mod_diverges
     );
 }
 
+#[test]
+fn bisect_replay_finds_the_mod_whose_outputs_changed_since_the_recording() {
+    let pack = tempfile::tempdir().unwrap();
+    let dir = pack.path();
+    for id in ["alpha", "beta", "gamma", "delta"] {
+        support::write_mod(
+            dir,
+            id,
+            "main.js",
+            &format!(
+                "function onBootstrap() {{ console.log('{id} is up'); }}\nfunction greet(name) {{ return `{id} greets ${{name}}`; }}\n"
+            ),
+        );
+    }
+    record_once(dir, "session.jsonl");
+    let (status, stdout, _) = run_with_status(dir, &["bisect", "--replay", "session.jsonl"]);
+    assert_eq!(status, Some(1), "{stdout}");
+    assert!(stdout.contains("the whole pack passes"), "{stdout}");
+    write(
+        &dir.join("mods/gamma/main.js"),
+        "function onBootstrap() { console.log('gamma is up, and new'); }\n",
+    );
+    let (status, stdout, stderr) = run_with_status(dir, &["bisect", "--replay", "session.jsonl"]);
+    assert_eq!(status, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("culprit: gamma"), "{stdout}");
+}
+
 /// The nondeterministic fixture pack, with its WebAssembly mod assembled.
 fn nondeterministic_pack() -> tempfile::TempDir {
     let pack = fixture_copy("replay/nondeterministic");

@@ -20,6 +20,9 @@ pub struct BisectArgs {
     /// A subset fails when `modhost test` fails on it (instead of `check --smoke`)
     #[arg(long, conflicts_with = "command")]
     test: bool,
+    /// A subset fails when replaying this recording diverges in the outputs of its mods
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["command", "test"])]
+    replay: Option<std::path::PathBuf>,
     /// A subset fails when this command exits with a nonzero status; it runs with
     /// `MODHOST_CONFIG` naming a configuration that disables every mod outside the subset
     #[arg(last = true, value_name = "COMMAND")]
@@ -45,6 +48,8 @@ pub fn run(args: &BisectArgs, config: &Config) -> Exit {
     };
     let how = if !args.command.is_empty() {
         format!("`{}`", args.command.join(" "))
+    } else if let Some(recording) = &args.replay {
+        format!("`modhost replay {}`", modhost::paths::shown(recording))
     } else if args.test {
         "`modhost test`".to_owned()
     } else {
@@ -61,10 +66,16 @@ pub fn run(args: &BisectArgs, config: &Config) -> Exit {
         );
         return Exit::Usage;
     }
+    if let Some(recording) = &args.replay
+        && let Err(error) = modhost::recording::reader::Reader::open(recording)
+    {
+        super::render::fatal(&error.to_string(), None);
+        return Exit::Usage;
+    }
     let progress = spinner();
     // A script compiles or not whatever else is in the pack: each file is compiled once here,
     // not again in every run that includes its mod.
-    let does_not_compile = if args.command.is_empty() && !args.test {
+    let does_not_compile = if args.command.is_empty() && !args.test && args.replay.is_none() {
         mods_that_do_not_compile(&pack)
     } else {
         BTreeSet::new()
@@ -75,6 +86,11 @@ pub fn run(args: &BisectArgs, config: &Config) -> Exit {
         |set| {
             if !args.command.is_empty() {
                 command_fails(&args.command, config, &pack, set, scratch.path())
+            } else if let Some(recording) = &args.replay {
+                tracing::subscriber::with_default(
+                    tracing::subscriber::NoSubscriber::default(),
+                    || replay_diverges(recording, config, &pack, set),
+                )
             } else {
                 // The trial runs' own logs would bury the answer: they go nowhere.
                 tracing::subscriber::with_default(
@@ -175,6 +191,17 @@ fn in_process_fails(
     }
     let (failures, _) = modhost::host::smoke_test(&part, &config, |_| {}, |_| {});
     !failures.is_empty()
+}
+
+/// Whether replaying `recording` with only the mods of `set` diverges in their outputs.
+fn replay_diverges(recording: &Path, config: &Config, pack: &Pack, set: &BTreeSet<String>) -> bool {
+    let config = subset::config_keeping(config, pack, set);
+    let options = modhost::replay::ReplayOptions {
+        mods_only: Some(set.iter().cloned().collect()),
+        ..Default::default()
+    };
+    modhost::replay::replay_file(recording, &config, options)
+        .map_or(true, |report| !report.is_identical())
 }
 
 /// Whether the user's command can run at all, tried once on the whole pack: a command that

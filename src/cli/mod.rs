@@ -143,7 +143,7 @@ enum Command {
     Test(test::TestArgs),
     /// Find the mod, or the mods that fail only together, that break the pack
     #[command(
-        after_help = "Examples:\n  modhost bisect\n  modhost bisect --test\n  modhost bisect -- ./launch-game.sh --headless --quit-after 10\n\nExit status: 0 found, 1 the whole pack passes, 2 usage or configuration error."
+        after_help = "Examples:\n  modhost bisect\n  modhost bisect --test\n  modhost bisect --replay recording.jsonl\n  modhost bisect -- ./launch-game.sh --headless --quit-after 10\n\nExit status: 0 found, 1 the whole pack passes, 2 usage or configuration error."
     )]
     Bisect(bisect::BisectArgs),
     /// Replay a recorded session against the pack as it is now, and compare every output

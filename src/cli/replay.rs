@@ -44,7 +44,7 @@ pub enum ReplayFormat {
 pub fn run(args: &ReplayArgs, config: &Config) -> Exit {
     let options = ReplayOptions {
         until: args.until,
-        mods_only: args.mods_only.clone(),
+        mods_only: Some(args.mods_only.clone()).filter(|only| !only.is_empty()),
         seeds: None,
     };
     let started = Instant::now();
