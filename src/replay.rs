@@ -509,14 +509,25 @@ fn as_written(output: &Output) -> Json {
     serde_json::to_value(output).unwrap_or_default()
 }
 
-/// Replays the recording at `path` against the pack `config` describes, as it is now, in a
-/// scratch data dir: the replay's storage is its own, and the user's is never touched.
+/// Replays the recording at `path` against the pack `config` describes, as it is now. The
+/// replay's storage lives in memory: the user's is never touched.
 pub fn replay_file(
     path: &Path,
     config: &Config,
     options: ReplayOptions,
 ) -> Result<ReplayReport, ReplayError> {
     replay_into(path, config, options, None)
+}
+
+/// [`replay_file`], keeping the host as the replay left it (after `until`, say), for a
+/// developer to look into; it is the caller's to shut down.
+pub fn replay_and_keep(
+    path: &Path,
+    config: &Config,
+    options: ReplayOptions,
+) -> Result<(ReplayReport, Rc<Host>), ReplayError> {
+    let (host, replay) = prepare(path, config, options, None)?;
+    Ok((replay.run()?, host))
 }
 
 /// What a determinism check found.
@@ -586,13 +597,23 @@ fn replay_into(
     options: ReplayOptions,
     copy_to: Option<&Path>,
 ) -> Result<ReplayReport, ReplayError> {
+    let (host, replay) = prepare(path, config, options, copy_to)?;
+    let report = replay.run();
+    host.shutdown();
+    report
+}
+
+/// A host for the pack as it is now, put under a replay of `path`.
+fn prepare(
+    path: &Path,
+    config: &Config,
+    options: ReplayOptions,
+    copy_to: Option<&Path>,
+) -> Result<(Rc<Host>, Rc<Replay>), ReplayError> {
     let reader = Reader::open(path)?;
-    let data_dir = tempfile::tempdir().map_err(ReplayError::Write)?;
-    let mut config = config.clone();
-    config.data_dir = data_dir.path().to_path_buf();
-    let mut pack = Pack::load(&config)?;
+    let mut pack = Pack::load(config)?;
     pack.check_syntax();
-    let host = Rc::new(Host::new(pack, config));
+    let host = Rc::new(Host::new(pack, config.clone()));
     let now = host.identity();
     let header = reader.header().clone();
     let replay = Replay::new(&host, reader, &now, options)?;
@@ -601,7 +622,5 @@ fn replay_into(
             Recorder::create(copy_to, &header, Vec::new()).map_err(ReplayError::Write)?;
         replay.record_to(recorder);
     }
-    let report = replay.run();
-    host.shutdown();
-    report
+    Ok((host, replay))
 }

@@ -153,6 +153,35 @@ fn bisect_replay_finds_the_mod_whose_outputs_changed_since_the_recording() {
     assert!(stdout.contains("culprit: gamma"), "{stdout}");
 }
 
+#[test]
+fn a_replay_stopped_at_an_input_stays_up_for_a_look_inside() {
+    let pack = tempfile::tempdir().unwrap();
+    let dir = pack.path();
+    support::write_mod(
+        dir,
+        "counter",
+        "main.js",
+        "let ticks = 0;\nfunction onBootstrap() {\n  const timer = setInterval(() => { if (++ticks === 5) clearInterval(timer); }, 10);\n}\nfunction count() { return ticks; }\n",
+    );
+    record_once(dir, "session.jsonl");
+    // Input 1 starts the pack; inputs 2 and 3 are the first two ticks.
+    let (running, mut rpc) =
+        support::Running::start_rpc(dir, &["replay", "session.jsonl", "--until", "3", "--stdio"]);
+    rpc.result("initialize", serde_json::json!({}));
+    let count = rpc.result(
+        "mods/call",
+        serde_json::json!({ "mod": "counter", "function": "count", "args": [] }),
+    );
+    assert_eq!(count, 2);
+    rpc.close();
+    let (status, stderr) = running.finish();
+    assert!(status.success(), "{stderr:?}");
+    assert!(
+        stderr.iter().any(|line| line.contains("replayed 3 inputs")),
+        "{stderr:?}"
+    );
+}
+
 /// The nondeterministic fixture pack, with its WebAssembly mod assembled.
 fn nondeterministic_pack() -> tempfile::TempDir {
     let pack = fixture_copy("replay/nondeterministic");

@@ -210,3 +210,52 @@ fn exit_code(status: std::process::ExitStatus) -> i32 {
     }
     1
 }
+
+/// Serves the protocol for `host` as `wanted` says, and nothing else (no timers, no watching),
+/// until a client sends `shutdown`, standard input closes or a signal comes: `modhost replay
+/// --until N --listen` keeps a replayed host up this way for `ctl` to look into.
+pub fn serve(
+    host: &Rc<modhost::Host>,
+    wanted: &Wanted<'_>,
+    config: &Config,
+) -> Result<(), super::Exit> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            render::fatal(&format!("cannot start the event loop: {error}"), None);
+            super::Exit::Usage
+        })?;
+    let stop = super::watchdog::start(host.activity(), config.longest_call_timeout()).map_err(
+        |error| {
+            render::fatal(&format!("cannot listen for signals: {error}"), None);
+            super::Exit::Usage
+        },
+    )?;
+    let connections = runtime.block_on(async { open(wanted, config) })?;
+    let server = Rc::clone(&connections.server);
+    server.attach(host);
+    if let Some(address) = &connections.address {
+        use std::io::Write as _;
+        let _ = writeln!(
+            anstream::stderr(),
+            "serving the replayed host on {address}: `modhost ctl` looks in, `modhost ctl shutdown` stops it"
+        );
+    }
+    let stopped = runtime.block_on(async {
+        loop {
+            if let Some(stop) = server.stop_requested() {
+                break Some(stop);
+            }
+            tokio::select! {
+                () = server.ready() => server.pump(),
+                () = stop.notified() => break None,
+            }
+        }
+    });
+    if let Some(protocol::Stop::Shutdown { connection, id }) = &stopped {
+        server.respond(*connection, id, Ok(serde_json::Value::Null));
+    }
+    server.finish();
+    Ok(())
+}

@@ -23,6 +23,12 @@ pub struct ReplayArgs {
     /// Stop after input N
     #[arg(long, value_name = "N")]
     until: Option<u64>,
+    /// Then stay running, serving the protocol on stdin and stdout, until stdin closes (the report goes to stderr)
+    #[arg(long, conflicts_with = "twice")]
+    stdio: bool,
+    /// Then stay running, listening for `modhost ctl` and games on ADDR (`default`: `<data_dir>/modhost.sock`), until `ctl shutdown` or Ctrl-C
+    #[arg(long, value_name = "ADDR", conflicts_with = "twice")]
+    listen: Option<String>,
     /// Compare only the outputs of these mods
     #[arg(long, value_name = "ID,...", value_delimiter = ',', add = super::completion::mod_ids())]
     mods_only: Vec<String>,
@@ -48,6 +54,9 @@ pub fn run(args: &ReplayArgs, config: &Config) -> Exit {
         seeds: None,
     };
     let started = Instant::now();
+    if args.stdio || args.listen.is_some() {
+        return replay_and_serve(args, config, options, started);
+    }
     let result = if args.twice {
         modhost::replay::check_determinism(&args.file, config, options).map(Outcome::Twice)
     } else {
@@ -76,11 +85,52 @@ pub fn determinism(file: &std::path::Path, config: &Config, format: ReplayFormat
             file: file.to_path_buf(),
             twice: true,
             until: None,
+            stdio: false,
+            listen: None,
             mods_only: Vec::new(),
             format,
         },
         config,
     )
+}
+
+/// Replays, then keeps the host as the replay left it, serving the protocol until a client
+/// shuts it down, stdin closes or a signal comes.
+fn replay_and_serve(
+    args: &ReplayArgs,
+    config: &Config,
+    options: ReplayOptions,
+    started: Instant,
+) -> Exit {
+    let (report, host) = match modhost::replay::replay_and_keep(&args.file, config, options) {
+        Ok(kept) => kept,
+        Err(error) => {
+            super::render::fatal(&error.to_string(), hint(&error));
+            return Exit::Usage;
+        }
+    };
+    let text = human(&report, "the recording", started.elapsed().as_secs_f64());
+    // Under `--stdio`, standard output is the protocol's.
+    let _ = write!(anstream::stderr(), "{text}");
+    let listen = match args.listen.as_deref() {
+        Some("default") => None,
+        other => other.or(Some("none")),
+    };
+    let wanted = super::connect::Wanted {
+        stdio: args.stdio,
+        listen,
+        exec: &[],
+    };
+    if let Err(exit) = super::connect::serve(&host, &wanted, config) {
+        host.shutdown();
+        return exit;
+    }
+    host.shutdown();
+    if report.is_identical() {
+        Exit::Success
+    } else {
+        Exit::PackProblems
+    }
 }
 
 fn hint(error: &ReplayError) -> Option<&'static str> {
