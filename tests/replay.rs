@@ -376,6 +376,29 @@ fn a_mod_that_fails_leaves_the_sessions_last_seconds_in_a_file_that_replays() {
 }
 
 #[test]
+fn a_recording_named_zst_is_compressed_and_replays_even_cut_short() {
+    let example = example_pack();
+    let dir = example.path();
+    record_once(dir, "session.jsonl.zst");
+    let compressed = std::fs::read(dir.join("session.jsonl.zst")).unwrap();
+    assert_eq!(compressed[..4], [0x28, 0xb5, 0x2f, 0xfd], "a zstd frame");
+    let (status, stdout, stderr) = replay(dir, &["session.jsonl.zst"]);
+    assert_eq!(status, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("replayed 2 inputs"), "{stdout}");
+    std::fs::write(
+        dir.join("cut.jsonl.zst"),
+        &compressed[..compressed.len() * 2 / 3],
+    )
+    .unwrap();
+    let (status, stdout, stderr) = replay(dir, &["cut.jsonl.zst"]);
+    assert_eq!(status, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("note: the recording ends in the middle of line"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn the_example_pack_and_the_polyglot_pack_are_deterministic() {
     let example = example_pack();
     let polyglot = support::guests::polyglot_copy();

@@ -19,6 +19,11 @@ use serde::{Deserialize, Serialize};
 use crate::runtime::Json;
 pub use identity::{ModIdentity, PackIdentity};
 
+/// Whether a recording at `path` is compressed: its name ends in `.zst`.
+pub fn is_compressed(path: &std::path::Path) -> bool {
+    path.extension().is_some_and(|extension| extension == "zst")
+}
+
 /// The format this modhost writes and reads. A recording of a newer format is refused.
 pub const FORMAT: u64 = 1;
 

@@ -57,7 +57,17 @@ impl Reader {
                 _ => error.to_string(),
             },
         })?;
-        Reader::from(path, Box::new(BufReader::with_capacity(1 << 16, file)))
+        let lines: Box<dyn BufRead> = match super::is_compressed(path) {
+            true => {
+                let decoder = zstd::Decoder::new(file).map_err(|error| RecordingError::Read {
+                    path: path.to_path_buf(),
+                    message: error.to_string(),
+                })?;
+                Box::new(BufReader::with_capacity(1 << 16, decoder))
+            }
+            false => Box::new(BufReader::with_capacity(1 << 16, file)),
+        };
+        Reader::from(path, lines)
     }
 
     /// Reads a recording from `lines`; `path` names it in errors.
@@ -67,9 +77,12 @@ impl Reader {
             why,
         };
         let first = read_line(&mut lines)
-            .map_err(|message| RecordingError::Read {
-                path: path.to_path_buf(),
-                message,
+            .map_err(|unread| match unread {
+                Unread::Cut => not_one("the file ends before its first line does".to_owned()),
+                Unread::Failed(message) => RecordingError::Read {
+                    path: path.to_path_buf(),
+                    message,
+                },
             })?
             .ok_or_else(|| not_one("the file is empty".to_owned()))?;
         let value: serde_json::Value = serde_json::from_slice(&first.bytes)
@@ -127,7 +140,12 @@ impl Reader {
             let line = match read_line(&mut self.lines) {
                 Ok(Some(line)) => line,
                 Ok(None) => return None,
-                Err(message) => {
+                // A compressed recording cut short ends in the middle of its last frame.
+                Err(Unread::Cut) => {
+                    self.truncated_at = Some(self.line + 1);
+                    return None;
+                }
+                Err(Unread::Failed(message)) => {
                     return Some(Err(RecordingError::Read {
                         path: self.path.clone(),
                         message,
@@ -172,20 +190,30 @@ struct Line {
     ended: bool,
 }
 
-fn read_line(lines: &mut dyn BufRead) -> Result<Option<Line>, String> {
+/// Why a line could not be read.
+enum Unread {
+    /// The stream ends in the middle (of a compressed frame).
+    Cut,
+    Failed(String),
+}
+
+fn read_line(lines: &mut dyn BufRead) -> Result<Option<Line>, Unread> {
     let mut bytes = Vec::new();
     lines
         .take(MAX_LINE + 1)
         .read_until(b'\n', &mut bytes)
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| match error.kind() {
+            std::io::ErrorKind::UnexpectedEof => Unread::Cut,
+            _ => Unread::Failed(error.to_string()),
+        })?;
     if bytes.is_empty() {
         return Ok(None);
     }
     if bytes.len() as u64 > MAX_LINE {
-        return Err(format!(
+        return Err(Unread::Failed(format!(
             "a line is longer than {} MiB, which no entry is",
             MAX_LINE >> 20
-        ));
+        )));
     }
     let ended = bytes.last() == Some(&b'\n');
     if ended {

@@ -21,6 +21,8 @@ use crate::runtime::Moment;
 const BATCH_BYTES: usize = 64 * 1024;
 /// Buffers handed over and not yet written, at most.
 pub const BATCHES_IN_FLIGHT: usize = 64;
+/// zstd's level for `.zst` recordings: its fastest, as the writer must keep up with the host.
+const ZSTD_LEVEL: i32 = 1;
 /// A buffer goes to the writer at least this often while entries come in.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
@@ -52,12 +54,19 @@ impl Recorder {
     /// Creates the file at `path` for the user alone (whatever was there is replaced; a link
     /// is removed, not followed) and writes the header; the entries follow from a thread of
     /// the recorder's own, with the members named in `redact` hashed ([`super::redact`]).
+    /// A name ending in `.zst` makes it compressed (each buffer flushed as it is written, so a
+    /// recording cut short still reads up to there).
     pub fn create(path: &Path, header: &Header, redact: Vec<String>) -> io::Result<Recorder> {
-        let mut file = BufWriter::new(crate::data_dir::create_private_file(path)?);
-        serde_json::to_writer(&mut file, header)?;
-        file.write_all(b"\n")?;
-        file.flush()?;
-        Ok(Recorder::to(file, redact))
+        let file = crate::data_dir::create_private_file(path)?;
+        let out: Box<dyn Write + Send> = match super::is_compressed(path) {
+            true => Box::new(zstd::Encoder::new(file, ZSTD_LEVEL)?.auto_finish()),
+            false => Box::new(file),
+        };
+        let mut out = BufWriter::new(out);
+        serde_json::to_writer(&mut out, header)?;
+        out.write_all(b"\n")?;
+        out.flush()?;
+        Ok(Recorder::to(out, redact))
     }
 
     /// A recorder that writes to `out`.
