@@ -59,6 +59,8 @@ pub struct Divergence {
     pub expected: Option<Json>,
     /// The output the replay produced here (`None`: one fewer).
     pub actual: Option<Json>,
+    /// `file:line` of the mod's code that produced `actual`, when known.
+    pub at: Option<String>,
 }
 
 /// What a replay came to.
@@ -110,6 +112,8 @@ struct Frame {
     what: String,
     expected: Vec<Output>,
     actual: Vec<Output>,
+    /// Where each of `actual` came from.
+    locations: Vec<Option<String>>,
 }
 
 /// A replay of one recording into one host. See the module documentation.
@@ -256,6 +260,7 @@ impl Replay {
             what: entry.input.describe(),
             expected: Vec::new(),
             actual: Vec::new(),
+            locations: Vec::new(),
         });
         if let Some(copy) = &mut *self.copy.borrow_mut() {
             copy.push(Entry::Input(entry.clone()));
@@ -397,14 +402,15 @@ impl Replay {
         }
         let mut diverged = false;
         for producer in producers {
-            let of = |outputs: &[Output]| -> Vec<Output> {
-                outputs
-                    .iter()
-                    .filter(|output| output.mod_id() == producer)
-                    .cloned()
+            let of = |outputs: &[Output]| -> Vec<usize> {
+                (0..outputs.len())
+                    .filter(|&at| outputs[at].mod_id() == producer)
                     .collect()
             };
-            let (expected, actual) = (of(&frame.expected), of(&frame.actual));
+            let (expected_at, actual_at) = (of(&frame.expected), of(&frame.actual));
+            let expected: Vec<&Output> =
+                expected_at.iter().map(|&at| &frame.expected[at]).collect();
+            let actual: Vec<&Output> = actual_at.iter().map(|&at| &frame.actual[at]).collect();
             let compared = match cut {
                 true => expected.len(),
                 false => expected.len().max(actual.len()),
@@ -423,8 +429,11 @@ impl Replay {
                     at_ms: frame.at_ms,
                     what: frame.what.clone(),
                     mod_id: producer.map(str::to_owned),
-                    expected: expected.get(at).map(as_written),
-                    actual: actual.get(at).map(as_written),
+                    expected: expected.get(at).map(|output| as_written(output)),
+                    actual: actual.get(at).map(|output| as_written(output)),
+                    at: actual_at
+                        .get(at)
+                        .and_then(|&index| frame.locations.get(index).cloned().flatten()),
                 });
             }
         }
@@ -435,7 +444,7 @@ impl Replay {
 }
 
 impl Replaying for Replay {
-    fn output(&self, mut output: Output) {
+    fn output(&self, mut output: Output, location: Option<String>) {
         crate::recording::redact::redact_output(&mut output, &self.redacted);
         self.copy_output(&output);
         if !self.compared(&output) {
@@ -443,10 +452,17 @@ impl Replaying for Replay {
         }
         if let Some(frame) = self.frames.borrow_mut().last_mut() {
             frame.actual.push(output);
+            frame.locations.push(location);
         }
     }
 
-    fn game_call(&self, mod_id: &str, function: &str, args: &[Json]) -> Result<Json, String> {
+    fn game_call(
+        &self,
+        mod_id: &str,
+        function: &str,
+        args: &[Json],
+        location: Option<String>,
+    ) -> Result<Json, String> {
         let Some(number) = self.frames.borrow().last().map(|frame| frame.number) else {
             return Err("the replay is not replaying an input".to_owned());
         };
@@ -499,7 +515,7 @@ impl Replaying for Replay {
             args: args.to_vec(),
             answer: answer.clone(),
         };
-        self.output(actual);
+        self.output(actual, location);
         answer.into()
     }
 }
@@ -582,6 +598,7 @@ pub fn check_determinism(
                 mod_id: Some(mod_id.clone()),
                 expected: first.map(|hash| json!({ "storage": hash })),
                 actual: second.map(|hash| json!({ "storage": hash })),
+                at: None,
             });
         }
     }

@@ -99,7 +99,11 @@ fn a_session_a_python_game_played_replays_identically_and_a_changed_mod_diverges
         stdout.contains(&format!("first divergence: input {scored_at} (emit tick)")),
         "{stdout}"
     );
-    assert!(stdout.contains("in `arena`"), "{stdout}");
+    // The line of the mod's code that emitted the event.
+    assert!(
+        stdout.contains("in `arena` (mods/arena/main.js:12)"),
+        "{stdout}"
+    );
     assert!(stdout.contains(r#""points":10"#) && stdout.contains(r#""points":20"#));
 
     // JSON and JUnit say the same; `--mods-only` leaves the arena out, and nothing differs.

@@ -247,11 +247,11 @@ fn divergence(title: &str, divergence: &Divergence, expected: &str, actual: &str
         divergence.input,
         divergence.what,
         seconds(divergence.at_ms),
-        divergence
-            .mod_id
-            .as_ref()
-            .map(|id| format!(", in `{id}`"))
-            .unwrap_or_default(),
+        match (&divergence.mod_id, &divergence.at) {
+            (Some(id), Some(at)) => format!(", in `{id}` ({at})"),
+            (Some(id), None) => format!(", in `{id}`"),
+            _ => String::new(),
+        },
         shown(&divergence.expected),
         shown(&divergence.actual),
     )

@@ -324,6 +324,7 @@ impl Core {
         }
         let [payload, _] = args;
         if let Some(sender) = event.sender {
+            self.note_location(event.location);
             self.to_game(super::GameEvent {
                 mod_id: sender,
                 event: event.name,

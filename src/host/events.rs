@@ -33,6 +33,8 @@ pub struct Event {
     pub payload: Json,
     /// The mod that emitted it; `None` when the game did.
     pub sender: Option<String>,
+    /// Where in the sender's code it was emitted, when a replay asks.
+    pub location: Option<String>,
 }
 
 /// Why the bus did not queue an event (each names the event).
@@ -285,6 +287,7 @@ mod tests {
             name: "e".to_owned(),
             payload: Json::Null,
             sender: None,
+            location: None,
         };
         for _ in 0..QUEUE_CAPACITY {
             bus.push(event(), 0).unwrap();

@@ -113,6 +113,16 @@ impl HostApi for Link {
         })
     }
 
+    fn wants_locations(&self) -> bool {
+        self.core().is_ok_and(|core| core.is_replaying())
+    }
+
+    fn located(&self, location: String) {
+        if let Ok(core) = self.core() {
+            core.note_location(Some(location));
+        }
+    }
+
     fn emit(&self, mod_id: &str, event: &str, payload: Json) -> Result<(), HostError> {
         let core = self.core()?;
         core.check_event_name(event, crate::api::Direction::Mods, Some(mod_id))?;
@@ -123,6 +133,7 @@ impl HostApi for Link {
             name: event.to_owned(),
             payload,
             sender: Some(mod_id.to_owned()),
+            location: core.take_location(),
         };
         let pushed = core
             .events

@@ -313,6 +313,7 @@ impl Host {
             name: event.to_owned(),
             payload,
             sender: None,
+            location: None,
         });
         self.core.output(|| match &delivered {
             Some(payload) => OutputRef::Delivered(payload),

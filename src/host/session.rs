@@ -26,10 +26,17 @@ use crate::runtime::{Json, Reproducible};
 
 /// What a replay hears from the host it drives.
 pub trait Replaying {
-    /// An output of the pack, in the order it happened.
-    fn output(&self, output: Output);
-    /// A mod calls `function` of the game: the answer the mod gets.
-    fn game_call(&self, mod_id: &str, function: &str, args: &[Json]) -> Result<Json, String>;
+    /// An output of the pack, in the order it happened, with the `file:line` of the mod's
+    /// code that made it when the backend knows.
+    fn output(&self, output: Output, location: Option<String>);
+    /// A mod calls `function` of the game (at `location`): the answer the mod gets.
+    fn game_call(
+        &self,
+        mod_id: &str,
+        function: &str,
+        args: &[Json],
+        location: Option<String>,
+    ) -> Result<Json, String>;
 }
 
 pub(super) struct Session {
@@ -45,6 +52,8 @@ pub(super) struct Session {
     current: Cell<u64>,
     /// A mod failed since [`Host::take_failure`] last asked.
     failed: Cell<bool>,
+    /// Where in a mod's code the next output comes from (replaying).
+    location: RefCell<Option<String>>,
 }
 
 enum Mode {
@@ -283,6 +292,7 @@ impl Core {
             next_input: Cell::new(1),
             current: Cell::new(0),
             failed: Cell::new(false),
+            location: RefCell::new(None),
         });
     }
 
@@ -365,6 +375,21 @@ impl Core {
         }
     }
 
+    /// Where in a mod's code the next output comes from (`None` forgets it).
+    pub(super) fn note_location(&self, location: Option<String>) {
+        if let Some(session) = &*self.session.borrow() {
+            *session.location.borrow_mut() = location;
+        }
+    }
+
+    /// The location noted last, taken.
+    pub(super) fn take_location(&self) -> Option<String> {
+        self.session
+            .borrow()
+            .as_ref()
+            .and_then(|session| session.location.take())
+    }
+
     /// Whether a replay drives this host (timers then fire only as the recording says).
     pub(super) fn is_replaying(&self) -> bool {
         matches!(
@@ -405,7 +430,7 @@ impl Core {
 
     /// An output of the pack, made only in a session.
     pub(super) fn output<'a, O: Into<OutputRef<'a>>>(&self, output: impl FnOnce() -> O) {
-        let replaying = {
+        let (replaying, location) = {
             let session = self.session.borrow();
             let Some(session) = session.as_ref() else {
                 return;
@@ -422,12 +447,12 @@ impl Core {
                     destination.borrow_mut().output(of, output);
                     return;
                 }
-                Mode::Replaying(replaying) => Rc::clone(replaying),
+                Mode::Replaying(replaying) => (Rc::clone(replaying), session.location.take()),
             }
         };
         // Outside the borrow: the replay may drive the host from here (an input that came
         // while a mod waited for the game).
-        replaying.output(output().into().into_owned());
+        replaying.output(output().into().into_owned(), location);
     }
 
     /// Under a replay, the answer to a mod's game call, from the recording.
@@ -437,13 +462,15 @@ impl Core {
         function: &str,
         args: &[Json],
     ) -> Option<Result<Json, String>> {
-        let replaying = match &*self.session.borrow() {
-            Some(Session {
-                mode: Mode::Replaying(replaying),
-                ..
-            }) => Rc::clone(replaying),
+        let (replaying, location) = match &*self.session.borrow() {
+            Some(
+                session @ Session {
+                    mode: Mode::Replaying(replaying),
+                    ..
+                },
+            ) => (Rc::clone(replaying), session.location.take()),
             _ => return None,
         };
-        Some(replaying.game_call(mod_id, function, args))
+        Some(replaying.game_call(mod_id, function, args, location))
     }
 }

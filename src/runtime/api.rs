@@ -101,6 +101,15 @@ pub trait HostApi {
     fn read_text(&self, mod_id: &str, path: &str) -> Result<String, String>;
     /// A new handler id, unique across all mods.
     fn next_handler_id(&self) -> HandlerId;
+    /// Whether the host wants to know where in the mod's code its outputs come from (a
+    /// replay, to point a divergence at the line); asked once, as an instance is made.
+    fn wants_locations(&self) -> bool {
+        false
+    }
+    /// `file:line` of the mod's code that makes the next log line, event or game call.
+    fn located(&self, location: String) {
+        let _ = location;
+    }
 
     // `modhost test` (SPEC section 14). A host that is not running tests answers as if no
     // time passed and nothing was emitted.

@@ -327,6 +327,7 @@ fn game_object<'js>(
                 return mocked;
             }
             // The game has `game_call_timeout_ms` of its own: waiting for it is not the mod's time.
+            super::reproducible::locate(&ctx, &caller);
             let answer = caller
                 .clock
                 .paused(|| caller.host.game_call(&caller.mod_id, &function, args));
@@ -459,6 +460,7 @@ fn logger<'js>(
             // A getter or `toJSON` ran past the deadline while the value was shown.
             return Err(stop(&ctx, &shared));
         }
+        super::reproducible::locate(&ctx, &shared);
         shared.host.log(&shared.mod_id, level, &message);
         Ok::<_, rquickjs::Error>(())
     })
@@ -687,6 +689,7 @@ fn events<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'
                     Some(value) => to_json_or_throw(&ctx, &emitter, &value)?,
                     None => Json::Null,
                 };
+                super::reproducible::locate(&ctx, &emitter);
                 match emitter.host.emit(&emitter.mod_id, event.as_str(), payload) {
                     Ok(()) => Ok(()),
                     Err(HostError::Refused(message)) => Err(host_error(&ctx, &emitter, &message)),

@@ -201,6 +201,8 @@ pub(crate) struct Shared {
     pub mod_id: String,
     /// The mod's folder as shown to users, to find the mod's own frames in stacks.
     pub mod_path: String,
+    /// Whether the host wants to know where the mod's outputs come from (a replay).
+    pub locate: bool,
     pub host: Rc<dyn HostApi>,
     pub handlers: RefCell<HashMap<HandlerId, Persistent<Function<'static>>>>,
     /// The prelude's function that replaces `modhost.settings`.
@@ -289,6 +291,7 @@ impl JsInstance {
         let shared = Rc::new(Shared {
             mod_id: setup.mod_id.clone(),
             mod_path: crate::paths::shown(&setup.dir),
+            locate: setup.host.wants_locations(),
             host: setup.host.clone(),
             handlers: RefCell::new(HashMap::default()),
             settings_updater: RefCell::new(None),

@@ -1,11 +1,13 @@
 //! A JavaScript mod in a recorded or replayed session: `Date` (with no arguments and
 //! `Date.now`), `performance.now` and `Math.random` read the session's virtual clock and the
-//! mod's seed instead of the machine's (see [`Reproducible`]).
+//! mod's seed instead of the machine's (see [`Reproducible`]); and, replaying, where in the
+//! mod's code an output comes from ([`locate`]).
 
 use std::cell::RefCell;
 
 use rquickjs::{Ctx, Function};
 
+use super::Shared;
 use super::bytecode::CompiledOnce;
 use crate::runtime::Reproducible;
 
@@ -42,4 +44,21 @@ pub fn install(ctx: &Ctx<'_>, reproducible: &Reproducible) -> rquickjs::Result<(
         Function::new(ctx.clone(), move || elapsed.elapsed_ms())?,
         Function::new(ctx.clone(), move || random.borrow_mut().f64())?,
     ))
+}
+
+/// Tells the host the `file:line` of the mod's code running now (the innermost frame in the
+/// mod's folder), when it asks (a replay, for the line of a divergent output). Costs a stack
+/// trace, so only then.
+pub fn locate(ctx: &Ctx<'_>, shared: &Shared) {
+    if !shared.locate {
+        return;
+    }
+    let stack: Option<String> = ctx.eval("new Error().stack").ok();
+    if let Some((file, line, _)) =
+        stack.and_then(|stack| crate::runtime::error::find_position(&stack, &shared.mod_path))
+    {
+        shared
+            .host
+            .located(format!("{}:{line}", crate::paths::shown(&file)));
+    }
 }

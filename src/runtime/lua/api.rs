@@ -156,6 +156,7 @@ fn game_table(
                     {
                         return Ok((true, mocked?));
                     }
+                    super::reproducible::locate(lua, &caller);
                     let result = caller
                         .clock
                         .paused(|| caller.host.game_call(&caller.mod_id, &function, args));
@@ -562,6 +563,7 @@ fn logger(lua: &Lua, shared: &Rc<Shared>, level: LogLevel) -> mlua::Result<Funct
             .map(|value| display(lua, value))
             .collect::<Vec<_>>()
             .join(" ");
+        super::reproducible::locate(lua, &owner);
         owner.host.log(&owner.mod_id, level, &message);
         Ok(())
     })
@@ -813,6 +815,7 @@ fn events(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
             Ok(payload) => payload,
             Err(error) => return outcome(lua, Err(error.message)),
         };
+        super::reproducible::locate(lua, &emitter);
         match emitter.host.emit(&emitter.mod_id, &event, payload) {
             Ok(()) => outcome(lua, Ok(Json::Null)),
             Err(HostError::Refused(message)) => outcome(lua, Err(message)),

@@ -88,6 +88,8 @@ const INSTRUCTIONS_PER_CHECK: u32 = 10_000;
 pub(crate) struct Shared {
     pub mod_id: String,
     pub mod_path: String,
+    /// Whether the host wants to know where the mod's outputs come from (a replay).
+    pub locate: bool,
     pub host: Rc<dyn HostApi>,
     pub handlers: RefCell<HashMap<HandlerId, Function>>,
     pub memory_mb: u64,
@@ -134,6 +136,7 @@ impl LuaInstance {
         let shared = Rc::new(Shared {
             mod_id: setup.mod_id.clone(),
             mod_path: crate::paths::shown(&setup.dir),
+            locate: setup.host.wants_locations(),
             host: setup.host.clone(),
             handlers: RefCell::new(HashMap::default()),
             memory_mb: setup.limits.memory_mb,

@@ -3,12 +3,14 @@
 //! draws from the machine's recorded entropy, and the state's string hashing (the order of
 //! `pairs` over string keys) is seeded from it too, through the vendored Lua's
 //! `modhost_set_hash_seed` (`vendor/lua-src/PATCHED.md`). Outside a session the same
-//! functions read the machine's clocks.
+//! functions read the machine's clocks. Replaying, [`locate`] tells the host where in the
+//! mod's code an output comes from.
 
 use std::os::raw::{c_int, c_uint};
 
 use mlua::{Lua, LuaOptions, StdLib, Table};
 
+use super::Shared;
 use super::chunks::HostChunk;
 use crate::runtime::Reproducible;
 
@@ -89,4 +91,24 @@ end
         reproducible.seed as i64,
         lua.create_function_mut(move |_, ()| Ok(entropy.i64(..)))?,
     ))
+}
+
+/// Tells the host the `file:line` of the innermost Lua function of the mod's own files now
+/// running, when it asks (a replay, for the line of a divergent output).
+pub fn locate(lua: &Lua, shared: &Shared) {
+    if !shared.locate {
+        return;
+    }
+    for level in 0.. {
+        let found = lua.inspect_stack(level, |debug| {
+            let source = debug.source().source?;
+            let file = source.strip_prefix('@')?;
+            Some(format!("{file}:{}", debug.current_line()?))
+        });
+        match found {
+            None => return,
+            Some(None) => continue,
+            Some(Some(location)) => return shared.host.located(location),
+        }
+    }
 }
