@@ -186,6 +186,67 @@ fn a_replay_stopped_at_an_input_stays_up_for_a_look_inside() {
     );
 }
 
+#[test]
+fn a_scripted_stdio_session_with_settings_a_reload_and_disabling_replays_identically() {
+    let pack = tempfile::tempdir().unwrap();
+    let dir = pack.path();
+    write(
+        &dir.join("mods/greeter/manifest.json"),
+        r#"{ "name": "greeter", "version": "1.0.0", "entry_point": "main.js", "settings": { "greeting": "hello" } }"#,
+    );
+    write(
+        &dir.join("mods/greeter/main.js"),
+        "let greeted = 0;\nfunction greet(name) { greeted += 1; console.log(`greeting ${name}`); return `${modhost.settings.greeting}, ${name} (${greeted})`; }\nfunction onSettingsChanged() { console.log(`now ${modhost.settings.greeting}`); }\nfunction onDetach() { return { greeted }; }\nfunction onReload(state) { greeted = state.greeted; }\n",
+    );
+    let session = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#,
+        r#"{"jsonrpc":"2.0","id":2,"method":"mods/call","params":{"mod":"greeter","function":"greet","args":["Ada"]}}"#,
+        r#"{"jsonrpc":"2.0","id":3,"method":"settings/set","params":{"mod":"greeter","key":"greeting","value":"hi"}}"#,
+        r#"{"jsonrpc":"2.0","id":4,"method":"mods/reload","params":{"mod":"greeter"}}"#,
+        r#"{"jsonrpc":"2.0","id":5,"method":"mods/call","params":{"mod":"greeter","function":"greet","args":["Bo"]}}"#,
+        r#"{"jsonrpc":"2.0","id":6,"method":"events/emit","params":{"event":"tick","payload":{"n":1}}}"#,
+        r#"{"jsonrpc":"2.0","id":7,"method":"mods/disable","params":{"mod":"greeter"}}"#,
+        r#"{"jsonrpc":"2.0","id":8,"method":"mods/call","params":{"mod":"greeter","function":"greet","args":["Cy"]}}"#,
+        r#"{"jsonrpc":"2.0","id":9,"method":"mods/enable","params":{"mod":"greeter"}}"#,
+    ];
+    write(&dir.join("session.txt"), &(session.join("\n") + "\n"));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_modhost"))
+        .current_dir(dir)
+        .args([
+            "run",
+            "--stdio",
+            "--listen",
+            "none",
+            "--record",
+            "session.jsonl",
+        ])
+        .stdin(std::fs::File::open(dir.join("session.txt")).unwrap())
+        .output()
+        .expect("modhost runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let recorded = entries(&dir.join("session.jsonl"));
+    for kind in [
+        "start", "call", "setting", "reload", "emit", "disable", "enable", "shutdown",
+    ] {
+        assert!(
+            recorded.iter().any(|entry| entry.get(kind).is_some()),
+            "no `{kind}` input in {recorded:#?}"
+        );
+    }
+    assert!(
+        recorded
+            .iter()
+            .any(|entry| entry["returned"] == "hi, Bo (2)")
+    );
+    let (status, stdout, stderr) = replay(dir, &["session.jsonl"]);
+    assert_eq!(status, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("replayed 10 inputs"), "{stdout}");
+}
+
 /// The nondeterministic fixture pack, with its WebAssembly mod assembled.
 fn nondeterministic_pack() -> tempfile::TempDir {
     let pack = fixture_copy("replay/nondeterministic");
