@@ -73,7 +73,10 @@ impl Core {
         self.call_stack.borrow_mut().push(Rc::clone(slot));
         // The one reading of the time on the way in: the deadline, the watchdog's record and
         // the call's duration all start from it.
-        let entered = Moment::precise();
+        let entered = match self.input_moment.take() {
+            0 => Moment::precise(),
+            taken => Moment::from_nanos(taken),
+        };
         let control = self
             .activity
             .enter(slot.position.get(), slot.call_timeout_ms.get(), entered);

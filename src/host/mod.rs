@@ -234,6 +234,9 @@ struct Core {
     testing: RefCell<Option<testing::TestMode>>,
     /// A recorded or replayed session (SPEC section 16).
     session: RefCell<Option<session::Session>>,
+    /// Recording, the reading of the clock a recorded call's input took, in nanoseconds of
+    /// [`crate::runtime::Moment`] (0: none), for the call to start from.
+    input_moment: Cell<u64>,
     link: Rc<Link>,
 }
 
@@ -263,6 +266,7 @@ impl Host {
             warned_events: RefCell::new(std::collections::BTreeSet::new()),
             testing: RefCell::new(None),
             session: RefCell::new(None),
+            input_moment: Cell::new(0),
             link: Rc::new(Link { core: core.clone() }),
         });
         let (slots, pack_errors) = reload::slots_for(pack, &ModIndex::default());

@@ -22,7 +22,7 @@ use crate::recording::writer::{Recorder, Written};
 use crate::recording::{
     Entry, Header, InputEntry, Output, OutputEntry, PackIdentity, Seeds, Stored, StoredEntry,
 };
-use crate::runtime::{Json, Reproducible};
+use crate::runtime::{Json, Moment, Reproducible};
 
 /// What a replay hears from the host it drives.
 pub trait Replaying {
@@ -43,8 +43,10 @@ pub(super) struct Session {
     seeds: Seeds,
     /// Milliseconds of virtual time since the session began, as the mods read it.
     clock: Rc<Cell<f64>>,
-    /// When the session began, on the host's monotonic clock.
+    /// When the session began, on the host's monotonic clock (as timers read it, and as the
+    /// calls' clock does).
     began: Instant,
+    began_moment: Moment,
     mode: Mode,
     next_input: Cell<u64>,
     /// The innermost input being handled (0: none); the guard of each input puts back the
@@ -108,6 +110,8 @@ pub(super) struct InputGuard<'a> {
 
 impl Drop for InputGuard<'_> {
     fn drop(&mut self) {
+        // A reading of the clock no call took must not start a later one.
+        self.core.input_moment.set(0);
         if let Some(session) = &*self.core.session.borrow() {
             session.current.set(self.interrupted);
         }
@@ -288,6 +292,7 @@ impl Core {
             seeds,
             clock: Rc::new(Cell::new(0.0)),
             began: Instant::now(),
+            began_moment: Moment::precise(),
             mode,
             next_input: Cell::new(1),
             current: Cell::new(0),
@@ -414,13 +419,17 @@ impl Core {
         let interrupted = session.current.replace(number);
         let during = Some(interrupted).filter(|&number| number > 0);
         if let Mode::Recording(destination) = &session.mode {
-            let real_ms = session.began.elapsed().as_secs_f64() * 1000.0;
+            let now = Moment::precise();
+            let input = input().into();
+            // The call this input is starts its clock from this reading: one, not two.
+            if matches!(input, InputRef::Call { .. }) {
+                self.input_moment.set(now.nanos());
+            }
+            let real_ms = now.since(session.began_moment).as_secs_f64() * 1000.0;
             // Kept to the microsecond, so that the file reads back exactly.
             let at_ms = (real_ms.max(session.clock.get()) * 1000.0).round() / 1000.0;
             session.clock.set(at_ms);
-            destination
-                .borrow_mut()
-                .input(number, at_ms, during, input().into());
+            destination.borrow_mut().input(number, at_ms, during, input);
         }
         Some(InputGuard {
             core: self,
