@@ -4,7 +4,7 @@
 use std::path::{Component, Path, PathBuf};
 
 /// Why a path was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     #[error("is an absolute path")]
     Absolute,
@@ -18,6 +18,13 @@ pub enum Refusal {
         "is a name Windows cannot open as a file (a device name such as `CON`, `NUL` or `AUX`, a character of `<>:\"|?*`, or a trailing dot or space), so the pack would not load there"
     )]
     NotPortable,
+    /// The file exists with this name in another case: Windows and macOS would open it, Linux
+    /// would not, so it is refused everywhere.
+    #[error(
+        "differs in case from the file `{}`: spell it as the file is named, or the pack loads on Windows and macOS but not on Linux",
+        crate::paths::shown(.0)
+    )]
+    OtherCase(PathBuf),
 }
 
 /// Device names Windows keeps in every folder, whatever the extension (`aux.lua` is `AUX`).
@@ -104,14 +111,77 @@ impl Folder {
         }
         let joined = fold(&dir.join(relative));
         let (Ok(file), Some(dir)) = (joined.canonicalize(), &self.canonical) else {
-            return Err(Refusal::Missing);
+            return Err(match spelled_otherwise(&self.dir, relative) {
+                Some(actual) => Refusal::OtherCase(actual),
+                None => Refusal::Missing,
+            });
         };
-        if file.starts_with(dir) {
-            Ok(joined)
-        } else {
-            Err(Refusal::LeavesThroughLink)
+        if !file.starts_with(dir) {
+            return Err(Refusal::LeavesThroughLink);
         }
+        // Where names ignore case, the canonical path has each as the disk spells it.
+        if let Some(actual) = case_differs(&file, relative) {
+            return Err(Refusal::OtherCase(actual));
+        }
+        Ok(joined)
     }
+}
+
+/// `relative` as the disk spells it, when the canonical path of the file it names spells its
+/// last components in another case (only where names ignore case: Windows, macOS).
+fn case_differs(canonical: &Path, relative: &Path) -> Option<PathBuf> {
+    let folded = fold(relative);
+    let written: Vec<&std::ffi::OsStr> = folded
+        .components()
+        .filter_map(|component| match component {
+            Component::Normal(name) => Some(name),
+            _ => None,
+        })
+        .collect();
+    let found: Vec<&std::ffi::OsStr> = canonical
+        .components()
+        .rev()
+        .take(written.len())
+        .map(Component::as_os_str)
+        .collect();
+    let mut differs = false;
+    for (written, found) in written.iter().rev().zip(&found) {
+        let (written, found) = (written.to_string_lossy(), found.to_string_lossy());
+        if written == found {
+            continue;
+        }
+        if written.to_lowercase() != found.to_lowercase() {
+            // Another name altogether: a link inside the folder, not a matter of case.
+            return None;
+        }
+        differs = true;
+    }
+    differs.then(|| found.iter().rev().collect())
+}
+
+/// `relative` as the disk spells it, when it names no file as written but does in another case
+/// (where names are compared exactly: Linux). Only looked for once a file is missing.
+fn spelled_otherwise(dir: &Path, relative: &Path) -> Option<PathBuf> {
+    let mut actual = PathBuf::new();
+    let mut differs = false;
+    for component in fold(relative).components() {
+        let Component::Normal(name) = component else {
+            return None;
+        };
+        let wanted = name.to_string_lossy();
+        let here = dir.join(&actual);
+        if here.join(name).exists() {
+            actual.push(name);
+            continue;
+        }
+        let other = std::fs::read_dir(&here).ok()?.find_map(|entry| {
+            let found = entry.ok()?.file_name();
+            (found.to_string_lossy().to_lowercase() == wanted.to_lowercase()).then_some(found)
+        })?;
+        actual.push(other);
+        differs = true;
+    }
+    differs.then_some(actual)
 }
 
 /// Every file under `dir`, sorted, skipping hidden entries and symlinks (so a link cannot lead

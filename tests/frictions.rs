@@ -607,6 +607,69 @@ fn names_windows_cannot_open_are_refused_with_the_same_words_everywhere() {
     );
 }
 
+/// `require("Util")` for `util.lua` opens on Windows and macOS, whose names ignore case, and
+/// not on Linux: a pack made on Windows would break on a Linux server. The same words refuse it
+/// everywhere, naming the file as it is spelled, for `require`, `import`, `readText` and the
+/// entry point.
+#[test]
+fn a_file_named_in_another_case_is_refused_with_the_same_words_everywhere() {
+    let pack = tempfile::tempdir().unwrap();
+    let root = pack.path();
+    support::write_mod(
+        root,
+        "lua-side",
+        "init.lua",
+        "function load() local ok, why = pcall(require, 'lib.Util') return why end\n",
+    );
+    write(&root.join("mods/lua-side/lib/util.lua"), "return {}\n");
+    support::write_mod(
+        root,
+        "js-side",
+        "main.mjs",
+        "export async function load() { try { await import('./Helpers.mjs'); return 'loaded'; } catch (error) { return error.message; } }\nexport function read() { try { return modhost.fs.readText('Notes.txt'); } catch (error) { return error.message; } }\n",
+    );
+    write(
+        &root.join("mods/js-side/helpers.mjs"),
+        "export const x = 1;\n",
+    );
+    write(&root.join("mods/js-side/notes.txt"), "hello\n");
+    support::write_mod(root, "entry", "main.js", "function f() {}\n");
+    let manifest = root.join("mods/entry/manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    write(&manifest, &text.replace("main.js", "Main.js"));
+
+    let (ok, said, stderr) = run(root, &["call", "lua-side", "load"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        said.contains("`lib/Util.lua` differs in case from the file `lib/util.lua`"),
+        "{said}"
+    );
+    for (function, file) in [("load", "helpers.mjs"), ("read", "notes.txt")] {
+        let (ok, said, stderr) = run(root, &["call", "js-side", function]);
+        assert!(ok, "{stderr}");
+        assert!(
+            said.contains(&format!("differs in case from the file `{file}`")),
+            "{function}: {said}"
+        );
+    }
+    let (_, stdout, _) = run(root, &["check", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let refused = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|diagnostic| diagnostic["mod"] == "entry")
+        .expect("the entry point is refused");
+    assert_eq!(refused["code"], "invalid-manifest", "{report:#}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("entry point `Main.js` differs in case from the file `main.js`"),
+        "{refused}"
+    );
+}
+
 /// Two mod folders a case apart load on Linux but are one folder on Windows and macOS: `check`
 /// warns, so a pack made on Linux is known to travel (Unix only: elsewhere they cannot both
 /// exist).

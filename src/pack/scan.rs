@@ -309,6 +309,19 @@ fn check_entry_point(
                 hint,
             )]);
         }
+        Err(Refusal::OtherCase(actual)) => {
+            return Err(vec![problem(
+                Code::InvalidManifest,
+                format!(
+                    "entry point `{written}` {}",
+                    Refusal::OtherCase(actual.clone())
+                ),
+                format!(
+                    "name the entry point `{}`, as the file is named",
+                    crate::paths::shown(&actual)
+                ),
+            )]);
+        }
         Err(Refusal::NotPortable) => {
             return Err(vec![problem(
                 Code::InvalidManifest,
