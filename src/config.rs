@@ -249,13 +249,14 @@ impl Config {
         };
         let mut config = match path {
             Some(path) => {
-                let text = std::fs::read_to_string(&path).map_err(|error| ConfigError::Read {
-                    message: match error.kind() {
-                        std::io::ErrorKind::NotFound => "the file does not exist".to_owned(),
-                        _ => error.to_string(),
-                    },
-                    path: path.clone(),
-                })?;
+                let text =
+                    crate::files::read_to_string(&path).map_err(|error| ConfigError::Read {
+                        message: match error.kind() {
+                            std::io::ErrorKind::NotFound => "the file does not exist".to_owned(),
+                            _ => error.to_string(),
+                        },
+                        path: path.clone(),
+                    })?;
                 Config::parse(SourceFile::new(path, text))?
             }
             None => Config::default(),

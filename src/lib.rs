@@ -46,6 +46,7 @@ pub mod confine;
 pub mod data_dir;
 pub mod diagnostic;
 pub mod document;
+pub mod files;
 pub mod host;
 pub mod manifest;
 pub mod pack;

@@ -115,7 +115,7 @@ pub enum ApiError {
 impl GameApi {
     /// Reads and validates the description in `path`.
     pub fn load(path: &Path) -> Result<GameApi, ApiError> {
-        let text = std::fs::read_to_string(path).map_err(|error| ApiError::Read {
+        let text = crate::files::read_to_string(path).map_err(|error| ApiError::Read {
             path: path.to_path_buf(),
             message: match error.kind() {
                 std::io::ErrorKind::NotFound => "the file does not exist".to_owned(),

@@ -217,7 +217,7 @@ fn read_mod(
             .at(crate::source::Location::file(&path)),
         ],
     };
-    let text = match std::fs::read(&path).map(String::from_utf8) {
+    let text = match crate::files::read(&path).map(String::from_utf8) {
         // Editors on Windows may start a UTF-8 file with a byte-order mark: it is not part of
         // the manifest.
         Ok(Ok(text)) if text.starts_with('\u{feff}') => text['\u{feff}'.len_utf8()..].to_owned(),

@@ -105,7 +105,7 @@ fn check_mod(entry: &ModEntry, checkers: &mut Checkers) -> Found {
             .filter(|(path, _)| *path != entry.entry),
     );
     for (path, language) in scripts {
-        let bytes = match std::fs::read(&path) {
+        let bytes = match crate::files::read(&path) {
             Ok(bytes) => bytes,
             Err(error) => {
                 found.diagnostics.push(

@@ -79,7 +79,8 @@ impl Loader for FileLoader {
         _attributes: Option<ImportAttributes<'js>>,
     ) -> rquickjs::Result<Module<'js, Declared>> {
         let failed = |why: String| rquickjs::Error::new_loading_message(name, why);
-        let source = std::fs::read_to_string(name).map_err(|error| failed(error.to_string()))?;
+        let source = crate::files::read_to_string(Path::new(name))
+            .map_err(|error| failed(error.to_string()))?;
         let source = super::javascript_of(Path::new(name), source).map_err(|error| {
             failed(match error.position() {
                 Some(position) => format!("{position}: {}", error.message),

@@ -342,7 +342,7 @@ impl JsInstance {
     }
 
     fn load(&mut self, setup: &InstanceSetup) -> Result<(), ScriptError> {
-        let source = std::fs::read_to_string(&setup.entry).map_err(|error| {
+        let source = crate::files::read_to_string(&setup.entry).map_err(|error| {
             ScriptError::new(
                 ErrorKind::Host,
                 format!(
@@ -610,7 +610,7 @@ impl ModInstance for JsInstance {
     }
 
     fn run_tests(&mut self, file: &Path, grep: Option<&str>) -> Result<Outcome, ScriptError> {
-        let source = std::fs::read_to_string(file).map_err(|error| {
+        let source = crate::files::read_to_string(file).map_err(|error| {
             ScriptError::new(
                 ErrorKind::Host,
                 format!("cannot read `{}`: {error}", crate::paths::shown(file)),

@@ -192,7 +192,7 @@ impl LuaInstance {
         .map_err(|error| self.error(error))?;
         self.modhost = Some(modhost);
         let loaded = require::install(&self.lua, &setup.dir).map_err(|error| self.error(error))?;
-        let source = std::fs::read(&setup.entry).map_err(|error| {
+        let source = crate::files::read(&setup.entry).map_err(|error| {
             ScriptError::new(
                 ErrorKind::Host,
                 format!(
@@ -316,7 +316,7 @@ impl ModInstance for LuaInstance {
     }
 
     fn run_tests(&mut self, file: &Path, grep: Option<&str>) -> Result<Outcome, ScriptError> {
-        let source = std::fs::read(file).map_err(|error| {
+        let source = crate::files::read(file).map_err(|error| {
             ScriptError::new(
                 ErrorKind::Host,
                 format!("cannot read `{}`: {error}", crate::paths::shown(file)),

@@ -24,7 +24,7 @@ pub fn install(lua: &Lua, dir: &Path) -> mlua::Result<Table> {
             Ok(path) => path,
             Err(message) => return Ok((false, Value::String(lua.create_string(message)?))),
         };
-        let source = std::fs::read(&path).map_err(|error| {
+        let source = crate::files::read(&path).map_err(|error| {
             mlua::Error::runtime(format!(
                 "cannot read `{}`: {error}",
                 crate::paths::shown(&path)

@@ -226,7 +226,7 @@ struct WasmInstance {
 
 impl WasmInstance {
     fn new(setup: InstanceSetup) -> Result<Self, ScriptError> {
-        let bytes = std::fs::read(&setup.entry).map_err(|error| {
+        let bytes = crate::files::read(&setup.entry).map_err(|error| {
             ScriptError::new(
                 ErrorKind::Host,
                 format!(

@@ -1,0 +1,77 @@
+//! Reading the pack's files (manifests, scripts, modules, the configuration, the game's API).
+//! On Windows an editor or a sync tool may hold a file open without sharing it for a moment
+//! while it saves; reading it then fails with a sharing violation, and a reload under
+//! `--watch` would fail the mod for nothing. Such a read is tried again for up to half a
+//! second. Elsewhere files are not locked, and a read is a read.
+
+use std::io;
+use std::path::Path;
+
+/// The file's bytes.
+pub fn read(path: &Path) -> io::Result<Vec<u8>> {
+    retrying(|| std::fs::read(path))
+}
+
+/// The file as UTF-8 text.
+pub fn read_to_string(path: &Path) -> io::Result<String> {
+    retrying(|| std::fs::read_to_string(path))
+}
+
+#[cfg(windows)]
+fn retrying<T>(mut read: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    /// `ERROR_SHARING_VIOLATION` and `ERROR_LOCK_VIOLATION`.
+    const LOCKED: [i32; 2] = [32, 33];
+    const TRIES: u32 = 20;
+    let mut tries = 1;
+    loop {
+        match read() {
+            Err(error)
+                if tries < TRIES
+                    && error
+                        .raw_os_error()
+                        .is_some_and(|code| LOCKED.contains(&code)) =>
+            {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            done => return done,
+        }
+    }
+}
+
+#[cfg(not(windows))]
+fn retrying<T>(read: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+    read()
+}
+
+#[cfg(all(test, windows))]
+mod tests {
+    use super::*;
+    use std::os::windows::fs::OpenOptionsExt;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_file_held_without_sharing_is_read_once_it_is_let_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("main.js");
+        std::fs::write(&path, "function f() {}\n").unwrap();
+        let held = std::fs::OpenOptions::new()
+            .read(true)
+            .share_mode(0)
+            .open(&path)
+            .unwrap();
+        assert_eq!(
+            std::fs::read(&path).unwrap_err().raw_os_error(),
+            Some(32),
+            "the file is held"
+        );
+        let started = Instant::now();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(150));
+            drop(held);
+        });
+        assert_eq!(read_to_string(&path).unwrap(), "function f() {}\n");
+        assert!(started.elapsed() >= Duration::from_millis(100));
+        release.join().unwrap();
+    }
+}
