@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::config::Config;
-use crate::host::{Host, Replaying};
+use crate::host::{CallError, Host, Replaying};
 use crate::pack::{Pack, PackError};
 use crate::recording::reader::{Reader, RecordingError};
 use crate::recording::writer::Recorder;
@@ -96,9 +96,10 @@ impl ReplayReport {
 pub enum ReplayError {
     #[error(transparent)]
     Recording(#[from] RecordingError),
-    /// The recording's inputs name mods the pack no longer has.
-    #[error("the recording names mods this pack does not have: {}; replay it against the pack it was recorded with", .0.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", "))]
-    MissingMods(Vec<String>),
+    /// The recording's inputs name mods, or functions of mods, the pack no longer has: every
+    /// one, `mod` or `mod.function`.
+    #[error("the recording names what this pack no longer has: {}; replay it against a pack that has them", .0.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", "))]
+    Missing(Vec<String>),
     #[error(transparent)]
     Pack(#[from] PackError),
     #[error("cannot make the replay's scratch files: {0}")]
@@ -130,6 +131,10 @@ pub struct Replay {
     stopped: Cell<bool>,
     /// The number of the latest input replayed.
     last_input: Cell<u64>,
+    /// Mods and `mod.function`s the recording's inputs name and the pack no longer has.
+    missing: RefCell<std::collections::BTreeSet<String>>,
+    /// The function the input being replayed called and the pack does not have.
+    gone: RefCell<Option<String>>,
     /// The recording left inputs out (a window): when timers were due is no longer compared,
     /// as the intervals that ran in the gap did not run here.
     gapped: Cell<bool>,
@@ -162,6 +167,8 @@ impl Replay {
             stopped: Cell::new(false),
             last_input: Cell::new(0),
             gapped: Cell::new(false),
+            missing: RefCell::default(),
+            gone: RefCell::default(),
         });
         host.replay(seeds, Rc::clone(&replay) as Rc<dyn Replaying>);
         Ok(replay)
@@ -216,6 +223,10 @@ impl Replay {
         }
         if let Some(host) = self.host() {
             self.report.borrow_mut().storage = host.storage_digest();
+        }
+        let missing = self.missing.take();
+        if !missing.is_empty() {
+            return Err(ReplayError::Missing(missing.into_iter().collect()));
         }
         Ok(self.report.borrow().clone())
     }
@@ -298,6 +309,16 @@ impl Replay {
         };
         let frame = self.frames.borrow_mut().pop();
         if let Some(frame) = frame {
+            // A call the recording has returning, of a function the pack no longer has (a
+            // call that failed then too is only compared).
+            if let Some(gone) = self.gone.take()
+                && frame
+                    .expected
+                    .iter()
+                    .any(|output| matches!(output, Output::Returned(_)))
+            {
+                self.missing.borrow_mut().insert(gone);
+            }
             self.compare(frame, cut);
         }
         Ok(())
@@ -305,11 +326,11 @@ impl Replay {
 
     /// Puts one recorded input to the host.
     fn apply(&self, host: &Host, input: &Input) -> Result<(), ReplayError> {
-        let missing = |mod_id: &str| host.mods().iter().all(|status| status.id != mod_id);
         if let Some(mod_id) = input.mod_id()
-            && missing(mod_id)
+            && !host.has_mod(mod_id)
         {
-            return Err(ReplayError::MissingMods(vec![mod_id.to_owned()]));
+            self.missing.borrow_mut().insert(mod_id.to_owned());
+            return Ok(());
         }
         match input {
             Input::Start {} => host.start(),
@@ -318,8 +339,11 @@ impl Replay {
                 function,
                 args,
             } => {
-                // The result is an output the host reports itself.
-                let _ = host.call(mod_id, function, args);
+                // The result is an output the host reports itself; a function that is gone is
+                // missing if the recording has it returning (`replay_input` looks).
+                if let Err(CallError::NoSuchFunction { .. }) = host.call(mod_id, function, args) {
+                    *self.gone.borrow_mut() = Some(format!("{mod_id}.{function}"));
+                }
             }
             Input::Emit { event, payload } => {
                 if let Err(why) = host.emit(event, payload.clone()) {

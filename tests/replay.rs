@@ -245,6 +245,20 @@ fn a_scripted_stdio_session_with_settings_a_reload_and_disabling_replays_identic
     let (status, stdout, stderr) = replay(dir, &["session.jsonl"]);
     assert_eq!(status, Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("replayed 10 inputs"), "{stdout}");
+
+    // The function the game called is gone: the replay cannot stand for the session.
+    let main = dir.join("mods/greeter/main.js");
+    let source = std::fs::read_to_string(&main).unwrap();
+    write(
+        &main,
+        &source.replace("function greet(", "function welcome("),
+    );
+    let (status, _, stderr) = replay(dir, &["session.jsonl"]);
+    assert_eq!(status, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the recording names what this pack no longer has: `greeter.greet`"),
+        "{stderr}"
+    );
 }
 
 /// The nondeterministic fixture pack, with its WebAssembly mod assembled.

@@ -135,7 +135,7 @@ fn replay_and_serve(
 
 fn hint(error: &ReplayError) -> Option<&'static str> {
     match error {
-        ReplayError::MissingMods(_) => {
+        ReplayError::Missing(_) => {
             Some("`--mods` names the mods folder the recording was made with")
         }
         _ => None,

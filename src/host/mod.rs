@@ -354,6 +354,11 @@ impl Host {
         self.core.timers.borrow().is_empty() && self.core.events.borrow().is_idle()
     }
 
+    /// Whether the pack has a mod `id` (in any state).
+    pub fn has_mod(&self, id: &str) -> bool {
+        self.core.index.borrow().contains_key(id)
+    }
+
     /// Every mod with its state, in load order.
     pub fn mods(&self) -> Vec<ModStatus> {
         self.core.statuses()
