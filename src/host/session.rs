@@ -2,8 +2,9 @@
 //! the pack through the embedding API (and so through the protocol, `--watch` and `ctl`, which
 //! use it) and every output of the pack pass here, with the session's virtual clock.
 //!
-//! Recording, inputs and outputs go to a [`Recorder`] as entries; the virtual clock follows the
-//! real one, and mods read it as it stood when the input began. Replaying, the replay drives
+//! Recording, inputs and outputs go to a [`Recorder`] (borrowed, in its compact form) or to the
+//! [`Window`] kept for `--record-on-failure`; the virtual clock follows the real one, and mods
+//! read it as it stood when the input began. Replaying, the replay drives
 //! the host through the same API and sets the clock to each input's recorded time; outputs go
 //! to the replay to compare, and the mods' calls of game functions are answered by it.
 //!
