@@ -2,13 +2,18 @@
 //! and written to a file only when something goes wrong (a mod fails, the host is stopped by a
 //! signal), for a bug report. The start of the session (what was stored, and the start input
 //! with its outputs) is kept too, so that a replay starts the pack as it started; the inputs
-//! between it and the window are left out, and the replay says so.
+//! between it and the window are left out, and the replay says so. At most [`MAX_KEPT`] entries
+//! are kept, however many seconds that is.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::{Entry, Header};
+
+/// The most entries the window keeps, whatever its length in seconds: a host flooded with
+/// inputs keeps the newest, in bounded memory (some hundreds of bytes an entry).
+const MAX_KEPT: usize = 500_000;
 
 /// The last stretch of a session. See the module documentation.
 pub struct Window {
@@ -48,7 +53,7 @@ impl Window {
         let oldest = self.now_ms - self.window_ms;
         // Whole inputs go: an input's outputs are never kept without it.
         while let Some((at_ms, Entry::Input(_))) = self.recent.front() {
-            if *at_ms >= oldest {
+            if *at_ms >= oldest && self.recent.len() <= MAX_KEPT {
                 break;
             }
             self.recent.pop_front();
