@@ -418,20 +418,25 @@ impl Replay {
         report.inputs += 1;
         report.recorded_ms = frame.at_ms;
         report.outputs += frame.actual.len().max(frame.expected.len()) as u64;
-        let mut producers: Vec<Option<&str>> = Vec::new();
-        for output in frame.expected.iter().chain(&frame.actual) {
-            if !producers.contains(&output.mod_id()) {
-                producers.push(output.mod_id());
+        // Each producer's outputs by index, in the order producers first appear: one pass,
+        // however many mods an input reaches (a pack of 10,000 starting).
+        let mut producers: Vec<(Option<&str>, Vec<usize>, Vec<usize>)> = Vec::new();
+        let mut place: rustc_hash::FxHashMap<Option<&str>, usize> = Default::default();
+        for (side, outputs) in [(0, &frame.expected), (1, &frame.actual)] {
+            for (at, output) in outputs.iter().enumerate() {
+                let producer = output.mod_id();
+                let slot = *place.entry(producer).or_insert_with(|| {
+                    producers.push((producer, Vec::new(), Vec::new()));
+                    producers.len() - 1
+                });
+                match side {
+                    0 => producers[slot].1.push(at),
+                    _ => producers[slot].2.push(at),
+                }
             }
         }
         let mut diverged = false;
-        for producer in producers {
-            let of = |outputs: &[Output]| -> Vec<usize> {
-                (0..outputs.len())
-                    .filter(|&at| outputs[at].mod_id() == producer)
-                    .collect()
-            };
-            let (expected_at, actual_at) = (of(&frame.expected), of(&frame.actual));
+        for (producer, expected_at, actual_at) in producers {
             let expected: Vec<&Output> =
                 expected_at.iter().map(|&at| &frame.expected[at]).collect();
             let actual: Vec<&Output> = actual_at.iter().map(|&at| &frame.actual[at]).collect();
