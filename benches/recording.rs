@@ -170,8 +170,13 @@ fn replay_speed() {
             entry.to_string()
         })
         .collect();
-    std::fs::write(&recording, spread.join("\n") + "\n").expect("write");
+    let text = spread.join("\n") + "\n";
+    std::fs::write(&recording, &text).expect("write");
     let size = std::fs::metadata(&recording).expect("recording").len();
+    // What `--record session.jsonl.zst` writes for the same hour (zstd's level 1).
+    let compressed = zstd::encode_all(text.as_bytes(), 1)
+        .expect("compress")
+        .len() as u64;
     let started = Instant::now();
     let report = replay_file(&recording, &config, ReplayOptions::default()).expect("replays");
     let took = started.elapsed().as_secs_f64();
@@ -180,8 +185,9 @@ fn replay_speed() {
     support::report_absolute(
         "replay of an hour of the example pack (60 frames a second)",
         &format!(
-            "{took:.1} s, {speed:.0} recorded s per s, {} MB",
-            size >> 20
+            "{took:.1} s, {speed:.0} recorded s per s, {} MB ({} MB as .zst)",
+            size >> 20,
+            compressed >> 20
         ),
         "seconds",
         took < 60.0,
