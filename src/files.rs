@@ -2,10 +2,13 @@
 //! On Windows an editor or a sync tool may hold a file open without sharing it for a moment
 //! while it saves; reading it then fails with a sharing violation, and a reload under
 //! `--watch` would fail the mod for nothing. Such a read is tried again for up to half a
-//! second. Elsewhere files are not locked, and a read is a read.
+//! second. Elsewhere files are not locked, and a read is a read. And what a folder's files
+//! amount to, as one hash ([`folder_hash`]).
 
 use std::io;
 use std::path::Path;
+
+use crate::source::content_hash;
 
 /// The file's bytes.
 pub fn read(path: &Path) -> io::Result<Vec<u8>> {
@@ -15,6 +18,29 @@ pub fn read(path: &Path) -> io::Result<Vec<u8>> {
 /// The file as UTF-8 text.
 pub fn read_to_string(path: &Path) -> io::Result<String> {
     retrying(|| std::fs::read_to_string(path))
+}
+
+/// A hash of every file's path (relative, with `/` between folders) and content under
+/// `folder` (as [`crate::confine::files_in`] walks it), the same on every machine: what
+/// `--watch` compares to tell a real change, and what a recording names a mod's files by.
+/// `None` when the folder does not exist.
+pub fn folder_hash(folder: &Path) -> Option<u64> {
+    if !folder.is_dir() {
+        return None;
+    }
+    let mut all = Vec::new();
+    for file in crate::confine::files_in(folder) {
+        let relative = file.strip_prefix(folder).unwrap_or(&file);
+        let name: Vec<String> = relative
+            .components()
+            .map(|part| part.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        all.extend_from_slice(name.join("/").as_bytes());
+        all.push(0);
+        let content = read(&file).unwrap_or_default();
+        all.extend_from_slice(&content_hash(&content).to_le_bytes());
+    }
+    Some(content_hash(&all))
 }
 
 #[cfg(windows)]
@@ -44,17 +70,32 @@ fn retrying<T>(read: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
     read()
 }
 
-#[cfg(all(test, windows))]
+#[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::windows::fs::OpenOptionsExt;
-    use std::time::{Duration, Instant};
 
+    #[test]
+    fn a_folder_hash_changes_with_a_file_and_with_its_name_only() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.lua"), "return 1").unwrap();
+        let first = folder_hash(dir.path());
+        assert_eq!(first, folder_hash(dir.path()));
+        std::fs::write(dir.path().join("a.lua"), "return 2").unwrap();
+        let second = folder_hash(dir.path());
+        assert_ne!(first, second);
+        std::fs::rename(dir.path().join("a.lua"), dir.path().join("b.lua")).unwrap();
+        assert_ne!(second, folder_hash(dir.path()));
+        assert_eq!(folder_hash(&dir.path().join("gone")), None);
+    }
+
+    #[cfg(windows)]
     #[test]
     fn a_file_held_without_sharing_is_read_once_it_is_let_go() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("main.js");
         std::fs::write(&path, "function f() {}\n").unwrap();
+        use std::os::windows::fs::OpenOptionsExt;
+        use std::time::{Duration, Instant};
         let held = std::fs::OpenOptions::new()
             .read(true)
             .share_mode(0)

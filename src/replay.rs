@@ -110,7 +110,8 @@ pub enum ReplayError {
 struct Frame {
     number: u64,
     at_ms: f64,
-    what: String,
+    /// The input, described only if one of its outputs diverges.
+    input: Input,
     expected: Vec<Output>,
     actual: Vec<Output>,
     /// Where each of `actual` came from.
@@ -133,8 +134,6 @@ pub struct Replay {
     last_input: Cell<u64>,
     /// Mods and `mod.function`s the recording's inputs name and the pack no longer has.
     missing: RefCell<std::collections::BTreeSet<String>>,
-    /// The function the input being replayed called and the pack does not have.
-    gone: RefCell<Option<String>>,
     /// The recording left inputs out (a window): when timers were due is no longer compared,
     /// as the intervals that ran in the gap did not run here.
     gapped: Cell<bool>,
@@ -149,7 +148,7 @@ impl Replay {
         reader: Reader,
         now: &PackIdentity,
         options: ReplayOptions,
-    ) -> Result<Rc<Replay>, ReplayError> {
+    ) -> Rc<Replay> {
         let header = reader.header().clone();
         let seeds = options.seeds.unwrap_or(header.seeds);
         let report = ReplayReport {
@@ -168,10 +167,9 @@ impl Replay {
             last_input: Cell::new(0),
             gapped: Cell::new(false),
             missing: RefCell::default(),
-            gone: RefCell::default(),
         });
         host.replay(seeds, Rc::clone(&replay) as Rc<dyn Replaying>);
-        Ok(replay)
+        replay
     }
 
     /// Also writes what this replay sees (its inputs, its own outputs, the recorded answers)
@@ -200,7 +198,7 @@ impl Replay {
                             input.number
                         ));
                     }
-                    self.replay_input(input)?;
+                    self.replay_input(input);
                 }
                 Entry::Lost(lost) => {
                     self.note(format!(
@@ -254,47 +252,45 @@ impl Replay {
         self.host.upgrade()
     }
 
-    fn replay_input(&self, entry: InputEntry) -> Result<(), ReplayError> {
+    fn replay_input(&self, entry: InputEntry) {
         let Some(host) = self.host() else {
-            return Ok(());
+            return;
         };
         if let Some(until) = self.options.until
             && entry.number > until
         {
             self.stopped.set(true);
-            return Ok(());
+            return;
         }
         self.last_input.set(self.last_input.get().max(entry.number));
+        if let Some(copy) = &mut *self.copy.borrow_mut() {
+            copy.push(Entry::Input(entry.clone()));
+        }
+        let InputEntry {
+            number,
+            at_ms,
+            input,
+            ..
+        } = entry;
+        host.set_session_time(at_ms);
         self.frames.borrow_mut().push(Frame {
-            number: entry.number,
-            at_ms: entry.at_ms,
-            what: entry.input.describe(),
+            number,
+            at_ms,
+            // The input goes in once it is applied: the frame is on the stack meanwhile, for
+            // the outputs (and the inputs nested in a wait) it brings.
+            input: Input::Start {},
             expected: Vec::new(),
             actual: Vec::new(),
             locations: Vec::new(),
         });
-        if let Some(copy) = &mut *self.copy.borrow_mut() {
-            copy.push(Entry::Input(entry.clone()));
-        }
-        host.set_session_time(entry.at_ms);
-        self.apply(&host, &entry.input)?;
+        let gone = self.apply(&host, &input);
         // What the recording has left of this input: its outputs, and inputs that arrived
         // during a game call the replay did not make.
-        loop {
-            let next = {
-                let mut reader = self.reader.borrow_mut();
-                match reader.peek() {
-                    Some(Ok(Entry::Output(output))) if output.of == entry.number => reader.next(),
-                    Some(Ok(Entry::Input(input))) if input.during == Some(entry.number) => {
-                        reader.next()
-                    }
-                    _ => None,
-                }
-            };
+        while let Some(next) = self.next_of(number) {
             match next {
-                Some(Ok(Entry::Output(output))) => self.expect(output.output),
-                Some(Ok(Entry::Input(input))) => self.replay_input(input)?,
-                _ => break,
+                Entry::Output(output) => self.expect(output.output),
+                Entry::Input(input) => self.replay_input(input),
+                _ => {}
             }
         }
         // A recording cut short in this input's outputs, or that lost the entries after
@@ -308,10 +304,10 @@ impl Replay {
             }
         };
         let frame = self.frames.borrow_mut().pop();
-        if let Some(frame) = frame {
+        if let Some(mut frame) = frame {
             // A call the recording has returning, of a function the pack no longer has (a
             // call that failed then too is only compared).
-            if let Some(gone) = self.gone.take()
+            if let Some(gone) = gone
                 && frame
                     .expected
                     .iter()
@@ -319,18 +315,35 @@ impl Replay {
             {
                 self.missing.borrow_mut().insert(gone);
             }
+            frame.input = input;
             self.compare(frame, cut);
         }
-        Ok(())
     }
 
-    /// Puts one recorded input to the host.
-    fn apply(&self, host: &Host, input: &Input) -> Result<(), ReplayError> {
+    /// The recording's next entry if it belongs to input `number`: one of its outputs, or an
+    /// input that arrived while one of its mods waited for the game. A line that does not read
+    /// is left for [`Replay::run`] to report.
+    fn next_of(&self, number: u64) -> Option<Entry> {
+        let mut reader = self.reader.borrow_mut();
+        let belongs = match reader.peek() {
+            Some(Ok(Entry::Output(output))) => output.of == number,
+            Some(Ok(Entry::Input(input))) => input.during == Some(number),
+            _ => false,
+        };
+        belongs
+            .then(|| reader.next())
+            .flatten()
+            .and_then(Result::ok)
+    }
+
+    /// Puts one recorded input to the host. Returns the `mod.function` it called if the pack
+    /// has no such function.
+    fn apply(&self, host: &Host, input: &Input) -> Option<String> {
         if let Some(mod_id) = input.mod_id()
             && !host.has_mod(mod_id)
         {
             self.missing.borrow_mut().insert(mod_id.to_owned());
-            return Ok(());
+            return None;
         }
         match input {
             Input::Start {} => host.start(),
@@ -342,7 +355,7 @@ impl Replay {
                 // The result is an output the host reports itself; a function that is gone is
                 // missing if the recording has it returning (`replay_input` looks).
                 if let Err(CallError::NoSuchFunction { .. }) = host.call(mod_id, function, args) {
-                    *self.gone.borrow_mut() = Some(format!("{mod_id}.{function}"));
+                    return Some(format!("{mod_id}.{function}"));
                 }
             }
             Input::Emit { event, payload } => {
@@ -377,7 +390,7 @@ impl Replay {
                 host.shutdown();
             }
         }
-        Ok(())
+        None
     }
 
     fn compared(&self, output: &Output) -> bool {
@@ -456,7 +469,7 @@ impl Replay {
                 report.divergences.push(Divergence {
                     input: frame.number,
                     at_ms: frame.at_ms,
-                    what: frame.what.clone(),
+                    what: frame.input.describe(),
                     mod_id: producer.map(str::to_owned),
                     expected: expected.get(at).map(|output| as_written(output)),
                     actual: actual.get(at).map(|output| as_written(output)),
@@ -498,16 +511,8 @@ impl Replaying for Replay {
         // The recording's outputs of this input up to its next game call; inputs that arrived
         // while a mod waited are replayed here, during the wait, as they happened.
         let answer = loop {
-            let next = {
-                let mut reader = self.reader.borrow_mut();
-                match reader.peek() {
-                    Some(Ok(Entry::Output(output))) if output.of == number => reader.next(),
-                    Some(Ok(Entry::Input(input))) if input.during == Some(number) => reader.next(),
-                    _ => None,
-                }
-            };
-            match next {
-                Some(Ok(Entry::Output(OutputEntry {
+            match self.next_of(number) {
+                Some(Entry::Output(OutputEntry {
                     output:
                         Output::GameCall {
                             mod_id: recorded_mod,
@@ -516,7 +521,7 @@ impl Replaying for Replay {
                             answer,
                         },
                     ..
-                }))) if recorded_mod == mod_id && recorded_function == function => {
+                })) if recorded_mod == mod_id && recorded_function == function => {
                     self.expect(Output::GameCall {
                         mod_id: recorded_mod,
                         function: recorded_function,
@@ -525,12 +530,8 @@ impl Replaying for Replay {
                     });
                     break answer;
                 }
-                Some(Ok(Entry::Output(output))) => self.expect(output.output),
-                Some(Ok(Entry::Input(input))) => {
-                    if let Err(error) = self.replay_input(input) {
-                        self.note(error.to_string());
-                    }
-                }
+                Some(Entry::Output(output)) => self.expect(output.output),
+                Some(Entry::Input(input)) => self.replay_input(input),
                 _ => {
                     break Answer::Error(format!(
                         "the recording has no answer to this call: in the recorded session `{mod_id}` did not call `{function}` here"
@@ -561,7 +562,8 @@ pub fn replay_file(
     config: &Config,
     options: ReplayOptions,
 ) -> Result<ReplayReport, ReplayError> {
-    replay_into(path, config, options, None)
+    let pack = Loaded::new(config)?;
+    replay_into(Reader::open(path)?, &pack, options, None)
 }
 
 /// [`replay_file`], keeping the host as the replay left it (after `until`, say), for a
@@ -571,7 +573,8 @@ pub fn replay_and_keep(
     config: &Config,
     options: ReplayOptions,
 ) -> Result<(ReplayReport, Rc<Host>), ReplayError> {
-    let (host, replay) = prepare(path, config, options, None)?;
+    let pack = Loaded::new(config)?;
+    let (host, replay) = prepare(Reader::open(path)?, &pack, options, None)?;
     Ok((replay.run()?, host))
 }
 
@@ -595,11 +598,14 @@ pub fn check_determinism(
 ) -> Result<Determinism, ReplayError> {
     let scratch = tempfile::tempdir().map_err(ReplayError::Write)?;
     let first = scratch.path().join("first.jsonl");
-    let against_recording = replay_into(path, config, options.clone(), Some(&first))?;
-    let seeds = Reader::open(path)?.header().seeds.other_machine();
+    let recording = Reader::open(path)?;
+    let seeds = recording.header().seeds.other_machine();
+    // The pack is read, compiled and hashed once, for both hosts.
+    let pack = Loaded::new(config)?;
+    let against_recording = replay_into(recording, &pack, options.clone(), Some(&first))?;
     let between_hosts = replay_into(
-        &first,
-        config,
+        Reader::open(&first)?,
+        &pack,
         ReplayOptions {
             seeds: Some(seeds),
             until: None,
@@ -637,32 +643,51 @@ pub fn check_determinism(
     })
 }
 
+/// The pack as it is now, read and compiled, with its identity: what each host of a replay is
+/// made from.
+struct Loaded<'a> {
+    config: &'a Config,
+    pack: Pack,
+    identity: PackIdentity,
+}
+
+impl<'a> Loaded<'a> {
+    fn new(config: &'a Config) -> Result<Loaded<'a>, ReplayError> {
+        let mut pack = Pack::load(config)?;
+        pack.check_syntax();
+        // In load order, as the host holds its mods ([`Host::identity`]).
+        let identity = PackIdentity::of(pack.ordered(), config);
+        Ok(Loaded {
+            config,
+            pack,
+            identity,
+        })
+    }
+}
+
 fn replay_into(
-    path: &Path,
-    config: &Config,
+    reader: Reader,
+    pack: &Loaded<'_>,
     options: ReplayOptions,
     copy_to: Option<&Path>,
 ) -> Result<ReplayReport, ReplayError> {
-    let (host, replay) = prepare(path, config, options, copy_to)?;
+    let (host, replay) = prepare(reader, pack, options, copy_to)?;
     let report = replay.run();
     host.shutdown();
     report
 }
 
-/// A host for the pack as it is now, put under a replay of `path`.
+/// A host for the pack as it is now, put under a replay of `reader`, writing what it sees to
+/// `copy_to` when given.
 fn prepare(
-    path: &Path,
-    config: &Config,
+    reader: Reader,
+    pack: &Loaded<'_>,
     options: ReplayOptions,
     copy_to: Option<&Path>,
 ) -> Result<(Rc<Host>, Rc<Replay>), ReplayError> {
-    let reader = Reader::open(path)?;
-    let mut pack = Pack::load(config)?;
-    pack.check_syntax();
-    let host = Rc::new(Host::new(pack, config.clone()));
-    let now = host.identity();
+    let host = Rc::new(Host::new(pack.pack.clone(), pack.config.clone()));
     let header = reader.header().clone();
-    let replay = Replay::new(&host, reader, &now, options)?;
+    let replay = Replay::new(&host, reader, &pack.identity, options);
     if let Some(copy_to) = copy_to {
         let recorder =
             Recorder::create(copy_to, &header, Vec::new()).map_err(ReplayError::Write)?;

@@ -9,7 +9,6 @@ use super::timers::Fired;
 use super::{CallError, Core, MAX_CALL_DEPTH, ModStatus, Slot};
 use crate::recording::compact::{InputRef, OutputRef};
 use crate::runtime::{ErrorKind, HandlerKind, Json, ModInstance, Moment, Outcome, ScriptError};
-use crate::storage::{StorageError, Store};
 
 /// The most events delivered in one round before the rest are dropped as a storm.
 const EVENTS_PER_ROUND: usize = 100_000;
@@ -224,27 +223,6 @@ impl Core {
         }
     }
 
-    /// Runs `body` with the mods' store, opened on first use: in memory under `modhost test`
-    /// and under a replay (which never touches the user's storage), else in the data dir.
-    pub(super) fn with_store<R>(
-        &self,
-        body: impl FnOnce(&Store) -> Result<R, StorageError>,
-    ) -> Result<R, String> {
-        let mut store = self.store.borrow_mut();
-        let store = match &mut *store {
-            Some(store) => store,
-            empty => {
-                let opened = if self.testing.borrow().is_some() || self.is_replaying() {
-                    Store::in_memory()
-                } else {
-                    Store::open(&self.config.borrow().data_dir)
-                };
-                empty.insert(opened.map_err(|error| error.to_string())?)
-            }
-        };
-        body(store).map_err(|error| error.to_string())
-    }
-
     pub(super) fn statuses(&self) -> Vec<ModStatus> {
         self.slots
             .borrow()
@@ -361,7 +339,6 @@ impl Core {
         }
     }
 
-    /// Runs every timer due now, delivering the events each one emits.
     /// Runs every timer due by the real clock (and what they emit). Each is an input of a
     /// recorded session; under a replay timers run only as the recording says.
     pub(super) fn run_due_timers(&self) {

@@ -139,6 +139,9 @@ impl Core {
         if *slot.state.borrow() == state {
             return;
         }
+        if matches!(state, ModState::Failed(_)) {
+            self.note_failure();
+        }
         *slot.state.borrow_mut() = state;
         self.report_state(slot);
     }

@@ -11,6 +11,7 @@ use crate::runtime::{
     ErrorKind, HandlerId, HandlerKind, HostApi, HostError, Json, LogLevel, ScriptError, StorageOp,
     TestStep,
 };
+use crate::storage::{StorageError, Store};
 
 /// The largest file `modhost.fs.readText` reads.
 const MAX_READ_BYTES: u64 = 16 * 1024 * 1024;
@@ -38,6 +39,29 @@ impl Link {
         self.core
             .upgrade()
             .ok_or_else(|| "the host has shut down".to_owned())
+    }
+}
+
+impl Core {
+    /// Runs `body` with the mods' store, opened on first use: in memory under `modhost test`
+    /// and under a replay (which never touches the user's storage), else in the data dir.
+    pub(super) fn with_store<R>(
+        &self,
+        body: impl FnOnce(&Store) -> Result<R, StorageError>,
+    ) -> Result<R, String> {
+        let mut store = self.store.borrow_mut();
+        let store = match &mut *store {
+            Some(store) => store,
+            empty => {
+                let opened = if self.testing.borrow().is_some() || self.is_replaying() {
+                    Store::in_memory()
+                } else {
+                    Store::open(&self.config.borrow().data_dir)
+                };
+                empty.insert(opened.map_err(|error| error.to_string())?)
+            }
+        };
+        body(store).map_err(|error| error.to_string())
     }
 }
 

@@ -59,6 +59,15 @@ pub(super) struct Session {
     location: RefCell<Option<String>>,
 }
 
+impl Session {
+    /// `instant` in milliseconds since the session began, to the microsecond (so that a file
+    /// reads it back exactly).
+    fn ms_at(&self, instant: Instant) -> f64 {
+        let ms = instant.saturating_duration_since(self.began).as_secs_f64() * 1000.0;
+        (ms * 1000.0).round() / 1000.0
+    }
+}
+
 enum Mode {
     Recording(Box<RefCell<Destination>>),
     Replaying(Rc<dyn Replaying>),
@@ -201,7 +210,7 @@ impl Host {
     /// out): the end state a determinism check compares.
     pub fn storage_digest(&self) -> std::collections::BTreeMap<String, String> {
         let mut digests = std::collections::BTreeMap::new();
-        let stored = self.core.stored_in(|| true).unwrap_or_default();
+        let stored = self.core.stored().unwrap_or_default();
         for stored in stored {
             let digest: &mut Vec<u8> = digests.entry(stored.mod_id).or_default();
             digest.extend_from_slice(stored.key.as_bytes());
@@ -302,15 +311,15 @@ impl Core {
         });
     }
 
-    /// Everything the mods keep in the data dir's storage (nothing when it has no store yet).
+    /// Everything the mods keep in storage (nothing when no store is open and the data dir
+    /// has none, which is then not made).
     fn stored(&self) -> std::io::Result<Vec<Stored>> {
-        let data_dir = self.config.borrow().data_dir.clone();
-        self.stored_in(|| data_dir.join(crate::storage::FILE_NAME).exists())
-    }
-
-    /// Everything the mods keep in storage, when `exists` says there is a store to read.
-    fn stored_in(&self, exists: impl FnOnce() -> bool) -> std::io::Result<Vec<Stored>> {
-        if self.store.borrow().is_none() && !exists() {
+        let unopened = self.store.borrow().is_none();
+        if unopened
+            && !(self.config.borrow().data_dir)
+                .join(crate::storage::FILE_NAME)
+                .exists()
+        {
             return Ok(Vec::new());
         }
         let ids: Vec<String> = self
@@ -359,25 +368,26 @@ impl Core {
     /// `instant` in milliseconds of the session's clock, to the microsecond (0 outside a
     /// session).
     pub(super) fn session_ms(&self, instant: Instant) -> f64 {
-        self.session.borrow().as_ref().map_or(0.0, |session| {
-            let ms = instant
-                .saturating_duration_since(session.began)
-                .as_secs_f64()
-                * 1000.0;
-            (ms * 1000.0).round() / 1000.0
-        })
+        self.session
+            .borrow()
+            .as_ref()
+            .map_or(0.0, |session| session.ms_at(instant))
     }
 
     /// Moves the session's clock on to `instant` (a promise waiting for a timer due then).
     pub(super) fn advance_session_to(&self, instant: Instant) {
         if let Some(session) = &*self.session.borrow() {
-            let at_ms = instant
-                .saturating_duration_since(session.began)
-                .as_secs_f64()
-                * 1000.0;
+            let at_ms = session.ms_at(instant);
             if at_ms > session.clock.get() {
                 session.clock.set(at_ms);
             }
+        }
+    }
+
+    /// A mod failed: a recorded session keeping a window writes it out ([`Host::take_failure`]).
+    pub(super) fn note_failure(&self) {
+        if let Some(session) = &*self.session.borrow() {
+            session.failed.set(true);
         }
     }
 
@@ -448,13 +458,7 @@ impl Core {
             match &session.mode {
                 Mode::Recording(destination) => {
                     let of = session.current.get();
-                    let output = output().into();
-                    if let OutputRef::Owned(Output::State { state, .. }) = &output
-                        && state == "failed"
-                    {
-                        session.failed.set(true);
-                    }
-                    destination.borrow_mut().output(of, output);
+                    destination.borrow_mut().output(of, output().into());
                     return;
                 }
                 Mode::Replaying(replaying) => (Rc::clone(replaying), session.location.take()),

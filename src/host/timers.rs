@@ -170,6 +170,7 @@ impl<O: Owner> TimerQueue<O> {
             Some(interval) => {
                 let mut next = due + interval;
                 if next <= now {
+                    // Fell behind by a whole interval or more: skip the missed runs.
                     let behind = now.duration_since(due).as_nanos() / interval.as_nanos();
                     next = due + interval * (behind as u32 + 1);
                 }

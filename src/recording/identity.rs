@@ -1,13 +1,10 @@
 //! What a recording says the pack was: each mod's id, version and a hash of its files, and
 //! hashes of `config.toml` and the game's API file; and what changed since.
 
-use std::path::Path;
-
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::pack::ModEntry;
-use crate::source::content_hash;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PackIdentity {
@@ -31,7 +28,7 @@ impl ModIdentity {
         ModIdentity {
             id: entry.id().to_owned(),
             version: entry.manifest.version.to_string(),
-            hash: hex(folder_hash(&entry.dir).unwrap_or(0)),
+            hash: hex(crate::files::folder_hash(&entry.dir).unwrap_or(0)),
         }
     }
 }
@@ -78,28 +75,6 @@ impl PackIdentity {
     }
 }
 
-/// A hash of every file's path (relative, with `/` between folders) and content under
-/// `folder` (as [`crate::confine::files_in`] walks it): the same on every machine. `None` when
-/// the folder does not exist.
-pub fn folder_hash(folder: &Path) -> Option<u64> {
-    if !folder.is_dir() {
-        return None;
-    }
-    let mut all = Vec::new();
-    for file in crate::confine::files_in(folder) {
-        let relative = file.strip_prefix(folder).unwrap_or(&file);
-        let name: Vec<String> = relative
-            .components()
-            .map(|part| part.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        all.extend_from_slice(name.join("/").as_bytes());
-        all.push(0);
-        let content = std::fs::read(&file).unwrap_or_default();
-        all.extend_from_slice(&content_hash(&content).to_le_bytes());
-    }
-    Some(content_hash(&all))
-}
-
 fn hex(hash: u64) -> String {
     format!("{hash:016x}")
 }
@@ -107,20 +82,6 @@ fn hex(hash: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_folder_hash_changes_with_a_file_and_with_its_name_only() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a.lua"), "return 1").unwrap();
-        let first = folder_hash(dir.path());
-        assert_eq!(first, folder_hash(dir.path()));
-        std::fs::write(dir.path().join("a.lua"), "return 2").unwrap();
-        let second = folder_hash(dir.path());
-        assert_ne!(first, second);
-        std::fs::rename(dir.path().join("a.lua"), dir.path().join("b.lua")).unwrap();
-        assert_ne!(second, folder_hash(dir.path()));
-        assert_eq!(folder_hash(&dir.path().join("gone")), None);
-    }
 
     #[test]
     fn changes_name_each_mod_that_differs() {

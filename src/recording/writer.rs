@@ -58,13 +58,14 @@ impl Recorder {
     /// recording cut short still reads up to there).
     pub fn create(path: &Path, header: &Header, redact: Vec<String>) -> io::Result<Recorder> {
         let file = crate::data_dir::create_private_file(path)?;
-        let out: Box<dyn Write + Send> = match super::is_compressed(path) {
+        let mut out: Box<dyn Write + Send> = match super::is_compressed(path) {
             true => Box::new(zstd::Encoder::new(file, ZSTD_LEVEL)?.auto_finish()),
             false => Box::new(file),
         };
-        let mut out = BufWriter::new(out);
-        serde_json::to_writer(&mut out, header)?;
-        out.write_all(b"\n")?;
+        // The header in one write, and at once: a file that cannot be written fails here.
+        let mut header = serde_json::to_vec(header)?;
+        header.push(b'\n');
+        out.write_all(&header)?;
         out.flush()?;
         Ok(Recorder::to(out, redact))
     }
