@@ -415,8 +415,17 @@ fn a_mod_that_fails_leaves_the_sessions_last_seconds_in_a_file_that_replays() {
         "main.js",
         "function onBootstrap() {\n  setTimeout(() => { for (;;) {} }, 2100);\n}\n",
     );
-    let (status, _, stderr) =
-        run_with_status(dir, &["run", "--once", "--record-on-failure", "failures"]);
+    let (status, _, stderr) = run_with_status(
+        dir,
+        &[
+            "run",
+            "--once",
+            "--record-on-failure",
+            "failures",
+            "--record-redact",
+            "secret",
+        ],
+    );
     assert_eq!(status, Some(1), "{stderr}");
     let saved = std::fs::read_dir(dir.join("failures"))
         .expect("the window was written")
@@ -427,6 +436,15 @@ fn a_mod_that_fails_leaves_the_sessions_last_seconds_in_a_file_that_replays() {
     assert!(
         stderr.contains("a mod failed: the session so far is in") && stderr.contains(&name),
         "{stderr}"
+    );
+    let header = std::fs::read_to_string(&saved[0]).unwrap();
+    assert!(
+        header
+            .lines()
+            .next()
+            .unwrap()
+            .contains(r#""redacted":["secret"]"#),
+        "the window is redacted as asked: {header}"
     );
     let kept = entries(&saved[0]);
     let numbers: Vec<u64> = kept

@@ -211,6 +211,37 @@ fn exit_code(status: std::process::ExitStatus) -> i32 {
     1
 }
 
+/// The event loop of a host serving the protocol: one thread, the host's.
+pub fn event_loop() -> Result<tokio::runtime::Runtime, super::Exit> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            render::fatal(&format!("cannot start the event loop: {error}"), None);
+            super::Exit::Usage
+        })
+}
+
+/// The watchdog over `host`, which also hears the signals that stop it: notified then.
+pub fn watch_over(
+    host: &modhost::Host,
+    config: &Config,
+) -> Result<Arc<tokio::sync::Notify>, super::Exit> {
+    super::watchdog::start(host.activity(), config.longest_call_timeout()).map_err(|error| {
+        render::fatal(&format!("cannot listen for signals: {error}"), None);
+        super::Exit::Usage
+    })
+}
+
+/// Ends the connections once the host has stopped: a client that asked for `shutdown` is
+/// answered, and what is queued is written.
+pub fn close(server: &Server, stopped: Option<&protocol::Stop>) {
+    if let Some(protocol::Stop::Shutdown { connection, id }) = stopped {
+        server.respond(*connection, id, Ok(serde_json::Value::Null));
+    }
+    server.finish();
+}
+
 /// Serves the protocol for `host` as `wanted` says, and nothing else (no timers, no watching),
 /// until a client sends `shutdown`, standard input closes or a signal comes: `modhost replay
 /// --until N --listen` keeps a replayed host up this way for `ctl` to look into.
@@ -219,19 +250,8 @@ pub fn serve(
     wanted: &Wanted<'_>,
     config: &Config,
 ) -> Result<(), super::Exit> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| {
-            render::fatal(&format!("cannot start the event loop: {error}"), None);
-            super::Exit::Usage
-        })?;
-    let stop = super::watchdog::start(host.activity(), config.longest_call_timeout()).map_err(
-        |error| {
-            render::fatal(&format!("cannot listen for signals: {error}"), None);
-            super::Exit::Usage
-        },
-    )?;
+    let runtime = event_loop()?;
+    let stop = watch_over(host, config)?;
     let connections = runtime.block_on(async { open(wanted, config) })?;
     let server = Rc::clone(&connections.server);
     server.attach(host);
@@ -253,9 +273,6 @@ pub fn serve(
             }
         }
     });
-    if let Some(protocol::Stop::Shutdown { connection, id }) = &stopped {
-        server.respond(*connection, id, Ok(serde_json::Value::Null));
-    }
-    server.finish();
+    close(&server, stopped.as_ref());
     Ok(())
 }

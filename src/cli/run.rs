@@ -17,11 +17,11 @@ use modhost::protocol::{Server, Stop};
 
 use super::connect::{self, Wanted};
 use super::watch::Reloader;
-use super::watchdog;
 use super::{Exit, list, load_pack};
 use super::{metrics_http, table};
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("recording").args(["record", "record_on_failure"])))]
 pub struct RunArgs {
     /// Exit once nothing is pending (no timers, events or promises), instead of waiting for a signal
     #[arg(long, conflicts_with_all = ["watch", "stdio", "exec"])]
@@ -55,7 +55,7 @@ pub struct RunArgs {
         long,
         value_name = "FIELD,...",
         value_delimiter = ',',
-        requires = "record"
+        requires = "recording"
     )]
     record_redact: Vec<String>,
     /// Launch the game (with `MODHOST_CONNECT` and `MODHOST_TOKEN` set) and stop when it exits, with its status; give it last
@@ -71,15 +71,9 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
     // Warnings too: a misspelled field silently drops what it meant (`dependecies`).
     list::report_problems(&pack, true);
     let pack_ok = pack.error_count() == 0;
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match connect::event_loop() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            super::render::fatal(&format!("cannot start the event loop: {error}"), None);
-            return Exit::Usage;
-        }
+        Err(exit) => return exit,
     };
     let (sender, mut targets) = tokio::sync::mpsc::unbounded_channel();
     // With --watch: the watcher (kept alive here) and what applies its changes.
@@ -114,12 +108,9 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
     // and a user press Ctrl-C, as soon as `listening on` is printed), so a signal during
     // startup still stops cleanly, and a mod that cannot be interrupted cannot hang the
     // process.
-    let stop = match watchdog::start(host.activity(), config.longest_call_timeout()) {
+    let stop = match connect::watch_over(&host, config) {
         Ok(stop) => stop,
-        Err(error) => {
-            super::render::fatal(&format!("cannot listen for signals: {error}"), None);
-            return Exit::Usage;
-        }
+        Err(exit) => return exit,
     };
     let listens_by_default = !args.once;
     let mut connections = if listens_by_default || args.listen.is_some() {
@@ -153,7 +144,6 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
         return Exit::Usage;
     }
     host.start();
-    save_window_on_failure(&host, args.record_on_failure.as_deref(), "a mod failed");
     let statuses = host.mods();
     let active = statuses
         .iter()
@@ -267,10 +257,11 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
         let _ = writeln!(anstream::stderr(), "{}", profile(&host.stats()));
     }
     if let Some(server) = &server {
-        if let Ended::Client(Stop::Shutdown { connection, id }) = &ended {
-            server.respond(*connection, id, Ok(serde_json::Value::Null));
-        }
-        server.finish();
+        let stopped = match &ended {
+            Ended::Client(stop) => Some(stop),
+            _ => None,
+        };
+        connect::close(server, stopped);
     }
     match ended {
         Ended::Game(status) => Exit::Game(u8::try_from(status).unwrap_or(1)),
