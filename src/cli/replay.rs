@@ -221,7 +221,6 @@ fn twice(report: &ReplayReport) -> String {
         .iter()
         .filter_map(|divergence| divergence.mod_id.as_deref())
         .collect();
-    mods.dedup();
     mods.sort_unstable();
     mods.dedup();
     let named = mods

@@ -82,9 +82,13 @@ impl Window {
             .iter()
             .chain(self.recent.iter().map(|(_, entry)| entry))
         {
-            let mut entry = entry.clone();
-            super::redact::redact(&mut entry, redacted);
-            serde_json::to_writer(&mut file, &entry)?;
+            if redacted.is_empty() {
+                serde_json::to_writer(&mut file, entry)?;
+            } else {
+                let mut entry = entry.clone();
+                super::redact::redact(&mut entry, redacted);
+                serde_json::to_writer(&mut file, &entry)?;
+            }
             file.write_all(b"\n")?;
         }
         file.flush()?;
