@@ -308,7 +308,13 @@ impl Server {
             Some(why) => tracing::warn!(connection = id, "a client's connection broke: {why}"),
             None => tracing::debug!(connection = id, "a client disconnected"),
         }
-        if removed.is_some_and(|client| client.io.is_stdio) {
+        // Its input ended, not necessarily its output: the answers queued for it are written
+        // (dropping it discarded them, which lost a scripted session's last answer on Windows).
+        let stdio = removed.as_ref().is_some_and(|client| client.io.is_stdio);
+        if let Some(client) = removed {
+            client.io.close();
+        }
+        if stdio {
             self.request_stop(match why {
                 Some(why) => Stop::InputBroken(why),
                 None => Stop::InputClosed,

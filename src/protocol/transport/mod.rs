@@ -211,8 +211,11 @@ impl Connection {
         self.io.is_among(ready)
     }
 
-    /// Ends the connection from the host's side.
-    pub fn close(&self) {
+    /// Ends the connection from the host's side, writing what is queued first as far as the
+    /// stream takes it (on Windows, whose streams are written by a thread, closing waits for
+    /// that thread to write it).
+    pub fn close(mut self) {
+        let _ = self.flush();
         self.io.close();
     }
 }
