@@ -38,9 +38,9 @@ const INBOX_BYTES: usize = 1024 * 1024;
 /// waits in the connection's backlog, which has its own limit).
 const OUTBOX_BYTES: usize = 1024 * 1024;
 
-/// How long closing a connection waits for its thread to write what is queued. A second was
-/// too little on a loaded machine: a scripted session's answers, written to a file under Wine
-/// while other tests ran, were cut off at exit (seen once in a full run).
+/// How long closing a connection waits for its thread to write what is queued (answers to a
+/// client that stopped sending, before the host exits): long enough for a loaded machine, short
+/// enough that a client which stopped reading holds nothing up for long.
 const DRAIN_WITHIN: Duration = Duration::from_secs(3);
 
 /// Windows' error for a pipe whose every instance is serving a client.
