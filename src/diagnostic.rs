@@ -92,6 +92,10 @@ codes! {
         "A folder in the mods directory has a name modhost cannot use everywhere: not valid UTF-8 (it is skipped), or another folder's but for case.";
     UnknownHook = "unknown-hook", Warning:
         "A mod defines a function named almost like a hook (`onAtach`), so the hook never runs.";
+    UnknownGameFunction = "unknown-game-function", Warning:
+        "A script names a function or namespace of the game's global that the game's API does not have.";
+    UnknownEvent = "unknown-event", Warning:
+        "A script sends or subscribes to an event one typo away from a declared one, or sends an event the game's API says the game sends.";
     HookFailed = "hook-failed", Error:
         "In `check --smoke`, loading a mod or one of its hooks threw or broke a limit.";
     NoPack = "no-pack", Error:

@@ -123,15 +123,7 @@ fn wrong_use_of_the_api_names_the_function_the_parameter_and_the_type() {
         &mods.join("lua/init.lua"),
         "local function attempt(body) local ok, problem = pcall(body) return ok and 'no error' or tostring(problem):gsub('^[^:]+:%d+: ', '') end\nfunction mistakes()\n  return {\n    (attempt(function() modhost.log.inf('x') end)),\n    (attempt(function() modhost.mods.call(true, 'f') end)),\n    (attempt(function() modhost.timers.after(function() end, 10) end)),\n    (attempt(function() modhost.storage.set() end)),\n    (attempt(function() modhost.mod.name = 'other' end)),\n    (attempt(function() modhost.settings.greeting = 'other' end)),\n    (attempt(function() game.world.spwan('orc') end)),\n    (attempt(function() game.wrld.spawn('orc') end)),\n    (attempt(function() modhost.timer.after(10, f) end)),\n  }\nend\n",
     );
-    write(
-        &pack.path().join("config.toml"),
-        "api = \"game-api.json\"\n",
-    );
-    std::fs::copy(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/game/game-api.json"),
-        pack.path().join("game-api.json"),
-    )
-    .unwrap();
+    configure_the_game_api(pack.path());
     let said = |id: &str| -> Vec<String> {
         let (ok, stdout, stderr) = run(pack.path(), &["call", id, "mistakes"]);
         assert!(ok, "{stderr}");
@@ -291,6 +283,16 @@ fn json_logs_carry_diagnostics_as_json_lines() {
     assert_eq!(warning["fields"]["file"], "mods/typo/manifest.json");
     assert_eq!(warning["fields"]["line"], 1);
     assert_eq!(warning["fields"]["hint"], "did you mean `dependencies`?");
+}
+
+/// Gives the pack in `root` the game API of `tests/fixtures/game`.
+fn configure_the_game_api(root: &Path) {
+    write(&root.join("config.toml"), "api = \"game-api.json\"\n");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/game/game-api.json"),
+        root.join("game-api.json"),
+    )
+    .unwrap();
 }
 
 /// A syntax error at the very end of a file, and a Lua error (Lua names no column, only the
@@ -699,4 +701,66 @@ fn folders_a_case_apart_are_warned_of() {
         ],
         "{report:#}"
     );
+}
+
+/// Where the game's API is known, plain `check` names a misspelled game function or event at
+/// its line, in every script of a mod and both languages, without running anything (issue 19:
+/// they were found only when the line ran).
+#[test]
+fn check_names_misspelled_game_functions_and_events_at_their_lines() {
+    let pack = tempfile::tempdir().unwrap();
+    let mods = pack.path().join("mods");
+    write(
+        &mods.join("js/manifest.json"),
+        r#"{ "name": "js", "version": "1.0.0", "entry_point": "main.js", "permissions": ["world.write"] }"#,
+    );
+    write(
+        &mods.join("js/main.js"),
+        "import { later } from './later.js';\nexport function onAttach() {\n  game.world.spawn('orc');\n  modhost.events.emit('scored', { points: 1, by: 'js' });\n  modhost.events.on('tick', later);\n}\n",
+    );
+    write(
+        &mods.join("js/later.js"),
+        "export function later() {\n  // game.world.spwan('orc') is written right below\n  game.world.spwan('orc');\n  modhost.events.emit('scord', { points: 1, by: 'js' });\n}\n",
+    );
+    write(
+        &mods.join("lua/mod.toml"),
+        "name = \"lua\"\nversion = \"1.0.0\"\nentry_point = \"init.lua\"\n",
+    );
+    write(
+        &mods.join("lua/init.lua"),
+        "local mod = {}\nfunction mod.onAttach()\n  modhost.events.on(\"tik\", function() end)\n  modhost.events.emit(\"tick\", { frame = 1, dt = 0 })\n  return game.plaer.name()\nend\nreturn mod\n",
+    );
+    configure_the_game_api(pack.path());
+    let (ok, json, stderr) = run(pack.path(), &["check", "--format", "json"]);
+    assert!(ok, "warnings alone pass: {stderr}");
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let found: Vec<String> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}:{}:{} {}",
+                d["code"].as_str().unwrap(),
+                d["file"].as_str().unwrap(),
+                d["line"],
+                d["column"],
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "unknown-game-function mods/js/later.js:3:14 game.world.spwan does not exist: did you mean game.world.spawn? (game.world has spawn)",
+            "unknown-event mods/js/later.js:4:24 `scord` is not an event of the game's API: did you mean `scored`? (no game hears an event by this name)",
+            "unknown-event mods/lua/init.lua:3:22 `tik` is not an event of the game's API: did you mean `tick`? (only a mod could send an event by this name)",
+            "unknown-event mods/lua/init.lua:4:24 `tick` is sent by the game, not by mods, as the game's API declares it",
+            "unknown-game-function mods/lua/init.lua:5:15 game.plaer does not exist: did you mean game.player? (game has player, world)",
+        ]
+    );
+    let (ok, human, _) = run(pack.path(), &["check", "--deny-warnings"]);
+    assert!(!ok, "--deny-warnings fails on them");
+    assert!(human.contains("warning[unknown-game-function]"), "{human}");
+    assert!(human.contains("--> mods/js/later.js:3:14"), "{human}");
 }

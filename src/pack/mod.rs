@@ -4,6 +4,7 @@
 //! problem: each mod is checked on its own, broken mods are set aside, and the rest are resolved
 //! against each other, so `modhost check` reports everything at once.
 
+mod api_usage;
 pub(crate) mod problems;
 mod scan;
 pub mod subset;
@@ -11,7 +12,9 @@ mod syntax;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use crate::api::GameApi;
 use crate::config::Config;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::manifest::Manifest;
@@ -68,6 +71,8 @@ pub struct Pack {
     pub diagnostics: Vec<Diagnostic>,
     /// The files diagnostics point into, so that renderers can quote them.
     pub sources: BTreeMap<PathBuf, SourceFile>,
+    /// The game's API the scripts are checked against, when one is configured.
+    pub api: Option<Arc<GameApi>>,
 }
 
 impl Pack {
@@ -132,6 +137,7 @@ impl Pack {
             resolution,
             diagnostics,
             sources,
+            api: config.api.clone(),
         }
     }
 
@@ -162,7 +168,7 @@ impl Pack {
         checked: impl FnMut(&ModEntry),
     ) {
         let selected: Vec<&ModEntry> = self.mods.iter().filter(|entry| include(entry)).collect();
-        let (diagnostics, sources) = syntax::check(&selected, checked);
+        let (diagnostics, sources) = syntax::check(&selected, self.api.as_deref(), checked);
         self.add_diagnostics(diagnostics, sources);
     }
 

@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use super::ModEntry;
+use super::api_usage::GameNames;
+use crate::api::GameApi;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::runtime::{ErrorKind, Language, ScriptError, SyntaxChecker, scripts_in};
 use crate::source::{Location, SourceFile};
@@ -29,24 +31,27 @@ struct Found {
 /// `checked` is called on this thread after each mod, in the order the mods finish.
 pub(super) fn check(
     mods: &[&ModEntry],
+    api: Option<&GameApi>,
     mut checked: impl FnMut(&ModEntry),
 ) -> (Vec<Diagnostic>, Vec<SourceFile>) {
     let workers = std::thread::available_parallelism()
         .map_or(1, NonZero::get)
         .min(mods.len());
     let next_mod = AtomicUsize::new(0);
+    let game_names = api.map(GameNames::new);
     let (sender, receiver) = mpsc::channel();
     let mut found: Vec<(usize, Found)> = std::thread::scope(|scope| {
         for _ in 0..workers {
             let sender = sender.clone();
             let next_mod = &next_mod;
+            let game_names = game_names.as_ref();
             let worker = move || {
                 let mut checkers = Checkers::default();
                 loop {
                     let index = next_mod.fetch_add(1, Ordering::Relaxed);
                     let Some(entry) = mods.get(index) else { break };
                     if sender
-                        .send((index, check_mod(entry, &mut checkers)))
+                        .send((index, check_mod(entry, game_names, &mut checkers)))
                         .is_err()
                     {
                         break;
@@ -96,7 +101,7 @@ impl Checkers {
     }
 }
 
-fn check_mod(entry: &ModEntry, checkers: &mut Checkers) -> Found {
+fn check_mod(entry: &ModEntry, game_names: Option<&GameNames>, checkers: &mut Checkers) -> Found {
     let mut found = Found::default();
     let mut scripts: Vec<(PathBuf, Language)> = vec![(entry.entry.clone(), entry.language)];
     scripts.extend(
@@ -122,6 +127,12 @@ fn check_mod(entry: &ModEntry, checkers: &mut Checkers) -> Found {
         let checked = checkers.check(language, &path, &bytes);
         if checked.is_ok() && path == entry.entry {
             misspelled_hooks(entry, language, &path, &bytes, &mut found);
+        }
+        if let (Ok(()), Some(game_names), Ok(text)) =
+            (&checked, game_names, std::str::from_utf8(&bytes))
+            && language.is_script()
+        {
+            game_references(entry, game_names, &path, text, &mut found);
         }
         if let Err(error) = checked {
             match String::from_utf8(bytes) {
@@ -178,6 +189,23 @@ fn misspelled_hooks(
         );
     }
     found.sources.push(source);
+}
+
+/// An `unknown-game-function` or `unknown-event` warning for each name of the game's API that
+/// the script misspells.
+fn game_references(
+    entry: &ModEntry,
+    game_names: &GameNames,
+    path: &Path,
+    text: &str,
+    found: &mut Found,
+) {
+    let source = SourceFile::new(path, text);
+    let diagnostics = game_names.check(entry.id(), &source);
+    if !diagnostics.is_empty() {
+        found.diagnostics.extend(diagnostics);
+        found.sources.push(source);
+    }
 }
 
 fn diagnostic(entry: &ModEntry, source: &SourceFile, error: &ScriptError) -> Diagnostic {

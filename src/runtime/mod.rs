@@ -58,6 +58,10 @@ pub trait Backend: Sync {
         let _ = source;
         Vec::new()
     }
+    /// Whether its files are source text a person writes (a script), rather than a binary.
+    fn is_script(&self) -> bool {
+        true
+    }
 }
 
 /// Compiles files of one language without running them (`modhost check`). One checker keeps
@@ -194,6 +198,11 @@ impl Language {
 
     pub fn backend(self) -> &'static dyn Backend {
         self.0
+    }
+
+    /// Whether its files are source text ([`Backend::is_script`]).
+    pub fn is_script(self) -> bool {
+        self.0.is_script()
     }
 }
 

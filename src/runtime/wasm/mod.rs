@@ -47,6 +47,10 @@ impl Backend for WebAssembly {
         &["wasm"]
     }
 
+    fn is_script(&self) -> bool {
+        false
+    }
+
     fn syntax_checker(&self) -> Result<Box<dyn SyntaxChecker>, ScriptError> {
         Ok(Box::new(WasmChecker))
     }
