@@ -150,6 +150,13 @@ pub struct Watch {
     pub poll_ms: u64,
 }
 
+impl Watch {
+    /// The polling interval when one is configured (`poll_ms` above 0).
+    pub fn poll(&self) -> Option<std::time::Duration> {
+        (self.poll_ms > 0).then(|| std::time::Duration::from_millis(self.poll_ms))
+    }
+}
+
 impl Default for Watch {
     fn default() -> Self {
         Self {

@@ -113,8 +113,11 @@ fn long_flat_typescript_compiles() {
 #[test]
 fn a_deep_save_under_watch_keeps_the_old_version_running() {
     let dir = tempfile::tempdir().expect("temp dir");
-    pack(
+    // Listening, so that `stop` reaches it on Windows too.
+    support::one_mod_pack(
         dir.path(),
+        "",
+        "deep",
         "main.ts",
         "export function onAttach(): void { console.log('v1'); }\n",
     );
@@ -132,7 +135,7 @@ fn a_deep_save_under_watch_keeps_the_old_version_running() {
         "export function onAttach(): void { console.log('v2'); }\n",
     );
     running.wait_for("v2");
-    running.signal("TERM");
+    running.stop();
     let (status, lines) = running.finish();
     assert_eq!(status.code(), Some(0), "{lines:#?}");
 }

@@ -132,7 +132,7 @@ fn every_save_pattern_reloads_once_and_keeps_state() {
     write(&main, &source);
     session.expect_reload(&label);
 
-    session.modhost.signal("TERM");
+    session.modhost.stop();
     let modhost = std::mem::replace(
         &mut session.modhost,
         Running::start(&session.root, &["--version"]),

@@ -80,11 +80,10 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
     let mut watching: Option<(Watcher, Reloader)> = None;
     if args.watch {
         let reloader = Reloader::new(overrides, config.clone());
-        let poll = Some(Duration::from_millis(config.watch.poll_ms)).filter(|poll| !poll.is_zero());
         let watched = Watcher::start(
             &config.mods_dir,
             Some(&reloader.config_file()),
-            poll,
+            config.watch.poll(),
             move |target| {
                 let _ = sender.send(target);
             },
@@ -97,7 +96,12 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
             }
         }
     }
-    let mut debouncer = Debouncer::new(Duration::from_millis(config.watch.debounce_ms));
+    let configured = Duration::from_millis(config.watch.debounce_ms);
+    let mut debouncer = Debouncer::new(
+        watching
+            .as_ref()
+            .map_or(configured, |(watcher, _)| watcher.quiet_period(configured)),
+    );
     let wanted = Wanted {
         stdio: args.stdio,
         listen: args.listen.as_deref(),

@@ -210,12 +210,17 @@ fn junit(report: &TestReport) -> String {
 /// The watch starts first, so a save during the first run is not missed.
 fn watch(config: &Config, pack: &Pack, options: &TestOptions, shown: Shown) -> Exit {
     let (changed, changes) = mpsc::channel::<String>();
-    let watching = modhost::watch::Watcher::start(&config.mods_dir, None, None, move |target| {
-        if let modhost::watch::Target::ModFolder(folder) = target {
-            let _ = changed.send(folder);
-        }
-    });
-    let _watcher = match watching {
+    let watching = modhost::watch::Watcher::start(
+        &config.mods_dir,
+        None,
+        config.watch.poll(),
+        move |target| {
+            if let modhost::watch::Target::ModFolder(folder) = target {
+                let _ = changed.send(folder);
+            }
+        },
+    );
+    let watcher = match watching {
         Ok(watcher) => watcher,
         Err(error) => {
             super::render::fatal(&error.to_string(), None);
@@ -230,7 +235,8 @@ fn watch(config: &Config, pack: &Pack, options: &TestOptions, shown: Shown) -> E
     while let Ok(first) = changes.recv() {
         // An editor's save is several events: take them all before running.
         let mut folders = vec![first];
-        while let Ok(more) = changes.recv_timeout(Duration::from_millis(50)) {
+        let quiet = watcher.quiet_period(Duration::from_millis(50));
+        while let Ok(more) = changes.recv_timeout(quiet) {
             folders.push(more);
         }
         folders.sort();

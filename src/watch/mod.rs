@@ -5,12 +5,13 @@
 //! on a single file dies when an editor replaces it by renaming), ignores editor droppings
 //! and access events, and hands raw changes to a [`Debouncer`], which waits for a burst of
 //! events to go quiet before the host reloads. Where the system's file events do not reach
-//! (network and container mounts), it can poll instead. The types here do not expose
-//! `notify`.
+//! (network and container mounts, and under Wine every subfolder), it polls instead. The
+//! types here do not expose `notify`.
 
 mod debounce;
 mod filter;
 mod fingerprint;
+mod system_events;
 
 use std::path::{Path, PathBuf};
 
@@ -18,9 +19,15 @@ pub use debounce::{Change, Debouncer};
 pub use filter::Target;
 pub use fingerprint::Fingerprints;
 
+/// How often the files are polled where the system's file events miss changes inside
+/// folders (under Wine) and no interval is configured: a save reloads within a quarter of a
+/// second, and reading a pack's files four times a second costs little.
+const POLL_WITHOUT_EVENTS: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// A running file watch. Dropping it stops watching.
 pub struct Watcher {
     _inner: Box<dyn notify::Watcher>,
+    polling: Option<std::time::Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +40,8 @@ pub struct WatchError {
 impl Watcher {
     /// Watches `mods_dir` (recursively) and `config_file`, sending each relevant event's
     /// target to `sink`, which runs on the watcher's own thread. With `poll`, the files are
-    /// polled at that interval instead of relying on the system's file events.
+    /// polled at that interval instead of relying on the system's file events; without it,
+    /// they are polled anyway where those events miss changes inside folders (Wine).
     pub fn start(
         mods_dir: &Path,
         config_file: Option<&Path>,
@@ -58,6 +66,15 @@ impl Watcher {
                 }
             }
         };
+        let poll = poll.or_else(|| {
+            (!system_events::reach_subfolders()).then(|| {
+                tracing::info!(
+                    "under Wine, whose file events miss changes inside folders: polling every {} ms",
+                    POLL_WITHOUT_EVENTS.as_millis()
+                );
+                POLL_WITHOUT_EVENTS
+            })
+        });
         let created: notify::Result<Box<dyn notify::Watcher>> = match poll {
             Some(interval) => notify::PollWatcher::new(
                 handler,
@@ -93,6 +110,19 @@ impl Watcher {
                     })?;
             }
         }
-        Ok(Watcher { _inner: inner })
+        Ok(Watcher {
+            _inner: inner,
+            polling: poll,
+        })
+    }
+
+    /// How long a burst of changes must be quiet before it is acted on, given the configured
+    /// `debounce`: that, and when polling at least one and a half intervals, so that a burst
+    /// two polls see (an editor's partial writes) is one change, not a half-written file.
+    pub fn quiet_period(&self, debounce: std::time::Duration) -> std::time::Duration {
+        match self.polling {
+            Some(interval) => debounce.max(interval + interval / 2),
+            None => debounce,
+        }
     }
 }

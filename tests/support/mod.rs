@@ -19,6 +19,8 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 
 pub struct Running {
     child: Child,
+    /// The folder it runs in, where `modhost ctl` finds it.
+    dir: std::path::PathBuf,
     lines: Receiver<String>,
     /// Every stderr line read so far.
     pub seen: Vec<String>,
@@ -62,6 +64,7 @@ impl Running {
         });
         Running {
             child,
+            dir: dir.to_path_buf(),
             lines,
             seen: Vec::new(),
             from: 0,
@@ -117,6 +120,25 @@ impl Running {
             .status()
             .expect("kill runs");
         assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// Asks it to stop as a user would: SIGTERM on Unix; on Windows, which has no signals to
+    /// send, `modhost ctl shutdown` through the named pipe.
+    pub fn stop(&self) {
+        if cfg!(unix) {
+            self.signal("TERM");
+        } else {
+            let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
+                .current_dir(&self.dir)
+                .args(["ctl", "shutdown"])
+                .output()
+                .expect("modhost ctl runs");
+            assert!(
+                output.status.success(),
+                "ctl shutdown: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
     }
 
     /// Waits for the process to end and returns its status and the rest of its stderr.
