@@ -9,15 +9,17 @@
 # re-entrancy table, both script engines' compatibility suites, npm packages, TypeScript, deep
 # nesting, the frictions of new users, recording and replaying sessions, and `--watch` (every
 # editor's save pattern, `test --watch`; Wine's file events miss changes inside folders, so
-# the watch polls there, as it does for a Proton user).
+# the watch polls there, as it does for a Proton user), the hostile suite (every limit and
+# containment; its FIFO and SIGTERM tests are Unix's by `cfg`) and the store shared and killed.
 #
 # Left out, each for a reason outside modhost (the tests need a Linux program the Windows build
 # cannot start under Wine, or a Wine limit): the reference clients in Python and Node and the
-# Prometheus parser (Linux programs), `--exec sh …` and `bisect -- ./script.sh` (sh), stopping
+# Prometheus parser (Linux programs; `tests/wine.rs`, run last, drives the Windows build with
+# the Python client from the Linux side), `bisect -- ./script.sh` (sh), stopping
 # by `kill -TERM` (Windows has no signals to send; Ctrl-C and Ctrl-Break are wired but Wine
 # cannot deliver them to a process without a console), `tsc` and `emmylua_check`
 # (Linux programs), a pseudo-terminal (openpty) and git. Test binaries left out as a whole (signals,
-# Rust and C guests built by sh and cargo, /proc): daemon, storage, strangers, hostile, wasm,
+# Rust and C guests built by sh and cargo, /proc): daemon, strangers, wasm,
 # backends, sandbox (Wine shows a Linux symlink as the file it points at, so the link
 # fixtures are not links there), help_examples (bash).
 set -euo pipefail
@@ -61,4 +63,5 @@ exec cargo test --locked --target x86_64-pc-windows-gnu --lib \
   --test cli --test docs --test protocol --test test_command --test frictions --test ctl \
   --test in_call --test js_compat --test lua_compat --test npm_packages --test typescript \
   --test deep_nesting --test bisect --test typings --test replay --test watch \
+  --test hostile --test storage \
   -- "${skips[@]}"

@@ -25,7 +25,7 @@ fn a_kill_mid_write_loses_at_most_that_write() {
     let pack = fixture_copy("sandbox");
     let mut modhost = Running::start(pack.path(), &["run"]);
     modhost.wait_for("keeper wrote 1000");
-    modhost.signal("KILL");
+    modhost.kill();
     let (status, _) = modhost.finish();
     assert!(!status.success(), "killed");
 
@@ -48,12 +48,13 @@ fn two_processes_share_a_data_dir() {
         "[mods.keeper]\nsettings = { writes_per_tick = 1 }\n",
     )
     .expect("write config");
-    let mut first = Running::start(pack.path(), &["run"]);
-    let mut second = Running::start(pack.path(), &["run"]);
+    // Each listening on its own socket (a pipe on Windows), so that `stop` reaches each.
+    let mut first = Running::start(pack.path(), &["run", "--listen", "first.sock"]);
+    let mut second = Running::start(pack.path(), &["run", "--listen", "second.sock"]);
     first.wait_for("keeper wrote 1000");
     second.wait_for("keeper wrote 1000");
-    first.signal("TERM");
-    second.signal("TERM");
+    first.stop();
+    second.stop();
     for modhost in [first, second] {
         let (status, lines) = modhost.finish();
         assert!(status.success(), "{status}: {lines:#?}");
@@ -99,6 +100,6 @@ fn the_quota_holds_across_processes_sharing_the_store() {
         )
         .expect("sum");
     assert!(kept <= 1024 * 1024, "the mod keeps {kept} bytes");
-    host.signal("TERM");
+    host.stop();
     assert!(host.finish().0.success());
 }

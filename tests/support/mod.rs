@@ -21,6 +21,8 @@ pub struct Running {
     child: Child,
     /// The folder it runs in, where `modhost ctl` finds it.
     dir: std::path::PathBuf,
+    /// What it was told to `--listen` on, if anything.
+    listen: Option<String>,
     lines: Receiver<String>,
     /// Every stderr line read so far.
     pub seen: Vec<String>,
@@ -62,9 +64,15 @@ impl Running {
                 }
             }
         });
+        let listen = args
+            .iter()
+            .position(|arg| *arg == "--listen")
+            .and_then(|at| args.get(at + 1))
+            .map(|address| (*address).to_owned());
         Running {
             child,
             dir: dir.to_path_buf(),
+            listen,
             lines,
             seen: Vec::new(),
             from: 0,
@@ -113,6 +121,11 @@ impl Running {
         self.child.id()
     }
 
+    /// Ends it at once, as `kill -KILL` or the task manager does.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("kill");
+    }
+
     /// Sends a signal by name (`TERM`, `INT`).
     pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
@@ -123,14 +136,21 @@ impl Running {
     }
 
     /// Asks it to stop as a user would: SIGTERM on Unix; on Windows, which has no signals to
-    /// send, `modhost ctl shutdown` through the named pipe.
+    /// send, `modhost ctl shutdown` through the named pipe (the one it was told to
+    /// `--listen` on, or the configuration's).
     pub fn stop(&self) {
         if cfg!(unix) {
             self.signal("TERM");
         } else {
+            let connect = match &self.listen {
+                Some(address) => vec!["--connect", address.as_str()],
+                None => Vec::new(),
+            };
             let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
                 .current_dir(&self.dir)
-                .args(["ctl", "shutdown"])
+                .arg("ctl")
+                .args(connect)
+                .arg("shutdown")
                 .output()
                 .expect("modhost ctl runs");
             assert!(
