@@ -683,6 +683,38 @@ fn exec_launches_the_game_and_exits_with_its_status() {
     );
 }
 
+/// A game's own tools find their host as the game does: `modhost ctl` launched by
+/// `run --exec` reads `MODHOST_CONNECT` and `MODHOST_TOKEN` (here over the default socket, a
+/// named pipe on Windows, and over TCP), and the host exits with its status.
+#[test]
+fn ctl_launched_by_exec_finds_its_host_from_the_environment() {
+    let dir = fixture_copy("game");
+    let config = dir.path().join("config.toml");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("listen = \"none\"\n", "");
+    std::fs::write(&config, text).unwrap();
+    let tcp = format!("tcp:127.0.0.1:{}", support::free_port());
+    for listen in [None, Some(tcp.as_str())] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_modhost"));
+        command.current_dir(dir.path()).arg("run");
+        if let Some(address) = listen {
+            command.args(["--listen", address]);
+        }
+        let output = command
+            .args(["--exec", env!("CARGO_BIN_EXE_modhost")])
+            .args(["ctl", "call", "dependent", "ping"])
+            .env_remove("MODHOST_CONNECT")
+            .env_remove("MODHOST_TOKEN")
+            .output()
+            .expect("modhost runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{listen:?}: {stdout}{stderr}");
+        assert_eq!(stdout.trim(), "\"pong\"", "{listen:?}: {stderr}");
+    }
+}
+
 #[test]
 fn the_python_client_plays_the_demo_over_stdio_and_under_exec() {
     client_plays_the_demo("python3", "examples/clients/python/game.py");

@@ -20,8 +20,8 @@ use super::{Exit, call::parse_argument, render, table};
 
 #[derive(Debug, Args)]
 pub struct CtlArgs {
-    /// The host to talk to: a socket path or `tcp:127.0.0.1:PORT` [default: the `listen` of the configuration, `<data_dir>/modhost.sock`]
-    #[arg(long, value_name = "ADDR", global = true)]
+    /// The host to talk to: a socket path or `tcp:127.0.0.1:PORT` (a game `run --exec` launched has it in `MODHOST_CONNECT`) [default: the `listen` of the configuration, `<data_dir>/modhost.sock`]
+    #[arg(long, value_name = "ADDR", global = true, env = "MODHOST_CONNECT")]
     connect: Option<String>,
     /// How results are printed [default: a table on a terminal for `status` and `list`, else JSON]
     #[arg(long, value_enum, global = true)]
@@ -97,7 +97,10 @@ enum CtlCommand {
 
 pub fn run(args: &CtlArgs, config: &Config) -> Exit {
     let (address, why) = match &args.connect {
-        Some(address) => (address.clone(), "`--connect`".to_owned()),
+        Some(address) => (
+            address.clone(),
+            "`--connect` or `MODHOST_CONNECT`".to_owned(),
+        ),
         None => match where_the_host_listens(config) {
             Ok(found) => found,
             Err(message) => {
