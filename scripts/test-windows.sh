@@ -59,9 +59,14 @@ skipped=(
 )
 skips=()
 for name in "${skipped[@]}"; do skips+=(--skip "$name"); done
-exec cargo test --locked --target x86_64-pc-windows-gnu --lib \
+cargo test --locked --target x86_64-pc-windows-gnu --lib \
   --test cli --test docs --test protocol --test test_command --test frictions --test ctl \
   --test in_call --test js_compat --test lua_compat --test npm_packages --test typescript \
   --test deep_nesting --test bisect --test typings --test replay --test watch \
   --test hostile --test storage \
   -- "${skips[@]}"
+# Last, the Windows build from the Linux side: the Python game against modhost.exe, and the
+# example pack compared with the Linux build's run.
+# (The Linux build keeps its debug information: the setting above is for the Windows one.)
+MODHOST_WINDOWS_EXE=target/x86_64-pc-windows-gnu/debug/modhost.exe \
+  env -u CARGO_PROFILE_DEV_DEBUG cargo test --locked --test wine

@@ -60,7 +60,7 @@ fn place() -> Place {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("pack");
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    copy(&repo.join("mods"), &root.join("mods"));
+    support::copy_sources(&repo.join("mods"), &root.join("mods"));
     std::fs::copy(
         repo.join("examples/arena/game-api.json"),
         root.join("game-api.json"),
@@ -104,19 +104,6 @@ fn place() -> Place {
         root,
         path,
         home,
-    }
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
     }
 }
 

@@ -734,7 +734,7 @@ fn client_plays_the_demo(interpreter: &str, script: &str) {
         .env("MODHOST", env!("CARGO_BIN_EXE_modhost"))
         .output()
         .unwrap_or_else(|error| panic!("{interpreter} runs: {error}"));
-    assert_plays_the_demo(&output);
+    support::assert_plays_the_demo(&output);
     let arena = support::arena_copy();
     let output = Command::new(env!("CARGO_BIN_EXE_modhost"))
         .current_dir(arena.path())
@@ -742,27 +742,7 @@ fn client_plays_the_demo(interpreter: &str, script: &str) {
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(script))
         .output()
         .expect("modhost runs");
-    assert_plays_the_demo(&output);
-}
-
-fn assert_plays_the_demo(output: &std::process::Output) {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
-    for expected in [
-        "mods: arena active, tourist active",
-        "log [tourist] info: hello, Ada!",
-        "log [tourist] warn: game.world.spawn needs the permission `world.write`",
-        "event scored from arena:",
-        "spawned: orc for arena, orc for arena",
-        "arena counted 2",
-        "error -32001: `arena` has no function `nope`",
-    ] {
-        assert!(
-            stdout.contains(expected),
-            "missing `{expected}` in:\n{stdout}\n{stderr}"
-        );
-    }
+    support::assert_plays_the_demo(&output);
 }
 
 /// `host/metrics` is Prometheus text that a real parser (Python's `prometheus_client`, which

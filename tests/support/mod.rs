@@ -46,11 +46,17 @@ impl Running {
     }
 
     fn spawn(dir: &Path, args: &[&str], stdin: Stdio) -> Running {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_modhost"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_modhost"));
+        command.args(args).stdin(stdin);
+        Running::start_command(command, dir, args)
+    }
+
+    /// Starts `command` (a `modhost` with the arguments `args` already given, perhaps
+    /// through another program) in `dir`, logging as plain text.
+    pub fn start_command(mut command: Command, dir: &Path, args: &[&str]) -> Running {
+        let mut child = command
             .current_dir(dir)
-            .args(args)
             .env("NO_COLOR", "1")
-            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -209,7 +215,18 @@ pub fn example_copy(name: &str) -> tempfile::TempDir {
     copy
 }
 
-fn copy_sources(from: &Path, to: &Path) {
+/// A copy of the example pack at the repository's root (its `mods` and `config.toml`).
+pub fn root_pack_copy() -> tempfile::TempDir {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let copy = tempfile::tempdir().expect("temp dir");
+    copy_sources(&root.join("mods"), &copy.path().join("mods"));
+    std::fs::copy(root.join("config.toml"), copy.path().join("config.toml")).expect("copy config");
+    copy
+}
+
+/// Copies the folder `from` to `to`, leaving out what builds and runs produce (`.build`,
+/// `.modhost`, `target`, `*.wasm`).
+pub fn copy_sources(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create folder");
     for entry in std::fs::read_dir(from).expect("read example") {
         let entry = entry.expect("example entry");
@@ -246,6 +263,28 @@ pub fn arena_copy() -> tempfile::TempDir {
         std::fs::copy(arena.join(file), target).unwrap();
     }
     copy
+}
+
+/// What a reference client prints when it has played the demo of `examples/arena` to the end:
+/// the mods' logs, events and refusals it heard, the game functions the mods called.
+pub fn assert_plays_the_demo(output: &std::process::Output) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    for expected in [
+        "mods: arena active, tourist active",
+        "log [tourist] info: hello, Ada!",
+        "log [tourist] warn: game.world.spawn needs the permission `world.write`",
+        "event scored from arena:",
+        "spawned: orc for arena, orc for arena",
+        "arena counted 2",
+        "error -32001: `arena` has no function `nope`",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing `{expected}` in:\n{stdout}\n{stderr}"
+        );
+    }
 }
 
 /// A TCP port on the loopback interface that was free a moment ago.
