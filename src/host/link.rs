@@ -86,10 +86,10 @@ impl HostApi for Link {
         _mod_id: &str,
         target: &str,
         function: &str,
-        args: Vec<Json>,
+        args: &[Json],
     ) -> Result<Json, String> {
         self.core()?
-            .call_function(target, function, &args)
+            .call_function(target, function, args)
             .map_err(|error| error.to_string())
     }
 

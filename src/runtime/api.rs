@@ -69,7 +69,7 @@ pub trait HostApi {
         mod_id: &str,
         target: &str,
         function: &str,
-        args: Vec<Json>,
+        args: &[Json],
     ) -> Result<Json, String>;
     /// `modhost.mods.list`: `[{ id, version, state }]` in load order.
     fn list(&self) -> Json;

@@ -2,8 +2,9 @@
 
 use std::rc::Rc;
 
-use rquickjs::function::{Opt, Rest};
+use rquickjs::function::{Opt, Params, Rest};
 use rquickjs::{Ctx, Exception, Function, Object, Persistent, Value};
+use smallvec::SmallVec;
 
 use super::bytecode::CompiledOnce;
 use super::{Shared, convert};
@@ -540,34 +541,16 @@ fn to_json_or_throw<'js>(
 }
 
 /// A string parameter of the two hot API functions, which take their arguments as they come
-/// (the prelude explains the others' mistakes): a `TypeError` naming the function, the
-/// parameter and what it got.
-/// A string argument, read in place from QuickJS (copying it into a `String` was a tenth of
-/// `modhost.mods.call`).
-struct Text<'js>(rquickjs::CString<'js>);
-
-impl<'js> Text<'js> {
-    /// Fails on a string that is not UTF-8 (QuickJS encodes a lone surrogate as is).
-    fn new(string: rquickjs::String<'js>) -> rquickjs::Result<Text<'js>> {
-        let text = string.to_cstring()?;
-        // SAFETY: the pointer and length describe QuickJS's copy, alive as long as `text`.
-        let bytes = unsafe { std::slice::from_raw_parts(text.as_ptr().cast::<u8>(), text.len()) };
-        std::str::from_utf8(bytes)?;
-        Ok(Text(text))
-    }
-
-    fn as_str(&self) -> &str {
-        // Checked to be UTF-8 in `Text::new`.
-        self.0.as_str()
-    }
-}
-
+/// (the prelude explains the others' mistakes), read through the mod's
+/// [`Names`](super::names::Names): a `TypeError` naming the function, the parameter and what
+/// it got.
 fn text_argument<'js>(
     ctx: &Ctx<'js>,
+    shared: &Shared,
     value: Option<&Value<'js>>,
     function: &str,
     name: &str,
-) -> rquickjs::Result<Text<'js>> {
+) -> rquickjs::Result<Rc<str>> {
     let Some(value) = value.filter(|value| !value.is_undefined()) else {
         return Err(Exception::throw_type(
             ctx,
@@ -575,7 +558,7 @@ fn text_argument<'js>(
         ));
     };
     match value.as_string() {
-        Some(text) => Text::new(text.clone()),
+        Some(text) => shared.names.read(ctx, text),
         None => Err(Exception::throw_type(
             ctx,
             &format!(
@@ -590,6 +573,24 @@ fn text_argument<'js>(
                 }
             ),
         )),
+    }
+}
+
+/// A native function that takes its arguments as QuickJS passed them, without the list on
+/// the heap rquickjs's `Rest` makes (`modhost.mods.call` and `modhost.events.emit`, the hot
+/// paths).
+struct Raw<F>(F);
+
+impl<'js, F> rquickjs::function::IntoJsFunc<'js, Raw<()>> for Raw<F>
+where
+    F: for<'a> Fn(Params<'a, 'js>) -> rquickjs::Result<Value<'js>> + 'js,
+{
+    fn param_requirements() -> rquickjs::function::ParamRequirement {
+        rquickjs::function::ParamRequirement::any()
+    }
+
+    fn call<'a>(&self, params: Params<'a, 'js>) -> rquickjs::Result<Value<'js>> {
+        (self.0)(params)
     }
 }
 
@@ -611,22 +612,26 @@ fn mods<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js
         "call",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, mut args: Rest<Value<'js>>| {
+            Raw(move |params: Params<'_, 'js>| {
+                let ctx = params.ctx().clone();
                 enter(&ctx, &caller)?;
                 let named = |index: usize, name: &str| {
-                    text_argument(&ctx, args.0.get(index), "modhost.mods.call", name)
+                    let value = params.arg(index);
+                    text_argument(&ctx, &caller, value.as_ref(), "modhost.mods.call", name)
                 };
                 let target = named(0, "mod")?;
                 let function = named(1, "function")?;
-                let args = all_to_json(&ctx, &caller, &args.0.split_off(2.min(args.0.len())))?;
-                match caller
-                    .host
-                    .call(&caller.mod_id, target.as_str(), function.as_str(), args)
-                {
+                let mut args: SmallVec<[Json; 4]> = SmallVec::new();
+                for index in 2..params.len() {
+                    if let Some(value) = params.arg(index) {
+                        args.push(to_json_or_throw(&ctx, &caller, &value)?);
+                    }
+                }
+                match caller.host.call(&caller.mod_id, &target, &function, &args) {
                     Ok(result) => convert::from_json(&ctx, &result),
                     Err(message) => Err(host_error(&ctx, &caller, &message)),
                 }
-            },
+            }),
         )?,
     )?;
     let lister = Rc::clone(shared);
@@ -682,23 +687,31 @@ fn events<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'
         "emit",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, event: Opt<Value<'js>>, payload: Opt<Value<'js>>| {
+            Raw(move |params: Params<'_, 'js>| {
+                let ctx = params.ctx().clone();
                 enter(&ctx, &emitter)?;
-                let event = text_argument(&ctx, event.0.as_ref(), "modhost.events.emit", "event")?;
-                let payload = match payload.0 {
+                let event = params.arg(0);
+                let event = text_argument(
+                    &ctx,
+                    &emitter,
+                    event.as_ref(),
+                    "modhost.events.emit",
+                    "event",
+                )?;
+                let payload = match params.arg(1) {
                     Some(value) => to_json_or_throw(&ctx, &emitter, &value)?,
                     None => Json::Null,
                 };
                 super::reproducible::locate(&ctx, &emitter);
-                match emitter.host.emit(&emitter.mod_id, event.as_str(), payload) {
-                    Ok(()) => Ok(()),
+                match emitter.host.emit(&emitter.mod_id, &event, payload) {
+                    Ok(()) => Ok(Value::new_undefined(ctx.clone())),
                     Err(HostError::Refused(message)) => Err(host_error(&ctx, &emitter, &message)),
                     Err(HostError::Breach(error)) => {
                         emitter.clock.breach(error);
                         Err(stop(&ctx, &emitter))
                     }
                 }
-            },
+            }),
         )?,
     )?;
     Ok(events)

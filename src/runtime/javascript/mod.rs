@@ -13,6 +13,7 @@ mod convert;
 mod error;
 mod loader;
 mod memory;
+mod names;
 #[cfg(feature = "typescript")]
 mod nesting;
 mod packages;
@@ -218,6 +219,8 @@ pub(crate) struct Shared {
     gauge: Rc<memory::Gauge>,
     /// Under `modhost test`: mocked game functions and recorded game calls.
     testing: Option<testing::TestDoubles>,
+    /// The names the mod passes to `modhost.mods.call` and `modhost.events.emit`.
+    names: names::Names,
 }
 
 impl Shared {
@@ -270,6 +273,8 @@ impl Drop for JsInstance {
         for atom in names.into_values() {
             unsafe { qjs::JS_FreeAtomRT(runtime, atom) };
         }
+        // SAFETY: the names' atoms were made in this runtime, which is alive.
+        unsafe { self.shared.names.release(runtime) };
         self.shared.handlers.borrow_mut().clear();
         self.shared.pending.borrow_mut().clear();
         self.shared.settings_updater.borrow_mut().take();
@@ -303,6 +308,7 @@ impl JsInstance {
             testing: setup
                 .testing
                 .then(|| testing::TestDoubles::new(setup.game.as_ref())),
+            names: names::Names::default(),
         });
         let watched = Rc::downgrade(&shared);
         runtime.set_interrupt_handler(Some(Box::new(move || {

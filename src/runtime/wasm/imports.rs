@@ -426,7 +426,7 @@ fn modhost_function(shared: &Shared, function: &str, input: Json) -> Result<Json
                 None | Some(Json::Null) => Vec::new(),
                 Some(single) => vec![single.clone()],
             };
-            host.call(mod_id, &target, &name, args).map_err(Fault::new)
+            host.call(mod_id, &target, &name, &args).map_err(Fault::new)
         }
         "modhost_emit" => {
             let event = field("event")?;
