@@ -5,6 +5,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use super::events::Event;
+use super::stats::NOTABLE;
 use super::timers::Fired;
 use super::{CallError, Core, MAX_CALL_DEPTH, ModStatus, Slot};
 use crate::recording::compact::{InputRef, OutputRef};
@@ -66,8 +67,10 @@ impl Core {
                 state: slot.state.borrow().to_string(),
             });
         };
-        for handler in slot.released.take() {
-            instance.release_handler(handler);
+        if !slot.released.borrow().is_empty() {
+            for handler in slot.released.take() {
+                instance.release_handler(handler);
+            }
         }
         self.call_stack.borrow_mut().push(Rc::clone(slot));
         // The one reading of the time on the way in: the deadline, the watchdog's record and
@@ -83,10 +86,10 @@ impl Core {
         let result = body(instance.as_mut());
         instance.clock().end(began);
         self.activity.leave(control);
-        let took = Moment::precise().since(entered);
+        let took_nanos = Moment::precise().nanos().saturating_sub(entered.nanos());
         let counting = self.counting.get();
         if counting {
-            slot.counts.record(took, &result);
+            slot.counts.record(took_nanos, &result);
         }
         self.call_stack.borrow_mut().pop();
         // A mod stopped while it was running is unloaded once its call returns.
@@ -94,7 +97,32 @@ impl Core {
             guard.take();
         }
         drop(guard);
-        // The call's name is only made when it is needed: a slow call, or a broken limit.
+        // Nearly every call: quick (so neither among the slowest nor slow) and no limit broken.
+        if took_nanos < NOTABLE.as_nanos() as u64 && result.is_ok() {
+            return Ok(result);
+        }
+        self.after_notable_call(
+            slot,
+            what,
+            Duration::from_nanos(took_nanos),
+            &result,
+            counting,
+        );
+        Ok(result)
+    }
+
+    /// What a call that took long enough to be noted, or failed, leaves behind: its place
+    /// among the mod's slowest, a warning when it was slow, the mod failed when it broke a
+    /// limit. `what` names the call, and is only built here.
+    #[cold]
+    fn after_notable_call<R>(
+        &self,
+        slot: &Rc<Slot>,
+        what: impl FnOnce() -> String,
+        took: Duration,
+        result: &Result<R, ScriptError>,
+        counting: bool,
+    ) {
         let mut what = Some(what);
         let mut label = None::<String>;
         let mut name = || -> String {
@@ -106,7 +134,7 @@ impl Core {
             slot.counts.note_slow(name(), took);
         }
         let slow = Duration::from_millis(slot.slow_call_ms.get());
-        let breached = matches!(&result, Err(error) if error.is_limit());
+        let breached = matches!(result, Err(error) if error.is_limit());
         if took > slow && !slow.is_zero() && !breached {
             tracing::warn!(
                 mod_id = slot.id,
@@ -116,12 +144,11 @@ impl Core {
                 slow.as_millis()
             );
         }
-        if let Err(error) = &result
+        if let Err(error) = result
             && error.is_limit()
         {
             self.fail(slot, format!("{} broke a limit: {error}", name()));
         }
-        Ok(result)
     }
 
     /// Calls a function of a running mod and waits for its result.

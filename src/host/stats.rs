@@ -23,7 +23,9 @@ pub(super) struct Counts {
     errors: Cell<u64>,
     timeouts: Cell<u64>,
     memory_breaches: Cell<u64>,
-    busy: Cell<Duration>,
+    /// Time inside the mod, in nanoseconds (kept as a count: adding `Duration`s normalises
+    /// each with a division).
+    busy_nanos: Cell<u64>,
     reloads: Cell<u64>,
     last_error: RefCell<Option<String>>,
     /// How long loading the mod's code, `onAttach` and `onBootstrap` took, last time.
@@ -37,7 +39,7 @@ pub(super) struct Counts {
 /// How many of a mod's slowest calls are kept.
 const SLOWEST: usize = 5;
 /// Calls faster than this are never among the slowest (naming a call has a cost).
-const NOTABLE: Duration = Duration::from_micros(10);
+pub(super) const NOTABLE: Duration = Duration::from_micros(10);
 
 /// When in a mod's life a start-up figure was taken.
 #[derive(Debug, Clone, Copy)]
@@ -48,10 +50,10 @@ pub(super) enum Phase {
 }
 
 impl Counts {
-    /// One call into the mod that took `took` and ended with `result`.
-    pub(super) fn record<R>(&self, took: Duration, result: &Result<R, ScriptError>) {
+    /// One call into the mod that took `took_nanos` and ended with `result`.
+    pub(super) fn record<R>(&self, took_nanos: u64, result: &Result<R, ScriptError>) {
         self.calls.set(self.calls.get() + 1);
-        self.busy.set(self.busy.get() + took);
+        self.busy_nanos.set(self.busy_nanos.get() + took_nanos);
         if let Err(error) = result {
             self.errors.set(self.errors.get() + 1);
             *self.last_error.borrow_mut() = Some(error.to_string());
@@ -155,7 +157,7 @@ impl Host {
                     errors: counts.errors.get(),
                     timeouts: counts.timeouts.get(),
                     memory_breaches: counts.memory_breaches.get(),
-                    seconds: counts.busy.get().as_secs_f64(),
+                    seconds: counts.busy_nanos.get() as f64 / 1e9,
                     memory_bytes,
                     timers: core.timers.borrow().pending(slot) as u64,
                     storage_bytes: core.storage_bytes(slot),
