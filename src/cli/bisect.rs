@@ -13,7 +13,7 @@ use modhost::bisect::{Found, bisect};
 use modhost::pack::subset;
 use modhost::{Config, Pack};
 
-use super::{Exit, load_pack};
+use super::{Exit, load_pack_to_reassemble};
 
 #[derive(Debug, Args)]
 pub struct BisectArgs {
@@ -30,7 +30,7 @@ pub struct BisectArgs {
 }
 
 pub fn run(args: &BisectArgs, config: &Config) -> Exit {
-    let pack = match load_pack(config) {
+    let pack = match load_pack_to_reassemble(config) {
         Ok(pack) => pack,
         Err(exit) => return exit,
     };
@@ -179,7 +179,7 @@ fn in_process_fails(
 ) -> bool {
     let mut config = subset::config_keeping(config, pack, set);
     config.data_dir = scratch.join("data");
-    let Ok(part) = Pack::load(&config) else {
+    let Ok(part) = pack.reassemble(&config) else {
         return true;
     };
     if test {

@@ -356,7 +356,16 @@ fn report_config_error(error: &ConfigError) {
 
 /// Loads the pack, or explains why it cannot be read (exit status 2).
 fn load_pack(config: &Config) -> Result<Pack, Exit> {
-    Pack::load(config).map_err(|error| {
+    explained(Pack::load(config))
+}
+
+/// [`load_pack`] for commands that resolve parts of the pack again (`test`, `bisect`).
+fn load_pack_to_reassemble(config: &Config) -> Result<Pack, Exit> {
+    explained(Pack::load_to_reassemble(config))
+}
+
+fn explained(loaded: Result<Pack, PackError>) -> Result<Pack, Exit> {
+    loaded.map_err(|error| {
         render::fatal(&error.to_string(), pack_error_hint(&error));
         Exit::Usage
     })

@@ -12,7 +12,7 @@ use modhost::host::TestLog;
 use modhost::testing::{self, TestOptions, TestReport};
 use modhost::{Config, Pack};
 
-use super::{Exit, load_pack};
+use super::{Exit, load_pack_to_reassemble};
 use modhost::paths::shown as display_path;
 
 #[derive(Debug, Args)]
@@ -44,7 +44,7 @@ enum TestFormat {
 /// `verbose` (`-v`) shows what the mods logged for every file; otherwise only for a file that
 /// failed, where it may say why (in CI, the mods a test requires would fill the log).
 pub fn run(args: &TestArgs, config: &Config, verbose: bool) -> Exit {
-    let pack = match load_pack(config) {
+    let pack = match load_pack_to_reassemble(config) {
         Ok(pack) => pack,
         Err(exit) => return exit,
     };
@@ -241,7 +241,7 @@ fn watch(config: &Config, pack: &Pack, options: &TestOptions, shown: Shown) -> E
         }
         folders.sort();
         folders.dedup();
-        let Ok(pack) = Pack::load(config) else {
+        let Ok(pack) = Pack::load_to_reassemble(config) else {
             continue;
         };
         let mut report = TestReport::default();

@@ -73,6 +73,8 @@ pub struct Pack {
     pub sources: BTreeMap<PathBuf, SourceFile>,
     /// The game's API the scripts are checked against, when one is configured.
     pub api: Option<Arc<GameApi>>,
+    /// What was read from the mods directory, kept by [`Pack::load_to_reassemble`].
+    scanned: Option<Arc<scan::Scanned>>,
 }
 
 impl Pack {
@@ -80,6 +82,28 @@ impl Pack {
     pub fn load(config: &Config) -> Result<Pack, PackError> {
         let found = scan::scan(&config.mods_dir)?;
         Ok(Pack::assemble(config, found))
+    }
+
+    /// [`Pack::load`], keeping what was read so that [`Pack::reassemble`] need not read it
+    /// again (it costs a copy of every manifest, so only `modhost test` and `bisect` keep it).
+    pub fn load_to_reassemble(config: &Config) -> Result<Pack, PackError> {
+        let found = Arc::new(scan::scan(&config.mods_dir)?);
+        let mut pack = Pack::assemble(config, scan::Scanned::clone(&found));
+        pack.scanned = Some(found);
+        Ok(pack)
+    }
+
+    /// The same mods directory under another configuration of it (a subset enabled, other
+    /// settings), resolved again: without reading the folders again when the pack was loaded
+    /// by [`Pack::load_to_reassemble`]. `modhost test` and `bisect` make one for each mod and
+    /// each subset they try.
+    pub fn reassemble(&self, config: &Config) -> Result<Pack, PackError> {
+        let Some(scanned) = &self.scanned else {
+            return Pack::load(config);
+        };
+        let mut pack = Pack::assemble(config, scan::Scanned::clone(scanned));
+        pack.scanned = Some(Arc::clone(scanned));
+        Ok(pack)
     }
 
     fn assemble(config: &Config, found: scan::Scanned) -> Pack {
@@ -138,6 +162,7 @@ impl Pack {
             diagnostics,
             sources,
             api: config.api.clone(),
+            scanned: None,
         }
     }
 

@@ -10,7 +10,7 @@ use crate::runtime::Language;
 use crate::source::SourceFile;
 
 /// One folder that holds a manifest.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Candidate {
     /// The id from the manifest, or the folder name when it could not be read.
     pub id: String,
@@ -19,7 +19,7 @@ pub(super) struct Candidate {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Scanned {
     pub mods: Vec<Candidate>,
     /// Problems with folders that are not mods.

@@ -176,7 +176,9 @@ fn part_of_pack(
     let keep = subset::with_requirements(pack, [entry.id()]);
     let mut config = subset::config_keeping(config, pack, &keep);
     config.data_dir = scratch.path().to_path_buf();
-    let part = Pack::load(&config).map_err(|error| error.to_string())?;
+    let part = pack
+        .reassemble(&config)
+        .map_err(|error| error.to_string())?;
     Ok((scratch, config, part))
 }
 
