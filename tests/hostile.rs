@@ -351,6 +351,28 @@ fn time_in_host_functions_counts_in_both_languages() {
     run.assert_healthy_kept_working();
 }
 
+/// A mod's handlers of one event run in one entry into the mod, so they share one
+/// `call_timeout_ms`: two handlers each busy for three fifths of it break it together.
+#[test]
+fn a_mods_handlers_of_one_event_share_its_time_limit() {
+    let run = contained(
+        &[js_mod(
+            "two-handlers",
+            "const busy = () => { const start = Date.now(); while (Date.now() - start < 150) {} };\nfunction onAttach() { modhost.events.on('slow', busy); modhost.events.on('slow', busy); }\nfunction onBootstrap() { modhost.timers.after(50, () => modhost.events.emit('slow')); }",
+        )],
+        "",
+        no_files,
+    );
+    run.assert_fails_with(
+        "two-handlers",
+        &[
+            "the handler for `slow` broke a limit",
+            "`call_timeout_ms` = 250",
+        ],
+    );
+    run.assert_healthy_kept_working();
+}
+
 /// A FIFO (Unix: Windows has no named file a read blocks on).
 #[cfg(unix)]
 #[test]

@@ -302,31 +302,65 @@ impl Core {
     }
 
     /// Runs one event's handlers: `before` handlers (which may rewrite or cancel it), then `on`
-    /// handlers. An event a mod emitted then goes to the game. Returns the final payload, or
-    /// `None` when a `before` handler cancelled the event.
+    /// handlers. A mod's handlers next to each other in that order run in one entry into the
+    /// mod (one deadline, one record of who has control), not one each. An event a mod emitted
+    /// then goes to the game. Returns the final payload, or `None` when a `before` handler
+    /// cancelled the event.
     pub(super) fn deliver(&self, event: Event) -> Option<Json> {
         let handlers = self.events.borrow().handlers(&event.name);
+        let list = handlers.as_deref().map_or(&[][..], Vec::as_slice);
         // The handlers' arguments, made once: the payload (which `before` handlers may
         // replace) and the event's name.
         let mut args = [event.payload, Json::String(event.name.clone())];
-        for (_, subscription) in handlers.iter().flat_map(|handlers| handlers.iter()) {
-            let what = || format!("the handler for `{}`", event.name);
-            let outcome = self.enter(&subscription.owner, what, |instance| {
-                instance.call_handler(subscription.handler, &args)
-            });
-            let result = self.logged(&subscription.owner, what, outcome);
-            if subscription.kind == HandlerKind::Before {
-                match result {
-                    Json::Bool(false) => {
-                        tracing::debug!(
-                            mod_id = subscription.owner.id,
-                            "cancelled event `{}`",
-                            event.name
-                        );
-                        return None;
+        let what = || format!("the handler for `{}`", event.name);
+        let mut rest = list;
+        while let Some((_, first)) = rest.first() {
+            let owner = &first.owner;
+            let same = rest
+                .iter()
+                .take_while(|(_, subscription)| Rc::ptr_eq(&subscription.owner, owner))
+                .count();
+            let (run, after) = rest.split_at(same);
+            rest = after;
+            let ran = self.enter(owner, what, |instance| {
+                for (_, subscription) in run {
+                    let outcome = instance.call_handler(subscription.handler, &args);
+                    if let Err(error) = &outcome
+                        && error.is_limit()
+                    {
+                        // The call is stopped: the mod's other handlers would be too.
+                        return outcome.map(|_| false);
                     }
-                    Json::Null => {}
-                    replacement => args[0] = replacement,
+                    if let Err(error) = &outcome
+                        && self.counting.get()
+                    {
+                        owner.counts.failed(error);
+                    }
+                    let result = self.logged(owner, what, Ok(outcome));
+                    if subscription.kind == HandlerKind::Before {
+                        match result {
+                            Json::Bool(false) => {
+                                tracing::debug!(
+                                    mod_id = owner.id,
+                                    "cancelled event `{}`",
+                                    event.name
+                                );
+                                return Ok(true);
+                            }
+                            Json::Null => {}
+                            replacement => args[0] = replacement,
+                        }
+                    }
+                }
+                Ok(false)
+            });
+            match ran {
+                Ok(Ok(true)) => return None,
+                Ok(Ok(false)) => {}
+                // A broken limit was reported when the mod was failed for it.
+                Ok(Err(_)) => {}
+                Err(error) => {
+                    tracing::error!(mod_id = owner.id, "{} did not run: {error}", what());
                 }
             }
         }

@@ -55,13 +55,18 @@ impl Counts {
         self.calls.set(self.calls.get() + 1);
         self.busy_nanos.set(self.busy_nanos.get() + took_nanos);
         if let Err(error) = result {
-            self.errors.set(self.errors.get() + 1);
-            *self.last_error.borrow_mut() = Some(error.to_string());
-            match error.kind {
-                ErrorKind::Timeout => self.timeouts.set(self.timeouts.get() + 1),
-                ErrorKind::Memory => self.memory_breaches.set(self.memory_breaches.get() + 1),
-                _ => {}
-            }
+            self.failed(error);
+        }
+    }
+
+    /// An error in the mod: of a call, or of one of its event handlers that ran together.
+    pub(super) fn failed(&self, error: &ScriptError) {
+        self.errors.set(self.errors.get() + 1);
+        *self.last_error.borrow_mut() = Some(error.to_string());
+        match error.kind {
+            ErrorKind::Timeout => self.timeouts.set(self.timeouts.get() + 1),
+            ErrorKind::Memory => self.memory_breaches.set(self.memory_breaches.get() + 1),
+            _ => {}
         }
     }
 
