@@ -436,7 +436,8 @@ impl Core {
             if matches!(input, InputRef::Call { .. }) {
                 self.input_moment.set(now.nanos());
             }
-            let real_ms = now.since(session.began_moment).as_secs_f64() * 1000.0;
+            // From nanoseconds (a `Duration` would divide them into seconds first).
+            let real_ms = now.nanos().saturating_sub(session.began_moment.nanos()) as f64 / 1e6;
             // Kept to the microsecond, so that the file reads back exactly.
             let at_ms = (real_ms.max(session.clock.get()) * 1000.0).round() / 1000.0;
             session.clock.set(at_ms);
