@@ -20,6 +20,7 @@ mod generated_values;
 pub mod javascript;
 pub mod lua;
 mod reproducible;
+mod signatures;
 pub mod wasm;
 
 use std::fmt;

@@ -8,22 +8,21 @@ use smallvec::SmallVec;
 
 use super::bytecode::CompiledOnce;
 use super::{Shared, convert};
+use crate::runtime::signatures::{self, Given, Kind};
 use crate::runtime::{GameGlobal, HandlerKind, HostError, Json, LogLevel, StorageOp};
 
 /// Puts the native API in place: `modhost` and the game's global frozen all the way down, each
 /// namespace with a prototype that answers a member it does not have with an error naming the
 /// closest one (hits never reach it: they are plain property reads); `modhost.mod` and
 /// `modhost.settings` as read-only views whose writes throw, naming what was written (a frozen
-/// object ignores them in a script); `console`; and `setTimeout` and friends on top of
-/// `modhost.timers` (extra arguments go to the callback, as in browsers and Node). When a
-/// function of [`spec::signatures`] fails, its arguments are checked, so a wrong one names the
-/// function, the parameter and the type rather than the engine's conversion.
+/// object ignores them in a script); `console` (native: [`super::console`]) as a global; and
+/// `setTimeout` and friends on top of `modhost.timers` (extra arguments go to the callback, as
+/// in browsers and Node). The natives check their own arguments ([`checked`]).
 /// `modhost.settings` is a getter, so the host can swap in new settings: the returned function
-/// does that. One script, compiled once per process.
-///
-/// [`spec::signatures`]: crate::typings::spec::signatures
+/// does that. One script, compiled once per process; every mod reads and runs it as it starts,
+/// so what natives can do is not written here.
 static PRELUDE: CompiledOnce = CompiledOnce::new(
-    r#"(function (modhost, console, settings, game, gameName, signatures, missingMember) {
+    r#"(function (modhost, console, settings, game, gameName, missingMember) {
     // The prototype of every namespace: only a read of a member the namespace lacks gets here;
     // the namespace's name is its own (symbol-keyed) member.
     const PATH = Symbol('modhost namespace');
@@ -35,91 +34,6 @@ static PRELUDE: CompiledOnce = CompiledOnce::new(
             throw new TypeError(missingMember(namespace[PATH], String(key), Object.keys(namespace)));
         },
     });
-    // The Console Standard's `console` on the mod's log: its formatter (`%s %d %i %f %o %O %c`)
-    // and every method, with the standard's labels and warnings.
-    function fullConsole(native) {
-        const show = (value) => {
-            try { const json = JSON.stringify(value); if (json !== undefined) return json; } catch (_) {}
-            return String(value);
-        };
-        const formatted = (args) => {
-            const first = args[0];
-            if (typeof first !== 'string' || args.length < 2 || !first.includes('%')) return args;
-            let next = 1;
-            const text = first.replace(/%[sdifoOc%]/g, (spec) => {
-                if (spec === '%%') return '%';
-                if (next >= args.length) return spec;
-                const value = args[next++];
-                switch (spec) {
-                    case '%s': return typeof value === 'symbol' ? value.toString() : String(value);
-                    case '%d': case '%i': return typeof value === 'symbol' ? 'NaN' : String(parseInt(value, 10));
-                    case '%f': return typeof value === 'symbol' ? 'NaN' : String(parseFloat(value));
-                    case '%c': return '';
-                    default: return show(value);
-                }
-            });
-            return [text, ...args.slice(next)];
-        };
-        let indent = '';
-        const printer = (level) => (...args) => {
-            const parts = formatted(args);
-            if (indent !== '') {
-                if (typeof parts[0] === 'string') parts[0] = indent + parts[0];
-                else parts.unshift(indent.slice(0, -1));
-            }
-            native[level](...parts);
-        };
-        const [debug, info, warn, error] = ['debug', 'info', 'warn', 'error'].map(printer);
-        const counts = new Map();
-        const started = new Map();
-        const label = (value) => (value === undefined ? 'default' : String(value));
-        const elapsed = (name) => `${name}: ${Date.now() - started.get(name)}ms`;
-        return {
-            log: info, info, debug, warn, error,
-            dir: (item) => info(item),
-            dirxml: (...data) => info(...data),
-            table: (...data) => info(...data),
-            trace: (...data) => {
-                const stack = (new Error().stack || '').split('\n').slice(1).join('\n');
-                debug(...(data.length ? ['Trace:', ...data] : ['Trace']), ...(stack ? ['\n' + stack] : []));
-            },
-            assert: (condition, ...data) => {
-                if (condition) return;
-                if (typeof data[0] === 'string') data[0] = `Assertion failed: ${data[0]}`;
-                else data.unshift('Assertion failed');
-                error(...data);
-            },
-            count: (name) => {
-                name = label(name);
-                const count = (counts.get(name) || 0) + 1;
-                counts.set(name, count);
-                info(`${name}: ${count}`);
-            },
-            countReset: (name) => {
-                name = label(name);
-                if (counts.has(name)) counts.set(name, 0);
-                else warn(`Count for '${name}' does not exist`);
-            },
-            group: (...data) => { if (data.length) info(...data); indent += '  '; },
-            groupCollapsed: (...data) => { if (data.length) info(...data); indent += '  '; },
-            groupEnd: () => { indent = indent.slice(2); },
-            time: (name) => {
-                name = label(name);
-                if (started.has(name)) warn(`Timer '${name}' already exists`);
-                else started.set(name, Date.now());
-            },
-            timeLog: (name, ...data) => {
-                name = label(name);
-                if (started.has(name)) info(elapsed(name), ...data);
-                else warn(`Timer '${name}' does not exist`);
-            },
-            timeEnd: (name) => {
-                name = label(name);
-                if (started.has(name)) { info(elapsed(name)); started.delete(name); }
-                else warn(`Timer '${name}' does not exist`);
-            },
-        };
-    }
     const strict = (namespace, path) => {
         Object.defineProperty(namespace, PATH, { value: path });
         Object.setPrototypeOf(namespace, misses);
@@ -149,48 +63,6 @@ static PRELUDE: CompiledOnce = CompiledOnce::new(
         views.set(value, view);
         return view;
     };
-    const explain = (path, args) => {
-        const line = signatures.split('\n').find((entry) => entry.startsWith(`${path} `) || entry === path);
-        if (!line) return null;
-        const shown = (value) => {
-            if (value === null) return 'null';
-            if (Array.isArray(value)) return 'an array';
-            if (typeof value === 'function') return 'a function';
-            if (typeof value === 'object') return 'an object';
-            return `${typeof value} ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`;
-        };
-        const params = line.split(' ').slice(1);
-        for (let index = 0; index < params.length; index++) {
-            if (params[index].startsWith('...')) break;
-            const optional = params[index].endsWith('?');
-            const [name, kind] = params[index].replace('?', '').split(':');
-            const value = args[index];
-            if (value === undefined) {
-                if (!optional) return `modhost.${path}: parameter \`${name}\` is missing (it takes a ${kind === 'any' ? 'value' : kind})`;
-            } else if (kind !== 'any' && typeof value !== kind) {
-                return `modhost.${path}: parameter \`${name}\` takes a ${kind}, got ${shown(value)}`;
-            }
-        }
-        return null;
-    };
-    for (const line of signatures.split('\n')) {
-        if (line === '') continue;
-        const path = line.slice(0, line.indexOf(' '));
-        const [space, name] = path.split('.');
-        const holder = modhost[space];
-        const native = holder && holder[name];
-        if (typeof native !== 'function') continue;
-        const checked = (...args) => {
-            try {
-                return native(...args);
-            } catch (error) {
-                const better = error instanceof TypeError ? explain(path, args) : null;
-                if (better) throw new TypeError(better);
-                throw error;
-            }
-        };
-        holder[name] = checked;
-    }
     const info = readOnly(modhost.mod, 'modhost.mod');
     delete modhost.mod;
     let current = readOnly(settings, 'modhost.settings');
@@ -217,7 +89,7 @@ static PRELUDE: CompiledOnce = CompiledOnce::new(
     const clear = (id) => { const n = long(id); if (n > 0) timers.cancel(n); };
     const globals = {
         modhost,
-        console: fullConsole(console),
+        console,
         setTimeout: (fn, ms, ...args) => { callable(fn, 'setTimeout'); return timers.after(delay(ms), () => fn(...args)); },
         setInterval: (fn, ms, ...args) => { callable(fn, 'setInterval'); return timers.every(delay(ms), () => fn(...args)); },
         clearTimeout: clear,
@@ -247,21 +119,16 @@ pub fn install<'js>(
     modhost.set("mod", convert::from_json(ctx, info)?)?;
 
     let log = Object::new(ctx.clone())?;
-    let console = Object::new(ctx.clone())?;
     for (name, level) in [
         ("debug", LogLevel::Debug),
         ("info", LogLevel::Info),
         ("warn", LogLevel::Warn),
         ("error", LogLevel::Error),
     ] {
-        // One function each, seen as `modhost.log.<level>` and `console.<level>`.
-        let function = logger(ctx, shared, level)?;
-        log.set(name, function.clone())?;
-        console.set(name, function)?;
+        log.set(name, logger(ctx, shared, level)?)?;
     }
-    // `console.log` is `console.info`.
-    console.set("log", console.get::<_, Function>("info")?)?;
     modhost.set("log", log)?;
+    let console = super::console::console(ctx, shared)?;
 
     modhost.set("mods", mods(ctx, shared)?)?;
     modhost.set("events", events(ctx, shared)?)?;
@@ -286,7 +153,6 @@ pub fn install<'js>(
         convert::from_json(ctx, settings)?,
         game,
         game_name,
-        crate::typings::spec::signatures(shared.testing.is_some()),
         Function::new(
             ctx.clone(),
             |path: String, key: String, members: Vec<String>| {
@@ -354,38 +220,50 @@ fn storage<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<
     let getter = Rc::clone(shared);
     storage.set(
         "get",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, key: String| {
-            enter(&ctx, &getter)?;
-            run(&ctx, &getter, StorageOp::Get(key))
-        })?,
+        Function::new(
+            ctx.clone(),
+            checked("storage.get", move |ctx: Ctx<'js>, key: String| {
+                enter(&ctx, &getter)?;
+                run(&ctx, &getter, StorageOp::Get(key))
+            }),
+        )?,
     )?;
     let setter = Rc::clone(shared);
     storage.set(
         "set",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, key: String, value: Value<'js>| {
-                enter(&ctx, &setter)?;
-                let value = to_json_or_throw(&ctx, &setter, &value)?;
-                run(&ctx, &setter, StorageOp::Set(key, value)).map(drop)
-            },
+            checked(
+                "storage.set",
+                move |ctx: Ctx<'js>, key: String, value: Value<'js>| {
+                    enter(&ctx, &setter)?;
+                    let value = to_json_or_throw(&ctx, &setter, &value)?;
+                    run(&ctx, &setter, StorageOp::Set(key, value)).map(drop)
+                },
+            ),
         )?,
     )?;
     let deleter = Rc::clone(shared);
     storage.set(
         "delete",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, key: String| {
-            enter(&ctx, &deleter)?;
-            run(&ctx, &deleter, StorageOp::Delete(key))
-        })?,
+        Function::new(
+            ctx.clone(),
+            checked("storage.delete", move |ctx: Ctx<'js>, key: String| {
+                enter(&ctx, &deleter)?;
+                run(&ctx, &deleter, StorageOp::Delete(key))
+            }),
+        )?,
     )?;
     let lister = Rc::clone(shared);
     storage.set(
         "keys",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, prefix: Opt<String>| {
-            enter(&ctx, &lister)?;
-            run(&ctx, &lister, StorageOp::Keys(prefix.0.unwrap_or_default()))
-        })?,
+        Function::new(
+            ctx.clone(),
+            checked("storage.keys", move |ctx: Ctx<'js>, prefix: Opt<String>| {
+                enter(&ctx, &lister)?;
+                run(&ctx, &lister, StorageOp::Keys(prefix.0.unwrap_or_default()))
+            }),
+        )?,
     )?;
     Ok(storage)
 }
@@ -395,13 +273,16 @@ fn files<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'j
     let reader = Rc::clone(shared);
     files.set(
         "readText",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, path: String| {
-            enter(&ctx, &reader)?;
-            reader
-                .host
-                .read_text(&reader.mod_id, &path)
-                .map_err(|message| host_error(&ctx, &reader, &message))
-        })?,
+        Function::new(
+            ctx.clone(),
+            checked("fs.readText", move |ctx: Ctx<'js>, path: String| {
+                enter(&ctx, &reader)?;
+                reader
+                    .host
+                    .read_text(&reader.mod_id, &path)
+                    .map_err(|message| host_error(&ctx, &reader, &message))
+            }),
+        )?,
     )?;
     Ok(files)
 }
@@ -414,31 +295,44 @@ fn timers<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'
             name,
             Function::new(
                 ctx.clone(),
-                move |ctx: Ctx<'js>, ms: f64, callback: Function<'js>| {
-                    enter(&ctx, &owner)?;
-                    let delay = std::time::Duration::from_secs_f64(ms.clamp(0.0, 1e12) / 1000.0);
-                    let handler = owner.host.next_handler_id();
-                    match owner.host.set_timer(&owner.mod_id, delay, repeat, handler) {
-                        Ok(timer) => {
-                            owner
-                                .handlers
-                                .borrow_mut()
-                                .insert(handler, Persistent::save(&ctx, callback));
-                            Ok(timer as f64)
+                checked(
+                    if repeat {
+                        "timers.every"
+                    } else {
+                        "timers.after"
+                    },
+                    move |ctx: Ctx<'js>, ms: f64, callback: Function<'js>| {
+                        enter(&ctx, &owner)?;
+                        let delay =
+                            std::time::Duration::from_secs_f64(ms.clamp(0.0, 1e12) / 1000.0);
+                        let handler = owner.host.next_handler_id();
+                        match owner.host.set_timer(&owner.mod_id, delay, repeat, handler) {
+                            Ok(timer) => {
+                                owner
+                                    .handlers
+                                    .borrow_mut()
+                                    .insert(handler, Persistent::save(&ctx, callback));
+                                Ok(timer as f64)
+                            }
+                            Err(message) => Err(host_error(&ctx, &owner, &message)),
                         }
-                        Err(message) => Err(host_error(&ctx, &owner, &message)),
-                    }
-                },
+                    },
+                ),
             )?,
         )?;
     }
     let canceller = Rc::clone(shared);
     timers.set(
         "cancel",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, timer: f64| {
-            enter(&ctx, &canceller)?;
-            Ok::<_, rquickjs::Error>(canceller.host.cancel_timer(&canceller.mod_id, timer as u64))
-        })?,
+        Function::new(
+            ctx.clone(),
+            checked("timers.cancel", move |ctx: Ctx<'js>, timer: f64| {
+                enter(&ctx, &canceller)?;
+                Ok::<_, rquickjs::Error>(
+                    canceller.host.cancel_timer(&canceller.mod_id, timer as u64),
+                )
+            }),
+        )?,
     )?;
     Ok(timers)
 }
@@ -449,22 +343,38 @@ fn logger<'js>(
     level: LogLevel,
 ) -> rquickjs::Result<Function<'js>> {
     let shared = Rc::clone(shared);
-    Function::new(ctx.clone(), move |ctx: Ctx<'js>, args: Rest<Value<'js>>| {
-        enter(&ctx, &shared)?;
-        let message = args
-            .0
-            .iter()
-            .map(|value| display(&ctx, value))
-            .collect::<Vec<_>>()
-            .join(" ");
-        if shared.clock.must_stop() {
-            // A getter or `toJSON` ran past the deadline while the value was shown.
-            return Err(stop(&ctx, &shared));
-        }
-        super::reproducible::locate(&ctx, &shared);
-        shared.host.log(&shared.mod_id, level, &message);
-        Ok::<_, rquickjs::Error>(())
-    })
+    Function::new(
+        ctx.clone(),
+        Raw(move |params: Params<'_, 'js>| {
+            let values: SmallVec<[Value<'js>; 4]> = (0..params.len())
+                .filter_map(|index| params.arg(index))
+                .collect();
+            log_values(params.ctx(), &shared, level, &values)?;
+            Ok(Value::new_undefined(params.ctx().clone()))
+        }),
+    )
+}
+
+/// Logs `values` as one line of the mod's log, each shown as `console.log` shows it.
+pub(super) fn log_values<'js>(
+    ctx: &Ctx<'js>,
+    shared: &Shared,
+    level: LogLevel,
+    values: &[Value<'js>],
+) -> rquickjs::Result<()> {
+    enter(ctx, shared)?;
+    let message = values
+        .iter()
+        .map(|value| display(ctx, value))
+        .collect::<Vec<_>>()
+        .join(" ");
+    if shared.clock.must_stop() {
+        // A getter or `toJSON` ran past the deadline while the value was shown.
+        return Err(stop(ctx, shared));
+    }
+    super::reproducible::locate(ctx, shared);
+    shared.host.log(&shared.mod_id, level, &message);
+    Ok(())
 }
 
 /// How `console.log` shows a value: strings as they are, errors with their message, the rest
@@ -576,10 +486,91 @@ fn text_argument<'js>(
     }
 }
 
+/// A native of the `modhost` function `path` whose arguments are checked against its
+/// parameters before they are converted as `F` takes them: a wrong one is a `TypeError`
+/// naming the function, the parameter and the type ([`signatures::check`]), not rquickjs's
+/// conversion error.
+pub(super) struct Checked<F, P> {
+    path: &'static str,
+    function: F,
+    taking: std::marker::PhantomData<P>,
+}
+
+pub(super) fn checked<F, P>(path: &'static str, function: F) -> Checked<F, P> {
+    Checked {
+        path,
+        function,
+        taking: std::marker::PhantomData,
+    }
+}
+
+impl<'js, F, P> rquickjs::function::IntoJsFunc<'js, Checked<(), P>> for Checked<F, P>
+where
+    F: rquickjs::function::IntoJsFunc<'js, P>,
+{
+    fn param_requirements() -> rquickjs::function::ParamRequirement {
+        rquickjs::function::ParamRequirement::any()
+    }
+
+    fn call<'a>(&self, params: Params<'a, 'js>) -> rquickjs::Result<Value<'js>> {
+        let values: SmallVec<[Value<'js>; 4]> = (0..params.len())
+            .filter_map(|index| params.arg(index))
+            .collect();
+        let given: SmallVec<[Given; 4]> = values.iter().map(given).collect();
+        signatures::check(self.path, &given, &|index| shown(&values[index]), false)
+            .map_err(|message| Exception::throw_type(params.ctx(), &message))?;
+        self.function.call(params)
+    }
+}
+
+/// What an argument is, as [`signatures::check`] asks.
+fn given(value: &Value<'_>) -> Given {
+    match value.type_of() {
+        rquickjs::Type::Undefined | rquickjs::Type::Uninitialized => Given::Missing,
+        rquickjs::Type::String => Given::Of(Kind::String),
+        rquickjs::Type::Int | rquickjs::Type::Float => Given::Of(Kind::Number),
+        rquickjs::Type::Bool => Given::Of(Kind::Boolean),
+        rquickjs::Type::Function | rquickjs::Type::Constructor => Given::Of(Kind::Function),
+        _ => Given::Other,
+    }
+}
+
+/// How a wrong argument is named: `a function`, `an array`, `null`, `number 5`, `string "x"`.
+fn shown(value: &Value<'_>) -> String {
+    match value.type_of() {
+        rquickjs::Type::Null => "null".to_owned(),
+        rquickjs::Type::Array => "an array".to_owned(),
+        rquickjs::Type::Function | rquickjs::Type::Constructor => "a function".to_owned(),
+        rquickjs::Type::String => format!(
+            "string {}",
+            serde_json::Value::String(
+                value
+                    .as_string()
+                    .and_then(|text| text.to_string().ok())
+                    .unwrap_or_default()
+            )
+        ),
+        rquickjs::Type::Int | rquickjs::Type::Float => {
+            let number = value.as_number().unwrap_or(f64::NAN);
+            let text: Option<String> = value
+                .ctx()
+                .globals()
+                .get::<_, Function>("String")
+                .and_then(|string| string.call((number,)))
+                .ok();
+            format!("number {}", text.unwrap_or_else(|| number.to_string()))
+        }
+        rquickjs::Type::Bool => format!("boolean {}", value.as_bool().unwrap_or_default()),
+        rquickjs::Type::Symbol => "a symbol".to_owned(),
+        rquickjs::Type::BigInt => "a bigint".to_owned(),
+        _ => "an object".to_owned(),
+    }
+}
+
 /// A native function that takes its arguments as QuickJS passed them, without the list on
 /// the heap rquickjs's `Rest` makes (`modhost.mods.call` and `modhost.events.emit`, the hot
 /// paths).
-struct Raw<F>(F);
+pub(super) struct Raw<F>(pub(super) F);
 
 impl<'js, F> rquickjs::function::IntoJsFunc<'js, Raw<()>> for Raw<F>
 where
@@ -653,34 +644,43 @@ fn events<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'
             name,
             Function::new(
                 ctx.clone(),
-                move |ctx: Ctx<'js>, event: String, handler: Function<'js>| {
-                    enter(&ctx, &subscriber)?;
-                    let id = subscriber.host.next_handler_id();
-                    subscriber
-                        .handlers
-                        .borrow_mut()
-                        .insert(id, Persistent::save(&ctx, handler));
-                    Ok::<_, rquickjs::Error>(subscriber.host.subscribe(
-                        &subscriber.mod_id,
-                        &event,
-                        kind,
-                        id,
-                    ) as f64)
-                },
+                checked(
+                    match kind {
+                        HandlerKind::On => "events.on",
+                        HandlerKind::Before => "events.before",
+                    },
+                    move |ctx: Ctx<'js>, event: String, handler: Function<'js>| {
+                        enter(&ctx, &subscriber)?;
+                        let id = subscriber.host.next_handler_id();
+                        subscriber
+                            .handlers
+                            .borrow_mut()
+                            .insert(id, Persistent::save(&ctx, handler));
+                        Ok::<_, rquickjs::Error>(subscriber.host.subscribe(
+                            &subscriber.mod_id,
+                            &event,
+                            kind,
+                            id,
+                        ) as f64)
+                    },
+                ),
             )?,
         )?;
     }
     let canceller = Rc::clone(shared);
     events.set(
         "off",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, subscription: f64| {
-            enter(&ctx, &canceller)?;
-            Ok::<_, rquickjs::Error>(
-                canceller
-                    .host
-                    .unsubscribe(&canceller.mod_id, subscription as u64),
-            )
-        })?,
+        Function::new(
+            ctx.clone(),
+            checked("events.off", move |ctx: Ctx<'js>, subscription: f64| {
+                enter(&ctx, &canceller)?;
+                Ok::<_, rquickjs::Error>(
+                    canceller
+                        .host
+                        .unsubscribe(&canceller.mod_id, subscription as u64),
+                )
+            }),
+        )?,
     )?;
     let emitter = Rc::clone(shared);
     events.set(

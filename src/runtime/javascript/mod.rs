@@ -9,6 +9,7 @@
 mod api;
 mod bytecode;
 mod call;
+mod console;
 mod convert;
 mod error;
 mod loader;

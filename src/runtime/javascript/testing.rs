@@ -9,6 +9,7 @@ use std::rc::Rc;
 use rquickjs::function::Opt;
 use rquickjs::{Ctx, Exception, Function, Module, Object, Persistent, Value};
 
+use super::api::checked;
 use super::{Shared, convert};
 use crate::runtime::doubles::GameDoubles;
 use crate::runtime::{HandlerKind, Json, TestStep};
@@ -47,16 +48,19 @@ pub(super) fn test_object<'js>(
         "advance",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, ms: f64| -> rquickjs::Result<()> {
-                let until = clock.host.test_now_ms() + ms.max(0.0) as u64;
-                while let Some(handler) = clock.host.test_next_timer(&clock.mod_id, until) {
-                    let function = clock.handlers.borrow().get(&handler).cloned();
-                    if let Some(function) = function {
-                        function.restore(&ctx)?.call::<_, ()>(())?;
+            checked(
+                "test.advance",
+                move |ctx: Ctx<'js>, ms: f64| -> rquickjs::Result<()> {
+                    let until = clock.host.test_now_ms() + ms.max(0.0) as u64;
+                    while let Some(handler) = clock.host.test_next_timer(&clock.mod_id, until) {
+                        let function = clock.handlers.borrow().get(&handler).cloned();
+                        if let Some(function) = function {
+                            function.restore(&ctx)?.call::<_, ()>(())?;
+                        }
                     }
-                }
-                Ok(())
-            },
+                    Ok(())
+                },
+            ),
         )?,
     )?;
 
@@ -65,40 +69,46 @@ pub(super) fn test_object<'js>(
         "emit",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>,
-                  event: String,
-                  payload: Opt<Value<'js>>|
-                  -> rquickjs::Result<Value<'js>> {
-                let mut payload = payload
-                    .0
-                    .unwrap_or_else(|| Value::new_undefined(ctx.clone()));
-                for (handler, kind) in emitter.host.test_handlers(&emitter.mod_id, &event) {
-                    let function = emitter.handlers.borrow().get(&handler).cloned();
-                    let Some(function) = function else { continue };
-                    let answer: Value = function
-                        .restore(&ctx)?
-                        .call((payload.clone(), event.as_str()))?;
-                    if kind == HandlerKind::Before {
-                        if answer.as_bool() == Some(false) {
-                            break;
-                        }
-                        if answer.is_object() {
-                            payload = answer;
+            checked(
+                "test.emit",
+                move |ctx: Ctx<'js>,
+                      event: String,
+                      payload: Opt<Value<'js>>|
+                      -> rquickjs::Result<Value<'js>> {
+                    let mut payload = payload
+                        .0
+                        .unwrap_or_else(|| Value::new_undefined(ctx.clone()));
+                    for (handler, kind) in emitter.host.test_handlers(&emitter.mod_id, &event) {
+                        let function = emitter.handlers.borrow().get(&handler).cloned();
+                        let Some(function) = function else { continue };
+                        let answer: Value = function
+                            .restore(&ctx)?
+                            .call((payload.clone(), event.as_str()))?;
+                        if kind == HandlerKind::Before {
+                            if answer.as_bool() == Some(false) {
+                                break;
+                            }
+                            if answer.is_object() {
+                                payload = answer;
+                            }
                         }
                     }
-                }
-                Ok(payload)
-            },
+                    Ok(payload)
+                },
+            ),
         )?,
     )?;
 
     let recorder = Rc::clone(shared);
     test.set(
         "emitted",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, event: String| {
-            let payloads = recorder.host.test_emitted(&recorder.mod_id, &event);
-            convert::from_json(&ctx, &Json::Array(payloads))
-        })?,
+        Function::new(
+            ctx.clone(),
+            checked("test.emitted", move |ctx: Ctx<'js>, event: String| {
+                let payloads = recorder.host.test_emitted(&recorder.mod_id, &event);
+                convert::from_json(&ctx, &Json::Array(payloads))
+            }),
+        )?,
     )?;
 
     let mocker = Rc::clone(shared);
@@ -106,29 +116,35 @@ pub(super) fn test_object<'js>(
         "mock",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, function: String, answer: Function<'js>| {
-                let Some(doubles) = &mocker.testing else {
-                    return Ok(());
-                };
-                doubles
-                    .mock(function, Persistent::save(&ctx, answer))
-                    .map_err(|message| Exception::throw_type(&ctx, &message))
-            },
+            checked(
+                "test.mock",
+                move |ctx: Ctx<'js>, function: String, answer: Function<'js>| {
+                    let Some(doubles) = &mocker.testing else {
+                        return Ok(());
+                    };
+                    doubles
+                        .mock(function, Persistent::save(&ctx, answer))
+                        .map_err(|message| Exception::throw_type(&ctx, &message))
+                },
+            ),
         )?,
     )?;
 
     let watcher = Rc::clone(shared);
     test.set(
         "calls",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, function: String| {
-            let calls = match &watcher.testing {
-                Some(doubles) => doubles
-                    .calls(&function)
-                    .map_err(|message| Exception::throw_type(&ctx, &message))?,
-                None => Vec::new(),
-            };
-            convert::from_json(&ctx, &Json::Array(calls))
-        })?,
+        Function::new(
+            ctx.clone(),
+            checked("test.calls", move |ctx: Ctx<'js>, function: String| {
+                let calls = match &watcher.testing {
+                    Some(doubles) => doubles
+                        .calls(&function)
+                        .map_err(|message| Exception::throw_type(&ctx, &message))?,
+                    None => Vec::new(),
+                };
+                convert::from_json(&ctx, &Json::Array(calls))
+            }),
+        )?,
     )?;
     Ok(test)
 }
