@@ -1,11 +1,15 @@
 //! The parameters of the `modhost` functions whose arguments the natives check, read once from
-//! the one API description ([`crate::typings::spec::signatures`]), and the words a wrong
-//! argument gets, the same in every language: `modhost.timers.after: parameter `ms` takes a
-//! number, got a function`. Each backend says what each argument is; this says whether that
-//! fits. Checked in the natives themselves, so no mod starts with a wrapper per function.
+//! the one API description ([`crate::typings::spec`]), and the words a wrong argument gets,
+//! the same in every language: `modhost.timers.after: parameter `ms` takes a number, got a
+//! function`. Each backend says what each argument is; this says whether that fits. Checked in
+//! the natives themselves, so no mod starts with a wrapper per function. Functions that take
+//! anything (`log.info`) need no check, and `mods.call` and `events.emit`, the hot paths,
+//! check their two names themselves.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
+
+use crate::typings::spec;
 
 /// What a parameter takes, as both languages can tell a value's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,12 +23,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn parse(word: &str) -> Kind {
-        match word {
-            "string" => Kind::String,
-            "number" => Kind::Number,
-            "boolean" => Kind::Boolean,
-            "function" => Kind::Function,
+    fn of(kind: spec::Type) -> Kind {
+        match kind {
+            spec::Type::String => Kind::String,
+            spec::Type::Number => Kind::Number,
+            spec::Type::Boolean => Kind::Boolean,
+            spec::Type::Handler { .. } => Kind::Function,
             _ => Kind::Any,
         }
     }
@@ -63,33 +67,38 @@ pub enum Given {
 /// `None` for a function whose arguments are not checked.
 pub fn parameters(path: &str) -> Option<&'static [Parameter]> {
     static TABLE: OnceLock<HashMap<String, Vec<Parameter>>> = OnceLock::new();
-    TABLE
-        .get_or_init(|| table(crate::typings::spec::signatures(true)))
-        .get(path)
-        .map(Vec::as_slice)
+    TABLE.get_or_init(table).get(path).map(Vec::as_slice)
 }
 
-fn table(signatures: &str) -> HashMap<String, Vec<Parameter>> {
-    signatures
-        .lines()
-        .filter_map(|line| {
-            let mut words = line.split(' ');
-            let path = words.next()?.to_owned();
-            let parameters = words
-                .take_while(|word| !word.starts_with("..."))
-                .filter_map(|word| {
-                    let optional = word.ends_with('?');
-                    let (name, kind) = word.trim_end_matches('?').split_once(':')?;
-                    Some(Parameter {
-                        name: name.to_owned(),
-                        kind: Kind::parse(kind),
-                        optional,
-                    })
+fn table() -> HashMap<String, Vec<Parameter>> {
+    let mut table = HashMap::new();
+    for namespace in spec::API.iter().chain([&spec::TEST_API]) {
+        let spec::Contents::Functions(functions) = namespace.contents else {
+            continue;
+        };
+        for function in functions {
+            let path = format!("{}.{}", namespace.name, function.name);
+            let typed = function
+                .params
+                .iter()
+                .any(|param| Kind::of(param.kind) != Kind::Any);
+            if !typed || path == "mods.call" || path == "events.emit" {
+                continue;
+            }
+            let parameters = function
+                .params
+                .iter()
+                .take_while(|param| !param.variadic)
+                .map(|param| Parameter {
+                    name: param.name.to_owned(),
+                    kind: Kind::of(param.kind),
+                    optional: param.optional,
                 })
                 .collect();
-            Some((path, parameters))
-        })
-        .collect()
+            table.insert(path, parameters);
+        }
+    }
+    table
 }
 
 /// Whether `args` fit `path`'s parameters: the first that does not, named with its function,

@@ -501,57 +501,6 @@ fn shape(kind: Type) -> Shape {
 }
 
 /// The API as a tree of names, `modhost.<namespace>.<member>`, as the runtimes expose it.
-/// The functions of the `modhost` API whose arguments the backends check, one a line: its
-/// path, then each parameter as `name:kind` (`number`, `string`, `boolean`, `function` or
-/// `any`), `?` after an optional one and `...` before the rest (`timers.after ms:number
-/// fn:function`), so a wrong argument names the function, the parameter and the type rather
-/// than an engine's conversion. Functions that take anything (`log.info`) need no check, and
-/// `mods.call` and `events.emit`, the hot paths, keep the engine's own. Made once per process;
-/// `testing` adds `modhost.test`.
-pub fn signatures(testing: bool) -> &'static str {
-    static TEXT: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
-    let texts = TEXT.get_or_init(|| [false, true].map(signatures_text));
-    &texts[usize::from(testing)]
-}
-
-fn signatures_text(testing: bool) -> String {
-    let kind = |kind: Type| match kind {
-        Type::String => "string",
-        Type::Number => "number",
-        Type::Boolean => "boolean",
-        Type::Handler { .. } => "function",
-        _ => "any",
-    };
-    let mut text = String::new();
-    for namespace in API.iter().chain(testing.then_some(&TEST_API)) {
-        let Contents::Functions(functions) = namespace.contents else {
-            continue;
-        };
-        for function in functions {
-            let path = format!("{}.{}", namespace.name, function.name);
-            let typed = function
-                .params
-                .iter()
-                .any(|param| kind(param.kind) != "any");
-            if !typed || path == "mods.call" || path == "events.emit" {
-                continue;
-            }
-            text.push_str(&path);
-            for param in function.params {
-                let rest = if param.variadic { "..." } else { "" };
-                let optional = if param.optional { "?" } else { "" };
-                text.push_str(&format!(
-                    " {rest}{}:{}{optional}",
-                    param.name,
-                    kind(param.kind)
-                ));
-            }
-            text.push('\n');
-        }
-    }
-    text
-}
-
 pub fn member_paths() -> Vec<String> {
     let mut paths: Vec<String> = API
         .iter()

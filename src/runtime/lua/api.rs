@@ -2,11 +2,14 @@
 
 use std::rc::Rc;
 
-use mlua::{FromLuaMulti, Function, IntoLuaMulti, Lua, Table, Value, Variadic};
+use mlua::{
+    FromLuaMulti, Function, IntoLua, IntoLuaMulti, Lua, MultiValue, Table, Value, Variadic,
+};
 use smallvec::SmallVec;
 
 use super::chunks::HostChunk;
 use super::{Shared, convert};
+use crate::runtime::signatures::{self, Given, Kind};
 use crate::runtime::{
     GameGlobal, HandlerKind, HostError, Json, LogLevel, Reproducible, ScriptError, StorageOp,
 };
@@ -108,7 +111,6 @@ end
     if testing {
         namespaces.push(("test", super::testing::test_table(lua, shared)?));
     }
-    check_arguments(lua, &namespaces, testing)?;
     for (path, table) in namespaces {
         modhost.raw_set(path, api_namespace(lua, &format!("modhost.{path}"), table)?)?;
     }
@@ -404,72 +406,6 @@ end
 "#,
 );
 
-/// Wraps each function of [`spec::signatures`] with a check of its arguments, so a wrong one
-/// names the function, the parameter and the type rather than mlua's conversion. The checks
-/// are Lua written out from the signatures once per process and loaded as bytecode into each
-/// state: nothing is parsed when a mod starts.
-///
-/// [`spec::signatures`]: crate::typings::spec::signatures
-fn check_arguments(lua: &Lua, namespaces: &[(&str, Table)], testing: bool) -> mlua::Result<()> {
-    static CHECKS: std::sync::OnceLock<[HostChunk; 2]> = std::sync::OnceLock::new();
-    let chunks = CHECKS.get_or_init(|| {
-        [false, true].map(|testing| {
-            let source = checks_source(crate::typings::spec::signatures(testing));
-            HostChunk::new(Box::leak(source.into_boxed_str()))
-        })
-    });
-    let tables = lua.create_table()?;
-    for (path, table) in namespaces {
-        tables.raw_set(*path, table.clone())?;
-    }
-    chunks[usize::from(testing)].function(lua)?.call(tables)
-}
-
-/// The Lua that [`check_arguments`] loads: for each function, a wrapper that checks each
-/// parameter in turn, then calls the function.
-fn checks_source(signatures: &str) -> String {
-    let mut source = String::from("local namespaces = ...\nlocal error, type = error, type\n");
-    for line in signatures.lines() {
-        let mut words = line.split(' ');
-        let Some((space, name)) = words.next().and_then(|path| path.split_once('.')) else {
-            continue;
-        };
-        let full = format!("modhost.{space}.{name}");
-        let params: Vec<(&str, &str, bool)> = words
-            .take_while(|word| !word.starts_with("..."))
-            .filter_map(|word| {
-                let optional = word.ends_with('?');
-                let (param, kind) = word.trim_end_matches('?').split_once(':')?;
-                Some((param, kind, optional))
-            })
-            .collect();
-        let args: Vec<String> = (1..=params.len())
-            .map(|index| format!("a{index}"))
-            .collect();
-        source.push_str(&format!(
-            "do\n  local namespace = namespaces[\"{space}\"]\n  local native = namespace and namespace[\"{name}\"]\n  if native then\n    namespace[\"{name}\"] = function(...)\n      local {} = ...\n",
-            args.join(", ")
-        ));
-        for ((param, kind, optional), arg) in params.iter().zip(&args) {
-            if !optional {
-                source.push_str(&format!(
-                    "      if {arg} == nil then error(\"{full}: parameter `{param}` is missing (it takes a {kind})\") end\n"
-                ));
-            }
-            let wrong = match *kind {
-                "any" => continue,
-                "string" => format!("type({arg}) ~= \"string\" and type({arg}) ~= \"number\""),
-                kind => format!("type({arg}) ~= \"{kind}\""),
-            };
-            source.push_str(&format!(
-                "      if {arg} ~= nil and {wrong} then error(\"{full}: parameter `{param}` takes a {kind}, got a \" .. type({arg})) end\n"
-            ));
-        }
-        source.push_str("      return native(...)\n    end\n  end\nend\n");
-    }
-    source
-}
-
 /// A namespace of the API (`modhost.log`, `game.world`, …), read-only, where reading a member
 /// it does not have raises naming the closest one and the ones it has
 /// ([`crate::suggest::missing_member`]) instead of giving `nil`, which would fail later as
@@ -603,6 +539,52 @@ where
     })
 }
 
+/// A host function of the `modhost` function `path` (`storage.get`) that raises as Lua's own
+/// functions do ([`raising`]): its arguments are checked against the API description first,
+/// so a wrong one is named with the function, the parameter and the type
+/// ([`signatures::check`], a number passing for a string as in Lua), then converted as
+/// `body` takes them; `body` answers `(true, value)` or `(false, message)`.
+pub(super) fn checked_function<A>(
+    lua: &Lua,
+    shared: &Rc<Shared>,
+    path: &'static str,
+    body: impl Fn(&Lua, A) -> mlua::Result<(bool, Value)> + 'static,
+) -> mlua::Result<Function>
+where
+    A: FromLuaMulti,
+{
+    let native = host_function(lua, shared, move |lua, args: MultiValue| {
+        let given: SmallVec<[Given; 4]> = args.iter().map(given).collect();
+        let shown = |index: usize| format!("a {}", args.get(index).map_or("nil", lua_type));
+        if let Err(message) = signatures::check(path, &given, &shown, true) {
+            return Ok((false, Value::String(lua.create_string(message)?)));
+        }
+        body(lua, A::from_lua_multi(args, lua)?)
+    })?;
+    raising(lua, native)
+}
+
+/// What an argument is, as [`signatures::check`] asks.
+fn given(value: &Value) -> Given {
+    match value {
+        Value::Nil => Given::Missing,
+        Value::String(_) => Given::Of(Kind::String),
+        Value::Integer(_) | Value::Number(_) => Given::Of(Kind::Number),
+        Value::Boolean(_) => Given::Of(Kind::Boolean),
+        Value::Function(_) => Given::Of(Kind::Function),
+        _ => Given::Other,
+    }
+}
+
+/// Lua's `type(value)`.
+fn lua_type(value: &Value) -> &'static str {
+    match value {
+        Value::Integer(_) | Value::Number(_) => "number",
+        Value::LightUserData(_) | Value::UserData(_) | Value::Error(_) => "userdata",
+        other => other.type_name(),
+    }
+}
+
 /// What a stopped call raises on its way out (the host reports the limit itself).
 const STOPPED: &str = "the call was stopped for breaking a limit";
 
@@ -636,7 +618,7 @@ pub(super) fn outcome(lua: &Lua, result: Result<Json, String>) -> mlua::Result<(
 }
 
 /// A string parameter of the two hot API functions, which take their arguments as they come
-/// (the others are checked by [`check_arguments`]): a number stands for its text, as in Lua.
+/// (the others are checked by [`checked_function`]): a number stands for its text, as in Lua.
 /// A string is read in place (a copy was a tenth of `modhost.mods.call`).
 fn text_argument(value: &Value, function: &str, name: &str) -> Result<Text, String> {
     match value {
@@ -714,44 +696,40 @@ fn storage(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
     let get = run.clone();
     storage.raw_set(
         "get",
-        raising(
-            lua,
-            host_function(lua, shared, move |lua, key: String| {
-                get(lua, StorageOp::Get(key))
-            })?,
-        )?,
+        checked_function(lua, shared, "storage.get", move |lua, key: String| {
+            get(lua, StorageOp::Get(key))
+        })?,
     )?;
     let set = run.clone();
     storage.raw_set(
         "set",
-        raising(
+        checked_function(
             lua,
-            host_function(lua, shared, move |lua, (key, value): (String, Value)| {
-                match convert::to_json(lua, &value) {
-                    Ok(value) => set(lua, StorageOp::Set(key, value)),
-                    Err(error) => outcome(lua, Err(error.message)),
-                }
-            })?,
+            shared,
+            "storage.set",
+            move |lua, (key, value): (String, Value)| match convert::to_json(lua, &value) {
+                Ok(value) => set(lua, StorageOp::Set(key, value)),
+                Err(error) => outcome(lua, Err(error.message)),
+            },
         )?,
     )?;
     let delete = run.clone();
     storage.raw_set(
         "delete",
-        raising(
-            lua,
-            host_function(lua, shared, move |lua, key: String| {
-                delete(lua, StorageOp::Delete(key))
-            })?,
-        )?,
+        checked_function(lua, shared, "storage.delete", move |lua, key: String| {
+            delete(lua, StorageOp::Delete(key))
+        })?,
     )?;
     let keys = run;
     storage.raw_set(
         "keys",
-        raising(
+        checked_function(
             lua,
-            host_function(lua, shared, move |lua, prefix: Option<String>| {
+            shared,
+            "storage.keys",
+            move |lua, prefix: Option<String>| {
                 keys(lua, StorageOp::Keys(prefix.unwrap_or_default()))
-            })?,
+            },
         )?,
     )?;
     Ok(storage)
@@ -760,7 +738,7 @@ fn storage(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
 fn files(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
     let files = lua.create_table()?;
     let reader = Rc::clone(shared);
-    let read = host_function(lua, shared, move |lua, path: String| {
+    let read = checked_function(lua, shared, "fs.readText", move |lua, path: String| {
         outcome(
             lua,
             reader
@@ -769,7 +747,7 @@ fn files(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
                 .map(Json::String),
         )
     })?;
-    files.raw_set("readText", raising(lua, read)?)?;
+    files.raw_set("readText", read)?;
     Ok(files)
 }
 
@@ -779,23 +757,35 @@ fn timers(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
         let owner = Rc::clone(shared);
         timers.raw_set(
             name,
-            host_function(lua, shared, move |_, (ms, callback): (f64, Function)| {
-                let delay = std::time::Duration::from_secs_f64(ms.clamp(0.0, 1e12) / 1000.0);
-                let handler = owner.host.next_handler_id();
-                let timer = owner
-                    .host
-                    .set_timer(&owner.mod_id, delay, repeat, handler)
-                    .map_err(mlua::Error::runtime)?;
-                owner.handlers.borrow_mut().insert(handler, callback);
-                Ok(timer)
-            })?,
+            checked_function(
+                lua,
+                shared,
+                if repeat {
+                    "timers.every"
+                } else {
+                    "timers.after"
+                },
+                move |lua, (ms, callback): (f64, Function)| {
+                    let delay = std::time::Duration::from_secs_f64(ms.clamp(0.0, 1e12) / 1000.0);
+                    let handler = owner.host.next_handler_id();
+                    let timer = owner
+                        .host
+                        .set_timer(&owner.mod_id, delay, repeat, handler)
+                        .map_err(mlua::Error::runtime)?;
+                    owner.handlers.borrow_mut().insert(handler, callback);
+                    Ok((true, timer.into_lua(lua)?))
+                },
+            )?,
         )?;
     }
     let canceller = Rc::clone(shared);
     timers.raw_set(
         "cancel",
-        host_function(lua, shared, move |_, timer: u64| {
-            Ok(canceller.host.cancel_timer(&canceller.mod_id, timer))
+        checked_function(lua, shared, "timers.cancel", move |_, timer: u64| {
+            Ok((
+                true,
+                Value::Boolean(canceller.host.cancel_timer(&canceller.mod_id, timer)),
+            ))
         })?,
     )?;
     Ok(timers)
@@ -807,15 +797,21 @@ fn events(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
         let subscriber = Rc::clone(shared);
         events.raw_set(
             name,
-            host_function(
+            checked_function(
                 lua,
                 shared,
-                move |_, (event, handler): (String, Function)| {
+                match kind {
+                    HandlerKind::On => "events.on",
+                    HandlerKind::Before => "events.before",
+                },
+                move |lua, (event, handler): (String, Function)| {
                     let id = subscriber.host.next_handler_id();
                     subscriber.handlers.borrow_mut().insert(id, handler);
-                    Ok(subscriber
-                        .host
-                        .subscribe(&subscriber.mod_id, &event, kind, id))
+                    let subscription =
+                        subscriber
+                            .host
+                            .subscribe(&subscriber.mod_id, &event, kind, id);
+                    Ok((true, subscription.into_lua(lua)?))
                 },
             )?,
         )?;
@@ -823,8 +819,11 @@ fn events(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
     let canceller = Rc::clone(shared);
     events.raw_set(
         "off",
-        host_function(lua, shared, move |_, subscription: u64| {
-            Ok(canceller.host.unsubscribe(&canceller.mod_id, subscription))
+        checked_function(lua, shared, "events.off", move |_, subscription: u64| {
+            Ok((
+                true,
+                Value::Boolean(canceller.host.unsubscribe(&canceller.mod_id, subscription)),
+            ))
         })?,
     )?;
     let emitter = Rc::clone(shared);

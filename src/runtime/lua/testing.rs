@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use mlua::{Function, Lua, LuaSerdeExt, MultiValue, Table, Value};
 
+use super::api::checked_function;
 use super::{Shared, chunk_name, convert};
 use crate::runtime::doubles::GameDoubles;
 use crate::runtime::{HandlerKind, Json, TestStep};
@@ -40,7 +41,7 @@ pub(super) fn test_table(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> 
     let clock = Rc::clone(shared);
     test.raw_set(
         "advance",
-        lua.create_function(move |_, ms: f64| {
+        checked_function(lua, shared, "test.advance", move |_, ms: f64| {
             let until = clock.host.test_now_ms() + ms.max(0.0) as u64;
             while let Some(handler) = clock.host.test_next_timer(&clock.mod_id, until) {
                 let function = clock.handlers.borrow().get(&handler).cloned();
@@ -48,60 +49,74 @@ pub(super) fn test_table(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> 
                     function.call::<()>(())?;
                 }
             }
-            Ok(())
+            Ok((true, Value::Nil))
         })?,
     )?;
 
     let emitter = Rc::clone(shared);
     test.raw_set(
         "emit",
-        lua.create_function(move |_, (event, payload): (String, Value)| {
-            let mut payload = payload;
-            for (handler, kind) in emitter.host.test_handlers(&emitter.mod_id, &event) {
-                let function = emitter.handlers.borrow().get(&handler).cloned();
-                let Some(function) = function else { continue };
-                let answer: Value = function.call((payload.clone(), event.as_str()))?;
-                if kind == HandlerKind::Before {
-                    match answer {
-                        Value::Boolean(false) => break,
-                        Value::Table(_) => payload = answer,
-                        _ => {}
+        checked_function(
+            lua,
+            shared,
+            "test.emit",
+            move |_, (event, payload): (String, Value)| {
+                let mut payload = payload;
+                for (handler, kind) in emitter.host.test_handlers(&emitter.mod_id, &event) {
+                    let function = emitter.handlers.borrow().get(&handler).cloned();
+                    let Some(function) = function else { continue };
+                    let answer: Value = function.call((payload.clone(), event.as_str()))?;
+                    if kind == HandlerKind::Before {
+                        match answer {
+                            Value::Boolean(false) => break,
+                            Value::Table(_) => payload = answer,
+                            _ => {}
+                        }
                     }
                 }
-            }
-            Ok(payload)
-        })?,
+                Ok((true, payload))
+            },
+        )?,
     )?;
 
     let recorder = Rc::clone(shared);
     test.raw_set(
         "emitted",
-        lua.create_function(move |lua, event: String| {
+        checked_function(lua, shared, "test.emitted", move |lua, event: String| {
             let payloads = recorder.host.test_emitted(&recorder.mod_id, &event);
-            convert::from_json(lua, &Json::Array(payloads))
+            Ok((true, convert::from_json(lua, &Json::Array(payloads))?))
         })?,
     )?;
 
     let mocker = Rc::clone(shared);
     test.raw_set(
         "mock",
-        lua.create_function(move |_, (function, answer): (String, Function)| {
-            match &mocker.testing {
-                Some(doubles) => doubles.mock(function, answer).map_err(mlua::Error::runtime),
-                None => Ok(()),
-            }
-        })?,
+        checked_function(
+            lua,
+            shared,
+            "test.mock",
+            move |lua, (function, answer): (String, Function)| {
+                let refused = match &mocker.testing {
+                    Some(doubles) => doubles.mock(function, answer).err(),
+                    None => None,
+                };
+                Ok(match refused {
+                    Some(message) => (false, Value::String(lua.create_string(message)?)),
+                    None => (true, Value::Nil),
+                })
+            },
+        )?,
     )?;
 
     let watcher = Rc::clone(shared);
     test.raw_set(
         "calls",
-        lua.create_function(move |lua, function: String| {
+        checked_function(lua, shared, "test.calls", move |lua, function: String| {
             let calls = match &watcher.testing {
-                Some(doubles) => doubles.calls(&function).map_err(mlua::Error::runtime)?,
-                None => Vec::new(),
+                Some(doubles) => doubles.calls(&function),
+                None => Ok(Vec::new()),
             };
-            convert::from_json(lua, &Json::Array(calls))
+            super::api::outcome(lua, calls.map(Json::Array))
         })?,
     )?;
     Ok(test)
