@@ -8,6 +8,8 @@
 //! Inputs and outputs the host makes often (calls, events, timers, results, logs, game calls)
 //! have a form of their own; the rest go as JSON text inside the buffer.
 
+use std::rc::Rc;
+
 use rustc_hash::FxHashMap;
 
 use super::{Answer, Entry, Input, InputEntry, Output, OutputEntry};
@@ -175,7 +177,9 @@ const OBJECT: u8 = 8;
 pub struct Encoder {
     bytes: Vec<u8>,
     /// Names written to the writer so far, by number.
-    names: FxHashMap<String, u32>,
+    names: FxHashMap<Rc<str>, u32>,
+    /// The names used last, newest first.
+    recent: [(Rc<str>, u32); 4],
     /// Entries in the buffer, and the input the first one belongs to.
     pub entries: u64,
     pub first: Option<u64>,
@@ -197,6 +201,7 @@ impl Encoder {
     /// The writer will not see what was taken last (it was dropped): names are written anew.
     pub fn forget_names(&mut self) {
         self.names.clear();
+        self.recent = Default::default();
     }
 
     fn counted(&mut self, of: u64) {
@@ -296,13 +301,24 @@ impl Encoder {
     }
 
     fn name(&mut self, name: &str) -> u32 {
-        if let Some(id) = self.names.get(name) {
+        // The names of one input come again in the next (a game calling one function in a
+        // loop): compared first, they spare the hashing.
+        if let Some((_, id)) = self.recent.iter().find(|(recent, _)| **recent == *name) {
             return *id;
         }
-        let id = self.names.len() as u32;
-        self.names.insert(name.to_owned(), id);
-        self.bytes.push(NAME);
-        self.text(name);
+        let (known, id) = match self.names.get_key_value(name) {
+            Some((known, id)) => (Rc::clone(known), *id),
+            None => {
+                let known: Rc<str> = name.into();
+                let id = self.names.len() as u32;
+                self.names.insert(Rc::clone(&known), id);
+                self.bytes.push(NAME);
+                self.text(name);
+                (known, id)
+            }
+        };
+        self.recent.rotate_right(1);
+        self.recent[0] = (known, id);
         id
     }
 
