@@ -597,14 +597,20 @@ fn tcp_clients_need_the_token() {
     assert!(host.finish().0.success());
 }
 
-#[test]
-fn the_default_socket_is_user_only_and_a_second_host_runs_without_it() {
+/// The game fixture with its host listening where the configuration says by default.
+fn listening_game() -> tempfile::TempDir {
     let dir = fixture_copy("game");
     let config = dir.path().join("config.toml");
     let text = std::fs::read_to_string(&config)
         .unwrap()
         .replace("listen = \"none\"\n", "");
     std::fs::write(&config, text).unwrap();
+    dir
+}
+
+#[test]
+fn the_default_socket_is_user_only_and_a_second_host_runs_without_it() {
+    let dir = listening_game();
     let socket = dir.path().join(".modhost/modhost.sock");
     let mut first = Running::start(dir.path(), &["run"]);
     first.wait_for("listening on");
@@ -648,12 +654,7 @@ fn the_default_socket_is_user_only_and_a_second_host_runs_without_it() {
 
 #[test]
 fn exec_launches_the_game_and_exits_with_its_status() {
-    let dir = fixture_copy("game");
-    let config = dir.path().join("config.toml");
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("listen = \"none\"\n", "");
-    std::fs::write(&config, text).unwrap();
+    let dir = listening_game();
     // The game finds where to connect and its token, and exits with a status of its own.
     let game: &[&str] = if cfg!(windows) {
         &[
@@ -688,12 +689,7 @@ fn exec_launches_the_game_and_exits_with_its_status() {
 /// named pipe on Windows, and over TCP), and the host exits with its status.
 #[test]
 fn ctl_launched_by_exec_finds_its_host_from_the_environment() {
-    let dir = fixture_copy("game");
-    let config = dir.path().join("config.toml");
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("listen = \"none\"\n", "");
-    std::fs::write(&config, text).unwrap();
+    let dir = listening_game();
     let tcp = format!("tcp:127.0.0.1:{}", support::free_port());
     for listen in [None, Some(tcp.as_str())] {
         let mut command = Command::new(env!("CARGO_BIN_EXE_modhost"));
