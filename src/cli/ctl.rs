@@ -13,6 +13,11 @@ use modhost::Config;
 use modhost::config::{Listen, TOKEN_FILE};
 use modhost::protocol::framing::{FrameReader, Framing, encode};
 use modhost::protocol::message::{self, Incoming, RpcError};
+use modhost::protocol::method::{
+    Emit, EventsEmit, HostLogs, HostMetrics, HostStatus, Initialize, InitializeParams, MaybeMod,
+    ModCall, ModsCall, ModsDisable, ModsEnable, ModsList, ModsReload, NoParams, OneMod, SetSetting,
+    SettingsGet, SettingsSet, Shutdown, request,
+};
 use modhost::protocol::transport;
 use serde_json::{Value as Json, json};
 
@@ -181,32 +186,39 @@ fn token(config: &Config) -> Option<String> {
 }
 
 fn request_of(command: &CtlCommand) -> (&'static str, Json) {
+    let one = |mod_id: &String| OneMod {
+        mod_id: mod_id.clone(),
+    };
     match command {
-        CtlCommand::Status => ("host/status", json!({})),
-        CtlCommand::List => ("mods/list", json!({})),
+        CtlCommand::Status => request::<HostStatus>(&NoParams {}),
+        CtlCommand::List => request::<ModsList>(&NoParams {}),
         CtlCommand::Call {
             mod_id,
             function,
             args,
-        } => (
-            "mods/call",
-            json!({ "mod": mod_id, "function": function, "args": args.iter().map(|arg| parse_argument(arg)).collect::<Vec<_>>() }),
-        ),
-        CtlCommand::Emit { event, payload } => (
-            "events/emit",
-            json!({ "event": event, "payload": payload.as_deref().map(parse_argument).unwrap_or(Json::Null) }),
-        ),
-        CtlCommand::Reload { mod_id } => ("mods/reload", json!({ "mod": mod_id })),
-        CtlCommand::Enable { mod_id } => ("mods/enable", json!({ "mod": mod_id })),
-        CtlCommand::Disable { mod_id } => ("mods/disable", json!({ "mod": mod_id })),
-        CtlCommand::Set { mod_id, key, value } => (
-            "settings/set",
-            json!({ "mod": mod_id, "key": key, "value": parse_argument(value) }),
-        ),
-        CtlCommand::Get { mod_id } => ("settings/get", json!({ "mod": mod_id })),
-        CtlCommand::Metrics => ("host/metrics", json!({})),
-        CtlCommand::Logs { .. } => ("host/logs", json!({})),
-        CtlCommand::Shutdown => ("shutdown", json!({})),
+        } => request::<ModsCall>(&ModCall {
+            mod_id: mod_id.clone(),
+            function: function.clone(),
+            args: args.iter().map(|arg| parse_argument(arg)).collect(),
+        }),
+        CtlCommand::Emit { event, payload } => request::<EventsEmit>(&Emit {
+            event: event.clone(),
+            payload: payload.as_deref().map(parse_argument).unwrap_or(Json::Null),
+        }),
+        CtlCommand::Reload { mod_id } => request::<ModsReload>(&MaybeMod {
+            mod_id: mod_id.clone(),
+        }),
+        CtlCommand::Enable { mod_id } => request::<ModsEnable>(&one(mod_id)),
+        CtlCommand::Disable { mod_id } => request::<ModsDisable>(&one(mod_id)),
+        CtlCommand::Set { mod_id, key, value } => request::<SettingsSet>(&SetSetting {
+            mod_id: mod_id.clone(),
+            key: key.clone(),
+            value: parse_argument(value),
+        }),
+        CtlCommand::Get { mod_id } => request::<SettingsGet>(&one(mod_id)),
+        CtlCommand::Metrics => request::<HostMetrics>(&NoParams {}),
+        CtlCommand::Logs { .. } => request::<HostLogs>(&NoParams {}),
+        CtlCommand::Shutdown => request::<Shutdown>(&NoParams {}),
     }
 }
 
@@ -380,14 +392,12 @@ impl Client {
         };
         // No `client`: the host logs games that introduce themselves, and a `ctl` each time
         // would only be noise.
-        let mut params = json!({});
-        if let Some(token) = token {
-            params["token"] = json!(token);
-        }
-        if logs {
-            params["logs"] = json!("debug");
-        }
-        match client.request("initialize", params)? {
+        let (method, params) = request::<Initialize>(&InitializeParams {
+            token: token.clone(),
+            logs: logs.then(|| "debug".to_owned()),
+            ..InitializeParams::default()
+        });
+        match client.request(method, params)? {
             Ok(_) => Ok(client),
             Err(error) => Err(std::io::Error::other(error.message)),
         }

@@ -1,166 +1,87 @@
-//! The methods a client may call (SPEC section 11): each takes the host and typed params and
-//! returns a JSON result or a JSON-RPC error with the code the spec names.
+//! What the methods a client may call do (SPEC section 11): each takes the host and its typed
+//! params ([`super::method`]) and returns its result or a JSON-RPC error with the code the spec
+//! names. What a method needs of the client's own connection it asks of its [`Session`], so
+//! this knows nothing of the server.
 
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use std::collections::BTreeSet;
+
 use serde_json::{Value as Json, json};
 
-use super::message::{
-    IN_CALL, INVALID_PARAMS, METHOD_NOT_FOUND, MOD_ERROR, RpcError, UNKNOWN_TARGET,
+use super::message::{IN_CALL, INVALID_PARAMS, MOD_ERROR, RpcError, UNKNOWN_TARGET};
+use super::method::{
+    Dispatcher, Emitted, EventsEmit, EventsSubscribe, EventsUnsubscribe, HostLogs, HostMetrics,
+    HostStatus, ModsCall, ModsDisable, ModsEnable, ModsList, ModsReload, SettingsGet, SettingsSet,
+    Subscribed,
 };
-use super::server::Server;
-use super::transport::ConnectionId;
 use crate::host::{CallError, Host, ReloadError, Reloaded, SettingError};
 use crate::runtime::LogLevel;
 
-/// Every method, for "did you mean" and the docs test.
-pub const METHODS: &[&str] = &[
-    "initialize",
-    "mods/list",
-    "mods/call",
-    "events/emit",
-    "events/subscribe",
-    "events/unsubscribe",
-    "mods/reload",
-    "mods/enable",
-    "mods/disable",
-    "settings/get",
-    "settings/set",
-    "host/status",
-    "host/metrics",
-    "host/logs",
-    "shutdown",
-];
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Initialize {
-    pub client: Option<Client>,
-    pub token: Option<String>,
-    #[serde(default)]
-    pub provides: Vec<String>,
-    #[serde(default)]
-    pub subscribe: Vec<String>,
-    pub logs: Option<String>,
+/// What a method asks of the connection it came on.
+pub trait Session {
+    /// Changes the events this client hears and returns them.
+    fn subscriptions(&self, change: &mut dyn FnMut(&mut BTreeSet<String>)) -> Vec<String>;
+    /// The mods' last log lines, oldest first.
+    fn recent_logs(&self) -> Vec<Json>;
 }
 
-#[derive(Deserialize)]
-pub struct Client {
-    pub name: String,
-    #[serde(default)]
-    pub version: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ModCall {
-    #[serde(rename = "mod")]
-    mod_id: String,
-    function: String,
-    #[serde(default)]
-    args: Vec<Json>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Emit {
-    event: String,
-    #[serde(default)]
-    payload: Json,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Events {
-    events: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OneMod {
-    #[serde(rename = "mod")]
-    mod_id: String,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct MaybeMod {
-    #[serde(rename = "mod")]
-    mod_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SetSetting {
-    #[serde(rename = "mod")]
-    mod_id: String,
-    key: String,
-    value: Json,
-}
-
-/// Reads params into their typed shape; a wrong shape is `-32602` naming what is wrong.
-pub fn params<T: DeserializeOwned>(params: Json) -> Result<T, RpcError> {
-    let params = if params.is_null() { json!({}) } else { params };
-    serde_json::from_value(params)
-        .map_err(|error| RpcError::invalid_params(format!("invalid params: {error}")))
-}
-
+/// Answers a request of an initialized client (`initialize` and `shutdown` are the server's).
 pub fn dispatch(
-    server: &Server,
+    session: &dyn Session,
     host: &Host,
-    connection: ConnectionId,
     method: &str,
     raw: Json,
 ) -> Result<Json, RpcError> {
-    match method {
-        "mods/list" => Ok(json!(host.mods())),
-        "mods/call" => {
-            let call: ModCall = params(raw)?;
+    Dispatcher::new(method, raw)
+        .on::<ModsList>(|_| Ok(host.mods()))
+        .on::<ModsCall>(|call| {
             host.call(&call.mod_id, &call.function, &call.args)
                 .map_err(call_error)
-        }
-        "events/emit" => {
-            let emit: Emit = params(raw)?;
+        })
+        .on::<EventsEmit>(|emit| {
             let delivered = host
                 .emit(&emit.event, emit.payload.clone())
                 .map_err(RpcError::invalid_params)?;
             Ok(match delivered {
-                Some(payload) => json!({ "cancelled": false, "payload": payload }),
-                None => json!({ "cancelled": true, "payload": emit.payload }),
+                Some(payload) => Emitted {
+                    cancelled: false,
+                    payload,
+                },
+                None => Emitted {
+                    cancelled: true,
+                    payload: emit.payload,
+                },
             })
-        }
-        "events/subscribe" | "events/unsubscribe" => {
-            let Events { events } = params(raw)?;
-            let subscribe = method == "events/subscribe";
-            if subscribe && let Some(api) = host.api() {
-                for event in &events {
+        })
+        .on::<EventsSubscribe>(|events| {
+            if let Some(api) = host.api() {
+                for event in &events.events {
                     api.check_heard_by_game(event)
                         .map_err(|error| RpcError::invalid_params(error.to_string()))?;
                 }
             }
-            let subscribed = server.with_client(connection, |state| {
-                for event in events {
-                    if subscribe {
-                        state.subscribed.insert(event);
-                    } else {
-                        state.subscribed.remove(&event);
-                    }
-                }
-                state.subscribed.iter().cloned().collect::<Vec<_>>()
+            let subscribed = session.subscriptions(&mut |subscribed| {
+                subscribed.extend(events.events.iter().cloned());
             });
-            Ok(json!({ "subscribed": subscribed.unwrap_or_default() }))
-        }
-        "mods/reload" => {
-            let MaybeMod { mod_id } = params(raw)?;
-            if let Some(id) = &mod_id {
+            Ok(Subscribed { subscribed })
+        })
+        .on::<EventsUnsubscribe>(|events| {
+            let subscribed = session.subscriptions(&mut |subscribed| {
+                for event in &events.events {
+                    subscribed.remove(event);
+                }
+            });
+            Ok(Subscribed { subscribed })
+        })
+        .on::<ModsReload>(|which| {
+            if let Some(id) = &which.mod_id {
                 known_mod(host, id)?;
             }
-            let report = host
-                .reload_from_disk(mod_id.as_deref())
-                .map_err(|error| match error {
-                    ReloadError::InCall(busy) => call_error(CallError::InCall(busy)),
-                    other => RpcError::new(MOD_ERROR, other.to_string()),
-                })?;
+            let report =
+                host.reload_from_disk(which.mod_id.as_deref())
+                    .map_err(|error| match error {
+                        ReloadError::InCall(busy) => call_error(CallError::InCall(busy)),
+                        other => RpcError::new(MOD_ERROR, other.to_string()),
+                    })?;
             let errors: Vec<&str> = report
                 .diagnostics
                 .iter()
@@ -178,25 +99,11 @@ pub fn dispatch(
                     result
                 })
                 .collect())
-        }
-        "mods/enable" => {
-            let OneMod { mod_id } = params(raw)?;
-            host.enable(&mod_id)
-                .map(|status| json!(status))
-                .map_err(call_error)
-        }
-        "mods/disable" => {
-            let OneMod { mod_id } = params(raw)?;
-            host.disable(&mod_id)
-                .map(|status| json!(status))
-                .map_err(call_error)
-        }
-        "settings/get" => {
-            let OneMod { mod_id } = params(raw)?;
-            host.settings(&mod_id).map_err(call_error)
-        }
-        "settings/set" => {
-            let set: SetSetting = params(raw)?;
+        })
+        .on::<ModsEnable>(|one| host.enable(&one.mod_id).map_err(call_error))
+        .on::<ModsDisable>(|one| host.disable(&one.mod_id).map_err(call_error))
+        .on::<SettingsGet>(|one| host.settings(&one.mod_id).map_err(call_error))
+        .on::<SettingsSet>(|set| {
             host.set_setting(&set.mod_id, &set.key, set.value)
                 .map_err(|error| match error {
                     SettingError::Mod(error) => call_error(error),
@@ -205,8 +112,8 @@ pub fn dispatch(
                         RpcError::new(INVALID_PARAMS, error.to_string())
                     }
                 })
-        }
-        "host/status" => {
+        })
+        .on::<HostStatus>(|_| {
             let stats = host.stats();
             let mods: Vec<Json> = host
                 .mods()
@@ -225,19 +132,10 @@ pub fn dispatch(
                 "modhost": { "version": env!("CARGO_PKG_VERSION") },
                 "mods": mods,
             }))
-        }
-        "host/metrics" => Ok(Json::String(host.metrics())),
-        "host/logs" => Ok(Json::Array(server.recent_logs())),
-        unknown => Err(RpcError::new(
-            METHOD_NOT_FOUND,
-            format!(
-                "there is no method `{unknown}`{}",
-                crate::suggest::did_you_mean(unknown, METHODS.iter().copied())
-                    .map(|hint| format!("; {hint}"))
-                    .unwrap_or_default()
-            ),
-        )),
-    }
+        })
+        .on::<HostMetrics>(|_| Ok(host.metrics()))
+        .on::<HostLogs>(|_| Ok(session.recent_logs()))
+        .finish()
 }
 
 fn reload_result(outcome: &Reloaded) -> String {

@@ -6,38 +6,21 @@
 //! sorts them into requests, notifications and responses, [`transport`] reads and writes each
 //! connection without blocking, on the host's thread, and [`server`] is the host's end of all
 //! of them: it
-//! answers the methods of [`methods`] and implements the host's [`GameLink`], so a connected
-//! game answers `game/call` and hears events, state changes and logs.
+//! answers the methods of [`method`] (what each does is `methods.rs`) and implements the host's
+//! [`GameLink`], so a connected game answers `game/call` and hears events, state changes and
+//! logs. [`token`] makes and writes the token TCP clients send.
 //!
 //! [`GameLink`]: crate::host::GameLink
 
 pub mod framing;
 pub mod message;
+pub mod method;
 mod methods;
 pub mod server;
+mod token;
 pub mod transport;
 
-pub use methods::METHODS;
+pub use method::METHODS;
 pub use server::{Server, Stop};
+pub use token::{new_token, write_token};
 pub use transport::{Connection, ListenError, Listener};
-
-/// A new random token for TCP clients, as hex.
-pub fn new_token() -> std::io::Result<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
-    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
-}
-
-/// Writes the token to `path`, readable by the current user only. Whatever was at `path` is
-/// removed first (a link is removed, not followed) and the file is created anew, so the token
-/// never lands in another file, nor in one someone else could read.
-pub fn write_token(path: &std::path::Path, token: &str) -> std::io::Result<()> {
-    if let Some(parent) = path
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-    {
-        crate::data_dir::ensure_private(parent)?;
-    }
-    use std::io::Write;
-    crate::data_dir::create_private_file(path)?.write_all(token.as_bytes())
-}

@@ -16,6 +16,7 @@ use serde_json::{Value as Json, json};
 
 use super::framing::encode;
 use super::message::{self, Incoming, NOT_AUTHORISED, RpcError};
+use super::method::{self, InitializeParams};
 use super::methods;
 use super::transport::{Connection, ConnectionId, Listener, Ready, Received, Waiting};
 use crate::host::{GameCallError, GameEvent, GameLink, Host, ModStatus};
@@ -388,11 +389,15 @@ impl Server {
                 "the host is shutting down",
             )));
         };
-        Some(methods::dispatch(self, &host, connection, method, params))
+        let session = ClientSession {
+            server: self,
+            connection,
+        };
+        Some(methods::dispatch(&session, &host, method, params))
     }
 
     fn initialize(&self, connection: ConnectionId, params: Json) -> Result<Json, RpcError> {
-        let params: methods::Initialize = methods::params(params)?;
+        let params: InitializeParams = method::params(params)?;
         let needs_token = self
             .clients
             .borrow()
@@ -436,12 +441,7 @@ impl Server {
         }))
     }
 
-    /// The mods' last log lines, oldest first.
-    pub(super) fn recent_logs(&self) -> Vec<Json> {
-        self.recent_logs.borrow().iter().cloned().collect()
-    }
-
-    pub(super) fn with_client<R>(
+    fn with_client<R>(
         &self,
         connection: ConnectionId,
         change: impl FnOnce(&mut Client) -> R,
@@ -594,4 +594,25 @@ impl GameLink for Server {
 
 fn id_key(id: &Json) -> String {
     id.to_string()
+}
+
+/// A method's view of the connection it came on.
+struct ClientSession<'a> {
+    server: &'a Server,
+    connection: ConnectionId,
+}
+
+impl methods::Session for ClientSession<'_> {
+    fn subscriptions(&self, change: &mut dyn FnMut(&mut BTreeSet<String>)) -> Vec<String> {
+        self.server
+            .with_client(self.connection, |client| {
+                change(&mut client.subscribed);
+                client.subscribed.iter().cloned().collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn recent_logs(&self) -> Vec<Json> {
+        self.server.recent_logs.borrow().iter().cloned().collect()
+    }
 }
