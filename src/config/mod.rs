@@ -4,13 +4,16 @@
 //! that mirror it (with positions), then checked into [`Config`]; any unknown key or bad value
 //! is an error naming the file, line and column. Paths in the file are relative to the file.
 
+mod limits;
+mod listen;
+mod wire;
+
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::Deserialize;
-use toml::Spanned;
+pub use limits::Limits;
+pub use listen::{Listen, SOCKET_FILE, TOKEN_FILE};
 
 use crate::api::{ApiError, GameApi};
 use crate::diagnostic::{Code, Diagnostic};
@@ -41,106 +44,6 @@ pub struct Config {
     /// `api` as the file names it, until [`Config::load`] reads it.
     api_file: Option<PathBuf>,
 }
-
-/// The limits on a mod (SPEC section 6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// How long one call into the mod may run.
-    pub call_timeout_ms: u64,
-    /// Memory its engine (and the events it has queued) may take.
-    pub memory_mb: u64,
-    /// How long a game function may take to answer a call from this mod.
-    pub game_call_timeout_ms: u64,
-    /// How long an async hook (or an awaited call) may take to settle, in wall time.
-    pub hook_timeout_ms: u64,
-    /// Timers the mod may have pending at once.
-    pub max_timers: u64,
-    /// Bytes of keys and values the mod may keep in storage.
-    pub storage_mb: u64,
-    /// A call that takes longer than this is logged as slow (0: never).
-    pub slow_call_ms: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            call_timeout_ms: 1000,
-            memory_mb: 64,
-            game_call_timeout_ms: 5000,
-            hook_timeout_ms: 10_000,
-            max_timers: 1000,
-            storage_mb: 64,
-            slow_call_ms: 100,
-        }
-    }
-}
-
-/// Each limit's name and the values it may take.
-const LIMIT_RANGES: &[(&str, std::ops::RangeInclusive<u64>)] = &[
-    ("call_timeout_ms", 1..=3_600_000),
-    ("memory_mb", 1..=65_536),
-    ("game_call_timeout_ms", 1..=3_600_000),
-    ("hook_timeout_ms", 1..=86_400_000),
-    ("max_timers", 1..=1_000_000),
-    ("storage_mb", 1..=1_048_576),
-    ("slow_call_ms", 0..=3_600_000),
-];
-
-/// Where `modhost run` accepts connections (`listen` in `config.toml`, `--listen`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Listen {
-    /// The local socket `<data_dir>/modhost.sock`.
-    Default,
-    /// Not at all.
-    None,
-    /// A local socket (a Unix domain socket; a named pipe on Windows) at this path.
-    Local(PathBuf),
-    /// TCP on a loopback address; clients must send the token.
-    Tcp(SocketAddr),
-}
-
-impl Listen {
-    /// Parses `default`, `none`, `tcp:127.0.0.1:PORT` or a socket path.
-    pub fn parse(text: &str) -> Result<Listen, String> {
-        match text {
-            "default" => Ok(Listen::Default),
-            "none" => Ok(Listen::None),
-            "" => Err(
-                "an empty address; use `default`, `none`, a socket path or `tcp:127.0.0.1:PORT`"
-                    .to_owned(),
-            ),
-            _ => match text.strip_prefix("tcp:") {
-                Some(address) => {
-                    let address: SocketAddr = address.parse().map_err(|_| {
-                        format!("`{address}` is not an address and port such as `127.0.0.1:7400`")
-                    })?;
-                    if !address.ip().is_loopback() {
-                        return Err(format!(
-                            "`{}` is not a loopback address: modhost only listens on this machine (127.0.0.1 or [::1])",
-                            address.ip()
-                        ));
-                    }
-                    Ok(Listen::Tcp(address))
-                }
-                None => Ok(Listen::Local(PathBuf::from(text))),
-            },
-        }
-    }
-
-    /// The local socket path this resolves to, for `Default` and `Local`.
-    pub fn socket_path(&self, data_dir: &Path) -> Option<PathBuf> {
-        match self {
-            Listen::Default => Some(data_dir.join(SOCKET_FILE)),
-            Listen::Local(path) => Some(path.clone()),
-            Listen::None | Listen::Tcp(_) => None,
-        }
-    }
-}
-
-/// The local socket of a running host, in its data dir.
-pub const SOCKET_FILE: &str = "modhost.sock";
-/// The token TCP clients must send, in the data dir.
-pub const TOKEN_FILE: &str = "modhost.token";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Watch {
@@ -454,114 +357,6 @@ fn validate_log_filter(filter: &str) -> Result<(), ConfigError> {
 #[cfg(not(feature = "cli"))]
 fn validate_log_filter(_filter: &str) -> Result<(), ConfigError> {
     Ok(())
-}
-
-/// The file as written, field for field.
-mod wire {
-    use super::*;
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct ConfigFile {
-        pub mods_dir: Option<PathBuf>,
-        pub data_dir: Option<PathBuf>,
-        pub log: Option<Spanned<String>>,
-        pub api: Option<PathBuf>,
-        pub listen: Option<Spanned<String>>,
-        pub limits: Option<Limits>,
-        pub watch: Option<Watch>,
-        pub record_window_s: Option<Spanned<u64>>,
-        #[serde(default)]
-        pub mods: BTreeMap<Spanned<String>, ModSection>,
-    }
-
-    #[derive(Deserialize, Default)]
-    #[serde(deny_unknown_fields)]
-    pub struct Limits {
-        pub call_timeout_ms: Option<Spanned<u64>>,
-        pub memory_mb: Option<Spanned<u64>>,
-        pub game_call_timeout_ms: Option<Spanned<u64>>,
-        pub hook_timeout_ms: Option<Spanned<u64>>,
-        pub max_timers: Option<Spanned<u64>>,
-        pub storage_mb: Option<Spanned<u64>>,
-        pub slow_call_ms: Option<Spanned<u64>>,
-    }
-
-    /// A value within its range, or the span and message that say what the range is.
-    pub fn within(
-        name: &str,
-        value: Option<Spanned<u64>>,
-        default: u64,
-        range: &std::ops::RangeInclusive<u64>,
-    ) -> Result<u64, (std::ops::Range<usize>, String)> {
-        match value {
-            Some(value) if !range.contains(value.get_ref()) => Err((
-                value.span(),
-                format!(
-                    "`{name}` must be from {} to {}, not {}",
-                    range.start(),
-                    range.end(),
-                    value.get_ref()
-                ),
-            )),
-            Some(value) => Ok(value.into_inner()),
-            None => Ok(default),
-        }
-    }
-
-    impl Limits {
-        /// These limits over `base`, or the span and message of a value out of range.
-        pub fn apply(
-            self,
-            base: super::Limits,
-        ) -> Result<super::Limits, (std::ops::Range<usize>, String)> {
-            let limit = |name: &str, value: Option<Spanned<u64>>, default: u64| {
-                let range = LIMIT_RANGES
-                    .iter()
-                    .find(|(known, _)| *known == name)
-                    .map(|(_, range)| range.clone())
-                    .unwrap_or(1..=u64::MAX);
-                within(name, value, default, &range)
-            };
-            Ok(super::Limits {
-                call_timeout_ms: limit(
-                    "call_timeout_ms",
-                    self.call_timeout_ms,
-                    base.call_timeout_ms,
-                )?,
-                memory_mb: limit("memory_mb", self.memory_mb, base.memory_mb)?,
-                game_call_timeout_ms: limit(
-                    "game_call_timeout_ms",
-                    self.game_call_timeout_ms,
-                    base.game_call_timeout_ms,
-                )?,
-                hook_timeout_ms: limit(
-                    "hook_timeout_ms",
-                    self.hook_timeout_ms,
-                    base.hook_timeout_ms,
-                )?,
-                max_timers: limit("max_timers", self.max_timers, base.max_timers)?,
-                storage_mb: limit("storage_mb", self.storage_mb, base.storage_mb)?,
-                slow_call_ms: limit("slow_call_ms", self.slow_call_ms, base.slow_call_ms)?,
-            })
-        }
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct Watch {
-        pub debounce_ms: Option<Spanned<u64>>,
-        pub poll_ms: Option<Spanned<u64>>,
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct ModSection {
-        pub enabled: Option<bool>,
-        #[serde(default)]
-        pub settings: BTreeMap<Spanned<String>, serde_json::Value>,
-        pub limits: Option<Limits>,
-    }
 }
 
 #[cfg(test)]
