@@ -2,52 +2,36 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
+use clap::Args;
+use clap::builder::{PossibleValue, PossibleValuesParser};
 use modhost::Config;
 use modhost::manifest::{is_valid_id, json_schema};
-use modhost::typings;
+use modhost::runtime::BACKENDS;
+use modhost::runtime::starter::Starter;
 
-use super::{Exit, render};
+use super::{Exit, render, typings::editor_typings};
 
 #[derive(Debug, Args)]
 pub struct NewArgs {
     /// The new mod's id (lowercase letters, digits, `.`, `_`, `-`); also its folder name
     id: String,
     /// The language to write it in
-    #[arg(long, value_enum, default_value_t = Lang::Js)]
-    lang: Lang,
+    #[arg(long, default_value = "js", value_parser = languages())]
+    lang: String,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Lang {
-    /// JavaScript, with `modhost.d.ts` and `jsconfig.json` for type checking in VS Code
-    Js,
-    /// TypeScript, run without a build step, with `modhost.d.ts` and a `tsconfig.json`
-    Ts,
-    /// Lua 5.4, with LuaLS annotations in `.luals/modhost.lua`
-    Lua,
-    /// Rust compiled to WebAssembly with extism-pdk (`./build.sh` builds it)
-    Rust,
-}
-
-impl Lang {
-    /// The entry point a new mod in this language starts with.
-    fn entry(self, crate_name: &str) -> String {
-        match self {
-            Lang::Js => "main.js".to_owned(),
-            Lang::Ts => "main.ts".to_owned(),
-            Lang::Lua => "init.lua".to_owned(),
-            Lang::Rust => format!("{crate_name}.wasm"),
-        }
-    }
+/// Each language's `--lang` value, from its backend's starter.
+fn languages() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        BACKENDS
+            .iter()
+            .filter_map(|backend| backend.starter())
+            .map(|starter| PossibleValue::new(starter.flag).help(starter.about)),
+    )
 }
 
 /// The name of the schema file written to the mods directory, which manifests point at.
 const SCHEMA_FILE: &str = "manifest.schema.json";
-/// Where a JavaScript mod keeps its declarations, relative to its folder.
-pub const TYPESCRIPT_FILE: &str = "modhost.d.ts";
-/// Where a Lua mod keeps its LuaLS annotations, relative to its folder.
-pub const LUA_LS_FILE: &str = ".luals/modhost.lua";
 
 pub fn run(args: &NewArgs, config: &Config) -> Exit {
     if !is_valid_id(&args.id) {
@@ -67,113 +51,52 @@ pub fn run(args: &NewArgs, config: &Config) -> Exit {
         );
         return Exit::Usage;
     }
-    let name = title(&args.id);
-    let crate_name = crate_name(&args.id);
-    let entry = args.lang.entry(&crate_name);
-    let fill = |template: &str| {
-        template
-            .replace("{{id}}", &args.id)
-            .replace("{{name}}", &name)
-            .replace("{{crate}}", &crate_name)
-            .replace("{{entry}}", &entry)
+    // clap accepts only the flags of starters.
+    let Some((backend, starter)) = BACKENDS.iter().find_map(|backend| {
+        let starter = backend
+            .starter()
+            .filter(|starter| starter.flag == args.lang)?;
+        Some((backend, starter))
+    }) else {
+        return Exit::Usage;
     };
-    let manifest = (
-        dir.join("manifest.json"),
-        fill(include_str!("templates/manifest.json")),
-    );
-    let schema = serde_json::to_string_pretty(&json_schema()).expect("the schema is JSON") + "\n";
-    let api = config.api.as_deref();
-    let files: Vec<(PathBuf, String)> = match args.lang {
-        Lang::Js => vec![
-            manifest,
-            (dir.join("main.js"), fill(include_str!("templates/main.js"))),
-            (
-                dir.join("tests/main.test.js"),
-                fill(include_str!("templates/main.test.js")),
-            ),
-            (dir.join(TYPESCRIPT_FILE), typings::typescript(api)),
-            (
-                dir.join("jsconfig.json"),
-                include_str!("templates/jsconfig.json").to_owned(),
-            ),
-        ],
-        Lang::Ts => vec![
-            manifest,
-            (dir.join("main.ts"), fill(include_str!("templates/main.ts"))),
-            (
-                dir.join("tests/main.test.ts"),
-                fill(include_str!("templates/main.test.ts")),
-            ),
-            (dir.join(TYPESCRIPT_FILE), typings::typescript(api)),
-            (
-                dir.join("tsconfig.json"),
-                include_str!("templates/tsconfig.json").to_owned(),
-            ),
-        ],
-        Lang::Rust => vec![
-            manifest,
-            (
-                dir.join("Cargo.toml"),
-                fill(include_str!("templates/rust/Cargo.toml")),
-            ),
-            (
-                dir.join(".cargo/config.toml"),
-                fill(include_str!("templates/rust/config.toml")),
-            ),
-            (
-                dir.join("src/lib.rs"),
-                fill(include_str!("templates/rust/lib.rs")),
-            ),
-            (
-                dir.join("build.sh"),
-                fill(include_str!("templates/rust/build.sh")),
-            ),
-        ],
-        Lang::Lua => vec![
-            (
-                dir.join("mod.toml"),
-                fill(include_str!("templates/mod.toml")),
-            ),
-            (
-                dir.join("init.lua"),
-                fill(include_str!("templates/init.lua")),
-            ),
-            (
-                dir.join("tests/init.test.lua"),
-                fill(include_str!("templates/init.test.lua")),
-            ),
-            (dir.join(LUA_LS_FILE), typings::lua_ls(api)),
-            (
-                dir.join(".luarc.json"),
-                include_str!("templates/luarc.json").to_owned(),
-            ),
-        ],
-    };
-    let written = files
+    let fill = filler(&args.id, starter);
+    let mut files: Vec<(PathBuf, String)> = starter
+        .files
         .iter()
-        .chain([&(config.mods_dir.join(SCHEMA_FILE), schema)])
-        .try_for_each(|(path, text)| write(path, text));
-    if let Err(error) = written {
+        .map(|(path, template)| (dir.join(path), fill(template)))
+        .collect();
+    if let Some(typings) = backend.editor_typings() {
+        let text = editor_typings(typings, config.api.as_deref());
+        files.push((dir.join(typings.path_in_mod()), text));
+    }
+    let schema = serde_json::to_string_pretty(&json_schema()).expect("the schema is JSON") + "\n";
+    files.push((config.mods_dir.join(SCHEMA_FILE), schema));
+    if let Err(error) = files.iter().try_for_each(|(path, text)| write(path, text)) {
         render::fatal(&error, None);
         return Exit::Usage;
     }
-    match args.lang {
-        Lang::Rust => {
-            make_executable(&dir.join("build.sh"));
-            tracing::info!(
-                "created `{}`: build it with `{}`, then run `modhost run --watch` and rebuild after each change to `{}`",
-                dir.display(),
-                dir.join("build.sh").display(),
-                dir.join("src/lib.rs").display()
-            );
-        }
-        _ => tracing::info!(
-            "created `{}`: run `modhost run --watch` and edit `{}`",
-            dir.display(),
-            dir.join(&entry).display()
-        ),
+    for executable in starter.executables {
+        make_executable(&dir.join(executable));
     }
+    let next_step = fill(starter.next_step).replace("{{dir}}", &dir.display().to_string());
+    tracing::info!("created `{}`: {next_step}", dir.display());
     Exit::Success
+}
+
+/// Fills a starter's template for the mod `id`.
+fn filler(id: &str, starter: &Starter) -> impl Fn(&str) -> String {
+    let name = title(id);
+    let crate_name = crate_name(id);
+    let entry = starter.entry.replace("{{crate}}", &crate_name);
+    let id = id.to_owned();
+    move |template: &str| {
+        template
+            .replace("{{id}}", &id)
+            .replace("{{name}}", &name)
+            .replace("{{crate}}", &crate_name)
+            .replace("{{entry}}", &entry)
+    }
 }
 
 /// Writes a file, creating its folder.

@@ -4,9 +4,11 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use modhost::api::GameApi;
+use modhost::runtime::starter::EditorTypings;
 use modhost::{Config, typings};
 
-use super::new::{LUA_LS_FILE, TYPESCRIPT_FILE, write};
+use super::new::write;
 use super::{Exit, load_pack, render};
 
 #[derive(Debug, Args)]
@@ -19,24 +21,23 @@ pub struct TypingsArgs {
 pub fn run(args: &TypingsArgs, config: &Config) -> Exit {
     let api = config.api.as_deref();
     let files: Vec<(PathBuf, String)> = match &args.out {
-        Some(out) => vec![
-            (out.join("modhost.d.ts"), typings::typescript(api)),
-            (out.join("modhost.lua"), typings::lua_ls(api)),
-        ],
+        Some(out) => EditorTypings::ALL
+            .into_iter()
+            .map(|kind| (out.join(kind.file_name()), editor_typings(kind, api)))
+            .collect(),
         None => {
             let pack = match load_pack(config) {
                 Ok(pack) => pack,
                 Err(exit) => return exit,
             };
-            // WebAssembly mods declare their host functions in their own language.
             pack.mods
                 .iter()
-                .filter_map(|entry| match entry.language.name() {
-                    "lua" => Some((entry.dir.join(LUA_LS_FILE), typings::lua_ls(api))),
-                    "javascript" | "typescript" => {
-                        Some((entry.dir.join(TYPESCRIPT_FILE), typings::typescript(api)))
-                    }
-                    _ => None,
+                .filter_map(|entry| {
+                    let kind = entry.language.backend().editor_typings()?;
+                    Some((
+                        entry.dir.join(kind.path_in_mod()),
+                        editor_typings(kind, api),
+                    ))
                 })
                 .collect()
         }
@@ -54,4 +55,12 @@ pub fn run(args: &TypingsArgs, config: &Config) -> Exit {
         );
     }
     Exit::Success
+}
+
+/// The text of one kind of editor typings, with the game's API when there is one.
+pub fn editor_typings(kind: EditorTypings, api: Option<&GameApi>) -> String {
+    match kind {
+        EditorTypings::TypeScript => typings::typescript(api),
+        EditorTypings::LuaLs => typings::lua_ls(api),
+    }
 }

@@ -79,6 +79,28 @@ impl ScriptError {
         Self::new(ErrorKind::Memory, message)
     }
 
+    /// What a call into a mod ended with, from the error its engine raised: the limit that
+    /// stopped the call (`stopped`: the engine only saw an uncatchable error) at the place the
+    /// engine's error names, or else the engine's error itself. Every backend ends a call here.
+    pub(crate) fn ended(raised: ScriptError, stopped: Option<ScriptError>) -> ScriptError {
+        match stopped {
+            Some(stopped) => stopped.located_as(raised),
+            None => raised,
+        }
+    }
+
+    /// Takes the position of the first frame of the mod's own code in `text` (a message or a
+    /// stack; `mod_path` is the mod's folder as shown); whether there was one.
+    pub(crate) fn locate_in(&mut self, text: &str, mod_path: &str) -> bool {
+        let Some((file, line, column)) = find_position(text, mod_path) else {
+            return false;
+        };
+        self.file = Some(file);
+        self.line = Some(line);
+        self.column = column;
+        true
+    }
+
     /// This error, at the place `found` names (the frame a limit stopped, say), unless it
     /// knows a place of its own.
     pub fn located_as(mut self, found: ScriptError) -> Self {

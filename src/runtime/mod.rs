@@ -21,6 +21,7 @@ pub mod javascript;
 pub mod lua;
 mod reproducible;
 mod signatures;
+pub mod starter;
 pub mod wasm;
 
 use std::fmt;
@@ -62,6 +63,14 @@ pub trait Backend: Sync {
     /// Whether its files are source text a person writes (a script), rather than a binary.
     fn is_script(&self) -> bool {
         true
+    }
+    /// What `modhost new` writes for a mod in this language (`None`: it has no `--lang`).
+    fn starter(&self) -> Option<&'static starter::Starter> {
+        None
+    }
+    /// The typings an editor reads for a mod in this language, if it has them.
+    fn editor_typings(&self) -> Option<starter::EditorTypings> {
+        None
     }
 }
 

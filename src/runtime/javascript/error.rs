@@ -3,7 +3,6 @@
 use rquickjs::{CaughtError, Ctx, Value};
 
 use super::convert;
-use crate::runtime::error::find_position;
 use crate::runtime::{ErrorKind, ScriptError};
 
 /// Converts a caught error. `mod_path` (the mod's folder as shown to users) locates the frame
@@ -16,11 +15,7 @@ pub fn script_error<'js>(
     memory_mb: u64,
 ) -> ScriptError {
     // A limit stops the call with QuickJS's uncatchable error, whose stack says where.
-    let thrown = thrown(ctx, caught, mod_path, memory_mb);
-    match stopped {
-        Some(stopped) => stopped.located_as(thrown),
-        None => thrown,
-    }
+    ScriptError::ended(thrown(ctx, caught, mod_path, memory_mb), stopped)
 }
 
 /// An error as QuickJS raised it: its kind, message, position and stack.
@@ -58,13 +53,8 @@ fn thrown<'js>(
                 _ if message.is_empty() => ScriptError::new(kind, name),
                 _ => ScriptError::new(kind, format!("{name}: {message}")),
             };
-            if let Some((file, line, column)) = stack
-                .as_deref()
-                .and_then(|stack| find_position(stack, mod_path))
-            {
-                error.file = Some(file);
-                error.line = Some(line);
-                error.column = column;
+            if let Some(stack) = &stack {
+                error.locate_in(stack, mod_path);
             }
             error.stack = stack;
             error

@@ -36,6 +36,7 @@ use rquickjs::{
     Runtime, Value,
 };
 
+use super::starter::{self, EditorTypings, Starter};
 use super::{
     Backend, CallClock, ErrorKind, HandlerId, HostApi, InstanceSetup, Json, LogLevel, ModInstance,
     Outcome, ScriptError, SyntaxChecker,
@@ -67,6 +68,26 @@ impl Backend for JavaScript {
     fn declared_functions(&self, source: &str) -> Vec<crate::runtime::declarations::Declared> {
         crate::runtime::declarations::javascript(source)
     }
+
+    fn starter(&self) -> Option<&'static Starter> {
+        Some(&Starter {
+            flag: "js",
+            about: "JavaScript, with `modhost.d.ts` and `jsconfig.json` for type checking in VS Code",
+            entry: "main.js",
+            files: &[
+                starter::JSON_MANIFEST,
+                ("main.js", include_str!("starter/main.js")),
+                ("tests/main.test.js", include_str!("starter/main.test.js")),
+                ("jsconfig.json", include_str!("starter/jsconfig.json")),
+            ],
+            executables: &[],
+            next_step: starter::EDIT_AND_WATCH,
+        })
+    }
+
+    fn editor_typings(&self) -> Option<EditorTypings> {
+        Some(EditorTypings::TypeScript)
+    }
 }
 
 /// TypeScript: run as JavaScript with its types erased (see [`typescript`]).
@@ -91,6 +112,26 @@ impl Backend for TypeScript {
 
     fn declared_functions(&self, source: &str) -> Vec<crate::runtime::declarations::Declared> {
         JavaScript.declared_functions(source)
+    }
+
+    fn starter(&self) -> Option<&'static Starter> {
+        Some(&Starter {
+            flag: "ts",
+            about: "TypeScript, run without a build step, with `modhost.d.ts` and a `tsconfig.json`",
+            entry: "main.ts",
+            files: &[
+                starter::JSON_MANIFEST,
+                ("main.ts", include_str!("starter/main.ts")),
+                ("tests/main.test.ts", include_str!("starter/main.test.ts")),
+                ("tsconfig.json", include_str!("starter/tsconfig.json")),
+            ],
+            executables: &[],
+            next_step: starter::EDIT_AND_WATCH,
+        })
+    }
+
+    fn editor_typings(&self) -> Option<EditorTypings> {
+        Some(EditorTypings::TypeScript)
     }
 }
 

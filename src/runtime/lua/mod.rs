@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 
-use super::error::find_position;
+use super::starter::{self, EditorTypings, Starter};
 use super::{
     Backend, CallClock, ErrorKind, HandlerId, HostApi, InstanceSetup, Json, ModInstance, Outcome,
     ScriptError, SyntaxChecker,
@@ -53,6 +53,26 @@ impl Backend for Lua54 {
 
     fn declared_functions(&self, source: &str) -> Vec<crate::runtime::declarations::Declared> {
         crate::runtime::declarations::lua(source)
+    }
+
+    fn starter(&self) -> Option<&'static Starter> {
+        Some(&Starter {
+            flag: "lua",
+            about: "Lua 5.4, with LuaLS annotations in `.luals/modhost.lua`",
+            entry: "init.lua",
+            files: &[
+                starter::TOML_MANIFEST,
+                ("init.lua", include_str!("starter/init.lua")),
+                ("tests/init.test.lua", include_str!("starter/init.test.lua")),
+                (".luarc.json", include_str!("starter/luarc.json")),
+            ],
+            executables: &[],
+            next_step: starter::EDIT_AND_WATCH,
+        })
+    }
+
+    fn editor_typings(&self) -> Option<EditorTypings> {
+        Some(EditorTypings::LuaLs)
     }
 }
 
@@ -368,11 +388,7 @@ fn script_error(
     stopped: Option<ScriptError>,
     memory_mb: u64,
 ) -> ScriptError {
-    let thrown = thrown(error, mod_path, memory_mb);
-    match stopped {
-        Some(stopped) => stopped.located_as(thrown),
-        None => thrown,
-    }
+    ScriptError::ended(thrown(error, mod_path, memory_mb), stopped)
 }
 
 /// An error as Lua raised it: its kind, message, position and traceback.
@@ -408,20 +424,16 @@ fn thrown(error: mlua::Error, mod_path: &str, memory_mb: u64) -> ScriptError {
         None => (text, None),
     };
     let mut script_error = ScriptError::new(kind, message.clone());
-    let position = find_position(&message, mod_path).or_else(|| {
-        stack
+    let located = script_error.locate_in(&message, mod_path)
+        || stack
             .as_deref()
-            .and_then(|stack| find_position(stack, mod_path))
-    });
-    if let Some((file, line, column)) = position {
+            .is_some_and(|stack| script_error.locate_in(stack, mod_path));
+    if let (true, Some(file), Some(line)) = (located, &script_error.file, script_error.line) {
         // Lua puts `file:line: ` before the message; the position is reported separately.
-        let prefix = format!("{}:{line}: ", crate::paths::shown(&file));
+        let prefix = format!("{}:{line}: ", crate::paths::shown(file));
         if let Some(rest) = message.strip_prefix(&prefix) {
             script_error.message = rest.to_owned();
         }
-        script_error.file = Some(file);
-        script_error.line = Some(line);
-        script_error.column = column;
     }
     script_error.stack = stack.filter(|stack| !stack.is_empty());
     script_error

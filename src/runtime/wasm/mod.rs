@@ -29,6 +29,7 @@ use wasmi::{
     ValType,
 };
 
+use super::starter::{self, Starter};
 use super::{
     Backend, CallClock, ErrorKind, HandlerId, HostApi, InstanceSetup, Json, ModInstance, Outcome,
     ScriptError, SyntaxChecker,
@@ -49,6 +50,24 @@ impl Backend for WebAssembly {
 
     fn is_script(&self) -> bool {
         false
+    }
+
+    // WebAssembly mods declare their host functions in their own language: no editor typings.
+    fn starter(&self) -> Option<&'static Starter> {
+        Some(&Starter {
+            flag: "rust",
+            about: "Rust compiled to WebAssembly with extism-pdk (`./build.sh` builds it)",
+            entry: "{{crate}}.wasm",
+            files: &[
+                starter::JSON_MANIFEST,
+                ("Cargo.toml", include_str!("starter/Cargo.toml")),
+                (".cargo/config.toml", include_str!("starter/config.toml")),
+                ("src/lib.rs", include_str!("starter/lib.rs")),
+                ("build.sh", include_str!("starter/build.sh")),
+            ],
+            executables: &["build.sh"],
+            next_step: "build it with `{{dir}}/build.sh`, then run `modhost run --watch` and rebuild after each change to `{{dir}}/src/lib.rs`",
+        })
     }
 
     fn syntax_checker(&self) -> Result<Box<dyn SyntaxChecker>, ScriptError> {
