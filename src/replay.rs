@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::config::Config;
-use crate::host::{CallError, Host, Replaying};
+use crate::host::{CallError, Host, Replaying, Reread};
 use crate::pack::{Pack, PackError};
 use crate::recording::reader::{Reader, RecordingError};
 use crate::recording::writer::Recorder;
@@ -371,7 +371,7 @@ impl Replay {
             }
             Input::Reload { mods } => {
                 let ids: Vec<String> = mods.iter().map(|identity| identity.id.clone()).collect();
-                if let Err(why) = host.reload_mods(&ids) {
+                if let Err(why) = host.reload_from_disk(Reread::Mods(ids)) {
                     self.note(format!("the recorded reload cannot be replayed: {why}"));
                 }
             }

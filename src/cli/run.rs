@@ -16,7 +16,7 @@ use std::io::Write as _;
 use modhost::protocol::{Server, Stop};
 
 use super::connect::{self, Wanted};
-use super::watch::Reloader;
+use super::watch;
 use super::{Exit, list, load_pack};
 use super::{metrics_http, table};
 
@@ -64,71 +64,117 @@ pub struct RunArgs {
 }
 
 pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
-    let pack = match load_pack(config) {
-        Ok(pack) => pack,
+    let mut running = match set_up(args, config, overrides) {
+        Ok(running) => running,
         Err(exit) => return exit,
     };
+    let ended = serve(&mut running, args);
+    tear_down(running, args, ended)
+}
+
+/// A started pack and what it serves, between [`set_up`] and [`tear_down`].
+struct Running {
+    host: Rc<Host>,
+    runtime: tokio::runtime::Runtime,
+    /// The protocol's server and the game `--exec` launched, unless the host listens nowhere.
+    connections: Option<connect::Connections>,
+    metrics: Option<tokio::net::TcpListener>,
+    /// With `--watch`: the watcher, which watches as long as it lives, and its changes, held
+    /// until they settle.
+    _watcher: Option<Watcher>,
+    changes: tokio::sync::mpsc::UnboundedReceiver<modhost::watch::Target>,
+    debouncer: Debouncer,
+    /// Notified by a signal.
+    stop: std::sync::Arc<tokio::sync::Notify>,
+    /// Whether the pack loaded without errors.
+    pack_ok: bool,
+}
+
+/// Loads the pack, opens what the flags ask for (the watch, the protocol, the recording, the
+/// metrics), starts every mod and launches the game. On failure the host, if started, is
+/// shut down and the exit status returned.
+fn set_up(args: &RunArgs, config: &Config, overrides: Overrides) -> Result<Running, Exit> {
+    let pack = load_pack(config)?;
     // Warnings too: a misspelled field silently drops what it meant (`dependecies`).
     list::report_problems(&pack, true);
     let pack_ok = pack.error_count() == 0;
-    let runtime = match connect::event_loop() {
-        Ok(runtime) => runtime,
-        Err(exit) => return exit,
-    };
-    let (sender, mut targets) = tokio::sync::mpsc::unbounded_channel();
-    // With --watch: the watcher (kept alive here) and what applies its changes.
-    let mut watching: Option<(Watcher, Reloader)> = None;
-    if args.watch {
-        let reloader = Reloader::new(overrides, config.clone());
-        let watched = Watcher::start(
-            &config.mods_dir,
-            Some(&reloader.config_file()),
-            config.watch.poll(),
-            move |target| {
-                let _ = sender.send(target);
-            },
-        );
-        match watched {
-            Ok(watcher) => watching = Some((watcher, reloader)),
-            Err(error) => {
+    let runtime = connect::event_loop()?;
+    let (sender, changes) = tokio::sync::mpsc::unbounded_channel();
+    let watching = match args.watch {
+        true => Some(
+            Watcher::start(
+                &config.mods_dir,
+                Some(&watch::config_file(config, &overrides)),
+                config.watch.poll(),
+                move |target| {
+                    let _ = sender.send(target);
+                },
+            )
+            .map_err(|error| {
                 super::render::fatal(&error.to_string(), None);
-                return Exit::Usage;
-            }
-        }
-    }
+                Exit::Usage
+            })?,
+        ),
+        false => None,
+    };
     let configured = Duration::from_millis(config.watch.debounce_ms);
-    let mut debouncer = Debouncer::new(
+    let debouncer = Debouncer::new(
         watching
             .as_ref()
-            .map_or(configured, |(watcher, _)| watcher.quiet_period(configured)),
+            .map_or(configured, |watcher| watcher.quiet_period(configured)),
     );
+    let host = Rc::new(Host::new(pack, config.clone()));
+    if args.watch {
+        host.follow_saves(overrides);
+    }
+    // The watchdog handles signals from before anything is announced (a client may connect,
+    // and a user press Ctrl-C, as soon as `listening on` is printed), so a signal during
+    // startup still stops cleanly, and a mod that cannot be interrupted cannot hang the
+    // process.
+    let stop = connect::watch_over(&host, config)?;
     let wanted = Wanted {
         stdio: args.stdio,
         listen: args.listen.as_deref(),
         exec: &args.exec,
     };
-    let host = Rc::new(Host::new(pack, config.clone()));
-    // The watchdog handles signals from before anything is announced (a client may connect,
-    // and a user press Ctrl-C, as soon as `listening on` is printed), so a signal during
-    // startup still stops cleanly, and a mod that cannot be interrupted cannot hang the
-    // process.
-    let stop = match connect::watch_over(&host, config) {
-        Ok(stop) => stop,
-        Err(exit) => return exit,
-    };
     let listens_by_default = !args.once;
-    let mut connections = if listens_by_default || args.listen.is_some() {
-        match runtime.block_on(async { connect::open(&wanted, config) }) {
-            Ok(connections) => Some(connections),
-            Err(exit) => return exit,
-        }
-    } else {
-        None
+    let mut connections = match listens_by_default || args.listen.is_some() {
+        true => Some(runtime.block_on(async { connect::open(&wanted, config) })?),
+        false => None,
     };
-
     if let Some(connections) = &connections {
         connections.server.attach(&host);
     }
+    start_recording(&host, args, config)?;
+    host.start();
+    announce(&host, args, config);
+    let started = (|| {
+        if let Some(connections) = &mut connections {
+            connections.launch_game(&args.exec)?;
+        }
+        serve_metrics(&runtime, args)
+    })();
+    match started {
+        Ok(metrics) => Ok(Running {
+            host,
+            runtime,
+            connections,
+            metrics,
+            _watcher: watching,
+            changes,
+            debouncer,
+            stop,
+            pack_ok,
+        }),
+        Err(exit) => {
+            host.shutdown();
+            Err(exit)
+        }
+    }
+}
+
+/// `--record` and `--record-on-failure`, set up before any mod runs.
+fn start_recording(host: &Host, args: &RunArgs, config: &Config) -> Result<(), Exit> {
     if let Some(file) = &args.record
         && let Err(error) = host.record_to(file, &args.record_redact)
     {
@@ -139,15 +185,19 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
             ),
             None,
         );
-        return Exit::Usage;
+        return Err(Exit::Usage);
     }
     if args.record_on_failure.is_some()
         && let Err(error) = host.keep_window(config.record_window_s, &args.record_redact)
     {
         super::render::fatal(&format!("cannot keep the session: {error}"), None);
-        return Exit::Usage;
+        return Err(Exit::Usage);
     }
-    host.start();
+    Ok(())
+}
+
+/// How many mods are active, and how the host goes on.
+fn announce(host: &Host, args: &RunArgs, config: &Config) {
     let statuses = host.mods();
     let active = statuses
         .iter()
@@ -164,12 +214,53 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
     } else if !args.once {
         tracing::info!("running; press Ctrl-C to stop");
     }
-    if let Some(connections) = &mut connections
-        && let Err(exit) = connections.launch_game(&args.exec)
-    {
-        host.shutdown();
-        return exit;
+}
+
+/// `--metrics`: the listener, on loopback unless `--metrics-public` says otherwise.
+fn serve_metrics(
+    runtime: &tokio::runtime::Runtime,
+    args: &RunArgs,
+) -> Result<Option<tokio::net::TcpListener>, Exit> {
+    let Some(address) = args.metrics else {
+        return Ok(None);
+    };
+    if !address.ip().is_loopback() && !args.metrics_public {
+        super::render::fatal(
+            &format!("`--metrics {address}` would serve the host's figures to other machines"),
+            Some(
+                "serve them on loopback (`--metrics 127.0.0.1:9187`), or add `--metrics-public` if that is what you want",
+            ),
+        );
+        return Err(Exit::Usage);
     }
+    match runtime.block_on(metrics_http::bind(address)) {
+        Ok(listener) => {
+            tracing::info!("serving metrics at http://{address}/metrics");
+            Ok(Some(listener))
+        }
+        Err(error) => {
+            super::render::fatal(
+                &format!("cannot serve metrics on `{address}`: {error}"),
+                None,
+            );
+            Err(Exit::Usage)
+        }
+    }
+}
+
+/// The event loop: clients, metrics scrapes, timers, saves, the game's exit and signals,
+/// until one of them ends the session.
+fn serve(running: &mut Running, args: &RunArgs) -> Ended {
+    let Running {
+        host,
+        runtime,
+        connections,
+        metrics,
+        changes,
+        debouncer,
+        stop,
+        ..
+    } = running;
     let server = connections
         .as_ref()
         .map(|connections| Rc::clone(&connections.server));
@@ -177,39 +268,10 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
         .as_mut()
         .and_then(|connections| connections.game.as_mut())
         .map(|game| &mut game.exited);
-    if let Some(address) = args.metrics.filter(|address| !address.ip().is_loopback())
-        && !args.metrics_public
-    {
-        super::render::fatal(
-            &format!("`--metrics {address}` would serve the host's figures to other machines"),
-            Some(
-                "serve them on loopback (`--metrics 127.0.0.1:9187`), or add `--metrics-public` if that is what you want",
-            ),
-        );
-        host.shutdown();
-        return Exit::Usage;
-    }
-    let metrics = match args.metrics {
-        Some(address) => match runtime.block_on(metrics_http::bind(address)) {
-            Ok(listener) => {
-                tracing::info!("serving metrics at http://{address}/metrics");
-                Some(listener)
-            }
-            Err(error) => {
-                super::render::fatal(
-                    &format!("cannot serve metrics on `{address}`: {error}"),
-                    None,
-                );
-                host.shutdown();
-                return Exit::Usage;
-            }
-        },
-        None => None,
-    };
     let local = tokio::task::LocalSet::new();
-    let ended = local.block_on(&runtime, async {
+    local.block_on(runtime, async {
         loop {
-            save_window_on_failure(&host, args.record_on_failure.as_deref(), "a mod failed");
+            save_window_on_failure(host, args.record_on_failure.as_deref(), "a mod failed");
             if args.once && host.is_idle() {
                 break Ended::Idle;
             }
@@ -232,12 +294,10 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
                     break Ended::Game(status);
                 }
                 () = sleep_until(due) => host.run_due_timers(),
-                Some(target) = targets.recv() => debouncer.add(target, Instant::now()),
+                Some(target) = changes.recv() => debouncer.add(target, Instant::now()),
                 () = sleep_until(debouncer.deadline()) => {
-                    if let (Some(change), Some((_, reloader))) =
-                        (debouncer.take_ready(Instant::now()), watching.as_mut())
-                    {
-                        reloader.apply(&host, change);
+                    if let Some(change) = debouncer.take_ready(Instant::now()) {
+                        watch::apply(host, change);
                     }
                 }
                 () = stop.notified() => break Ended::Signal,
@@ -246,7 +306,17 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
                 }
             }
         }
-    });
+    })
+}
+
+/// Stops every mod, closes the recording and the connections, and says how the run ended.
+fn tear_down(running: Running, args: &RunArgs, ended: Ended) -> Exit {
+    let Running {
+        host,
+        connections,
+        pack_ok,
+        ..
+    } = running;
     if let (Ended::Signal, Some(dir)) = (&ended, args.record_on_failure.as_deref()) {
         save_window(&host, dir, "the host was stopped by a signal");
     }
@@ -260,12 +330,12 @@ pub fn run(args: &RunArgs, config: &Config, overrides: Overrides) -> Exit {
     if args.profile {
         let _ = writeln!(anstream::stderr(), "{}", profile(&host.stats()));
     }
-    if let Some(server) = &server {
+    if let Some(connections) = &connections {
         let stopped = match &ended {
             Ended::Client(stop) => Some(stop),
             _ => None,
         };
-        connect::close(server, stopped);
+        connect::close(&connections.server, stopped);
     }
     match ended {
         Ended::Game(status) => Exit::Game(u8::try_from(status).unwrap_or(1)),

@@ -32,8 +32,7 @@ use std::time::Instant;
 pub use activity::{Activity, Running};
 pub use control::SettingError;
 pub use game::{GameCallError, GameEvent, GameFunction, GameLink};
-pub use reload::ReloadError;
-pub use reload::{ReloadReport, Reloaded};
+pub use reload::{ReloadError, ReloadReport, Reloaded, Reread};
 pub use session::Replaying;
 pub use smoke::smoke_test;
 pub use state::{ModState, ModStatus};
@@ -243,6 +242,8 @@ struct Core {
 /// A running mod pack. See the module documentation.
 pub struct Host {
     core: Rc<Core>,
+    /// Under `run --watch`: what the host keeps to follow saves.
+    followed: RefCell<Option<reload::Followed>>,
 }
 
 impl Host {
@@ -271,7 +272,10 @@ impl Host {
         });
         let (slots, pack_errors) = reload::slots_for(pack, &ModIndex::default());
         core.install(slots, pack_errors);
-        Host { core }
+        Host {
+            core,
+            followed: RefCell::new(None),
+        }
     }
 
     /// Attaches every mod in load order, then bootstraps them. A mod that fails is reported

@@ -13,7 +13,7 @@ use super::method::{
     HostStatus, ModsCall, ModsDisable, ModsEnable, ModsList, ModsReload, SettingsGet, SettingsSet,
     Subscribed,
 };
-use crate::host::{CallError, Host, ReloadError, Reloaded, SettingError};
+use crate::host::{CallError, Host, ReloadError, Reloaded, Reread, SettingError};
 use crate::runtime::LogLevel;
 
 /// What a method asks of the connection it came on.
@@ -76,12 +76,14 @@ pub fn dispatch(
             if let Some(id) = &which.mod_id {
                 known_mod(host, id)?;
             }
-            let report =
-                host.reload_from_disk(which.mod_id.as_deref())
-                    .map_err(|error| match error {
-                        ReloadError::InCall(busy) => call_error(CallError::InCall(busy)),
-                        other => RpcError::new(MOD_ERROR, other.to_string()),
-                    })?;
+            let what = match &which.mod_id {
+                Some(id) => Reread::Mods(vec![id.clone()]),
+                None => Reread::All,
+            };
+            let report = host.reload_from_disk(what).map_err(|error| match error {
+                ReloadError::InCall(busy) => call_error(CallError::InCall(busy)),
+                other => RpcError::new(MOD_ERROR, other.to_string()),
+            })?;
             let errors: Vec<&str> = report
                 .diagnostics
                 .iter()

@@ -6,18 +6,27 @@
 //! order, keeping what each `onDetach` returned), their new code is loaded, and each runs
 //! `onAttach`, `onReload(state)` and `onBootstrap`, in load order. A new mod folder loads; a
 //! deleted one detaches, and the mods that require it are blocked.
+//!
+//! What changes is decided first, without touching a mod ([`plan`]), then carried out here;
+//! what to read from disk is decided in one place for every caller ([`disk`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+mod disk;
+mod plan;
+
+pub(super) use disk::Followed;
+pub use disk::Reread;
+use plan::{Plan, RunningMod};
+
 use super::{Core, Host, InCall, ModIndex, ModState, Slot};
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::diagnostic::Diagnostic;
-use crate::pack::{ModEntry, Pack, PackError, host_api_version};
+use crate::pack::{ModEntry, Pack, PackError};
 use crate::recording::{Input, ModIdentity};
-use crate::resolve;
 use crate::runtime::Json;
 use crate::source::SourceFile;
 
@@ -48,6 +57,8 @@ pub struct ReloadReport {
     pub diagnostics: Vec<Diagnostic>,
     pub sources: BTreeMap<PathBuf, SourceFile>,
     pub took: Duration,
+    /// The saved configuration file could not be read: the running configuration was kept.
+    pub config_error: Option<ConfigError>,
 }
 
 /// The slots for the usable mods of a pack in load order, reusing existing ones by id, and
@@ -154,62 +165,11 @@ pub enum ReloadError {
 }
 
 impl Host {
-    /// Reads the mods directory again and reloads the mod `only` (with the mods that depend on
-    /// it), or every mod, as a save under `--watch` would: a mod whose new files have errors
-    /// keeps running as it was. The configuration is the one the host runs with.
-    pub fn reload_from_disk(&self, only: Option<&str>) -> Result<ReloadReport, ReloadError> {
-        let operation = match only {
-            Some(id) => format!("reload `{id}`"),
-            None => "reload the mods".to_owned(),
-        };
-        self.reload_read_anew(&operation, |pack| match only {
-            Some(id) => self
-                .core
-                .slot(id)
-                .map(|slot| slot.entry.borrow().dir.clone())
-                .into_iter()
-                .collect(),
-            None => self
-                .core
-                .slots
-                .borrow()
-                .iter()
-                .map(|slot| slot.entry.borrow().dir.clone())
-                .chain(pack.mods.iter().map(|entry| entry.dir.clone()))
-                .collect(),
-        })
-    }
-
-    /// Reads the mods directory again and reloads the mods `ids` (with the mods that depend on
-    /// them), as a replay does where the recording reloaded them.
-    pub fn reload_mods(&self, ids: &[String]) -> Result<ReloadReport, ReloadError> {
-        self.reload_read_anew("reload the mods", |pack| {
-            pack.mods
-                .iter()
-                .filter(|entry| ids.iter().any(|id| id == entry.id()))
-                .map(|entry| entry.dir.clone())
-                .collect()
-        })
-    }
-
-    /// Reads the mods directory and reloads the folders `changed` picks from it.
-    fn reload_read_anew(
-        &self,
-        operation: &str,
-        changed: impl FnOnce(&Pack) -> BTreeSet<PathBuf>,
-    ) -> Result<ReloadReport, ReloadError> {
-        self.core.not_in_a_call(operation)?;
-        let config = self.core.config.borrow().clone();
-        let mut pack = Pack::load(&config)?;
-        pack.check_syntax();
-        let changed = changed(&pack);
-        Ok(self.reload(pack, config, &changed)?)
-    }
-
-    /// Applies a new state of the mods directory. `pack` is the directory as it is now (with
-    /// [`Pack::check_syntax`] done), `config` the configuration as it is now, and `changed` the
-    /// mod folders whose files changed. Mods whose settings or limits changed in `config` are
-    /// reloaded too. While a call into a mod is in progress nothing changes: see [`InCall`].
+    /// Applies a new state of the mods directory. `pack` is the directory as it is now (the
+    /// syntax of the `changed` folders checked), `config` the configuration as it is now, and
+    /// `changed` the mod folders whose files changed. Mods whose settings or limits changed in
+    /// `config` are reloaded too. While a call into a mod is in progress nothing changes: see
+    /// [`InCall`]. [`Host::reload_from_disk`] reads the pack and decides what changed.
     pub fn reload(
         &self,
         pack: Pack,
@@ -226,73 +186,69 @@ impl Host {
                 .collect(),
         });
         let started = Instant::now();
-        let core = &self.core;
-        let old_slots = core.slots.borrow().clone();
+        let old_slots = self.core.slots.borrow().clone();
+        let plan = {
+            let entries: Vec<_> = old_slots.iter().map(|slot| slot.entry.borrow()).collect();
+            let running: Vec<RunningMod> = old_slots
+                .iter()
+                .zip(&entries)
+                .map(|(slot, entry)| RunningMod {
+                    entry,
+                    running: slot.state.borrow().is_running(),
+                })
+                .collect();
+            let old_config = self.core.config.borrow();
+            Plan::new(
+                &pack,
+                changed,
+                &running,
+                |id| old_config.limits_for(id) == config.limits_for(id),
+                |entries| keep_overrides(entries, &old_slots),
+            )
+        };
+        self.core.config.replace(config);
+        let mut report = self.core.carry_out(plan, &old_slots);
+        report.sources = pack.sources;
+        report.took = started.elapsed();
+        Ok(report)
+    }
+}
+
+impl Core {
+    /// Carries out a reload's plan on the mods `old_slots` (the mod table before it).
+    fn carry_out(&self, plan: Plan, old_slots: &[Rc<Slot>]) -> ReloadReport {
+        let Plan {
+            entries,
+            resolution,
+            kept,
+            restart,
+            reconfigure,
+            removed,
+            diagnostics,
+        } = plan;
         let mut report = ReloadReport {
-            sources: pack.sources.clone(),
+            mods: kept.iter().map(|id| (id.clone(), Reloaded::Kept)).collect(),
+            diagnostics,
             ..ReloadReport::default()
         };
-
-        let broken = broken_changes(&pack, changed, &mut report.diagnostics);
-        // The mods running now by id: every lookup below is one, even in a pack of 10,000.
         let existing: ModIndex = old_slots
             .iter()
             .map(|slot| (slot.id.clone(), Rc::clone(slot)))
             .collect();
-        let mut entries = entries_to_run(&pack, &old_slots, &broken, &mut report.mods);
-        keep_overrides(&mut entries, &existing);
-        let manifests: Vec<_> = entries.iter().map(|entry| entry.manifest.clone()).collect();
-        let resolution = resolve::resolve(&manifests, &BTreeMap::new(), &host_api_version());
-
-        let old_config = core.config.replace(config);
-        let folder_changed =
-            |entry: &ModEntry| changed.contains(&entry.dir) && !broken.contains(&entry.dir);
-        let same_limits =
-            |id: &str| old_config.limits_for(id) == core.config.borrow().limits_for(id);
-        // A running mod whose only change is its settings is told, not restarted.
-        let settings_only: BTreeMap<String, &ModEntry> = entries
-            .iter()
-            .filter(|entry| {
-                existing.get(entry.id()).is_some_and(|slot| {
-                    slot.state.borrow().is_running()
-                        && !folder_changed(entry)
-                        && same_limits(&slot.id)
-                        && slot.entry.borrow().settings != entry.settings
-                })
-            })
-            .map(|entry| (entry.id().to_owned(), entry))
-            .collect();
-        let changed_here = |entry: &ModEntry| {
-            let old = existing.get(entry.id());
-            let configured_anew = old.is_some_and(|slot| {
-                slot.entry.borrow().settings != entry.settings || !same_limits(&slot.id)
-            });
-            folder_changed(entry)
-                || (configured_anew && !settings_only.contains_key(entry.id()))
-                || old.is_none()
-        };
-        let staying: BTreeSet<&str> = entries.iter().map(ModEntry::id).collect();
-        let removed: Vec<Rc<Slot>> = old_slots
-            .iter()
-            .filter(|slot| !staying.contains(slot.id.as_str()))
-            .cloned()
-            .collect();
-        let gone: BTreeSet<String> = removed.iter().map(|slot| slot.id.clone()).collect();
-        let restart = with_dependents(&entries, changed_here, &gone);
 
         // Detach what restarts or goes, in reverse of the old load order.
         let mut states: HashMap<String, Json> = HashMap::new();
         for slot in old_slots.iter().rev() {
-            let leaving = restart.contains(&slot.id) || gone.contains(&slot.id);
+            let leaving = restart.contains(&slot.id) || removed.contains(&slot.id);
             if leaving
                 && slot.state.borrow().is_running()
-                && let Some(state) = core.detach(slot)
+                && let Some(state) = self.detach(slot)
             {
                 states.insert(slot.id.clone(), state);
             }
         }
-        for slot in &removed {
-            core.unload(slot, ModState::Detached);
+        for slot in old_slots.iter().filter(|slot| removed.contains(&slot.id)) {
+            self.unload(slot, ModState::Detached);
             report.mods.push((slot.id.clone(), Reloaded::Removed));
         }
 
@@ -318,16 +274,11 @@ impl Host {
             })
             .collect();
         // Errors of the new resolution block their mods; a kept mod keeps its old error.
-        let mut pack_errors: HashMap<String, String> = core
+        let mut pack_errors: HashMap<String, String> = self
             .pack_errors
             .borrow()
             .iter()
-            .filter(|(id, _)| {
-                report
-                    .mods
-                    .iter()
-                    .any(|(kept, outcome)| kept == *id && *outcome == Reloaded::Kept)
-            })
+            .filter(|(id, _)| kept.contains(id))
             .map(|(id, error)| (id.clone(), error.clone()))
             .collect();
         for problem in &resolution.problems {
@@ -336,14 +287,14 @@ impl Host {
                 pack_errors.entry(id).or_insert(diagnostic.message);
             }
         }
-        core.install(slots.clone(), pack_errors);
+        self.install(slots.clone(), pack_errors);
 
         let restarting: Vec<Rc<Slot>> = slots
             .iter()
             .filter(|slot| restart.contains(&slot.id))
             .cloned()
             .collect();
-        core.start_with(&restarting, &states);
+        self.start_with(&restarting, &states);
         for slot in &restarting {
             if existing.contains_key(&slot.id) {
                 slot.counts.reloaded();
@@ -355,11 +306,15 @@ impl Host {
             };
             report.mods.push((slot.id.clone(), outcome));
         }
-        for (id, entry) in &settings_only {
-            if let Some(slot) = existing.get(id) {
-                let outcome = core.reconfigure(slot, &entry.settings, &mut report.diagnostics);
-                report.mods.push((id.clone(), outcome));
-            }
+        for id in &reconfigure {
+            let (Some(slot), Some(entry)) = (
+                existing.get(id),
+                entries.iter().find(|entry| entry.id() == id),
+            ) else {
+                continue;
+            };
+            let outcome = self.reconfigure(slot, &entry.settings, &mut report.diagnostics);
+            report.mods.push((id.clone(), outcome));
         }
         let new_position: HashMap<&str, usize> = slots
             .iter()
@@ -369,73 +324,17 @@ impl Host {
         report
             .mods
             .sort_by_key(|(id, _)| new_position.get(id.as_str()).copied().unwrap_or(usize::MAX));
-        report.took = started.elapsed();
-        Ok(report)
+        report
     }
-}
-
-/// The changed folders whose new state has errors (in the folder, or of the mod in it). Their
-/// problems, warnings included (a misspelled manifest field), are added to `diagnostics`.
-fn broken_changes(
-    pack: &Pack,
-    changed: &BTreeSet<PathBuf>,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> BTreeSet<PathBuf> {
-    let mut broken = BTreeSet::new();
-    for dir in changed {
-        let id = pack
-            .mods
-            .iter()
-            .find(|entry| &entry.dir == dir)
-            .map(|entry| entry.id().to_owned());
-        let in_folder = |diagnostic: &Diagnostic| {
-            diagnostic
-                .location
-                .as_ref()
-                .is_some_and(|location| location.file.starts_with(dir))
-        };
-        let problems: Vec<&Diagnostic> = pack
-            .diagnostics
-            .iter()
-            .filter(|d| in_folder(d) || (id.is_some() && d.mod_id == id))
-            .collect();
-        if problems.iter().any(|problem| problem.is_error()) {
-            broken.insert(dir.clone());
-        }
-        diagnostics.extend(problems.into_iter().cloned());
-    }
-    broken
-}
-
-/// The mods as they will be: the new pack, except that a broken change keeps the old version
-/// of its mod (recorded as [`Reloaded::Kept`] in `outcomes`).
-fn entries_to_run(
-    pack: &Pack,
-    old_slots: &[Rc<Slot>],
-    broken: &BTreeSet<PathBuf>,
-    outcomes: &mut Vec<(String, Reloaded)>,
-) -> Vec<ModEntry> {
-    let mut entries: Vec<ModEntry> = pack
-        .mods
-        .iter()
-        .filter(|entry| !broken.contains(&entry.dir))
-        .cloned()
-        .collect();
-    for slot in old_slots {
-        let entry = slot.entry.borrow();
-        if broken.contains(&entry.dir) {
-            outcomes.push((slot.id.clone(), Reloaded::Kept));
-            if !entries.iter().any(|kept| kept.id() == slot.id) {
-                entries.push(entry.clone());
-            }
-        }
-    }
-    entries
 }
 
 /// Settings changed while the host runs stay, unless the files now say something else for
 /// that key than they did when it was changed (then the files win).
-fn keep_overrides(entries: &mut [ModEntry], existing: &ModIndex) {
+fn keep_overrides(entries: &mut [ModEntry], old_slots: &[Rc<Slot>]) {
+    let existing: HashMap<&str, &Rc<Slot>> = old_slots
+        .iter()
+        .map(|slot| (slot.id.as_str(), slot))
+        .collect();
     for entry in entries {
         let Some(slot) = existing.get(entry.id()) else {
             continue;
@@ -447,38 +346,5 @@ fn keep_overrides(entries: &mut [ModEntry], existing: &ModIndex) {
             }
             unchanged
         });
-    }
-}
-
-/// The ids of the mods to restart: those `changed` selects, and every mod that depends
-/// (required or optionally) on one of them or on a mod that is `gone`, transitively.
-fn with_dependents(
-    entries: &[ModEntry],
-    changed: impl Fn(&ModEntry) -> bool,
-    gone: &BTreeSet<String>,
-) -> BTreeSet<String> {
-    let mut restart: BTreeSet<String> = entries
-        .iter()
-        .filter(|entry| changed(entry))
-        .map(|entry| entry.id().to_owned())
-        .collect();
-    loop {
-        let before = restart.len();
-        for entry in entries {
-            let depends = entry
-                .manifest
-                .dependencies
-                .iter()
-                .chain(&entry.manifest.optional_dependencies)
-                .any(|dependency| {
-                    restart.contains(&dependency.id) || gone.contains(&dependency.id)
-                });
-            if depends {
-                restart.insert(entry.id().to_owned());
-            }
-        }
-        if restart.len() == before {
-            return restart;
-        }
     }
 }
