@@ -11,7 +11,7 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use modhost::config::Overrides;
+use modhost::Overrides;
 use modhost::{Config, Host, Language, Pack};
 use serde_json::json;
 use support::{interleaved, per_call, report_absolute, write_mod};

@@ -108,7 +108,7 @@ fn piped(child: &mut Child) -> Peer {
 fn local_peer(address: &str) -> Peer {
     let mut waited = 0;
     let (reader, writer) = loop {
-        match modhost::protocol::transport::connect(address) {
+        match modhost::internal::protocol::transport::connect(address) {
             Ok(streams) => break streams,
             Err(_) if waited < 500 => {
                 waited += 1;

@@ -10,7 +10,7 @@ mod support;
 use std::path::Path;
 use std::time::Instant;
 
-use modhost::config::Overrides;
+use modhost::Overrides;
 use modhost::replay::{ReplayOptions, replay_file};
 use modhost::{Config, Host, Pack};
 use serde_json::json;

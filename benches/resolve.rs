@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use modhost::manifest::{Manifest, Requirement};
+use modhost::internal::manifest::{Manifest, Requirement};
 
 /// A small deterministic generator, so every run measures the same pack.
 struct Lcg(u64);
@@ -83,7 +83,8 @@ fn main() {
     let samples = (0..15)
         .map(|_| {
             let start = Instant::now();
-            let resolution = modhost::resolve::resolve(&manifests, &BTreeMap::new(), &version);
+            let resolution =
+                modhost::internal::resolve::resolve(&manifests, &BTreeMap::new(), &version);
             let elapsed = start.elapsed();
             assert_eq!(resolution.order.len(), manifests.len());
             elapsed

@@ -11,7 +11,7 @@ mod support;
 
 use std::time::Instant;
 
-use modhost::config::Overrides;
+use modhost::Overrides;
 use modhost::{Config, Host, Pack};
 use serde_json::json;
 use support::{floor, per_call, resident_bytes, write_mod};

@@ -6,8 +6,8 @@ mod support;
 
 use std::time::Instant;
 
-use modhost::config::Overrides;
-use modhost::storage::Store;
+use modhost::Overrides;
+use modhost::internal::storage::Store;
 use modhost::{Config, Host, Pack};
 use serde_json::json;
 use support::write_mod;

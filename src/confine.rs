@@ -5,7 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 /// Why a path was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     #[error("is an absolute path")]
     Absolute,
     #[error("leaves the mod's folder through `..`")]
@@ -47,20 +47,20 @@ fn portable(name: &str) -> bool {
 
 /// `dir` joined with `relative` (folded, as written, not canonical) when it names an existing
 /// file that is really inside `dir`, symlinks resolved.
-pub fn inside(dir: &Path, relative: &Path) -> Result<PathBuf, Refusal> {
+pub(crate) fn inside(dir: &Path, relative: &Path) -> Result<PathBuf, Refusal> {
     Folder::new(dir).inside(relative)
 }
 
 /// A mod's folder with its canonical path, found once for every file checked against it
 /// (finding it costs a system call per component of the path).
 #[derive(Debug, Clone)]
-pub struct Folder {
+pub(crate) struct Folder {
     dir: PathBuf,
     canonical: Option<PathBuf>,
 }
 
 impl Folder {
-    pub fn new(dir: &Path) -> Folder {
+    pub(crate) fn new(dir: &Path) -> Folder {
         Folder {
             dir: dir.to_path_buf(),
             canonical: dir.canonicalize().ok(),
@@ -70,7 +70,7 @@ impl Folder {
     /// The folder `name` of `parent`, whose canonical path is `canonical_parent`: when the
     /// folder is no link, its canonical path is the parent's joined with its name, and no
     /// system call is needed.
-    pub fn child(
+    pub(crate) fn child(
         parent: &Path,
         canonical_parent: Option<&Path>,
         name: &str,
@@ -86,12 +86,12 @@ impl Folder {
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.dir
     }
 
     /// [`inside`] this folder.
-    pub fn inside(&self, relative: &Path) -> Result<PathBuf, Refusal> {
+    pub(crate) fn inside(&self, relative: &Path) -> Result<PathBuf, Refusal> {
         let dir = &self.dir;
         // A drive (`C:main.js` on Windows) counts as absolute: it leaves the folder as well.
         let drive = relative
@@ -186,7 +186,7 @@ fn spelled_otherwise(dir: &Path, relative: &Path) -> Option<PathBuf> {
 
 /// Every file under `dir`, sorted, skipping hidden entries and symlinks (so a link cannot lead
 /// the walk out of the folder, or round in a loop).
-pub fn files_in(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn files_in(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(folder) = pending.pop() {
@@ -213,7 +213,7 @@ pub fn files_in(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Whether a relative path climbs above its starting folder at any point.
-pub fn escapes(path: &Path) -> bool {
+pub(crate) fn escapes(path: &Path) -> bool {
     let mut depth: usize = 0;
     for component in path.components() {
         match component {
@@ -227,7 +227,7 @@ pub fn escapes(path: &Path) -> bool {
 }
 
 /// Removes `.` and folds `..` without touching the disk.
-pub fn fold(path: &Path) -> PathBuf {
+pub(crate) fn fold(path: &Path) -> PathBuf {
     let mut folded = PathBuf::new();
     for component in path.components() {
         match component {

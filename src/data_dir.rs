@@ -59,7 +59,7 @@ pub fn ensure_private(dir: &Path) -> io::Result<()> {
 /// Creates the file at `path` anew, readable and writable by the user only (mode 0600 on Unix;
 /// on Windows the access list of its folder, which it inherits). Whatever was at `path` is removed
 /// first: a link is removed, not followed, so the file never lands somewhere else.
-pub fn create_private_file(path: &Path) -> io::Result<std::fs::File> {
+pub(crate) fn create_private_file(path: &Path) -> io::Result<std::fs::File> {
     match std::fs::remove_file(path) {
         Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
         _ => {}

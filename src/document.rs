@@ -8,20 +8,20 @@ use std::ops::Range;
 
 /// A value and the byte range it occupies in its file.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
+pub(crate) struct Node {
     pub value: Value,
     pub span: Range<usize>,
 }
 
 /// A key of a table, with the byte range of the key itself.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Key {
+pub(crate) struct Key {
     pub name: String,
     pub span: Range<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     Null,
     Bool(bool),
     Integer(i64),
@@ -34,7 +34,7 @@ pub enum Value {
 
 impl Value {
     /// What this value is, as a person would say it in an error message.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Value::Null => "null",
             Value::Bool(_) => "a boolean",
@@ -49,7 +49,7 @@ impl Value {
 
 impl Node {
     /// The value as JSON, dropping positions (settings are handed to mods this way).
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         match &self.value {
             Value::Null => serde_json::Value::Null,
             Value::Bool(value) => serde_json::Value::Bool(*value),
@@ -70,13 +70,13 @@ impl Node {
 
 /// A file that could not be parsed at all.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SyntaxError {
+pub(crate) struct SyntaxError {
     pub message: String,
     pub span: Range<usize>,
 }
 
 /// Parses strict JSON (no comments, no trailing commas) into a [`Node`] tree.
-pub fn parse_json(text: &str) -> Result<Node, SyntaxError> {
+pub(crate) fn parse_json(text: &str) -> Result<Node, SyntaxError> {
     use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
     let strict = ParseOptions {
         allow_comments: false,
@@ -159,7 +159,7 @@ fn json_node(value: jsonc_parser::ast::Value<'_>) -> Node {
 }
 
 /// Parses a TOML document into a [`Node`] tree whose root is a table.
-pub fn parse_toml(text: &str) -> Result<Node, SyntaxError> {
+pub(crate) fn parse_toml(text: &str) -> Result<Node, SyntaxError> {
     let root = toml::de::DeTable::parse(text).map_err(|error| SyntaxError {
         message: error.message().trim_end().to_owned(),
         span: error.span().unwrap_or(0..0),

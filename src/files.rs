@@ -11,12 +11,12 @@ use std::path::Path;
 use crate::source::content_hash;
 
 /// The file's bytes.
-pub fn read(path: &Path) -> io::Result<Vec<u8>> {
+pub(crate) fn read(path: &Path) -> io::Result<Vec<u8>> {
     retrying(|| std::fs::read(path))
 }
 
 /// The file as UTF-8 text.
-pub fn read_to_string(path: &Path) -> io::Result<String> {
+pub(crate) fn read_to_string(path: &Path) -> io::Result<String> {
     retrying(|| std::fs::read_to_string(path))
 }
 
@@ -24,7 +24,7 @@ pub fn read_to_string(path: &Path) -> io::Result<String> {
 /// `folder` (as [`crate::confine::files_in`] walks it), the same on every machine: what
 /// `--watch` compares to tell a real change, and what a recording names a mod's files by.
 /// `None` when the folder does not exist.
-pub fn folder_hash(folder: &Path) -> Option<u64> {
+pub(crate) fn folder_hash(folder: &Path) -> Option<u64> {
     if !folder.is_dir() {
         return None;
     }

@@ -6,8 +6,7 @@
 //! layer over this library; a game embeds the same [`Host`]:
 //!
 //! ```
-//! use modhost::config::Overrides;
-//! use modhost::{Config, Host, Pack};
+//! use modhost::{Config, Host, Overrides, Pack};
 //! use serde_json::json;
 //!
 //! let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -32,35 +31,40 @@
 //! The host runs on the thread that owns it (it is not `Send`): a game with its own threads
 //! gives the host one and talks to it over a channel. `examples/embed.rs` is a complete program.
 //!
-//! The pieces, from the outside in: [`config`] (flags and `config.toml`), [`pack`] (the one
-//! place that reads the mods directory), [`manifest`] (validating one manifest), [`resolve`]
-//! (pure ordering and requirement checks), [`host`] (lifecycle, calls, events), [`runtime`]
-//! (the language backends) and [`diagnostic`] (problems as data).
+//! The surface is what a game needs: the [`Config`], the [`Pack`] read from the mods
+//! directory with its [`Diagnostic`]s, the [`Host`] that runs it and its errors, the game's
+//! side ([`GameLink`], [`Host::provide`]), hot reload ([`Host::reload_from_disk`] with
+//! [`watch`]), [`replay`] and [`smoke_test`]. Inside, from the outside in: `config` (flags and
+//! `config.toml`), `pack` (the one place that reads the mods directory), `manifest`
+//! (validating one manifest), `resolve` (pure ordering and requirement checks), `host`
+//! (lifecycle, calls, events), `runtime` (the language backends) and `diagnostic` (problems
+//! as data). What only the command line uses is in a hidden module, `internal`.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
+#![warn(unreachable_pub)]
 
-pub mod api;
-pub mod bisect;
-pub mod config;
-pub mod confine;
-pub mod data_dir;
-pub mod diagnostic;
-pub mod document;
-pub mod files;
-pub mod host;
-pub mod manifest;
-pub mod pack;
-pub mod paths;
-pub mod protocol;
-pub mod recording;
+mod api;
+mod bisect;
+mod config;
+mod confine;
+mod data_dir;
+mod diagnostic;
+mod document;
+mod files;
+mod host;
+mod manifest;
+mod pack;
+mod paths;
+mod protocol;
+mod recording;
 pub mod replay;
-pub mod resolve;
-pub mod runtime;
-pub mod source;
-pub mod storage;
-pub mod suggest;
-pub mod testing;
-pub mod typings;
+mod resolve;
+mod runtime;
+mod source;
+mod storage;
+mod suggest;
+mod testing;
+mod typings;
 pub mod watch;
 
 /// The markdown guides, compiled as doc tests so that their Rust examples keep working.
@@ -72,8 +76,75 @@ mod guides {
     struct Readme;
 }
 
-pub use config::Config;
+// What a game embedding the host uses.
+pub use api::{EventNameError, GameApi};
+pub use config::{Config, ConfigError, Limits, Overrides};
 pub use diagnostic::{Code, Diagnostic, Severity};
-pub use host::{CallError, Host, ModState, ModStatus};
+pub use host::smoke_test;
+pub use host::{
+    CallError, EmitError, GameCallError, GameEvent, GameFunction, GameLink, Host, ModState,
+    ModStats, ModStatus, ProvideError, ReloadError, ReloadReport, Reloaded, Reread, SettingError,
+    SlowCall,
+};
 pub use pack::{ModEntry, Pack, PackError};
-pub use runtime::Language;
+pub use runtime::{Json, Language};
+pub use source::{Location, SourceFile};
+
+/// What the `modhost` command line, its tests and its benchmarks use beyond the embedding
+/// API above. Not a stable API: a game should not need anything here.
+#[doc(hidden)]
+pub mod internal {
+    pub mod api {
+        pub use crate::api::json_schema;
+    }
+    pub mod bisect {
+        pub use crate::bisect::{Found, bisect};
+    }
+    pub mod config {
+        pub use crate::config::{DEFAULT_CONFIG_FILE, Listen, TOKEN_FILE};
+    }
+    pub mod data_dir {
+        pub use crate::data_dir::ensure_private;
+    }
+    pub mod host {
+        pub use crate::host::{Activity, MOD_LOG_TARGET, TestLog};
+    }
+    pub mod manifest {
+        pub use crate::manifest::{
+            Manifest, ManifestFormat, Requirement, is_valid_id, json_schema, parse_manifest,
+        };
+    }
+    pub mod pack {
+        pub use crate::pack::subset;
+    }
+    pub mod paths {
+        pub use crate::paths::shown;
+    }
+    pub mod protocol {
+        pub use crate::protocol::{
+            Connection, ListenError, Listener, METHODS, Server, Stop, framing, message, method,
+            new_token, transport, write_token,
+        };
+    }
+    pub mod recording {
+        pub use crate::recording::{reader, writer};
+    }
+    pub mod resolve {
+        pub use crate::resolve::{Edge, EdgeKind, Placement, resolve};
+    }
+    pub mod runtime {
+        pub use crate::runtime::{BACKENDS, starter};
+    }
+    pub mod storage {
+        pub use crate::storage::Store;
+    }
+    pub mod suggest {
+        pub use crate::suggest::did_you_mean;
+    }
+    pub mod testing {
+        pub use crate::testing::{TestOptions, TestReport, run, run_mod};
+    }
+    pub mod typings {
+        pub use crate::typings::{lua_ls, spec, typescript};
+    }
+}

@@ -119,7 +119,7 @@ struct Frame {
 }
 
 /// A replay of one recording into one host. See the module documentation.
-pub struct Replay {
+pub(crate) struct Replay {
     host: Weak<Host>,
     /// The members the recording hashed, hashed in what the replay sees too.
     redacted: Vec<String>,
@@ -143,7 +143,7 @@ impl Replay {
     /// Prepares `host` (not started yet) to replay `reader`: the host takes the recording's
     /// seeds (or `options.seeds`) and its game calls are answered from the recording.
     /// `now` is the pack the host runs, to name what changed since the recording.
-    pub fn new(
+    pub(crate) fn new(
         host: &Rc<Host>,
         reader: Reader,
         now: &PackIdentity,
@@ -174,13 +174,13 @@ impl Replay {
 
     /// Also writes what this replay sees (its inputs, its own outputs, the recorded answers)
     /// as a recording, to `recorder`.
-    pub fn record_to(&self, recorder: Recorder) {
+    pub(crate) fn record_to(&self, recorder: Recorder) {
         *self.copy.borrow_mut() = Some(recorder);
     }
 
     /// Replays every input (up to `until`), then returns the report. A recording cut short or
     /// with lost entries is replayed as far as it goes, with a note.
-    pub fn run(&self) -> Result<ReplayReport, ReplayError> {
+    pub(crate) fn run(&self) -> Result<ReplayReport, ReplayError> {
         while !self.stopped.get() {
             let Some(entry) = self.reader.borrow_mut().next() else {
                 break;

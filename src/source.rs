@@ -59,7 +59,7 @@ impl SourceFile {
 
 /// FNV-1a over `bytes`: a hash that is the same on every machine and in every build (unlike
 /// the standard library's), for identities written to files (a recording's pack).
-pub fn content_hash(bytes: &[u8]) -> u64 {
+pub(crate) fn content_hash(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
     })
@@ -89,7 +89,7 @@ impl Location {
 }
 
 /// The 1-based line and column (in characters) of a byte offset, clamped to the text.
-pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;

@@ -18,13 +18,13 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::runtime::Json;
 
 /// The database file, in the data dir.
-pub const FILE_NAME: &str = "storage.sqlite3";
+pub(crate) const FILE_NAME: &str = "storage.sqlite3";
 /// How long a write waits for another process's write to finish.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest key, in bytes.
-pub const MAX_KEY_BYTES: usize = 1024;
+pub(crate) const MAX_KEY_BYTES: usize = 1024;
 /// The largest value, as JSON text.
-pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_VALUE_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {

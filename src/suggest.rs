@@ -2,7 +2,7 @@
 
 /// The candidate most like `unknown`, if one is close enough to be a likely typo. Case, `_`
 /// and `-` are ignored, so `entryPoint` finds `entry_point`.
-pub fn closest<'a>(
+pub(crate) fn closest<'a>(
     unknown: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
@@ -31,7 +31,7 @@ pub fn did_you_mean<'a>(
 
 /// [`did_you_mean`], else every candidate in backticks, as `listed` words it ("it declares
 /// `a`, `b`"), or `none` when there are no candidates.
-pub fn did_you_mean_or_list<'a>(
+pub(crate) fn did_you_mean_or_list<'a>(
     unknown: &str,
     candidates: impl IntoIterator<Item = &'a str> + Clone,
     listed: impl FnOnce(&str) -> String,
@@ -56,7 +56,7 @@ const MEMBERS_LISTED: usize = 12;
 
 /// What a mod hears, in every language, when it reads a member a namespace of the API lacks:
 /// `game.sky.rainbow does not exist: did you mean game.sky.rain? (game.sky has rain, sun)`.
-pub fn missing_member<'a>(
+pub(crate) fn missing_member<'a>(
     path: &str,
     key: &str,
     members: impl IntoIterator<Item = &'a str>,
@@ -81,7 +81,7 @@ pub fn missing_member<'a>(
 
 /// Functions within two edits (ignoring case and `_`) of a hook's name, but not it, in a mod
 /// that does not define that hook: `(function, the closest hook)`.
-pub fn misspelled_hooks<'a>(functions: &[&'a str]) -> Vec<(&'a str, &'static str)> {
+pub(crate) fn misspelled_hooks<'a>(functions: &[&'a str]) -> Vec<(&'a str, &'static str)> {
     let normalize = |name: &str| name.to_ascii_lowercase().replace('_', "");
     // Normalised once: `check` asks this of every function of every mod.
     let hooks: Vec<(String, &'static str)> = crate::typings::spec::HOOKS
@@ -108,11 +108,11 @@ pub fn misspelled_hooks<'a>(functions: &[&'a str]) -> Vec<(&'a str, &'static str
 }
 
 /// What to do about a misspelled hook.
-pub const MISSPELLED_HOOK_HINT: &str =
+pub(crate) const MISSPELLED_HOOK_HINT: &str =
     "rename the function to the hook's name, or give it a name no hook is close to";
 
 /// What a mod with a misspelled hook is told, by `run` and `check` alike.
-pub fn misspelled_hook(function: &str, hook: &str) -> String {
+pub(crate) fn misspelled_hook(function: &str, hook: &str) -> String {
     format!("`{function}` is not a hook, so it never runs: did you mean `{hook}`?")
 }
 

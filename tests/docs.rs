@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
+use modhost::Code;
+use modhost::Config;
 use modhost::Language;
-use modhost::config::Config;
-use modhost::diagnostic::Code;
-use modhost::manifest::{ManifestFormat, parse_manifest};
-use modhost::source::SourceFile;
+use modhost::SourceFile;
+use modhost::internal::manifest::{ManifestFormat, parse_manifest};
 
 /// README.md and every Markdown file of docs/.
 fn doc_files() -> Vec<PathBuf> {
@@ -139,8 +139,7 @@ fn api_description_examples_are_valid() {
         if language != "json" || !code.contains("\"functions\"") {
             continue;
         }
-        if let Err(error) =
-            modhost::api::GameApi::parse(SourceFile::new("game-api.json", code.as_str()))
+        if let Err(error) = modhost::GameApi::parse(SourceFile::new("game-api.json", code.as_str()))
         {
             panic!(
                 "{}:{line}: the API description is invalid: {error:?}",
@@ -157,11 +156,11 @@ fn the_protocol_guide_documents_every_method() {
     let guide =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/protocol.md"))
             .expect("docs/protocol.md");
-    for method in
-        modhost::protocol::METHODS
-            .iter()
-            .chain(&["game/call", "events/event", "mods/state"])
-    {
+    for method in modhost::internal::protocol::METHODS.iter().chain(&[
+        "game/call",
+        "events/event",
+        "mods/state",
+    ]) {
         assert!(
             guide.contains(&format!("\"method\":\"{method}\"")),
             "docs/protocol.md has no transcript of `{method}`"

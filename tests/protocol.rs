@@ -277,8 +277,9 @@ fn a_game_that_never_answers_or_disconnects_fails_only_the_call() {
 /// A client of the local transport at `path` (a Unix socket, or the named pipe named after it
 /// on Windows).
 fn local_client(path: &Path) -> Rpc {
-    let (reader, writer) = modhost::protocol::transport::connect(path.to_str().expect("UTF-8"))
-        .expect("connect to the local transport");
+    let (reader, writer) =
+        modhost::internal::protocol::transport::connect(path.to_str().expect("UTF-8"))
+            .expect("connect to the local transport");
     Rpc::new(reader, writer)
 }
 

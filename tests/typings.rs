@@ -12,7 +12,7 @@ use support::modhost;
 #[test]
 fn the_api_description_matches_both_runtimes() {
     let probe = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/api-probe");
-    let described = modhost::typings::spec::member_paths();
+    let described = modhost::internal::typings::spec::member_paths();
     for mod_id in ["js-probe", "lua-probe"] {
         let installed: Vec<String> =
             serde_json::from_str(&modhost(&probe, &["-q", "call", mod_id, "shape"]))
@@ -37,15 +37,15 @@ fn new_mods_carry_the_generated_typings_and_schema() {
     let read = |path: &str| std::fs::read_to_string(dir.path().join(path)).expect(path);
     assert_eq!(
         read("mods/typed-js/modhost.d.ts"),
-        modhost::typings::typescript(None)
+        modhost::internal::typings::typescript(None)
     );
     assert_eq!(
         read("mods/typed-lua/.luals/modhost.lua"),
-        modhost::typings::lua_ls(None)
+        modhost::internal::typings::lua_ls(None)
     );
     let schema: serde_json::Value =
         serde_json::from_str(&read("mods/manifest.schema.json")).expect("JSON");
-    assert_eq!(schema, modhost::manifest::json_schema());
+    assert_eq!(schema, modhost::internal::manifest::json_schema());
     assert_eq!(
         modhost(dir.path(), &["schema"]),
         serde_json::to_string_pretty(&schema).unwrap()
@@ -62,7 +62,7 @@ fn new_mods_carry_the_generated_typings_and_schema() {
         .expect("an engine")
         .check(
             Path::new("modhost.lua"),
-            modhost::typings::lua_ls(None).as_bytes(),
+            modhost::internal::typings::lua_ls(None).as_bytes(),
         )
         .expect("the annotations file compiles");
 }
@@ -279,15 +279,15 @@ fn new_lua_mods_pass_a_real_lua_checker() {
 fn typings_writes_the_game_api_into_every_mod() {
     let dir = support::arena_copy();
     modhost(dir.path(), &["typings"]);
-    let api = modhost::api::GameApi::load(&dir.path().join("game-api.json")).expect("valid");
+    let api = modhost::GameApi::load(&dir.path().join("game-api.json")).expect("valid");
     let read = |path: &str| std::fs::read_to_string(dir.path().join(path)).expect(path);
     assert_eq!(
         read("mods/arena/modhost.d.ts"),
-        modhost::typings::typescript(Some(&api))
+        modhost::internal::typings::typescript(Some(&api))
     );
     assert_eq!(
         read("mods/tourist/.luals/modhost.lua"),
-        modhost::typings::lua_ls(Some(&api))
+        modhost::internal::typings::lua_ls(Some(&api))
     );
     modhost(dir.path(), &["typings", "--out", "types"]);
     assert!(read("types/modhost.d.ts").contains("declare const game"));

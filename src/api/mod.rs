@@ -7,7 +7,7 @@
 
 mod parse;
 mod schema;
-pub mod types;
+pub(crate) mod types;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value as Json;
 
 pub use schema::json_schema;
-pub use types::{Mismatch, Problem, TypeDef, TypeExpr, Types};
+pub(crate) use types::{Mismatch, Problem, TypeDef, TypeExpr, Types};
 
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;

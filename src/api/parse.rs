@@ -37,7 +37,7 @@ struct Validator<'a> {
     diagnostics: Vec<Diagnostic>,
 }
 
-pub fn parse(file: &SourceFile) -> Result<GameApi, Vec<Diagnostic>> {
+pub(super) fn parse(file: &SourceFile) -> Result<GameApi, Vec<Diagnostic>> {
     let mut validator = Validator {
         file,
         diagnostics: Vec::new(),

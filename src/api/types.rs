@@ -36,10 +36,11 @@ pub enum TypeDef {
 }
 
 /// The named types, for looking names up while checking.
-pub type Types = BTreeMap<String, TypeDef>;
+pub(crate) type Types = BTreeMap<String, TypeDef>;
 
 /// The words that are types of their own and cannot name a declared type.
-pub const BUILTIN_TYPES: &[&str] = &["null", "boolean", "integer", "number", "string", "any"];
+pub(crate) const BUILTIN_TYPES: &[&str] =
+    &["null", "boolean", "integer", "number", "string", "any"];
 
 impl TypeExpr {
     /// Parses `Position[]?`, `integer`, … ; `None` when the text is not a type expression.
@@ -232,7 +233,7 @@ fn is_integer(number: &serde_json::Number) -> bool {
 }
 
 /// `number 5`, `string "orc"`, `an object`: a value as an error message shows what was given.
-pub fn describe_value(value: &Json) -> String {
+pub(crate) fn describe_value(value: &Json) -> String {
     const SHOWN: usize = 40;
     match value {
         Json::Null => "null".to_owned(),
@@ -300,7 +301,7 @@ impl Mismatch {
 }
 
 /// `[A-Za-z_][A-Za-z0-9_]*`: a name both JavaScript and Lua accept as a field.
-pub fn is_identifier(text: &str) -> bool {
+pub(crate) fn is_identifier(text: &str) -> bool {
     let mut chars = text.chars();
     chars
         .next()

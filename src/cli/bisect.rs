@@ -1,5 +1,5 @@
 //! `modhost bisect`: finds the mod, or the mods that fail only together, that break the pack,
-//! by trying subsets of it (see `modhost::bisect`). A subset is tried in process with
+//! by trying subsets of it (see `modhost::internal::bisect`). A subset is tried in process with
 //! `check --smoke` (the default) or `modhost test` (`--test`), or by running the user's command
 //! with `MODHOST_CONFIG` naming a configuration that disables every mod outside the subset.
 
@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use clap::Args;
-use modhost::bisect::{Found, bisect};
-use modhost::pack::subset;
+use modhost::internal::bisect::{Found, bisect};
+use modhost::internal::pack::subset;
 use modhost::{Config, Pack};
 
 use super::{Exit, load_pack_to_reassemble};
@@ -49,7 +49,10 @@ pub fn run(args: &BisectArgs, config: &Config) -> Exit {
     let how = if !args.command.is_empty() {
         format!("`{}`", args.command.join(" "))
     } else if let Some(recording) = &args.replay {
-        format!("`modhost replay {}`", modhost::paths::shown(recording))
+        format!(
+            "`modhost replay {}`",
+            modhost::internal::paths::shown(recording)
+        )
     } else if args.test {
         "`modhost test`".to_owned()
     } else {
@@ -67,7 +70,7 @@ pub fn run(args: &BisectArgs, config: &Config) -> Exit {
         return Exit::Usage;
     }
     if let Some(recording) = &args.replay
-        && let Err(error) = modhost::recording::reader::Reader::open(recording)
+        && let Err(error) = modhost::internal::recording::reader::Reader::open(recording)
     {
         super::render::fatal(&error.to_string(), None);
         return Exit::Usage;
@@ -157,7 +160,7 @@ fn spinner() -> indicatif::ProgressBar {
 
 /// The mods with a script that does not compile (`check`'s syntax errors and unknown imports).
 fn mods_that_do_not_compile(pack: &Pack) -> BTreeSet<String> {
-    use modhost::diagnostic::Code;
+    use modhost::Code;
     let mut checked = pack.clone();
     checked.check_syntax_of(|_| true, |_| {});
     checked
@@ -183,13 +186,13 @@ fn in_process_fails(
         return true;
     };
     if test {
-        let report = modhost::testing::run(&config, &part, &Default::default());
+        let report = modhost::internal::testing::run(&config, &part, &Default::default());
         return !report.ok();
     }
     if part.error_count() > 0 {
         return true;
     }
-    let (failures, _) = modhost::host::smoke_test(&part, &config, |_| {}, |_| {});
+    let (failures, _) = modhost::smoke_test(&part, &config, |_| {}, |_| {});
     !failures.is_empty()
 }
 

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use clap::Args;
-use modhost::runtime::Json;
+use modhost::Json;
 use modhost::{Config, Host};
 
 use super::{Exit, list, load_pack, render};

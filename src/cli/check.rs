@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use clap::{Args, ValueEnum};
-use modhost::diagnostic::{Code, Diagnostic};
+use modhost::{Code, Diagnostic};
 use modhost::{Config, Pack};
 use serde::Serialize;
 
@@ -81,7 +81,7 @@ pub fn run(args: &CheckArgs, config: &Config) -> Exit {
         let progress = progress_bar(mods, "smoke-testing");
         let bar = progress.clone();
         let mut settled = std::collections::HashSet::new();
-        let changed = move |status: &modhost::host::ModStatus| {
+        let changed = move |status: &modhost::ModStatus| {
             if matches!(status.state, "attached" | "failed" | "blocked")
                 && settled.insert(status.id.clone())
             {
@@ -92,7 +92,7 @@ pub fn run(args: &CheckArgs, config: &Config) -> Exit {
         // What the mods log would repeat the report's problems: the report says it once.
         let quiet = tracing::subscriber::NoSubscriber::default();
         let (diagnostics, sources) = tracing::subscriber::with_default(quiet, || {
-            modhost::host::smoke_test(
+            modhost::smoke_test(
                 &pack,
                 config,
                 |activity| {
@@ -246,7 +246,7 @@ fn write_json(
                 name: &entry.manifest.name,
                 version: entry.manifest.version.to_string(),
                 runtime: entry.language,
-                entry: modhost::paths::shown(&entry.entry),
+                entry: modhost::internal::paths::shown(&entry.entry),
             })
             .collect(),
         diagnostics: diagnostics.iter().map(JsonDiagnostic::from).collect(),

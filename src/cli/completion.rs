@@ -7,7 +7,7 @@ use std::io::Write;
 use clap::CommandFactory;
 use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
-use modhost::config::Overrides;
+use modhost::Overrides;
 use modhost::{Config, Pack};
 
 use super::Cli;

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use modhost::Config;
-use modhost::config::{Listen, TOKEN_FILE};
-use modhost::protocol::{self, Connection, ListenError, Listener, Server};
+use modhost::internal::config::{Listen, TOKEN_FILE};
+use modhost::internal::protocol::{self, Connection, ListenError, Listener, Server};
 use tokio::sync::oneshot;
 
 use super::render;
@@ -71,7 +71,7 @@ pub fn open(wanted: &Wanted<'_>, config: &Config) -> Result<Connections, super::
         server.add(stdio);
     }
     if !matches!(listen, Listen::None) {
-        modhost::data_dir::ensure_private(&config.data_dir)
+        modhost::internal::data_dir::ensure_private(&config.data_dir)
             .map_err(|error| fail(&error.to_string(), None))?;
     }
     let listening = match listen_where(&listen, config) {

@@ -10,15 +10,15 @@ use std::io::{IsTerminal, Read, Write};
 
 use clap::{Args, Subcommand, ValueEnum};
 use modhost::Config;
-use modhost::config::{Listen, TOKEN_FILE};
-use modhost::protocol::framing::{FrameReader, Framing, encode};
-use modhost::protocol::message::{self, Incoming, RpcError};
-use modhost::protocol::method::{
+use modhost::internal::config::{Listen, TOKEN_FILE};
+use modhost::internal::protocol::framing::{FrameReader, Framing, encode};
+use modhost::internal::protocol::message::{self, Incoming, RpcError};
+use modhost::internal::protocol::method::{
     Emit, EventsEmit, HostLogs, HostMetrics, HostStatus, Initialize, InitializeParams, MaybeMod,
     ModCall, ModsCall, ModsDisable, ModsEnable, ModsList, ModsReload, NoParams, OneMod, SetSetting,
     SettingsGet, SettingsSet, Shutdown, request,
 };
-use modhost::protocol::transport;
+use modhost::internal::protocol::transport;
 use serde_json::{Value as Json, json};
 
 use super::{Exit, call::parse_argument, render, table};

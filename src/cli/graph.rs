@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use clap::{Args, ValueEnum};
-use modhost::resolve::{Edge, EdgeKind};
+use modhost::internal::resolve::{Edge, EdgeKind};
 use modhost::{Config, Pack};
 
 use super::{Exit, list, load_pack};
@@ -71,7 +71,7 @@ fn needs(pack: &Pack, index: usize) -> impl Iterator<Item = &Edge> {
 fn label(pack: &Pack, edge: &Edge) -> String {
     let manifest = &pack.mods[edge.declared_by].manifest;
     let target = pack.mods[edge.before].id();
-    let requirement = |list: &[modhost::manifest::Requirement]| {
+    let requirement = |list: &[modhost::internal::manifest::Requirement]| {
         list.iter()
             .find(|requirement| requirement.id == target)
             .map(|requirement| requirement.version.to_string())

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use clap::{Args, ValueEnum};
-use modhost::resolve::{EdgeKind, Placement};
+use modhost::internal::resolve::{EdgeKind, Placement};
 use modhost::{Config, ModEntry, Pack};
 use serde::Serialize;
 

@@ -30,7 +30,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use modhost::config::{Config, ConfigError, Overrides};
+use modhost::{Config, ConfigError, Overrides};
 use modhost::{Pack, PackError};
 
 /// How a command ended, as the process exit status.
@@ -238,7 +238,7 @@ pub fn main(cli: Cli) -> ExitCode {
             report_config_error(&error);
             if let Command::Check(args) = &cli.command {
                 args.report_failure_to_run(
-                    modhost::diagnostic::Code::InvalidConfig,
+                    modhost::Code::InvalidConfig,
                     &format!("invalid configuration: {error}"),
                     None,
                 );
@@ -250,7 +250,7 @@ pub fn main(cli: Cli) -> ExitCode {
     // compares, not news (`-v` shows them).
     let log = match &cli.command {
         Command::Replay(_) if cli.global.verbose == 0 && !cli.global.quiet => {
-            format!("warn,{}=off", modhost::host::MOD_LOG_TARGET)
+            format!("warn,{}=off", modhost::internal::host::MOD_LOG_TARGET)
         }
         _ => config.log.clone(),
     };
@@ -269,9 +269,9 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Ctl(args) => ctl::run(&args, &config),
         Command::Schema => {
             let schema = if schema_of_api {
-                modhost::api::json_schema()
+                modhost::internal::api::json_schema()
             } else {
-                modhost::manifest::json_schema()
+                modhost::internal::manifest::json_schema()
             };
             let text = serde_json::to_string_pretty(&schema).expect("the schema is JSON");
             let _ = writeln!(anstream::stdout(), "{text}");
@@ -377,6 +377,6 @@ fn pack_error_hint(error: &PackError) -> Option<&'static str> {
         PackError::MissingModsDir(_) | PackError::NotADirectory(_) => {
             Some("create it, or name another with `--mods DIR` or `mods_dir` in `config.toml`")
         }
-        PackError::Unreadable { .. } => None,
+        _ => None,
     }
 }

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use clap::builder::{PossibleValue, PossibleValuesParser};
 use modhost::Config;
-use modhost::manifest::{is_valid_id, json_schema};
-use modhost::runtime::BACKENDS;
-use modhost::runtime::starter::Starter;
+use modhost::internal::manifest::{is_valid_id, json_schema};
+use modhost::internal::runtime::BACKENDS;
+use modhost::internal::runtime::starter::Starter;
 
 use super::{Exit, render, typings::editor_typings};
 

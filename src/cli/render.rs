@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 use anstyle::{AnsiColor, Style};
-use modhost::diagnostic::{Diagnostic, Severity};
-use modhost::source::SourceFile;
+use modhost::SourceFile;
+use modhost::{Diagnostic, Severity};
 use serde::Serialize;
 
 const ERROR: Style = AnsiColor::Red.on_default().bold();
@@ -49,7 +49,7 @@ pub fn report(diagnostic: &Diagnostic, sources: &BTreeMap<PathBuf, SourceFile>) 
         return;
     }
     let location = diagnostic.location.as_ref();
-    let file = location.map(|location| modhost::paths::shown(&location.file));
+    let file = location.map(|location| modhost::internal::paths::shown(&location.file));
     let line = location.and_then(|location| location.line);
     let column = location.and_then(|location| location.column);
     let code = diagnostic.code.as_str();
@@ -90,7 +90,7 @@ pub fn human(diagnostic: &Diagnostic, sources: &BTreeMap<PathBuf, SourceFile>) -
             .id(diagnostic.code.as_str()),
     );
     if let Some(location) = &diagnostic.location {
-        let path = modhost::paths::shown(&location.file);
+        let path = modhost::internal::paths::shown(&location.file);
         let source = sources.get(&location.file);
         group = match (source, &location.span) {
             (Some(source), Some(span)) => group.element(
@@ -141,7 +141,7 @@ impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
             severity: diagnostic.severity,
             code: diagnostic.code.as_str(),
             mod_id: diagnostic.mod_id.as_deref(),
-            file: location.map(|location| modhost::paths::shown(&location.file)),
+            file: location.map(|location| modhost::internal::paths::shown(&location.file)),
             line: location.and_then(|location| location.line),
             column: location.and_then(|location| location.column),
             message: &diagnostic.message,
@@ -161,7 +161,7 @@ pub fn github(diagnostic: &Diagnostic) -> String {
     if let Some(location) = &diagnostic.location {
         properties.push(format!(
             "file={}",
-            escape_property(&modhost::paths::shown(&location.file))
+            escape_property(&modhost::internal::paths::shown(&location.file))
         ));
         if let Some(line) = location.line {
             properties.push(format!("line={line}"));
@@ -229,8 +229,10 @@ pub fn junit(pack: &modhost::Pack, deny_warnings: bool) -> String {
             case.set_system_out(format!("{}: {text}", diagnostic.severity));
         }
         if let Some(location) = &diagnostic.location {
-            case.extra
-                .insert("file".into(), modhost::paths::shown(&location.file).into());
+            case.extra.insert(
+                "file".into(),
+                modhost::internal::paths::shown(&location.file).into(),
+            );
             if let Some(line) = location.line {
                 case.extra.insert("line".into(), line.to_string().into());
             }
@@ -247,7 +249,7 @@ pub fn junit(pack: &modhost::Pack, deny_warnings: bool) -> String {
             case.set_classname(format!("modhost.check.{}", entry.id()));
             case.extra.insert(
                 "file".into(),
-                modhost::paths::shown(entry.manifest_file.path()).into(),
+                modhost::internal::paths::shown(entry.manifest_file.path()).into(),
             );
             suite.add_test_case(case);
         }
@@ -288,8 +290,8 @@ pub fn count(number: usize, noun: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use modhost::diagnostic::Code;
-    use modhost::source::Location;
+    use modhost::Code;
+    use modhost::Location;
 
     #[test]
     fn github_commands_escape_what_would_end_them() {

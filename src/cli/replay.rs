@@ -271,7 +271,10 @@ fn junit(outcome: &Outcome, file: &std::path::Path) -> String {
         }
         Outcome::Twice(check) => (&check.between_hosts, "determinism"),
     };
-    let mut suite = TestSuite::new(format!("modhost {what} of {}", modhost::paths::shown(file)));
+    let mut suite = TestSuite::new(format!(
+        "modhost {what} of {}",
+        modhost::internal::paths::shown(file)
+    ));
     let mut cases: std::collections::BTreeMap<String, Vec<&Divergence>> = Default::default();
     for divergence in &report.divergences {
         cases

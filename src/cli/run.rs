@@ -7,13 +7,13 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use modhost::config::Overrides;
-use modhost::host::ModStats;
+use modhost::ModStats;
+use modhost::Overrides;
 use modhost::watch::{Debouncer, Watcher};
 use modhost::{Config, Host};
 use std::io::Write as _;
 
-use modhost::protocol::{Server, Stop};
+use modhost::internal::protocol::{Server, Stop};
 
 use super::connect::{self, Wanted};
 use super::watch;
@@ -181,7 +181,7 @@ fn start_recording(host: &Host, args: &RunArgs, config: &Config) -> Result<(), E
         super::render::fatal(
             &format!(
                 "cannot record to `{}`: {error}",
-                modhost::paths::shown(file)
+                modhost::internal::paths::shown(file)
             ),
             None,
         );
@@ -301,7 +301,7 @@ fn serve(running: &mut Running, args: &RunArgs) -> Ended {
                     }
                 }
                 () = stop.notified() => break Ended::Signal,
-                () = tokio::time::sleep(modhost::recording::writer::FLUSH_EVERY), if recording_waits => {
+                () = tokio::time::sleep(modhost::internal::recording::writer::FLUSH_EVERY), if recording_waits => {
                     host.flush_recording(true);
                 }
             }
@@ -363,11 +363,11 @@ fn save_window(host: &Host, dir: &std::path::Path, why: &str) {
     match host.save_window(dir) {
         Some(Ok(file)) => tracing::warn!(
             "{why}: the session so far is in `{}` (attach it to a bug report; `modhost replay` replays it)",
-            modhost::paths::shown(&file)
+            modhost::internal::paths::shown(&file)
         ),
         Some(Err(error)) => tracing::error!(
             "{why}, and the session cannot be written to `{}`: {error}",
-            modhost::paths::shown(dir)
+            modhost::internal::paths::shown(dir)
         ),
         None => {}
     }
@@ -378,7 +378,7 @@ fn finish_recording(host: &Host, file: Option<&std::path::Path>) {
     let (Some(written), Some(file)) = (host.finish_recording(), file) else {
         return;
     };
-    let file = modhost::paths::shown(file);
+    let file = modhost::internal::paths::shown(file);
     match written {
         Ok(written) if written.lost > 0 => tracing::warn!(
             "recorded the session to `{file}`, but {} entries were lost while the disk could not keep up; a replay says where",

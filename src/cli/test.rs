@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
 use clap::{Args, ValueEnum};
-use modhost::host::TestLog;
-use modhost::testing::{self, TestOptions, TestReport};
+use modhost::internal::host::TestLog;
+use modhost::internal::testing::{self, TestOptions, TestReport};
 use modhost::{Config, Pack};
 
 use super::{Exit, load_pack_to_reassemble};
-use modhost::paths::shown as display_path;
+use modhost::internal::paths::shown as display_path;
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
@@ -53,7 +53,8 @@ pub fn run(args: &TestArgs, config: &Config, verbose: bool) -> Exit {
         .iter()
         .find(|id| !pack.mods.iter().any(|entry| entry.id() == id.as_str()))
     {
-        let hint = modhost::suggest::did_you_mean(unknown, pack.mods.iter().map(|e| e.id()));
+        let hint =
+            modhost::internal::suggest::did_you_mean(unknown, pack.mods.iter().map(|e| e.id()));
         super::render::fatal(&format!("no mod `{unknown}` in the pack"), hint.as_deref());
         return Exit::Usage;
     }

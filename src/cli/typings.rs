@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use modhost::api::GameApi;
-use modhost::runtime::starter::EditorTypings;
-use modhost::{Config, typings};
+use modhost::Config;
+use modhost::GameApi;
+use modhost::internal::runtime::starter::EditorTypings;
+use modhost::internal::typings;
 
 use super::new::write;
 use super::{Exit, load_pack, render};

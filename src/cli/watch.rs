@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use modhost::Host;
-use modhost::config::{Config, Overrides};
-use modhost::host::{ReloadError, ReloadReport, Reloaded, Reread};
 use modhost::watch::Change;
+use modhost::{Config, Overrides};
+use modhost::{ReloadError, ReloadReport, Reloaded, Reread};
 
 use super::render;
 
@@ -17,7 +17,7 @@ pub fn config_file(config: &Config, overrides: &Overrides) -> PathBuf {
         None => overrides
             .config_file
             .clone()
-            .unwrap_or_else(|| PathBuf::from(modhost::config::DEFAULT_CONFIG_FILE)),
+            .unwrap_or_else(|| PathBuf::from(modhost::internal::config::DEFAULT_CONFIG_FILE)),
     }
 }
 

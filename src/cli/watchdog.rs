@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use modhost::host::Activity;
+use modhost::internal::host::Activity;
 use tokio::sync::Notify;
 
 /// How far past its limit a mod may keep control, or the host may take to stop, before the

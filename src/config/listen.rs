@@ -56,6 +56,6 @@ impl Listen {
 }
 
 /// The local socket of a running host, in its data dir.
-pub const SOCKET_FILE: &str = "modhost.sock";
+pub(super) const SOCKET_FILE: &str = "modhost.sock";
 /// The token TCP clients must send, in the data dir.
 pub const TOKEN_FILE: &str = "modhost.token";

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use limits::Limits;
-pub use listen::{Listen, SOCKET_FILE, TOKEN_FILE};
+pub use listen::{Listen, TOKEN_FILE};
 
 use crate::api::{ApiError, GameApi};
 use crate::diagnostic::{Code, Diagnostic};
@@ -92,6 +92,7 @@ pub struct Overrides {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     #[error("cannot read `{}`: {message}", crate::paths::shown(path))]
     Read { path: PathBuf, message: String },

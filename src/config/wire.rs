@@ -11,7 +11,7 @@ use super::limits::LimitsSection;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConfigFile {
+pub(super) struct ConfigFile {
     pub mods_dir: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub log: Option<Spanned<String>>,
@@ -25,7 +25,7 @@ pub struct ConfigFile {
 }
 
 /// A value within its range, or the span and message that say what the range is.
-pub fn within(
+pub(super) fn within(
     name: &str,
     value: Option<Spanned<u64>>,
     default: u64,
@@ -48,14 +48,14 @@ pub fn within(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Watch {
+pub(super) struct Watch {
     pub debounce_ms: Option<Spanned<u64>>,
     pub poll_ms: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ModSection {
+pub(super) struct ModSection {
     pub enabled: Option<bool>,
     #[serde(default)]
     pub settings: BTreeMap<Spanned<String>, serde_json::Value>,

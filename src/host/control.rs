@@ -17,6 +17,7 @@ use crate::typings::spec::ON_SETTINGS_CHANGED;
 
 /// Why a setting was not changed.
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum SettingError {
     #[error(transparent)]
     Mod(#[from] CallError),

@@ -12,14 +12,14 @@ use std::rc::Rc;
 use crate::runtime::{HandlerId, HandlerKind, Json};
 
 /// How many events may wait at once, from all senders; an `emit` beyond that fails.
-pub const QUEUE_CAPACITY: usize = 100_000;
+pub(super) const QUEUE_CAPACITY: usize = 100_000;
 
 /// How many undelivered events one mod may have waiting; past that the mod is flooding.
-pub const MAX_QUEUED_PER_MOD: usize = 10_000;
+pub(super) const MAX_QUEUED_PER_MOD: usize = 10_000;
 
 /// One subscription; `O` is whoever owns it (the host uses its mod).
 #[derive(Debug, Clone)]
-pub struct Subscription<O> {
+pub(super) struct Subscription<O> {
     pub id: u64,
     pub event: String,
     pub owner: O,
@@ -28,7 +28,7 @@ pub struct Subscription<O> {
 }
 
 #[derive(Debug)]
-pub struct Event {
+pub(super) struct Event {
     pub name: String,
     pub payload: Json,
     /// The mod that emitted it; `None` when the game did.
@@ -39,7 +39,7 @@ pub struct Event {
 
 /// Why the bus did not queue an event (each names the event).
 #[derive(Debug, thiserror::Error)]
-pub enum Refused {
+pub(super) enum Refused {
     #[error("the event queue is full ({QUEUE_CAPACITY} events waiting); `{0}` was dropped")]
     Full(String),
     #[error(
@@ -56,7 +56,7 @@ pub enum Refused {
 
 /// What one mod has waiting in the queue.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Queued {
+pub(super) struct Queued {
     pub events: usize,
     /// An estimate of the memory the payloads take.
     pub bytes: usize,
@@ -65,13 +65,13 @@ pub struct Queued {
 /// The subscriptions of one event, in delivery order: `before` handlers first, each kind in
 /// load order, then in the order they subscribed. Shared with a delivery under way, and copied
 /// only if a handler changes them meanwhile.
-pub type Handlers<O> = Rc<Vec<(Position, Subscription<O>)>>;
+pub(super) type Handlers<O> = Rc<Vec<(Position, Subscription<O>)>>;
 
 /// Where a subscription goes in its event's list.
-pub type Position = (HandlerKind, usize, u64);
+pub(super) type Position = (HandlerKind, usize, u64);
 
 #[derive(Debug)]
-pub struct EventBus<O> {
+pub(super) struct EventBus<O> {
     subscriptions: FxHashMap<String, Handlers<O>>,
     queue: VecDeque<(Event, usize)>,
     queued: HashMap<String, Queued>,
@@ -105,7 +105,7 @@ fn estimated_size(value: &Json) -> usize {
 
 impl<O: Clone> EventBus<O> {
     /// Adds a subscription of the mod at `load_position`, in its place.
-    pub fn subscribe(&mut self, subscription: Subscription<O>, load_position: usize) {
+    pub(super) fn subscribe(&mut self, subscription: Subscription<O>, load_position: usize) {
         let place = (subscription.kind, load_position, subscription.id);
         let list = Rc::make_mut(
             self.subscriptions
@@ -118,7 +118,11 @@ impl<O: Clone> EventBus<O> {
 
     /// Removes subscription `id` if `owned` says its owner may (a mod removes only its own),
     /// returning it so that its handler can be released.
-    pub fn unsubscribe(&mut self, id: u64, owned: impl Fn(&O) -> bool) -> Option<Subscription<O>> {
+    pub(super) fn unsubscribe(
+        &mut self,
+        id: u64,
+        owned: impl Fn(&O) -> bool,
+    ) -> Option<Subscription<O>> {
         let (event, index) = self.subscriptions.iter().find_map(|(event, list)| {
             list.iter()
                 .position(|(_, s)| s.id == id && owned(&s.owner))
@@ -129,7 +133,7 @@ impl<O: Clone> EventBus<O> {
     }
 
     /// The handlers of `event` whose owner matches, in delivery order.
-    pub fn handlers_of(
+    pub(super) fn handlers_of(
         &self,
         event: &str,
         owned: impl Fn(&O) -> bool,
@@ -143,7 +147,7 @@ impl<O: Clone> EventBus<O> {
     }
 
     /// Removes every subscription whose owner matches.
-    pub fn remove_owned(&mut self, owned: impl Fn(&O) -> bool) {
+    pub(super) fn remove_owned(&mut self, owned: impl Fn(&O) -> bool) {
         for list in self.subscriptions.values_mut() {
             if list.iter().any(|(_, s)| owned(&s.owner)) {
                 Rc::make_mut(list).retain(|(_, s)| !owned(&s.owner));
@@ -153,7 +157,7 @@ impl<O: Clone> EventBus<O> {
     }
 
     /// Puts every list back in order after the load order changed (a reload).
-    pub fn reorder(&mut self, load_position: impl Fn(&O) -> usize) {
+    pub(super) fn reorder(&mut self, load_position: impl Fn(&O) -> usize) {
         for list in self.subscriptions.values_mut() {
             let list = Rc::make_mut(list);
             for (place, subscription) in list.iter_mut() {
@@ -165,7 +169,7 @@ impl<O: Clone> EventBus<O> {
 
     /// Queues `event`. What a mod emits is charged to it: at most [`MAX_QUEUED_PER_MOD`]
     /// events waiting, whose payloads take at most `sender_memory_bytes`.
-    pub fn push(&mut self, event: Event, sender_memory_bytes: u64) -> Result<(), Refused> {
+    pub(super) fn push(&mut self, event: Event, sender_memory_bytes: u64) -> Result<(), Refused> {
         let bytes = estimated_size(&event.payload);
         if let Some(sender) = &event.sender {
             let queued = self.queued_by(sender);
@@ -192,7 +196,7 @@ impl<O: Clone> EventBus<O> {
         Ok(())
     }
 
-    pub fn pop(&mut self) -> Option<Event> {
+    pub(super) fn pop(&mut self) -> Option<Event> {
         let (event, bytes) = self.queue.pop_front()?;
         if let Some(sender) = &event.sender
             && let Some(queued) = self.queued.get_mut(sender)
@@ -212,7 +216,7 @@ impl<O: Clone> EventBus<O> {
     }
 
     /// Drops every waiting event, returning the distinct names, most frequent first.
-    pub fn clear(&mut self) -> Vec<String> {
+    pub(super) fn clear(&mut self) -> Vec<String> {
         self.queued.clear();
         let mut counts: HashMap<String, usize> = HashMap::new();
         for (event, _) in self.queue.drain(..) {
@@ -226,12 +230,12 @@ impl<O: Clone> EventBus<O> {
             .collect()
     }
 
-    pub fn is_idle(&self) -> bool {
+    pub(super) fn is_idle(&self) -> bool {
         self.queue.is_empty()
     }
 
     /// The handlers for `event`, in delivery order.
-    pub fn handlers(&self, event: &str) -> Option<Handlers<O>> {
+    pub(super) fn handlers(&self, event: &str) -> Option<Handlers<O>> {
         self.subscriptions.get(event).cloned()
     }
 }

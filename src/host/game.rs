@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use super::{Core, Host, ModStatus, Slot};
 use crate::api::types::describe_value;
-use crate::api::{GameApi, Problem};
+use crate::api::{EventNameError, GameApi, Problem};
 use crate::recording::Output;
 use crate::recording::compact::OutputRef;
 use crate::runtime::{Json, LogLevel};
@@ -50,6 +50,7 @@ pub struct GameEvent {
 
 /// Why a game function did not answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum GameCallError {
     /// Nobody answers this function.
     NotProvided,
@@ -99,6 +100,30 @@ pub(super) struct GameSide {
     events: VecDeque<GameEvent>,
 }
 
+/// Why [`Host::emit`] refused the game's event.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EmitError {
+    /// The game's API does not let its sender send the event (it declares it the other way,
+    /// or declares no such event).
+    #[error(transparent)]
+    Event(#[from] EventNameError),
+    /// The payload is not what the game's API declares for the event.
+    #[error("{0}")]
+    Payload(String),
+}
+
+/// Why [`Host::provide`] refused to answer a function.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProvideError {
+    #[error("no game API is configured (`Config::api`)")]
+    NoApi,
+    /// `hint` is empty or `; did you mean ...`.
+    #[error("the game's API has no function `{function}`{hint}")]
+    UnknownFunction { function: String, hint: String },
+}
+
 impl Host {
     /// The game's API description the host runs with, if any.
     pub fn api(&self) -> Option<Arc<GameApi>> {
@@ -111,18 +136,21 @@ impl Host {
         &self,
         function: &str,
         answer: impl Fn(&str, &[Json]) -> Result<Json, String> + 'static,
-    ) -> Result<(), String> {
+    ) -> Result<(), ProvideError> {
         let api = self.core.api();
         let Some(api) = api else {
-            return Err("no game API is configured (`Config::api`)".to_owned());
+            return Err(ProvideError::NoApi);
         };
         if !api.functions.contains_key(function) {
-            return Err(format!(
-                "the game's API has no function `{function}`{}",
-                crate::suggest::did_you_mean(function, api.functions.keys().map(String::as_str))
-                    .map(|hint| format!("; {hint}"))
-                    .unwrap_or_default()
-            ));
+            return Err(ProvideError::UnknownFunction {
+                function: function.to_owned(),
+                hint: crate::suggest::did_you_mean(
+                    function,
+                    api.functions.keys().map(String::as_str),
+                )
+                .map(|hint| format!("; {hint}"))
+                .unwrap_or_default(),
+            });
         }
         self.core
             .game
@@ -163,18 +191,18 @@ impl Core {
 
     /// Refuses a payload that does not fit `event`'s declaration in the game's API, whoever
     /// emits it (the game or a mod).
-    pub(super) fn check_event_payload(&self, event: &str, payload: &Json) -> Result<(), String> {
+    pub(super) fn check_event_payload(&self, event: &str, payload: &Json) -> Result<(), EmitError> {
         let Some(api) = self.api() else {
             return Ok(());
         };
         api.check_payload(event, payload)
-            .map_err(|mismatch| match &mismatch.problem {
+            .map_err(|mismatch| EmitError::Payload(match &mismatch.problem {
                 Problem::Type { expected, given } => format!(
                     "the payload of `{event}`{} should be {expected}, not {given} (as the game's API declares it)",
                     mismatch.path
                 ),
                 field => format!("the payload of `{event}`{}: {field}", mismatch.path),
-            })
+            }))
     }
 
     /// Whether `sender` may send `event` ([`crate::api::GameApi::check_sender`]). A mod that
@@ -184,12 +212,11 @@ impl Core {
         event: &str,
         sender: crate::api::Direction,
         mod_id: Option<&str>,
-    ) -> Result<(), String> {
+    ) -> Result<(), EmitError> {
         let Some(api) = self.api() else {
             return Ok(());
         };
-        api.check_sender(event, sender)
-            .map_err(|error| error.to_string())?;
+        api.check_sender(event, sender)?;
         if let (Some(mod_id), Some(near)) = (mod_id, api.near_event(event))
             && self
                 .warned_events

@@ -149,8 +149,9 @@ impl HostApi for Link {
 
     fn emit(&self, mod_id: &str, event: &str, payload: Json) -> Result<(), HostError> {
         let core = self.core()?;
-        core.check_event_name(event, crate::api::Direction::Mods, Some(mod_id))?;
-        core.check_event_payload(event, &payload)?;
+        core.check_event_name(event, crate::api::Direction::Mods, Some(mod_id))
+            .and_then(|()| core.check_event_payload(event, &payload))
+            .map_err(|refused| refused.to_string())?;
         core.record_emitted(mod_id, event, &payload);
         let memory_mb = core.config.borrow().limits_for(mod_id).memory_mb;
         let event = Event {

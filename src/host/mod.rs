@@ -29,11 +29,11 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Instant;
 
-pub use activity::{Activity, Running};
+pub use activity::Activity;
 pub use control::SettingError;
-pub use game::{GameCallError, GameEvent, GameFunction, GameLink};
+pub use game::{EmitError, GameCallError, GameEvent, GameFunction, GameLink, ProvideError};
 pub use reload::{ReloadError, ReloadReport, Reloaded, Reread};
-pub use session::Replaying;
+pub(crate) use session::Replaying;
 pub use smoke::smoke_test;
 pub use state::{ModState, ModStatus};
 pub use stats::{ModStats, SlowCall};
@@ -56,6 +56,7 @@ pub const MOD_LOG_TARGET: &str = "modhost::mods";
 
 /// Why a call into a mod did not return a value.
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum CallError {
     #[error("there is no mod `{id}`{}", suggestion.as_ref().map(|hint| format!("; {hint}")).unwrap_or_default())]
     UnknownMod {
@@ -108,7 +109,7 @@ pub struct InCall {
 }
 
 /// How deep mods may call mods (A calls B calls C …).
-pub const MAX_CALL_DEPTH: usize = 64;
+pub(crate) const MAX_CALL_DEPTH: usize = 64;
 
 /// A long chain of calls, shown by its ends: `a -> b -> … -> y -> z`.
 fn shorten(chain: &[String]) -> String {
@@ -307,7 +308,7 @@ impl Host {
     /// handlers, in load order. Returns the payload as the `before` handlers left it, or `None`
     /// when one cancelled the event. A payload that does not fit the event's declaration in
     /// the game's API is refused.
-    pub fn emit(&self, event: &str, payload: Json) -> Result<Option<Json>, String> {
+    pub fn emit(&self, event: &str, payload: Json) -> Result<Option<Json>, EmitError> {
         self.core
             .check_event_name(event, crate::api::Direction::Game, None)?;
         self.core.check_event_payload(event, &payload)?;

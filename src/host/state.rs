@@ -8,6 +8,7 @@ use serde::Serialize;
 /// `failed` (its own error), `blocked` (a required dependency is missing or failed) or
 /// `disabled` (a game or `ctl` turned it off while the host runs).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ModState {
     Resolved,
     Attached,

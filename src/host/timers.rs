@@ -15,13 +15,13 @@ const MIN_INTERVAL: Duration = Duration::from_millis(1);
 
 /// Whoever owns timers (the host uses its mod), and the key its pending timers are counted
 /// under, so that `max_timers` and the metrics need no scan of every timer.
-pub trait Owner: Clone {
+pub(super) trait Owner: Clone {
     type Key: Hash + Eq;
     fn key(&self) -> Self::Key;
 }
 
 /// One timer; `O` is whoever owns it.
-pub struct Timer<O> {
+pub(super) struct Timer<O> {
     pub owner: O,
     pub handler: HandlerId,
     interval: Option<Duration>,
@@ -29,7 +29,7 @@ pub struct Timer<O> {
 }
 
 /// A timer that came due: its id, owner, handler, and whether it will not run again.
-pub struct Fired<O> {
+pub(super) struct Fired<O> {
     pub id: u64,
     pub owner: O,
     pub handler: HandlerId,
@@ -38,7 +38,7 @@ pub struct Fired<O> {
     pub due: Instant,
 }
 
-pub struct TimerQueue<O: Owner> {
+pub(super) struct TimerQueue<O: Owner> {
     timers: HashMap<u64, Timer<O>>,
     /// `(due, id)`; entries of cancelled or rescheduled timers are skipped when they come up.
     queue: BinaryHeap<Reverse<(Instant, u64)>>,
@@ -58,7 +58,7 @@ impl<O: Owner> Default for TimerQueue<O> {
 
 impl<O: Owner> TimerQueue<O> {
     /// Adds a timer due `delay` after `now` (and every `delay` after that when `repeat`).
-    pub fn add(
+    pub(super) fn add(
         &mut self,
         id: u64,
         owner: O,
@@ -83,7 +83,7 @@ impl<O: Owner> TimerQueue<O> {
     }
 
     /// Cancels timer `id` if `owned` says its owner may (a mod cancels only its own).
-    pub fn cancel(&mut self, id: u64, owned: impl Fn(&O) -> bool) -> Option<Timer<O>> {
+    pub(super) fn cancel(&mut self, id: u64, owned: impl Fn(&O) -> bool) -> Option<Timer<O>> {
         match self.timers.get(&id) {
             Some(timer) if owned(&timer.owner) => self.remove(id),
             _ => None,
@@ -107,7 +107,7 @@ impl<O: Owner> TimerQueue<O> {
     }
 
     /// Removes every timer whose owner matches, returning their handlers.
-    pub fn remove_owned(&mut self, owned: impl Fn(&O) -> bool) -> Vec<HandlerId> {
+    pub(super) fn remove_owned(&mut self, owned: impl Fn(&O) -> bool) -> Vec<HandlerId> {
         let removed: Vec<u64> = self
             .timers
             .iter()
@@ -122,12 +122,12 @@ impl<O: Owner> TimerQueue<O> {
     }
 
     /// How many timers `owner` has pending.
-    pub fn pending(&self, owner: &O) -> usize {
+    pub(super) fn pending(&self, owner: &O) -> usize {
         self.pending.get(&owner.key()).copied().unwrap_or(0)
     }
 
     /// When the next timer is due.
-    pub fn next_due(&mut self) -> Option<Instant> {
+    pub(super) fn next_due(&mut self) -> Option<Instant> {
         while let Some(Reverse((due, id))) = self.queue.peek() {
             match self.timers.get(id) {
                 Some(timer) if timer.due == *due => return Some(*due),
@@ -141,7 +141,7 @@ impl<O: Owner> TimerQueue<O> {
 
     /// Takes the next timer due by `now`. An interval is rescheduled at once, so that
     /// cancelling it from its own callback works.
-    pub fn pop_due(&mut self, now: Instant) -> Option<Fired<O>> {
+    pub(super) fn pop_due(&mut self, now: Instant) -> Option<Fired<O>> {
         self.next_due().filter(|due| *due <= now)?;
         let Reverse((_, id)) = self.queue.pop()?;
         self.fire(id, now)
@@ -149,7 +149,12 @@ impl<O: Owner> TimerQueue<O> {
 
     /// Takes timer `id` of an owner `owned` accepts as if it fired at `now`, whenever it is
     /// due.
-    pub fn take(&mut self, id: u64, owned: impl Fn(&O) -> bool, now: Instant) -> Option<Fired<O>> {
+    pub(super) fn take(
+        &mut self,
+        id: u64,
+        owned: impl Fn(&O) -> bool,
+        now: Instant,
+    ) -> Option<Fired<O>> {
         self.timers.get(&id).filter(|timer| owned(&timer.owner))?;
         self.fire(id, now)
     }
@@ -184,7 +189,7 @@ impl<O: Owner> TimerQueue<O> {
         Some(fired)
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.timers.is_empty()
     }
 }

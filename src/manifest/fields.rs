@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 /// The form a field's value takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldKind {
+pub(crate) enum FieldKind {
     Text,
     /// A path ending in an extension a backend runs.
     EntryPoint,
@@ -22,7 +22,7 @@ pub enum FieldKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Field {
+pub(crate) struct Field {
     pub name: &'static str,
     pub kind: FieldKind,
     pub required: bool,
@@ -48,7 +48,7 @@ const fn required(name: &'static str, kind: FieldKind, description: &'static str
 }
 
 /// Every manifest field.
-pub const FIELDS: &[Field] = &[
+pub(crate) const FIELDS: &[Field] = &[
     field(
         "$schema",
         FieldKind::Text,
@@ -119,7 +119,7 @@ pub const FIELDS: &[Field] = &[
     ),
 ];
 
-pub fn find(name: &str) -> Option<&'static Field> {
+pub(crate) fn find(name: &str) -> Option<&'static Field> {
     FIELDS.iter().find(|field| field.name == name)
 }
 

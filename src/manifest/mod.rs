@@ -4,13 +4,13 @@
 //! into a spanned [`document`] tree and checked by one validation pass ([`parse_manifest`]),
 //! which turns every mistake into a diagnostic that points at the key or value at fault.
 
-pub mod fields;
+pub(crate) mod fields;
 mod validate;
 
 use std::ops::Range;
 
-pub use fields::{FIELDS, json_schema};
-pub use validate::{ManifestOutcome, is_valid_id, parse_manifest};
+pub use fields::json_schema;
+pub use validate::{is_valid_id, parse_manifest};
 
 /// The two file names a mod folder can hold its manifest in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,7 +23,7 @@ use crate::runtime::Language;
 use crate::source::SourceFile;
 
 /// The host API version that manifests' `modhost` requirements are matched against.
-pub fn host_api_version() -> semver::Version {
+pub(crate) fn host_api_version() -> semver::Version {
     semver::Version::parse(env!("CARGO_PKG_VERSION")).expect("the crate version is semver")
 }
 
@@ -49,6 +49,7 @@ impl ModEntry {
 
 /// Problems that stop a pack from being read at all (as opposed to problems in its mods).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PackError {
     #[error("mods directory `{}` does not exist", crate::paths::shown(.0))]
     MissingModsDir(PathBuf),

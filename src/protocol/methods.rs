@@ -17,7 +17,7 @@ use crate::host::{CallError, Host, ReloadError, Reloaded, Reread, SettingError};
 use crate::runtime::LogLevel;
 
 /// What a method asks of the connection it came on.
-pub trait Session {
+pub(super) trait Session {
     /// Changes the events this client hears and returns them.
     fn subscriptions(&self, change: &mut dyn FnMut(&mut BTreeSet<String>)) -> Vec<String>;
     /// The mods' last log lines, oldest first.
@@ -25,7 +25,7 @@ pub trait Session {
 }
 
 /// Answers a request of an initialized client (`initialize` and `shutdown` are the server's).
-pub fn dispatch(
+pub(super) fn dispatch(
     session: &dyn Session,
     host: &Host,
     method: &str,
@@ -40,7 +40,7 @@ pub fn dispatch(
         .on::<EventsEmit>(|emit| {
             let delivered = host
                 .emit(&emit.event, emit.payload.clone())
-                .map_err(RpcError::invalid_params)?;
+                .map_err(|refused| RpcError::invalid_params(refused.to_string()))?;
             Ok(match delivered {
                 Some(payload) => Emitted {
                     cancelled: false,
@@ -196,7 +196,7 @@ fn call_error(error: CallError) -> RpcError {
 }
 
 /// A client may only provide functions the game's API declares.
-pub fn check_provides(host: &Host, provides: &[String]) -> Result<(), RpcError> {
+pub(super) fn check_provides(host: &Host, provides: &[String]) -> Result<(), RpcError> {
     if provides.is_empty() {
         return Ok(());
     }
@@ -219,7 +219,7 @@ pub fn check_provides(host: &Host, provides: &[String]) -> Result<(), RpcError> 
     Ok(())
 }
 
-pub fn log_level(name: &str) -> Result<LogLevel, RpcError> {
+pub(super) fn log_level(name: &str) -> Result<LogLevel, RpcError> {
     match name {
         "debug" => Ok(LogLevel::Debug),
         "info" => Ok(LogLevel::Info),

@@ -16,7 +16,7 @@ pub mod framing;
 pub mod message;
 pub mod method;
 mod methods;
-pub mod server;
+pub(crate) mod server;
 mod token;
 pub mod transport;
 

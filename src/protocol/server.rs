@@ -54,10 +54,10 @@ pub(super) struct Client {
 }
 
 /// How long a client on a socket has to send `initialize`.
-pub const INITIALIZE_WITHIN: Duration = Duration::from_secs(5);
+pub(crate) const INITIALIZE_WITHIN: Duration = Duration::from_secs(5);
 
 /// How many clients may be connected at once; more are refused as they connect.
-pub const MAX_CLIENTS: usize = 64;
+pub(crate) const MAX_CLIENTS: usize = 64;
 
 /// The host's end of the protocol. Connect it to the host with [`Server::attach`] (it then
 /// answers game functions and hears events), await [`Server::ready`] in the event loop and

@@ -174,7 +174,7 @@ const OBJECT: u8 = 8;
 
 /// The host thread's side: appends records to a buffer.
 #[derive(Default)]
-pub struct Encoder {
+pub(crate) struct Encoder {
     bytes: Vec<u8>,
     /// Names written to the writer so far, by number.
     names: FxHashMap<Rc<str>, u32>,
@@ -187,19 +187,19 @@ pub struct Encoder {
 
 impl Encoder {
     /// Bytes in the buffer.
-    pub fn buffered(&self) -> usize {
+    pub(crate) fn buffered(&self) -> usize {
         self.bytes.len()
     }
 
     /// The buffer so far, leaving an empty one.
-    pub fn take(&mut self) -> Vec<u8> {
+    pub(crate) fn take(&mut self) -> Vec<u8> {
         self.entries = 0;
         self.first = None;
         std::mem::replace(&mut self.bytes, Vec::with_capacity(1 << 16))
     }
 
     /// The writer will not see what was taken last (it was dropped): names are written anew.
-    pub fn forget_names(&mut self) {
+    pub(crate) fn forget_names(&mut self) {
         self.names.clear();
         self.recent = Default::default();
     }
@@ -209,7 +209,13 @@ impl Encoder {
         self.first.get_or_insert(of);
     }
 
-    pub fn input(&mut self, number: u64, at_ms: f64, during: Option<u64>, input: InputRef<'_>) {
+    pub(crate) fn input(
+        &mut self,
+        number: u64,
+        at_ms: f64,
+        during: Option<u64>,
+        input: InputRef<'_>,
+    ) {
         self.counted(number);
         let tag = match &input {
             InputRef::Call { .. } => CALL,
@@ -242,7 +248,7 @@ impl Encoder {
         }
     }
 
-    pub fn output(&mut self, of: u64, output: OutputRef<'_>) {
+    pub(crate) fn output(&mut self, of: u64, output: OutputRef<'_>) {
         self.counted(of);
         let names: [Option<&str>; 3] = match &output {
             OutputRef::Event { mod_id, event, .. } => [Some(mod_id), Some(event), None],
@@ -294,7 +300,7 @@ impl Encoder {
     }
 
     /// Any entry, as JSON text (what is stored, loss notes).
-    pub fn entry(&mut self, entry: &Entry) {
+    pub(crate) fn entry(&mut self, entry: &Entry) {
         self.counted(0);
         self.bytes.push(ENTRY);
         self.json(entry);
@@ -387,7 +393,7 @@ impl Encoder {
 
 /// The writer thread's side: turns buffers back into entries, in the order they were taken.
 #[derive(Default)]
-pub struct Decoder {
+pub(crate) struct Decoder {
     /// Names by number.
     names: Vec<String>,
 }
@@ -395,16 +401,16 @@ pub struct Decoder {
 /// A buffer that does not decode: the host and the writer disagree, which is a bug.
 #[derive(Debug, thiserror::Error)]
 #[error("a recording buffer does not decode at byte {0}")]
-pub struct Garbled(usize);
+pub(crate) struct Garbled(usize);
 
 impl Decoder {
     /// The writer missed a buffer: names start over, as the encoder's do.
-    pub fn forget_names(&mut self) {
+    pub(crate) fn forget_names(&mut self) {
         self.names.clear();
     }
 
     /// Every entry in `bytes`, in order.
-    pub fn entries(&mut self, bytes: &[u8]) -> Result<Vec<Entry>, Garbled> {
+    pub(crate) fn entries(&mut self, bytes: &[u8]) -> Result<Vec<Entry>, Garbled> {
         let mut reading = Reading { bytes, at: 0 };
         let mut entries = Vec::new();
         while reading.at < bytes.len() {

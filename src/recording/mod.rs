@@ -7,25 +7,25 @@
 //! [`writer`] writes a recording off the host's thread; [`reader`] streams one back, a line at a
 //! time, so a recording of any size is never loaded whole.
 
-pub mod compact;
-pub mod identity;
+pub(crate) mod compact;
+pub(crate) mod identity;
 pub mod reader;
-pub mod redact;
-pub mod window;
+pub(crate) mod redact;
+pub(crate) mod window;
 pub mod writer;
 
 use serde::{Deserialize, Serialize};
 
 use crate::runtime::Json;
-pub use identity::{ModIdentity, PackIdentity};
+pub(crate) use identity::{ModIdentity, PackIdentity};
 
 /// Whether a recording at `path` is compressed: its name ends in `.zst`.
-pub fn is_compressed(path: &std::path::Path) -> bool {
+pub(crate) fn is_compressed(path: &std::path::Path) -> bool {
     path.extension().is_some_and(|extension| extension == "zst")
 }
 
 /// The format this modhost writes and reads. A recording of a newer format is refused.
-pub const FORMAT: u64 = 1;
+pub(crate) const FORMAT: u64 = 1;
 
 /// The first line of a recording.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,7 +102,7 @@ impl Seeds {
 const SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// SplitMix64's finaliser: spreads every bit of `value` over the result.
-pub fn mix(value: u64) -> u64 {
+pub(crate) fn mix(value: u64) -> u64 {
     let mut z = value.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);

@@ -8,7 +8,7 @@ use super::{Answer, Entry, Input, Output};
 use crate::runtime::Json;
 
 /// Redacts the members named `fields` in every value of `entry`.
-pub fn redact(entry: &mut Entry, fields: &[String]) {
+pub(crate) fn redact(entry: &mut Entry, fields: &[String]) {
     if fields.is_empty() {
         return;
     }
@@ -31,7 +31,7 @@ pub fn redact(entry: &mut Entry, fields: &[String]) {
 }
 
 /// Redacts the members named `fields` in every value of `output`.
-pub fn redact_output(output: &mut Output, fields: &[String]) {
+pub(crate) fn redact_output(output: &mut Output, fields: &[String]) {
     if fields.is_empty() {
         return;
     }

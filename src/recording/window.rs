@@ -16,7 +16,7 @@ use super::{Entry, Header};
 const MAX_KEPT: usize = 500_000;
 
 /// The last stretch of a session. See the module documentation.
-pub struct Window {
+pub(crate) struct Window {
     header: Header,
     window_ms: f64,
     /// What was stored, and the first input with its outputs.
@@ -29,7 +29,7 @@ pub struct Window {
 }
 
 impl Window {
-    pub fn new(header: Header, window_s: u64) -> Window {
+    pub(crate) fn new(header: Header, window_s: u64) -> Window {
         Window {
             header,
             window_ms: window_s as f64 * 1000.0,
@@ -40,7 +40,7 @@ impl Window {
         }
     }
 
-    pub fn push(&mut self, entry: Entry) {
+    pub(crate) fn push(&mut self, entry: Entry) {
         if let Entry::Input(input) = &entry {
             self.in_prologue &= input.number == 1;
             self.now_ms = input.at_ms;
@@ -66,7 +66,7 @@ impl Window {
 
     /// Writes what is kept to a new file in `dir` (made if needed), named for the wall clock
     /// now, readable by the user alone; returns its path.
-    pub fn write_to(&self, dir: &Path) -> io::Result<PathBuf> {
+    pub(crate) fn write_to(&self, dir: &Path) -> io::Result<PathBuf> {
         std::fs::create_dir_all(dir)?;
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

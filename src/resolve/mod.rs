@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::manifest::Manifest;
 
-pub use cycles::Cycle;
+pub(crate) use cycles::Cycle;
 pub use order::Placement;
 
 /// Why an id that a manifest refers to has no usable mod behind it.
@@ -239,7 +239,7 @@ pub(crate) mod tests {
     use crate::manifest::{Requirement, Spanned};
 
     /// A manifest for tests: `deps` are `id@range` strings.
-    pub fn manifest(id: &str, version: &str, priority: i64, deps: &[&str]) -> Manifest {
+    pub(crate) fn manifest(id: &str, version: &str, priority: i64, deps: &[&str]) -> Manifest {
         Manifest {
             priority,
             dependencies: deps.iter().map(|dep| requirement(dep)).collect(),
@@ -247,7 +247,7 @@ pub(crate) mod tests {
         }
     }
 
-    pub fn requirement(text: &str) -> Requirement {
+    pub(crate) fn requirement(text: &str) -> Requirement {
         let (id, range) = text.split_once('@').unwrap_or((text, "*"));
         Requirement {
             id: id.to_owned(),
@@ -256,7 +256,7 @@ pub(crate) mod tests {
         }
     }
 
-    pub fn ids(manifests: &[Manifest], order: &[usize]) -> Vec<String> {
+    pub(crate) fn ids(manifests: &[Manifest], order: &[usize]) -> Vec<String> {
         order
             .iter()
             .map(|&position| manifests[position].id.clone())

@@ -5,24 +5,24 @@
 use super::{ErrorKind, ScriptError};
 
 /// How deep a value may nest before it is taken for a cycle.
-pub const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
 
 /// The most a value may weigh, counting string bytes and 8 bytes for every other value.
-pub const MAX_BYTES: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_BYTES: usize = 16 * 1024 * 1024;
 
-pub struct Crossing {
+pub(crate) struct Crossing {
     remaining: usize,
 }
 
 impl Crossing {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             remaining: MAX_BYTES,
         }
     }
 
     /// Accounts for one value of `bytes` at `depth`.
-    pub fn visit(&mut self, depth: usize, bytes: usize) -> Result<(), ScriptError> {
+    pub(crate) fn visit(&mut self, depth: usize, bytes: usize) -> Result<(), ScriptError> {
         if depth > MAX_DEPTH {
             return Err(ScriptError::new(
                 ErrorKind::Conversion,

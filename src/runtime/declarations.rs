@@ -18,7 +18,7 @@ pub struct Declared {
 /// `function onAttach(`, `export async function onAttach(`, `var onAttach = function`,
 /// `export const onAttach = (` in JavaScript and TypeScript (a script's `let` and `const` are
 /// not globals, so they are no hooks).
-pub fn javascript(source: &str) -> Vec<Declared> {
+pub(crate) fn javascript(source: &str) -> Vec<Declared> {
     static DECLARATION: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r"(?m)^(?:export\s+)?(?:async\s+)?function\s*\*?\s*(?P<name>[A-Za-z_$][\w$]*)\s*[(<]",
@@ -35,7 +35,7 @@ pub fn javascript(source: &str) -> Vec<Declared> {
 
 /// `function onAttach(`, `function mod.onAttach(`, `function M:onAttach(`, and
 /// `mod.onAttach = function` in Lua (a `local function` is no hook).
-pub fn lua(source: &str) -> Vec<Declared> {
+pub(crate) fn lua(source: &str) -> Vec<Declared> {
     static DECLARATION: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r"(?m)^function\s+(?:[A-Za-z_]\w*[.:])*(?P<name>[A-Za-z_]\w*)\s*\(",

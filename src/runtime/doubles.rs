@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::{GameGlobal, Json};
 
 /// The doubles of one mod's game calls; `F` is its engine's function handle.
-pub struct GameDoubles<F> {
+pub(crate) struct GameDoubles<F> {
     /// The dotted names of the game's functions (none without a game API).
     functions: Vec<String>,
     mocks: RefCell<HashMap<String, F>>,
@@ -17,7 +17,7 @@ pub struct GameDoubles<F> {
 }
 
 impl<F: Clone> GameDoubles<F> {
-    pub fn new(game: Option<&GameGlobal>) -> GameDoubles<F> {
+    pub(crate) fn new(game: Option<&GameGlobal>) -> GameDoubles<F> {
         GameDoubles {
             functions: game.map(|game| game.functions.clone()).unwrap_or_default(),
             mocks: RefCell::new(HashMap::new()),
@@ -26,20 +26,20 @@ impl<F: Clone> GameDoubles<F> {
     }
 
     /// `modhost.test.mock(name, answer)`.
-    pub fn mock(&self, name: String, answer: F) -> Result<(), String> {
+    pub(crate) fn mock(&self, name: String, answer: F) -> Result<(), String> {
         self.known(&name, "mock")?;
         self.mocks.borrow_mut().insert(name, answer);
         Ok(())
     }
 
     /// `modhost.test.calls(name)`: each call's arguments, oldest first.
-    pub fn calls(&self, name: &str) -> Result<Vec<Json>, String> {
+    pub(crate) fn calls(&self, name: &str) -> Result<Vec<Json>, String> {
         self.known(name, "calls")?;
         Ok(self.calls.borrow().get(name).cloned().unwrap_or_default())
     }
 
     /// Records a game call; the mock that answers it, if the test put one in place.
-    pub fn called(&self, function: &str, args: &[Json]) -> Option<F> {
+    pub(crate) fn called(&self, function: &str, args: &[Json]) -> Option<F> {
         self.calls
             .borrow_mut()
             .entry(function.to_owned())
@@ -49,7 +49,7 @@ impl<F: Clone> GameDoubles<F> {
     }
 
     /// Forgets the mocks (before the engine goes: handles must not outlive it).
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.mocks.borrow_mut().clear();
     }
 

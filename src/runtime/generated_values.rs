@@ -5,7 +5,9 @@ use proptest::prelude::*;
 use super::Json;
 
 /// Arrays and objects (up to 4 levels, 64 values) built from `leaf` values.
-pub fn nested(leaf: impl Strategy<Value = Json> + Clone + 'static) -> impl Strategy<Value = Json> {
+pub(super) fn nested(
+    leaf: impl Strategy<Value = Json> + Clone + 'static,
+) -> impl Strategy<Value = Json> {
     leaf.prop_recursive(4, 64, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Json::Array),
@@ -16,7 +18,7 @@ pub fn nested(leaf: impl Strategy<Value = Json> + Clone + 'static) -> impl Strat
 }
 
 /// Booleans, floats, strings and integers from `integers`.
-pub fn scalars(
+pub(super) fn scalars(
     integers: impl Strategy<Value = i64> + Clone + 'static,
 ) -> impl Strategy<Value = Json> + Clone {
     prop_oneof![

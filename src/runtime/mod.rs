@@ -12,17 +12,17 @@
 mod api;
 mod clock;
 pub(crate) mod crossing;
-pub mod declarations;
-pub mod doubles;
+pub(crate) mod declarations;
+pub(crate) mod doubles;
 pub(crate) mod error;
 #[cfg(test)]
 mod generated_values;
-pub mod javascript;
-pub mod lua;
+pub(crate) mod javascript;
+pub(crate) mod lua;
 mod reproducible;
 mod signatures;
 pub mod starter;
-pub mod wasm;
+pub(crate) mod wasm;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -30,10 +30,10 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
-pub use api::{HandlerKind, HostApi, HostError, LogLevel, StorageOp, TestStep};
-pub use clock::{CallClock, Moment};
-pub use error::{ErrorKind, ScriptError};
-pub use reproducible::{Random, Reproducible};
+pub(crate) use api::{HandlerKind, HostApi, HostError, LogLevel, StorageOp, TestStep};
+pub(crate) use clock::{CallClock, Moment};
+pub(crate) use error::{ErrorKind, ScriptError};
+pub(crate) use reproducible::{Random, Reproducible};
 
 use crate::config::Limits;
 
@@ -42,7 +42,7 @@ pub type Json = serde_json::Value;
 
 /// Identifies a function a mod handed to the host (an event handler, later a timer callback).
 /// The mod's instance keeps the function; the host keeps only this number.
-pub type HandlerId = u64;
+pub(crate) type HandlerId = u64;
 
 /// One language.
 pub trait Backend: Sync {
@@ -246,7 +246,7 @@ impl Serialize for Language {
 /// links out of it) whose extension a backend knows, in path order. Installed packages
 /// (`node_modules`) are not the mod's own source: only what the mod imports of them runs, and
 /// their other builds need not compile here. TypeScript declarations (`.d.ts`) never run.
-pub fn scripts_in(dir: &Path) -> Vec<(PathBuf, Language)> {
+pub(crate) fn scripts_in(dir: &Path) -> Vec<(PathBuf, Language)> {
     crate::confine::files_in(dir)
         .into_iter()
         .filter(|path| {

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 /// A seeded random number generator (wyrand, through `fastrand`, which the host already
 /// builds for its temporary files).
-pub type Random = fastrand::Rng;
+pub(crate) type Random = fastrand::Rng;
 
 /// A mod's view of the session.
 #[derive(Debug, Clone)]

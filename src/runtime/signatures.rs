@@ -13,7 +13,7 @@ use crate::typings::spec;
 
 /// What a parameter takes, as both languages can tell a value's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(super) enum Kind {
     String,
     Number,
     Boolean,
@@ -34,7 +34,7 @@ impl Kind {
     }
 
     /// As the messages name it.
-    pub fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Kind::String => "string",
             Kind::Number => "number",
@@ -47,7 +47,7 @@ impl Kind {
 
 /// One checked parameter.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Parameter {
+pub(super) struct Parameter {
     pub name: String,
     pub kind: Kind,
     pub optional: bool,
@@ -55,7 +55,7 @@ pub struct Parameter {
 
 /// An argument as the calling language sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Given {
+pub(super) enum Given {
     /// Not passed (or `undefined`, `nil`).
     Missing,
     Of(Kind),
@@ -65,7 +65,7 @@ pub enum Given {
 
 /// The checked parameters of `path` (`storage.get`, `test.advance`), up to a variadic one;
 /// `None` for a function whose arguments are not checked.
-pub fn parameters(path: &str) -> Option<&'static [Parameter]> {
+pub(super) fn parameters(path: &str) -> Option<&'static [Parameter]> {
     static TABLE: OnceLock<HashMap<String, Vec<Parameter>>> = OnceLock::new();
     TABLE.get_or_init(table).get(path).map(Vec::as_slice)
 }
@@ -104,7 +104,7 @@ fn table() -> HashMap<String, Vec<Parameter>> {
 /// Whether `args` fit `path`'s parameters: the first that does not, named with its function,
 /// its name and its type, and shown by `shown(index)` (called only then). With
 /// `numbers_are_strings` (Lua), a number passes for a string, as in Lua's own functions.
-pub fn check(
+pub(super) fn check(
     path: &str,
     args: &[Given],
     shown: &dyn Fn(usize) -> String,

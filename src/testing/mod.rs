@@ -86,7 +86,7 @@ impl TestReport {
 }
 
 /// The test files of a mod, in name order.
-pub fn test_files(entry: &ModEntry) -> Vec<PathBuf> {
+pub(crate) fn test_files(entry: &ModEntry) -> Vec<PathBuf> {
     let Ok(listing) = std::fs::read_dir(entry.dir.join("tests")) else {
         return Vec::new();
     };

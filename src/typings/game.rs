@@ -7,7 +7,7 @@ use super::model::{
 use crate::api::{Function as GameFunction, GameApi, TypeDef, TypeExpr};
 
 /// The game's global and types.
-pub fn declarations(api: &GameApi) -> Declarations {
+pub(super) fn declarations(api: &GameApi) -> Declarations {
     let mut types: Vec<TypeDecl> = api
         .types
         .iter()
@@ -53,7 +53,7 @@ pub fn declarations(api: &GameApi) -> Declarations {
 }
 
 /// Each declared event with the shape of its payload, for typed `on`/`before`/`emit`.
-pub fn events(api: &GameApi) -> Vec<(String, Shape)> {
+pub(super) fn events(api: &GameApi) -> Vec<(String, Shape)> {
     api.events
         .iter()
         .map(|(event, declared)| {
@@ -141,7 +141,7 @@ fn members(api: &GameApi, prefix: &str, names: &[&str]) -> Vec<Member> {
 }
 
 /// A function of the game's API as mods call it.
-pub fn signature(function: &GameFunction) -> Signature {
+pub(super) fn signature(function: &GameFunction) -> Signature {
     Signature {
         params: function
             .params

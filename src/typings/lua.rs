@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::model::{Declarations, Member, MemberKind, Shape, Signature, TypeDecl};
 
-pub fn write(out: &mut String, declarations: &Declarations) {
+pub(super) fn write(out: &mut String, declarations: &Declarations) {
     for declaration in &declarations.types {
         match declaration {
             TypeDecl::Object { name, doc, fields } => {
@@ -118,7 +118,7 @@ fn function_type(signature: &Signature) -> String {
     }
 }
 
-pub fn shape(kind: &Shape) -> String {
+pub(super) fn shape(kind: &Shape) -> String {
     match kind {
         Shape::Json => "Json".to_owned(),
         Shape::JsonObject => "table<string, Json>".to_owned(),

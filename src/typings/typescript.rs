@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::model::{Declarations, Member, MemberKind, Param, Shape, Signature, TypeDecl};
 
-pub fn write(out: &mut String, declarations: &Declarations) {
+pub(super) fn write(out: &mut String, declarations: &Declarations) {
     for declaration in &declarations.types {
         match declaration {
             TypeDecl::Object { name, doc, fields } => {
@@ -71,7 +71,7 @@ fn members(out: &mut String, members: &[Member], indent: &str) {
 }
 
 /// `(kind: Kind, at?: Position): number`
-pub fn method(signature: &Signature) -> String {
+pub(super) fn method(signature: &Signature) -> String {
     format!(
         "({}): {}",
         params(&signature.params),
@@ -79,7 +79,7 @@ pub fn method(signature: &Signature) -> String {
     )
 }
 
-pub fn params(params: &[Param]) -> String {
+pub(super) fn params(params: &[Param]) -> String {
     params
         .iter()
         .map(|param| {
@@ -96,7 +96,7 @@ pub fn params(params: &[Param]) -> String {
         .join(", ")
 }
 
-pub fn shape(kind: &Shape) -> String {
+pub(super) fn shape(kind: &Shape) -> String {
     match kind {
         Shape::Json => "Json".to_owned(),
         Shape::JsonObject => "Record<string, Json>".to_owned(),

@@ -11,21 +11,21 @@ pub enum Target {
     Config,
 }
 
-pub struct Filter {
+pub(super) struct Filter {
     mods_dir: PathBuf,
     config_file: Option<PathBuf>,
 }
 
 impl Filter {
     /// `mods_dir` and `config_file` must be absolute, as the paths of events are.
-    pub fn new(mods_dir: PathBuf, config_file: Option<PathBuf>) -> Self {
+    pub(super) fn new(mods_dir: PathBuf, config_file: Option<PathBuf>) -> Self {
         Self {
             mods_dir,
             config_file,
         }
     }
 
-    pub fn classify(&self, path: &Path) -> Option<Target> {
+    pub(super) fn classify(&self, path: &Path) -> Option<Target> {
         if self.config_file.as_deref() == Some(path) {
             return Some(Target::Config);
         }

@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 
 /// The last fingerprint seen of each folder.
 #[derive(Default)]
-pub struct Fingerprints {
+pub(crate) struct Fingerprints {
     known: HashMap<PathBuf, u64>,
 }
 
 impl Fingerprints {
     /// Records the folder's current content; returns whether it differs from last time (a
     /// folder seen for the first time, or gone, counts as changed).
-    pub fn update(&mut self, folder: &Path) -> bool {
+    pub(crate) fn update(&mut self, folder: &Path) -> bool {
         let current = crate::files::folder_hash(folder);
         let previous = match current {
             Some(current) => self.known.insert(folder.to_path_buf(), current),

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 pub use debounce::{Change, Debouncer};
 pub use filter::Target;
-pub use fingerprint::Fingerprints;
+pub(crate) use fingerprint::Fingerprints;
 
 /// How often the files are polled where the system's file events miss changes inside
 /// folders (under Wine) and no interval is configured: a save reloads within a quarter of a

@@ -9,7 +9,7 @@
 //! never reload a mod. The watch polls instead.
 
 /// Whether a recursive watch sees changes inside subfolders.
-pub fn reach_subfolders() -> bool {
+pub(super) fn reach_subfolders() -> bool {
     !under_wine()
 }
 

@@ -32,6 +32,7 @@ use crate::source::SourceFile;
 
 /// What happened to one mod in a reload.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Reloaded {
     /// New code is running.
     Reloaded,

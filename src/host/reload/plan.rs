@@ -41,7 +41,7 @@ impl Plan {
     /// checked) where `running` (in the old load order) is. `changed` are the mod folders whose
     /// files changed; `same_limits(id)` whether a mod's limits are as they were;
     /// `keep_overrides` puts the settings changed while the host runs into the new entries.
-    pub fn new(
+    pub(super) fn new(
         pack: &Pack,
         changed: &BTreeSet<PathBuf>,
         running: &[RunningMod<'_>],

@@ -74,7 +74,7 @@ enum Output {
 }
 
 /// One connection's streams: a socket, or standard input and output.
-pub struct Endpoint {
+pub(super) struct Endpoint {
     input: AsyncFd<Stream>,
     /// Standard output, for `--stdio`; sockets write where they read.
     output: Option<Output>,
@@ -88,7 +88,7 @@ impl Endpoint {
     /// `/dev/null` cannot be waited on (they are always ready, and epoll refuses them): input
     /// from one is copied into a pipe by a thread of its own, so a file reads as the same
     /// session piped in would; output to one is written at once, which never waits.
-    pub fn stdio() -> io::Result<Endpoint> {
+    pub(super) fn stdio() -> io::Result<Endpoint> {
         let input = File::from(io::stdin().as_fd().try_clone_to_owned()?);
         let output = File::from(io::stdout().as_fd().try_clone_to_owned()?);
         let mut restore = Vec::new();
@@ -127,11 +127,11 @@ impl Endpoint {
         })
     }
 
-    pub fn read(&self, buffer: &mut [u8]) -> io::Result<usize> {
+    pub(super) fn read(&self, buffer: &mut [u8]) -> io::Result<usize> {
         self.input.get_ref().read(buffer)
     }
 
-    pub fn write(&self, bytes: &[u8]) -> io::Result<usize> {
+    pub(super) fn write(&self, bytes: &[u8]) -> io::Result<usize> {
         self.output().write(bytes)
     }
 
@@ -153,7 +153,7 @@ impl Endpoint {
     }
 
     /// Ready when input has arrived, or when output waits (`writing`) and can be written.
-    pub fn poll_ready(&self, context: &mut Context<'_>, writing: bool) -> Poll<()> {
+    pub(super) fn poll_ready(&self, context: &mut Context<'_>, writing: bool) -> Poll<()> {
         if let Poll::Ready(Ok(mut guard)) = self.input.poll_read_ready(context) {
             guard.clear_ready();
             return Poll::Ready(());
@@ -170,7 +170,7 @@ impl Endpoint {
         Poll::Pending
     }
 
-    pub fn wanted(&self, waiting: &mut Waiting, writing: bool) {
+    pub(super) fn wanted(&self, waiting: &mut Waiting, writing: bool) {
         waiting.0.push(pollfd(self.input.as_raw_fd(), libc::POLLIN));
         if writing {
             waiting
@@ -179,11 +179,11 @@ impl Endpoint {
         }
     }
 
-    pub fn is_among(&self, ready: &Ready) -> bool {
+    pub(super) fn is_among(&self, ready: &Ready) -> bool {
         ready.0.contains(&self.input.as_raw_fd()) || ready.0.contains(&self.output().as_raw_fd())
     }
 
-    pub fn close(&self) {
+    pub(super) fn close(&self) {
         self.input.get_ref().shutdown();
     }
 }
@@ -406,7 +406,9 @@ impl Listener {
 }
 
 /// Connects to the local socket at `path`.
-pub fn connect_local(path: &str) -> io::Result<(Box<dyn Read + Send>, Box<dyn Write + Send>)> {
+pub(super) fn connect_local(
+    path: &str,
+) -> io::Result<(Box<dyn Read + Send>, Box<dyn Write + Send>)> {
     let stream = UnixStream::connect(path)?;
     Ok((Box::new(stream.try_clone()?), Box::new(stream)))
 }

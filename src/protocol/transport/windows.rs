@@ -234,7 +234,7 @@ fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> io::Result<()> {
 }
 
 /// One connection's streams, each moved by a thread.
-pub struct Endpoint {
+pub(super) struct Endpoint {
     inbox: Arc<Pipe>,
     outbox: Arc<Pipe>,
     /// Ends the stream from the host's side (a socket's shutdown), where that is possible.
@@ -261,11 +261,11 @@ impl Endpoint {
     }
 
     /// Standard input and output: pipes from a game, files, or the console.
-    pub fn stdio() -> io::Result<Endpoint> {
+    pub(super) fn stdio() -> io::Result<Endpoint> {
         Endpoint::bridged(io::stdin(), io::stdout(), None)
     }
 
-    pub fn read(&self, buffer: &mut [u8]) -> io::Result<usize> {
+    pub(super) fn read(&self, buffer: &mut [u8]) -> io::Result<usize> {
         let mut state = lock(&self.inbox.state);
         let state = &mut *state;
         let Some(front) = state.chunks.front() else {
@@ -288,7 +288,7 @@ impl Endpoint {
         Ok(count)
     }
 
-    pub fn write(&self, bytes: &[u8]) -> io::Result<usize> {
+    pub(super) fn write(&self, bytes: &[u8]) -> io::Result<usize> {
         let state = lock(&self.outbox.state);
         if let Some(ended) = &state.ended {
             let why = ended
@@ -307,7 +307,7 @@ impl Endpoint {
     }
 
     /// Ready when input has arrived, or when output waits (`writing`) and there is room.
-    pub fn poll_ready(&self, context: &mut Context<'_>, writing: bool) -> Poll<()> {
+    pub(super) fn poll_ready(&self, context: &mut Context<'_>, writing: bool) -> Poll<()> {
         // Asked for the next ring first, so a ring between the look and the wait is not lost.
         doorbell().wake_on_ring(context.waker());
         if self.inbox.has_input() || (writing && self.outbox.has_room()) {
@@ -317,20 +317,20 @@ impl Endpoint {
         }
     }
 
-    pub fn wanted(&self, waiting: &mut Waiting, writing: bool) {
+    pub(super) fn wanted(&self, waiting: &mut Waiting, writing: bool) {
         waiting.inputs.push(Arc::clone(&self.inbox));
         if writing {
             waiting.outputs.push(Arc::clone(&self.outbox));
         }
     }
 
-    pub fn is_among(&self, _ready: &Ready) -> bool {
+    pub(super) fn is_among(&self, _ready: &Ready) -> bool {
         true
     }
 
     /// Ends the connection once what is queued is written (for at most [`DRAIN_WITHIN`]: the
     /// answer to `shutdown` must reach the client before the process exits).
-    pub fn close(&self) {
+    pub(super) fn close(&self) {
         self.outbox.close();
         let state = lock(&self.outbox.state);
         let _ = self
@@ -409,7 +409,7 @@ impl Drop for Listener {
 
 /// The pipe name for a local socket path: the path itself when it is a pipe name, else one
 /// derived from the absolute path, the same for every spelling of it.
-pub fn pipe_name(path: &Path) -> String {
+pub(super) fn pipe_name(path: &Path) -> String {
     let text = path.display().to_string();
     if text.starts_with(PIPE_PREFIX) {
         return text;
@@ -552,7 +552,9 @@ impl Listener {
 }
 
 /// Connects to the named pipe `address` names: a pipe name, or the socket path one comes from.
-pub fn connect_local(address: &str) -> io::Result<(Box<dyn Read + Send>, Box<dyn Write + Send>)> {
+pub(super) fn connect_local(
+    address: &str,
+) -> io::Result<(Box<dyn Read + Send>, Box<dyn Write + Send>)> {
     let stream = Arc::new(PipeStream::connect(pipe(&pipe_name(Path::new(address)))?)?);
     Ok((
         Box::new(SharedPipe(Arc::clone(&stream))),

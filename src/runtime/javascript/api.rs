@@ -108,7 +108,7 @@ static PRELUDE: CompiledOnce = CompiledOnce::new(
 );
 
 /// Installs the API; returns the function that replaces `modhost.settings`.
-pub fn install<'js>(
+pub(super) fn install<'js>(
     ctx: &Ctx<'js>,
     shared: &Rc<Shared>,
     info: &Json,

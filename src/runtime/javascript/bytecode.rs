@@ -12,13 +12,13 @@ use rquickjs::qjs;
 use rquickjs::{Ctx, FromJs, Value};
 
 /// A script compiled on first use; [`CompiledOnce::eval`] runs it in any engine.
-pub struct CompiledOnce {
+pub(super) struct CompiledOnce {
     source: &'static str,
     bytecode: OnceLock<Vec<u8>>,
 }
 
 impl CompiledOnce {
-    pub const fn new(source: &'static str) -> Self {
+    pub(super) const fn new(source: &'static str) -> Self {
         Self {
             source,
             bytecode: OnceLock::new(),
@@ -27,7 +27,7 @@ impl CompiledOnce {
 
     /// Runs the script in `ctx` and converts what it evaluates to. Should compiling it to
     /// bytecode fail (an engine out of memory), the source is evaluated instead.
-    pub fn eval<'js, T: FromJs<'js>>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<T> {
+    pub(super) fn eval<'js, T: FromJs<'js>>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<T> {
         let bytecode = match self.bytecode.get() {
             Some(bytecode) => bytecode,
             None => match compile(ctx, self.source) {

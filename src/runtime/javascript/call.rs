@@ -19,7 +19,7 @@ use crate::runtime::Json;
 const INLINE: usize = 8;
 
 /// Calls `function` with `args` (and `this` undefined), returning what it returned.
-pub fn call<'js>(
+pub(super) fn call<'js>(
     ctx: &Ctx<'js>,
     function: &Function<'js>,
     args: &[Json],

@@ -30,7 +30,7 @@ struct State {
 /// The `console` object: `log` (as `info`), `info`, `debug`, `warn`, `error`, `dir`,
 /// `dirxml`, `table`, `trace`, `assert`, `count`, `countReset`, `group`, `groupCollapsed`,
 /// `groupEnd`, `time`, `timeLog`, `timeEnd`.
-pub fn console<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {
+pub(super) fn console<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {
     let console = Object::new(ctx.clone())?;
     let state = Rc::new(RefCell::new(State::default()));
     let method = |name: &str,

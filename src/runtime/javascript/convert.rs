@@ -17,7 +17,7 @@ fn conversion(message: impl Into<String>) -> ScriptError {
 }
 
 /// Converts a JavaScript value for another mod or the host.
-pub fn to_json<'js>(value: &Value<'js>) -> Result<Json, ScriptError> {
+pub(super) fn to_json<'js>(value: &Value<'js>) -> Result<Json, ScriptError> {
     // Numbers, booleans and null, the usual results, by their tags alone.
     if let Some(integer) = value.as_int() {
         return Ok(Json::from(integer));
@@ -127,7 +127,7 @@ fn to_json_at<'js>(
 }
 
 /// Converts a JSON-compatible value into a JavaScript value.
-pub fn from_json<'js>(ctx: &Ctx<'js>, json: &Json) -> rquickjs::Result<Value<'js>> {
+pub(super) fn from_json<'js>(ctx: &Ctx<'js>, json: &Json) -> rquickjs::Result<Value<'js>> {
     Ok(match json {
         Json::Null => Value::new_null(ctx.clone()),
         Json::Bool(value) => Value::new_bool(ctx.clone(), *value),

@@ -7,7 +7,7 @@ use crate::runtime::{ErrorKind, ScriptError};
 
 /// Converts a caught error. `mod_path` (the mod's folder as shown to users) locates the frame
 /// of the mod's own code in the stack.
-pub fn script_error<'js>(
+pub(super) fn script_error<'js>(
     ctx: &Ctx<'js>,
     caught: CaughtError<'js>,
     mod_path: &str,
@@ -82,7 +82,7 @@ fn classify(name: &str, message: &str) -> ErrorKind {
 }
 
 /// A thrown value that is not an `Error`, as a person would want to read it.
-pub fn describe<'js>(_ctx: &Ctx<'js>, value: &Value<'js>) -> String {
+pub(super) fn describe<'js>(_ctx: &Ctx<'js>, value: &Value<'js>) -> String {
     match convert::to_json(value) {
         Ok(json) => format!("{} {json}", value.type_name()),
         Err(_) => format!("{} value", value.type_name()),
@@ -90,7 +90,7 @@ pub fn describe<'js>(_ctx: &Ctx<'js>, value: &Value<'js>) -> String {
 }
 
 /// A rejection reason as a log line shows it: an error's name, message and first frame.
-pub fn describe_reason<'js>(ctx: &Ctx<'js>, reason: &Value<'js>) -> String {
+pub(super) fn describe_reason<'js>(ctx: &Ctx<'js>, reason: &Value<'js>) -> String {
     match reason.as_exception() {
         Some(exception) => {
             let name: String = exception.get("name").unwrap_or_else(|_| "Error".to_owned());

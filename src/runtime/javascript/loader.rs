@@ -14,14 +14,14 @@ use rquickjs::{Ctx, Module};
 
 use super::packages;
 
-pub struct ConfinedResolver {
+pub(super) struct ConfinedResolver {
     dir: PathBuf,
 }
 
-pub struct FileLoader;
+pub(super) struct FileLoader;
 
 /// A resolver and loader for a mod whose folder is `dir`.
-pub fn confined_to(dir: &Path) -> (ConfinedResolver, FileLoader) {
+pub(super) fn confined_to(dir: &Path) -> (ConfinedResolver, FileLoader) {
     (
         ConfinedResolver {
             dir: dir.to_path_buf(),
@@ -93,7 +93,7 @@ impl Loader for FileLoader {
 
 /// For checking syntax only: every import resolves, to an empty module, so that a file
 /// compiles on its own (each file is checked separately).
-pub struct Anything;
+pub(super) struct Anything;
 
 impl Resolver for Anything {
     fn resolve<'js>(

@@ -14,14 +14,14 @@ use rquickjs::allocator::{Allocator, RustAllocator};
 
 /// The runtime's memory, shared by its allocator and the instance.
 #[derive(Debug)]
-pub struct Gauge {
+pub(super) struct Gauge {
     limit: usize,
     used: Cell<usize>,
     breached: Cell<bool>,
 }
 
 impl Gauge {
-    pub fn new(limit_bytes: usize) -> Rc<Gauge> {
+    pub(super) fn new(limit_bytes: usize) -> Rc<Gauge> {
         Rc::new(Gauge {
             limit: limit_bytes,
             used: Cell::new(0),
@@ -30,12 +30,12 @@ impl Gauge {
     }
 
     /// Bytes the runtime holds now.
-    pub fn used(&self) -> usize {
+    pub(super) fn used(&self) -> usize {
         self.used.get()
     }
 
     /// Whether an allocation was refused since the last time this was asked.
-    pub fn take_breach(&self) -> bool {
+    pub(super) fn take_breach(&self) -> bool {
         self.breached.take()
     }
 
@@ -50,13 +50,13 @@ impl Gauge {
 }
 
 /// The allocator handed to QuickJS: Rust's global allocator, counted against the gauge.
-pub struct Limited {
+pub(super) struct Limited {
     inner: RustAllocator,
     gauge: Rc<Gauge>,
 }
 
 impl Limited {
-    pub fn new(gauge: &Rc<Gauge>) -> Limited {
+    pub(super) fn new(gauge: &Rc<Gauge>) -> Limited {
         Limited {
             inner: RustAllocator,
             gauge: Rc::clone(gauge),

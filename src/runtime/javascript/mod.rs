@@ -46,7 +46,7 @@ use super::{
 use rustc_hash::FxHashMap as HashMap;
 
 /// The JavaScript [`Backend`].
-pub struct JavaScript;
+pub(crate) struct JavaScript;
 
 impl Backend for JavaScript {
     fn name(&self) -> &'static str {
@@ -91,7 +91,7 @@ impl Backend for JavaScript {
 }
 
 /// TypeScript: run as JavaScript with its types erased (see [`typescript`]).
-pub struct TypeScript;
+pub(crate) struct TypeScript;
 
 impl Backend for TypeScript {
     fn name(&self) -> &'static str {

@@ -22,12 +22,12 @@ const LONGEST: usize = 64;
 /// The names read so far, by their string's address, with the string held. Every string
 /// held must be let go before the runtime goes ([`Names::release`]).
 #[derive(Default)]
-pub struct Names(RefCell<FxHashMap<usize, (qjs::JSValue, Rc<str>)>>);
+pub(super) struct Names(RefCell<FxHashMap<usize, (qjs::JSValue, Rc<str>)>>);
 
 impl Names {
     /// The text of `string`, a string of `ctx`; an error when it is not UTF-8 (QuickJS
     /// encodes a lone surrogate as is).
-    pub fn read<'js>(
+    pub(super) fn read<'js>(
         &self,
         ctx: &Ctx<'js>,
         string: &rquickjs::String<'js>,
@@ -53,7 +53,7 @@ impl Names {
     ///
     /// # Safety
     /// `runtime` must be the live runtime whose contexts made the strings.
-    pub unsafe fn release(&self, runtime: *mut qjs::JSRuntime) {
+    pub(super) unsafe fn release(&self, runtime: *mut qjs::JSRuntime) {
         for (held, _) in std::mem::take(&mut *self.0.borrow_mut()).into_values() {
             // SAFETY: each string was held in `runtime` (the caller's promise), once.
             unsafe { qjs::JS_FreeValueRT(runtime, held) };

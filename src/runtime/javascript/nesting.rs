@@ -17,10 +17,10 @@
 /// The deepest nesting a TypeScript file may have. Real code stays below a few hundred; the
 /// parser handles this many levels with room to spare on every thread that parses (the
 /// command line's, and `check`'s workers).
-pub const MAX_NESTING: usize = 2_000;
+pub(super) const MAX_NESTING: usize = 2_000;
 
 /// Where a source first nests deeper than `limit`: the byte offset, if it does.
-pub fn too_deep(source: &str, limit: usize) -> Option<usize> {
+pub(super) fn too_deep(source: &str, limit: usize) -> Option<usize> {
     let bytes = source.as_bytes();
     // Per open bracket: the operators read at that level since the last `;` or `,`.
     let mut levels: Vec<Level> = vec![Level::default()];

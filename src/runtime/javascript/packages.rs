@@ -55,7 +55,7 @@ const BUILT_IN: &[&str] = &[
 ];
 
 /// The files a relative import (already joined to the importing folder) may name, in order.
-pub fn candidates(wanted: &Path, typescript: bool) -> Vec<PathBuf> {
+pub(super) fn candidates(wanted: &Path, typescript: bool) -> Vec<PathBuf> {
     let mut candidates = vec![wanted.to_path_buf()];
     let with = |suffix: &str| {
         let mut path = wanted.as_os_str().to_owned();
@@ -75,7 +75,7 @@ pub fn candidates(wanted: &Path, typescript: bool) -> Vec<PathBuf> {
 
 /// Whether `name` is a package name (`zod`, `@scope/name/sub`) rather than a path or a URL
 /// (`node:fs`, `https://…`, `/abs`).
-pub fn is_bare(name: &str) -> bool {
+pub(super) fn is_bare(name: &str) -> bool {
     !name.is_empty()
         && !name.starts_with(['.', '/', '\\'])
         && !name.contains(':')
@@ -84,7 +84,7 @@ pub fn is_bare(name: &str) -> bool {
 
 /// Where the package import `name`, made from `from` (a folder relative to `dir`, the mod's
 /// folder), leads: a path relative to `dir`, without the extension rules applied, or why not.
-pub fn resolve(dir: &Path, from: &Path, name: &str) -> Result<PathBuf, String> {
+pub(super) fn resolve(dir: &Path, from: &Path, name: &str) -> Result<PathBuf, String> {
     let (package, subpath) = split(name)?;
     let mut folder = Some(from);
     let root = loop {

@@ -34,7 +34,7 @@ static REPLACE: CompiledOnce = CompiledOnce::new(
 })"#,
 );
 
-pub fn install(ctx: &Ctx<'_>, reproducible: &Reproducible) -> rquickjs::Result<()> {
+pub(super) fn install(ctx: &Ctx<'_>, reproducible: &Reproducible) -> rquickjs::Result<()> {
     let replace: Function = REPLACE.eval(ctx)?;
     let wall = reproducible.clone();
     let elapsed = reproducible.clone();
@@ -49,7 +49,7 @@ pub fn install(ctx: &Ctx<'_>, reproducible: &Reproducible) -> rquickjs::Result<(
 /// Tells the host the `file:line` of the mod's code running now (the innermost frame in the
 /// mod's folder), when it asks (a replay, for the line of a divergent output). Costs a stack
 /// trace, so only then.
-pub fn locate(ctx: &Ctx<'_>, shared: &Shared) {
+pub(super) fn locate(ctx: &Ctx<'_>, shared: &Shared) {
     if !shared.locate {
         return;
     }

@@ -9,7 +9,7 @@ use std::path::Path;
 use super::super::{ErrorKind, ScriptError};
 
 /// Whether `path` is a TypeScript file, whose types are stripped before it runs.
-pub fn is_typescript(path: &Path) -> bool {
+pub(super) fn is_typescript(path: &Path) -> bool {
     path.extension().is_some_and(|extension| extension == "ts")
 }
 
@@ -25,7 +25,7 @@ const STRIP_STACK_BYTES: usize = 256 << 20;
 /// The JavaScript of a TypeScript file, or the first thing that keeps it from being stripped.
 /// A file nested deeper than swc can parse is refused at the place it gets too deep.
 #[cfg(feature = "typescript")]
-pub fn strip(path: &Path, source: String) -> Result<String, ScriptError> {
+pub(super) fn strip(path: &Path, source: String) -> Result<String, ScriptError> {
     use super::nesting::{MAX_NESTING, too_deep};
 
     if let Some(at) = too_deep(&source, MAX_NESTING) {
@@ -125,7 +125,7 @@ fn strip_here(path: &Path, source: String) -> Result<String, ScriptError> {
 
 /// Without the `typescript` feature, a TypeScript file is refused with what to do.
 #[cfg(not(feature = "typescript"))]
-pub fn strip(path: &Path, _source: String) -> Result<String, ScriptError> {
+pub(super) fn strip(path: &Path, _source: String) -> Result<String, ScriptError> {
     let mut error = ScriptError::new(
         ErrorKind::Syntax,
         "this modhost was built without TypeScript (the `typescript` feature): compile the mod to JavaScript, or use a build with the feature",

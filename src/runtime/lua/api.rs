@@ -15,7 +15,7 @@ use crate::runtime::{
 };
 
 /// Globals the host installs, which `functions()` does not offer as callable mod functions.
-pub const BUILTIN_GLOBALS: &[&str] = &[
+pub(super) const BUILTIN_GLOBALS: &[&str] = &[
     "assert",
     "collectgarbage",
     "error",
@@ -42,7 +42,7 @@ pub const BUILTIN_GLOBALS: &[&str] = &[
 
 /// Installs the API; returns the table behind the read-only `modhost`, where the host swaps
 /// in new settings.
-pub fn install(
+pub(super) fn install(
     lua: &Lua,
     shared: &Rc<Shared>,
     info: &Json,
@@ -126,7 +126,7 @@ end
 }
 
 /// Replaces `modhost.settings` in the table [`install`] returned.
-pub fn replace_settings(lua: &Lua, modhost: &Table, settings: &Json) -> mlua::Result<()> {
+pub(super) fn replace_settings(lua: &Lua, modhost: &Table, settings: &Json) -> mlua::Result<()> {
     modhost.raw_set("settings", frozen(lua, settings)?)
 }
 

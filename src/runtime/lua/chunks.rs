@@ -10,13 +10,13 @@ use std::sync::OnceLock;
 use mlua::{Function, Lua, chunk::ChunkMode};
 
 /// A chunk of the host's, named `=modhost` in tracebacks.
-pub struct HostChunk {
+pub(super) struct HostChunk {
     source: &'static str,
     bytecode: OnceLock<Vec<u8>>,
 }
 
 impl HostChunk {
-    pub const fn new(source: &'static str) -> Self {
+    pub(super) const fn new(source: &'static str) -> Self {
         Self {
             source,
             bytecode: OnceLock::new(),
@@ -24,7 +24,7 @@ impl HostChunk {
     }
 
     /// The chunk as a function of `lua`, ready to call with the chunk's `...`.
-    pub fn function(&self, lua: &Lua) -> mlua::Result<Function> {
+    pub(super) fn function(&self, lua: &Lua) -> mlua::Result<Function> {
         if let Some(bytecode) = self.bytecode.get() {
             return lua
                 .load(&bytecode[..])

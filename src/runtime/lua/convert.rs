@@ -15,14 +15,14 @@ use crate::runtime::{ErrorKind, Json, ScriptError};
 
 /// Marks the metatable of a read-only proxy (`modhost.settings`), whose contents live in its
 /// `__index` table.
-pub const PROXY_MARKER: &str = "__modhost_read_only";
+pub(super) const PROXY_MARKER: &str = "__modhost_read_only";
 
 fn conversion(message: impl Into<String>) -> ScriptError {
     ScriptError::new(ErrorKind::Conversion, message)
 }
 
 /// Converts a Lua value for another mod or the host.
-pub fn to_json(lua: &Lua, value: &Value) -> Result<Json, ScriptError> {
+pub(super) fn to_json(lua: &Lua, value: &Value) -> Result<Json, ScriptError> {
     to_json_at(lua, value, 0, &mut Crossing::new())?.ok_or_else(|| {
         conversion(format!(
             "a {} cannot be passed between mods; pass JSON-compatible values",
@@ -113,12 +113,16 @@ fn to_json_at(
 }
 
 /// Converts a JSON-compatible value into a Lua value.
-pub fn from_json(lua: &Lua, json: &Json) -> mlua::Result<Value> {
+pub(super) fn from_json(lua: &Lua, json: &Json) -> mlua::Result<Value> {
     from_json_interning(lua, json, &mut Interned::default())
 }
 
 /// [`from_json`], taking short strings (object keys, event names) from `interned`.
-pub fn from_json_interning(lua: &Lua, json: &Json, interned: &mut Interned) -> mlua::Result<Value> {
+pub(super) fn from_json_interning(
+    lua: &Lua,
+    json: &Json,
+    interned: &mut Interned,
+) -> mlua::Result<Value> {
     Ok(match json {
         Json::Null => Value::Nil,
         Json::Bool(boolean) => Value::Boolean(*boolean),
@@ -154,7 +158,7 @@ pub fn from_json_interning(lua: &Lua, json: &Json, interned: &mut Interned) -> m
 /// [`Interned::MOST`] strings, or for one longer than [`Interned::LONGEST`] bytes, a string is
 /// made afresh.
 #[derive(Default)]
-pub struct Interned {
+pub(super) struct Interned {
     strings: rustc_hash::FxHashMap<String, mlua::LuaString>,
 }
 
@@ -162,7 +166,7 @@ impl Interned {
     const MOST: usize = 1024;
     const LONGEST: usize = 64;
 
-    pub fn string(&mut self, lua: &Lua, text: &str) -> mlua::Result<mlua::LuaString> {
+    pub(super) fn string(&mut self, lua: &Lua, text: &str) -> mlua::Result<mlua::LuaString> {
         if let Some(string) = self.strings.get(text) {
             return Ok(string.clone());
         }
@@ -173,7 +177,7 @@ impl Interned {
         Ok(string)
     }
 
-    pub fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         self.strings.clear();
     }
 }

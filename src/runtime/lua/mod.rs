@@ -31,7 +31,7 @@ use super::{
 };
 
 /// The Lua 5.4 [`Backend`].
-pub struct Lua54;
+pub(crate) struct Lua54;
 
 impl Backend for Lua54 {
     fn name(&self) -> &'static str {

@@ -9,14 +9,14 @@
 /// How many steps between two questions to the caller.
 const STEPS_PER_CHECK: u32 = 4096;
 /// Lua's `LUA_MAXCAPTURES`.
-pub const MAX_CAPTURES: usize = 32;
+pub(super) const MAX_CAPTURES: usize = 32;
 /// Lua's `MAXCCALLS`: how deep the matcher may recurse.
 const MAX_DEPTH: u32 = 200;
 const ESCAPE: u8 = b'%';
 const SPECIALS: &[u8] = b"^$*+?.([%-";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PatternError {
+pub(super) enum PatternError {
     /// The pattern is wrong, with Lua's own message.
     Malformed(String),
     /// The caller said to stop.
@@ -25,7 +25,7 @@ pub enum PatternError {
 
 /// A capture as the match left it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Capture {
+pub(super) enum Capture {
     /// Bytes `start..end` of the subject.
     Text(usize, usize),
     /// A position capture `()`: the 1-based position.
@@ -40,7 +40,7 @@ enum Length {
 }
 
 /// One match attempt's state (Lua's `MatchState`).
-pub struct Matcher<'a> {
+pub(super) struct Matcher<'a> {
     subject: &'a [u8],
     pattern: &'a [u8],
     depth: u32,
@@ -50,7 +50,11 @@ pub struct Matcher<'a> {
 }
 
 impl<'a> Matcher<'a> {
-    pub fn new(subject: &'a [u8], pattern: &'a [u8], go_on: &'a mut dyn FnMut() -> bool) -> Self {
+    pub(super) fn new(
+        subject: &'a [u8],
+        pattern: &'a [u8],
+        go_on: &'a mut dyn FnMut() -> bool,
+    ) -> Self {
         Matcher {
             subject,
             pattern,
@@ -63,7 +67,7 @@ impl<'a> Matcher<'a> {
 
     /// Tries to match the pattern (from byte `pattern_start`) at subject position `start`;
     /// the end of the match on success.
-    pub fn match_at(
+    pub(super) fn match_at(
         &mut self,
         start: usize,
         pattern_start: usize,
@@ -74,7 +78,7 @@ impl<'a> Matcher<'a> {
     }
 
     /// The captures of the last match, or the whole match when the pattern has none.
-    pub fn captures(
+    pub(super) fn captures(
         &self,
         start: usize,
         end: usize,
@@ -89,7 +93,12 @@ impl<'a> Matcher<'a> {
     }
 
     /// Capture `index` (Lua's `get_onecapture`); index 0 without captures is the whole match.
-    pub fn capture(&self, index: usize, start: usize, end: usize) -> Result<Capture, PatternError> {
+    pub(super) fn capture(
+        &self,
+        index: usize,
+        start: usize,
+        end: usize,
+    ) -> Result<Capture, PatternError> {
         if index >= self.captures.len() {
             if index != 0 {
                 return Err(malformed(format!("invalid capture index %{}", index + 1)));
@@ -430,13 +439,13 @@ fn malformed(message: String) -> PatternError {
 }
 
 /// Whether the pattern has no special characters (a plain search will do).
-pub fn is_plain(pattern: &[u8]) -> bool {
+pub(super) fn is_plain(pattern: &[u8]) -> bool {
     !pattern.iter().any(|byte| SPECIALS.contains(byte))
 }
 
 /// Lua's `string.find` and `string.match` core: the first match at or after `init` (0-based);
 /// an anchored pattern (`^…`) only tries `init`.
-pub fn find(
+pub(super) fn find(
     subject: &[u8],
     pattern: &[u8],
     init: usize,

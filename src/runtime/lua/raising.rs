@@ -9,23 +9,23 @@
 use mlua::{Lua, LuaString, MultiValue, Value};
 
 /// The arguments of one call, as Lua passed them (so "no value" and `nil` stay apart).
-pub struct Arguments<'a> {
+pub(super) struct Arguments<'a> {
     lua: &'a Lua,
     values: MultiValue,
 }
 
 impl<'a> Arguments<'a> {
-    pub fn new(lua: &'a Lua, values: MultiValue) -> Self {
+    pub(super) fn new(lua: &'a Lua, values: MultiValue) -> Self {
         Self { lua, values }
     }
 
     /// Argument `position` (1-based), `None` when the call had fewer.
-    pub fn get(&self, position: usize) -> Option<&Value> {
+    pub(super) fn get(&self, position: usize) -> Option<&Value> {
         self.values.get(position - 1)
     }
 
     /// `luaL_checklstring`: a string, or a number turned into one.
-    pub fn string(&self, position: usize) -> mlua::Result<LuaString> {
+    pub(super) fn string(&self, position: usize) -> mlua::Result<LuaString> {
         let value = self.get(position).cloned().unwrap_or(Value::Nil);
         if matches!(
             value,
@@ -39,7 +39,7 @@ impl<'a> Arguments<'a> {
 
     /// `luaL_optinteger`: `default` when absent or `nil`, else an integer, a float with an
     /// integer value, or a string that reads as one.
-    pub fn optional_integer(&self, position: usize, default: i64) -> mlua::Result<i64> {
+    pub(super) fn optional_integer(&self, position: usize, default: i64) -> mlua::Result<i64> {
         let value = match self.get(position) {
             None | Some(Value::Nil) => return Ok(default),
             Some(value) => value.clone(),
@@ -56,7 +56,7 @@ impl<'a> Arguments<'a> {
     }
 
     /// `luaL_typeerror`: `expected` was wanted, the argument is something else.
-    pub fn type_error(&self, position: usize, expected: &str) -> mlua::Error {
+    pub(super) fn type_error(&self, position: usize, expected: &str) -> mlua::Error {
         let got = match self.get(position) {
             None => "no value".to_owned(),
             Some(value) => type_name(value),
@@ -66,7 +66,7 @@ impl<'a> Arguments<'a> {
 
     /// `luaL_argerror`: names the function as the caller wrote it (`find`, or the local it was
     /// assigned to), counting `self` out of a method call.
-    pub fn argument_error(&self, position: usize, extra: &str) -> mlua::Error {
+    pub(super) fn argument_error(&self, position: usize, extra: &str) -> mlua::Error {
         let (name, method) = self
             .lua
             .inspect_stack(0, |frame| {
@@ -92,7 +92,7 @@ const HOST_SOURCE: &str = "=modhost";
 
 /// An error with `message` raised by a native function, as `luaL_error` raises it: after the
 /// position of the Lua code that called the function, if Lua code did.
-pub fn raised(lua: &Lua, message: &str) -> mlua::Error {
+pub(super) fn raised(lua: &Lua, message: &str) -> mlua::Error {
     let position = lua
         .inspect_stack(1, |frame| {
             let line = frame.current_line()?;
@@ -107,7 +107,7 @@ pub fn raised(lua: &Lua, message: &str) -> mlua::Error {
 /// For the host's `error` wrapper, which calls this: the level to give Lua's own `error` so
 /// that it blames the frame a mod's `level` means, with the host's wrapper frames (`pcall`,
 /// `xpcall`, `coroutine.resume`) not counted, as they are not there in plain Lua.
-pub fn mod_level(lua: &Lua, level: i64) -> i64 {
+pub(super) fn mod_level(lua: &Lua, level: i64) -> i64 {
     if level <= 0 {
         return level;
     }

@@ -22,7 +22,10 @@ unsafe extern "C" {
 
 /// A Lua state with `libraries`, its string hashing seeded from `reproducible` when there is
 /// one.
-pub fn new_state(libraries: StdLib, reproducible: Option<&Reproducible>) -> mlua::Result<Lua> {
+pub(super) fn new_state(
+    libraries: StdLib,
+    reproducible: Option<&Reproducible>,
+) -> mlua::Result<Lua> {
     let Some(reproducible) = reproducible else {
         return Lua::new_with(libraries, LuaOptions::default());
     };
@@ -36,7 +39,7 @@ pub fn new_state(libraries: StdLib, reproducible: Option<&Reproducible>) -> mlua
 }
 
 /// The sandbox's `os`: `clock` and `time`, on the session's clock in a session.
-pub fn os_table(lua: &Lua, reproducible: Option<&Reproducible>) -> mlua::Result<Table> {
+pub(super) fn os_table(lua: &Lua, reproducible: Option<&Reproducible>) -> mlua::Result<Table> {
     let os = lua.create_table()?;
     match reproducible {
         Some(reproducible) => {
@@ -72,7 +75,7 @@ pub fn os_table(lua: &Lua, reproducible: Option<&Reproducible>) -> mlua::Result<
 
 /// Seeds `math.random` from the mod's seed, and makes `math.randomseed()` without arguments
 /// draw its seed from the machine's recorded entropy rather than the time.
-pub fn seed_math(lua: &Lua, reproducible: &Reproducible) -> mlua::Result<()> {
+pub(super) fn seed_math(lua: &Lua, reproducible: &Reproducible) -> mlua::Result<()> {
     static RESEED: HostChunk = HostChunk::new(
         r##"
 local math, seed, entropy = ...
@@ -95,7 +98,7 @@ end
 
 /// Tells the host the `file:line` of the innermost Lua function of the mod's own files now
 /// running, when it asks (a replay, for the line of a divergent output).
-pub fn locate(lua: &Lua, shared: &Shared) {
+pub(super) fn locate(lua: &Lua, shared: &Shared) {
     if !shared.locate {
         return;
     }

@@ -12,7 +12,7 @@ use super::chunk_name;
 use crate::confine::Refusal;
 
 /// Installs `require`; returns its table of loaded modules, by name.
-pub fn install(lua: &Lua, dir: &Path) -> mlua::Result<Table> {
+pub(super) fn install(lua: &Lua, dir: &Path) -> mlua::Result<Table> {
     let dir = dir.to_path_buf();
     let loaded: Table = lua.create_table()?;
     let cache = loaded.clone();
@@ -49,7 +49,7 @@ pub fn install(lua: &Lua, dir: &Path) -> mlua::Result<Table> {
 
 /// The name `require` knows the file `path` of the mod in `dir` by (`lib/util.lua` is
 /// `lib.util`), if it has one.
-pub fn module_name(dir: &Path, path: &Path) -> Option<String> {
+pub(super) fn module_name(dir: &Path, path: &Path) -> Option<String> {
     let relative = path.strip_prefix(dir).ok()?.with_extension("");
     let parts: Vec<&str> = relative
         .iter()

@@ -10,11 +10,11 @@ use super::pattern::{Capture, Matcher, PatternError, find, is_plain};
 use super::raising::{Arguments, raised};
 
 /// Whether the running call may go on (false once it must stop).
-pub type GoOn = Rc<dyn Fn() -> bool>;
+pub(super) type GoOn = Rc<dyn Fn() -> bool>;
 
 /// Replaces the four pattern functions of the `string` table (which is also the strings'
 /// metatable's `__index`, so `("x"):find(...)` gets them too).
-pub fn install(lua: &Lua, go_on: GoOn) -> mlua::Result<()> {
+pub(super) fn install(lua: &Lua, go_on: GoOn) -> mlua::Result<()> {
     let string: Table = lua.globals().raw_get("string")?;
     string.raw_set("find", searcher(lua, &go_on, true)?)?;
     string.raw_set("match", searcher(lua, &go_on, false)?)?;

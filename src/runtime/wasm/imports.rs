@@ -12,8 +12,8 @@ use super::kernel::KernelError;
 use super::{Shared, State, wasi};
 use crate::runtime::{GameGlobal, HandlerKind, HostError, Json, LogLevel};
 
-pub const ENV: &str = "extism:host/env";
-pub const USER: &str = "extism:host/user";
+pub(super) const ENV: &str = "extism:host/env";
+pub(super) const USER: &str = "extism:host/user";
 
 /// The functions of `extism:host/user` that are modhost's, not the game's.
 const MODHOST_FUNCTIONS: &[&str] = &[
@@ -58,7 +58,7 @@ const KERNEL_FUNCTIONS: &[&str] = &[
 /// Refuses a module that imports what modhost does not provide, naming the first such import.
 /// With `game` unknown (`check`, which compiles mods on their own), any `extism:host/user`
 /// function is taken to be the game's; it is checked again when the mod loads.
-pub fn check(module: &Module, game: Option<&[String]>) -> Result<(), String> {
+pub(super) fn check(module: &Module, game: Option<&[String]>) -> Result<(), String> {
     for import in module.imports() {
         let (namespace, name) = (import.module(), import.name());
         let known = match namespace {
@@ -128,7 +128,10 @@ fn new_block(state: &mut State, bytes: &[u8]) -> Result<i64, Fault> {
 
 /// A linker for `module`: Extism's kernel and WASI, defined once per thread and copied, then
 /// the module's own `extism:host/user` imports.
-pub fn linker_for(module: &Module, game: Option<&GameGlobal>) -> Result<Linker<State>, Fault> {
+pub(super) fn linker_for(
+    module: &Module,
+    game: Option<&GameGlobal>,
+) -> Result<Linker<State>, Fault> {
     thread_local! {
         static BASE: std::cell::RefCell<Option<Linker<State>>> = const { std::cell::RefCell::new(None) };
     }

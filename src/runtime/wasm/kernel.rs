@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 /// A mod's `memory_mb`, shared by its linear memory, its tables and its kernel memory.
 #[derive(Debug)]
-pub struct Budget {
+pub(crate) struct Budget {
     limit: u64,
     linear: Cell<u64>,
     /// Bytes of table elements (tables only grow).
@@ -23,10 +23,10 @@ pub struct Budget {
 }
 
 /// What one table element costs the host, at least (a reference).
-pub const TABLE_ELEMENT_BYTES: u64 = 8;
+pub(super) const TABLE_ELEMENT_BYTES: u64 = 8;
 
 impl Budget {
-    pub fn new(limit: u64) -> Rc<Budget> {
+    pub(crate) fn new(limit: u64) -> Rc<Budget> {
         Rc::new(Budget {
             limit,
             linear: Cell::new(0),
@@ -36,7 +36,7 @@ impl Budget {
     }
 
     /// Whether the linear memory may grow to `bytes`; it has if so.
-    pub fn grow_linear(&self, bytes: u64) -> bool {
+    pub(crate) fn grow_linear(&self, bytes: u64) -> bool {
         let fits = bytes
             .saturating_add(self.kernel.get())
             .saturating_add(self.tables.get())
@@ -48,7 +48,7 @@ impl Budget {
     }
 
     /// Whether a table may grow by `elements`; it has if so.
-    pub fn grow_tables(&self, elements: u64) -> bool {
+    pub(crate) fn grow_tables(&self, elements: u64) -> bool {
         let tables = self
             .tables
             .get()
@@ -64,7 +64,7 @@ impl Budget {
     }
 
     /// Bytes in use: linear memory, tables and kernel memory together.
-    pub fn used(&self) -> u64 {
+    pub(crate) fn used(&self) -> u64 {
         self.linear.get() + self.tables.get() + self.kernel.get()
     }
 
@@ -77,7 +77,7 @@ impl Budget {
 
 /// Why the kernel refused an operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KernelError {
+pub(crate) enum KernelError {
     /// An access outside every block of the kernel memory.
     OutOfBounds { offset: u64, length: u64 },
     /// The allocation would take the mod past its memory limit.
@@ -116,7 +116,7 @@ struct Block {
 
 /// One plugin's kernel memory. See the module documentation.
 #[derive(Debug)]
-pub struct Kernel {
+pub(crate) struct Kernel {
     bytes: Vec<u8>,
     live: BTreeMap<u64, Block>,
     /// Freed blocks: start and capacity.
@@ -128,7 +128,7 @@ pub struct Kernel {
 }
 
 impl Kernel {
-    pub fn new(budget: Rc<Budget>) -> Self {
+    pub(crate) fn new(budget: Rc<Budget>) -> Self {
         budget.kernel.set(FIRST_OFFSET);
         Kernel {
             bytes: vec![0; FIRST_OFFSET as usize],
@@ -142,7 +142,7 @@ impl Kernel {
     }
 
     /// Forgets every block (the start of a call).
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.bytes.truncate(FIRST_OFFSET as usize);
         self.bytes.shrink_to(64 * 1024);
         self.budget.kernel.set(self.size());
@@ -158,7 +158,7 @@ impl Kernel {
     }
 
     /// A new block of `length` bytes (0 for an empty request), reusing a freed one that fits.
-    pub fn alloc(&mut self, length: u64) -> Result<u64, KernelError> {
+    pub(crate) fn alloc(&mut self, length: u64) -> Result<u64, KernelError> {
         if length == 0 {
             return Ok(0);
         }
@@ -192,7 +192,7 @@ impl Kernel {
     }
 
     /// A new block holding `data`.
-    pub fn alloc_bytes(&mut self, data: &[u8]) -> Result<u64, KernelError> {
+    pub(crate) fn alloc_bytes(&mut self, data: &[u8]) -> Result<u64, KernelError> {
         let start = self.alloc(data.len() as u64)?;
         if start != 0 {
             self.bytes[start as usize..start as usize + data.len()].copy_from_slice(data);
@@ -201,7 +201,7 @@ impl Kernel {
     }
 
     /// Frees a block; freeing 0 or what is not a block does nothing, as in Extism.
-    pub fn free(&mut self, offset: u64) {
+    pub(crate) fn free(&mut self, offset: u64) {
         if let Some(block) = self.live.remove(&offset) {
             self.free.push((offset, block.capacity));
             if self.input == Some(offset) {
@@ -211,12 +211,12 @@ impl Kernel {
     }
 
     /// The length of the block starting at `offset`, 0 if there is none.
-    pub fn length(&self, offset: u64) -> u64 {
+    pub(crate) fn length(&self, offset: u64) -> u64 {
         self.live.get(&offset).map_or(0, |block| block.used)
     }
 
     /// The bytes of the block starting at `offset` (empty for 0).
-    pub fn block(&self, offset: u64) -> Result<&[u8], KernelError> {
+    pub(crate) fn block(&self, offset: u64) -> Result<&[u8], KernelError> {
         if offset == 0 {
             return Ok(&[]);
         }
@@ -228,7 +228,7 @@ impl Kernel {
     }
 
     /// The block starting at `offset` as text (invalid UTF-8 replaced).
-    pub fn text(&self, offset: u64) -> Result<String, KernelError> {
+    pub(crate) fn text(&self, offset: u64) -> Result<String, KernelError> {
         self.block(offset)
             .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
     }
@@ -255,47 +255,47 @@ impl Kernel {
         Ok(&mut self.bytes[offset as usize..(offset + length) as usize])
     }
 
-    pub fn load_u8(&self, offset: u64) -> Result<u8, KernelError> {
+    pub(crate) fn load_u8(&self, offset: u64) -> Result<u8, KernelError> {
         Ok(self.range(offset, 1)?[0])
     }
 
-    pub fn load_u64(&self, offset: u64) -> Result<u64, KernelError> {
+    pub(crate) fn load_u64(&self, offset: u64) -> Result<u64, KernelError> {
         let bytes = self.range(offset, 8)?;
         Ok(u64::from_le_bytes(bytes.try_into().expect("eight bytes")))
     }
 
-    pub fn store_u8(&mut self, offset: u64, value: u8) -> Result<(), KernelError> {
+    pub(crate) fn store_u8(&mut self, offset: u64, value: u8) -> Result<(), KernelError> {
         self.range_mut(offset, 1)?[0] = value;
         Ok(())
     }
 
-    pub fn store_u64(&mut self, offset: u64, value: u64) -> Result<(), KernelError> {
+    pub(crate) fn store_u64(&mut self, offset: u64, value: u64) -> Result<(), KernelError> {
         self.range_mut(offset, 8)?
             .copy_from_slice(&value.to_le_bytes());
         Ok(())
     }
 
     /// Makes `data` the call's input.
-    pub fn set_input(&mut self, data: &[u8]) -> Result<(), KernelError> {
+    pub(crate) fn set_input(&mut self, data: &[u8]) -> Result<(), KernelError> {
         let start = self.alloc_bytes(data)?;
         self.input = (start != 0).then_some(start);
         Ok(())
     }
 
-    pub fn input_offset(&self) -> u64 {
+    pub(crate) fn input_offset(&self) -> u64 {
         self.input.unwrap_or(0)
     }
 
-    pub fn input_length(&self) -> u64 {
+    pub(crate) fn input_length(&self) -> u64 {
         self.input.map_or(0, |start| self.length(start))
     }
 
     /// A byte of the input, `offset` counted from its start.
-    pub fn input_load_u8(&self, offset: u64) -> Result<u8, KernelError> {
+    pub(crate) fn input_load_u8(&self, offset: u64) -> Result<u8, KernelError> {
         self.input_range(offset, 1).map(|bytes| bytes[0])
     }
 
-    pub fn input_load_u64(&self, offset: u64) -> Result<u64, KernelError> {
+    pub(crate) fn input_load_u64(&self, offset: u64) -> Result<u64, KernelError> {
         self.input_range(offset, 8)
             .map(|bytes| u64::from_le_bytes(bytes.try_into().expect("eight bytes")))
     }
@@ -311,13 +311,13 @@ impl Kernel {
     }
 
     /// `output_set`: the call's output is `length` bytes at `offset` (read when it returns).
-    pub fn set_output(&mut self, offset: u64, length: u64) -> Result<(), KernelError> {
+    pub(crate) fn set_output(&mut self, offset: u64, length: u64) -> Result<(), KernelError> {
         self.range(offset, length)?;
         self.output = Some((offset, length));
         Ok(())
     }
 
-    pub fn output(&self) -> Result<&[u8], KernelError> {
+    pub(crate) fn output(&self) -> Result<&[u8], KernelError> {
         match self.output {
             Some((offset, length)) => self.range(offset, length),
             None => Ok(&[]),
@@ -325,12 +325,12 @@ impl Kernel {
     }
 
     /// `error_set`: the block holding the call's error message (0 clears it).
-    pub fn set_error(&mut self, offset: u64) {
+    pub(crate) fn set_error(&mut self, offset: u64) {
         self.error = (offset != 0).then_some(offset);
     }
 
     /// The error the plugin set, if it set one.
-    pub fn error(&self) -> Option<String> {
+    pub(crate) fn error(&self) -> Option<String> {
         self.error.and_then(|offset| self.text(offset).ok())
     }
 }

@@ -37,7 +37,7 @@ use super::{
 use kernel::{Budget, Kernel};
 
 /// The WebAssembly [`Backend`].
-pub struct WebAssembly;
+pub(crate) struct WebAssembly;
 
 impl Backend for WebAssembly {
     fn name(&self) -> &'static str {

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 /// The export the start function is moved to (hidden from the mod's functions, as every name
 /// beginning with `_` is).
-pub const START_EXPORT: &str = "__modhost_start";
+pub(super) const START_EXPORT: &str = "__modhost_start";
 
 const EXPORT_SECTION: u8 = 7;
 const START_SECTION: u8 = 8;
@@ -21,7 +21,7 @@ const FUNCTION_EXPORT: u8 = 0;
 
 /// `bytes` with the start function moved to an export, or unchanged when there is none.
 /// Bytes that are not a well-formed module come back unchanged: compiling them reports why.
-pub fn deferred(bytes: &[u8]) -> Cow<'_, [u8]> {
+pub(super) fn deferred(bytes: &[u8]) -> Cow<'_, [u8]> {
     match rewrite(bytes) {
         Some(rewritten) => Cow::Owned(rewritten),
         None => Cow::Borrowed(bytes),

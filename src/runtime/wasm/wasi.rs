@@ -12,10 +12,10 @@ use wasmi::{Caller, Linker};
 use super::State;
 use crate::runtime::{LogLevel, Random, Reproducible};
 
-pub const MODULE: &str = "wasi_snapshot_preview1";
+pub(super) const MODULE: &str = "wasi_snapshot_preview1";
 
 /// Every WASI function a module may import.
-pub const FUNCTIONS: &[&str] = &[
+pub(super) const FUNCTIONS: &[&str] = &[
     "args_get",
     "args_sizes_get",
     "clock_res_get",
@@ -71,13 +71,13 @@ fn read(caller: &Caller<'_, State>, address: i32, length: usize) -> Option<Vec<u
 
 /// WASI in a recorded or replayed session: the clocks read the session's virtual clock and
 /// the random bytes come from the machine's recorded entropy.
-pub struct Session {
+pub(crate) struct Session {
     view: Reproducible,
     entropy: Random,
 }
 
 impl Session {
-    pub fn new(view: Reproducible) -> Session {
+    pub(crate) fn new(view: Reproducible) -> Session {
         Session {
             entropy: view.entropy(),
             view,
@@ -95,7 +95,7 @@ fn status(written: bool) -> i32 {
     if written { SUCCESS } else { FAULT }
 }
 
-pub fn define(linker: &mut Linker<State>) -> Result<(), wasmi::Error> {
+pub(super) fn define(linker: &mut Linker<State>) -> Result<(), wasmi::Error> {
     linker.func_wrap(
         MODULE,
         "clock_time_get",
