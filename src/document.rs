@@ -2,7 +2,7 @@
 //!
 //! `manifest.json` and `mod.toml` are parsed into the same [`Node`] tree, so one validator
 //! serves both formats and every diagnostic can point at the exact key or value at fault. The
-//! game's API description (`crate::api`) is read the same way.
+//! game's API description (`crate::game_api`) is read the same way.
 
 use std::ops::Range;
 

@@ -43,7 +43,6 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 #![warn(unreachable_pub)]
 
-mod api;
 mod bisect;
 mod config;
 mod confine;
@@ -51,6 +50,7 @@ mod data_dir;
 mod diagnostic;
 mod document;
 mod files;
+mod game_api;
 mod host;
 mod manifest;
 mod pack;
@@ -77,9 +77,9 @@ mod guides {
 }
 
 // What a game embedding the host uses.
-pub use api::{EventNameError, GameApi};
 pub use config::{Config, ConfigError, Limits, Overrides};
 pub use diagnostic::{Code, Diagnostic, Severity};
+pub use game_api::{EventNameError, GameApi};
 pub use host::smoke_test;
 pub use host::{
     CallError, EmitError, GameCallError, GameEvent, GameFunction, GameLink, Host, ModState,
@@ -94,8 +94,8 @@ pub use source::{Location, SourceFile};
 /// API above. Not a stable API: a game should not need anything here.
 #[doc(hidden)]
 pub mod internal {
-    pub mod api {
-        pub use crate::api::json_schema;
+    pub mod game_api {
+        pub use crate::game_api::json_schema;
     }
     pub mod bisect {
         pub use crate::bisect::{Found, bisect};
@@ -133,7 +133,7 @@ pub mod internal {
         pub use crate::resolve::{Edge, EdgeKind, Placement, resolve};
     }
     pub mod runtime {
-        pub use crate::runtime::{BACKENDS, starter};
+        pub use crate::runtime::{BACKENDS, starter, surface};
     }
     pub mod storage {
         pub use crate::storage::Store;
@@ -145,6 +145,6 @@ pub mod internal {
         pub use crate::testing::{TestOptions, TestReport, run, run_mod};
     }
     pub mod typings {
-        pub use crate::typings::{lua_ls, spec, typescript};
+        pub use crate::typings::{lua_ls, typescript};
     }
 }

@@ -84,7 +84,7 @@ pub(crate) fn missing_member<'a>(
 pub(crate) fn misspelled_hooks<'a>(functions: &[&'a str]) -> Vec<(&'a str, &'static str)> {
     let normalize = |name: &str| name.to_ascii_lowercase().replace('_', "");
     // Normalised once: `check` asks this of every function of every mod.
-    let hooks: Vec<(String, &'static str)> = crate::typings::spec::HOOKS
+    let hooks: Vec<(String, &'static str)> = crate::runtime::surface::HOOKS
         .iter()
         .map(|(hook, _, _)| (normalize(hook), *hook))
         .collect();

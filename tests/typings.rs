@@ -12,7 +12,7 @@ use support::modhost;
 #[test]
 fn the_api_description_matches_both_runtimes() {
     let probe = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/api-probe");
-    let described = modhost::internal::typings::spec::member_paths();
+    let described = modhost::internal::runtime::surface::member_paths();
     for mod_id in ["js-probe", "lua-probe"] {
         let installed: Vec<String> =
             serde_json::from_str(&modhost(&probe, &["-q", "call", mod_id, "shape"]))

@@ -432,7 +432,7 @@ fn the_rust_scaffold_builds_and_runs_with_every_hook() {
     modhost(dir.path(), &["new", "physics", "--lang", "rust"]);
     let mod_dir = dir.path().join("mods/physics");
     let source = std::fs::read_to_string(mod_dir.join("src/lib.rs")).unwrap();
-    for (hook, _, _) in modhost::internal::typings::spec::HOOKS {
+    for (hook, _, _) in modhost::internal::runtime::surface::HOOKS {
         assert!(
             source.contains(&format!("pub fn {hook}(")),
             "the scaffold lacks {hook}"

@@ -269,7 +269,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Ctl(args) => ctl::run(&args, &config),
         Command::Schema => {
             let schema = if schema_of_api {
-                modhost::internal::api::json_schema()
+                modhost::internal::game_api::json_schema()
             } else {
                 modhost::internal::manifest::json_schema()
             };

@@ -15,8 +15,8 @@ use std::sync::Arc;
 pub use limits::Limits;
 pub use listen::{Listen, TOKEN_FILE};
 
-use crate::api::{ApiError, GameApi};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::game_api::{ApiError, GameApi};
 use crate::source::{SourceFile, line_column};
 
 /// The file looked for in the working directory when `--config` is not given.

@@ -13,7 +13,7 @@ use std::rc::Rc;
 use super::{CallError, Core, Host, ModState, ModStatus, Slot};
 use crate::recording::Input;
 use crate::runtime::Json;
-use crate::typings::spec::ON_SETTINGS_CHANGED;
+use crate::runtime::surface::ON_SETTINGS_CHANGED;
 
 /// Why a setting was not changed.
 #[derive(Debug, Clone, thiserror::Error)]

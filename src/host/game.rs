@@ -21,8 +21,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::{Core, Host, ModStatus, Slot};
-use crate::api::types::describe_value;
-use crate::api::{EventNameError, GameApi, Problem};
+use crate::game_api::types::describe_value;
+use crate::game_api::{EventNameError, GameApi, Problem};
 use crate::recording::Output;
 use crate::recording::compact::OutputRef;
 use crate::runtime::{Json, LogLevel};
@@ -205,12 +205,12 @@ impl Core {
             }))
     }
 
-    /// Whether `sender` may send `event` ([`crate::api::GameApi::check_sender`]). A mod that
+    /// Whether `sender` may send `event` ([`crate::game_api::GameApi::check_sender`]). A mod that
     /// sends an undeclared event named one typo away from a declared one is warned, once.
     pub(super) fn check_event_name(
         &self,
         event: &str,
-        sender: crate::api::Direction,
+        sender: crate::game_api::Direction,
         mod_id: Option<&str>,
     ) -> Result<(), EmitError> {
         let Some(api) = self.api() else {
@@ -283,7 +283,7 @@ impl Core {
         function: &str,
         args: &[Json],
         api: &GameApi,
-        declared: &crate::api::Function,
+        declared: &crate::game_api::Function,
     ) -> Result<Json, String> {
         let name = format!("{}.{function}", api.global);
         let timeout =

@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use super::stats::Phase;
 use super::{Core, ModState, Slot};
+use crate::runtime::surface::{ON_ATTACH, ON_BOOTSTRAP, ON_DETACH, ON_RELOAD};
 use crate::runtime::{GameGlobal, InstanceSetup, Json};
-use crate::typings::spec::{ON_ATTACH, ON_BOOTSTRAP, ON_DETACH, ON_RELOAD};
 
 impl Core {
     /// Attaches `slots` in load order, then bootstraps those that attached. `states` holds

@@ -1,4 +1,4 @@
-//! The [`HostApi`] handed to mod instances: what `modhost.*` does inside the host.
+//! The [`HostServices`] handed to mod instances: what `modhost.*` does inside the host.
 
 use std::io::Read as _;
 use std::path::Path;
@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::events::{Event, Refused, Subscription};
 use super::{Core, MOD_LOG_TARGET};
 use crate::runtime::{
-    ErrorKind, HandlerId, HandlerKind, HostApi, HostError, Json, LogLevel, ScriptError, StorageOp,
-    TestStep,
+    ErrorKind, HandlerId, HandlerKind, HostError, HostServices, Json, LogLevel, ScriptError,
+    StorageOp, TestStep,
 };
 use crate::storage::{StorageError, Store};
 
@@ -65,7 +65,7 @@ impl Core {
     }
 }
 
-impl HostApi for Link {
+impl HostServices for Link {
     fn log(&self, mod_id: &str, level: LogLevel, message: &str) {
         if let Ok(core) = self.core() {
             if core.keep_test_log(mod_id, level, message) {
@@ -149,7 +149,7 @@ impl HostApi for Link {
 
     fn emit(&self, mod_id: &str, event: &str, payload: Json) -> Result<(), HostError> {
         let core = self.core()?;
-        core.check_event_name(event, crate::api::Direction::Mods, Some(mod_id))
+        core.check_event_name(event, crate::game_api::Direction::Mods, Some(mod_id))
             .and_then(|()| core.check_event_payload(event, &payload))
             .map_err(|refused| refused.to_string())?;
         core.record_emitted(mod_id, event, &payload);

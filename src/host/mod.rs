@@ -310,7 +310,7 @@ impl Host {
     /// the game's API is refused.
     pub fn emit(&self, event: &str, payload: Json) -> Result<Option<Json>, EmitError> {
         self.core
-            .check_event_name(event, crate::api::Direction::Game, None)?;
+            .check_event_name(event, crate::game_api::Direction::Game, None)?;
         self.core.check_event_payload(event, &payload)?;
         let _input = self.core.input(|| InputRef::Emit {
             event,

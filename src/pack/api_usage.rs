@@ -10,8 +10,8 @@
 use std::collections::BTreeSet;
 use std::ops::Range;
 
-use crate::api::{Direction, GameApi};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::game_api::{Direction, GameApi};
 use crate::source::SourceFile;
 
 /// The event functions of `modhost.events` that name an event in their first argument, and
@@ -223,8 +223,8 @@ fn in_comment_or_string(text: &str, at: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::GameNames;
-    use crate::api::GameApi;
     use crate::diagnostic::Code;
+    use crate::game_api::GameApi;
     use crate::source::SourceFile;
 
     fn api() -> GameApi {

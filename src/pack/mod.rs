@@ -14,9 +14,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::api::GameApi;
 use crate::config::Config;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::game_api::GameApi;
 use crate::manifest::Manifest;
 use crate::resolve::{self, Absence, Resolution};
 use crate::runtime::Language;

@@ -11,8 +11,8 @@ use std::sync::mpsc;
 
 use super::ModEntry;
 use super::api_usage::GameNames;
-use crate::api::GameApi;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::game_api::GameApi;
 use crate::runtime::{ErrorKind, Language, ScriptError, SyntaxChecker, scripts_in};
 use crate::source::{Location, SourceFile};
 

@@ -9,7 +9,6 @@
 //! isolation of globals, and a clean teardown on reload possible; see `docs/architecture.md`
 //! for the measurements behind the choice.
 
-mod api;
 mod clock;
 pub(crate) mod crossing;
 pub(crate) mod declarations;
@@ -20,8 +19,10 @@ mod generated_values;
 pub(crate) mod javascript;
 pub(crate) mod lua;
 mod reproducible;
+mod services;
 mod signatures;
 pub mod starter;
+pub mod surface;
 pub(crate) mod wasm;
 
 use std::fmt;
@@ -30,10 +31,10 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
-pub(crate) use api::{HandlerKind, HostApi, HostError, LogLevel, StorageOp, TestStep};
 pub(crate) use clock::{CallClock, Moment};
 pub(crate) use error::{ErrorKind, ScriptError};
 pub(crate) use reproducible::{Random, Reproducible};
+pub(crate) use services::{HandlerKind, HostError, HostServices, LogLevel, StorageOp, TestStep};
 
 use crate::config::Limits;
 
@@ -143,7 +144,7 @@ pub trait ModInstance {
 }
 
 /// The game's global as a mod sees it (SPEC section 10): its name and the dotted names of its
-/// functions. Each function forwards to [`HostApi::game_call`].
+/// functions. Each function forwards to [`HostServices::game_call`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GameGlobal {
     pub name: String,
@@ -160,7 +161,7 @@ pub struct InstanceSetup {
     pub info: Json,
     pub settings: Json,
     pub limits: Limits,
-    pub host: Rc<dyn HostApi>,
+    pub host: Rc<dyn HostServices>,
     /// The game's API, when the host has one.
     pub game: Option<GameGlobal>,
     /// Under `modhost test`: the instance gets `modhost.test` and can run test files.

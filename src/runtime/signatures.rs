@@ -1,5 +1,5 @@
 //! The parameters of the `modhost` functions whose arguments the natives check, read once from
-//! the one API description ([`crate::typings::spec`]), and the words a wrong argument gets,
+//! the one API description ([`crate::runtime::surface`]), and the words a wrong argument gets,
 //! the same in every language: `modhost.timers.after: parameter `ms` takes a number, got a
 //! function`. Each backend says what each argument is; this says whether that fits. Checked in
 //! the natives themselves, so no mod starts with a wrapper per function. Functions that take
@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::typings::spec;
+use super::surface;
 
 /// What a parameter takes, as both languages can tell a value's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,12 +23,12 @@ pub(super) enum Kind {
 }
 
 impl Kind {
-    fn of(kind: spec::Type) -> Kind {
+    fn of(kind: surface::Type) -> Kind {
         match kind {
-            spec::Type::String => Kind::String,
-            spec::Type::Number => Kind::Number,
-            spec::Type::Boolean => Kind::Boolean,
-            spec::Type::Handler { .. } => Kind::Function,
+            surface::Type::String => Kind::String,
+            surface::Type::Number => Kind::Number,
+            surface::Type::Boolean => Kind::Boolean,
+            surface::Type::Handler { .. } => Kind::Function,
             _ => Kind::Any,
         }
     }
@@ -72,8 +72,8 @@ pub(super) fn parameters(path: &str) -> Option<&'static [Parameter]> {
 
 fn table() -> HashMap<String, Vec<Parameter>> {
     let mut table = HashMap::new();
-    for namespace in spec::API.iter().chain([&spec::TEST_API]) {
-        let spec::Contents::Functions(functions) = namespace.contents else {
+    for namespace in surface::API.iter().chain([&surface::TEST_API]) {
+        let surface::Contents::Functions(functions) = namespace.contents else {
             continue;
         };
         for function in functions {

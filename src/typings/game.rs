@@ -1,10 +1,10 @@
-//! The game's API description (`crate::api`) as typings declarations: its global, its named
+//! The game's API description (`crate::game_api`) as typings declarations: its global, its named
 //! types (enums as string unions), and a named payload type for each event.
 
 use super::model::{
     Declarations, Field, Global, Member, MemberKind, Param, Shape, Signature, TypeDecl,
 };
-use crate::api::{Function as GameFunction, GameApi, TypeDef, TypeExpr};
+use crate::game_api::{Function as GameFunction, GameApi, TypeDef, TypeExpr};
 
 /// The game's global and types.
 pub(super) fn declarations(api: &GameApi) -> Declarations {

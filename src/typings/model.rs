@@ -5,7 +5,7 @@
 
 /// A type, as both languages can spell it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Shape {
+pub(super) enum Shape {
     /// A JSON-compatible value.
     Json,
     /// An object of JSON values (`modhost.settings`).
@@ -33,7 +33,7 @@ pub enum Shape {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Param {
+pub(super) struct Param {
     pub name: String,
     pub shape: Shape,
     pub optional: bool,
@@ -42,7 +42,7 @@ pub struct Param {
 }
 
 impl Param {
-    pub fn new(name: &str, shape: Shape) -> Param {
+    pub(super) fn new(name: &str, shape: Shape) -> Param {
         Param {
             name: name.to_owned(),
             shape,
@@ -53,21 +53,21 @@ impl Param {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Signature {
+pub(super) struct Signature {
     pub params: Vec<Param>,
     pub returns: Shape,
 }
 
 /// A name inside a global.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member {
+pub(super) struct Member {
     pub name: String,
     pub doc: String,
     pub kind: MemberKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MemberKind {
+pub(super) enum MemberKind {
     /// A read-only value.
     Value(Shape),
     /// A function: typed overloads first, the general signature last.
@@ -78,14 +78,14 @@ pub enum MemberKind {
 
 /// A global variable mods see.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Global {
+pub(super) struct Global {
     pub name: String,
     pub doc: String,
     pub members: Vec<Member>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Field {
+pub(super) struct Field {
     pub name: String,
     pub shape: Shape,
     pub doc: String,
@@ -94,7 +94,7 @@ pub struct Field {
 
 /// A named type.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TypeDecl {
+pub(super) enum TypeDecl {
     Object {
         name: String,
         doc: String,
@@ -110,7 +110,7 @@ pub enum TypeDecl {
 
 /// Everything one typings file declares.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Declarations {
+pub(super) struct Declarations {
     pub types: Vec<TypeDecl>,
     pub globals: Vec<Global>,
 }

@@ -14,7 +14,7 @@ use rquickjs::function::Params;
 use rquickjs::{Ctx, Function, Object, Value};
 
 use super::Shared;
-use super::api::{Raw, log_values};
+use super::bindings::{Raw, log_values};
 use crate::runtime::LogLevel;
 
 /// What a mod's console remembers between calls.

@@ -6,7 +6,7 @@
 //! host is kept as a `Persistent` in `Shared::handlers`, cleared before the runtime is dropped
 //! (dropping a runtime with live `Persistent`s aborts the process).
 
-mod api;
+mod bindings;
 mod bytecode;
 mod call;
 mod console;
@@ -38,8 +38,8 @@ use rquickjs::{
 
 use super::starter::{self, EditorTypings, Starter};
 use super::{
-    Backend, CallClock, ErrorKind, HandlerId, HostApi, InstanceSetup, Json, LogLevel, ModInstance,
-    Outcome, ScriptError, SyntaxChecker,
+    Backend, CallClock, ErrorKind, HandlerId, HostServices, InstanceSetup, Json, LogLevel,
+    ModInstance, Outcome, ScriptError, SyntaxChecker,
 };
 // Keys are the host's own handler ids and the names it calls: FxHash, as nobody picks them to
 // collide.
@@ -246,7 +246,7 @@ pub(crate) struct Shared {
     pub mod_path: String,
     /// Whether the host wants to know where the mod's outputs come from (a replay).
     pub locate: bool,
-    pub host: Rc<dyn HostApi>,
+    pub host: Rc<dyn HostServices>,
     pub handlers: RefCell<HashMap<HandlerId, Persistent<Function<'static>>>>,
     /// The prelude's function that replaces `modhost.settings`.
     settings_updater: RefCell<Option<Persistent<Function<'static>>>>,
@@ -404,7 +404,7 @@ impl JsInstance {
         let module = is_module(&setup.entry, &source);
         let shared = Rc::clone(&self.shared);
         let exports = self.with_deadline(|ctx| {
-            let updater = api::install(
+            let updater = bindings::install(
                 ctx,
                 &shared,
                 &setup.info,

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use rquickjs::function::Opt;
 use rquickjs::{Ctx, Exception, Function, Module, Object, Persistent, Value};
 
-use super::api::checked;
+use super::bindings::checked;
 use super::{Shared, convert};
 use crate::runtime::doubles::GameDoubles;
 use crate::runtime::{HandlerKind, Json, TestStep};

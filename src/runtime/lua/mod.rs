@@ -5,7 +5,7 @@
 //! loads files inside the mod's folder. Every chunk is named after its file, so errors read
 //! `mods/foo/init.lua:3: …`. Calls go through `xpcall` so errors carry a traceback.
 
-mod api;
+mod bindings;
 mod chunks;
 mod convert;
 mod pattern;
@@ -26,8 +26,8 @@ use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, V
 
 use super::starter::{self, EditorTypings, Starter};
 use super::{
-    Backend, CallClock, ErrorKind, HandlerId, HostApi, InstanceSetup, Json, ModInstance, Outcome,
-    ScriptError, SyntaxChecker,
+    Backend, CallClock, ErrorKind, HandlerId, HostServices, InstanceSetup, Json, ModInstance,
+    Outcome, ScriptError, SyntaxChecker,
 };
 
 /// The Lua 5.4 [`Backend`].
@@ -110,7 +110,7 @@ pub(crate) struct Shared {
     pub mod_path: String,
     /// Whether the host wants to know where the mod's outputs come from (a replay).
     pub locate: bool,
-    pub host: Rc<dyn HostApi>,
+    pub host: Rc<dyn HostServices>,
     pub handlers: RefCell<HashMap<HandlerId, Function>>,
     pub memory_mb: u64,
     pub clock: CallClock,
@@ -201,7 +201,7 @@ impl LuaInstance {
     }
 
     fn load(&mut self, setup: &InstanceSetup) -> Result<(), ScriptError> {
-        let modhost = api::install(
+        let modhost = bindings::install(
             &self.lua,
             &self.shared,
             &setup.info,
@@ -329,7 +329,7 @@ impl ModInstance for LuaInstance {
 
     fn update_settings(&mut self, settings: &Json) -> Result<(), ScriptError> {
         match &self.modhost {
-            Some(modhost) => api::replace_settings(&self.lua, modhost, settings)
+            Some(modhost) => bindings::replace_settings(&self.lua, modhost, settings)
                 .map_err(|error| self.error(error)),
             None => Ok(()),
         }
@@ -373,7 +373,7 @@ impl ModInstance for LuaInstance {
                     .map(|(name, _)| name)
                     .collect::<Vec<_>>()
             })
-            .filter(|name| !api::BUILTIN_GLOBALS.contains(&name.as_str()))
+            .filter(|name| !bindings::BUILTIN_GLOBALS.contains(&name.as_str()))
             .collect();
         names.sort();
         names.dedup();

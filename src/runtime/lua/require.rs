@@ -42,7 +42,7 @@ pub(super) fn install(lua: &Lua, dir: &Path) -> mlua::Result<Table> {
         loaded.raw_set(name.as_str(), module.clone())?;
         Ok((true, module))
     })?;
-    let require = super::api::raising(lua, require)?;
+    let require = super::bindings::raising(lua, require)?;
     lua.globals().raw_set("require", require)?;
     Ok(cache)
 }

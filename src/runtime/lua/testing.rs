@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use mlua::{Function, Lua, LuaSerdeExt, MultiValue, Table, Value};
 
-use super::api::checked_function;
+use super::bindings::checked_function;
 use super::{Shared, chunk_name, convert};
 use crate::runtime::doubles::GameDoubles;
 use crate::runtime::{HandlerKind, Json, TestStep};
@@ -116,7 +116,7 @@ pub(super) fn test_table(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> 
                 Some(doubles) => doubles.calls(&function),
                 None => Ok(Vec::new()),
             };
-            super::api::outcome(lua, calls.map(Json::Array))
+            super::bindings::outcome(lua, calls.map(Json::Array))
         })?,
     )?;
     Ok(test)

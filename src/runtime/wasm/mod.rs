@@ -31,8 +31,8 @@ use wasmi::{
 
 use super::starter::{self, Starter};
 use super::{
-    Backend, CallClock, ErrorKind, HandlerId, HostApi, InstanceSetup, Json, ModInstance, Outcome,
-    ScriptError, SyntaxChecker,
+    Backend, CallClock, ErrorKind, HandlerId, HostServices, InstanceSetup, Json, ModInstance,
+    Outcome, ScriptError, SyntaxChecker,
 };
 use kernel::{Budget, Kernel};
 
@@ -151,7 +151,7 @@ fn link_error(path: &Path, message: String) -> ScriptError {
 pub(crate) struct Shared {
     pub mod_id: String,
     pub entry: PathBuf,
-    pub host: Rc<dyn HostApi>,
+    pub host: Rc<dyn HostServices>,
     pub clock: CallClock,
     pub memory_mb: u64,
     /// The export each registered handler calls.

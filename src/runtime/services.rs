@@ -1,6 +1,6 @@
 //! What a mod can ask of the host, whatever its language.
 //!
-//! Each backend installs a `modhost` global whose functions forward to a [`HostApi`]. The host
+//! Each backend installs a `modhost` global whose functions forward to a [`HostServices`]. The host
 //! implements it; the backends never see the host's insides.
 
 use std::time::Duration;
@@ -61,7 +61,7 @@ impl From<String> for HostError {
 
 /// The host services behind `modhost.*`. `mod_id` is always the calling mod. Errors are
 /// messages that the backend raises as an error in the calling script.
-pub trait HostApi {
+pub trait HostServices {
     fn log(&self, mod_id: &str, level: LogLevel, message: &str);
     /// `modhost.mods.call`: runs `function` of mod `target` and returns its result.
     fn call(
