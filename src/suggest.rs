@@ -79,46 +79,9 @@ pub(crate) fn missing_member<'a>(
     format!("{path}.{key} does not exist{hint} ({path} has {listed})")
 }
 
-/// Functions within two edits (ignoring case and `_`) of a hook's name, but not it, in a mod
-/// that does not define that hook: `(function, the closest hook)`.
-pub(crate) fn misspelled_hooks<'a>(functions: &[&'a str]) -> Vec<(&'a str, &'static str)> {
-    let normalize = |name: &str| name.to_ascii_lowercase().replace('_', "");
-    // Normalised once: `check` asks this of every function of every mod.
-    let hooks: Vec<(String, &'static str)> = crate::runtime::surface::HOOKS
-        .iter()
-        .map(|(hook, _, _)| (normalize(hook), *hook))
-        .collect();
-    functions
-        .iter()
-        .filter(|function| !hooks.iter().any(|(_, hook)| hook == *function))
-        .filter_map(|function| {
-            let function_normalized = normalize(function);
-            let (distance, hook) = hooks
-                .iter()
-                // Names whose lengths differ by more than two are more than two edits apart.
-                .filter(|(normalized, _)| normalized.len().abs_diff(function_normalized.len()) <= 2)
-                .map(|(normalized, hook)| {
-                    (strsim::levenshtein(&function_normalized, normalized), *hook)
-                })
-                .min()?;
-            let defined = functions.contains(&hook);
-            (distance <= 2 && !defined).then_some((*function, hook))
-        })
-        .collect()
-}
-
-/// What to do about a misspelled hook.
-pub(crate) const MISSPELLED_HOOK_HINT: &str =
-    "rename the function to the hook's name, or give it a name no hook is close to";
-
-/// What a mod with a misspelled hook is told, by `run` and `check` alike.
-pub(crate) fn misspelled_hook(function: &str, hook: &str) -> String {
-    format!("`{function}` is not a hook, so it never runs: did you mean `{hook}`?")
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{closest, did_you_mean, did_you_mean_or_list, missing_member, misspelled_hooks};
+    use super::{closest, did_you_mean, did_you_mean_or_list, missing_member};
 
     #[test]
     fn a_missing_member_is_named_with_its_likely_spelling_and_its_namespace() {
@@ -159,16 +122,5 @@ mod tests {
         assert_eq!(hint(&["size", "speed"]), "known: `size`, `speed`");
         assert_eq!(hint(&[]), "none known");
         assert_eq!(hint(&["color"]), "did you mean `color`?");
-    }
-
-    #[test]
-    fn near_misses_of_hooks_are_caught_and_real_names_are_not() {
-        assert_eq!(
-            misspelled_hooks(&["onAtach", "on_bootstrap", "hello"]),
-            [("onAtach", "onAttach"), ("on_bootstrap", "onBootstrap")]
-        );
-        assert!(misspelled_hooks(&["onAttach", "onDetach", "attach", "onAttachment"]).is_empty());
-        // A mod that defines the hook may also have a function with a similar name.
-        assert!(misspelled_hooks(&["onAttach", "onAttack"]).is_empty());
     }
 }

@@ -33,7 +33,7 @@ macro_rules! limits {
                 base: Limits,
             ) -> Result<Limits, (std::ops::Range<usize>, String)> {
                 Ok(Limits {
-                    $($name: super::wire::within(
+                    $($name: within(
                         stringify!($name),
                         self.$name,
                         base.$name,
@@ -60,4 +60,26 @@ limits! {
     storage_mb: 64 in 1..=1_048_576;
     /// A call that takes longer than this is logged as slow (0: never).
     slow_call_ms: 100 in 0..=3_600_000;
+}
+
+/// A value within its range, or the span and message that say what the range is.
+pub(super) fn within(
+    name: &str,
+    value: Option<Spanned<u64>>,
+    default: u64,
+    range: &std::ops::RangeInclusive<u64>,
+) -> Result<u64, (std::ops::Range<usize>, String)> {
+    match value {
+        Some(value) if !range.contains(value.get_ref()) => Err((
+            value.span(),
+            format!(
+                "`{name}` must be from {} to {}, not {}",
+                range.start(),
+                range.end(),
+                value.get_ref()
+            ),
+        )),
+        Some(value) => Ok(value.into_inner()),
+        None => Ok(default),
+    }
 }

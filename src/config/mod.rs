@@ -240,7 +240,7 @@ impl Config {
             Some(watch) => {
                 let at_most_a_minute = 0..=60_000;
                 let checked = |name, value, default| {
-                    wire::within(name, value, default, &at_most_a_minute)
+                    limits::within(name, value, default, &at_most_a_minute)
                         .map_err(|(span, message)| invalid(Some(span), message))
                 };
                 Watch {
@@ -253,7 +253,7 @@ impl Config {
                 }
             }
         };
-        let record_window_s = wire::within(
+        let record_window_s = limits::within(
             "record_window_s",
             wire.record_window_s,
             defaults.record_window_s,

@@ -24,28 +24,6 @@ pub(super) struct ConfigFile {
     pub mods: BTreeMap<Spanned<String>, ModSection>,
 }
 
-/// A value within its range, or the span and message that say what the range is.
-pub(super) fn within(
-    name: &str,
-    value: Option<Spanned<u64>>,
-    default: u64,
-    range: &std::ops::RangeInclusive<u64>,
-) -> Result<u64, (std::ops::Range<usize>, String)> {
-    match value {
-        Some(value) if !range.contains(value.get_ref()) => Err((
-            value.span(),
-            format!(
-                "`{name}` must be from {} to {}, not {}",
-                range.start(),
-                range.end(),
-                value.get_ref()
-            ),
-        )),
-        Some(value) => Ok(value.into_inner()),
-        None => Ok(default),
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Watch {

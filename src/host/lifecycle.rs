@@ -96,8 +96,8 @@ impl Core {
     /// runs: say so, once per load, and keep it for `check --smoke`.
     fn warn_of_misspelled_hooks(&self, slot: &Slot, functions: &[String]) {
         let functions: Vec<&str> = functions.iter().map(String::as_str).collect();
-        for (function, hook) in crate::suggest::misspelled_hooks(&functions) {
-            let message = crate::suggest::misspelled_hook(function, hook);
+        for (function, hook) in crate::runtime::hooks::misspelled_hooks(&functions) {
+            let message = crate::runtime::hooks::misspelled_hook(function, hook);
             tracing::warn!(mod_id = slot.id, "{message}");
             self.hook_warnings
                 .borrow_mut()

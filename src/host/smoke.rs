@@ -68,7 +68,7 @@ pub fn smoke_test(
             if let Some(entry) = pack.mods.iter().find(|entry| entry.id() == id) {
                 diagnostic = diagnostic.at(Location::file(&entry.entry));
             }
-            diagnostic.hint(crate::suggest::MISSPELLED_HOOK_HINT)
+            diagnostic.hint(crate::runtime::hooks::MISSPELLED_HOOK_HINT)
         })
         .collect();
 

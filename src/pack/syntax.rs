@@ -169,7 +169,7 @@ fn misspelled_hooks(
         .iter()
         .map(|declared| declared.name.as_str())
         .collect();
-    let misspelled = crate::suggest::misspelled_hooks(&names);
+    let misspelled = crate::runtime::hooks::misspelled_hooks(&names);
     if misspelled.is_empty() {
         return;
     }
@@ -181,11 +181,11 @@ fn misspelled_hooks(
         found.diagnostics.push(
             Diagnostic::new(
                 Code::UnknownHook,
-                crate::suggest::misspelled_hook(function, hook),
+                crate::runtime::hooks::misspelled_hook(function, hook),
             )
             .in_mod(entry.id())
             .at(source.locate(at.span.clone()))
-            .hint(crate::suggest::MISSPELLED_HOOK_HINT),
+            .hint(crate::runtime::hooks::MISSPELLED_HOOK_HINT),
         );
     }
     found.sources.push(source);

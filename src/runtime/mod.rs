@@ -16,6 +16,7 @@ pub(crate) mod doubles;
 pub(crate) mod error;
 #[cfg(test)]
 mod generated_values;
+pub(crate) mod hooks;
 pub(crate) mod javascript;
 pub(crate) mod lua;
 mod reproducible;
