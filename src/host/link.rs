@@ -9,7 +9,7 @@ use super::events::{Event, Refused, Subscription};
 use super::{Core, MOD_LOG_TARGET};
 use crate::runtime::{
     ErrorKind, HandlerId, HandlerKind, HostError, HostServices, Json, LogLevel, ScriptError,
-    StorageOp, TestStep,
+    Service, TestStep,
 };
 use crate::storage::{StorageError, Store};
 
@@ -65,7 +65,121 @@ impl Core {
     }
 }
 
+/// The value services, each as the host does it.
+impl Link {
+    fn list(&self) -> Json {
+        self.core()
+            .map(|core| serde_json::to_value(core.statuses()).unwrap_or_default())
+            .unwrap_or_default()
+    }
+    fn unsubscribe(&self, mod_id: &str, subscription: u64) -> bool {
+        let Ok(core) = self.core() else {
+            return false;
+        };
+        let removed = core
+            .events
+            .borrow_mut()
+            .unsubscribe(subscription, |owner| owner.id == mod_id);
+        removed.is_some_and(|subscription| {
+            subscription
+                .owner
+                .released
+                .borrow_mut()
+                .push(subscription.handler);
+            true
+        })
+    }
+    fn cancel_timer(&self, mod_id: &str, timer: u64) -> bool {
+        let Ok(core) = self.core() else {
+            return false;
+        };
+        let cancelled = core
+            .timers
+            .borrow_mut()
+            .cancel(timer, |owner| owner.id == mod_id);
+        cancelled.is_some_and(|timer| {
+            timer.owner.released.borrow_mut().push(timer.handler);
+            true
+        })
+    }
+    fn storage(&self, mod_id: &str, service: Service, args: &[Json]) -> Result<Json, String> {
+        let core = self.core()?;
+        let quota_mb = core.config.borrow().limits_for(mod_id).storage_mb;
+        let key = text(args, 0);
+        core.with_store(|store| match service {
+            Service::StorageSet => store
+                .set(mod_id, &key, args.get(1).unwrap_or(&Json::Null), quota_mb)
+                .map(|()| Json::Null),
+            Service::StorageDelete => store.delete(mod_id, &key).map(Json::Bool),
+            Service::StorageKeys => store.keys(mod_id, &key).map(Json::from),
+            _ => store.get(mod_id, &key).map(Option::unwrap_or_default),
+        })
+    }
+    fn read_text(&self, mod_id: &str, path: &str) -> Result<String, String> {
+        let core = self.core()?;
+        let dir = core
+            .slot(mod_id)
+            .map_err(|error| error.to_string())?
+            .entry
+            .borrow()
+            .dir
+            .clone();
+        let file = crate::confine::inside(&dir, Path::new(path))
+            .map_err(|refusal| format!("cannot read `{path}`: it {refusal}"))?;
+        let cannot = |why: String| format!("cannot read `{path}`: {why}");
+        let mut opened = open_without_waiting(&file).map_err(|error| cannot(error.to_string()))?;
+        let metadata = opened
+            .metadata()
+            .map_err(|error| cannot(error.to_string()))?;
+        // A FIFO, a socket or a device could block the host forever or never end.
+        if !metadata.is_file() {
+            return Err(cannot("it is not a regular file".to_owned()));
+        }
+        if metadata.len() > MAX_READ_BYTES {
+            return Err(cannot(format!(
+                "it is larger than {} MiB",
+                MAX_READ_BYTES / 1024 / 1024
+            )));
+        }
+        let mut text = String::new();
+        std::io::Read::take(&mut opened, MAX_READ_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(|error| cannot(error.to_string()))?;
+        Ok(text)
+    }
+}
+
+/// The string argument at `index` (a number stands for its text, as Lua passes it); empty when
+/// it is absent or `null` (an optional one left out).
+fn text(args: &[Json], index: usize) -> String {
+    match args.get(index) {
+        Some(Json::String(text)) => text.clone(),
+        Some(Json::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// The id (of a subscription or a timer) in the first argument; 0, which no id is, otherwise.
+fn id(args: &[Json]) -> u64 {
+    args.first()
+        .and_then(Json::as_f64)
+        .map_or(0, |id| id as u64)
+}
+
 impl HostServices for Link {
+    fn serve(&self, mod_id: &str, service: Service, args: &[Json]) -> Result<Json, String> {
+        match service {
+            Service::ModsList => Ok(self.list()),
+            Service::EventsOff => Ok(Json::Bool(self.unsubscribe(mod_id, id(args)))),
+            Service::TimersCancel => Ok(Json::Bool(self.cancel_timer(mod_id, id(args)))),
+            Service::FsReadText => self.read_text(mod_id, &text(args, 0)).map(Json::String),
+            Service::StorageGet
+            | Service::StorageSet
+            | Service::StorageDelete
+            | Service::StorageKeys => self.storage(mod_id, service, args),
+        }
+    }
+
     fn log(&self, mod_id: &str, level: LogLevel, message: &str) {
         if let Ok(core) = self.core() {
             if core.keep_test_log(mod_id, level, message) {
@@ -93,12 +207,6 @@ impl HostServices for Link {
             .map_err(|error| error.to_string())
     }
 
-    fn list(&self) -> Json {
-        self.core()
-            .map(|core| serde_json::to_value(core.statuses()).unwrap_or_default())
-            .unwrap_or_default()
-    }
-
     fn subscribe(&self, mod_id: &str, event: &str, kind: HandlerKind, handler: HandlerId) -> u64 {
         let Ok(core) = self.core() else {
             return 0;
@@ -117,24 +225,6 @@ impl HostServices for Link {
             );
         }
         id
-    }
-
-    fn unsubscribe(&self, mod_id: &str, subscription: u64) -> bool {
-        let Ok(core) = self.core() else {
-            return false;
-        };
-        let removed = core
-            .events
-            .borrow_mut()
-            .unsubscribe(subscription, |owner| owner.id == mod_id);
-        removed.is_some_and(|subscription| {
-            subscription
-                .owner
-                .released
-                .borrow_mut()
-                .push(subscription.handler);
-            true
-        })
     }
 
     fn wants_locations(&self) -> bool {
@@ -202,66 +292,6 @@ impl HostServices for Link {
             .borrow_mut()
             .add(id, slot, handler, delay, repeat, now);
         Ok(id)
-    }
-
-    fn cancel_timer(&self, mod_id: &str, timer: u64) -> bool {
-        let Ok(core) = self.core() else {
-            return false;
-        };
-        let cancelled = core
-            .timers
-            .borrow_mut()
-            .cancel(timer, |owner| owner.id == mod_id);
-        cancelled.is_some_and(|timer| {
-            timer.owner.released.borrow_mut().push(timer.handler);
-            true
-        })
-    }
-
-    fn storage(&self, mod_id: &str, op: StorageOp) -> Result<Json, String> {
-        let core = self.core()?;
-        let quota_mb = core.config.borrow().limits_for(mod_id).storage_mb;
-        core.with_store(|store| match op {
-            StorageOp::Get(key) => store.get(mod_id, &key).map(Option::unwrap_or_default),
-            StorageOp::Set(key, value) => store
-                .set(mod_id, &key, &value, quota_mb)
-                .map(|()| Json::Null),
-            StorageOp::Delete(key) => store.delete(mod_id, &key).map(Json::Bool),
-            StorageOp::Keys(prefix) => store.keys(mod_id, &prefix).map(Json::from),
-        })
-    }
-
-    fn read_text(&self, mod_id: &str, path: &str) -> Result<String, String> {
-        let core = self.core()?;
-        let dir = core
-            .slot(mod_id)
-            .map_err(|error| error.to_string())?
-            .entry
-            .borrow()
-            .dir
-            .clone();
-        let file = crate::confine::inside(&dir, Path::new(path))
-            .map_err(|refusal| format!("cannot read `{path}`: it {refusal}"))?;
-        let cannot = |why: String| format!("cannot read `{path}`: {why}");
-        let mut opened = open_without_waiting(&file).map_err(|error| cannot(error.to_string()))?;
-        let metadata = opened
-            .metadata()
-            .map_err(|error| cannot(error.to_string()))?;
-        // A FIFO, a socket or a device could block the host forever or never end.
-        if !metadata.is_file() {
-            return Err(cannot("it is not a regular file".to_owned()));
-        }
-        if metadata.len() > MAX_READ_BYTES {
-            return Err(cannot(format!(
-                "it is larger than {} MiB",
-                MAX_READ_BYTES / 1024 / 1024
-            )));
-        }
-        let mut text = String::new();
-        std::io::Read::take(&mut opened, MAX_READ_BYTES + 1)
-            .read_to_string(&mut text)
-            .map_err(|error| cannot(error.to_string()))?;
-        Ok(text)
     }
 
     fn next_handler_id(&self) -> HandlerId {

@@ -35,7 +35,7 @@ use serde::Serialize;
 pub(crate) use clock::{CallClock, Moment};
 pub(crate) use error::{ErrorKind, ScriptError};
 pub(crate) use reproducible::{Random, Reproducible};
-pub(crate) use services::{HandlerKind, HostError, HostServices, LogLevel, StorageOp, TestStep};
+pub(crate) use services::{HandlerKind, HostError, HostServices, LogLevel, Service, TestStep};
 
 use crate::config::Limits;
 

@@ -35,13 +35,59 @@ pub enum HandlerKind {
     On,
 }
 
-/// One operation on the calling mod's store (`modhost.storage.*`).
-#[derive(Debug, Clone, PartialEq)]
-pub enum StorageOp {
-    Get(String),
-    Set(String, Json),
-    Delete(String),
-    Keys(String),
+/// A `modhost` function that takes values and answers a value, the same in every language.
+/// Each backend installs every one of them ([`Service::in_namespace`]) with one native
+/// that checks and converts the arguments, asks [`HostServices::serve`] and converts the answer;
+/// a backend writes by hand only the functions that take the mod's own functions (handlers,
+/// timers, mocks) or are hot paths (`mods.call`, `events.emit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// `modhost.mods.list()`: `[{ id, version, state }]` in load order.
+    ModsList,
+    /// `modhost.events.off(subscription)`: whether the mod's own subscription existed (and is
+    /// gone now).
+    EventsOff,
+    /// `modhost.timers.cancel(timer)`: whether the mod's own timer existed (and is cancelled).
+    TimersCancel,
+    /// `modhost.storage.get(key)`: the value, or `null`.
+    StorageGet,
+    /// `modhost.storage.set(key, value)`.
+    StorageSet,
+    /// `modhost.storage.delete(key)`: whether it removed something.
+    StorageDelete,
+    /// `modhost.storage.keys(prefix?)`: the sorted keys.
+    StorageKeys,
+    /// `modhost.fs.readText(path)`: a UTF-8 file inside the calling mod's folder.
+    FsReadText,
+}
+
+impl Service {
+    const ALL: [(&'static str, Service); 8] = [
+        ("mods.list", Service::ModsList),
+        ("events.off", Service::EventsOff),
+        ("timers.cancel", Service::TimersCancel),
+        ("storage.get", Service::StorageGet),
+        ("storage.set", Service::StorageSet),
+        ("storage.delete", Service::StorageDelete),
+        ("storage.keys", Service::StorageKeys),
+        ("fs.readText", Service::FsReadText),
+    ];
+
+    /// Each service of the surface's namespace `namespace` (`storage`): its name there
+    /// (`get`), its path (`storage.get`) and itself.
+    pub fn in_namespace(
+        namespace: &str,
+    ) -> impl Iterator<Item = (&'static str, &'static str, Service)> + '_ {
+        Self::ALL.iter().filter_map(move |(path, service)| {
+            let (owner, name) = path.split_once('.')?;
+            (owner == namespace).then_some((name, *path, *service))
+        })
+    }
+
+    /// Whether the mod gets nothing back (`undefined`, `nil`) whatever the host answered.
+    pub fn answers_nothing(self) -> bool {
+        self == Service::StorageSet
+    }
 }
 
 /// Why a host function refused.
@@ -71,12 +117,11 @@ pub trait HostServices {
         function: &str,
         args: &[Json],
     ) -> Result<Json, String>;
-    /// `modhost.mods.list`: `[{ id, version, state }]` in load order.
-    fn list(&self) -> Json;
+    /// One of the value [`Service`]s, its arguments checked against the surface already
+    /// (a missing optional one is absent or `null`; a number may stand for a string).
+    fn serve(&self, mod_id: &str, service: Service, args: &[Json]) -> Result<Json, String>;
     /// `modhost.events.on` / `before`: returns the subscription id.
     fn subscribe(&self, mod_id: &str, event: &str, kind: HandlerKind, handler: HandlerId) -> u64;
-    /// `modhost.events.off`: whether the mod's own subscription existed (and is gone now).
-    fn unsubscribe(&self, mod_id: &str, subscription: u64) -> bool;
     /// `modhost.events.emit`: queues the event; it is delivered after the current call returns.
     /// A payload that takes the mod's queued events past its memory limit is a breach.
     fn emit(&self, mod_id: &str, event: &str, payload: Json) -> Result<(), HostError>;
@@ -89,16 +134,9 @@ pub trait HostServices {
         repeat: bool,
         handler: HandlerId,
     ) -> Result<u64, String>;
-    /// `modhost.timers.cancel`: whether the mod's own timer existed (and is cancelled now).
-    fn cancel_timer(&self, mod_id: &str, timer: u64) -> bool;
-    /// `modhost.storage.get/set/delete/keys`: the value, `null` after `set`, whether `delete`
-    /// removed something, or the sorted keys.
-    fn storage(&self, mod_id: &str, op: StorageOp) -> Result<Json, String>;
     /// A function of the game's API (`game.world.spawn(...)` calls `world.spawn`): checked
     /// against the API description and the mod's permissions, then answered by the game.
     fn game_call(&self, mod_id: &str, function: &str, args: Vec<Json>) -> Result<Json, String>;
-    /// `modhost.fs.readText`: a UTF-8 file inside the calling mod's folder.
-    fn read_text(&self, mod_id: &str, path: &str) -> Result<String, String>;
     /// A new handler id, unique across all mods.
     fn next_handler_id(&self) -> HandlerId;
     /// Whether the host wants to know where in the mod's code its outputs come from (a
@@ -153,6 +191,25 @@ impl TestStep {
             "started" => Some(TestStep::Started(value)),
             "finished" => Some(TestStep::Finished(value)),
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Service;
+    use crate::runtime::surface::{API, Contents};
+
+    #[test]
+    fn every_service_is_a_function_of_the_surface() {
+        for (path, _) in Service::ALL {
+            let (namespace, name) = path.split_once('.').unwrap();
+            let described = API.iter().any(|described| {
+                described.name == namespace
+                    && matches!(described.contents, Contents::Functions(functions)
+                        if functions.iter().any(|function| function.name == name))
+            });
+            assert!(described, "`{path}` is not in the surface");
         }
     }
 }

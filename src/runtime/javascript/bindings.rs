@@ -2,14 +2,14 @@
 
 use std::rc::Rc;
 
-use rquickjs::function::{Opt, Params, Rest};
+use rquickjs::function::{Params, Rest};
 use rquickjs::{Ctx, Exception, Function, Object, Persistent, Value};
 use smallvec::SmallVec;
 
 use super::bytecode::CompiledOnce;
 use super::{Shared, convert};
 use crate::runtime::signatures::{self, Given, Kind};
-use crate::runtime::{GameGlobal, HandlerKind, HostError, Json, LogLevel, StorageOp};
+use crate::runtime::{GameGlobal, HandlerKind, HostError, Json, LogLevel, Service};
 
 /// Puts the native API in place: `modhost` and the game's global frozen all the way down, each
 /// namespace with a prototype that answers a member it does not have with an error naming the
@@ -133,8 +133,8 @@ pub(super) fn install<'js>(
     modhost.set("mods", mods(ctx, shared)?)?;
     modhost.set("events", events(ctx, shared)?)?;
     modhost.set("timers", timers(ctx, shared)?)?;
-    modhost.set("storage", storage(ctx, shared)?)?;
-    modhost.set("fs", files(ctx, shared)?)?;
+    modhost.set("storage", services(ctx, shared, "storage", None)?)?;
+    modhost.set("fs", services(ctx, shared, "fs", None)?)?;
     if shared.testing.is_some() {
         modhost.set("test", super::testing::test_object(ctx, shared)?)?;
     }
@@ -209,82 +209,39 @@ fn game_object<'js>(
     Ok(root)
 }
 
-fn storage<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {
-    let storage = Object::new(ctx.clone())?;
-    let run = |ctx: &Ctx<'js>, shared: &Shared, op: StorageOp| -> rquickjs::Result<Value<'js>> {
-        match shared.host.storage(&shared.mod_id, op) {
-            Ok(result) => convert::from_json(ctx, &result),
-            Err(message) => Err(host_error(ctx, shared, &message)),
-        }
+/// A namespace (`storage`) with each value service of the surface in it ([`Service`]): one
+/// native each, which checks and converts the arguments and asks the host.
+fn services<'js>(
+    ctx: &Ctx<'js>,
+    shared: &Rc<Shared>,
+    namespace: &str,
+    into: Option<Object<'js>>,
+) -> rquickjs::Result<Object<'js>> {
+    let object = match into {
+        Some(object) => object,
+        None => Object::new(ctx.clone())?,
     };
-    let getter = Rc::clone(shared);
-    storage.set(
-        "get",
-        Function::new(
-            ctx.clone(),
-            checked("storage.get", move |ctx: Ctx<'js>, key: String| {
-                enter(&ctx, &getter)?;
-                run(&ctx, &getter, StorageOp::Get(key))
-            }),
-        )?,
-    )?;
-    let setter = Rc::clone(shared);
-    storage.set(
-        "set",
-        Function::new(
-            ctx.clone(),
-            checked(
-                "storage.set",
-                move |ctx: Ctx<'js>, key: String, value: Value<'js>| {
-                    enter(&ctx, &setter)?;
-                    let value = to_json_or_throw(&ctx, &setter, &value)?;
-                    run(&ctx, &setter, StorageOp::Set(key, value)).map(drop)
-                },
-            ),
-        )?,
-    )?;
-    let deleter = Rc::clone(shared);
-    storage.set(
-        "delete",
-        Function::new(
-            ctx.clone(),
-            checked("storage.delete", move |ctx: Ctx<'js>, key: String| {
-                enter(&ctx, &deleter)?;
-                run(&ctx, &deleter, StorageOp::Delete(key))
-            }),
-        )?,
-    )?;
-    let lister = Rc::clone(shared);
-    storage.set(
-        "keys",
-        Function::new(
-            ctx.clone(),
-            checked("storage.keys", move |ctx: Ctx<'js>, prefix: Opt<String>| {
-                enter(&ctx, &lister)?;
-                run(&ctx, &lister, StorageOp::Keys(prefix.0.unwrap_or_default()))
-            }),
-        )?,
-    )?;
-    Ok(storage)
-}
-
-fn files<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {
-    let files = Object::new(ctx.clone())?;
-    let reader = Rc::clone(shared);
-    files.set(
-        "readText",
-        Function::new(
-            ctx.clone(),
-            checked("fs.readText", move |ctx: Ctx<'js>, path: String| {
-                enter(&ctx, &reader)?;
-                reader
-                    .host
-                    .read_text(&reader.mod_id, &path)
-                    .map_err(|message| host_error(&ctx, &reader, &message))
-            }),
-        )?,
-    )?;
-    Ok(files)
+    for (name, path, service) in Service::in_namespace(namespace) {
+        let owner = Rc::clone(shared);
+        let native = checked(path, move |ctx: Ctx<'js>, args: Rest<Value<'js>>| {
+            enter(&ctx, &owner)?;
+            let args = args
+                .0
+                .iter()
+                .map(|value| match value.is_undefined() {
+                    true => Ok(Json::Null),
+                    false => to_json_or_throw(&ctx, &owner, value),
+                })
+                .collect::<rquickjs::Result<SmallVec<[Json; 4]>>>()?;
+            match owner.host.serve(&owner.mod_id, service, &args) {
+                Ok(_) if service.answers_nothing() => Ok(Value::new_undefined(ctx.clone())),
+                Ok(answer) => convert::from_json(&ctx, &answer),
+                Err(message) => Err(host_error(&ctx, &owner, &message)),
+            }
+        });
+        object.set(name, Function::new(ctx.clone(), native)?)?;
+    }
+    Ok(object)
 }
 
 fn timers<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {
@@ -321,20 +278,7 @@ fn timers<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'
             )?,
         )?;
     }
-    let canceller = Rc::clone(shared);
-    timers.set(
-        "cancel",
-        Function::new(
-            ctx.clone(),
-            checked("timers.cancel", move |ctx: Ctx<'js>, timer: f64| {
-                enter(&ctx, &canceller)?;
-                Ok::<_, rquickjs::Error>(
-                    canceller.host.cancel_timer(&canceller.mod_id, timer as u64),
-                )
-            }),
-        )?,
-    )?;
-    Ok(timers)
+    services(ctx, shared, "timers", Some(timers))
 }
 
 fn logger<'js>(
@@ -625,15 +569,7 @@ fn mods<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js
             }),
         )?,
     )?;
-    let lister = Rc::clone(shared);
-    mods.set(
-        "list",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
-            enter(&ctx, &lister)?;
-            convert::from_json(&ctx, &lister.host.list())
-        })?,
-    )?;
-    Ok(mods)
+    services(ctx, shared, "mods", Some(mods))
 }
 
 fn events<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {
@@ -667,21 +603,6 @@ fn events<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'
             )?,
         )?;
     }
-    let canceller = Rc::clone(shared);
-    events.set(
-        "off",
-        Function::new(
-            ctx.clone(),
-            checked("events.off", move |ctx: Ctx<'js>, subscription: f64| {
-                enter(&ctx, &canceller)?;
-                Ok::<_, rquickjs::Error>(
-                    canceller
-                        .host
-                        .unsubscribe(&canceller.mod_id, subscription as u64),
-                )
-            }),
-        )?,
-    )?;
     let emitter = Rc::clone(shared);
     events.set(
         "emit",
@@ -714,5 +635,5 @@ fn events<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'
             }),
         )?,
     )?;
-    Ok(events)
+    services(ctx, shared, "events", Some(events))
 }

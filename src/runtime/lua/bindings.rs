@@ -11,7 +11,7 @@ use super::chunks::HostChunk;
 use super::{Shared, convert};
 use crate::runtime::signatures::{self, Given, Kind};
 use crate::runtime::{
-    GameGlobal, HandlerKind, HostError, Json, LogLevel, Reproducible, ScriptError, StorageOp,
+    GameGlobal, HandlerKind, HostError, Json, LogLevel, Reproducible, ScriptError, Service,
 };
 
 /// Globals the host installs, which `functions()` does not offer as callable mod functions.
@@ -105,8 +105,8 @@ end
         ("mods", mods(lua, shared)?),
         ("events", events(lua, shared)?),
         ("timers", timers(lua, shared)?),
-        ("storage", storage(lua, shared)?),
-        ("fs", files(lua, shared)?),
+        ("storage", services(lua, shared, "storage", None)?),
+        ("fs", services(lua, shared, "fs", None)?),
     ];
     if testing {
         namespaces.push(("test", super::testing::test_table(lua, shared)?));
@@ -679,76 +679,35 @@ fn mods(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
         },
     )?;
     mods.raw_set("call", raising(lua, call)?)?;
-    let lister = Rc::clone(shared);
-    mods.raw_set(
-        "list",
-        host_function(lua, shared, move |lua, ()| {
-            convert::from_json(lua, &lister.host.list())
-        })?,
-    )?;
-    Ok(mods)
+    services(lua, shared, "mods", Some(mods))
 }
 
-fn storage(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
-    let storage = lua.create_table()?;
-    let owner = Rc::clone(shared);
-    let run = move |lua: &Lua, op: StorageOp| outcome(lua, owner.host.storage(&owner.mod_id, op));
-    let get = run.clone();
-    storage.raw_set(
-        "get",
-        checked_function(lua, shared, "storage.get", move |lua, key: String| {
-            get(lua, StorageOp::Get(key))
-        })?,
-    )?;
-    let set = run.clone();
-    storage.raw_set(
-        "set",
-        checked_function(
-            lua,
-            shared,
-            "storage.set",
-            move |lua, (key, value): (String, Value)| match convert::to_json(lua, &value) {
-                Ok(value) => set(lua, StorageOp::Set(key, value)),
-                Err(error) => outcome(lua, Err(error.message)),
-            },
-        )?,
-    )?;
-    let delete = run.clone();
-    storage.raw_set(
-        "delete",
-        checked_function(lua, shared, "storage.delete", move |lua, key: String| {
-            delete(lua, StorageOp::Delete(key))
-        })?,
-    )?;
-    let keys = run;
-    storage.raw_set(
-        "keys",
-        checked_function(
-            lua,
-            shared,
-            "storage.keys",
-            move |lua, prefix: Option<String>| {
-                keys(lua, StorageOp::Keys(prefix.unwrap_or_default()))
-            },
-        )?,
-    )?;
-    Ok(storage)
-}
-
-fn files(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
-    let files = lua.create_table()?;
-    let reader = Rc::clone(shared);
-    let read = checked_function(lua, shared, "fs.readText", move |lua, path: String| {
-        outcome(
-            lua,
-            reader
-                .host
-                .read_text(&reader.mod_id, &path)
-                .map(Json::String),
-        )
-    })?;
-    files.raw_set("readText", read)?;
-    Ok(files)
+/// A table (`storage`) with each value service of the surface in it ([`Service`]): one native
+/// each, which checks and converts the arguments and asks the host.
+fn services(
+    lua: &Lua,
+    shared: &Rc<Shared>,
+    namespace: &str,
+    into: Option<Table>,
+) -> mlua::Result<Table> {
+    let table = match into {
+        Some(table) => table,
+        None => lua.create_table()?,
+    };
+    for (name, path, service) in Service::in_namespace(namespace) {
+        let owner = Rc::clone(shared);
+        let native = checked_function(lua, shared, path, move |lua, args: MultiValue| {
+            let args: Vec<Value> = args.into_iter().collect();
+            let answer = all_to_json::<SmallVec<[Json; 4]>>(lua, &args)
+                .and_then(|args| owner.host.serve(&owner.mod_id, service, &args));
+            match answer {
+                Ok(_) if service.answers_nothing() => Ok((true, Value::Nil)),
+                answer => outcome(lua, answer),
+            }
+        })?;
+        table.raw_set(name, native)?;
+    }
+    Ok(table)
 }
 
 fn timers(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
@@ -778,17 +737,7 @@ fn timers(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
             )?,
         )?;
     }
-    let canceller = Rc::clone(shared);
-    timers.raw_set(
-        "cancel",
-        checked_function(lua, shared, "timers.cancel", move |_, timer: u64| {
-            Ok((
-                true,
-                Value::Boolean(canceller.host.cancel_timer(&canceller.mod_id, timer)),
-            ))
-        })?,
-    )?;
-    Ok(timers)
+    services(lua, shared, "timers", Some(timers))
 }
 
 fn events(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
@@ -816,16 +765,6 @@ fn events(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
             )?,
         )?;
     }
-    let canceller = Rc::clone(shared);
-    events.raw_set(
-        "off",
-        checked_function(lua, shared, "events.off", move |_, subscription: u64| {
-            Ok((
-                true,
-                Value::Boolean(canceller.host.unsubscribe(&canceller.mod_id, subscription)),
-            ))
-        })?,
-    )?;
     let emitter = Rc::clone(shared);
     let emit = host_function(lua, shared, move |lua, (event, payload): (Value, Value)| {
         let event = match text_argument(&event, "modhost.events.emit", "event") {
@@ -847,5 +786,5 @@ fn events(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
         }
     })?;
     events.raw_set("emit", raising(lua, emit)?)?;
-    Ok(events)
+    services(lua, shared, "events", Some(events))
 }
