@@ -65,8 +65,52 @@ impl Core {
     }
 }
 
-/// The value services, each as the host does it.
+/// The services, each as the host does it.
 impl Link {
+    fn subscribe(&self, mod_id: &str, event: &str, kind: HandlerKind, handler: HandlerId) -> u64 {
+        let Ok(core) = self.core() else {
+            return 0;
+        };
+        let id = core.new_id();
+        if let Some(slot) = core.index.borrow().get(mod_id) {
+            core.events.borrow_mut().subscribe(
+                Subscription {
+                    id,
+                    event: event.to_owned(),
+                    owner: Rc::clone(slot),
+                    kind,
+                    handler,
+                },
+                slot.position.get(),
+            );
+        }
+        id
+    }
+
+    fn set_timer(
+        &self,
+        mod_id: &str,
+        delay: Duration,
+        repeat: bool,
+        handler: HandlerId,
+    ) -> Result<u64, String> {
+        let core = self.core()?;
+        let slot = core.slot(mod_id).map_err(|error| error.to_string())?;
+        let max_timers = core.config.borrow().limits_for(mod_id).max_timers;
+        let live = core.timers.borrow().pending(&slot) as u64;
+        if live >= max_timers {
+            return Err(format!(
+                "the mod has {live} timers pending, as many as `max_timers` = {max_timers} allows: cancel some first, or raise the limit in `config.toml`"
+            ));
+        }
+        let id = core.new_id();
+        let now = core.now();
+        core.timers
+            .borrow_mut()
+            .add(id, slot, handler, delay, repeat, now);
+        Ok(id)
+    }
+
     fn list(&self) -> Json {
         self.core()
             .map(|core| serde_json::to_value(core.statuses()).unwrap_or_default())
@@ -159,9 +203,9 @@ fn text(args: &[Json], index: usize) -> String {
     }
 }
 
-/// The id (of a subscription or a timer) in the first argument; 0, which no id is, otherwise.
-fn id(args: &[Json]) -> u64 {
-    args.first()
+/// The id (of a subscription, a timer or a handler) at `index`; 0, which no id is, otherwise.
+fn id(args: &[Json], index: usize) -> u64 {
+    args.get(index)
         .and_then(Json::as_f64)
         .map_or(0, |id| id as u64)
 }
@@ -170,8 +214,28 @@ impl HostServices for Link {
     fn serve(&self, mod_id: &str, service: Service, args: &[Json]) -> Result<Json, String> {
         match service {
             Service::ModsList => Ok(self.list()),
-            Service::EventsOff => Ok(Json::Bool(self.unsubscribe(mod_id, id(args)))),
-            Service::TimersCancel => Ok(Json::Bool(self.cancel_timer(mod_id, id(args)))),
+            Service::EventsOn | Service::EventsBefore => {
+                let kind = match service {
+                    Service::EventsBefore => HandlerKind::Before,
+                    _ => HandlerKind::On,
+                };
+                let event = text(args, 0);
+                Ok(Json::from(self.subscribe(
+                    mod_id,
+                    &event,
+                    kind,
+                    id(args, 1),
+                )))
+            }
+            Service::EventsOff => Ok(Json::Bool(self.unsubscribe(mod_id, id(args, 0)))),
+            Service::TimersAfter | Service::TimersEvery => {
+                let ms = args.first().and_then(Json::as_f64).unwrap_or(0.0);
+                let delay = Duration::from_secs_f64(ms.clamp(0.0, 1e12) / 1000.0);
+                let repeat = service == Service::TimersEvery;
+                self.set_timer(mod_id, delay, repeat, id(args, 1))
+                    .map(Json::from)
+            }
+            Service::TimersCancel => Ok(Json::Bool(self.cancel_timer(mod_id, id(args, 0)))),
             Service::FsReadText => self.read_text(mod_id, &text(args, 0)).map(Json::String),
             Service::StorageGet
             | Service::StorageSet
@@ -205,26 +269,6 @@ impl HostServices for Link {
         self.core()?
             .call_function(target, function, args)
             .map_err(|error| error.to_string())
-    }
-
-    fn subscribe(&self, mod_id: &str, event: &str, kind: HandlerKind, handler: HandlerId) -> u64 {
-        let Ok(core) = self.core() else {
-            return 0;
-        };
-        let id = core.new_id();
-        if let Some(slot) = core.index.borrow().get(mod_id) {
-            core.events.borrow_mut().subscribe(
-                Subscription {
-                    id,
-                    event: event.to_owned(),
-                    owner: Rc::clone(slot),
-                    kind,
-                    handler,
-                },
-                slot.position.get(),
-            );
-        }
-        id
     }
 
     fn wants_locations(&self) -> bool {
@@ -268,30 +312,6 @@ impl HostServices for Link {
 
     fn game_call(&self, mod_id: &str, function: &str, args: Vec<Json>) -> Result<Json, String> {
         self.core()?.game_call(mod_id, function, &args)
-    }
-
-    fn set_timer(
-        &self,
-        mod_id: &str,
-        delay: Duration,
-        repeat: bool,
-        handler: HandlerId,
-    ) -> Result<u64, String> {
-        let core = self.core()?;
-        let slot = core.slot(mod_id).map_err(|error| error.to_string())?;
-        let max_timers = core.config.borrow().limits_for(mod_id).max_timers;
-        let live = core.timers.borrow().pending(&slot) as u64;
-        if live >= max_timers {
-            return Err(format!(
-                "the mod has {live} timers pending, as many as `max_timers` = {max_timers} allows: cancel some first, or raise the limit in `config.toml`"
-            ));
-        }
-        let id = core.new_id();
-        let now = core.now();
-        core.timers
-            .borrow_mut()
-            .add(id, slot, handler, delay, repeat, now);
-        Ok(id)
     }
 
     fn next_handler_id(&self) -> HandlerId {

@@ -3,8 +3,6 @@
 //! Each backend installs a `modhost` global whose functions forward to a [`HostServices`]. The host
 //! implements it; the backends never see the host's insides.
 
-use std::time::Duration;
-
 use super::{HandlerId, Json, ScriptError};
 
 /// How severe a log line is; the variants are in order, least severe first.
@@ -35,18 +33,29 @@ pub enum HandlerKind {
     On,
 }
 
-/// A `modhost` function that takes values and answers a value, the same in every language.
-/// Each backend installs every one of them ([`Service::in_namespace`]) with one native
-/// that checks and converts the arguments, asks [`HostServices::serve`] and converts the answer;
-/// a backend writes by hand only the functions that take the mod's own functions (handlers,
-/// timers, mocks) or are hot paths (`mods.call`, `events.emit`).
+/// A `modhost` function that takes values (and handlers) and answers a value, the same in
+/// every language. Each backend installs every one of them ([`Service::in_namespace`]) with
+/// one native that checks and converts the arguments (a function the mod hands over is kept
+/// by the instance under a new [`HandlerId`], which is what the host gets), asks
+/// [`HostServices::serve`] and converts the answer; a backend writes by hand only the log, the
+/// hot paths (`mods.call`, `events.emit`) and `modhost.test`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
     /// `modhost.mods.list()`: `[{ id, version, state }]` in load order.
     ModsList,
+    /// `modhost.events.on(event, handler)`: the subscription's id.
+    EventsOn,
+    /// `modhost.events.before(event, handler)`: the subscription's id; the handler runs before
+    /// the `on` ones, and may rewrite or cancel the event.
+    EventsBefore,
     /// `modhost.events.off(subscription)`: whether the mod's own subscription existed (and is
     /// gone now).
     EventsOff,
+    /// `modhost.timers.after(ms, callback)`: the timer's id, unique across all mods; refused
+    /// past `max_timers`.
+    TimersAfter,
+    /// `modhost.timers.every(ms, callback)`: as `after`, and again every `ms`.
+    TimersEvery,
     /// `modhost.timers.cancel(timer)`: whether the mod's own timer existed (and is cancelled).
     TimersCancel,
     /// `modhost.storage.get(key)`: the value, or `null`.
@@ -62,9 +71,13 @@ pub enum Service {
 }
 
 impl Service {
-    const ALL: [(&'static str, Service); 8] = [
+    const ALL: [(&'static str, Service); 12] = [
         ("mods.list", Service::ModsList),
+        ("events.on", Service::EventsOn),
+        ("events.before", Service::EventsBefore),
         ("events.off", Service::EventsOff),
+        ("timers.after", Service::TimersAfter),
+        ("timers.every", Service::TimersEvery),
         ("timers.cancel", Service::TimersCancel),
         ("storage.get", Service::StorageGet),
         ("storage.set", Service::StorageSet),
@@ -117,23 +130,13 @@ pub trait HostServices {
         function: &str,
         args: &[Json],
     ) -> Result<Json, String>;
-    /// One of the value [`Service`]s, its arguments checked against the surface already
-    /// (a missing optional one is absent or `null`; a number may stand for a string).
+    /// One of the [`Service`]s, its arguments checked against the surface already (a missing
+    /// optional one is absent or `null`; a number may stand for a string; a handler is its
+    /// [`HandlerId`]). On an error the backend forgets the handlers it kept for the call.
     fn serve(&self, mod_id: &str, service: Service, args: &[Json]) -> Result<Json, String>;
-    /// `modhost.events.on` / `before`: returns the subscription id.
-    fn subscribe(&self, mod_id: &str, event: &str, kind: HandlerKind, handler: HandlerId) -> u64;
     /// `modhost.events.emit`: queues the event; it is delivered after the current call returns.
     /// A payload that takes the mod's queued events past its memory limit is a breach.
     fn emit(&self, mod_id: &str, event: &str, payload: Json) -> Result<(), HostError>;
-    /// `modhost.timers.after` / `every`: runs `handler` after `delay` (and every `delay` when
-    /// `repeat`). Returns the timer id, unique across all mods; refused past `max_timers`.
-    fn set_timer(
-        &self,
-        mod_id: &str,
-        delay: Duration,
-        repeat: bool,
-        handler: HandlerId,
-    ) -> Result<u64, String>;
     /// A function of the game's API (`game.world.spawn(...)` calls `world.spawn`): checked
     /// against the API description and the mod's permissions, then answered by the game.
     fn game_call(&self, mod_id: &str, function: &str, args: Vec<Json>) -> Result<Json, String>;

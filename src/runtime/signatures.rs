@@ -101,6 +101,13 @@ fn table() -> HashMap<String, Vec<Parameter>> {
     table
 }
 
+/// Whether `path`'s parameter at `index` takes a function (a handler the instance keeps).
+pub(super) fn takes_function(path: &str, index: usize) -> bool {
+    parameters(path)
+        .and_then(|parameters| parameters.get(index))
+        .is_some_and(|parameter| parameter.kind == Kind::Function)
+}
+
 /// Whether `args` fit `path`'s parameters: the first that does not, named with its function,
 /// its name and its type, and shown by `shown(index)` (called only then). With
 /// `numbers_are_strings` (Lua), a number passes for a string, as in Lua's own functions.

@@ -9,7 +9,7 @@ use smallvec::SmallVec;
 use super::bytecode::CompiledOnce;
 use super::{Shared, convert};
 use crate::runtime::signatures::{self, Given, Kind};
-use crate::runtime::{GameGlobal, HandlerKind, HostError, Json, LogLevel, Service};
+use crate::runtime::{GameGlobal, HandlerId, HostError, Json, LogLevel, Service};
 
 /// Puts the native API in place: `modhost` and the game's global frozen all the way down, each
 /// namespace with a prototype that answers a member it does not have with an error naming the
@@ -132,7 +132,7 @@ pub(super) fn install<'js>(
 
     modhost.set("mods", mods(ctx, shared)?)?;
     modhost.set("events", events(ctx, shared)?)?;
-    modhost.set("timers", timers(ctx, shared)?)?;
+    modhost.set("timers", services(ctx, shared, "timers", None)?)?;
     modhost.set("storage", services(ctx, shared, "storage", None)?)?;
     modhost.set("fs", services(ctx, shared, "fs", None)?)?;
     if shared.testing.is_some() {
@@ -209,8 +209,9 @@ fn game_object<'js>(
     Ok(root)
 }
 
-/// A namespace (`storage`) with each value service of the surface in it ([`Service`]): one
-/// native each, which checks and converts the arguments and asks the host.
+/// A namespace (`storage`) with each service of the surface in it ([`Service`]): one native
+/// each, which checks and converts the arguments (a function becomes a handler the instance
+/// keeps) and asks the host.
 fn services<'js>(
     ctx: &Ctx<'js>,
     shared: &Rc<Shared>,
@@ -225,60 +226,40 @@ fn services<'js>(
         let owner = Rc::clone(shared);
         let native = checked(path, move |ctx: Ctx<'js>, args: Rest<Value<'js>>| {
             enter(&ctx, &owner)?;
-            let args = args
-                .0
-                .iter()
-                .map(|value| match value.is_undefined() {
-                    true => Ok(Json::Null),
-                    false => to_json_or_throw(&ctx, &owner, value),
-                })
-                .collect::<rquickjs::Result<SmallVec<[Json; 4]>>>()?;
-            match owner.host.serve(&owner.mod_id, service, &args) {
+            let mut kept: SmallVec<[HandlerId; 1]> = SmallVec::new();
+            let mut given: SmallVec<[Json; 4]> = SmallVec::new();
+            for (index, value) in args.0.iter().enumerate() {
+                given.push(
+                    if let Some(function) = value
+                        .as_function()
+                        .filter(|_| signatures::takes_function(path, index))
+                    {
+                        let handler = owner.host.next_handler_id();
+                        let saved = Persistent::save(&ctx, function.clone());
+                        owner.handlers.borrow_mut().insert(handler, saved);
+                        kept.push(handler);
+                        Json::from(handler)
+                    } else if value.is_undefined() {
+                        Json::Null
+                    } else {
+                        to_json_or_throw(&ctx, &owner, value)?
+                    },
+                );
+            }
+            match owner.host.serve(&owner.mod_id, service, &given) {
                 Ok(_) if service.answers_nothing() => Ok(Value::new_undefined(ctx.clone())),
                 Ok(answer) => convert::from_json(&ctx, &answer),
-                Err(message) => Err(host_error(&ctx, &owner, &message)),
+                Err(message) => {
+                    let mut handlers = owner.handlers.borrow_mut();
+                    kept.iter()
+                        .for_each(|handler| drop(handlers.remove(handler)));
+                    Err(host_error(&ctx, &owner, &message))
+                }
             }
         });
         object.set(name, Function::new(ctx.clone(), native)?)?;
     }
     Ok(object)
-}
-
-fn timers<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {
-    let timers = Object::new(ctx.clone())?;
-    for (name, repeat) in [("after", false), ("every", true)] {
-        let owner = Rc::clone(shared);
-        timers.set(
-            name,
-            Function::new(
-                ctx.clone(),
-                checked(
-                    if repeat {
-                        "timers.every"
-                    } else {
-                        "timers.after"
-                    },
-                    move |ctx: Ctx<'js>, ms: f64, callback: Function<'js>| {
-                        enter(&ctx, &owner)?;
-                        let delay =
-                            std::time::Duration::from_secs_f64(ms.clamp(0.0, 1e12) / 1000.0);
-                        let handler = owner.host.next_handler_id();
-                        match owner.host.set_timer(&owner.mod_id, delay, repeat, handler) {
-                            Ok(timer) => {
-                                owner
-                                    .handlers
-                                    .borrow_mut()
-                                    .insert(handler, Persistent::save(&ctx, callback));
-                                Ok(timer as f64)
-                            }
-                            Err(message) => Err(host_error(&ctx, &owner, &message)),
-                        }
-                    },
-                ),
-            )?,
-        )?;
-    }
-    services(ctx, shared, "timers", Some(timers))
 }
 
 fn logger<'js>(
@@ -574,35 +555,6 @@ fn mods<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js
 
 fn events<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {
     let events = Object::new(ctx.clone())?;
-    for (name, kind) in [("on", HandlerKind::On), ("before", HandlerKind::Before)] {
-        let subscriber = Rc::clone(shared);
-        events.set(
-            name,
-            Function::new(
-                ctx.clone(),
-                checked(
-                    match kind {
-                        HandlerKind::On => "events.on",
-                        HandlerKind::Before => "events.before",
-                    },
-                    move |ctx: Ctx<'js>, event: String, handler: Function<'js>| {
-                        enter(&ctx, &subscriber)?;
-                        let id = subscriber.host.next_handler_id();
-                        subscriber
-                            .handlers
-                            .borrow_mut()
-                            .insert(id, Persistent::save(&ctx, handler));
-                        Ok::<_, rquickjs::Error>(subscriber.host.subscribe(
-                            &subscriber.mod_id,
-                            &event,
-                            kind,
-                            id,
-                        ) as f64)
-                    },
-                ),
-            )?,
-        )?;
-    }
     let emitter = Rc::clone(shared);
     events.set(
         "emit",

@@ -2,16 +2,14 @@
 
 use std::rc::Rc;
 
-use mlua::{
-    FromLuaMulti, Function, IntoLua, IntoLuaMulti, Lua, MultiValue, Table, Value, Variadic,
-};
+use mlua::{FromLuaMulti, Function, IntoLuaMulti, Lua, MultiValue, Table, Value, Variadic};
 use smallvec::SmallVec;
 
 use super::chunks::HostChunk;
 use super::{Shared, convert};
 use crate::runtime::signatures::{self, Given, Kind};
 use crate::runtime::{
-    GameGlobal, HandlerKind, HostError, Json, LogLevel, Reproducible, ScriptError, Service,
+    GameGlobal, HandlerId, HostError, Json, LogLevel, Reproducible, ScriptError, Service,
 };
 
 /// Globals the host installs, which `functions()` does not offer as callable mod functions.
@@ -104,7 +102,7 @@ end
         ("log", log),
         ("mods", mods(lua, shared)?),
         ("events", events(lua, shared)?),
-        ("timers", timers(lua, shared)?),
+        ("timers", services(lua, shared, "timers", None)?),
         ("storage", services(lua, shared, "storage", None)?),
         ("fs", services(lua, shared, "fs", None)?),
     ];
@@ -682,8 +680,9 @@ fn mods(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
     services(lua, shared, "mods", Some(mods))
 }
 
-/// A table (`storage`) with each value service of the surface in it ([`Service`]): one native
-/// each, which checks and converts the arguments and asks the host.
+/// A table (`storage`) with each service of the surface in it ([`Service`]): one native each,
+/// which checks and converts the arguments (a function becomes a handler the instance keeps)
+/// and asks the host.
 fn services(
     lua: &Lua,
     shared: &Rc<Shared>,
@@ -697,12 +696,31 @@ fn services(
     for (name, path, service) in Service::in_namespace(namespace) {
         let owner = Rc::clone(shared);
         let native = checked_function(lua, shared, path, move |lua, args: MultiValue| {
-            let args: Vec<Value> = args.into_iter().collect();
-            let answer = all_to_json::<SmallVec<[Json; 4]>>(lua, &args)
-                .and_then(|args| owner.host.serve(&owner.mod_id, service, &args));
-            match answer {
+            let mut kept: SmallVec<[HandlerId; 1]> = SmallVec::new();
+            let mut given: SmallVec<[Json; 4]> = SmallVec::new();
+            for (index, value) in args.into_iter().enumerate() {
+                given.push(match value {
+                    Value::Function(function) if signatures::takes_function(path, index) => {
+                        let handler = owner.host.next_handler_id();
+                        owner.handlers.borrow_mut().insert(handler, function);
+                        kept.push(handler);
+                        Json::from(handler)
+                    }
+                    value => match convert::to_json(lua, &value) {
+                        Ok(json) => json,
+                        Err(error) => return outcome(lua, Err(error.message)),
+                    },
+                });
+            }
+            match owner.host.serve(&owner.mod_id, service, &given) {
                 Ok(_) if service.answers_nothing() => Ok((true, Value::Nil)),
-                answer => outcome(lua, answer),
+                Ok(answer) => outcome(lua, Ok(answer)),
+                Err(message) => {
+                    let mut handlers = owner.handlers.borrow_mut();
+                    kept.iter()
+                        .for_each(|handler| drop(handlers.remove(handler)));
+                    outcome(lua, Err(message))
+                }
             }
         })?;
         table.raw_set(name, native)?;
@@ -710,61 +728,8 @@ fn services(
     Ok(table)
 }
 
-fn timers(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
-    let timers = lua.create_table()?;
-    for (name, repeat) in [("after", false), ("every", true)] {
-        let owner = Rc::clone(shared);
-        timers.raw_set(
-            name,
-            checked_function(
-                lua,
-                shared,
-                if repeat {
-                    "timers.every"
-                } else {
-                    "timers.after"
-                },
-                move |lua, (ms, callback): (f64, Function)| {
-                    let delay = std::time::Duration::from_secs_f64(ms.clamp(0.0, 1e12) / 1000.0);
-                    let handler = owner.host.next_handler_id();
-                    let timer = owner
-                        .host
-                        .set_timer(&owner.mod_id, delay, repeat, handler)
-                        .map_err(mlua::Error::runtime)?;
-                    owner.handlers.borrow_mut().insert(handler, callback);
-                    Ok((true, timer.into_lua(lua)?))
-                },
-            )?,
-        )?;
-    }
-    services(lua, shared, "timers", Some(timers))
-}
-
 fn events(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
     let events = lua.create_table()?;
-    for (name, kind) in [("on", HandlerKind::On), ("before", HandlerKind::Before)] {
-        let subscriber = Rc::clone(shared);
-        events.raw_set(
-            name,
-            checked_function(
-                lua,
-                shared,
-                match kind {
-                    HandlerKind::On => "events.on",
-                    HandlerKind::Before => "events.before",
-                },
-                move |lua, (event, handler): (String, Function)| {
-                    let id = subscriber.host.next_handler_id();
-                    subscriber.handlers.borrow_mut().insert(id, handler);
-                    let subscription =
-                        subscriber
-                            .host
-                            .subscribe(&subscriber.mod_id, &event, kind, id);
-                    Ok((true, subscription.into_lua(lua)?))
-                },
-            )?,
-        )?;
-    }
     let emitter = Rc::clone(shared);
     let emit = host_function(lua, shared, move |lua, (event, payload): (Value, Value)| {
         let event = match text_argument(&event, "modhost.events.emit", "event") {

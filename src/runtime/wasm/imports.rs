@@ -10,7 +10,7 @@ use wasmi::{Caller, FuncType, Linker, Module, Val, ValType};
 
 use super::kernel::KernelError;
 use super::{Shared, State, wasi};
-use crate::runtime::{GameGlobal, HandlerKind, HostError, Json, LogLevel};
+use crate::runtime::{GameGlobal, HostError, Json, LogLevel, Service};
 
 pub(super) const ENV: &str = "extism:host/env";
 pub(super) const USER: &str = "extism:host/user";
@@ -447,13 +447,11 @@ fn modhost_function(shared: &Shared, function: &str, input: Json) -> Result<Json
         "modhost_on" => {
             let event = field("event")?;
             let export = field("function")?;
-            let kind = match input.get("before").and_then(Json::as_bool) {
-                Some(true) => HandlerKind::Before,
-                _ => HandlerKind::On,
+            let service = match input.get("before").and_then(Json::as_bool) {
+                Some(true) => Service::EventsBefore,
+                _ => Service::EventsOn,
             };
-            let handler = host.next_handler_id();
-            shared.handlers.borrow_mut().insert(handler, export);
-            Ok(json!(host.subscribe(mod_id, &event, kind, handler)))
+            serve_with_handler(shared, service, json!(event), export)
         }
         "modhost_after" | "modhost_every" => {
             let export = field("function")?;
@@ -462,17 +460,32 @@ fn modhost_function(shared: &Shared, function: &str, input: Json) -> Result<Json
                     "`{function}`: its input needs `ms`, a whole number of milliseconds"
                 ))
             })?;
-            let handler = host.next_handler_id();
-            shared.handlers.borrow_mut().insert(handler, export);
-            host.set_timer(
-                mod_id,
-                std::time::Duration::from_millis(delay),
-                function == "modhost_every",
-                handler,
-            )
-            .map(|timer| json!(timer))
-            .map_err(Fault::new)
+            let service = match function {
+                "modhost_every" => Service::TimersEvery,
+                _ => Service::TimersAfter,
+            };
+            serve_with_handler(shared, service, json!(delay), export)
         }
         other => Err(Fault::new(format!("`{other}` is not a modhost function"))),
     }
+}
+
+/// A [`Service`] that takes a value and a handler: the module's export `export`, kept by the
+/// instance under a new handler id (and forgotten if the host refuses).
+fn serve_with_handler(
+    shared: &Shared,
+    service: Service,
+    value: Json,
+    export: String,
+) -> Result<Json, Fault> {
+    let handler = shared.host.next_handler_id();
+    shared.handlers.borrow_mut().insert(handler, export);
+    let args = [value, Json::from(handler)];
+    shared
+        .host
+        .serve(&shared.mod_id, service, &args)
+        .map_err(|message| {
+            shared.handlers.borrow_mut().remove(&handler);
+            Fault::new(message)
+        })
 }
