@@ -420,7 +420,7 @@ impl Core {
             };
             let _input = inputs
                 .then(|| {
-                    self.input(|| InputRef::Timer {
+                    self.input_at(Some(now), || InputRef::Timer {
                         mod_id: &fired.owner.id,
                         timer: fired.id,
                     })

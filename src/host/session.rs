@@ -44,10 +44,9 @@ pub(super) struct Session {
     seeds: Seeds,
     /// Milliseconds of virtual time since the session began, as the mods read it.
     clock: Rc<Cell<f64>>,
-    /// When the session began, on the host's monotonic clock (as timers read it, and as the
-    /// calls' clock does).
+    /// When the session began, on the host's monotonic clock, which the timers read and each
+    /// input's time is taken on.
     began: Instant,
-    began_moment: Moment,
     mode: Mode,
     next_input: Cell<u64>,
     /// The innermost input being handled (0: none); the guard of each input puts back the
@@ -302,7 +301,6 @@ impl Core {
             seeds,
             clock: Rc::new(Cell::new(0.0)),
             began: Instant::now(),
-            began_moment: Moment::precise(),
             mode,
             next_input: Cell::new(1),
             current: Cell::new(0),
@@ -423,6 +421,16 @@ impl Core {
         &self,
         input: impl FnOnce() -> I,
     ) -> Option<InputGuard<'_>> {
+        self.input_at(None, input)
+    }
+
+    /// [`Core::input`], at `at` on the monotonic clock instead of now: a timer's input is at
+    /// the moment it fired, which is what its interval was rescheduled from.
+    pub(super) fn input_at<'a, I: Into<InputRef<'a>>>(
+        &self,
+        at: Option<Instant>,
+        input: impl FnOnce() -> I,
+    ) -> Option<InputGuard<'_>> {
         let session = self.session.borrow();
         let session = session.as_ref()?;
         let number = session.next_input.get();
@@ -430,16 +438,17 @@ impl Core {
         let interrupted = session.current.replace(number);
         let during = Some(interrupted).filter(|&number| number > 0);
         if let Mode::Recording(destination) = &session.mode {
-            let now = Moment::precise();
             let input = input().into();
             // The call this input is starts its clock from this reading: one, not two.
             if matches!(input, InputRef::Call { .. }) {
-                self.input_moment.set(now.nanos());
+                self.input_moment.set(Moment::precise().nanos());
             }
-            // From nanoseconds (a `Duration` would divide them into seconds first).
-            let real_ms = now.nanos().saturating_sub(session.began_moment.nanos()) as f64 / 1e6;
-            // Kept to the microsecond, so that the file reads back exactly.
-            let at_ms = (real_ms.max(session.clock.get()) * 1000.0).round() / 1000.0;
+            // The session's time is the timers' clock, the monotonic one, not the calls'
+            // counter: a replay reschedules an interval from it, so it must be the time the
+            // timers saw (the counter's calibration can put the two a millisecond apart).
+            let at_ms = session
+                .ms_at(at.unwrap_or_else(Instant::now))
+                .max(session.clock.get());
             session.clock.set(at_ms);
             destination.borrow_mut().input(number, at_ms, during, input);
         }
