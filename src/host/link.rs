@@ -237,6 +237,9 @@ impl HostServices for Link {
             }
             Service::TimersCancel => Ok(Json::Bool(self.cancel_timer(mod_id, id(args, 0)))),
             Service::FsReadText => self.read_text(mod_id, &text(args, 0)).map(Json::String),
+            Service::TestEmitted => Ok(Json::Array(
+                self.core()?.test_emitted(mod_id, &text(args, 0)),
+            )),
             Service::StorageGet
             | Service::StorageSet
             | Service::StorageDelete
@@ -329,11 +332,6 @@ impl HostServices for Link {
     fn test_handlers(&self, mod_id: &str, event: &str) -> Vec<(HandlerId, HandlerKind)> {
         self.core()
             .map_or_else(|_| Vec::new(), |core| core.test_handlers(mod_id, event))
-    }
-
-    fn test_emitted(&self, mod_id: &str, event: &str) -> Vec<Json> {
-        self.core()
-            .map_or_else(|_| Vec::new(), |core| core.test_emitted(mod_id, event))
     }
 
     fn test_progress(&self, step: TestStep) {

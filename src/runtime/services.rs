@@ -68,10 +68,13 @@ pub enum Service {
     StorageKeys,
     /// `modhost.fs.readText(path)`: a UTF-8 file inside the calling mod's folder.
     FsReadText,
+    /// `modhost.test.emitted(event)`: the payloads the mod emitted as `event`, oldest first
+    /// (`modhost test`; none otherwise).
+    TestEmitted,
 }
 
 impl Service {
-    const ALL: [(&'static str, Service); 12] = [
+    const ALL: [(&'static str, Service); 13] = [
         ("mods.list", Service::ModsList),
         ("events.on", Service::EventsOn),
         ("events.before", Service::EventsBefore),
@@ -84,6 +87,7 @@ impl Service {
         ("storage.delete", Service::StorageDelete),
         ("storage.keys", Service::StorageKeys),
         ("fs.readText", Service::FsReadText),
+        ("test.emitted", Service::TestEmitted),
     ];
 
     /// Each service of the surface's namespace `namespace` (`storage`): its name there
@@ -165,8 +169,6 @@ pub trait HostServices {
     /// `modhost.test.emit`: `mod_id`'s handlers of `event`, in delivery order (`before` ones
     /// first), for the mod to call itself.
     fn test_handlers(&self, mod_id: &str, event: &str) -> Vec<(HandlerId, HandlerKind)>;
-    /// `modhost.test.emitted`: the payloads `mod_id` emitted as `event`, oldest first.
-    fn test_emitted(&self, mod_id: &str, event: &str) -> Vec<Json>;
     /// The test runner's progress through a file, kept by the host, so that a file stopped
     /// midway (a test that never ends) still reports what ran.
     fn test_progress(&self, step: TestStep);
@@ -201,13 +203,13 @@ impl TestStep {
 #[cfg(test)]
 mod tests {
     use super::Service;
-    use crate::runtime::surface::{API, Contents};
+    use crate::runtime::surface::{API, Contents, TEST_API};
 
     #[test]
     fn every_service_is_a_function_of_the_surface() {
         for (path, _) in Service::ALL {
             let (namespace, name) = path.split_once('.').unwrap();
-            let described = API.iter().any(|described| {
+            let described = API.iter().chain([&TEST_API]).any(|described| {
                 described.name == namespace
                     && matches!(described.contents, Contents::Functions(functions)
                         if functions.iter().any(|function| function.name == name))

@@ -212,7 +212,7 @@ fn game_object<'js>(
 /// A namespace (`storage`) with each service of the surface in it ([`Service`]): one native
 /// each, which checks and converts the arguments (a function becomes a handler the instance
 /// keeps) and asks the host.
-fn services<'js>(
+pub(super) fn services<'js>(
     ctx: &Ctx<'js>,
     shared: &Rc<Shared>,
     namespace: &str,

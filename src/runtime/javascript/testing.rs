@@ -99,18 +99,6 @@ pub(super) fn test_object<'js>(
         )?,
     )?;
 
-    let recorder = Rc::clone(shared);
-    test.set(
-        "emitted",
-        Function::new(
-            ctx.clone(),
-            checked("test.emitted", move |ctx: Ctx<'js>, event: String| {
-                let payloads = recorder.host.test_emitted(&recorder.mod_id, &event);
-                convert::from_json(&ctx, &Json::Array(payloads))
-            }),
-        )?,
-    )?;
-
     let mocker = Rc::clone(shared);
     test.set(
         "mock",
@@ -146,7 +134,7 @@ pub(super) fn test_object<'js>(
             }),
         )?,
     )?;
-    Ok(test)
+    super::bindings::services(ctx, shared, "test", Some(test))
 }
 
 /// Evaluates the test API, then the test file (as a module when it is one, so it can import

@@ -683,7 +683,7 @@ fn mods(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
 /// A table (`storage`) with each service of the surface in it ([`Service`]): one native each,
 /// which checks and converts the arguments (a function becomes a handler the instance keeps)
 /// and asks the host.
-fn services(
+pub(super) fn services(
     lua: &Lua,
     shared: &Rc<Shared>,
     namespace: &str,

@@ -79,15 +79,6 @@ pub(super) fn test_table(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> 
         )?,
     )?;
 
-    let recorder = Rc::clone(shared);
-    test.raw_set(
-        "emitted",
-        checked_function(lua, shared, "test.emitted", move |lua, event: String| {
-            let payloads = recorder.host.test_emitted(&recorder.mod_id, &event);
-            Ok((true, convert::from_json(lua, &Json::Array(payloads))?))
-        })?,
-    )?;
-
     let mocker = Rc::clone(shared);
     test.raw_set(
         "mock",
@@ -119,7 +110,7 @@ pub(super) fn test_table(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> 
             super::bindings::outcome(lua, calls.map(Json::Array))
         })?,
     )?;
-    Ok(test)
+    super::bindings::services(lua, shared, "test", Some(test))
 }
 
 /// Runs the test API's chunk, then the test file (with the entry point's exports as its
