@@ -79,9 +79,25 @@ pub fn run(args: &NewArgs, config: &Config) -> Exit {
     for executable in starter.executables {
         make_executable(&dir.join(executable));
     }
-    let next_step = fill(starter.next_step).replace("{{dir}}", &dir.display().to_string());
+    let next_step = in_folder(&fill(starter.next_step), &dir);
     tracing::info!("created `{}`: {next_step}", dir.display());
     Exit::Success
+}
+
+/// `{{dir}}/a/b` in `text` (up to a backtick) as the path `dir` joined with `a/b`, with the
+/// system's separators.
+fn in_folder(text: &str, dir: &Path) -> String {
+    let mut parts = text.split("{{dir}}/");
+    let mut shown = parts.next().unwrap_or_default().to_owned();
+    for part in parts {
+        let end = part.find('`').unwrap_or(part.len());
+        let path = part[..end]
+            .split('/')
+            .fold(dir.to_path_buf(), |path, name| path.join(name));
+        shown.push_str(&path.display().to_string());
+        shown.push_str(&part[end..]);
+    }
+    shown
 }
 
 /// Fills a starter's template for the mod `id`.
@@ -147,12 +163,24 @@ fn title(id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{crate_name, title};
+    use super::{crate_name, in_folder, title};
 
     #[test]
     fn ids_become_crate_names() {
         assert_eq!(crate_name("my-mod.v2"), "my_mod_v2");
         assert_eq!(crate_name("3d-tools"), "mod_3d_tools");
+    }
+
+    #[test]
+    fn the_next_step_names_paths_in_the_new_folder() {
+        let dir = std::path::Path::new("mods").join("x");
+        let shown = in_folder("edit `{{dir}}/src/lib.rs` or `{{dir}}/main.js`", &dir);
+        let lib = dir.join("src").join("lib.rs");
+        let main = dir.join("main.js");
+        assert_eq!(
+            shown,
+            format!("edit `{}` or `{}`", lib.display(), main.display())
+        );
     }
 
     #[test]
