@@ -146,12 +146,33 @@ impl<O: Clone> EventBus<O> {
         })
     }
 
-    /// Removes every subscription whose owner matches.
-    pub(super) fn remove_owned(&mut self, owned: impl Fn(&O) -> bool) {
+    /// Removes every subscription of the mod at `load_position` whose owner matches. A mod's
+    /// subscriptions of each kind sit together in load order, so they are found by a binary
+    /// search: stopping 10,000 mods that each listen to `tick` scanned that list 10,000 times.
+    pub(super) fn remove_owned(&mut self, load_position: usize, owned: impl Fn(&O) -> bool) {
         for list in self.subscriptions.values_mut() {
-            if list.iter().any(|(_, s)| owned(&s.owner)) {
-                Rc::make_mut(list).retain(|(_, s)| !owned(&s.owner));
+            for kind in [HandlerKind::Before, HandlerKind::On] {
+                let at = (kind, load_position);
+                let start = list.partition_point(|((k, p, _), _)| (*k, *p) < at);
+                let mut end = list.partition_point(|((k, p, _), _)| (*k, *p) <= at);
+                if !list[start..end].iter().any(|(_, s)| owned(&s.owner)) {
+                    continue;
+                }
+                let list = Rc::make_mut(list);
+                let mut index = start;
+                while index < end {
+                    if owned(&list[index].1.owner) {
+                        list.remove(index);
+                        end -= 1;
+                    } else {
+                        index += 1;
+                    }
+                }
             }
+            debug_assert!(
+                !list.iter().any(|(_, s)| owned(&s.owner)),
+                "a subscription out of its owner's place"
+            );
         }
         self.subscriptions.retain(|_, list| !list.is_empty());
     }
@@ -282,6 +303,32 @@ mod tests {
         assert!(bus.unsubscribe(1, |owner| *owner == 2).is_some());
         assert_eq!(snapshot.len(), 4);
         assert_eq!(order(&bus), [3, 2, 4]);
+    }
+
+    #[test]
+    fn a_mods_subscriptions_go_with_it_whichever_order_mods_go_in() {
+        let mut bus = EventBus::default();
+        for owner in 0..4 {
+            for (id, kind) in [
+                (10, HandlerKind::On),
+                (20, HandlerKind::Before),
+                (30, HandlerKind::On),
+            ] {
+                bus.subscribe(subscription(id + owner as u64, owner, kind), owner);
+            }
+        }
+        let owners = |bus: &EventBus<usize>| -> Vec<usize> {
+            bus.handlers("tick")
+                .map(|list| list.iter().map(|(_, s)| s.owner).collect())
+                .unwrap_or_default()
+        };
+        bus.remove_owned(1, |owner| *owner == 1);
+        assert_eq!(owners(&bus), [0, 2, 3, 0, 0, 2, 2, 3, 3]);
+        // Shutting down: the last mod first.
+        for owner in (0..4).rev() {
+            bus.remove_owned(owner, |other| *other == owner);
+        }
+        assert!(bus.handlers("tick").is_none(), "the emptied list is gone");
     }
 
     #[test]

@@ -256,7 +256,7 @@ impl Core {
         self.set_state(slot, state);
         self.events
             .borrow_mut()
-            .remove_owned(|owner| slot.is(owner));
+            .remove_owned(slot.position.get(), |owner| slot.is(owner));
         self.timers
             .borrow_mut()
             .remove_owned(|owner| slot.is(owner));
