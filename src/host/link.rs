@@ -6,7 +6,7 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use super::events::{Event, Refused, Subscription};
-use super::{Core, MOD_LOG_TARGET};
+use super::{Core, MOD_LOG_TARGET, Slot};
 use crate::runtime::{
     ErrorKind, HandlerId, HandlerKind, HostError, HostServices, Json, LogLevel, ScriptError,
     Service, TestStep,
@@ -116,6 +116,7 @@ impl Link {
             .map(|core| serde_json::to_value(core.statuses()).unwrap_or_default())
             .unwrap_or_default()
     }
+
     fn unsubscribe(&self, mod_id: &str, subscription: u64) -> bool {
         let Ok(core) = self.core() else {
             return false;
@@ -124,15 +125,9 @@ impl Link {
             .events
             .borrow_mut()
             .unsubscribe(subscription, |owner| owner.id == mod_id);
-        removed.is_some_and(|subscription| {
-            subscription
-                .owner
-                .released
-                .borrow_mut()
-                .push(subscription.handler);
-            true
-        })
+        removed.is_some_and(|subscription| release(&subscription.owner, subscription.handler))
     }
+
     fn cancel_timer(&self, mod_id: &str, timer: u64) -> bool {
         let Ok(core) = self.core() else {
             return false;
@@ -141,11 +136,9 @@ impl Link {
             .timers
             .borrow_mut()
             .cancel(timer, |owner| owner.id == mod_id);
-        cancelled.is_some_and(|timer| {
-            timer.owner.released.borrow_mut().push(timer.handler);
-            true
-        })
+        cancelled.is_some_and(|timer| release(&timer.owner, timer.handler))
     }
+
     fn storage(&self, mod_id: &str, service: Service, args: &[Json]) -> Result<Json, String> {
         let core = self.core()?;
         let quota_mb = core.config.borrow().limits_for(mod_id).storage_mb;
@@ -159,6 +152,7 @@ impl Link {
             _ => store.get(mod_id, &key).map(Option::unwrap_or_default),
         })
     }
+
     fn read_text(&self, mod_id: &str, path: &str) -> Result<String, String> {
         let core = self.core()?;
         let dir = core
@@ -191,6 +185,13 @@ impl Link {
             .map_err(|error| cannot(error.to_string()))?;
         Ok(text)
     }
+}
+
+/// Hands `handler` back to the mod that gave it, to be released the next time the mod is
+/// entered; always `true` (what `off` and `cancel` answer once they found theirs).
+fn release(owner: &Slot, handler: HandlerId) -> bool {
+    owner.released.borrow_mut().push(handler);
+    true
 }
 
 /// The string argument at `index` (a number stands for its text, as Lua passes it); empty when

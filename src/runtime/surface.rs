@@ -407,6 +407,24 @@ pub const HOOKS: &[(&str, &[Param], &str)] = &[
     ),
 ];
 
+/// The function at `path` (`storage.set`, `test.emitted`).
+pub fn function(path: &str) -> Option<&'static Function> {
+    let (namespace, name) = path.split_once('.')?;
+    API.iter()
+        .chain([&TEST_API])
+        .filter(|described| described.name == namespace)
+        .find_map(|described| match described.contents {
+            Contents::Functions(functions) => functions.iter().find(|f| f.name == name),
+            Contents::Value(_) => None,
+        })
+}
+
+/// Whether the function at `path` gives the mod nothing back (`undefined`, `nil`), whatever
+/// the host answers.
+pub fn returns_nothing(path: &str) -> bool {
+    function(path).is_some_and(|function| function.returns == Type::Nothing)
+}
+
 /// The API as a tree of names, `modhost.<namespace>.<member>`, as the runtimes expose it.
 pub fn member_paths() -> Vec<String> {
     let mut paths: Vec<String> = API

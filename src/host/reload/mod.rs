@@ -199,12 +199,13 @@ impl Host {
                 })
                 .collect();
             let old_config = self.core.config.borrow();
+            let index = self.core.index.borrow();
             Plan::new(
                 &pack,
                 changed,
                 &running,
                 |id| old_config.limits_for(id) == config.limits_for(id),
-                |entries| keep_overrides(entries, &old_slots),
+                |entries| keep_overrides(entries, &index),
             )
         };
         self.core.config.replace(config);
@@ -232,10 +233,8 @@ impl Core {
             diagnostics,
             ..ReloadReport::default()
         };
-        let existing: ModIndex = old_slots
-            .iter()
-            .map(|slot| (slot.id.clone(), Rc::clone(slot)))
-            .collect();
+        // The mods by id as they were: `install` replaces the index below.
+        let existing: ModIndex = self.index.borrow().clone();
 
         // Detach what restarts or goes, in reverse of the old load order.
         let mut states: HashMap<String, Json> = HashMap::new();
@@ -331,11 +330,7 @@ impl Core {
 
 /// Settings changed while the host runs stay, unless the files now say something else for
 /// that key than they did when it was changed (then the files win).
-fn keep_overrides(entries: &mut [ModEntry], old_slots: &[Rc<Slot>]) {
-    let existing: HashMap<&str, &Rc<Slot>> = old_slots
-        .iter()
-        .map(|slot| (slot.id.as_str(), slot))
-        .collect();
+fn keep_overrides(entries: &mut [ModEntry], existing: &ModIndex) {
     for entry in entries {
         let Some(slot) = existing.get(entry.id()) else {
             continue;

@@ -9,7 +9,7 @@ use smallvec::SmallVec;
 use super::bytecode::CompiledOnce;
 use super::{Shared, convert};
 use crate::runtime::signatures::{self, Given, Kind};
-use crate::runtime::{GameGlobal, HandlerId, HostError, Json, LogLevel, Service};
+use crate::runtime::{GameGlobal, HandlerId, HostError, Json, LogLevel, Service, surface};
 
 /// Puts the native API in place: `modhost` and the game's global frozen all the way down, each
 /// namespace with a prototype that answers a member it does not have with an error naming the
@@ -224,6 +224,7 @@ pub(super) fn services<'js>(
     };
     for (name, path, service) in Service::in_namespace(namespace) {
         let owner = Rc::clone(shared);
+        let nothing = surface::returns_nothing(path);
         let native = checked(path, move |ctx: Ctx<'js>, args: Rest<Value<'js>>| {
             enter(&ctx, &owner)?;
             let mut kept: SmallVec<[HandlerId; 1]> = SmallVec::new();
@@ -247,7 +248,7 @@ pub(super) fn services<'js>(
                 );
             }
             match owner.host.serve(&owner.mod_id, service, &given) {
-                Ok(_) if service.answers_nothing() => Ok(Value::new_undefined(ctx.clone())),
+                Ok(_) if nothing => Ok(Value::new_undefined(ctx.clone())),
                 Ok(answer) => convert::from_json(&ctx, &answer),
                 Err(message) => {
                     let mut handlers = owner.handlers.borrow_mut();

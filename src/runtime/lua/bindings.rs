@@ -8,6 +8,7 @@ use smallvec::SmallVec;
 use super::chunks::HostChunk;
 use super::{Shared, convert};
 use crate::runtime::signatures::{self, Given, Kind};
+use crate::runtime::surface;
 use crate::runtime::{
     GameGlobal, HandlerId, HostError, Json, LogLevel, Reproducible, ScriptError, Service,
 };
@@ -695,6 +696,7 @@ pub(super) fn services(
     };
     for (name, path, service) in Service::in_namespace(namespace) {
         let owner = Rc::clone(shared);
+        let nothing = surface::returns_nothing(path);
         let native = checked_function(lua, shared, path, move |lua, args: MultiValue| {
             let mut kept: SmallVec<[HandlerId; 1]> = SmallVec::new();
             let mut given: SmallVec<[Json; 4]> = SmallVec::new();
@@ -713,7 +715,7 @@ pub(super) fn services(
                 });
             }
             match owner.host.serve(&owner.mod_id, service, &given) {
-                Ok(_) if service.answers_nothing() => Ok((true, Value::Nil)),
+                Ok(_) if nothing => Ok((true, Value::Nil)),
                 Ok(answer) => outcome(lua, Ok(answer)),
                 Err(message) => {
                     let mut handlers = owner.handlers.borrow_mut();
