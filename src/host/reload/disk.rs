@@ -73,11 +73,10 @@ impl Host {
             }
         }
         let config_changed = config_saved && !same_file(&config, &running);
-        let folders_of = |ids: &[String]| -> BTreeSet<PathBuf> {
-            ids.iter()
-                .filter_map(|id| self.core.slot(id).ok())
-                .map(|slot| slot.entry.borrow().dir.clone())
-                .collect()
+        // On request, the folders of the mods asked for, as they were and as they are now.
+        let asked_for = |id: &str| match &what {
+            Reread::Mods(ids) => ids.iter().any(|asked| asked == id),
+            _ => true,
         };
         let mut folders: BTreeSet<PathBuf> = match &what {
             Reread::Saved(change) => change
@@ -90,38 +89,31 @@ impl Host {
                         .is_none_or(|followed| followed.fingerprints.update(folder))
                 })
                 .collect(),
-            Reread::Mods(ids) => folders_of(ids),
-            Reread::All => self
+            _ => self
                 .core
                 .slots
                 .borrow()
                 .iter()
+                .filter(|slot| asked_for(&slot.id))
                 .map(|slot| slot.entry.borrow().dir.clone())
                 .collect(),
         };
-        if matches!(what, Reread::Saved(_)) && folders.is_empty() && !config_changed {
+        let saved = matches!(what, Reread::Saved(_));
+        if saved && folders.is_empty() && !config_changed {
             return Ok(ReloadReport {
                 config_error,
                 ..ReloadReport::default()
             });
         }
         let mut pack = Pack::load(&config)?;
-        match &what {
-            Reread::Saved(_) => {}
-            Reread::Mods(ids) => folders.extend(
-                pack.mods
-                    .iter()
-                    .filter(|entry| ids.iter().any(|id| id == entry.id()))
-                    .map(|entry| entry.dir.clone()),
-            ),
-            Reread::All => folders.extend(pack.mods.iter().map(|entry| entry.dir.clone())),
-        }
-        // What is loaded now is what the next save is compared with.
-        if let Some(followed) = followed.as_mut()
-            && !matches!(what, Reread::Saved(_))
-        {
-            for folder in &folders {
-                followed.fingerprints.update(folder);
+        if !saved {
+            let now = pack.mods.iter().filter(|entry| asked_for(entry.id()));
+            folders.extend(now.map(|entry| entry.dir.clone()));
+            // What is loaded now is what the next save is compared with.
+            if let Some(followed) = followed.as_mut() {
+                for folder in &folders {
+                    followed.fingerprints.update(folder);
+                }
             }
         }
         drop(followed);
