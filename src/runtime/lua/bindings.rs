@@ -50,34 +50,12 @@ pub(super) fn install(
     reproducible: Option<&Reproducible>,
 ) -> mlua::Result<Table> {
     let globals = lua.globals();
-    describe_raised_tables(lua)?;
-    keep_stopped_calls_stopped(lua, shared)?;
-    refuse_what_no_limit_reaches(lua)?;
     let watched = Rc::downgrade(shared);
     super::strings::install(
         lua,
         Rc::new(move || !watched.upgrade().is_some_and(|shared| shared.clock.tick())),
     )?;
-    // The base library's file loaders reach the file system; `load` may not load bytecode.
-    let string: Table = globals.raw_get("string")?;
-    globals.raw_set("dofile", Value::Nil)?;
-    globals.raw_set("loadfile", Value::Nil)?;
-    static TEXT_ONLY_LOAD: HostChunk = HostChunk::new(
-        r#"
-local globals, load, find, gsub = ...
--- Only `env` given or not is told apart (`load(s, name, "t")` keeps the globals).
-globals.load = function(chunk, name, mode, ...)
-  if mode == nil then mode = "t" elseif find(mode, "b", 1, true) then mode = gsub(mode, "b", "") end
-  return load(chunk, name, mode, ...)
-end
-"#,
-    );
-    TEXT_ONLY_LOAD.function(lua)?.call::<()>((
-        globals.clone(),
-        globals.raw_get::<Function>("load")?,
-        string.raw_get::<Function>("find")?,
-        string.raw_get::<Function>("gsub")?,
-    ))?;
+    sandbox(lua, shared)?;
     let os = super::reproducible::os_table(lua, reproducible)?;
     if let Some(reproducible) = reproducible {
         super::reproducible::seed_math(lua, reproducible)?;
@@ -98,22 +76,25 @@ end
     }
     // `print` is `modhost.log.info`.
     globals.raw_set("print", log.raw_get::<Function>("info")?)?;
-    let testing = shared.testing.is_some();
+    modhost.raw_set("log", api_namespace(lua, "modhost.log", log, false)?)?;
     let mut namespaces = vec![
-        ("log", log),
         ("mods", mods(lua, shared)?),
         ("events", events(lua, shared)?),
         ("timers", services(lua, shared, "timers", None)?),
         ("storage", services(lua, shared, "storage", None)?),
         ("fs", services(lua, shared, "fs", None)?),
     ];
-    if testing {
+    if shared.testing.is_some() {
         namespaces.push(("test", super::testing::test_table(lua, shared)?));
     }
-    for (path, table) in namespaces {
-        modhost.raw_set(path, api_namespace(lua, &format!("modhost.{path}"), table)?)?;
+    for (name, table) in namespaces {
+        let path = format!("modhost.{name}");
+        modhost.raw_set(name, api_namespace(lua, &path, table, true)?)?;
     }
-    globals.raw_set("modhost", api_namespace(lua, "modhost", modhost.clone())?)?;
+    globals.raw_set(
+        "modhost",
+        api_namespace(lua, "modhost", modhost.clone(), false)?,
+    )?;
     if let Some(game) = game {
         let names: Vec<&str> = game.functions.iter().map(String::as_str).collect();
         globals.raw_set(
@@ -164,7 +145,7 @@ fn game_table(
                         .paused(|| caller.host.game_call(&caller.mod_id, &function, args));
                     outcome(lua, result)
                 })?;
-                table.raw_set(*name, raising(lua, native)?)?;
+                table.raw_set(*name, native)?;
             }
         }
     }
@@ -182,57 +163,67 @@ fn game_table(
         lua,
         format!("{global}.{prefix}").trim_end_matches('.'),
         table,
+        true,
     )
 }
 
-/// `error({ code = 42 })` would reach the host as `table: 0x…`: give raised tables that have
-/// no metatable a `__tostring` that shows them as JSON.
-fn describe_raised_tables(lua: &Lua) -> mlua::Result<()> {
-    let describe = lua.create_function(|lua, value: Value| {
-        Ok(convert::to_json(lua, &value).map_or_else(
-            |_| value.type_name().to_owned(),
-            |json| format!("error value {json}"),
-        ))
-    })?;
-    let original: Function = lua.globals().raw_get("error")?;
-    let level = lua.create_function(|lua, level: i64| Ok(super::raising::mod_level(lua, level)))?;
-    static DESCRIBED_ERROR: HostChunk = HostChunk::new(
-        r#"
-local original, describe, level_of, type, getmetatable, setmetatable = ...
-return function(value, level)
-  if type(value) == "table" and getmetatable(value) == nil then
-    setmetatable(value, { __tostring = describe })
-  end
-  -- The level as the mod means it, without this wrapper or the host's other wrappers.
-  original(value, level_of(level or 1))
-end
-"#,
-    );
-    let error: Function = DESCRIBED_ERROR.function(lua)?.call((
-        original,
-        describe,
-        level,
-        lua.globals().raw_get::<Function>("type")?,
-        lua.globals().raw_get::<Function>("getmetatable")?,
-        lua.globals().raw_get::<Function>("setmetatable")?,
-    ))?;
-    lua.globals().raw_set("error", error)
+/// Runs [`sandbox.lua`](sandbox.lua) with the natives it needs, and keeps the helpers it
+/// returns with the state ([`Helpers`]).
+fn sandbox(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<()> {
+    static SANDBOX: HostChunk = HostChunk::new(include_str!("sandbox.lua"));
+    let natives = lua.create_table()?;
+    natives.raw_set(
+        "describe",
+        lua.create_function(|lua, value: Value| {
+            Ok(convert::to_json(lua, &value).map_or_else(
+                |_| value.type_name().to_owned(),
+                |json| format!("error value {json}"),
+            ))
+        })?,
+    )?;
+    natives.raw_set(
+        "level_of",
+        lua.create_function(|lua, level: i64| Ok(super::raising::mod_level(lua, level)))?,
+    )?;
+    natives.raw_set("caught", caught(lua, shared)?)?;
+    // Lua's `luaL_getmetafield(L, 1, "__metatable")`: whether the metatable is protected.
+    natives.raw_set(
+        "protected",
+        lua.create_function(|_, table: Table| {
+            Ok(table.metatable().is_some_and(|meta| {
+                !matches!(meta.raw_get::<Value>("__metatable"), Ok(Value::Nil))
+            }))
+        })?,
+    )?;
+    natives.raw_set(
+        "rawset",
+        lua.create_function(|_, (table, key, value): (Table, Value, Value)| {
+            if is_read_only(&table) {
+                return Ok((false, Value::Nil));
+            }
+            table.raw_set(key, value)?;
+            Ok((true, Value::Table(table)))
+        })?,
+    )?;
+    natives.raw_set("missing", missing_member(lua)?)?;
+    natives.raw_set("marker", convert::PROXY_MARKER)?;
+    let (read_only, raising, namespace, frozen) =
+        SANDBOX.function(lua)?.call((lua.globals(), natives))?;
+    lua.set_app_data(Helpers {
+        read_only,
+        raising,
+        namespace,
+        frozen,
+    });
+    Ok(())
 }
 
-/// The time limit stops a call by raising an error from the instruction hook, which `pcall`,
-/// `xpcall` and `coroutine.resume` could catch (`while true do pcall(f) end` would never end).
-/// Wrapped, they raise it again once the call has been stopped, so it unwinds to the host.
-///
-/// They are also where a mod's code receives an error value, so they give it what Lua would:
-/// an error raised by one of the host's native functions (the pattern functions, the
-/// `modhost` API) reaches the mod as its message string, as a C library function's would,
-/// not as the binding's error object.
-fn keep_stopped_calls_stopped(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<()> {
+/// What the sandbox's `pcall`, `xpcall` and `coroutine.resume` ask of an error they caught:
+/// whether the call is stopped, and the error as the mod should see it. Lua reports an
+/// exhausted `memory_mb` with its preallocated "not enough memory", which is a breach.
+fn caught(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Function> {
     let watched = Rc::downgrade(shared);
-    // Whether the call is stopped, given the error a protected call caught, and the error as
-    // the mod should see it. Lua reports an exhausted `memory_mb` with its preallocated "not
-    // enough memory", which is a breach.
-    let caught = lua.create_function(move |lua, caught: Value| {
+    lua.create_function(move |lua, caught: Value| {
         let Some(shared) = watched.upgrade() else {
             return Ok((false, caught));
         };
@@ -248,51 +239,16 @@ fn keep_stopped_calls_stopped(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<()
                 .breach(ScriptError::out_of_memory(shared.memory_mb, None));
         }
         Ok((shared.clock.must_stop(), seen))
-    })?;
-    let globals = lua.globals();
-    let coroutine: Table = globals.raw_get("coroutine")?;
-    static STOPPED_STAYS_STOPPED: HostChunk = HostChunk::new(
-        r#"
-local caught, globals, coroutine = ...
-local pcall, xpcall, resume, error, type, select = pcall, xpcall, coroutine.resume, error, type, select
-local function check(ok, ...)
-  if ok then return ok, ... end
-  local stopped, seen = caught((...))
-  if stopped then error("the call was stopped for breaking a limit", 0) end
-  return false, seen
-end
--- The argument checks Lua's own functions make, with their messages (these wrappers'
--- frames are not counted by `error`'s levels, so the caller is blamed, as in Lua).
-local function expect(kind, position, name, count, value)
-  if type(value) ~= kind then
-    local got = count < position and "no value" or type(value)
-    error("bad argument #" .. position .. " to '" .. name .. "' (" .. kind .. " expected, got " .. got .. ")")
-  end
-end
-globals.pcall = function(...)
-  if select('#', ...) == 0 then error("bad argument #1 to 'pcall' (value expected)") end
-  return check(pcall(...))
-end
--- Lua calls the message handler of an error raised by the time limit's hook with hooks off:
--- once the call is stopped, the mod's handler is not called at all.
-globals.xpcall = function(...)
-  local f, handler = ...
-  expect("function", 2, "xpcall", select('#', ...), handler)
-  return check(xpcall(f, function(message)
-    local stopped, seen = caught(message)
-    if stopped then return message end
-    return handler(seen)
-  end, select(3, ...)))
-end
-coroutine.resume = function(...)
-  expect("thread", 1, "resume", select('#', ...), (...))
-  return check(resume(...))
-end
-"#,
-    );
-    STOPPED_STAYS_STOPPED
-        .function(lua)?
-        .call::<()>((caught, globals, coroutine))
+    })
+}
+
+/// Whether `table` is one of the host's read-only proxies.
+fn is_read_only(table: &Table) -> bool {
+    table.metatable().is_some_and(|metatable| {
+        metatable
+            .raw_get::<bool>(convert::PROXY_MARKER)
+            .unwrap_or(false)
+    })
 }
 
 /// The message of an error a native function raised, as Lua's C functions raise theirs: the
@@ -311,181 +267,85 @@ fn native_message(error: &mlua::Error) -> String {
     }
 }
 
-/// Lua runs finalizers (`__gc`) with hooks off, where no time limit reaches them, so a
-/// metatable with `__gc` is refused (Luau removed them for the same reason). Lua marks an
-/// object for finalization only if its metatable has `__gc` when `setmetatable` is called, so
-/// checking there is exact. `rawset` may not write into the host's read-only proxies.
-fn refuse_what_no_limit_reaches(lua: &Lua) -> mlua::Result<()> {
-    let globals = lua.globals();
-    static NO_FINALIZERS: HostChunk = HostChunk::new(
-        r#"
-local globals, setmetatable, rawget, type, error, protected, select = ...
-globals.setmetatable = function(...)
-  local object, metatable = ...
-  -- Lua's own checks, with its messages (this frame is not counted by `error`'s levels).
-  if type(object) ~= "table" then
-    local got = select('#', ...) == 0 and "no value" or type(object)
-    error("bad argument #1 to 'setmetatable' (table expected, got " .. got .. ")")
-  end
-  if metatable ~= nil and type(metatable) ~= "table" then
-    local got = select('#', ...) < 2 and "no value" or type(metatable)
-    error("bad argument #2 to 'setmetatable' (nil or table expected, got " .. got .. ")")
-  end
-  if protected(object) then error("cannot change a protected metatable") end
-  if type(metatable) == "table" and rawget(metatable, "__gc") ~= nil then
-    error("`__gc` finalizers are not allowed in mods: Lua runs them where no time limit reaches; release resources in `onDetach` instead")
-  end
-  return setmetatable(object, metatable)
-end
-"#,
-    );
-    // Lua's `luaL_getmetafield(L, 1, "__metatable")`: whether the metatable is protected.
-    let protected = lua.create_function(|_, table: Table| {
-        Ok(table
+/// A namespace's `__index`: reading a member it does not have answers `(false, message)`
+/// naming the closest one and the ones it has ([`crate::suggest::missing_member`]).
+fn missing_member(lua: &Lua) -> mlua::Result<Function> {
+    lua.create_function(|_, (namespace, key): (Table, Value)| {
+        let path: String = namespace
             .metatable()
-            .is_some_and(|meta| !matches!(meta.raw_get::<Value>("__metatable"), Ok(Value::Nil))))
-    })?;
-    NO_FINALIZERS.function(lua)?.call::<()>((
-        globals.clone(),
-        globals.raw_get::<Function>("setmetatable")?,
-        globals.raw_get::<Function>("rawget")?,
-        globals.raw_get::<Function>("type")?,
-        globals.raw_get::<Function>("error")?,
-        protected,
-        globals.raw_get::<Function>("select")?,
-    ))?;
-    let rawset = lua.create_function(|_, (table, key, value): (Table, Value, Value)| {
-        let read_only = table.metatable().is_some_and(|metatable| {
-            metatable
-                .raw_get::<bool>(convert::PROXY_MARKER)
-                .unwrap_or(false)
-        });
-        if read_only {
-            return Ok((false, Value::Nil));
-        }
-        table.raw_set(key, value)?;
-        Ok((true, Value::Table(table)))
-    })?;
-    static RAISING_RAWSET: HostChunk = HostChunk::new(
-        r#"
-local native, error, tostring = ...
-return function(table, key, value)
-  local ok, result = native(table, key, value)
-  if not ok then error("cannot set `" .. tostring(key) .. "`: this table is read-only") end
-  return result
-end
-"#,
-    );
-    let raising_rawset: Function = RAISING_RAWSET.function(lua)?.call((
-        rawset,
-        globals.raw_get::<Function>("error")?,
-        globals.raw_get::<Function>("tostring")?,
-    ))?;
-    globals.raw_set("rawset", raising_rawset)
+            .map(|meta| meta.raw_get("namespace"))
+            .transpose()?
+            .unwrap_or_default();
+        let key = match &key {
+            Value::String(key) => key.to_string_lossy(),
+            other => format!("{other:?}"),
+        };
+        let names: Vec<String> = namespace
+            .pairs::<String, Value>()
+            .filter_map(|pair| pair.ok().map(|(name, _)| name))
+            .collect();
+        Ok((
+            false,
+            crate::suggest::missing_member(&path, &key, names.iter().map(String::as_str)),
+        ))
+    })
 }
 
-/// Makes read-only proxies: reads go through to the target, writes raise an error at the
-/// writer's line, `pairs` and `#` see the target.
-static READ_ONLY: HostChunk = HostChunk::new(
-    r#"
-local setmetatable, next, rawlen, error, tostring, marker = ...
-local function refuse(_, key)
-  error("cannot set `" .. tostring(key) .. "`: this table is read-only")
-end
-return function(target)
-  return setmetatable({}, {
-    __index = target,
-    __newindex = refuse,
-    __pairs = function() return next, target, nil end,
-    __len = function() return rawlen(target) end,
-    __metatable = false,
-    [marker] = true,
-  })
-end
-"#,
-);
+/// The helpers [`sandbox.lua`](sandbox.lua) returns, kept with the state.
+struct Helpers {
+    read_only: Function,
+    raising: Function,
+    namespace: Function,
+    frozen: Function,
+}
 
-/// A namespace of the API (`modhost.log`, `game.world`, …), read-only, where reading a member
-/// it does not have raises naming the closest one and the ones it has
-/// ([`crate::suggest::missing_member`]) instead of giving `nil`, which would fail later as
-/// "attempt to call a nil value". Hits are plain table reads: only a miss reaches the
-/// metamethod, which is made once per state and finds the namespace's name in its metatable.
-fn api_namespace(lua: &Lua, path: &str, table: Table) -> mlua::Result<Table> {
-    let missing = cached(lua, "modhost.missing_member", || {
-        let missing = lua.create_function(|_, (namespace, key): (Table, Value)| {
-            let path: String = namespace
-                .metatable()
-                .map(|meta| meta.raw_get("namespace"))
-                .transpose()?
-                .unwrap_or_default();
-            let key = match &key {
-                Value::String(key) => key.to_string_lossy(),
-                other => format!("{other:?}"),
-            };
-            let names: Vec<String> = namespace
-                .pairs::<String, Value>()
-                .filter_map(|pair| pair.ok().map(|(name, _)| name))
-                .collect();
-            Ok((
-                false,
-                crate::suggest::missing_member(&path, &key, names.iter().map(String::as_str)),
-            ))
-        })?;
-        raising(lua, missing)
-    })?;
-    let meta = lua.create_table()?;
-    meta.raw_set("__index", missing)?;
-    meta.raw_set("namespace", path)?;
-    table.set_metatable(Some(meta))?;
-    read_only(lua, table)
+/// Calls one of the state's [`Helpers`].
+fn helper<R: FromLuaMulti>(
+    lua: &Lua,
+    which: fn(&Helpers) -> &Function,
+    args: impl IntoLuaMulti,
+) -> mlua::Result<R> {
+    let function = lua
+        .app_data_ref::<Helpers>()
+        .map(|helpers| which(&helpers).clone())
+        .ok_or_else(|| mlua::Error::runtime("the sandbox is not installed"))?;
+    function.call(args)
+}
+
+/// A namespace of the API (`modhost.log`, `game.world`, …) at `path`, read-only, where reading
+/// a member it does not have raises naming the closest one instead of giving `nil`, which
+/// would fail later as "attempt to call a nil value". With `raises`, its functions are natives
+/// that answer `(true, value)` or `(false, message)`, made to raise the message ([`raising`]).
+fn api_namespace(lua: &Lua, path: &str, table: Table, raises: bool) -> mlua::Result<Table> {
+    helper(lua, |helpers| &helpers.namespace, (path, table, raises))
 }
 
 /// A proxy that reads through to `table` and refuses writes.
 fn read_only(lua: &Lua, table: Table) -> mlua::Result<Table> {
-    let make = cached(lua, "modhost.read_only", || {
-        let globals = lua.globals();
-        READ_ONLY.function(lua)?.call((
-            globals.raw_get::<Function>("setmetatable")?,
-            globals.raw_get::<Function>("next")?,
-            globals.raw_get::<Function>("rawlen")?,
-            globals.raw_get::<Function>("error")?,
-            globals.raw_get::<Function>("tostring")?,
-            convert::PROXY_MARKER,
-        ))
-    })?;
-    make.call(table)
-}
-
-/// A helper function compiled once per Lua state and kept in its registry under `key`.
-fn cached(
-    lua: &Lua,
-    key: &str,
-    build: impl FnOnce() -> mlua::Result<Function>,
-) -> mlua::Result<Function> {
-    if let Some(function) = lua.named_registry_value::<Option<Function>>(key)? {
-        return Ok(function);
-    }
-    let function = build()?;
-    lua.set_named_registry_value(key, function.clone())?;
-    Ok(function)
+    helper(lua, |helpers| &helpers.read_only, table)
 }
 
 /// A read-only copy of a JSON value, nested tables included.
 fn frozen(lua: &Lua, json: &Json) -> mlua::Result<Value> {
+    helper(lua, |helpers| &helpers.frozen, plain(lua, json)?)
+}
+
+/// A JSON value as plain Lua tables (no array metatable: [`frozen`] wraps them).
+fn plain(lua: &Lua, json: &Json) -> mlua::Result<Value> {
     Ok(match json {
         Json::Object(map) => {
-            let table = lua.create_table()?;
+            let table = lua.create_table_with_capacity(0, map.len())?;
             for (key, item) in map {
-                table.raw_set(key.as_str(), frozen(lua, item)?)?;
+                table.raw_set(key.as_str(), plain(lua, item)?)?;
             }
-            Value::Table(read_only(lua, table)?)
+            Value::Table(table)
         }
         Json::Array(items) => {
-            let table = lua.create_table()?;
+            let table = lua.create_table_with_capacity(items.len(), 0)?;
             for (index, item) in items.iter().enumerate() {
-                table.raw_set(index + 1, frozen(lua, item)?)?;
+                table.raw_set(index + 1, plain(lua, item)?)?;
             }
-            Value::Table(read_only(lua, table)?)
+            Value::Table(table)
         }
         scalar => convert::from_json(lua, scalar)?,
     })
@@ -538,8 +398,8 @@ where
     })
 }
 
-/// A host function of the `modhost` function `path` (`storage.get`) that raises as Lua's own
-/// functions do ([`raising`]): its arguments are checked against the API description first,
+/// A host function of the `modhost` function `path` (`storage.get`), for a namespace that
+/// raises ([`api_namespace`]): its arguments are checked against the API description first,
 /// so a wrong one is named with the function, the parameter and the type
 /// ([`signatures::check`], a number passing for a string as in Lua), then converted as
 /// `body` takes them; `body` answers `(true, value)` or `(false, message)`.
@@ -552,15 +412,14 @@ pub(super) fn checked_function<A>(
 where
     A: FromLuaMulti,
 {
-    let native = host_function(lua, shared, move |lua, args: MultiValue| {
+    host_function(lua, shared, move |lua, args: MultiValue| {
         let given: SmallVec<[Given; 4]> = args.iter().map(given).collect();
         let shown = |index: usize| format!("a {}", args.get(index).map_or("nil", lua_type));
         if let Err(message) = signatures::check(path, &given, &shown, true) {
             return Ok((false, Value::String(lua.create_string(message)?)));
         }
         body(lua, A::from_lua_multi(args, lua)?)
-    })?;
-    raising(lua, native)
+    })
 }
 
 /// What an argument is, as [`signatures::check`] asks.
@@ -588,24 +447,9 @@ fn lua_type(value: &Value) -> &'static str {
 const STOPPED: &str = "the call was stopped for breaking a limit";
 
 /// Turns a native function that returns `(ok, value_or_message)` into one that raises the
-/// message as a plain string error at the caller's line, as Lua's own functions do. (An error
-/// returned from Rust would reach `pcall` as userdata, which `string.find` cannot read.)
-static RAISING: HostChunk = HostChunk::new(
-    r#"
-local error = error
-return function(native)
-  return function(...)
-    local ok, value = native(...)
-    if not ok then error(value) end
-    return value
-  end
-end
-"#,
-);
-
+/// message as a plain string error at the caller's line, as Lua's own functions do.
 pub(super) fn raising(lua: &Lua, native: Function) -> mlua::Result<Function> {
-    let wrap = cached(lua, "modhost.raising", || RAISING.function(lua)?.call(()))?;
-    wrap.call(native)
+    helper(lua, |helpers| &helpers.raising, native)
 }
 
 /// `(true, value)` or `(false, message)`, for [`raising`].
@@ -677,7 +521,7 @@ fn mods(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
             outcome(lua, result)
         },
     )?;
-    mods.raw_set("call", raising(lua, call)?)?;
+    mods.raw_set("call", call)?;
     services(lua, shared, "mods", Some(mods))
 }
 
@@ -752,6 +596,6 @@ fn events(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
             }
         }
     })?;
-    events.raw_set("emit", raising(lua, emit)?)?;
+    events.raw_set("emit", emit)?;
     services(lua, shared, "events", Some(events))
 }

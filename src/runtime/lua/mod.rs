@@ -151,8 +151,6 @@ impl LuaInstance {
             StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::UTF8 | StdLib::COROUTINE;
         let lua = reproducible::new_state(libraries, setup.reproducible.as_ref())
             .map_err(engine_error)?;
-        let memory = (setup.limits.memory_mb as usize).saturating_mul(1024 * 1024);
-        lua.set_memory_limit(memory).map_err(engine_error)?;
         let shared = Rc::new(Shared {
             mod_id: setup.mod_id.clone(),
             mod_path: crate::paths::shown(&setup.dir),
@@ -212,6 +210,11 @@ impl LuaInstance {
         .map_err(|error| self.error(error))?;
         self.modhost = Some(modhost);
         let loaded = require::install(&self.lua, &setup.dir).map_err(|error| self.error(error))?;
+        // The limit is set once the host's own tables are in place: under a limit, mlua makes
+        // every allocating operation a protected call, which was half of installing them
+        // (the limit counts them all the same, from the state's first byte).
+        let memory = (setup.limits.memory_mb as usize).saturating_mul(1024 * 1024);
+        self.lua.set_memory_limit(memory).map_err(engine_error)?;
         let source = crate::files::read(&setup.entry).map_err(|error| {
             ScriptError::new(
                 ErrorKind::Host,
@@ -360,21 +363,19 @@ impl ModInstance for LuaInstance {
     }
 
     fn functions(&mut self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .exports
-            .iter()
-            .cloned()
-            .chain([self.lua.globals()])
-            .flat_map(|table| {
-                table
-                    .pairs::<String, Value>()
-                    .filter_map(Result::ok)
-                    .filter(|(_, value)| value.is_function())
-                    .map(|(name, _)| name)
-                    .collect::<Vec<_>>()
-            })
-            .filter(|name| !bindings::BUILTIN_GLOBALS.contains(&name.as_str()))
-            .collect();
+        let mut names: Vec<String> = Vec::new();
+        for table in self.exports.iter().chain([&self.globals]) {
+            // One traversal in one protected call; only a function's name is made a `String`.
+            let _ = table.for_each(|name: Value, value: Value| {
+                if let (Value::String(name), true) = (&name, value.is_function())
+                    && let Ok(name) = name.to_str()
+                    && !bindings::BUILTIN_GLOBALS.contains(&&*name)
+                {
+                    names.push(name.to_owned());
+                }
+                Ok(())
+            });
+        }
         names.sort();
         names.dedup();
         names
