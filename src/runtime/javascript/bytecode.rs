@@ -60,8 +60,12 @@ fn compile(ctx: &Ctx<'_>, source: &str) -> Option<Vec<u8>> {
             return None;
         }
         let mut size = 0;
-        let buffer =
-            qjs::JS_WriteObject(raw, &mut size, compiled, qjs::JS_WRITE_OBJ_BYTECODE as i32);
+        let buffer = qjs::JS_WriteObject(
+            raw,
+            &mut size,
+            compiled,
+            (qjs::JS_WRITE_OBJ_BYTECODE | qjs::JS_WRITE_OBJ_STRIP_SOURCE) as i32,
+        );
         qjs::JS_FreeValue(raw, compiled);
         if buffer.is_null() {
             drop(ctx.catch());
