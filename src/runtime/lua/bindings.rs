@@ -327,28 +327,11 @@ fn read_only(lua: &Lua, table: Table) -> mlua::Result<Table> {
 
 /// A read-only copy of a JSON value, nested tables included.
 fn frozen(lua: &Lua, json: &Json) -> mlua::Result<Value> {
-    helper(lua, |helpers| &helpers.frozen, plain(lua, json)?)
-}
-
-/// A JSON value as plain Lua tables (no array metatable: [`frozen`] wraps them).
-fn plain(lua: &Lua, json: &Json) -> mlua::Result<Value> {
-    Ok(match json {
-        Json::Object(map) => {
-            let table = lua.create_table_with_capacity(0, map.len())?;
-            for (key, item) in map {
-                table.raw_set(key.as_str(), plain(lua, item)?)?;
-            }
-            Value::Table(table)
-        }
-        Json::Array(items) => {
-            let table = lua.create_table_with_capacity(items.len(), 0)?;
-            for (index, item) in items.iter().enumerate() {
-                table.raw_set(index + 1, plain(lua, item)?)?;
-            }
-            Value::Table(table)
-        }
-        scalar => convert::from_json(lua, scalar)?,
-    })
+    helper(
+        lua,
+        |helpers| &helpers.frozen,
+        convert::from_json(lua, json)?,
+    )
 }
 
 fn logger(lua: &Lua, shared: &Rc<Shared>, level: LogLevel) -> mlua::Result<Function> {
