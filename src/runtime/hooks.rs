@@ -4,12 +4,15 @@
 /// Functions within two edits (ignoring case and `_`) of a hook's name, but not it, in a mod
 /// that does not define that hook: `(function, the closest hook)`.
 pub(crate) fn misspelled_hooks<'a>(functions: &[&'a str]) -> Vec<(&'a str, &'static str)> {
-    let normalize = |name: &str| name.to_ascii_lowercase().replace('_', "");
-    // Normalised once: `check` asks this of every function of every mod.
-    let hooks: Vec<(String, &'static str)> = super::surface::HOOKS
-        .iter()
-        .map(|(hook, _, _)| (normalize(hook), *hook))
-        .collect();
+    // The hooks' names normalised once per process: every mod's start and `check` ask this.
+    static HOOKS: std::sync::LazyLock<Vec<(String, &'static str)>> =
+        std::sync::LazyLock::new(|| {
+            super::surface::HOOKS
+                .iter()
+                .map(|(hook, _, _)| (normalize(hook), *hook))
+                .collect()
+        });
+    let hooks = &*HOOKS;
     functions
         .iter()
         .filter(|function| !hooks.iter().any(|(_, hook)| hook == *function))
@@ -27,6 +30,11 @@ pub(crate) fn misspelled_hooks<'a>(functions: &[&'a str]) -> Vec<(&'a str, &'sta
             (distance <= 2 && !defined).then_some((*function, hook))
         })
         .collect()
+}
+
+/// A name as hooks are compared: case and `_` ignored.
+fn normalize(name: &str) -> String {
+    name.to_ascii_lowercase().replace('_', "")
 }
 
 /// What to do about a misspelled hook.
