@@ -3,111 +3,19 @@
 use std::rc::Rc;
 
 use rquickjs::function::{Params, Rest};
+use rquickjs::object::Property;
 use rquickjs::{Ctx, Exception, Function, Object, Persistent, Value};
 use smallvec::SmallVec;
 
-use super::bytecode::CompiledOnce;
+use super::namespaces::Strict;
 use super::{Shared, convert};
 use crate::runtime::signatures::{self, Given, Kind};
 use crate::runtime::{GameGlobal, HandlerId, HostError, Json, LogLevel, Service, surface};
 
-/// Puts the native API in place: `modhost` and the game's global frozen all the way down, each
-/// namespace with a prototype that answers a member it does not have with an error naming the
-/// closest one (hits never reach it: they are plain property reads); `modhost.mod` and
-/// `modhost.settings` as read-only views whose writes throw, naming what was written (a frozen
-/// object ignores them in a script); `console` (native: [`super::console`]) as a global; and
-/// `setTimeout` and friends on top of `modhost.timers` (extra arguments go to the callback, as
-/// in browsers and Node). The natives check their own arguments ([`checked`]).
-/// `modhost.settings` is a getter, so the host can swap in new settings: the returned function
-/// does that. One script, compiled once per process; every mod reads and runs it as it starts,
-/// so what natives can do is not written here.
-static PRELUDE: CompiledOnce = CompiledOnce::new(
-    r#"(function (modhost, console, settings, game, gameName, missingMember) {
-    // The prototype of every namespace: only a read of a member the namespace lacks gets here;
-    // the namespace's name is its own (symbol-keyed) member.
-    const PATH = Symbol('modhost namespace');
-    const misses = new Proxy(Object.create(null), {
-        get(_, key, namespace) {
-            if (typeof key === 'symbol' || key === 'then' || key === 'toJSON' || key in Object.prototype) {
-                return Object.prototype[key];
-            }
-            throw new TypeError(missingMember(namespace[PATH], String(key), Object.keys(namespace)));
-        },
-    });
-    const strict = (namespace, path) => {
-        Object.defineProperty(namespace, PATH, { value: path });
-        Object.setPrototypeOf(namespace, misses);
-        for (const key in namespace) {
-            const member = namespace[key];
-            const data = path === 'modhost' && (key === 'mod' || key === 'settings');
-            if (!data && member !== null && typeof member === 'object') strict(member, `${path}.${key}`);
-        }
-        return Object.freeze(namespace);
-    };
-    const views = new WeakMap();
-    const readOnly = (value, path) => {
-        if (value === null || typeof value !== 'object') return value;
-        const known = views.get(value);
-        if (known) return known;
-        const refuse = (key) => { throw new TypeError(`${path}.${String(key)} is read-only`); };
-        const view = new Proxy(value, {
-            get(target, key) {
-                const member = target[key];
-                return member !== null && typeof member === 'object' ? readOnly(member, `${path}.${String(key)}`) : member;
-            },
-            set(_, key) { refuse(key); },
-            defineProperty(_, key) { refuse(key); },
-            deleteProperty(_, key) { refuse(key); },
-            setPrototypeOf() { throw new TypeError(`${path} is read-only`); },
-        });
-        views.set(value, view);
-        return view;
-    };
-    const info = readOnly(modhost.mod, 'modhost.mod');
-    delete modhost.mod;
-    let current = readOnly(settings, 'modhost.settings');
-    Object.defineProperty(modhost, 'mod', { value: info, enumerable: true });
-    Object.defineProperty(modhost, 'settings', { get: () => current, enumerable: true, configurable: false });
-    strict(modhost, 'modhost');
-    const timers = modhost.timers;
-    // HTML's timers: the delay and the id are Web IDL `long`s (a number, a numeric string,
-    // `null` or `undefined`; NaN, infinities and negatives are 0), clearing an unknown id does
-    // nothing. A string of code is not run (the sandbox compiles no strings for timers).
-    const long = (value) => {
-        const number = Number(value);
-        if (!Number.isFinite(number)) return 0;
-        const wrapped = Math.trunc(number) % 4294967296;
-        const unsigned = wrapped < 0 ? wrapped + 4294967296 : wrapped;
-        return unsigned >= 2147483648 ? unsigned - 4294967296 : unsigned;
-    };
-    const delay = (ms) => Math.max(0, long(ms));
-    const callable = (fn, name) => {
-        if (typeof fn !== 'function') {
-            throw new TypeError(`${name}: a mod's timer needs a function to call (strings of code are not run)`);
-        }
-    };
-    const clear = (id) => { const n = long(id); if (n > 0) timers.cancel(n); };
-    const globals = {
-        modhost,
-        console,
-        setTimeout: (fn, ms, ...args) => { callable(fn, 'setTimeout'); return timers.after(delay(ms), () => fn(...args)); },
-        setInterval: (fn, ms, ...args) => { callable(fn, 'setInterval'); return timers.every(delay(ms), () => fn(...args)); },
-        clearTimeout: clear,
-        clearInterval: clear,
-    };
-    if (game !== undefined) {
-        globals[gameName] = strict(game, gameName);
-    }
-    // Like the built-in globals, these are not enumerable: they are not the mod's functions.
-    for (const [name, value] of Object.entries(globals)) {
-        const fixed = name === 'modhost' || name === gameName;
-        Object.defineProperty(globalThis, name, { value, writable: !fixed, configurable: false, enumerable: false });
-    }
-    return (next) => { current = readOnly(next, 'modhost.settings'); };
-})"#,
-);
-
-/// Installs the API; returns the function that replaces `modhost.settings`.
+/// Puts the native API in place: `modhost` and the game's global, strict and frozen all the
+/// way down, with `modhost.mod` and `modhost.settings` read-only views ([`Strict`]); `console`
+/// ([`super::console`]) and HTML's timers ([`super::timers`]) as globals. The natives check
+/// their own arguments ([`checked`]). Returns the function that replaces `modhost.settings`.
 pub(super) fn install<'js>(
     ctx: &Ctx<'js>,
     shared: &Rc<Shared>,
@@ -116,8 +24,6 @@ pub(super) fn install<'js>(
     game: Option<&GameGlobal>,
 ) -> rquickjs::Result<Function<'js>> {
     let modhost = Object::new(ctx.clone())?;
-    modhost.set("mod", convert::from_json(ctx, info)?)?;
-
     let log = Object::new(ctx.clone())?;
     for (name, level) in [
         ("debug", LogLevel::Debug),
@@ -128,8 +34,6 @@ pub(super) fn install<'js>(
         log.set(name, logger(ctx, shared, level)?)?;
     }
     modhost.set("log", log)?;
-    let console = super::console::console(ctx, shared)?;
-
     modhost.set("mods", mods(ctx, shared)?)?;
     modhost.set("events", events(ctx, shared)?)?;
     modhost.set("timers", services(ctx, shared, "timers", None)?)?;
@@ -138,28 +42,25 @@ pub(super) fn install<'js>(
     if shared.testing.is_some() {
         modhost.set("test", super::testing::test_object(ctx, shared)?)?;
     }
-
-    let (game, game_name) = match game {
-        Some(game) => (
-            Value::from_object(game_object(ctx, shared, game)?),
-            game.name.as_str(),
-        ),
-        None => (Value::new_undefined(ctx.clone()), ""),
-    };
-    let prelude: Function = PRELUDE.eval(ctx)?;
-    prelude.call((
-        modhost,
-        console,
+    let strict = Strict::prepare(
+        ctx,
+        &modhost,
+        convert::from_json(ctx, info)?,
         convert::from_json(ctx, settings)?,
-        game,
-        game_name,
-        Function::new(
-            ctx.clone(),
-            |path: String, key: String, members: Vec<String>| {
-                crate::suggest::missing_member(&path, &key, members.iter().map(String::as_str))
-            },
-        )?,
-    ))
+    )?;
+    strict.apply(&modhost, "modhost")?;
+
+    let globals = ctx.globals();
+    globals.prop("modhost", modhost)?;
+    let console = super::console::console(ctx, shared)?;
+    globals.prop("console", Property::from(console).writable())?;
+    super::timers::install(ctx, shared, &globals)?;
+    if let Some(game) = game {
+        let object = game_object(ctx, shared, game)?;
+        strict.apply(&object, &game.name)?;
+        globals.prop(game.name.as_str(), object)?;
+    }
+    Ok(strict.settings_updater)
 }
 
 /// The game's global: an object per namespace (`game.world`), a native function per function
@@ -210,8 +111,7 @@ fn game_object<'js>(
 }
 
 /// A namespace (`storage`) with each service of the surface in it ([`Service`]): one native
-/// each, which checks and converts the arguments (a function becomes a handler the instance
-/// keeps) and asks the host.
+/// each, which checks its arguments and asks the host ([`serve`]).
 pub(super) fn services<'js>(
     ctx: &Ctx<'js>,
     shared: &Rc<Shared>,
@@ -224,43 +124,77 @@ pub(super) fn services<'js>(
     };
     for (name, path, service) in Service::in_namespace(namespace) {
         let owner = Rc::clone(shared);
-        let nothing = surface::returns_nothing(path);
+        let served = Served::new(path, service);
         let native = checked(path, move |ctx: Ctx<'js>, args: Rest<Value<'js>>| {
-            enter(&ctx, &owner)?;
-            let mut kept: SmallVec<[HandlerId; 1]> = SmallVec::new();
-            let mut given: SmallVec<[Json; 4]> = SmallVec::new();
-            for (index, value) in args.0.iter().enumerate() {
-                given.push(
-                    if let Some(function) = value
-                        .as_function()
-                        .filter(|_| signatures::takes_function(path, index))
-                    {
-                        let handler = owner.host.next_handler_id();
-                        let saved = Persistent::save(&ctx, function.clone());
-                        owner.handlers.borrow_mut().insert(handler, saved);
-                        kept.push(handler);
-                        Json::from(handler)
-                    } else if value.is_undefined() {
-                        Json::Null
-                    } else {
-                        to_json_or_throw(&ctx, &owner, value)?
-                    },
-                );
-            }
-            match owner.host.serve(&owner.mod_id, service, &given) {
-                Ok(_) if nothing => Ok(Value::new_undefined(ctx.clone())),
-                Ok(answer) => convert::from_json(&ctx, &answer),
-                Err(message) => {
-                    let mut handlers = owner.handlers.borrow_mut();
-                    kept.iter()
-                        .for_each(|handler| drop(handlers.remove(handler)));
-                    Err(host_error(&ctx, &owner, &message))
-                }
-            }
+            serve(&ctx, &owner, served, &args.0)
         });
         object.set(name, Function::new(ctx.clone(), native)?)?;
     }
     Ok(object)
+}
+
+/// A service of the host as a native asks for it: the API function's path, found once.
+#[derive(Clone, Copy)]
+pub(super) struct Served {
+    path: &'static str,
+    service: Service,
+    returns_nothing: bool,
+}
+
+impl Served {
+    pub(super) fn new(path: &'static str, service: Service) -> Served {
+        Served {
+            path,
+            service,
+            returns_nothing: surface::returns_nothing(path),
+        }
+    }
+}
+
+/// Asks the host for `served` with `args`, converted: a function becomes a handler the
+/// instance keeps (dropped again if the host refuses).
+pub(super) fn serve<'js>(
+    ctx: &Ctx<'js>,
+    owner: &Shared,
+    served: Served,
+    args: &[Value<'js>],
+) -> rquickjs::Result<Value<'js>> {
+    let Served {
+        path,
+        service,
+        returns_nothing,
+    } = served;
+    enter(ctx, owner)?;
+    let mut kept: SmallVec<[HandlerId; 1]> = SmallVec::new();
+    let mut given: SmallVec<[Json; 4]> = SmallVec::new();
+    for (index, value) in args.iter().enumerate() {
+        given.push(
+            if let Some(function) = value
+                .as_function()
+                .filter(|_| signatures::takes_function(path, index))
+            {
+                let handler = owner.host.next_handler_id();
+                let saved = Persistent::save(ctx, function.clone());
+                owner.handlers.borrow_mut().insert(handler, saved);
+                kept.push(handler);
+                Json::from(handler)
+            } else if value.is_undefined() {
+                Json::Null
+            } else {
+                to_json_or_throw(ctx, owner, value)?
+            },
+        );
+    }
+    match owner.host.serve(&owner.mod_id, service, &given) {
+        Ok(_) if returns_nothing => Ok(Value::new_undefined(ctx.clone())),
+        Ok(answer) => convert::from_json(ctx, &answer),
+        Err(message) => {
+            let mut handlers = owner.handlers.borrow_mut();
+            kept.iter()
+                .for_each(|handler| drop(handlers.remove(handler)));
+            Err(host_error(ctx, owner, &message))
+        }
+    }
 }
 
 fn logger<'js>(

@@ -15,11 +15,13 @@ mod error;
 mod loader;
 mod memory;
 mod names;
+mod namespaces;
 #[cfg(feature = "typescript")]
 mod nesting;
 mod packages;
 mod reproducible;
 mod testing;
+mod timers;
 mod typescript;
 
 use std::cell::RefCell;

@@ -1,0 +1,115 @@
+//! What makes the API's objects strict: every namespace (`modhost.storage`, `game.world`) is
+//! frozen, with a prototype that answers a member it does not have with an error naming the
+//! closest one; `modhost.mod` and `modhost.settings` are read-only views whose writes throw,
+//! naming what was written (a frozen object ignores them in a script).
+//!
+//! The two proxies are JavaScript (the prelude, compiled once per process, read and run by
+//! every mod as it starts); the rest is done here, natively: a namespace walked, frozen and
+//! given its prototype from JavaScript was a twelfth of starting a mod.
+
+use rquickjs::{Array, Ctx, Function, Object, Value};
+
+use super::bytecode::CompiledOnce;
+
+/// Makes the misses' prototype and the read-only views, defines `modhost.mod` and
+/// `modhost.settings` on the `modhost` object (a getter, so the host can swap in new
+/// settings), and returns `[the symbol naming a namespace's path, the misses' prototype, the
+/// function that replaces the settings]`. Hits never reach the prototype: they are plain
+/// property reads.
+static PRELUDE: CompiledOnce = CompiledOnce::new(
+    r#"(function (modhost, info, settings, missingMember) {
+    const PATH = Symbol('modhost namespace');
+    const misses = new Proxy(Object.create(null), {
+        get(_, key, namespace) {
+            if (typeof key === 'symbol' || key === 'then' || key === 'toJSON' || key in Object.prototype) {
+                return Object.prototype[key];
+            }
+            throw new TypeError(missingMember(namespace[PATH], String(key), Object.keys(namespace)));
+        },
+    });
+    const views = new WeakMap();
+    const readOnly = (value, path) => {
+        if (value === null || typeof value !== 'object') return value;
+        const known = views.get(value);
+        if (known) return known;
+        const refuse = (key) => { throw new TypeError(`${path}.${String(key)} is read-only`); };
+        const view = new Proxy(value, {
+            get(target, key) {
+                const member = target[key];
+                return member !== null && typeof member === 'object' ? readOnly(member, `${path}.${String(key)}`) : member;
+            },
+            set(_, key) { refuse(key); },
+            defineProperty(_, key) { refuse(key); },
+            deleteProperty(_, key) { refuse(key); },
+            setPrototypeOf() { throw new TypeError(`${path} is read-only`); },
+        });
+        views.set(value, view);
+        return view;
+    };
+    let current = readOnly(settings, 'modhost.settings');
+    Object.defineProperty(modhost, 'mod', { value: readOnly(info, 'modhost.mod'), enumerable: true });
+    Object.defineProperty(modhost, 'settings', { get: () => current, enumerable: true });
+    return [PATH, misses, (next) => { current = readOnly(next, 'modhost.settings'); }];
+})"#,
+);
+
+/// The prelude's work in one mod's context.
+pub(super) struct Strict<'js> {
+    /// The symbol under which a namespace keeps its path, for the misses' message.
+    path: Value<'js>,
+    /// The prototype of every namespace.
+    misses: Object<'js>,
+    /// Replaces `modhost.settings`.
+    pub(super) settings_updater: Function<'js>,
+}
+
+impl<'js> Strict<'js> {
+    /// Runs the prelude on `modhost`, which gets `mod` (`info`) and `settings`.
+    pub(super) fn prepare(
+        ctx: &Ctx<'js>,
+        modhost: &Object<'js>,
+        info: Value<'js>,
+        settings: Value<'js>,
+    ) -> rquickjs::Result<Strict<'js>> {
+        let missing_member = Function::new(
+            ctx.clone(),
+            |path: String, key: String, members: Vec<String>| {
+                crate::suggest::missing_member(&path, &key, members.iter().map(String::as_str))
+            },
+        )?;
+        let prelude: Function = PRELUDE.eval(ctx)?;
+        let made: Array = prelude.call((modhost.clone(), info, settings, missing_member))?;
+        Ok(Strict {
+            path: made.get(0)?,
+            misses: made.get(1)?,
+            settings_updater: made.get(2)?,
+        })
+    }
+
+    /// Makes `namespace` (named `path`) strict and frozen, and the namespaces in it, all the
+    /// way down; `modhost.mod` and `modhost.settings` are data, left as the prelude made them.
+    pub(super) fn apply(&self, namespace: &Object<'js>, path: &str) -> rquickjs::Result<()> {
+        for key in namespace.keys::<String>() {
+            let key = key?;
+            if path == "modhost" && (key == "mod" || key == "settings") {
+                continue;
+            }
+            let member: Value = namespace.get(&key)?;
+            if !member.is_function()
+                && let Some(inner) = member.into_object()
+            {
+                self.apply(&inner, &format!("{path}.{key}"))?;
+            }
+        }
+        namespace.prop(self.path.clone(), path)?;
+        namespace.set_prototype(Some(&self.misses))?;
+        let ctx = namespace.ctx();
+        // SAFETY: `namespace` is a live object of this context.
+        let frozen =
+            unsafe { rquickjs::qjs::JS_FreezeObject(ctx.as_raw().as_ptr(), namespace.as_raw()) };
+        if frozen < 0 {
+            return Err(rquickjs::Error::Exception);
+        }
+        Ok(())
+    }
+}
