@@ -163,6 +163,51 @@ fn wrong_use_of_the_api_names_the_function_the_parameter_and_the_type() {
     assert_eq!(lua[6..], js[6..]);
 }
 
+/// `modhost` is the same whole API whichever part of it a Lua mod reads first (the host makes
+/// most of its namespaces when they are first read): listed, missed or used.
+#[test]
+fn a_lua_mod_sees_the_whole_api_before_using_any_of_it() {
+    let pack = tempfile::tempdir().unwrap();
+    let mods = pack.path().join("mods");
+    let probe = |first: &str| {
+        format!(
+            "function probe()\n  local seen = {{}}\n  {first}\n  local names = {{}}\n  for name in pairs(modhost) do names[#names + 1] = name end\n  table.sort(names)\n  seen[#seen + 1] = table.concat(names, ' ')\n  seen[#seen + 1] = tostring(rawequal(modhost.fs, modhost.fs))\n  seen[#seen + 1] = tostring(modhost.storage.set('k', 1) == nil and modhost.storage.get('k'))\n  return seen\nend\n"
+        )
+    };
+    let firsts = [
+        (
+            "listed",
+            "for name in pairs(modhost) do seen[#seen + 1] = name == 'fs' and 'fs' or nil end",
+        ),
+        (
+            "missed",
+            "seen[#seen + 1] = select(2, pcall(function() return modhost.storag end)):gsub('^[^:]+:%d+: ', '')",
+        ),
+        ("used", "seen[#seen + 1] = type(modhost.timers.after)"),
+    ];
+    for (id, first) in firsts {
+        write(
+            &mods.join(format!("{id}/mod.toml")),
+            &format!("name = \"{id}\"\nversion = \"1.0.0\"\nentry_point = \"init.lua\"\n"),
+        );
+        write(&mods.join(format!("{id}/init.lua")), &probe(first));
+    }
+    let all = "events fs log mod mods settings storage timers";
+    for (id, first_seen) in [
+        ("listed", "fs"),
+        (
+            "missed",
+            "modhost.storag does not exist: did you mean modhost.storage? (modhost has events, fs, log, mod, mods, settings, storage, timers)",
+        ),
+        ("used", "function"),
+    ] {
+        let (ok, stdout, stderr) = run(pack.path(), &["call", id, "probe"]);
+        assert!(ok, "{stderr}");
+        let seen: Vec<String> = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(seen, [first_seen, all, "true", "1"], "{id}");
+    }
+}
+
 /// Near misses in manifests get the hint a person would give.
 #[test]
 fn near_misses_in_manifests_get_the_obvious_hint() {

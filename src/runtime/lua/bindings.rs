@@ -77,13 +77,7 @@ pub(super) fn install(
     // `print` is `modhost.log.info`.
     globals.raw_set("print", log.raw_get::<Function>("info")?)?;
     modhost.raw_set("log", api_namespace(lua, "modhost.log", log, false)?)?;
-    let mut namespaces = vec![
-        ("mods", mods(lua, shared)?),
-        ("events", events(lua, shared)?),
-        ("timers", services(lua, shared, "timers", None)?),
-        ("storage", services(lua, shared, "storage", None)?),
-        ("fs", services(lua, shared, "fs", None)?),
-    ];
+    let mut namespaces = vec![("events", events(lua, shared)?)];
     if shared.testing.is_some() {
         namespaces.push(("test", super::testing::test_table(lua, shared)?));
     }
@@ -91,9 +85,21 @@ pub(super) fn install(
         let path = format!("modhost.{name}");
         modhost.raw_set(name, api_namespace(lua, &path, table, true)?)?;
     }
+    let later = lua.create_table()?;
+    for name in MADE_ON_FIRST_USE {
+        later.raw_set(name, true)?;
+    }
+    let owner = Rc::clone(shared);
+    let make = lua.create_function(move |lua, name: mlua::LuaString| {
+        made_on_first_use(lua, &owner, &name.to_str()?)
+    })?;
     globals.raw_set(
         "modhost",
-        api_namespace(lua, "modhost", modhost.clone(), false)?,
+        helper::<Table>(
+            lua,
+            |helpers| &helpers.namespace,
+            ("modhost", modhost.clone(), false, make, later),
+        )?,
     )?;
     if let Some(game) = game {
         let names: Vec<&str> = game.functions.iter().map(String::as_str).collect();
@@ -103,6 +109,19 @@ pub(super) fn install(
         )?;
     }
     Ok(modhost)
+}
+
+/// The namespaces of `modhost` made when a mod first reads one (or lists `modhost`): each is
+/// natives and tables, which most mods do not need all of.
+const MADE_ON_FIRST_USE: [&str; 4] = ["mods", "timers", "storage", "fs"];
+
+/// The namespace `modhost.<name>`, one of [`MADE_ON_FIRST_USE`].
+fn made_on_first_use(lua: &Lua, shared: &Rc<Shared>, name: &str) -> mlua::Result<Table> {
+    let table = match name {
+        "mods" => mods(lua, shared)?,
+        _ => services(lua, shared, name, None)?,
+    };
+    api_namespace(lua, &format!("modhost.{name}"), table, true)
 }
 
 /// Replaces `modhost.settings` in the table [`install`] returned.
@@ -271,8 +290,9 @@ fn native_message(error: &mlua::Error) -> String {
 /// naming the closest one and the ones it has ([`crate::suggest::missing_member`]).
 fn missing_member(lua: &Lua) -> mlua::Result<Function> {
     lua.create_function(|_, (namespace, key): (Table, Value)| {
-        let path: String = namespace
-            .metatable()
+        let meta = namespace.metatable();
+        let path: String = meta
+            .as_ref()
             .map(|meta| meta.raw_get("namespace"))
             .transpose()?
             .unwrap_or_default();
@@ -280,10 +300,16 @@ fn missing_member(lua: &Lua) -> mlua::Result<Function> {
             Value::String(key) => key.to_string_lossy(),
             other => format!("{other:?}"),
         };
-        let names: Vec<String> = namespace
-            .pairs::<String, Value>()
-            .filter_map(|pair| pair.ok().map(|(name, _)| name))
-            .collect();
+        // The members made already, and those made on first use.
+        let later: Option<Table> = meta
+            .map(|meta| meta.raw_get("later"))
+            .transpose()?
+            .flatten();
+        let mut names: Vec<String> = Vec::new();
+        for table in std::iter::once(namespace).chain(later) {
+            let members = table.pairs::<String, Value>();
+            names.extend(members.filter_map(|pair| pair.ok().map(|(name, _)| name)));
+        }
         Ok((
             false,
             crate::suggest::missing_member(&path, &key, names.iter().map(String::as_str)),

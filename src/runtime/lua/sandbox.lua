@@ -4,7 +4,7 @@
 -- one call into Lua for all of it (each call from the host into Lua has a cost of its own).
 local globals, natives = ...
 local type, select, next, tostring = type, select, next, tostring
-local getmetatable, setmetatable, rawget, rawlen = getmetatable, setmetatable, rawget, rawlen
+local getmetatable, setmetatable, rawget, rawset, rawlen = getmetatable, setmetatable, rawget, rawset, rawlen
 local pcall, xpcall, load, coroutine, string = pcall, xpcall, load, coroutine, string
 local original_error = error
 
@@ -100,16 +100,19 @@ globals.load = function(chunk, name, mode, ...)
 end
 
 -- Read-only proxies: reads go through to the target, writes raise an error at the writer's
--- line, `pairs` and `#` see the target.
+-- line, `pairs` and `#` see the target (after `complete` has filled it in, if given).
 local marker = natives.marker
 local function refuse(_, key)
   error("cannot set `" .. tostring(key) .. "`: this table is read-only")
 end
-local function read_only(target)
+local function read_only(target, complete)
   return setmetatable({}, {
     __index = target,
     __newindex = refuse,
-    __pairs = function() return next, target, nil end,
+    __pairs = function()
+      if complete then complete() end
+      return next, target, nil
+    end,
     __len = function() return rawlen(target) end,
     __metatable = false,
     [marker] = true,
@@ -132,15 +135,38 @@ end
 -- later as "attempt to call a nil value". Hits are plain table reads: only a miss reaches the
 -- metamethod, which finds the namespace's name in its metatable. With `raises`, its functions
 -- are natives that answer as `raising` takes them (its tables are namespaces already).
+-- The members named in `later` (as keys) are made by `make(name)` when first read, or when
+-- the namespace is listed: most mods use few of `modhost`'s namespaces, and each is natives
+-- and tables to make at every start.
 local missing = raising(natives.missing)
-local function namespace(path, members, raises)
+local function namespace(path, members, raises, make, later)
   if raises then
     for name, member in next, members do
       if type(member) == "function" then members[name] = raising(member) end
     end
   end
-  setmetatable(members, { __index = missing, namespace = path })
-  return read_only(members)
+  if not make then
+    setmetatable(members, { __index = missing, namespace = path })
+    return read_only(members)
+  end
+  local function made(name)
+    local member = make(name)
+    rawset(members, name, member)
+    return member
+  end
+  setmetatable(members, {
+    __index = function(_, key)
+      if later[key] == nil then return missing(members, key) end
+      return made(key)
+    end,
+    namespace = path,
+    later = later,
+  })
+  return read_only(members, function()
+    for name in next, later do
+      if rawget(members, name) == nil then made(name) end
+    end
+  end)
 end
 
 -- A read-only copy of plain data (the mod's manifest, its settings), nested tables included.
