@@ -63,8 +63,6 @@ pub(super) fn install(
     globals.raw_set("os", read_only(lua, os)?)?;
 
     let modhost = lua.create_table()?;
-    modhost.raw_set("mod", frozen(lua, info)?)?;
-    modhost.raw_set("settings", frozen(lua, settings)?)?;
     let log = lua.create_table()?;
     for (name, level) in [
         ("debug", LogLevel::Debug),
@@ -90,8 +88,14 @@ pub(super) fn install(
         later.raw_set(name, true)?;
     }
     let owner = Rc::clone(shared);
+    let (info, settings) = (info.clone(), settings.clone());
     let make = lua.create_function(move |lua, name: mlua::LuaString| {
-        made_on_first_use(lua, &owner, &name.to_str()?)
+        match &*name.to_str()? {
+            "mod" => frozen(lua, &info),
+            // Until the host replaces them, which puts them in place.
+            "settings" => frozen(lua, &settings),
+            namespace => made_on_first_use(lua, &owner, namespace).map(Value::Table),
+        }
     })?;
     globals.raw_set(
         "modhost",
@@ -111,9 +115,10 @@ pub(super) fn install(
     Ok(modhost)
 }
 
-/// The namespaces of `modhost` made when a mod first reads one (or lists `modhost`): each is
-/// natives and tables, which most mods do not need all of.
-const MADE_ON_FIRST_USE: [&str; 4] = ["mods", "timers", "storage", "fs"];
+/// The members of `modhost` made when a mod first reads one (or lists `modhost`): each
+/// namespace is natives and tables, `mod` and `settings` read-only copies, and most mods do
+/// not need all of them.
+const MADE_ON_FIRST_USE: [&str; 6] = ["mods", "timers", "storage", "fs", "mod", "settings"];
 
 /// The namespace `modhost.<name>`, one of [`MADE_ON_FIRST_USE`].
 fn made_on_first_use(lua: &Lua, shared: &Rc<Shared>, name: &str) -> mlua::Result<Table> {
