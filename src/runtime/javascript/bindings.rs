@@ -23,7 +23,6 @@ pub(super) fn install<'js>(
     settings: &Json,
     game: Option<&GameGlobal>,
 ) -> rquickjs::Result<Function<'js>> {
-    let modhost = Object::new(ctx.clone())?;
     let log = Object::new(ctx.clone())?;
     for (name, level) in [
         ("debug", LogLevel::Debug),
@@ -33,14 +32,20 @@ pub(super) fn install<'js>(
     ] {
         log.set(name, logger(ctx, shared, level)?)?;
     }
-    modhost.set("log", log)?;
-    modhost.set("mods", mods(ctx, shared)?)?;
-    modhost.set("events", events(ctx, shared)?)?;
-    modhost.set("timers", services(ctx, shared, "timers", None)?)?;
-    modhost.set("storage", services(ctx, shared, "storage", None)?)?;
-    modhost.set("fs", services(ctx, shared, "fs", None)?)?;
+    let mut namespaces = vec![
+        ("log", log),
+        ("mods", mods(ctx, shared)?),
+        ("events", events(ctx, shared)?),
+        ("timers", services(ctx, shared, "timers", None)?),
+        ("storage", services(ctx, shared, "storage", None)?),
+        ("fs", services(ctx, shared, "fs", None)?),
+    ];
     if shared.testing.is_some() {
-        modhost.set("test", super::testing::test_object(ctx, shared)?)?;
+        namespaces.push(("test", super::testing::test_object(ctx, shared)?));
+    }
+    let modhost = Object::new(ctx.clone())?;
+    for (name, namespace) in &namespaces {
+        modhost.set(*name, namespace.clone())?;
     }
     let strict = Strict::prepare(
         ctx,
@@ -48,6 +53,9 @@ pub(super) fn install<'js>(
         convert::from_json(ctx, info)?,
         convert::from_json(ctx, settings)?,
     )?;
+    for (name, namespace) in &namespaces {
+        strict.apply(namespace, &format!("modhost.{name}"))?;
+    }
     strict.apply(&modhost, "modhost")?;
 
     let globals = ctx.globals();
@@ -57,7 +65,7 @@ pub(super) fn install<'js>(
     super::timers::install(ctx, shared, &globals)?;
     if let Some(game) = game {
         let object = game_object(ctx, shared, game)?;
-        strict.apply(&object, &game.name)?;
+        strict.apply_all_the_way_down(&object, &game.name)?;
         globals.prop(game.name.as_str(), object)?;
     }
     Ok(strict.settings_updater)

@@ -86,21 +86,8 @@ impl<'js> Strict<'js> {
         })
     }
 
-    /// Makes `namespace` (named `path`) strict and frozen, and the namespaces in it, all the
-    /// way down; `modhost.mod` and `modhost.settings` are data, left as the prelude made them.
+    /// Makes `namespace` (named `path`) strict and frozen.
     pub(super) fn apply(&self, namespace: &Object<'js>, path: &str) -> rquickjs::Result<()> {
-        for key in namespace.keys::<String>() {
-            let key = key?;
-            if path == "modhost" && (key == "mod" || key == "settings") {
-                continue;
-            }
-            let member: Value = namespace.get(&key)?;
-            if !member.is_function()
-                && let Some(inner) = member.into_object()
-            {
-                self.apply(&inner, &format!("{path}.{key}"))?;
-            }
-        }
         namespace.prop(self.path.clone(), path)?;
         namespace.set_prototype(Some(&self.misses))?;
         let ctx = namespace.ctx();
@@ -111,5 +98,24 @@ impl<'js> Strict<'js> {
             return Err(rquickjs::Error::Exception);
         }
         Ok(())
+    }
+
+    /// Makes `namespace` strict and frozen, and every namespace in it (the game's global,
+    /// whose tree comes from the game's API).
+    pub(super) fn apply_all_the_way_down(
+        &self,
+        namespace: &Object<'js>,
+        path: &str,
+    ) -> rquickjs::Result<()> {
+        for key in namespace.keys::<String>() {
+            let key = key?;
+            let member: Value = namespace.get(&key)?;
+            if !member.is_function()
+                && let Some(inner) = member.into_object()
+            {
+                self.apply_all_the_way_down(&inner, &format!("{path}.{key}"))?;
+            }
+        }
+        self.apply(namespace, path)
     }
 }
