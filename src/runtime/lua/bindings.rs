@@ -83,10 +83,6 @@ pub(super) fn install(
         let path = format!("modhost.{name}");
         modhost.raw_set(name, api_namespace(lua, &path, table, true)?)?;
     }
-    let later = lua.create_table()?;
-    for name in MADE_ON_FIRST_USE {
-        later.raw_set(name, true)?;
-    }
     let owner = Rc::clone(shared);
     let (info, settings) = (info.clone(), settings.clone());
     let make = lua.create_function(move |lua, name: mlua::LuaString| {
@@ -102,7 +98,13 @@ pub(super) fn install(
         helper::<Table>(
             lua,
             |helpers| &helpers.namespace,
-            ("modhost", modhost.clone(), false, make, later),
+            (
+                "modhost",
+                modhost.clone(),
+                false,
+                make,
+                Variadic::from_iter(MADE_ON_FIRST_USE),
+            ),
         )?,
     )?;
     if let Some(game) = game {
@@ -195,44 +197,38 @@ fn game_table(
 /// returns with the state ([`Helpers`]).
 fn sandbox(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<()> {
     static SANDBOX: HostChunk = HostChunk::new(include_str!("sandbox.lua"));
-    let natives = lua.create_table()?;
-    natives.raw_set(
-        "describe",
-        lua.create_function(|lua, value: Value| {
-            Ok(convert::to_json(lua, &value).map_or_else(
-                |_| value.type_name().to_owned(),
-                |json| format!("error value {json}"),
-            ))
-        })?,
-    )?;
-    natives.raw_set(
-        "level_of",
-        lua.create_function(|lua, level: i64| Ok(super::raising::mod_level(lua, level)))?,
-    )?;
-    natives.raw_set("caught", caught(lua, shared)?)?;
+    let describe = lua.create_function(|lua, value: Value| {
+        Ok(convert::to_json(lua, &value).map_or_else(
+            |_| value.type_name().to_owned(),
+            |json| format!("error value {json}"),
+        ))
+    })?;
+    let level_of =
+        lua.create_function(|lua, level: i64| Ok(super::raising::mod_level(lua, level)))?;
     // Lua's `luaL_getmetafield(L, 1, "__metatable")`: whether the metatable is protected.
-    natives.raw_set(
-        "protected",
-        lua.create_function(|_, table: Table| {
-            Ok(table.metatable().is_some_and(|meta| {
-                !matches!(meta.raw_get::<Value>("__metatable"), Ok(Value::Nil))
-            }))
-        })?,
-    )?;
-    natives.raw_set(
-        "rawset",
+    let protected = lua.create_function(|_, table: Table| {
+        Ok(table
+            .metatable()
+            .is_some_and(|meta| !matches!(meta.raw_get::<Value>("__metatable"), Ok(Value::Nil))))
+    })?;
+    let rawset_unless_read_only =
         lua.create_function(|_, (table, key, value): (Table, Value, Value)| {
             if is_read_only(&table) {
                 return Ok((false, Value::Nil));
             }
             table.raw_set(key, value)?;
             Ok((true, Value::Table(table)))
-        })?,
-    )?;
-    natives.raw_set("missing", missing_member(lua)?)?;
-    natives.raw_set("marker", convert::PROXY_MARKER)?;
-    let (read_only, raising, namespace, frozen) =
-        SANDBOX.function(lua)?.call((lua.globals(), natives))?;
+        })?;
+    let (read_only, raising, namespace, frozen) = SANDBOX.function(lua)?.call((
+        lua.globals(),
+        describe,
+        level_of,
+        caught(lua, shared)?,
+        protected,
+        rawset_unless_read_only,
+        missing_member(lua)?,
+        convert::PROXY_MARKER,
+    ))?;
     lua.set_app_data(Helpers {
         read_only,
         raising,

@@ -2,7 +2,10 @@
 -- base library functions that need the host's rules and returns the helpers the host builds
 -- the `modhost` API with. One chunk, so a mod's start loads one piece of bytecode and makes
 -- one call into Lua for all of it (each call from the host into Lua has a cost of its own).
-local globals, natives = ...
+-- The host's natives come as arguments, in this order (a table of them would be one more
+-- call from Rust into Lua for each).
+local globals, describe, level_of, caught, protected, rawset_unless_read_only, missing_member,
+  marker = ...
 local type, select, next, tostring = type, select, next, tostring
 local getmetatable, setmetatable, rawget, rawset, rawlen = getmetatable, setmetatable, rawget, rawset, rawlen
 local pcall, xpcall, load, coroutine, string = pcall, xpcall, load, coroutine, string
@@ -10,7 +13,6 @@ local original_error = error
 
 -- `error({ code = 42 })` would reach the host as `table: 0x…`: a raised table without a
 -- metatable gets a `__tostring` that shows it as JSON.
-local describe, level_of = natives.describe, natives.level_of
 local function error(value, level)
   if type(value) == "table" and getmetatable(value) == nil then
     setmetatable(value, { __tostring = describe })
@@ -24,7 +26,6 @@ globals.error = error
 -- `xpcall` and `coroutine.resume` could catch (`while true do pcall(f) end` would never end):
 -- they raise it again once the call has been stopped, so it unwinds to the host. They also
 -- give the mod an error a native function raised as its message string, as Lua's C functions do.
-local caught = natives.caught
 local resume = coroutine.resume
 local function check(ok, ...)
   if ok then return ok, ... end
@@ -63,7 +64,6 @@ end
 -- Lua runs finalizers (`__gc`) with hooks off, where no time limit reaches them, so a
 -- metatable with `__gc` is refused; Lua marks an object for finalization only if its
 -- metatable has `__gc` when `setmetatable` is called, so checking here is exact.
-local protected = natives.protected
 globals.setmetatable = function(...)
   local object, metatable = ...
   -- Lua's own checks, with its messages (this frame is not counted by `error`'s levels).
@@ -83,7 +83,6 @@ globals.setmetatable = function(...)
 end
 
 -- `rawset` may not write into the host's read-only proxies.
-local rawset_unless_read_only = natives.rawset
 globals.rawset = function(table, key, value)
   local ok, result = rawset_unless_read_only(table, key, value)
   if not ok then error("cannot set `" .. tostring(key) .. "`: this table is read-only") end
@@ -101,7 +100,6 @@ end
 
 -- Read-only proxies: reads go through to the target, writes raise an error at the writer's
 -- line, `pairs` and `#` see the target (after `complete` has filled it in, if given).
-local marker = natives.marker
 local function refuse(_, key)
   error("cannot set `" .. tostring(key) .. "`: this table is read-only")
 end
@@ -135,11 +133,11 @@ end
 -- later as "attempt to call a nil value". Hits are plain table reads: only a miss reaches the
 -- metamethod, which finds the namespace's name in its metatable. With `raises`, its functions
 -- are natives that answer as `raising` takes them (its tables are namespaces already).
--- The members named in `later` (as keys) are made by `make(name)` when first read, or when
--- the namespace is listed: most mods use few of `modhost`'s namespaces, and each is natives
--- and tables to make at every start.
-local missing = raising(natives.missing)
-local function namespace(path, members, raises, make, later)
+-- The members named after `make` are made by `make(name)` when first read, or when the
+-- namespace is listed: most mods use few of `modhost`'s namespaces, and each is natives and
+-- tables to make at every start.
+local missing = raising(missing_member)
+local function namespace(path, members, raises, make, ...)
   if raises then
     for name, member in next, members do
       if type(member) == "function" then members[name] = raising(member) end
@@ -149,6 +147,8 @@ local function namespace(path, members, raises, make, later)
     setmetatable(members, { __index = missing, namespace = path })
     return read_only(members)
   end
+  local later = {}
+  for index = 1, select('#', ...) do later[select(index, ...)] = true end
   local function made(name)
     local member = make(name)
     rawset(members, name, member)
