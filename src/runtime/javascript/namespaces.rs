@@ -27,29 +27,38 @@ static PRELUDE: CompiledOnce = CompiledOnce::new(
             throw new TypeError(missingMember(namespace[PATH], String(key), Object.keys(namespace)));
         },
     });
+    // One handler for every view; a view's path is kept by the object it shows.
     const views = new WeakMap();
+    const paths = new WeakMap();
+    const refuse = (target, key) => { throw new TypeError(`${paths.get(target)}.${String(key)} is read-only`); };
+    const handler = {
+        get(target, key) {
+            const member = target[key];
+            return member !== null && typeof member === 'object' ? readOnly(member, `${paths.get(target)}.${String(key)}`) : member;
+        },
+        set: refuse,
+        defineProperty: refuse,
+        deleteProperty: refuse,
+        setPrototypeOf(target) { throw new TypeError(`${paths.get(target)} is read-only`); },
+    };
     const readOnly = (value, path) => {
         if (value === null || typeof value !== 'object') return value;
         const known = views.get(value);
         if (known) return known;
-        const refuse = (key) => { throw new TypeError(`${path}.${String(key)} is read-only`); };
-        const view = new Proxy(value, {
-            get(target, key) {
-                const member = target[key];
-                return member !== null && typeof member === 'object' ? readOnly(member, `${path}.${String(key)}`) : member;
-            },
-            set(_, key) { refuse(key); },
-            defineProperty(_, key) { refuse(key); },
-            deleteProperty(_, key) { refuse(key); },
-            setPrototypeOf() { throw new TypeError(`${path} is read-only`); },
-        });
+        paths.set(value, path);
+        const view = new Proxy(value, handler);
         views.set(value, view);
         return view;
     };
-    let current = readOnly(settings, 'modhost.settings');
+    // The settings' view is made when first read.
+    let settingsNow = settings;
+    let settingsView;
     Object.defineProperty(modhost, 'mod', { value: readOnly(info, 'modhost.mod'), enumerable: true });
-    Object.defineProperty(modhost, 'settings', { get: () => current, enumerable: true });
-    return [PATH, misses, (next) => { current = readOnly(next, 'modhost.settings'); }];
+    Object.defineProperty(modhost, 'settings', {
+        get: () => (settingsView ??= readOnly(settingsNow, 'modhost.settings')),
+        enumerable: true,
+    });
+    return [PATH, misses, (next) => { settingsNow = next; settingsView = undefined; }];
 })"#,
 );
 
