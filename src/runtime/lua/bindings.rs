@@ -83,16 +83,13 @@ pub(super) fn install(
         let path = format!("modhost.{name}");
         modhost.raw_set(name, api_namespace(lua, &path, table, true)?)?;
     }
-    let owner = Rc::clone(shared);
-    let (info, settings) = (info.clone(), settings.clone());
-    let make = lua.create_function(move |lua, name: mlua::LuaString| {
-        match &*name.to_str()? {
-            "mod" => frozen(lua, &info),
-            // Until the host replaces them, which puts them in place.
-            "settings" => frozen(lua, &settings),
-            namespace => made_on_first_use(lua, &owner, namespace).map(Value::Table),
-        }
-    })?;
+    let later = Later {
+        shared: Rc::clone(shared),
+        info: info.clone(),
+        settings: settings.clone(),
+    };
+    let make =
+        lua.create_function(move |lua, name: mlua::LuaString| later.make(lua, &name.to_str()?))?;
     globals.raw_set(
         "modhost",
         helper::<Table>(
@@ -122,13 +119,25 @@ pub(super) fn install(
 /// not need all of them.
 const MADE_ON_FIRST_USE: [&str; 6] = ["mods", "timers", "storage", "fs", "mod", "settings"];
 
-/// The namespace `modhost.<name>`, one of [`MADE_ON_FIRST_USE`].
-fn made_on_first_use(lua: &Lua, shared: &Rc<Shared>, name: &str) -> mlua::Result<Table> {
-    let table = match name {
-        "mods" => mods(lua, shared)?,
-        _ => services(lua, shared, name, None)?,
-    };
-    api_namespace(lua, &format!("modhost.{name}"), table, true)
+/// What the members in [`MADE_ON_FIRST_USE`] are made from.
+struct Later {
+    shared: Rc<Shared>,
+    info: Json,
+    /// The settings the mod started with: once the host replaces them, it puts the new ones in
+    /// place itself ([`replace_settings`]), and these are not asked for.
+    settings: Json,
+}
+
+impl Later {
+    fn make(&self, lua: &Lua, name: &str) -> mlua::Result<Value> {
+        let namespace = match name {
+            "mod" => return frozen(lua, &self.info),
+            "settings" => return frozen(lua, &self.settings),
+            "mods" => mods(lua, &self.shared)?,
+            _ => services(lua, &self.shared, name, None)?,
+        };
+        api_namespace(lua, &format!("modhost.{name}"), namespace, true).map(Value::Table)
+    }
 }
 
 /// Replaces `modhost.settings` in the table [`install`] returned.
@@ -213,7 +222,7 @@ fn sandbox(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<()> {
     })?;
     let rawset_unless_read_only =
         lua.create_function(|_, (table, key, value): (Table, Value, Value)| {
-            if is_read_only(&table) {
+            if convert::read_only_target(&table).is_some() {
                 return Ok((false, Value::Nil));
             }
             table.raw_set(key, value)?;
@@ -259,15 +268,6 @@ fn caught(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Function> {
                 .breach(ScriptError::out_of_memory(shared.memory_mb, None));
         }
         Ok((shared.clock.must_stop(), seen))
-    })
-}
-
-/// Whether `table` is one of the host's read-only proxies.
-fn is_read_only(table: &Table) -> bool {
-    table.metatable().is_some_and(|metatable| {
-        metatable
-            .raw_get::<bool>(convert::PROXY_MARKER)
-            .unwrap_or(false)
     })
 }
 

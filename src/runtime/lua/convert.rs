@@ -8,7 +8,7 @@
 //! the bounds of [`crate::runtime::crossing`] (too deep, which is what a cyclic table becomes,
 //! or too large) are an error.
 
-use mlua::{Lua, LuaSerdeExt, Value};
+use mlua::{Lua, LuaSerdeExt, Table, Value};
 
 use crate::runtime::crossing::Crossing;
 use crate::runtime::{ErrorKind, Json, ScriptError};
@@ -16,6 +16,16 @@ use crate::runtime::{ErrorKind, Json, ScriptError};
 /// Marks the metatable of a read-only proxy (`modhost.settings`), whose contents live in its
 /// `__index` table.
 pub(super) const PROXY_MARKER: &str = "__modhost_read_only";
+
+/// What `table` shows, if it is one of the host's read-only proxies.
+pub(super) fn read_only_target(table: &Table) -> Option<Value> {
+    let metatable = table.metatable()?;
+    metatable
+        .raw_get::<bool>(PROXY_MARKER)
+        .unwrap_or(false)
+        .then(|| metatable.raw_get::<Value>("__index").ok())
+        .flatten()
+}
 
 fn conversion(message: impl Into<String>) -> ScriptError {
     ScriptError::new(ErrorKind::Conversion, message)
@@ -52,13 +62,7 @@ fn to_json_at(
         }
         Value::String(text) => Json::String(text.to_string_lossy()),
         Value::Table(table) => {
-            if let Some(target) = table.metatable().and_then(|metatable| {
-                metatable
-                    .raw_get::<bool>(PROXY_MARKER)
-                    .unwrap_or(false)
-                    .then(|| metatable.raw_get::<Value>("__index").ok())
-                    .flatten()
-            }) {
+            if let Some(target) = read_only_target(table) {
                 return to_json_at(lua, &target, depth + 1, crossing);
             }
             let is_array_marked = table
