@@ -495,9 +495,12 @@ mod tests {
 
     use super::*;
 
-    /// With the count hook alone, the patched interpreter counts instructions itself
-    /// (vendor/lua-src/PATCHED.md); with a line hook beside it, Lua counts them in
-    /// `luaG_traceexec` as it always has. The count hook fires as often either way.
+    /// With the count hook alone, the patched interpreter counts instructions itself and
+    /// skips the call and return hooks' bookkeeping (vendor/lua-src/PATCHED.md); with a line
+    /// hook beside it, Lua takes its own paths as it always has. The count hook fires as often
+    /// either way, through loops, calls and every kind of return: none (`RETURN0`), one
+    /// (`RETURN1`), several (`RETURN`), from a vararg function, a tail call, a C function, a
+    /// to-be-closed variable and a coroutine.
     #[test]
     fn the_count_hook_fires_as_often_as_when_lua_counts_every_instruction() {
         let fired = |triggers: HookTriggers| {
@@ -511,11 +514,31 @@ mod tests {
                 Ok(VmState::Continue)
             })
             .unwrap();
-            lua.load("local sum = 0\nfor i = 1, 100000 do sum = sum + i end\nreturn sum")
-                .exec()
-                .unwrap();
+            lua.load(COUNTED).exec().unwrap();
             counted.get()
         };
+        const COUNTED: &str = r#"
+            local sum = 0
+            for i = 1, 100000 do sum = sum + i end
+            local function none() sum = sum + 1 end
+            local function one(x) return x + 1 end
+            local function two(x) return x, x + 1 end
+            local function varargs(...) return select('#', ...) end
+            local function tail(x) return one(x) end
+            local function closing(x)
+              local _ <close> = setmetatable({}, { __close = function() sum = sum + 1 end })
+              return x, x
+            end
+            local worker = coroutine.wrap(function(x)
+              while true do x = coroutine.yield(one(x)) end
+            end)
+            for i = 1, 20000 do
+              none()
+              local a, b = two(one(i))
+              sum = sum + a + b + varargs(i, a, b) + tail(i) + math.abs(-i) + worker(i)
+              sum = sum + select(2, closing(i))
+            end
+            return sum"#;
         let alone = fired(HookTriggers::new().every_nth_instruction(97));
         let beside_a_line_hook = fired(HookTriggers::new().every_nth_instruction(97).every_line());
         assert_eq!(alone, beside_a_line_hook);

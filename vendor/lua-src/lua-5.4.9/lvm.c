@@ -1174,8 +1174,12 @@ void luaV_execute (lua_State *L, CallInfo *ci) {
   cl = ci_func(ci);
   k = cl->p->k;
   pc = ci->u.l.savedpc;
-  if (l_unlikely(trap))
-    trap = luaG_tracecall(L);
+  if (l_unlikely(trap)) {
+    if (L->hookmask == LUA_MASKCOUNT && !cl->p->is_vararg)
+      ci->u.l.trap = 1;  /* count hook alone: counted in 'vmfetch', no call hook */
+    else
+      trap = luaG_tracecall(L);
+  }
   base = ci->func.p + 1;
   /* main loop of interpreter */
   for (;;) {
@@ -1747,7 +1751,7 @@ void luaV_execute (lua_State *L, CallInfo *ci) {
         goto ret;
       }
       vmcase(OP_RETURN0) {
-        if (l_unlikely(L->hookmask)) {
+        if (l_unlikely(L->hookmask & ~LUA_MASKCOUNT)) {  /* no return hook for a count hook */
           StkId ra = RA(i);
           L->top.p = ra;
           savepc(ci);
@@ -1764,7 +1768,7 @@ void luaV_execute (lua_State *L, CallInfo *ci) {
         goto ret;
       }
       vmcase(OP_RETURN1) {
-        if (l_unlikely(L->hookmask)) {
+        if (l_unlikely(L->hookmask & ~LUA_MASKCOUNT)) {  /* no return hook for a count hook */
           StkId ra = RA(i);
           L->top.p = ra + 1;
           savepc(ci);
