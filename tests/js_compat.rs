@@ -183,6 +183,40 @@ export function onBootstrap() {
     assert_eq!(lines, expected);
 }
 
+/// `console` is made when the mod first reads it (`docs/architecture.md`), which no mod can
+/// tell: it is a global like any other, writable and configurable as on the web, and a mod
+/// that replaces it before ever reading it gets what it put there.
+#[test]
+fn console_is_a_global_a_mod_can_wrap_or_replace() {
+    let lines = logged(
+        r#"
+const described = () => {
+  const { writable, enumerable, configurable } = Object.getOwnPropertyDescriptor(globalThis, "console");
+  return `writable ${writable}, enumerable ${enumerable}, configurable ${configurable}`;
+};
+const original = console;
+console = { log: (...values) => original.log("[wrapped]", ...values) };
+console.log("once", 1);
+console = original;
+console.log(described(), typeof console.log, "console" in globalThis);
+"#,
+    );
+    assert_eq!(
+        lines,
+        [
+            "INFO [wrapped] once 1",
+            "INFO writable true, enumerable false, configurable true function true",
+        ]
+    );
+    let replaced_first = logged(
+        r#"
+console = { log: (text) => modhost.log.warn(`replaced: ${text}`) };
+console.log("hi");
+"#,
+    );
+    assert_eq!(replaced_first, ["WARN replaced: hi"]);
+}
+
 /// Delays far apart, so that the time the mod takes to set them (on a slow machine) cannot
 /// change their order; equal delays keep the order they were set in.
 #[test]

@@ -3,7 +3,6 @@
 use std::rc::Rc;
 
 use rquickjs::function::{Params, Rest};
-use rquickjs::object::Property;
 use rquickjs::{Ctx, Exception, Function, Object, Persistent, Value};
 use smallvec::SmallVec;
 
@@ -14,7 +13,7 @@ use crate::runtime::{GameGlobal, HandlerId, HostError, Json, LogLevel, Service, 
 
 /// Puts the native API in place: `modhost` and the game's global, strict and frozen all the
 /// way down, with `modhost.mod` and `modhost.settings` read-only views ([`Strict`]); `console`
-/// ([`super::console`]) and HTML's timers ([`super::timers`]) as globals. The natives check
+/// ([`super::console`], made when first read) and HTML's timers ([`super::timers`]) as globals. The natives check
 /// their own arguments ([`checked`]). Returns the function that replaces `modhost.settings`.
 pub(super) fn install<'js>(
     ctx: &Ctx<'js>,
@@ -60,8 +59,7 @@ pub(super) fn install<'js>(
 
     let globals = ctx.globals();
     globals.prop("modhost", modhost)?;
-    let console = super::console::console(ctx, shared)?;
-    globals.prop("console", Property::from(console).writable())?;
+    super::console::define_made_on_first_use(shared, &globals)?;
     super::timers::install(ctx, shared, &globals)?;
     if let Some(game) = game {
         let object = game_object(ctx, shared, game)?;

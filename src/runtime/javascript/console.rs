@@ -11,11 +11,35 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use rquickjs::function::Params;
+use rquickjs::object::{Accessor, Property};
 use rquickjs::{Ctx, Function, Object, Value};
 
 use super::Shared;
 use super::bindings::{Raw, log_values};
 use crate::runtime::LogLevel;
+
+/// Defines the global `console` as an accessor that makes the console when the mod first
+/// reads it, or puts what the mod assigns in its place: either way `console` becomes a plain
+/// property, writable and configurable as on the web. Its eighteen natives were a twentieth
+/// of starting a JavaScript mod, and many mods log through `modhost.log` instead.
+pub(super) fn define_made_on_first_use<'js>(
+    shared: &Rc<Shared>,
+    globals: &Object<'js>,
+) -> rquickjs::Result<()> {
+    let shared = Rc::clone(shared);
+    let make = move |ctx: Ctx<'js>| -> rquickjs::Result<Object<'js>> {
+        let made = console(&ctx, &shared)?;
+        put_in_place(&ctx, made.clone().into_value())?;
+        Ok(made)
+    };
+    let replace = |ctx: Ctx<'js>, value: Value<'js>| put_in_place(&ctx, value);
+    globals.prop("console", Accessor::new(make, replace).configurable())
+}
+
+fn put_in_place<'js>(ctx: &Ctx<'js>, console: Value<'js>) -> rquickjs::Result<()> {
+    ctx.globals()
+        .prop("console", Property::from(console).writable().configurable())
+}
 
 /// What a mod's console remembers between calls.
 #[derive(Default)]
@@ -30,7 +54,7 @@ struct State {
 /// The `console` object: `log` (as `info`), `info`, `debug`, `warn`, `error`, `dir`,
 /// `dirxml`, `table`, `trace`, `assert`, `count`, `countReset`, `group`, `groupCollapsed`,
 /// `groupEnd`, `time`, `timeLog`, `timeEnd`.
-pub(super) fn console<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {
+fn console<'js>(ctx: &Ctx<'js>, shared: &Rc<Shared>) -> rquickjs::Result<Object<'js>> {
     let console = Object::new(ctx.clone())?;
     let state = Rc::new(RefCell::new(State::default()));
     let method = |name: &str,
