@@ -3,21 +3,22 @@
 //! closest one; `modhost.mod` and `modhost.settings` are read-only views whose writes throw,
 //! naming what was written (a frozen object ignores them in a script).
 //!
-//! The two proxies are JavaScript (the prelude, compiled once per process, read and run by
-//! every mod as it starts); the rest is done here, natively: a namespace walked, frozen and
-//! given its prototype from JavaScript was a twelfth of starting a mod.
+//! The two proxies are JavaScript, compiled once per process: the misses' prototype is read
+//! and run by every mod as it starts (the prelude), the read-only views when the mod first
+//! reads `modhost.mod` or `modhost.settings`. The rest is done here, natively: a namespace
+//! walked, frozen and given its prototype from JavaScript was a twelfth of starting a mod.
 
 use rquickjs::{Array, Ctx, Function, Object, Value};
 
 use super::bytecode::CompiledOnce;
 
-/// Makes the misses' prototype and the read-only views, defines `modhost.mod` and
-/// `modhost.settings` on the `modhost` object (a getter, so the host can swap in new
+/// Makes the misses' prototype, defines `modhost.mod` and `modhost.settings` on the `modhost`
+/// object (getters: the views are made when first read, and the host can swap in new
 /// settings), and returns `[the symbol naming a namespace's path, the misses' prototype, the
 /// function that replaces the settings]`. Hits never reach the prototype: they are plain
 /// property reads.
 static PRELUDE: CompiledOnce = CompiledOnce::new(
-    r#"(function (modhost, info, settings, missingMember) {
+    r#"(function (modhost, info, settings, missingMember, views) {
     const PATH = Symbol('modhost namespace');
     const misses = new Proxy(Object.create(null), {
         get(_, key, namespace) {
@@ -27,7 +28,26 @@ static PRELUDE: CompiledOnce = CompiledOnce::new(
             throw new TypeError(missingMember(namespace[PATH], String(key), Object.keys(namespace)));
         },
     });
-    // One handler for every view; a view's path is kept by the object it shows.
+    let readOnly, infoView, settingsNow = settings, settingsView;
+    const view = (value, path) => (readOnly ??= views())(value, path);
+    Object.defineProperty(modhost, 'mod', {
+        get: () => (infoView ??= view(info, 'modhost.mod')),
+        enumerable: true,
+    });
+    Object.defineProperty(modhost, 'settings', {
+        get: () => (settingsView ??= view(settingsNow, 'modhost.settings')),
+        enumerable: true,
+    });
+    return [PATH, misses, (next) => { settingsNow = next; settingsView = undefined; }];
+})"#,
+);
+
+/// The read-only views, made the first time a mod reads `modhost.mod` or `modhost.settings`
+/// (most mods read neither): evaluates to `readOnly(value, path)`, which gives a value's view,
+/// the same one each time. One handler serves every view; a view's path is kept by the object
+/// it shows.
+static VIEWS: CompiledOnce = CompiledOnce::new(
+    r#"(function () {
     const views = new WeakMap();
     const paths = new WeakMap();
     const refuse = (target, key) => { throw new TypeError(`${paths.get(target)}.${String(key)} is read-only`); };
@@ -50,16 +70,8 @@ static PRELUDE: CompiledOnce = CompiledOnce::new(
         views.set(value, view);
         return view;
     };
-    // The settings' view is made when first read.
-    let settingsNow = settings;
-    let settingsView;
-    Object.defineProperty(modhost, 'mod', { value: readOnly(info, 'modhost.mod'), enumerable: true });
-    Object.defineProperty(modhost, 'settings', {
-        get: () => (settingsView ??= readOnly(settingsNow, 'modhost.settings')),
-        enumerable: true,
-    });
-    return [PATH, misses, (next) => { settingsNow = next; settingsView = undefined; }];
-})"#,
+    return readOnly;
+})()"#,
 );
 
 /// The prelude's work in one mod's context.
@@ -86,8 +98,9 @@ impl<'js> Strict<'js> {
                 crate::suggest::missing_member(&path, &key, members.iter().map(String::as_str))
             },
         )?;
+        let views = Function::new(ctx.clone(), |ctx: Ctx<'js>| VIEWS.eval::<Function>(&ctx))?;
         let prelude: Function = PRELUDE.eval(ctx)?;
-        let made: Array = prelude.call((modhost.clone(), info, settings, missing_member))?;
+        let made: Array = prelude.call((modhost.clone(), info, settings, missing_member, views))?;
         Ok(Strict {
             path: made.get(0)?,
             misses: made.get(1)?,
