@@ -63,18 +63,8 @@ pub(super) fn install(
     globals.raw_set("os", read_only(lua, os)?)?;
 
     let modhost = lua.create_table()?;
-    let log = lua.create_table()?;
-    for (name, level) in [
-        ("debug", LogLevel::Debug),
-        ("info", LogLevel::Info),
-        ("warn", LogLevel::Warn),
-        ("error", LogLevel::Error),
-    ] {
-        log.raw_set(name, logger(lua, shared, level)?)?;
-    }
-    // `print` is `modhost.log.info`.
-    globals.raw_set("print", log.raw_get::<Function>("info")?)?;
-    modhost.raw_set("log", api_namespace(lua, "modhost.log", log, false)?)?;
+    // `print` logs as `modhost.log.info` does.
+    globals.raw_set("print", logger(lua, shared, LogLevel::Info)?)?;
     let mut namespaces = vec![("events", events(lua, shared)?)];
     if shared.testing.is_some() {
         namespaces.push(("test", super::testing::test_table(lua, shared)?));
@@ -117,7 +107,7 @@ pub(super) fn install(
 /// The members of `modhost` made when a mod first reads one (or lists `modhost`): each
 /// namespace is natives and tables, `mod` and `settings` read-only copies, and most mods do
 /// not need all of them.
-const MADE_ON_FIRST_USE: [&str; 6] = ["mods", "timers", "storage", "fs", "mod", "settings"];
+const MADE_ON_FIRST_USE: [&str; 7] = ["log", "mods", "timers", "storage", "fs", "mod", "settings"];
 
 /// What the members in [`MADE_ON_FIRST_USE`] are made from.
 struct Later {
@@ -130,13 +120,15 @@ struct Later {
 
 impl Later {
     fn make(&self, lua: &Lua, name: &str) -> mlua::Result<Value> {
-        let namespace = match name {
+        let (namespace, raises) = match name {
             "mod" => return frozen(lua, &self.info),
             "settings" => return frozen(lua, &self.settings),
-            "mods" => mods(lua, &self.shared)?,
-            _ => services(lua, &self.shared, name, None)?,
+            // The log's functions answer nothing to raise.
+            "log" => (log(lua, &self.shared)?, false),
+            "mods" => (mods(lua, &self.shared)?, true),
+            _ => (services(lua, &self.shared, name, None)?, true),
         };
-        api_namespace(lua, &format!("modhost.{name}"), namespace, true).map(Value::Table)
+        api_namespace(lua, &format!("modhost.{name}"), namespace, raises).map(Value::Table)
     }
 }
 
@@ -359,6 +351,20 @@ fn frozen(lua: &Lua, json: &Json) -> mlua::Result<Value> {
         |helpers| &helpers.frozen,
         convert::from_json(lua, json)?,
     )
+}
+
+/// `modhost.log`'s functions, one for each level.
+fn log(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
+    let log = lua.create_table()?;
+    for (name, level) in [
+        ("debug", LogLevel::Debug),
+        ("info", LogLevel::Info),
+        ("warn", LogLevel::Warn),
+        ("error", LogLevel::Error),
+    ] {
+        log.raw_set(name, logger(lua, shared, level)?)?;
+    }
+    Ok(log)
 }
 
 fn logger(lua: &Lua, shared: &Rc<Shared>, level: LogLevel) -> mlua::Result<Function> {
