@@ -15,6 +15,14 @@ pub enum LogLevel {
 }
 
 impl LogLevel {
+    /// Every level, lowest first: `modhost.log` has a function of each's [`name`](Self::name).
+    pub const ALL: [LogLevel; 4] = [
+        LogLevel::Debug,
+        LogLevel::Info,
+        LogLevel::Warn,
+        LogLevel::Error,
+    ];
+
     /// `debug`, `info`, `warn` or `error`, as the protocol and reports spell it.
     pub fn name(self) -> &'static str {
         match self {

@@ -23,13 +23,8 @@ pub(super) fn install<'js>(
     game: Option<&GameGlobal>,
 ) -> rquickjs::Result<Function<'js>> {
     let log = Object::new(ctx.clone())?;
-    for (name, level) in [
-        ("debug", LogLevel::Debug),
-        ("info", LogLevel::Info),
-        ("warn", LogLevel::Warn),
-        ("error", LogLevel::Error),
-    ] {
-        log.set(name, logger(ctx, shared, level)?)?;
+    for level in LogLevel::ALL {
+        log.set(level.name(), logger(ctx, shared, level)?)?;
     }
     let mut namespaces = vec![
         ("log", log),

@@ -356,13 +356,8 @@ fn frozen(lua: &Lua, json: &Json) -> mlua::Result<Value> {
 /// `modhost.log`'s functions, one for each level.
 fn log(lua: &Lua, shared: &Rc<Shared>) -> mlua::Result<Table> {
     let log = lua.create_table()?;
-    for (name, level) in [
-        ("debug", LogLevel::Debug),
-        ("info", LogLevel::Info),
-        ("warn", LogLevel::Warn),
-        ("error", LogLevel::Error),
-    ] {
-        log.raw_set(name, logger(lua, shared, level)?)?;
+    for level in LogLevel::ALL {
+        log.raw_set(level.name(), logger(lua, shared, level)?)?;
     }
     Ok(log)
 }
