@@ -103,3 +103,32 @@ fn the_quota_holds_across_processes_sharing_the_store() {
     host.stop();
     assert!(host.finish().0.success());
 }
+
+/// Opening the store is the host's work, not the mod's: a mod's first `storage.set`, which
+/// waits for the store to open, still has its whole `call_timeout_ms`. Here the wait is
+/// another process holding the store's write lock past the limit; in CI it was a busy disk
+/// taking over a second to create the file.
+#[test]
+fn waiting_for_the_store_to_open_is_not_the_mod_s_time() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    support::one_mod_pack(
+        dir.path(),
+        "data_dir = \"data\"\n[limits]\ncall_timeout_ms = 500\n",
+        "saver",
+        "main.js",
+        "function save() { modhost.storage.set('k', 41); return modhost.storage.get('k') + 1; }\n",
+    );
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let holder = rusqlite::Connection::open(data.join("storage.sqlite3")).expect("open the store");
+    holder
+        .execute_batch("PRAGMA journal_mode = WAL; BEGIN IMMEDIATE; CREATE TABLE held (x);")
+        .expect("hold the write lock");
+    let released = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(1_500));
+        holder.execute_batch("COMMIT").expect("release the lock");
+    });
+    let saved = call(dir.path(), &["saver", "save"]);
+    released.join().expect("released");
+    assert_eq!(saved, "42");
+}

@@ -212,6 +212,16 @@ fn id(args: &[Json], index: usize) -> u64 {
 }
 
 impl HostServices for Link {
+    fn open_store(&self) {
+        if let Ok(core) = self.core() {
+            // No mod has control while the store opens: the watchdog does not count it either.
+            let was_running = core.activity.pause();
+            // A failure is reported by the service that needs the store, which tries again.
+            let _ = core.with_store(|_| Ok(()));
+            core.activity.resume(was_running);
+        }
+    }
+
     fn serve(&self, mod_id: &str, service: Service, args: &[Json]) -> Result<Json, String> {
         match service {
             Service::ModsList => Ok(self.list()),

@@ -98,6 +98,18 @@ impl Service {
         ("test.emitted", Service::TestEmitted),
     ];
 
+    /// Whether it reads or writes the mods' store, which the host opens the first time a mod
+    /// uses it ([`HostServices::open_store`]).
+    pub fn uses_store(self) -> bool {
+        matches!(
+            self,
+            Service::StorageGet
+                | Service::StorageSet
+                | Service::StorageDelete
+                | Service::StorageKeys
+        )
+    }
+
     /// Each service of the surface's namespace `namespace` (`storage`): its name there
     /// (`get`), its path (`storage.get`) and itself.
     pub fn in_namespace(
@@ -141,6 +153,10 @@ pub trait HostServices {
     /// optional one is absent or `null`; a number may stand for a string; a handler is its
     /// [`HandlerId`]). On an error the backend forgets the handlers it kept for the call.
     fn serve(&self, mod_id: &str, service: Service, args: &[Json]) -> Result<Json, String>;
+    /// Opens the mods' store if it is not open yet (creating its file, which a busy disk can
+    /// make take seconds). The host's own work, not the mod's: [`serve_outside_setup`] runs it
+    /// outside the running call's time. A failure is the next storage service's to report.
+    fn open_store(&self) {}
     /// `modhost.events.emit`: queues the event; it is delivered after the current call returns.
     /// A payload that takes the mod's queued events past its memory limit is a breach.
     fn emit(&self, mod_id: &str, event: &str, payload: Json) -> Result<(), HostError>;
@@ -201,6 +217,23 @@ impl TestStep {
             _ => None,
         }
     }
+}
+
+/// Asks `host` for `service`, having first readied what it needs of the host's own outside
+/// the running call's time (`clock`), as a wait for the game is: opening the mods' store on
+/// a slow disk once stopped a mod's first `storage.set` for running past `call_timeout_ms`.
+/// The service itself is the mod's time.
+pub(super) fn serve_outside_setup(
+    host: &dyn HostServices,
+    clock: &super::CallClock,
+    mod_id: &str,
+    service: Service,
+    args: &[Json],
+) -> Result<Json, String> {
+    if service.uses_store() {
+        clock.paused(|| host.open_store());
+    }
+    host.serve(mod_id, service, args)
 }
 
 #[cfg(test)]
