@@ -121,18 +121,17 @@ impl Activity {
             .store(Moment::now().nanos() + 1, Ordering::Relaxed);
     }
 
-    /// The mod with control waits for the game (which has `game_call_timeout_ms` of its own):
-    /// until [`Activity::resume`], no mod holds control.
-    pub(super) fn pause(&self) -> bool {
-        self.since.swap(0, Ordering::Relaxed) != 0
-    }
-
-    /// The wait for the game is over; the mod has control again, counted from now.
-    pub(super) fn resume(&self, was_running: bool) {
+    /// Runs `body`, a wait that is not the mod's (for the game, which has
+    /// `game_call_timeout_ms` of its own, or for the host's own work): meanwhile no mod holds
+    /// control, and the mod that had it has it again afterwards, counted from then.
+    pub(super) fn without_control<R>(&self, body: impl FnOnce() -> R) -> R {
+        let was_running = self.since.swap(0, Ordering::Relaxed) != 0;
+        let result = body();
         if was_running {
             self.since
                 .store(Moment::now().nanos() + 1, Ordering::Relaxed);
         }
+        result
     }
 }
 

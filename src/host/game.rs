@@ -298,12 +298,9 @@ impl Core {
         };
         let answer = match (closure, &link) {
             (Some(closure), _) => closure(mod_id, args).map_err(GameCallError::Failed),
-            (None, Some(link)) => {
-                let was_running = self.activity.pause();
-                let answer = link.call(mod_id, function, args, timeout);
-                self.activity.resume(was_running);
-                answer
-            }
+            (None, Some(link)) => self
+                .activity
+                .without_control(|| link.call(mod_id, function, args, timeout)),
             (None, None) => Err(GameCallError::NotProvided),
         };
         let value = match answer {

@@ -213,13 +213,17 @@ fn id(args: &[Json], index: usize) -> u64 {
 
 impl HostServices for Link {
     fn open_store(&self) {
-        if let Ok(core) = self.core() {
-            // No mod has control while the store opens: the watchdog does not count it either.
-            let was_running = core.activity.pause();
-            // A failure is reported by the service that needs the store, which tries again.
-            let _ = core.with_store(|_| Ok(()));
-            core.activity.resume(was_running);
+        let Ok(core) = self.core() else {
+            return;
+        };
+        if core.store.borrow().is_some() {
+            return;
         }
+        // No mod has control while the store opens: the watchdog does not count it either. A
+        // failure is reported by the service that needs the store, which tries again.
+        let _ = core
+            .activity
+            .without_control(|| core.with_store(|_| Ok(())));
     }
 
     fn serve(&self, mod_id: &str, service: Service, args: &[Json]) -> Result<Json, String> {

@@ -45,8 +45,8 @@ pub(super) const BUILTIN_GLOBALS: &[&str] = &[
 pub(super) fn install(
     lua: &Lua,
     shared: &Rc<Shared>,
-    info: &Json,
-    settings: &Json,
+    info: Json,
+    settings: Json,
     game: Option<&GameGlobal>,
     reproducible: Option<&Reproducible>,
 ) -> mlua::Result<Table> {
@@ -76,8 +76,8 @@ pub(super) fn install(
     }
     let later = Later {
         shared: Rc::clone(shared),
-        info: info.clone(),
-        settings: settings.clone(),
+        info,
+        settings,
     };
     let make =
         lua.create_function(move |lua, name: mlua::LuaString| later.make(lua, &name.to_str()?))?;

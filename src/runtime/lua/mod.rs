@@ -194,16 +194,17 @@ impl LuaInstance {
             globals: lua.globals(),
             lua,
         };
-        instance.load(&setup)?;
+        instance.load(setup)?;
         Ok(instance)
     }
 
-    fn load(&mut self, setup: &InstanceSetup) -> Result<(), ScriptError> {
+    fn load(&mut self, mut setup: InstanceSetup) -> Result<(), ScriptError> {
+        // `modhost.mod` and `modhost.settings` are made from these when first read.
         let modhost = bindings::install(
             &self.lua,
             &self.shared,
-            &setup.info,
-            &setup.settings,
+            std::mem::take(&mut setup.info),
+            std::mem::take(&mut setup.settings),
             setup.game.as_ref(),
             setup.reproducible.as_ref(),
         )
