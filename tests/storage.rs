@@ -125,7 +125,9 @@ fn waiting_for_the_store_to_open_is_not_the_mod_s_time() {
         .execute_batch("PRAGMA journal_mode = WAL; BEGIN IMMEDIATE; CREATE TABLE held (x);")
         .expect("hold the write lock");
     let released = std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_millis(1_500));
+        // Long enough to outlast the limit even on a machine slow to start `modhost`, and
+        // short of the store's own 5 s wait for a lock.
+        std::thread::sleep(std::time::Duration::from_millis(3_000));
         holder.execute_batch("COMMIT").expect("release the lock");
     });
     let saved = call(dir.path(), &["saver", "save"]);
