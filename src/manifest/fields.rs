@@ -162,24 +162,11 @@ fn requirement_pattern() -> String {
     let pre = r"(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)";
     let build = r"[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*";
     let patch = format!(r"({number}(-{pre}(\.{pre})*)?(\+{build})?|{wild})");
-    // A wildcard major version is the same character throughout (`x.x`, not `X.x`).
-    let wilds = |count: usize| -> String {
-        ["\\*", "x", "X"]
-            .iter()
-            .map(|wild| {
-                let mut one = (*wild).to_owned();
-                for _ in 1..count {
-                    one = format!(r"{one}(\.{wild}");
-                }
-                one + &")?".repeat(count - 1)
-            })
-            .collect::<Vec<_>>()
-            .join("|")
-    };
     let numbered = format!(r"{number}(\.({wild}(\.{wild})?|{number}(\.{patch})?))?");
     let comparator = format!(r"\s*(=|>=|<=|>|<|~|\^)?\s*{numbered}\s*");
-    // A wildcard major version (`*`, `x.x`) stands alone, without an operator.
-    let any = format!(r"\s*({})\s*", wilds(3));
+    // A wildcard major version stands alone, a single `*`, `x` or `X`: `semver` refuses
+    // `x.x` and `*.*` (anything after the wildcard), and an operator before it.
+    let any = format!(r"\s*{wild}\s*");
     format!(r"^({any}|{comparator}(,{comparator})*)$")
 }
 
@@ -266,6 +253,22 @@ mod tests {
         }
         for bad in ["main.py", "init.lau", "run", "main.js.bak"] {
             assert!(!schema_accepts(&pattern, bad), "{bad}");
+        }
+    }
+
+    /// A wildcard stands alone (`*`), never as a version's parts (`x.x`): the case the
+    /// property test below once found.
+    #[test]
+    fn the_schema_takes_a_wildcard_requirement_only_alone_as_the_validator_does() {
+        for text in [
+            "*", "x", "X", " * ", "1.x", "1.2.*", "x.x", "X.X", "*.*", "x.x.x", "=*",
+        ] {
+            let validator = semver::VersionReq::parse(text).is_ok();
+            assert_eq!(
+                schema_accepts(&requirement_pattern(), text),
+                validator,
+                "{text:?}"
+            );
         }
     }
 
