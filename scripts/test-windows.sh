@@ -25,7 +25,8 @@
 set -euo pipefail
 . "$(dirname "$0")/test-tools.sh"
 . "$(dirname "$0")/test-tools-windows.sh"
-export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine
+# Wine, with a second run of the tests that failed where Wine could not create a process.
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$(cd "$(dirname "$0")" && pwd)/wine-runner.sh"
 # One wineserver for the whole run, kept for 30 s after its last client: a test binary that
 # started while the previous one's server was exiting failed with "recvmsg: Connection reset
 # by peer" before running a test.
