@@ -11,7 +11,9 @@
 //! store, however their writes interleave.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -48,6 +50,9 @@ pub enum StorageError {
 
 pub struct Store {
     connection: Connection,
+    /// Nanoseconds the store's operations waited for another process's write lock since
+    /// [`Store::take_lock_wait`] was last asked (the busy handler adds to it).
+    lock_waited: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -59,7 +64,8 @@ impl Store {
             message,
         };
         crate::data_dir::ensure_private(data_dir).map_err(|error| open_error(error.to_string()))?;
-        let connection = Connection::open(&path).map_err(|error| open_error(error.to_string()))?;
+        let mut connection =
+            Connection::open(&path).map_err(|error| open_error(error.to_string()))?;
         // Every mod's data is in this file: the user's alone, like the socket and the token
         // (SQLite gives its `-wal` and `-shm` files the same mode).
         #[cfg(unix)]
@@ -68,13 +74,26 @@ impl Store {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
                 .map_err(|error| open_error(error.to_string()))?;
         }
+        let lock_waited = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&lock_waited);
         connection
-            .busy_timeout(BUSY_TIMEOUT)
+            .busy_handler(Some(move |attempt| wait_for_lock(attempt, &counted)))
             .and_then(|()| connection.pragma_update(None, "journal_mode", "WAL"))
             .and_then(|()| connection.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|()| Store::create_table(&connection))
             .map_err(|error| open_error(error.to_string()))?;
-        Ok(Store { connection })
+        // Waits while opening are the opener's to count (the host opens outside a mod's time).
+        lock_waited.store(0, Ordering::Relaxed);
+        Ok(Store {
+            connection,
+            lock_waited,
+        })
+    }
+
+    /// How long the store's operations waited for another process's write lock since this
+    /// was last asked.
+    pub fn take_lock_wait(&self) -> Duration {
+        Duration::from_nanos(self.lock_waited.swap(0, Ordering::Relaxed))
     }
 
     /// A store that lives in memory and goes with it (`modhost test`).
@@ -86,7 +105,10 @@ impl Store {
         let connection =
             Connection::open_in_memory().map_err(|error| open_error(error.to_string()))?;
         Store::create_table(&connection).map_err(|error| open_error(error.to_string()))?;
-        Ok(Store { connection })
+        Ok(Store {
+            connection,
+            lock_waited: Arc::default(),
+        })
     }
 
     fn create_table(connection: &Connection) -> rusqlite::Result<()> {
@@ -230,6 +252,35 @@ impl Store {
     }
 }
 
+/// SQLite's busy handler: waits for another connection's write lock to go (the `attempt`th
+/// wait of this operation, from 0), adding the time slept to `waited` in nanoseconds; `false`
+/// once [`BUSY_TIMEOUT`] has passed, and the operation fails as busy.
+fn wait_for_lock(attempt: i32, waited: &AtomicU64) -> bool {
+    let Some(step) = lock_wait_step(usize::try_from(attempt).unwrap_or(0)) else {
+        return false;
+    };
+    let sleeping = Instant::now();
+    std::thread::sleep(step);
+    waited.fetch_add(sleeping.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    true
+}
+
+/// How long the `attempt`th wait for a lock sleeps: the steps of SQLite's own busy timeout,
+/// short at first, until they add up to [`BUSY_TIMEOUT`]; `None` after.
+fn lock_wait_step(attempt: usize) -> Option<Duration> {
+    const STEPS_MS: [u64; 12] = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
+    let longest = STEPS_MS[STEPS_MS.len() - 1];
+    let before_ms: u64 = STEPS_MS.iter().take(attempt).sum::<u64>()
+        + attempt.saturating_sub(STEPS_MS.len()) as u64 * longest;
+    let left_ms = (BUSY_TIMEOUT.as_millis() as u64).saturating_sub(before_ms);
+    let step_ms = STEPS_MS
+        .get(attempt)
+        .copied()
+        .unwrap_or(longest)
+        .min(left_ms);
+    (step_ms > 0).then(|| Duration::from_millis(step_ms))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +324,33 @@ mod tests {
             store.set("a", "big", &big, 64),
             Err(StorageError::ValueTooLarge(_))
         ));
+    }
+
+    #[test]
+    fn a_wait_for_another_process_s_lock_is_counted_and_ends_after_the_busy_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let holder = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            holder.execute_batch("COMMIT").unwrap();
+        });
+        store.set("a", "k", &json!(1), 64).unwrap();
+        release.join().unwrap();
+        let waited = store.take_lock_wait();
+        assert!(waited >= Duration::from_millis(150), "{waited:?}");
+        assert_eq!(store.take_lock_wait(), Duration::ZERO, "taken once");
+        store.set("a", "k", &json!(2), 64).unwrap();
+        assert_eq!(
+            store.take_lock_wait(),
+            Duration::ZERO,
+            "no lock to wait for"
+        );
+
+        let steps: Vec<Duration> = (0..).map_while(lock_wait_step).collect();
+        assert_eq!(steps.iter().sum::<Duration>(), BUSY_TIMEOUT);
+        assert_eq!(steps[0], Duration::from_millis(1), "short at first");
     }
 
     #[test]

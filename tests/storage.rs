@@ -134,3 +134,54 @@ fn waiting_for_the_store_to_open_is_not_the_mod_s_time() {
     released.join().expect("released");
     assert_eq!(saved, "42");
 }
+
+/// Waiting for another process's write lock on the open store is not the mod's time either:
+/// a `storage.set` that waits 2.5 s under a 300 ms `call_timeout_ms` succeeds, in both
+/// languages, and the watchdog (which ends a host whose mod keeps control 2 s past its limit)
+/// does not take the wait for a mod that cannot be interrupted.
+#[test]
+fn waiting_for_another_process_s_lock_is_not_the_mod_s_time() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    support::write(
+        &dir.path().join("config.toml"),
+        "data_dir = \"data\"\n[limits]\ncall_timeout_ms = 300\n",
+    );
+    support::write_mod(
+        dir.path(),
+        "js-saver",
+        "main.js",
+        "function open() { return modhost.storage.get('k'); }\nfunction save() { modhost.storage.set('k', 41); return modhost.storage.get('k') + 1; }\n",
+    );
+    support::write_mod(
+        dir.path(),
+        "lua-saver",
+        "main.lua",
+        "function open() return modhost.storage.get('k') end\nfunction save() modhost.storage.set('k', 41) return modhost.storage.get('k') + 1 end\n",
+    );
+    let (running, mut rpc) = Running::start_rpc(dir.path(), &["run", "--stdio"]);
+    rpc.initialize(serde_json::json!({}));
+    let call = |rpc: &mut support::rpc::Rpc, id: &str, function: &str| {
+        rpc.result(
+            "mods/call",
+            serde_json::json!({ "mod": id, "function": function, "args": [] }),
+        )
+    };
+    for id in ["js-saver", "lua-saver"] {
+        call(&mut rpc, id, "open");
+        let holder = rusqlite::Connection::open(dir.path().join("data/storage.sqlite3"))
+            .expect("open the store");
+        holder
+            .execute_batch("BEGIN IMMEDIATE")
+            .expect("hold the write lock");
+        let released = std::thread::spawn(move || {
+            // Past the limit and the watchdog's 2 s beyond it, short of SQLite's 5 s wait.
+            std::thread::sleep(std::time::Duration::from_millis(2_500));
+            holder.execute_batch("COMMIT").expect("release the lock");
+        });
+        assert_eq!(call(&mut rpc, id, "save"), serde_json::json!(42), "{id}");
+        released.join().expect("released");
+    }
+    rpc.close();
+    let (status, lines) = running.finish();
+    assert!(status.success(), "{lines:#?}");
+}

@@ -143,13 +143,18 @@ impl Link {
         let core = self.core()?;
         let quota_mb = core.config.borrow().limits_for(mod_id).storage_mb;
         let key = text(args, 0);
-        core.with_store(|store| match service {
-            Service::StorageSet => store
-                .set(mod_id, &key, args.get(1).unwrap_or(&Json::Null), quota_mb)
-                .map(|()| Json::Null),
-            Service::StorageDelete => store.delete(mod_id, &key).map(Json::Bool),
-            Service::StorageKeys => store.keys(mod_id, &key).map(Json::from),
-            _ => store.get(mod_id, &key).map(Option::unwrap_or_default),
+        // No mod has control meanwhile, for the watchdog: SQLite may wait up to 5 s for
+        // another process's write lock, a wait the engine takes off the call's own time
+        // (`take_store_wait`); the operation itself is microseconds.
+        core.activity.without_control(|| {
+            core.with_store(|store| match service {
+                Service::StorageSet => store
+                    .set(mod_id, &key, args.get(1).unwrap_or(&Json::Null), quota_mb)
+                    .map(|()| Json::Null),
+                Service::StorageDelete => store.delete(mod_id, &key).map(Json::Bool),
+                Service::StorageKeys => store.keys(mod_id, &key).map(Json::from),
+                _ => store.get(mod_id, &key).map(Option::unwrap_or_default),
+            })
         })
     }
 
@@ -224,6 +229,13 @@ impl HostServices for Link {
         let _ = core
             .activity
             .without_control(|| core.with_store(|_| Ok(())));
+    }
+
+    fn take_store_wait(&self) -> Duration {
+        self.core()
+            .ok()
+            .and_then(|core| core.store.borrow().as_ref().map(Store::take_lock_wait))
+            .unwrap_or_default()
     }
 
     fn serve(&self, mod_id: &str, service: Service, args: &[Json]) -> Result<Json, String> {

@@ -6,7 +6,8 @@
 //! functions check at their entry: [`CallClock::tick`] says whether the call must stop. Once a
 //! call has expired it stays expired until it has unwound, so a `catch` or `pcall` that
 //! swallows the interruption is interrupted again at once. Time a mod spends waiting for the
-//! game (which has `game_call_timeout_ms` of its own) does not count ([`CallClock::paused`]).
+//! game (which has `game_call_timeout_ms` of its own) does not count ([`CallClock::paused`]),
+//! nor does a wait for another process's lock on the mods' store ([`CallClock::excuse`]).
 //!
 //! A host function that finds the call broke another limit (a queued payload past
 //! `memory_mb`) records it with [`CallClock::breach`]: from then on the call stops the same way.
@@ -247,14 +248,21 @@ impl CallClock {
 
     /// Runs `body` (a wait for the game) without counting its time against the call.
     pub fn paused<R>(&self, body: impl FnOnce() -> R) -> R {
-        let Some(deadline) = self.deadline.get() else {
+        if self.deadline.get().is_none() {
             return body();
-        };
+        }
         let paused_at = Moment::now();
         let result = body();
-        self.deadline
-            .set(Some(deadline.after(Moment::now().since(paused_at))));
+        self.excuse(Moment::now().since(paused_at));
         result
+    }
+
+    /// Takes `waited` off the running call's time: a wait inside it that was not the mod's
+    /// (for another process's lock on the mods' store).
+    pub fn excuse(&self, waited: Duration) {
+        if let Some(deadline) = self.deadline.get() {
+            self.deadline.set(Some(deadline.after(waited)));
+        }
     }
 
     /// Stops the running call for breaking a limit other than time.

@@ -3,6 +3,8 @@
 //! Each backend installs a `modhost` global whose functions forward to a [`HostServices`]. The host
 //! implements it; the backends never see the host's insides.
 
+use std::time::Duration;
+
 use super::{HandlerId, Json, ScriptError};
 
 /// How severe a log line is; the variants are in order, least severe first.
@@ -157,6 +159,12 @@ pub trait HostServices {
     /// make take seconds). The host's own work, not the mod's: [`serve_outside_setup`] runs it
     /// outside the running call's time. A failure is the next storage service's to report.
     fn open_store(&self) {}
+    /// How long the last storage service waited for another process's write lock on the
+    /// store (SQLite waits up to 5 s): the host's wait, not the mod's, which
+    /// [`serve_outside_setup`] takes off the running call's time.
+    fn take_store_wait(&self) -> Duration {
+        Duration::ZERO
+    }
     /// `modhost.events.emit`: queues the event; it is delivered after the current call returns.
     /// A payload that takes the mod's queued events past its memory limit is a breach.
     fn emit(&self, mod_id: &str, event: &str, payload: Json) -> Result<(), HostError>;
@@ -219,10 +227,10 @@ impl TestStep {
     }
 }
 
-/// Asks `host` for `service`, having first readied what it needs of the host's own outside
-/// the running call's time (`clock`), as a wait for the game is: opening the mods' store on
-/// a slow disk once stopped a mod's first `storage.set` for running past `call_timeout_ms`.
-/// The service itself is the mod's time.
+/// Asks `host` for `service`, leaving out of the running call's time (`clock`) what is the
+/// host's wait, as a wait for the game is: opening the mods' store (on a slow disk that once
+/// stopped a mod's first `storage.set` for running past `call_timeout_ms`) and waiting for
+/// another process's write lock on it. The service's own work is the mod's time.
 pub(super) fn serve_outside_setup(
     host: &dyn HostServices,
     clock: &super::CallClock,
@@ -230,10 +238,13 @@ pub(super) fn serve_outside_setup(
     service: Service,
     args: &[Json],
 ) -> Result<Json, String> {
-    if service.uses_store() {
-        clock.paused(|| host.open_store());
+    if !service.uses_store() {
+        return host.serve(mod_id, service, args);
     }
-    host.serve(mod_id, service, args)
+    clock.paused(|| host.open_store());
+    let served = host.serve(mod_id, service, args);
+    clock.excuse(host.take_store_wait());
+    served
 }
 
 #[cfg(test)]
