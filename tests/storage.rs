@@ -104,6 +104,21 @@ fn the_quota_holds_across_processes_sharing_the_store() {
     assert!(host.finish().0.success());
 }
 
+/// Takes the write lock of the store `file` (making the file if there is none), as another
+/// process writing would, and gives it back after `held_ms` on a thread of its own.
+fn hold_write_lock(file: &Path, held_ms: u64) -> std::thread::JoinHandle<()> {
+    let holder = rusqlite::Connection::open(file).expect("open the store");
+    holder
+        .execute_batch(
+            "PRAGMA journal_mode = WAL; BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS held (x);",
+        )
+        .expect("hold the write lock");
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(held_ms));
+        holder.execute_batch("COMMIT").expect("release the lock");
+    })
+}
+
 /// Opening the store is the host's work, not the mod's: a mod's first `storage.set`, which
 /// waits for the store to open, still has its whole `call_timeout_ms`. Here the wait is
 /// another process holding the store's write lock past the limit; in CI it was a busy disk
@@ -120,16 +135,9 @@ fn waiting_for_the_store_to_open_is_not_the_mod_s_time() {
     );
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).expect("data dir");
-    let holder = rusqlite::Connection::open(data.join("storage.sqlite3")).expect("open the store");
-    holder
-        .execute_batch("PRAGMA journal_mode = WAL; BEGIN IMMEDIATE; CREATE TABLE held (x);")
-        .expect("hold the write lock");
-    let released = std::thread::spawn(move || {
-        // Long enough to outlast the limit even on a machine slow to start `modhost`, and
-        // short of the store's own 5 s wait for a lock.
-        std::thread::sleep(std::time::Duration::from_millis(3_000));
-        holder.execute_batch("COMMIT").expect("release the lock");
-    });
+    // Long enough to outlast the limit even on a machine slow to start `modhost`, and short of
+    // the store's own 5 s wait for a lock.
+    let released = hold_write_lock(&data.join("storage.sqlite3"), 3_000);
     let saved = call(dir.path(), &["saver", "save"]);
     released.join().expect("released");
     assert_eq!(saved, "42");
@@ -168,16 +176,8 @@ fn waiting_for_another_process_s_lock_is_not_the_mod_s_time() {
     };
     for id in ["js-saver", "lua-saver"] {
         call(&mut rpc, id, "open");
-        let holder = rusqlite::Connection::open(dir.path().join("data/storage.sqlite3"))
-            .expect("open the store");
-        holder
-            .execute_batch("BEGIN IMMEDIATE")
-            .expect("hold the write lock");
-        let released = std::thread::spawn(move || {
-            // Past the limit and the watchdog's 2 s beyond it, short of SQLite's 5 s wait.
-            std::thread::sleep(std::time::Duration::from_millis(2_500));
-            holder.execute_batch("COMMIT").expect("release the lock");
-        });
+        // Past the limit and the watchdog's 2 s beyond it, short of SQLite's 5 s wait.
+        let released = hold_write_lock(&dir.path().join("data/storage.sqlite3"), 2_500);
         assert_eq!(call(&mut rpc, id, "save"), serde_json::json!(42), "{id}");
         released.join().expect("released");
     }
