@@ -50,8 +50,8 @@ pub enum StorageError {
 
 pub struct Store {
     connection: Connection,
-    /// Nanoseconds the store's operations waited for another process's write lock since
-    /// [`Store::take_lock_wait`] was last asked (the busy handler adds to it).
+    /// Nanoseconds the running operation has waited for another process's write lock (the
+    /// busy handler adds to it; [`Store::timing_lock_waits`] reads it).
     lock_waited: Arc<AtomicU64>,
 }
 
@@ -82,18 +82,19 @@ impl Store {
             .and_then(|()| connection.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|()| Store::create_table(&connection))
             .map_err(|error| open_error(error.to_string()))?;
-        // Waits while opening are the opener's to count (the host opens outside a mod's time).
-        lock_waited.store(0, Ordering::Relaxed);
         Ok(Store {
             connection,
             lock_waited,
         })
     }
 
-    /// How long the store's operations waited for another process's write lock since this
-    /// was last asked.
-    pub fn take_lock_wait(&self) -> Duration {
-        Duration::from_nanos(self.lock_waited.swap(0, Ordering::Relaxed))
+    /// Runs `operation` on the store, and says how long it waited for another process's
+    /// write lock.
+    pub fn timing_lock_waits<R>(&self, operation: impl FnOnce(&Store) -> R) -> (R, Duration) {
+        self.lock_waited.store(0, Ordering::Relaxed);
+        let result = operation(self);
+        let waited = self.lock_waited.swap(0, Ordering::Relaxed);
+        (result, Duration::from_nanos(waited))
     }
 
     /// A store that lives in memory and goes with it (`modhost test`).
@@ -336,17 +337,13 @@ mod tests {
             std::thread::sleep(Duration::from_millis(300));
             holder.execute_batch("COMMIT").unwrap();
         });
-        store.set("a", "k", &json!(1), 64).unwrap();
+        let (set, waited) = store.timing_lock_waits(|store| store.set("a", "k", &json!(1), 64));
+        set.unwrap();
         release.join().unwrap();
-        let waited = store.take_lock_wait();
         assert!(waited >= Duration::from_millis(150), "{waited:?}");
-        assert_eq!(store.take_lock_wait(), Duration::ZERO, "taken once");
-        store.set("a", "k", &json!(2), 64).unwrap();
-        assert_eq!(
-            store.take_lock_wait(),
-            Duration::ZERO,
-            "no lock to wait for"
-        );
+        let (set, waited) = store.timing_lock_waits(|store| store.set("a", "k", &json!(2), 64));
+        set.unwrap();
+        assert_eq!(waited, Duration::ZERO, "no lock to wait for");
 
         let steps: Vec<Duration> = (0..).map_while(lock_wait_step).collect();
         assert_eq!(steps.iter().sum::<Duration>(), BUSY_TIMEOUT);

@@ -1,9 +1,10 @@
 //! The [`HostServices`] handed to mod instances: what `modhost.*` does inside the host.
 
+use std::cell::Cell;
 use std::io::Read as _;
 use std::path::Path;
 use std::rc::{Rc, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::events::{Event, Refused, Subscription};
 use super::{Core, MOD_LOG_TARGET, Slot};
@@ -31,10 +32,19 @@ fn open_without_waiting(path: &Path) -> std::io::Result<std::fs::File> {
 
 /// Holds the core weakly, so that instances (which the core owns) do not keep it alive.
 pub(super) struct Link {
-    pub core: Weak<Core>,
+    core: Weak<Core>,
+    /// The host's own waits during the last service ([`HostServices::take_host_wait`]).
+    host_wait: Cell<Duration>,
 }
 
 impl Link {
+    pub(super) fn new(core: Weak<Core>) -> Link {
+        Link {
+            core,
+            host_wait: Cell::default(),
+        }
+    }
+
     fn core(&self) -> Result<Rc<Core>, String> {
         self.core
             .upgrade()
@@ -143,18 +153,31 @@ impl Link {
         let core = self.core()?;
         let quota_mb = core.config.borrow().limits_for(mod_id).storage_mb;
         let key = text(args, 0);
-        // No mod has control meanwhile, for the watchdog: SQLite may wait up to 5 s for
-        // another process's write lock, a wait the engine takes off the call's own time
-        // (`take_store_wait`); the operation itself is microseconds.
+        // The host's waits (opening the store, another process's write lock) are not the
+        // mod's time, and no mod has control meanwhile for the watchdog either: the operation
+        // itself is microseconds, the waits up to seconds.
         core.activity.without_control(|| {
-            core.with_store(|store| match service {
-                Service::StorageSet => store
-                    .set(mod_id, &key, args.get(1).unwrap_or(&Json::Null), quota_mb)
-                    .map(|()| Json::Null),
-                Service::StorageDelete => store.delete(mod_id, &key).map(Json::Bool),
-                Service::StorageKeys => store.keys(mod_id, &key).map(Json::from),
-                _ => store.get(mod_id, &key).map(Option::unwrap_or_default),
-            })
+            let mut waited = Duration::ZERO;
+            if core.store.borrow().is_none() {
+                let opening = Instant::now();
+                // A failure is the operation's to report: it tries again.
+                let _ = core.with_store(|_| Ok(()));
+                waited += opening.elapsed();
+            }
+            let served = core.with_store(|store| {
+                let (served, locked) = store.timing_lock_waits(|store| match service {
+                    Service::StorageSet => store
+                        .set(mod_id, &key, args.get(1).unwrap_or(&Json::Null), quota_mb)
+                        .map(|()| Json::Null),
+                    Service::StorageDelete => store.delete(mod_id, &key).map(Json::Bool),
+                    Service::StorageKeys => store.keys(mod_id, &key).map(Json::from),
+                    _ => store.get(mod_id, &key).map(Option::unwrap_or_default),
+                });
+                waited += locked;
+                served
+            });
+            self.host_wait.set(waited);
+            served
         })
     }
 
@@ -217,25 +240,8 @@ fn id(args: &[Json], index: usize) -> u64 {
 }
 
 impl HostServices for Link {
-    fn open_store(&self) {
-        let Ok(core) = self.core() else {
-            return;
-        };
-        if core.store.borrow().is_some() {
-            return;
-        }
-        // No mod has control while the store opens: the watchdog does not count it either. A
-        // failure is reported by the service that needs the store, which tries again.
-        let _ = core
-            .activity
-            .without_control(|| core.with_store(|_| Ok(())));
-    }
-
-    fn take_store_wait(&self) -> Duration {
-        self.core()
-            .ok()
-            .and_then(|core| core.store.borrow().as_ref().map(Store::take_lock_wait))
-            .unwrap_or_default()
+    fn take_host_wait(&self) -> Duration {
+        self.host_wait.take()
     }
 
     fn serve(&self, mod_id: &str, service: Service, args: &[Json]) -> Result<Json, String> {

@@ -269,7 +269,7 @@ impl Host {
             testing: RefCell::new(None),
             session: RefCell::new(None),
             input_moment: Cell::new(0),
-            link: Rc::new(Link { core: core.clone() }),
+            link: Rc::new(Link::new(core.clone())),
         });
         let (slots, pack_errors) = reload::slots_for(pack, &ModIndex::default());
         core.install(slots, pack_errors);

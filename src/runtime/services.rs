@@ -100,18 +100,6 @@ impl Service {
         ("test.emitted", Service::TestEmitted),
     ];
 
-    /// Whether it reads or writes the mods' store, which the host opens the first time a mod
-    /// uses it ([`HostServices::open_store`]).
-    pub fn uses_store(self) -> bool {
-        matches!(
-            self,
-            Service::StorageGet
-                | Service::StorageSet
-                | Service::StorageDelete
-                | Service::StorageKeys
-        )
-    }
-
     /// Each service of the surface's namespace `namespace` (`storage`): its name there
     /// (`get`), its path (`storage.get`) and itself.
     pub fn in_namespace(
@@ -155,14 +143,11 @@ pub trait HostServices {
     /// optional one is absent or `null`; a number may stand for a string; a handler is its
     /// [`HandlerId`]). On an error the backend forgets the handlers it kept for the call.
     fn serve(&self, mod_id: &str, service: Service, args: &[Json]) -> Result<Json, String>;
-    /// Opens the mods' store if it is not open yet (creating its file, which a busy disk can
-    /// make take seconds). The host's own work, not the mod's: [`serve_outside_setup`] runs it
-    /// outside the running call's time. A failure is the next storage service's to report.
-    fn open_store(&self) {}
-    /// How long the last storage service waited for another process's write lock on the
-    /// store (SQLite waits up to 5 s): the host's wait, not the mod's, which
-    /// [`serve_outside_setup`] takes off the running call's time.
-    fn take_store_wait(&self) -> Duration {
+    /// How long the host waited on its own account during the last [`HostServices::serve`]:
+    /// opening the mods' store (creating its file, which a busy disk can make take seconds)
+    /// or another process's write lock on it (SQLite waits up to 5 s). Not the mod's time:
+    /// [`serve_in_call`] takes it off the running call's.
+    fn take_host_wait(&self) -> Duration {
         Duration::ZERO
     }
     /// `modhost.events.emit`: queues the event; it is delivered after the current call returns.
@@ -227,23 +212,20 @@ impl TestStep {
     }
 }
 
-/// Asks `host` for `service`, leaving out of the running call's time (`clock`) what is the
-/// host's wait, as a wait for the game is: opening the mods' store (on a slow disk that once
-/// stopped a mod's first `storage.set` for running past `call_timeout_ms`) and waiting for
-/// another process's write lock on it. The service's own work is the mod's time.
-pub(super) fn serve_outside_setup(
+/// Asks `host` for `service` inside the running call (`clock`), whose time does not include
+/// what the host waited on its own account meanwhile ([`HostServices::take_host_wait`]), as
+/// it does not include a wait for the game: opening the mods' store on a slow disk once
+/// stopped a mod's first `storage.set` for running past `call_timeout_ms`. The service's own
+/// work is the mod's time.
+pub(super) fn serve_in_call(
     host: &dyn HostServices,
     clock: &super::CallClock,
     mod_id: &str,
     service: Service,
     args: &[Json],
 ) -> Result<Json, String> {
-    if !service.uses_store() {
-        return host.serve(mod_id, service, args);
-    }
-    clock.paused(|| host.open_store());
     let served = host.serve(mod_id, service, args);
-    clock.excuse(host.take_store_wait());
+    clock.excuse(host.take_host_wait());
     served
 }
 

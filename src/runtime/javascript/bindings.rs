@@ -8,7 +8,7 @@ use smallvec::SmallVec;
 
 use super::namespaces::Strict;
 use super::{Shared, convert};
-use crate::runtime::services::serve_outside_setup;
+use crate::runtime::services::serve_in_call;
 use crate::runtime::signatures::{self, Given, Kind};
 use crate::runtime::{GameGlobal, HandlerId, HostError, Json, LogLevel, Service, surface};
 
@@ -187,7 +187,7 @@ pub(super) fn serve<'js>(
             },
         );
     }
-    match serve_outside_setup(&*owner.host, &owner.clock, &owner.mod_id, service, &given) {
+    match serve_in_call(&*owner.host, &owner.clock, &owner.mod_id, service, &given) {
         Ok(_) if returns_nothing => Ok(Value::new_undefined(ctx.clone())),
         Ok(answer) => convert::from_json(ctx, &answer),
         Err(message) => {

@@ -7,7 +7,7 @@ use smallvec::SmallVec;
 
 use super::chunks::HostChunk;
 use super::{Shared, convert};
-use crate::runtime::services::serve_outside_setup;
+use crate::runtime::services::serve_in_call;
 use crate::runtime::signatures::{self, Given, Kind};
 use crate::runtime::surface;
 use crate::runtime::{
@@ -570,7 +570,7 @@ pub(super) fn services(
                     },
                 });
             }
-            match serve_outside_setup(&*owner.host, &owner.clock, &owner.mod_id, service, &given) {
+            match serve_in_call(&*owner.host, &owner.clock, &owner.mod_id, service, &given) {
                 Ok(_) if nothing => Ok((true, Value::Nil)),
                 Ok(answer) => outcome(lua, Ok(answer)),
                 Err(message) => {

@@ -10,6 +10,7 @@ use wasmi::{Caller, FuncType, Linker, Module, Val, ValType};
 
 use super::kernel::KernelError;
 use super::{Shared, State, wasi};
+use crate::runtime::services::serve_in_call;
 use crate::runtime::{GameGlobal, HostError, Json, LogLevel, Service};
 
 pub(super) const ENV: &str = "extism:host/env";
@@ -481,11 +482,8 @@ fn serve_with_handler(
     let handler = shared.host.next_handler_id();
     shared.handlers.borrow_mut().insert(handler, export);
     let args = [value, Json::from(handler)];
-    shared
-        .host
-        .serve(&shared.mod_id, service, &args)
-        .map_err(|message| {
-            shared.handlers.borrow_mut().remove(&handler);
-            Fault::new(message)
-        })
+    serve_in_call(&*shared.host, &shared.clock, &shared.mod_id, service, &args).map_err(|message| {
+        shared.handlers.borrow_mut().remove(&handler);
+        Fault::new(message)
+    })
 }
