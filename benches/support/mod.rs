@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each benchmark uses part of this
 
+pub mod calls;
 pub mod floor;
 
 use std::path::Path;
@@ -121,6 +122,23 @@ fn report(what: &str, measured: &str, ratio: f64, spread: (f64, f64), target: f6
     let ratio = format!("{ratio:.2}x ({:.2}–{:.2})", spread.0, spread.1);
     println!("{what:<58} {measured:>32}  = {ratio}, target ≤ {target}x: {verdict}");
     add_row(&[what, measured, &ratio, &format!("≤ {target}x"), verdict]);
+}
+
+/// A figure counted in instructions per unit of work, against its floor's count: exact, so
+/// without a spread.
+pub fn report_count(what: &str, counted: f64, floor: f64, target: f64) {
+    let what = format!("{what}, in instructions");
+    let ratio = counted / floor;
+    let verdict = if ratio <= target { "met" } else { "NOT met" };
+    let measured = format!("{counted:.0} vs floor {floor:.0}");
+    println!("{what:<58} {measured:>32}  = {ratio:.2}x, target ≤ {target}x: {verdict}");
+    add_row(&[
+        &what,
+        &measured,
+        &format!("{ratio:.2}x"),
+        &format!("≤ {target}x"),
+        verdict,
+    ]);
 }
 
 /// A figure with a target of its own rather than a floor (a latency, say).
