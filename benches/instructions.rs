@@ -9,7 +9,8 @@
 //! cache) is in `docs/architecture.md`.
 //!
 //! Each count runs this program again under `valgrind --tool=callgrind`, collecting only
-//! inside [`modhost_counted`], after the setup and a warm-up. Run with
+//! inside [`modhost_counted`], after the setup and a warm-up, and not in what the host does
+//! with a call that took long (which valgrind's slowness makes of every call). Run with
 //! `cargo bench --bench instructions` or `scripts/bench.sh`; without valgrind on the `PATH`
 //! it says so and counts nothing.
 
@@ -79,12 +80,16 @@ const FIGURES: &[Figure] = &[
     },
 ];
 
-/// The one function whose instructions are counted, with everything it calls: `units` of
-/// `work`. Not mangled, so that callgrind can be told its name.
+/// The one function whose instructions are counted, with everything it calls: `units` runs
+/// of `work`. Not mangled, so that callgrind can be told its name; its count is read through
+/// `black_box`, so that no other function has its body for the compiler to merge it with
+/// (callgrind would count that one's calls too).
 #[unsafe(no_mangle)]
 #[inline(never)]
-pub fn modhost_counted(work: &mut dyn FnMut()) {
-    work();
+pub fn modhost_counted(units: u32, work: &mut dyn FnMut()) {
+    for _ in 0..std::hint::black_box(units) {
+        work();
+    }
 }
 
 fn main() {
@@ -127,6 +132,12 @@ fn count(scratch: &Path, figure: &Figure, side: &str) -> Result<u64, String> {
             "--tool=callgrind",
             "--collect-atstart=no",
             "--toggle-collect=modhost_counted",
+            // Under callgrind a call takes some 50 times as long, past the 10 µs under which
+            // the host looks no further at it: what it does with a notable call would be
+            // counted for some calls and not others, by the time each took. Entering it turns
+            // collection off until it returns (callgrind loses track of that in a call made
+            // from inside an engine, so the child also turns the profile's counting off).
+            "--toggle-collect=*after_notable_call*",
             "--quiet",
         ])
         .arg(format!("--callgrind-out-file={}", out.display()))
@@ -160,14 +171,11 @@ fn totals(written: &str) -> Option<u64> {
 fn run_counted(name: &str, host_side: bool) {
     let pack = tempfile::tempdir().expect("temp dir");
     let args = calls::add_args();
-    let repeat = |times: u32, work: &mut dyn FnMut()| {
-        for _ in 0..times {
+    let warm_then_count = |units: u32, work: &mut dyn FnMut()| {
+        for _ in 0..units.min(WARM_UP) {
             work();
         }
-    };
-    let warm_then_count = |units: u32, work: &mut dyn FnMut()| {
-        repeat(units.min(WARM_UP), work);
-        modhost_counted(&mut || repeat(units, work));
+        modhost_counted(units, work);
     };
     match name {
         "js-call" | "lua-call" | "relay" | "emit" => {
@@ -175,11 +183,8 @@ fn run_counted(name: &str, host_side: bool) {
             calls::write_call_pack(pack.path(), listeners);
             if host_side {
                 let host = calls::host_for(pack.path());
-                // Under callgrind every call takes longer than the 10 µs under which the host
-                // looks no further at it; counted, each would also be weighed for the profile's
-                // list of slowest calls, which the machine's calls never are. The metrics'
-                // cost is timed in `runtime` (on against off). What is left of a notable call
-                // (is it slow, did it break a limit: a few dozen instructions) stays counted.
+                // Weighing each notable call for the profile's slowest calls is most of what
+                // valgrind's slowness would add; the metrics' cost is timed in `runtime`.
                 host.count_calls(false);
                 match name {
                     "js-call" => warm_then_count(CALLS, &mut || calls::host_js_call(&host, &args)),
@@ -217,12 +222,12 @@ fn run_counted(name: &str, host_side: bool) {
                 let config = calls::config_for(pack.path());
                 let pack = modhost::Pack::load(&config).expect("pack");
                 let mut ready = Some((config, pack));
-                modhost_counted(&mut || {
+                modhost_counted(1, &mut || {
                     let (config, pack) = ready.take().expect("started once");
                     hosts.push(calls::host_start(config, pack));
                 });
             } else {
-                modhost_counted(&mut || floors.push(calls::floor_start(&entry_points)));
+                modhost_counted(1, &mut || floors.push(calls::floor_start(&entry_points)));
             }
             drop((hosts, floors));
         }

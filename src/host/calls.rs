@@ -113,8 +113,10 @@ impl Core {
 
     /// What a call that took long enough to be noted, or failed, leaves behind: its place
     /// among the mod's slowest, a warning when it was slow, the mod failed when it broke a
-    /// limit. `what` names the call, and is only built here.
+    /// limit. `what` names the call, and is only built here. Never inlined: it stays out of
+    /// the quick call's way, and `benches/instructions.rs` leaves it out of its counts by name.
     #[cold]
+    #[inline(never)]
     fn after_notable_call<R>(
         &self,
         slot: &Rc<Slot>,
@@ -260,11 +262,17 @@ impl Core {
 
     /// Delivers queued events, unless a mod is running (then its caller will). Handlers that
     /// keep emitting (an event storm) are cut off after [`EVENTS_PER_ROUND`] deliveries.
+    #[inline]
     pub(super) fn deliver_events(&self) {
-        // Checked first: it is the usual case, after every call.
+        // Checked in the caller's body: it is the usual case, after every call.
         if self.events.borrow().is_idle() || !self.call_stack.borrow().is_empty() {
             return;
         }
+        self.deliver_queued_events();
+    }
+
+    #[inline(never)]
+    fn deliver_queued_events(&self) {
         // Who emitted what this round, to name the mods that cause a storm.
         let mut emitted: HashMap<String, usize> = HashMap::new();
         for _ in 0..EVENTS_PER_ROUND {

@@ -10,7 +10,7 @@
 //! would also resume a panic from a native function there; the host's natives return errors
 //! instead of panicking, so there is none to resume.)
 
-use rquickjs::{Ctx, Function, Value, qjs};
+use rquickjs::{Ctx, Value, qjs};
 
 use super::convert;
 use crate::runtime::Json;
@@ -18,10 +18,11 @@ use crate::runtime::Json;
 /// Arguments a call takes without a list on the heap.
 const INLINE: usize = 8;
 
-/// Calls `function` with `args` (and `this` undefined), returning what it returned.
+/// Calls `function` (a value that is a function) with `args` (and `this` undefined),
+/// returning what it returned.
 pub(super) fn call<'js>(
     ctx: &Ctx<'js>,
-    function: &Function<'js>,
+    function: &Value<'js>,
     args: &[Json],
 ) -> rquickjs::Result<Value<'js>> {
     let mut inline = [qjs::JS_UNDEFINED; INLINE];
@@ -87,7 +88,7 @@ mod tests {
         let runtime = rquickjs::Runtime::new().unwrap();
         let context = rquickjs::Context::full(&runtime).unwrap();
         context.with(|ctx| {
-            let describe: Function = ctx
+            let describe: Value = ctx
                 .eval("(...args) => args.map((a) => typeof a + ':' + JSON.stringify(a)).join(' ')")
                 .unwrap();
             let args: Vec<Json> = serde_json::from_str(
@@ -100,10 +101,10 @@ mod tests {
                 r#"object:null boolean:true boolean:false number:7 number:-2147483649 number:2.5 number:9007199254740992 string:"text" object:[1,{"a":"b"}]"#
             );
             // Past the inline list, and an exception left pending for `catch`.
-            let count: Function = ctx.eval("(...args) => args.length").unwrap();
+            let count: Value = ctx.eval("(...args) => args.length").unwrap();
             let many = vec![Json::from(1); 20];
             assert_eq!(call(&ctx, &count, &many).unwrap().as_int(), Some(20));
-            let throws: Function = ctx.eval("() => { throw new Error('no') }").unwrap();
+            let throws: Value = ctx.eval("() => { throw new Error('no') }").unwrap();
             assert!(matches!(
                 call(&ctx, &throws, &[]),
                 Err(rquickjs::Error::Exception)

@@ -487,9 +487,10 @@ impl JsInstance {
         })
     }
 
+    /// Calls the function `target` finds (`None`: there is none) with `args`.
     fn invoke(
         &self,
-        target: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<Option<Function<'js>>>,
+        target: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<Option<Value<'js>>>,
         args: &[Json],
     ) -> Result<Option<Outcome>, ScriptError> {
         let shared = Rc::clone(&self.shared);
@@ -501,7 +502,13 @@ impl JsInstance {
             let result = call::call(ctx, &function, args)
                 .catch(ctx)
                 .map_err(|caught| shared.error(ctx, caught))?;
-            match result.as_promise().cloned() {
+            // Only an object can be a promise; rquickjs's `as_promise` would first tell a
+            // number's type through a chain of checks.
+            let promise = match result.is_object() {
+                true => result.as_promise().cloned(),
+                false => None,
+            };
+            match promise {
                 Some(promise) => self.follow(ctx, promise).map(Some),
                 None => convert::to_json(&result).map(|json| Some(Outcome::Done(json))),
             }
@@ -595,7 +602,10 @@ impl ModInstance for JsInstance {
                     Some(exports) => exports.restore(ctx)?,
                     None => ctx.globals(),
                 };
-                Ok(self.property(ctx, &holder, function)?.into_function())
+                // `JS_IsFunction` alone: rquickjs's `into_function` tells arrays and
+                // constructors apart first.
+                let value = self.property(ctx, &holder, function)?;
+                Ok(value.is_function().then_some(value))
             },
             args,
         )
@@ -606,8 +616,15 @@ impl ModInstance for JsInstance {
         let Some(function) = function else {
             return Ok(Outcome::Done(Json::Null));
         };
-        self.invoke(|ctx| function.restore(ctx).map(Some), args)
-            .map(|outcome| outcome.unwrap_or(Outcome::Done(Json::Null)))
+        self.invoke(
+            |ctx| {
+                function
+                    .restore(ctx)
+                    .map(|function| Some(function.into_value()))
+            },
+            args,
+        )
+        .map(|outcome| outcome.unwrap_or(Outcome::Done(Json::Null)))
     }
 
     fn poll(&mut self, pending: HandlerId) -> Option<Result<Json, ScriptError>> {
