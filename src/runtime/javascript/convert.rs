@@ -7,7 +7,7 @@
 //! beyond the bounds of [`crate::runtime::crossing`] (too deep, which is what a cyclic
 //! structure becomes, or too large) are errors.
 
-use rquickjs::{Array, Ctx, Function, Object, Type, Value};
+use rquickjs::{Array, Ctx, Function, Object, Type, Value, qjs};
 
 use crate::runtime::crossing::Crossing;
 use crate::runtime::{ErrorKind, Json, ScriptError};
@@ -18,15 +18,8 @@ fn conversion(message: impl Into<String>) -> ScriptError {
 
 /// Converts a JavaScript value for another mod or the host.
 pub(super) fn to_json<'js>(value: &Value<'js>) -> Result<Json, ScriptError> {
-    // Numbers, booleans and null, the usual results, by their tags alone.
-    if let Some(integer) = value.as_int() {
-        return Ok(Json::from(integer));
-    }
-    if let Some(boolean) = value.as_bool() {
-        return Ok(Json::Bool(boolean));
-    }
-    if value.is_null() {
-        return Ok(Json::Null);
+    if let Some(json) = primitive_to_json(value.as_raw()) {
+        return Ok(json);
     }
     match to_json_at(value, 0, &mut Crossing::new())? {
         Some(json) => Ok(json),
@@ -35,6 +28,21 @@ pub(super) fn to_json<'js>(value: &Value<'js>) -> Result<Json, ScriptError> {
             "a {} cannot be passed between mods; pass JSON-compatible values",
             value.type_name()
         ))),
+    }
+}
+
+/// An integer, a boolean, null or undefined (which becomes null), the usual results, by
+/// QuickJS's tag alone; `None` for any other value.
+pub(super) fn primitive_to_json(value: qjs::JSValueConst) -> Option<Json> {
+    // SAFETY: a value's tag and an integer's or boolean's payload are read from the value
+    // itself, not from memory it points to.
+    unsafe {
+        match qjs::JS_VALUE_GET_NORM_TAG(value) {
+            qjs::JS_TAG_INT => Some(Json::from(qjs::JS_VALUE_GET_INT(value))),
+            qjs::JS_TAG_BOOL => Some(Json::Bool(qjs::JS_VALUE_GET_BOOL(value))),
+            qjs::JS_TAG_NULL | qjs::JS_TAG_UNDEFINED => Some(Json::Null),
+            _ => None,
+        }
     }
 }
 

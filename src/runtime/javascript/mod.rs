@@ -499,9 +499,13 @@ impl JsInstance {
             let Some(function) = target(ctx).catch(ctx).map_err(caught)? else {
                 return Ok(None);
             };
-            let result = call::call(ctx, &function, args)
+            let returned = call::call(ctx, &function, args)
                 .catch(ctx)
                 .map_err(|caught| shared.error(ctx, caught))?;
+            let result = match returned {
+                call::Returned::Primitive(json) => return Ok(Some(Outcome::Done(json))),
+                call::Returned::Value(value) => value,
+            };
             // Only an object can be a promise; rquickjs's `as_promise` would first tell a
             // number's type through a chain of checks.
             let promise = match result.is_object() {
@@ -519,7 +523,7 @@ impl JsInstance {
     fn property<'js>(
         &self,
         ctx: &Ctx<'js>,
-        holder: &Object<'js>,
+        holder: qjs::JSValueConst,
         name: &str,
     ) -> rquickjs::Result<Value<'js>> {
         let raw_ctx = ctx.as_raw().as_ptr();
@@ -543,7 +547,7 @@ impl JsInstance {
         // SAFETY: the holder and the atom are alive in this context; `JS_GetProperty` returns
         // a new reference (or an exception, left pending for `catch`), which `from_raw` owns.
         unsafe {
-            let value = qjs::JS_GetProperty(raw_ctx, holder.as_raw(), atom);
+            let value = qjs::JS_GetProperty(raw_ctx, holder, atom);
             if qjs::JS_IsException(value) {
                 return Err(rquickjs::Error::Exception);
             }
@@ -598,13 +602,24 @@ impl ModInstance for JsInstance {
         let exports = self.exports.clone();
         self.invoke(
             |ctx| {
-                let holder = match exports {
-                    Some(exports) => exports.restore(ctx)?,
-                    None => ctx.globals(),
-                };
+                let value = match exports {
+                    Some(exports) => self.property(ctx, exports.restore(ctx)?.as_raw(), function),
+                    None => {
+                        // The global object as QuickJS's own reference: rquickjs's would take
+                        // and give back a reference to the context as well.
+                        // SAFETY: the context is alive; the reference taken is given back
+                        // once the property has been read.
+                        unsafe {
+                            let raw_ctx = ctx.as_raw().as_ptr();
+                            let global = qjs::JS_GetGlobalObject(raw_ctx);
+                            let value = self.property(ctx, global, function);
+                            qjs::JS_FreeValue(raw_ctx, global);
+                            value
+                        }
+                    }
+                }?;
                 // `JS_IsFunction` alone: rquickjs's `into_function` tells arrays and
                 // constructors apart first.
-                let value = self.property(ctx, &holder, function)?;
                 Ok(value.is_function().then_some(value))
             },
             args,
