@@ -9,8 +9,7 @@
 //! cache) is in `docs/architecture.md`.
 //!
 //! Each count runs this program again under `valgrind --tool=callgrind`, collecting only
-//! inside [`modhost_counted`], after the setup and a warm-up, and not in what the host does
-//! with a call that took long (which valgrind's slowness makes of every call). Run with
+//! inside [`modhost_counted`], after the setup and a warm-up. Run with
 //! `cargo bench --bench instructions` or `scripts/bench.sh`; without valgrind on the `PATH`
 //! it says so and counts nothing.
 
@@ -132,12 +131,6 @@ fn count(scratch: &Path, figure: &Figure, side: &str) -> Result<u64, String> {
             "--tool=callgrind",
             "--collect-atstart=no",
             "--toggle-collect=modhost_counted",
-            // Under callgrind a call takes some 50 times as long, past the 10 µs under which
-            // the host looks no further at it: what it does with a notable call would be
-            // counted for some calls and not others, by the time each took. Entering it turns
-            // collection off until it returns (callgrind loses track of that in a call made
-            // from inside an engine, so the child also turns the profile's counting off).
-            "--toggle-collect=*after_notable_call*",
             "--quiet",
         ])
         .arg(format!("--callgrind-out-file={}", out.display()))
@@ -183,8 +176,15 @@ fn run_counted(name: &str, host_side: bool) {
             calls::write_call_pack(pack.path(), listeners);
             if host_side {
                 let host = calls::host_for(pack.path());
-                // Weighing each notable call for the profile's slowest calls is most of what
-                // valgrind's slowness would add; the metrics' cost is timed in `runtime`.
+                // Under callgrind a call takes some 50 times as long, past the 10 µs under
+                // which the host looks no further at it, so some calls and not others (by the
+                // time each took) would be weighed for the profile's slowest calls, formatting
+                // their names. Without the profile's counting, what is left of a notable call
+                // is a few dozen instructions: the counts vary by about 1%. (The metrics' cost
+                // is timed in `runtime`, on against off. Telling callgrind to stop collecting
+                // inside the host's handling of a notable call does not work: it loses track
+                // of where that handling returns in a call made from inside an engine, and
+                // went on collecting in the warm-up.)
                 host.count_calls(false);
                 match name {
                     "js-call" => warm_then_count(CALLS, &mut || calls::host_js_call(&host, &args)),
