@@ -180,7 +180,7 @@ fn run_counted(name: &str, host_side: bool) {
                 // which the host looks no further at it, so some calls and not others (by the
                 // time each took) would be weighed for the profile's slowest calls, formatting
                 // their names. Without the profile's counting, what is left of a notable call
-                // is a few dozen instructions: the counts vary by about 1%. (The metrics' cost
+                // is a few dozen instructions: the counts vary by 1–2%. (The metrics' cost
                 // is timed in `runtime`, on against off. Telling callgrind to stop collecting
                 // inside the host's handling of a notable call does not work: it loses track
                 // of where that handling returns in a call made from inside an engine, and
