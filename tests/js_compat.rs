@@ -30,6 +30,39 @@ fn logged(source: &str) -> Vec<String> {
         .collect()
 }
 
+/// A name the host is asked to call that holds something other than a function, in a script
+/// or as a module's export, is no function of the mod: the error lists the functions it has,
+/// rather than a JavaScript `TypeError` from calling it.
+#[test]
+fn only_functions_are_called() {
+    for (entry, source) in [
+        (
+            "main.js",
+            "var count = 3;\nvar shapes = [];\nfunction hello() { return 1; }\n",
+        ),
+        (
+            "main.mjs",
+            "export const count = 3;\nexport const shapes = [];\nexport function hello() { return 1; }\n",
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        support::one_mod_pack(dir.path(), "listen = \"none\"\n", "compat", entry, source);
+        assert_eq!(
+            support::modhost(dir.path(), &["-q", "call", "compat", "hello"]),
+            "1"
+        );
+        for name in ["count", "shapes"] {
+            let (status, _, stderr) =
+                support::run_with_status(dir.path(), &["-q", "call", "compat", name]);
+            assert_eq!(status, Some(1), "{entry} {name}: {stderr}");
+            assert!(
+                stderr.contains(&format!("`compat` has no function `{name}`; it has hello")),
+                "{entry} {name}: {stderr}"
+            );
+        }
+    }
+}
+
 #[test]
 fn es2023_is_there() {
     let features = [

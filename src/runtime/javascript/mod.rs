@@ -508,9 +508,10 @@ impl JsInstance {
             };
             // Only an object can be a promise; rquickjs's `as_promise` would first tell a
             // number's type through a chain of checks.
-            let promise = match result.is_object() {
-                true => result.as_promise().cloned(),
-                false => None,
+            let promise = if result.is_object() {
+                result.as_promise().cloned()
+            } else {
+                None
             };
             match promise {
                 Some(promise) => self.follow(ctx, promise).map(Some),
@@ -603,19 +604,21 @@ impl ModInstance for JsInstance {
         self.invoke(
             |ctx| {
                 let value = match exports {
-                    Some(exports) => self.property(ctx, exports.restore(ctx)?.as_raw(), function),
+                    Some(exports) => {
+                        let exports = exports.restore(ctx)?;
+                        self.property(ctx, exports.as_raw(), function)
+                    }
                     None => {
                         // The global object as QuickJS's own reference: rquickjs's would take
                         // and give back a reference to the context as well.
-                        // SAFETY: the context is alive; the reference taken is given back
-                        // once the property has been read.
-                        unsafe {
-                            let raw_ctx = ctx.as_raw().as_ptr();
-                            let global = qjs::JS_GetGlobalObject(raw_ctx);
-                            let value = self.property(ctx, global, function);
-                            qjs::JS_FreeValue(raw_ctx, global);
-                            value
-                        }
+                        let raw_ctx = ctx.as_raw().as_ptr();
+                        // SAFETY: the context is alive; the reference taken here is given
+                        // back below, once the property has been read.
+                        let global = unsafe { qjs::JS_GetGlobalObject(raw_ctx) };
+                        let value = self.property(ctx, global, function);
+                        // SAFETY: as above; the property read holds its own reference.
+                        unsafe { qjs::JS_FreeValue(raw_ctx, global) };
+                        value
                     }
                 }?;
                 // `JS_IsFunction` alone: rquickjs's `into_function` tells arrays and
