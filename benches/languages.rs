@@ -11,10 +11,9 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use modhost::Overrides;
-use modhost::{Config, Host, Language, Pack};
+use modhost::Language;
 use serde_json::json;
-use support::{interleaved, per_call, report_absolute, write_mod};
+use support::{host_for, interleaved, per_call, report_absolute, write_mod};
 use wasmi::{Caller, Engine, Linker, Module, ResumableCall, Store, StoreLimits, Val};
 
 /// `echo`: the input, as the output (through the kernel, a byte at a time, as a PDK's
@@ -44,18 +43,6 @@ const ECHO: &str = r#"(module
 const ROUNDS: usize = 11;
 const CALLS: u32 = 20_000;
 const FUEL_SLICE: u64 = 2_000_000;
-
-fn host_for(mods: &Path) -> Host {
-    let config = Config::load(&Overrides {
-        mods_dir: Some(mods.to_path_buf()),
-        ..Overrides::default()
-    })
-    .expect("configuration");
-    let pack = Pack::load(&config).expect("pack");
-    let host = Host::new(pack, config);
-    host.start();
-    host
-}
 
 /// The floor's kernel: the input, a bump-allocated memory, and the output's place.
 #[derive(Default)]

@@ -14,20 +14,11 @@ use modhost::Overrides;
 use modhost::replay::{ReplayOptions, replay_file};
 use modhost::{Config, Host, Pack};
 use serde_json::json;
-use support::{per_call, write_mod};
+use support::{config_for, per_call, write_mod};
 
 const ROUNDS: usize = 15;
 const CALLS: u32 = 20_000;
 const EMITS: u32 = 200;
-
-fn config_for(mods: &Path) -> Config {
-    Config::load(&Overrides {
-        mods_dir: Some(mods.to_path_buf()),
-        config_file: Some(mods.join("none.toml")).filter(|path| path.exists()),
-        ..Overrides::default()
-    })
-    .expect("configuration")
-}
 
 fn host_for(mods: &Path, recording: Option<&Path>) -> Host {
     let config = config_for(mods);

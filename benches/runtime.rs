@@ -20,7 +20,7 @@ const ROUNDS: usize = 11;
 fn main() {
     let pack = tempfile::tempdir().expect("temp dir");
     calls::write_call_pack(pack.path(), true);
-    let host = calls::host_for(pack.path());
+    let host = support::host_for(pack.path());
     let args = calls::add_args();
     let floors = CallFloors::new(true);
 
@@ -140,7 +140,7 @@ fn main() {
 
     let before = resident_bytes();
     let start = Instant::now();
-    let host = calls::host_for(many.path());
+    let host = support::host_for(many.path());
     let elapsed = start.elapsed();
     let active = host
         .mods()
@@ -165,10 +165,10 @@ fn main() {
         || {
             // The manifests are read first (the floor has none); each mod's source is read
             // inside the clock, by the host and by the floor alike.
-            let config = calls::config_for(many.path());
+            let config = support::config_for(many.path());
             let pack = modhost::Pack::load(&config).expect("pack");
             let start = Instant::now();
-            let host = calls::host_start(config, pack);
+            let host = support::host_start(config, pack);
             let elapsed = start.elapsed();
             drop(host);
             elapsed / STARTED as u32

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use modhost::{Config, Host, Overrides, Pack};
+use modhost::Host;
 use serde_json::{Value, json};
 
 use super::{floor, write_half_and_half, write_mod};
@@ -21,21 +21,6 @@ const LISTENER_JS: &str = "let seen = 0;\nmodhost.events.on('tick', (p) => { see
 const LISTENER_LUA: &str =
     "local seen = 0\nmodhost.events.on('tick', function(p) seen = seen + p.n end)\n";
 const LIMIT: usize = 64 << 20;
-
-pub fn config_for(mods: &Path) -> Config {
-    Config::load(&Overrides {
-        mods_dir: Some(mods.to_path_buf()),
-        config_file: Some(mods.join("none.toml")).filter(|path| path.exists()),
-        ..Overrides::default()
-    })
-    .expect("configuration")
-}
-
-pub fn host_for(mods: &Path) -> Host {
-    let config = config_for(mods);
-    let pack = Pack::load(&config).expect("pack");
-    host_start(config, pack)
-}
 
 /// The pack the calls go into: `js` and `lua` with `add`, `caller` relaying to `lua` through
 /// `modhost.mods.call`, and the event's listeners (left out when `listeners` is false).
@@ -230,14 +215,6 @@ pub fn write_start_pack(mods: &Path, count: usize) -> Vec<(bool, PathBuf)> {
             (is_js, mods.join(format!("mod-{index:05}")).join(entry))
         })
         .collect()
-}
-
-/// The host starting a pack read beforehand (the floor has no manifests to read); each mod's
-/// source is read inside, by the host and by the floor alike.
-pub fn host_start(config: Config, pack: Pack) -> Host {
-    let host = Host::new(pack, config);
-    host.start();
-    host
 }
 
 /// The floor starting the same sources with the same limits and hooks.

@@ -8,6 +8,33 @@ pub mod floor;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use modhost::{Config, Host, Overrides, Pack};
+
+/// The configuration of a pack whose mods are in `mods` (with `mods/none.toml` as its
+/// configuration file where that exists).
+pub fn config_for(mods: &Path) -> Config {
+    Config::load(&Overrides {
+        mods_dir: Some(mods.to_path_buf()),
+        config_file: Some(mods.join("none.toml")).filter(|path| path.exists()),
+        ..Overrides::default()
+    })
+    .expect("configuration")
+}
+
+/// A host of the pack in `mods`, started.
+pub fn host_for(mods: &Path) -> Host {
+    let config = config_for(mods);
+    let pack = Pack::load(&config).expect("pack");
+    host_start(config, pack)
+}
+
+/// A host of a pack read beforehand, started: each mod's source is read here.
+pub fn host_start(config: Config, pack: Pack) -> Host {
+    let host = Host::new(pack, config);
+    host.start();
+    host
+}
+
 /// The median duration of one call of `body`, measured over `rounds` rounds of `per_round` calls.
 pub fn per_call(rounds: usize, per_round: u32, mut body: impl FnMut()) -> Duration {
     let mut samples: Vec<Duration> = (0..rounds)
@@ -118,27 +145,28 @@ pub fn print_ratio(what: &str, measured: &str, sorted_ratios: &[f64], target: f6
 }
 
 fn report(what: &str, measured: &str, ratio: f64, spread: (f64, f64), target: f64) {
-    let verdict = if ratio <= target { "met" } else { "NOT met" };
-    let ratio = format!("{ratio:.2}x ({:.2}–{:.2})", spread.0, spread.1);
-    println!("{what:<58} {measured:>32}  = {ratio}, target ≤ {target}x: {verdict}");
-    add_row(&[what, measured, &ratio, &format!("≤ {target}x"), verdict]);
+    let shown = format!("{ratio:.2}x ({:.2}–{:.2})", spread.0, spread.1);
+    report_ratio(what, measured, ratio, &shown, target);
 }
 
 /// A figure counted in instructions per unit of work, against its floor's count: exact, so
 /// without a spread.
 pub fn report_count(what: &str, counted: f64, floor: f64, target: f64) {
-    let what = format!("{what}, in instructions");
     let ratio = counted / floor;
-    let verdict = if ratio <= target { "met" } else { "NOT met" };
-    let measured = format!("{counted:.0} vs floor {floor:.0}");
-    println!("{what:<58} {measured:>32}  = {ratio:.2}x, target ≤ {target}x: {verdict}");
-    add_row(&[
-        &what,
-        &measured,
+    report_ratio(
+        &format!("{what}, in instructions"),
+        &format!("{counted:.0} vs floor {floor:.0}"),
+        ratio,
         &format!("{ratio:.2}x"),
-        &format!("≤ {target}x"),
-        verdict,
-    ]);
+        target,
+    );
+}
+
+/// One line for a ratio (`shown` as it is printed) against its target, and its row.
+fn report_ratio(what: &str, measured: &str, ratio: f64, shown: &str, target: f64) {
+    let verdict = if ratio <= target { "met" } else { "NOT met" };
+    println!("{what:<58} {measured:>32}  = {shown}, target ≤ {target}x: {verdict}");
+    add_row(&[what, measured, shown, &format!("≤ {target}x"), verdict]);
 }
 
 /// A figure with a target of its own rather than a floor (a latency, say).

@@ -113,8 +113,10 @@ impl Core {
 
     /// What a call that took long enough to be noted, or failed, leaves behind: its place
     /// among the mod's slowest, a warning when it was slow, the mod failed when it broke a
-    /// limit. `what` names the call, and is only built here.
+    /// limit. `what` names the call, and is only built here. Never inlined: it stays out of
+    /// the quick call's way, and `benches/instructions.rs` takes it out of its counts by name.
     #[cold]
+    #[inline(never)]
     fn after_notable_call<R>(
         &self,
         slot: &Rc<Slot>,
