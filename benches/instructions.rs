@@ -1,5 +1,6 @@
-//! The per-call and per-start figures of `runtime`, counted in instructions under valgrind's
-//! callgrind: the same work and the same floors (`support::calls`), host against floor.
+//! The per-call and per-start figures of `runtime`, and `languages`' WebAssembly call, counted
+//! in instructions under valgrind's callgrind: the same work and the same floors
+//! (`support::calls`, `support::wasm`), host against floor.
 //!
 //! On a shared machine the time of a 300 ns call moves by more from one hour to the next than
 //! a per-call target allows (1.2x is 60 ns); the number of instructions it runs does not move.
@@ -11,8 +12,8 @@
 //! Each count runs this program again under `valgrind --tool=callgrind`, collecting only
 //! inside [`modhost_counted`], after the setup and a warm-up, less the host's handling of
 //! calls that took long ([`NOTABLE_CALL`]). Run with
-//! `cargo bench --bench instructions` or `scripts/bench.sh`; without valgrind on the `PATH`
-//! it says so and counts nothing.
+//! `cargo bench --bench instructions` (`-- wasm` counts only the figures named so) or
+//! `scripts/bench.sh`; without valgrind on the `PATH` it says so and counts nothing.
 
 mod support;
 
@@ -20,6 +21,7 @@ use std::path::Path;
 use std::process::Command;
 
 use support::calls::{self, CallFloors, HANDLERS};
+use support::wasm;
 
 /// Set in the counted child: which figure, and `host` or `floor`.
 const CHILD: &str = "MODHOST_COUNT";
@@ -47,6 +49,8 @@ struct Figure {
 enum Work {
     /// Into the pack of `support::calls`, by the host or by its floors.
     Call(Call),
+    /// `echo(1, 2)` into a WebAssembly mod, against the raw wasmi call (`support::wasm`).
+    Wasm,
     /// `add(1, 2)` in a Lua state with the count hook, against one without.
     Hook,
     /// Starting `per_run` mods.
@@ -97,6 +101,14 @@ const FIGURES: &[Figure] = &[
         per_run: HANDLERS as u32,
     },
     Figure {
+        name: "wasm-call",
+        what: "host call into a WebAssembly mod, echo([1, 2])",
+        target: 1.5,
+        work: Work::Wasm,
+        runs: CALLS,
+        per_run: 1,
+    },
+    Figure {
         name: "hook",
         what: "raw Lua call with the deadline's count hook, against none",
         target: 1.03,
@@ -143,8 +155,13 @@ fn main() {
         );
         return;
     }
+    // `cargo bench --bench instructions -- wasm` counts the figures whose name holds `wasm`.
+    let only = std::env::args()
+        .skip(1)
+        .find(|arg| !arg.starts_with("--"))
+        .unwrap_or_default();
     let scratch = tempfile::tempdir().expect("temp dir");
-    for figure in FIGURES {
+    for figure in FIGURES.iter().filter(|figure| figure.name.contains(&only)) {
         let host = count(scratch.path(), figure, "host");
         let floor = count(scratch.path(), figure, "floor");
         match (host, floor) {
@@ -277,6 +294,17 @@ fn run_counted(figure: &Figure, host_side: bool) {
                     Call::Relay => floors.relay(per_run),
                     Call::Emit => floors.emit(),
                 });
+            }
+        }
+        Work::Wasm => {
+            let args = wasm::echo_args();
+            if host_side {
+                wasm::write_echo_pack(pack.path());
+                let host = support::host_for(pack.path());
+                warm_then_count(&mut || wasm::host_echo(&host, &args));
+            } else {
+                let mut floor = wasm::EchoFloor::new();
+                warm_then_count(&mut || floor.call(&args));
             }
         }
         Work::Hook => {

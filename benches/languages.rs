@@ -12,170 +12,26 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use modhost::Language;
-use serde_json::json;
+use support::wasm::{self, floor_engine, floor_linker, floor_store, run};
 use support::{host_for, interleaved, per_call, report_absolute, write_mod};
-use wasmi::{Caller, Engine, Linker, Module, ResumableCall, Store, StoreLimits, Val};
-
-/// `echo`: the input, as the output (through the kernel, a byte at a time, as a PDK's
-/// `input()` and `output()` do for small values); `onAttach` does nothing.
-const ECHO: &str = r#"(module
-  (import "extism:host/env" "input_length" (func $input_length (result i64)))
-  (import "extism:host/env" "input_load_u8" (func $input_load_u8 (param i64) (result i32)))
-  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
-  (import "extism:host/env" "store_u8" (func $store_u8 (param i64 i32)))
-  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
-  (memory (export "memory") 1)
-  (func (export "echo") (result i32)
-    (local $len i64) (local $offset i64) (local $i i64)
-    (local.set $len (call $input_length))
-    (local.set $offset (call $alloc (local.get $len)))
-    (block $done
-      (loop $copy
-        (br_if $done (i64.ge_u (local.get $i) (local.get $len)))
-        (call $store_u8 (i64.add (local.get $offset) (local.get $i))
-          (call $input_load_u8 (local.get $i)))
-        (local.set $i (i64.add (local.get $i) (i64.const 1)))
-        (br $copy)))
-    (call $output_set (local.get $offset) (local.get $len))
-    (i32.const 0))
-  (func (export "onAttach") (result i32) (i32.const 0)))"#;
+use wasmi::Module;
 
 const ROUNDS: usize = 11;
 const CALLS: u32 = 20_000;
-const FUEL_SLICE: u64 = 2_000_000;
-
-/// The floor's kernel: the input, a bump-allocated memory, and the output's place.
-#[derive(Default)]
-struct Kernel {
-    input: Vec<u8>,
-    memory: Vec<u8>,
-    output: (usize, usize),
-    limits: StoreLimits,
-}
-
-fn floor_engine() -> Engine {
-    let mut config = wasmi::Config::default();
-    config.consume_fuel(true);
-    Engine::new(&config)
-}
-
-fn floor_linker(engine: &Engine) -> Linker<Kernel> {
-    let mut linker = Linker::new(engine);
-    let env = "extism:host/env";
-    linker
-        .func_wrap(env, "input_length", |caller: Caller<'_, Kernel>| {
-            caller.data().input.len() as i64
-        })
-        .unwrap();
-    linker
-        .func_wrap(
-            env,
-            "input_load_u8",
-            |caller: Caller<'_, Kernel>, at: i64| i32::from(caller.data().input[at as usize]),
-        )
-        .unwrap();
-    linker
-        .func_wrap(
-            env,
-            "alloc",
-            |mut caller: Caller<'_, Kernel>, length: i64| {
-                let memory = &mut caller.data_mut().memory;
-                let start = memory.len().max(8);
-                memory.resize(start + length as usize, 0);
-                start as i64
-            },
-        )
-        .unwrap();
-    linker
-        .func_wrap(
-            env,
-            "store_u8",
-            |mut caller: Caller<'_, Kernel>, at: i64, value: i32| {
-                caller.data_mut().memory[at as usize] = value as u8;
-            },
-        )
-        .unwrap();
-    linker
-        .func_wrap(
-            env,
-            "output_set",
-            |mut caller: Caller<'_, Kernel>, at: i64, length: i64| {
-                caller.data_mut().output = (at as usize, length as usize);
-            },
-        )
-        .unwrap();
-    linker
-}
-
-fn floor_store(engine: &Engine) -> Store<Kernel> {
-    let kernel = Kernel {
-        limits: wasmi::StoreLimitsBuilder::new()
-            .memory_size(64 << 20)
-            .build(),
-        ..Kernel::default()
-    };
-    let mut store = Store::new(engine, kernel);
-    store.limiter(|kernel| &mut kernel.limits);
-    store
-}
-
-/// Calls a plugin function on fuel slices, as the host does.
-fn run(store: &mut Store<Kernel>, function: wasmi::Func) -> i32 {
-    let mut results = [Val::I32(0)];
-    store.set_fuel(FUEL_SLICE).unwrap();
-    let mut call = function
-        .call_resumable(&mut *store, &[], &mut results)
-        .unwrap();
-    while let ResumableCall::OutOfFuel(paused) = call {
-        store.set_fuel(FUEL_SLICE).unwrap();
-        call = paused.resume(&mut *store, &mut results).unwrap();
-    }
-    results[0].i32().unwrap()
-}
 
 fn main() {
-    let module_bytes = wat::parse_str(ECHO).expect("the module assembles");
+    let module_bytes = wasm::echo_module();
 
     // A host call into a WebAssembly mod against the raw call of the same export.
     let pack = tempfile::tempdir().expect("temp dir");
-    std::fs::create_dir_all(pack.path().join("echo")).unwrap();
-    std::fs::write(pack.path().join("echo/main.wasm"), &module_bytes).unwrap();
-    std::fs::write(
-        pack.path().join("echo/manifest.json"),
-        r#"{ "name": "echo", "version": "1.0.0", "entry_point": "main.wasm" }"#,
-    )
-    .unwrap();
+    wasm::write_echo_pack(pack.path());
     let host = host_for(pack.path());
-    let args = [json!(1), json!(2)];
-    assert_eq!(host.call("echo", "echo", &args).unwrap(), json!([1, 2]));
-
-    let engine = floor_engine();
-    let linker = floor_linker(&engine);
-    let module = Module::new(&engine, &module_bytes).unwrap();
-    let mut store = floor_store(&engine);
-    let instance = linker.instantiate_and_start(&mut store, &module).unwrap();
-    let echo = instance.get_func(&store, "echo").unwrap();
+    let args = wasm::echo_args();
+    let mut floor = wasm::EchoFloor::new();
     support::interleaved(
         ROUNDS,
-        || {
-            per_call(1, CALLS, || {
-                let result = host.call("echo", "echo", &args).expect("call");
-                assert!(result.is_array());
-            })
-        },
-        || {
-            per_call(1, CALLS, || {
-                let kernel = store.data_mut();
-                kernel.memory.clear();
-                kernel.input = serde_json::to_vec(&args).unwrap();
-                assert_eq!(run(&mut store, echo), 0);
-                let kernel = store.data();
-                let (at, length) = kernel.output;
-                let result: serde_json::Value =
-                    serde_json::from_slice(&kernel.memory[at..at + length]).unwrap();
-                assert!(result.is_array());
-            })
-        },
+        || per_call(1, CALLS, || wasm::host_echo(&host, &args)),
+        || per_call(1, CALLS, || floor.call(&args)),
     )
     .print("host call into a WebAssembly mod, echo([1, 2])", 1.5);
 

@@ -4,6 +4,7 @@
 
 pub mod calls;
 pub mod floor;
+pub mod wasm;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
