@@ -24,6 +24,8 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use rustc_hash::FxHashMap;
+
 use wasmi::{
     Config, Engine, Func, Memory, Module, ResourceLimiter, ResumableCall, Store, TrapCode, Val,
     ValType,
@@ -245,6 +247,10 @@ struct WasmInstance {
     shared: Rc<Shared>,
     store: Store<State>,
     instance: wasmi::Instance,
+    /// The plugin functions called so far, by name. An instance's exports cannot change, so
+    /// each is looked up and its type checked once; only exports that exist are kept, so a
+    /// caller naming functions that do not exist cannot grow it.
+    found: FxHashMap<Box<str>, Func>,
 }
 
 impl WasmInstance {
@@ -307,6 +313,7 @@ impl WasmInstance {
             shared,
             store,
             instance,
+            found: FxHashMap::default(),
         };
         // The start function, then a WASI reactor's set-up (the JavaScript and Go PDKs build
         // reactors), each a slice of fuel at a time under the call's clock.
@@ -319,9 +326,16 @@ impl WasmInstance {
     }
 
     /// The export `name` if it is a plugin function (`() -> i32`).
-    fn plugin_function(&self, name: &str) -> Option<Func> {
+    fn plugin_function(&mut self, name: &str) -> Option<Func> {
+        if let Some(function) = self.found.get(name) {
+            return Some(*function);
+        }
         let function = self.instance.get_func(&self.store, name)?;
-        is_plugin_function(&function.ty(&self.store)).then_some(function)
+        if !is_plugin_function(&function.ty(&self.store)) {
+            return None;
+        }
+        self.found.insert(name.into(), function);
+        Some(function)
     }
 
     /// Calls a plugin function with `args` as its input, under the mod's limits.
@@ -442,12 +456,15 @@ fn is_plugin_function(ty: &wasmi::FuncType) -> bool {
 /// A call's input (SPEC 15): nothing for no argument, a string's UTF-8 bytes, any other single
 /// value's JSON, several values as a JSON array.
 fn input_of(args: &[Json]) -> Vec<u8> {
-    match args {
-        [] => Vec::new(),
-        [Json::String(text)] => text.as_bytes().to_vec(),
-        [value] => value.to_string().into_bytes(),
-        several => Json::Array(several.to_vec()).to_string().into_bytes(),
-    }
+    let written = match args {
+        [] => return Vec::new(),
+        [Json::String(text)] => return text.as_bytes().to_vec(),
+        [value] => serde_json::to_vec(value),
+        // The list written as an array, without copying it into one.
+        several => serde_json::to_vec(several),
+    };
+    // A `Json` always serialises: its keys are strings and its numbers finite.
+    written.unwrap_or_default()
 }
 
 /// A call's result: empty output is `null`, valid JSON is parsed, anything else is a string.
