@@ -110,15 +110,29 @@ impl Folder {
             return Err(Refusal::NotPortable);
         }
         let joined = fold(&dir.join(relative));
-        let canonical = self.canonical.as_deref();
-        let found = canonical.map(|canonical| canonical_under(canonical, relative, &joined));
-        let (Some(Ok(file)), Some(dir)) = (found, canonical) else {
-            return Err(match spelled_otherwise(&self.dir, relative) {
-                Some(actual) => Refusal::OtherCase(actual),
-                None => Refusal::Missing,
-            });
+        let missing = || match spelled_otherwise(&self.dir, relative) {
+            Some(actual) => Refusal::OtherCase(actual),
+            None => Refusal::Missing,
         };
-        if !file.starts_with(dir) {
+        let Some(canonical_dir) = &self.canonical else {
+            return Err(missing());
+        };
+        // Where names are compared exactly (Linux), a path with no link in it is inside the
+        // folder as written: one `lstat` a component of `relative` shows that, where
+        // `canonicalize` reads the working directory and tries every component of the whole
+        // path as a link (four system calls for `main.js` in a relative mods folder, for every
+        // mod scanned and every file a mod opens).
+        if cfg!(target_os = "linux") {
+            match has_link(canonical_dir, relative) {
+                Ok(false) => return Ok(joined),
+                Ok(true) => {}
+                Err(_) => return Err(missing()),
+            }
+        }
+        let Ok(file) = joined.canonicalize() else {
+            return Err(missing());
+        };
+        if !file.starts_with(canonical_dir) {
             return Err(Refusal::LeavesThroughLink);
         }
         // Where names ignore case, the canonical path has each as the disk spells it.
@@ -129,31 +143,17 @@ impl Folder {
     }
 }
 
-/// The canonical path of the file `relative` names in the folder whose canonical path is
-/// `canonical_dir`; `joined` is the same file through the folder's path as given. Where names
-/// are compared exactly (Linux), a path with no link in it is canonical already: one `lstat` a
-/// component of `relative` shows that, where `canonicalize` reads the working directory and
-/// tries every component of the whole path as a link (four system calls for `main.js` in a
-/// relative mods folder, on every mod scanned and every file a mod opens). Past a link, and
-/// where names ignore case (the canonical path spells them as the disk does),
-/// `canonicalize` resolves it.
-fn canonical_under(
-    canonical_dir: &Path,
-    relative: &Path,
-    joined: &Path,
-) -> std::io::Result<PathBuf> {
-    if cfg!(target_os = "linux") {
-        let mut path = canonical_dir.to_path_buf();
-        for component in fold(relative).components() {
-            path.push(component);
-            if std::fs::symlink_metadata(&path)?.file_type().is_symlink() {
-                return joined.canonicalize();
-            }
+/// Whether any component of `relative` (from the folder `dir`) is a link; an error when one
+/// does not exist.
+fn has_link(dir: &Path, relative: &Path) -> std::io::Result<bool> {
+    let mut path = dir.to_path_buf();
+    for component in fold(relative).components() {
+        path.push(component);
+        if std::fs::symlink_metadata(&path)?.file_type().is_symlink() {
+            return Ok(true);
         }
-        Ok(path)
-    } else {
-        joined.canonicalize()
     }
+    Ok(false)
 }
 
 /// `relative` as the disk spells it, when the canonical path of the file it names spells its
