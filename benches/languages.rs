@@ -12,9 +12,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use modhost::Language;
-use support::wasm::{self, floor_engine, floor_linker, floor_store, run};
+use serde_json::json;
+use support::wasm::{self, floor_engine, floor_instance, floor_linker, run};
 use support::{host_for, interleaved, per_call, report_absolute, write_mod};
-use wasmi::Module;
 
 const ROUNDS: usize = 11;
 const CALLS: u32 = 20_000;
@@ -27,6 +27,7 @@ fn main() {
     wasm::write_echo_pack(pack.path());
     let host = host_for(pack.path());
     let args = wasm::echo_args();
+    assert_eq!(host.call("echo", "echo", &args).unwrap(), json!([1, 2]));
     let mut floor = wasm::EchoFloor::new();
     support::interleaved(
         ROUNDS,
@@ -61,10 +62,7 @@ fn main() {
             for index in 0..MODS {
                 let path = many.path().join(format!("wasm-{index:05}/main.wasm"));
                 let bytes = std::fs::read(path).unwrap();
-                let module = Module::new(&engine, bytes).unwrap();
-                let mut store = floor_store(&engine);
-                let instance = linker.instantiate_and_start(&mut store, &module).unwrap();
-                let attach = instance.get_func(&store, "onAttach").unwrap();
+                let (mut store, attach) = floor_instance(&engine, &linker, &bytes, "onAttach");
                 assert_eq!(run(&mut store, attach), 0);
             }
             start.elapsed()

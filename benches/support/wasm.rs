@@ -10,7 +10,7 @@ use wasmi::{Caller, Engine, Linker, Module, ResumableCall, Store, StoreLimits, V
 
 /// `echo`: the input, as the output (through the kernel, a byte at a time, as a PDK's
 /// `input()` and `output()` do for small values); `onAttach` does nothing.
-pub const ECHO: &str = r#"(module
+const ECHO: &str = r#"(module
   (import "extism:host/env" "input_length" (func $input_length (result i64)))
   (import "extism:host/env" "input_load_u8" (func $input_load_u8 (param i64) (result i32)))
   (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
@@ -124,7 +124,7 @@ pub fn floor_linker(engine: &Engine) -> Linker<Kernel> {
     linker
 }
 
-pub fn floor_store(engine: &Engine) -> Store<Kernel> {
+fn floor_store(engine: &Engine) -> Store<Kernel> {
     let kernel = Kernel {
         limits: wasmi::StoreLimitsBuilder::new()
             .memory_size(64 << 20)
@@ -134,6 +134,21 @@ pub fn floor_store(engine: &Engine) -> Store<Kernel> {
     let mut store = Store::new(engine, kernel);
     store.limiter(|kernel| &mut kernel.limits);
     store
+}
+
+/// The module `bytes` compiled, instantiated in a store of its own with the floor's limits,
+/// and its export `function`.
+pub fn floor_instance(
+    engine: &Engine,
+    linker: &Linker<Kernel>,
+    bytes: &[u8],
+    function: &str,
+) -> (Store<Kernel>, wasmi::Func) {
+    let module = Module::new(engine, bytes).unwrap();
+    let mut store = floor_store(engine);
+    let instance = linker.instantiate_and_start(&mut store, &module).unwrap();
+    let function = instance.get_func(&store, function).unwrap();
+    (store, function)
 }
 
 /// Calls a plugin function on fuel slices, as the host does.
@@ -159,11 +174,7 @@ pub struct EchoFloor {
 impl EchoFloor {
     pub fn new() -> Self {
         let engine = floor_engine();
-        let linker = floor_linker(&engine);
-        let module = Module::new(&engine, echo_module()).unwrap();
-        let mut store = floor_store(&engine);
-        let instance = linker.instantiate_and_start(&mut store, &module).unwrap();
-        let echo = instance.get_func(&store, "echo").unwrap();
+        let (store, echo) = floor_instance(&engine, &floor_linker(&engine), &echo_module(), "echo");
         EchoFloor { store, echo }
     }
 

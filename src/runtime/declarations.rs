@@ -40,18 +40,18 @@ fn found(
     source: &str,
     declared: impl Fn(Cursor<'_>) -> Option<std::ops::Range<usize>>,
 ) -> Vec<Declared> {
-    let mut found = Vec::new();
+    let mut declarations = Vec::new();
     let mut start = 0;
     for line in source.split_inclusive('\n') {
         if let Some(name) = declared(Cursor { line, at: 0 }) {
-            found.push(Declared {
+            declarations.push(Declared {
                 name: line[name.clone()].to_owned(),
                 span: start + name.start..start + name.end,
             });
         }
         start += line.len();
     }
-    found
+    declarations
 }
 
 /// A place in one line, moved forward by what it reads.
@@ -87,24 +87,24 @@ impl Cursor<'_> {
         self.at > before
     }
 
+    /// Runs `read`, and moves back to where it started when it fails.
+    fn attempt(&mut self, read: impl FnOnce(&mut Self) -> bool) -> bool {
+        let before = self.at;
+        let read = read(self);
+        if !read {
+            self.at = before;
+        }
+        read
+    }
+
     /// Reads the word `word`, which white space must follow.
     fn keyword(&mut self, word: &str) -> bool {
-        let before = self.at;
-        if self.eat(word) && self.spaces() {
-            return true;
-        }
-        self.at = before;
-        false
+        self.attempt(|cursor| cursor.eat(word) && cursor.spaces())
     }
 
     /// Reads `word` if no letter, digit or `_` follows it.
     fn whole_word(&mut self, word: &str) -> bool {
-        let before = self.at;
-        if self.eat(word) && !self.peek().is_some_and(is_word) {
-            return true;
-        }
-        self.at = before;
-        false
+        self.attempt(|cursor| cursor.eat(word) && !cursor.peek().is_some_and(is_word))
     }
 
     /// Reads a name that starts with an ASCII letter, `_` or one of `also`, and goes on with
@@ -188,10 +188,10 @@ impl Cursor<'_> {
             return None;
         }
         self.spaces();
-        let value = self.clone();
+        // `async` may start the function (`async () =>`) or be its parameter (`async => 1`).
         let mut after_async = self.clone();
-        let is_function = (after_async.keyword("async") && after_async.function_value())
-            || value.function_value();
+        let is_function =
+            (after_async.keyword("async") && after_async.function_value()) || self.function_value();
         is_function.then_some(name)
     }
 
