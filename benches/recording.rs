@@ -11,6 +11,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use modhost::Overrides;
+use modhost::Value;
 use modhost::replay::{ReplayOptions, replay_file};
 use modhost::{Config, Host, Pack};
 use serde_json::json;
@@ -51,10 +52,10 @@ fn main() {
     let recording = pack.path().join("session.jsonl");
     let recorded = host_for(&mods, Some(&recording));
     let plain = host_for(&mods, None);
-    let args = [json!(1), json!(2)];
+    let args = [Value::from(1), Value::from(2)];
     let call = |host: &Host| {
         per_call(1, CALLS, || {
-            assert_eq!(host.call("js", "add", &args).expect("call"), json!(3));
+            assert_eq!(host.call("js", "add", &args).expect("call"), Value::Int(3));
         })
     };
     recorded_against_plain(&recorded, &plain, call)
@@ -138,7 +139,7 @@ fn replay_speed() {
             host.emit("greeting", json!({ "from": "the game", "text": text }))
                 .expect("emit");
             if frame % 60 == 0 {
-                host.call("core-lib", "double", &[json!(frame)])
+                host.call("core-lib", "double", &[Value::from(frame)])
                     .expect("call");
                 host.call("my-mod", "getModInfo", &[]).expect("call");
             }

@@ -9,7 +9,6 @@ use std::time::Instant;
 use modhost::Overrides;
 use modhost::internal::storage::Store;
 use modhost::{Config, Host, Pack};
-use serde_json::json;
 use support::write_mod;
 
 const PAIRS: usize = 20_000;
@@ -54,7 +53,7 @@ fn store() -> f64 {
     for index in 0..PAIRS {
         let key = format!("key-{index}");
         store
-            .set("m", &key, &json!({ "score": 1 }), 1024)
+            .set("m", &key, &modhost::value!({ "score": 1 }), 1024)
             .expect("set");
         store.get("m", &key).expect("get");
     }
@@ -82,7 +81,7 @@ fn through_a_mod() -> f64 {
     let host = Host::new(Pack::load(&config).expect("pack"), config);
     host.start();
     let started = Instant::now();
-    host.call("writer", "pairs", &[json!(PAIRS)])
+    host.call("writer", "pairs", &[modhost::Value::from(PAIRS)])
         .expect("pairs");
     rate(PAIRS, started)
 }

@@ -6,8 +6,8 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
+use modhost::value;
 use modhost::{Config, Host, Pack};
-use serde_json::json;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Log what the mods print to stderr, as the `modhost` binary does.
@@ -33,18 +33,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!(
             "game: {mod_id} spawns a {} at {}",
             args[0],
-            args.get(1).unwrap_or(&json!("the gate"))
+            args.get(1).unwrap_or(&value!("the gate"))
         );
-        Ok(json!(ids.get()))
+        Ok(value!(ids.get()))
     })?;
-    host.provide("player.name", |_, _| Ok(json!("Ada")))?;
+    host.provide("player.name", |_, _| Ok(value!("Ada")))?;
     host.start();
 
     let mut score = 0;
     for frame in 1..=9 {
         if frame == 4 {
             // A live setting change: `arena` runs `onSettingsChanged` and keeps its state.
-            host.set_setting("arena", "spawn_every", json!(2))?;
+            host.set_setting("arena", "spawn_every", value!(2))?;
         }
         if frame == 6 {
             host.disable("tourist")?;
@@ -52,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if frame == 8 {
             host.enable("tourist")?;
         }
-        host.emit("tick", json!({ "frame": frame, "dt": 0.016 }))?;
+        host.emit("tick", value!({ "frame": frame, "dt": 0.016 }))?;
         host.run_due_timers();
         for event in host.take_game_events() {
             if event.event == "scored" {

@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use modhost::{Config, Host, Overrides, Pack};
-//! use serde_json::json;
+//! use modhost::value;
 //!
 //! let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
 //! let config = Config::load(&Overrides {
@@ -20,9 +20,9 @@
 //! host.start(); // onAttach, then onBootstrap, in load order
 //!
 //! let info = host.call("my-mod", "getModInfo", &[])?;
-//! assert_eq!(info, json!("My Awesome Mod v1.0"));
-//! assert_eq!(host.call("core-lib", "double", &[json!(21)])?, json!(42));
-//! host.emit("greeting", json!({ "from": "the game", "text": "welcome" }))?;
+//! assert_eq!(info, value!("My Awesome Mod v1.0"));
+//! assert_eq!(host.call("core-lib", "double", &[value!(21)])?, value!(42));
+//! host.emit("greeting", value!({ "from": "the game", "text": "welcome" }))?;
 //!
 //! host.shutdown(); // onDetach, in reverse load order
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -65,6 +65,7 @@ mod storage;
 mod suggest;
 mod testing;
 mod typings;
+mod value;
 pub mod watch;
 
 /// The markdown guides, compiled as doc tests so that their Rust examples keep working.
@@ -87,8 +88,13 @@ pub use host::{
     SlowCall,
 };
 pub use pack::{ModEntry, Pack, PackError};
-pub use runtime::{Json, Language};
+pub use runtime::Language;
 pub use source::{Location, SourceFile};
+pub use value::{Object, Text, Value};
+
+/// For [`value!`], which builds on `serde_json::json!`.
+#[doc(hidden)]
+pub use serde_json as __serde_json;
 
 /// What the `modhost` command line, its tests and its benchmarks use beyond the embedding
 /// API above. Not a stable API: a game should not need anything here.

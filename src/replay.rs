@@ -15,7 +15,6 @@ use std::path::Path;
 use std::rc::{Rc, Weak};
 
 use serde::Serialize;
-use serde_json::json;
 
 use crate::config::Config;
 use crate::host::{CallError, Host, Replaying, Reread};
@@ -552,7 +551,7 @@ impl Replaying for Replay {
 
 /// An output as a recording writes it.
 fn as_written(output: &Output) -> Json {
-    serde_json::to_value(output).unwrap_or_default()
+    crate::value::to_value(output)
 }
 
 /// Replays the recording at `path` against the pack `config` describes, as it is now. The
@@ -631,8 +630,8 @@ pub fn check_determinism(
                 at_ms: against_recording.recorded_ms,
                 what: "what the mod kept in storage, at the end".to_owned(),
                 mod_id: Some(mod_id.clone()),
-                expected: first.map(|hash| json!({ "storage": hash })),
-                actual: second.map(|hash| json!({ "storage": hash })),
+                expected: first.map(|hash| crate::value!({ "storage": hash })),
+                actual: second.map(|hash| crate::value!({ "storage": hash })),
                 at: None,
             });
         }

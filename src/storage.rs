@@ -285,17 +285,23 @@ fn lock_wait_step(attempt: usize) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn values_round_trip_per_mod_and_survive_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         store
-            .set("a", "score", &json!({"points": [1, 2.5], "name": "é"}), 64)
+            .set(
+                "a",
+                "score",
+                &crate::value!({"points": [1, 2.5], "name": "é"}),
+                64,
+            )
             .unwrap();
-        store.set("a", "score:old", &json!(3), 64).unwrap();
-        store.set("b", "score", &json!("b's own"), 64).unwrap();
+        store.set("a", "score:old", &crate::value!(3), 64).unwrap();
+        store
+            .set("b", "score", &crate::value!("b's own"), 64)
+            .unwrap();
         assert_eq!(store.get("a", "missing").unwrap(), None);
         assert_eq!(store.keys("a", "score").unwrap(), ["score", "score:old"]);
         assert_eq!(store.keys("a", "").unwrap().len(), 2);
@@ -306,9 +312,12 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(
             store.get("a", "score").unwrap(),
-            Some(json!({"points": [1, 2.5], "name": "é"}))
+            Some(crate::value!({"points": [1, 2.5], "name": "é"}))
         );
-        assert_eq!(store.get("b", "score").unwrap(), Some(json!("b's own")));
+        assert_eq!(
+            store.get("b", "score").unwrap(),
+            Some(crate::value!("b's own"))
+        );
     }
 
     #[test]
@@ -317,10 +326,10 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let long_key = "k".repeat(MAX_KEY_BYTES + 1);
         assert!(matches!(
-            store.set("a", &long_key, &json!(1), 64),
+            store.set("a", &long_key, &crate::value!(1), 64),
             Err(StorageError::KeyTooLong)
         ));
-        let big = json!("x".repeat(MAX_VALUE_BYTES));
+        let big = crate::value!("x".repeat(MAX_VALUE_BYTES));
         assert!(matches!(
             store.set("a", "big", &big, 64),
             Err(StorageError::ValueTooLarge(_))
@@ -337,11 +346,13 @@ mod tests {
             std::thread::sleep(Duration::from_millis(300));
             holder.execute_batch("COMMIT").unwrap();
         });
-        let (set, waited) = store.timing_lock_waits(|store| store.set("a", "k", &json!(1), 64));
+        let (set, waited) =
+            store.timing_lock_waits(|store| store.set("a", "k", &crate::value!(1), 64));
         set.unwrap();
         release.join().unwrap();
         assert!(waited >= Duration::from_millis(150), "{waited:?}");
-        let (set, waited) = store.timing_lock_waits(|store| store.set("a", "k", &json!(2), 64));
+        let (set, waited) =
+            store.timing_lock_waits(|store| store.set("a", "k", &crate::value!(2), 64));
         set.unwrap();
         assert_eq!(waited, Duration::ZERO, "no lock to wait for");
 
@@ -355,7 +366,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         for key in ["a%b", "a_b", "axb", "a"] {
-            store.set("m", key, &json!(key), 64).unwrap();
+            store.set("m", key, &crate::value!(key), 64).unwrap();
         }
         assert_eq!(store.keys("m", "a%").unwrap(), ["a%b"]);
         assert_eq!(store.keys("m", "a_").unwrap(), ["a_b"]);
@@ -369,7 +380,7 @@ mod tests {
             Store::open(dir.path()).unwrap(),
             Store::open(dir.path()).unwrap(),
         );
-        let chunk = json!("x".repeat(300 * 1024));
+        let chunk = crate::value!("x".repeat(300 * 1024));
         first.set("a", "one", &chunk, 1).unwrap();
         second.set("a", "two", &chunk, 1).unwrap();
         first.set("a", "three", &chunk, 1).unwrap();
@@ -393,7 +404,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        store.set("a", "k", &json!(1), 1).unwrap();
+        store.set("a", "k", &crate::value!(1), 1).unwrap();
         for file in [FILE_NAME.to_owned(), format!("{FILE_NAME}-wal")] {
             let mode = std::fs::metadata(dir.path().join(&file))
                 .unwrap()
@@ -424,7 +435,7 @@ mod tests {
     fn each_mod_keeps_at_most_its_quota() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let chunk = json!("x".repeat(300 * 1024));
+        let chunk = crate::value!("x".repeat(300 * 1024));
         store.set("a", "one", &chunk, 1).unwrap();
         store.set("a", "two", &chunk, 1).unwrap();
         store.set("a", "three", &chunk, 1).unwrap();

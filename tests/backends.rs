@@ -41,13 +41,17 @@ fn call(twin: &str, function: &str, args: &[&str]) -> (bool, String) {
     )
 }
 
-/// `twin`'s outcome for `function`, with every twin's name written `twin`.
+/// `twin`'s outcome for `function`, with every twin's name written `twin`. A JavaScript
+/// object keeps its keys' order and a Lua table has none, so JSON is compared with its keys
+/// sorted.
 fn outcome(twin: &str, function: &str, args: &[&str]) -> (bool, String) {
     let (ok, output) = call(twin, function, args);
     let output = TWINS
         .iter()
         .chain([&WASM_TWIN])
         .fold(output, |text, name| text.replace(name, "twin"));
+    let output =
+        serde_json::from_str::<serde_json::Value>(&output).map_or(output, |json| json.to_string());
     (ok, output)
 }
 

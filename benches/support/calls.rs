@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use modhost::Host;
-use serde_json::{Value, json};
+use modhost::Value;
 
 use super::{floor, write_half_and_half, write_mod};
 
@@ -71,30 +71,31 @@ pub fn raw_lua_call(lua: &mlua::Lua) {
 
 /// The arguments of every `add` call.
 pub fn add_args() -> [Value; 2] {
-    [json!(1), json!(2)]
+    [Value::from(1), Value::from(2)]
 }
 
 pub fn host_js_call(host: &Host, args: &[Value]) {
     let sum = host.call("js", "add", args).expect("call");
-    assert_eq!(sum, json!(3));
+    assert_eq!(sum, Value::Int(3));
 }
 
 pub fn host_lua_call(host: &Host, args: &[Value]) {
     let sum = host.call("lua", "add", args).expect("call");
-    assert_eq!(sum, json!(3));
+    assert_eq!(sum, Value::Int(3));
 }
 
 /// `relays` calls through `modhost.mods.call` from JavaScript into Lua.
 pub fn host_relay(host: &Host, relays: u32) {
     let sum = host
-        .call("caller", "relay", &[json!(relays)])
+        .call("caller", "relay", &[Value::from(relays)])
         .expect("relay");
-    assert_eq!(sum, json!(relays));
+    assert_eq!(sum, Value::from(relays));
 }
 
 /// One event to every listener.
 pub fn host_emit(host: &Host) {
-    host.emit("tick", json!({ "n": 1 })).expect("emit");
+    let payload = modhost::Object::from_iter([("n", Value::from(1))]);
+    host.emit("tick", payload).expect("emit");
 }
 
 /// The floors of the calls, each engine made once with the host's limits.

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use modhost::Host;
-use serde_json::{Value, json};
+use modhost::Value;
 use wasmi::{Caller, Engine, Linker, Module, ResumableCall, Store, StoreLimits, Val};
 
 /// `echo`: the input, as the output (through the kernel, a byte at a time, as a PDK's
@@ -52,7 +52,7 @@ pub fn write_echo_pack(mods: &Path) {
 
 /// The call both sides make: `echo(1, 2)`.
 pub fn echo_args() -> [Value; 2] {
-    [json!(1), json!(2)]
+    [Value::from(1), Value::from(2)]
 }
 
 /// The host's call of `echo`.
@@ -186,7 +186,8 @@ impl EchoFloor {
         assert_eq!(run(&mut self.store, self.echo), 0);
         let kernel = self.store.data();
         let (at, length) = kernel.output;
-        let result: Value = serde_json::from_slice(&kernel.memory[at..at + length]).unwrap();
+        let result: serde_json::Value =
+            serde_json::from_slice(&kernel.memory[at..at + length]).unwrap();
         assert!(result.is_array());
     }
 }

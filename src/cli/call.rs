@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use clap::Args;
-use modhost::Json;
+use modhost::Value as Json;
 use modhost::{Config, Host};
 
 use super::{Exit, list, load_pack, render};
@@ -22,7 +22,7 @@ pub struct CallArgs {
 
 /// `42` is a number, `"42"` and `hello` are strings, `{"a":1}` is an object.
 pub fn parse_argument(text: &str) -> Json {
-    serde_json::from_str(text).unwrap_or_else(|_| Json::String(text.to_owned()))
+    serde_json::from_str(text).unwrap_or_else(|_| Json::from(text))
 }
 
 pub fn run(args: &CallArgs, config: &Config) -> Exit {

@@ -237,7 +237,7 @@ pub fn watch_over(
 /// answered, and what is queued is written.
 pub fn close(server: &Server, stopped: Option<&protocol::Stop>) {
     if let Some(protocol::Stop::Shutdown { connection, id }) = stopped {
-        server.respond(*connection, id, Ok(serde_json::Value::Null));
+        server.respond(*connection, id, Ok(modhost::Value::Null));
     }
     server.finish();
 }

@@ -10,6 +10,7 @@ use std::io::{IsTerminal, Read, Write};
 
 use clap::{Args, Subcommand, ValueEnum};
 use modhost::Config;
+use modhost::Value as Json;
 use modhost::internal::config::{Listen, TOKEN_FILE};
 use modhost::internal::protocol::framing::{FrameReader, Framing, encode};
 use modhost::internal::protocol::message::{self, Incoming, RpcError};
@@ -19,7 +20,7 @@ use modhost::internal::protocol::method::{
     SettingsGet, SettingsSet, Shutdown, request,
 };
 use modhost::internal::protocol::transport;
-use serde_json::{Value as Json, json};
+use modhost::value as json;
 
 use super::{Exit, call::parse_argument, render, table};
 
@@ -458,7 +459,7 @@ mod tests {
     /// ends, a left-aligned one starts where its header starts.
     #[test]
     fn the_status_table_s_columns_stand_under_their_headers() {
-        let mods = serde_json::json!([{
+        let mods = json!([{
             "id": "core-lib", "state": "active", "runtime": "lua", "version": "1.2.0",
             "load_seconds": 0.001, "attach_seconds": 0.002, "bootstrap_seconds": 0.0,
             "calls": 12345, "errors": 7, "seconds": 0.25, "memory_bytes": 2048, "timers": 42,

@@ -237,7 +237,7 @@ fn twice(report: &ReplayReport) -> String {
 }
 
 fn divergence(title: &str, divergence: &Divergence, expected: &str, actual: &str) -> String {
-    let shown = |output: &Option<serde_json::Value>| match output {
+    let shown = |output: &Option<modhost::Value>| match output {
         Some(output) => output.to_string(),
         None => "nothing".to_owned(),
     };

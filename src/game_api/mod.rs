@@ -12,7 +12,7 @@ pub(crate) mod types;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use serde_json::Value as Json;
+use crate::runtime::Json;
 
 pub use schema::json_schema;
 pub(crate) use types::{Mismatch, Problem, TypeDef, TypeExpr, Types};
@@ -264,7 +264,6 @@ impl GameApi {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use serde_json::json;
 
     use super::*;
 
@@ -307,22 +306,28 @@ pub(crate) mod tests {
     fn arguments_are_checked_by_count_and_type() {
         let api = orc_arena();
         let spawn = &api.functions["world.spawn"];
-        assert!(api.check_arguments(spawn, &[json!("orc")]).is_ok());
+        assert!(api.check_arguments(spawn, &[crate::value!("orc")]).is_ok());
         assert!(
-            api.check_arguments(spawn, &[json!("orc"), json!(null)])
+            api.check_arguments(spawn, &[crate::value!("orc"), crate::value!(null)])
                 .is_ok()
         );
         assert!(
-            api.check_arguments(spawn, &[json!("orc"), json!({ "x": 1, "y": 2 })])
-                .is_ok()
+            api.check_arguments(
+                spawn,
+                &[crate::value!("orc"), crate::value!({ "x": 1, "y": 2 })]
+            )
+            .is_ok()
         );
-        let error = api.check_arguments(spawn, &[json!(5)]).unwrap_err();
+        let error = api.check_arguments(spawn, &[crate::value!(5)]).unwrap_err();
         assert_eq!(
             error.to_string(),
             "parameter kind expects Kind (\"orc\" | \"goblin\"), got number 5"
         );
         let error = api
-            .check_arguments(spawn, &[json!("orc"), json!({ "x": "1", "y": 2 })])
+            .check_arguments(
+                spawn,
+                &[crate::value!("orc"), crate::value!({ "x": "1", "y": 2 })],
+            )
             .unwrap_err();
         assert_eq!(
             error.to_string(),
@@ -335,7 +340,7 @@ pub(crate) mod tests {
         );
         let name = &api.functions["player.name"];
         assert_eq!(
-            api.check_arguments(name, &[json!(1)])
+            api.check_arguments(name, &[crate::value!(1)])
                 .unwrap_err()
                 .to_string(),
             "expects no arguments, got 1 argument"
@@ -345,11 +350,17 @@ pub(crate) mod tests {
     #[test]
     fn payloads_of_declared_events_are_checked() {
         let api = orc_arena();
-        assert!(api.check_payload("scored", &json!({ "points": 3 })).is_ok());
         assert!(
-            api.check_payload("scored", &json!({ "points": "3" }))
+            api.check_payload("scored", &crate::value!({ "points": 3 }))
+                .is_ok()
+        );
+        assert!(
+            api.check_payload("scored", &crate::value!({ "points": "3" }))
                 .is_err()
         );
-        assert!(api.check_payload("anything-else", &json!(1)).is_ok());
+        assert!(
+            api.check_payload("anything-else", &crate::value!(1))
+                .is_ok()
+        );
     }
 }

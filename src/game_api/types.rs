@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use serde_json::Value as Json;
+use crate::runtime::Json;
+use crate::value::Object;
 
 /// A type expression as written in the description.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,8 +120,9 @@ impl TypeExpr {
                 inner
             }),
             (TypeExpr::Boolean, Json::Bool(_)) | (TypeExpr::String, Json::String(_)) => Ok(()),
-            (TypeExpr::Number, Json::Number(_)) => Ok(()),
-            (TypeExpr::Integer, Json::Number(number)) if is_integer(number) => Ok(()),
+            (TypeExpr::Number, Json::Int(_) | Json::Float(_)) => Ok(()),
+            (TypeExpr::Integer, Json::Int(_)) => Ok(()),
+            (TypeExpr::Integer, Json::Float(number)) if is_integer(*number) => Ok(()),
             (TypeExpr::Array(item), Json::Array(items)) => {
                 for (index, element) in items.iter().enumerate() {
                     item.check(element, types)
@@ -130,7 +132,9 @@ impl TypeExpr {
             }
             (TypeExpr::Fields(fields), Json::Object(object)) => check_fields(fields, object, types),
             (TypeExpr::Named(name), _) => match (types.get(name), value) {
-                (Some(TypeDef::Enum(values)), Json::String(text)) if values.contains(text) => {
+                (Some(TypeDef::Enum(values)), Json::String(text))
+                    if values.iter().any(|value| value == text) =>
+                {
                     Ok(())
                 }
                 (Some(TypeDef::Object(fields)), Json::Object(object)) => {
@@ -154,7 +158,7 @@ impl TypeExpr {
             TypeExpr::Null | TypeExpr::Any | TypeExpr::Nullable(_) => Json::Null,
             TypeExpr::Boolean => Json::Bool(false),
             TypeExpr::Integer | TypeExpr::Number => Json::from(0),
-            TypeExpr::String => Json::String(String::new()),
+            TypeExpr::String => Json::from(""),
             TypeExpr::Array(_) => Json::Array(Vec::new()),
             TypeExpr::Fields(fields) => stub_fields(fields, types, visiting),
             TypeExpr::Named(name) => {
@@ -163,9 +167,9 @@ impl TypeExpr {
                     return Json::Null;
                 }
                 let stub = match types.get(name) {
-                    Some(TypeDef::Enum(values)) => {
-                        values.first().cloned().map_or(Json::Null, Json::String)
-                    }
+                    Some(TypeDef::Enum(values)) => values
+                        .first()
+                        .map_or(Json::Null, |value| Json::from(value.as_str())),
                     Some(TypeDef::Object(fields)) => stub_fields(fields, types, visiting),
                     None => Json::Null,
                 };
@@ -184,14 +188,14 @@ fn stub_fields(
     Json::Object(
         fields
             .iter()
-            .map(|(name, kind)| (name.clone(), kind.stub_within(types, visiting)))
+            .map(|(name, kind)| (name.as_str(), kind.stub_within(types, visiting)))
             .collect(),
     )
 }
 
 fn check_fields(
     fields: &BTreeMap<String, TypeExpr>,
-    object: &serde_json::Map<String, Json>,
+    object: &Object,
     types: &Types,
 ) -> Result<(), Mismatch> {
     for (name, kind) in fields {
@@ -211,11 +215,11 @@ fn check_fields(
             }
         }
     }
-    if let Some(extra) = object.keys().find(|key| !fields.contains_key(*key)) {
+    if let Some(extra) = object.keys().find(|key| !fields.contains_key(key.as_str())) {
         return Err(Mismatch {
             path: String::new(),
             problem: Problem::Unknown {
-                field: extra.clone(),
+                field: extra.to_string(),
                 fields: fields.keys().cloned().collect(),
             },
         });
@@ -223,13 +227,9 @@ fn check_fields(
     Ok(())
 }
 
-/// An integer, whether JSON spells it `5` or `5.0` (JavaScript numbers are all floats).
-fn is_integer(number: &serde_json::Number) -> bool {
-    number.is_i64()
-        || number.is_u64()
-        || number
-            .as_f64()
-            .is_some_and(|float| float.fract() == 0.0 && float.abs() < 9_007_199_254_740_992.0)
+/// A float that is an integer, as JSON's `5.0` is (JavaScript numbers are all floats).
+fn is_integer(number: f64) -> bool {
+    number.fract() == 0.0 && number.abs() < 9_007_199_254_740_992.0
 }
 
 /// `number 5`, `string "orc"`, `an object`: a value as an error message shows what was given.
@@ -238,7 +238,7 @@ pub(crate) fn describe_value(value: &Json) -> String {
     match value {
         Json::Null => "null".to_owned(),
         Json::Bool(flag) => format!("boolean {flag}"),
-        Json::Number(number) => format!("number {number}"),
+        Json::Int(_) | Json::Float(_) => format!("number {value}"),
         Json::String(text) if text.chars().count() > SHOWN => {
             let start: String = text.chars().take(SHOWN).collect();
             format!("string \"{start}…\"")
@@ -334,7 +334,6 @@ impl fmt::Display for TypeExpr {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
 
     use super::*;
 
@@ -386,33 +385,38 @@ mod tests {
     #[test]
     fn an_enum_mismatch_spells_out_the_values() {
         let kind = TypeExpr::parse("Kind").unwrap();
-        let error = kind.check(&json!(5), &types()).unwrap_err();
+        let error = kind.check(&crate::value!(5), &types()).unwrap_err();
         assert_eq!(
             error.problem.to_string(),
             "expected Kind (\"orc\" | \"goblin\"), got number 5"
         );
-        assert!(kind.check(&json!("orc"), &types()).is_ok());
-        assert!(kind.check(&json!("troll"), &types()).is_err());
+        assert!(kind.check(&crate::value!("orc"), &types()).is_ok());
+        assert!(kind.check(&crate::value!("troll"), &types()).is_err());
     }
 
     #[test]
     fn objects_are_checked_field_by_field_with_the_path() {
         let position = TypeExpr::parse("Position[]").unwrap();
         let error = position
-            .check(&json!([{ "x": 1, "y": 2 }, { "x": 1, "y": "2" }]), &types())
+            .check(
+                &crate::value!([{ "x": 1, "y": 2 }, { "x": 1, "y": "2" }]),
+                &types(),
+            )
             .unwrap_err();
         assert_eq!(error.path, "[1].y");
         assert_eq!(
             error.problem.to_string(),
             "expected number, got string \"2\""
         );
-        let missing = position.check(&json!([{ "x": 1 }]), &types()).unwrap_err();
+        let missing = position
+            .check(&crate::value!([{ "x": 1 }]), &types())
+            .unwrap_err();
         assert_eq!(
             (missing.path.as_str(), missing.problem.to_string().as_str()),
             ("[0]", "missing field `y` (number)")
         );
         let extra = position
-            .check(&json!([{ "x": 1, "y": 2, "z": 3 }]), &types())
+            .check(&crate::value!([{ "x": 1, "y": 2, "z": 3 }]), &types())
             .unwrap_err();
         assert_eq!(
             (extra.path.as_str(), extra.problem.to_string().as_str()),
@@ -423,29 +427,47 @@ mod tests {
         );
         assert!(
             position
-                .check(&json!([{ "x": 1, "y": 2, "label": null }]), &types())
+                .check(
+                    &crate::value!([{ "x": 1, "y": 2, "label": null }]),
+                    &types()
+                )
                 .is_ok()
         );
     }
 
     #[test]
     fn integers_may_come_as_whole_floats() {
-        assert!(TypeExpr::Integer.check(&json!(5.0), &types()).is_ok());
-        assert!(TypeExpr::Integer.check(&json!(5.5), &types()).is_err());
-        assert!(TypeExpr::Number.check(&json!(5.5), &types()).is_ok());
+        assert!(
+            TypeExpr::Integer
+                .check(&crate::value!(5.0), &types())
+                .is_ok()
+        );
+        assert!(
+            TypeExpr::Integer
+                .check(&crate::value!(5.5), &types())
+                .is_err()
+        );
+        assert!(
+            TypeExpr::Number
+                .check(&crate::value!(5.5), &types())
+                .is_ok()
+        );
     }
 
     #[test]
     fn stubs_have_the_declared_shape_even_for_recursive_types() {
         let types = types();
-        assert_eq!(TypeExpr::parse("Kind").unwrap().stub(&types), json!("orc"));
+        assert_eq!(
+            TypeExpr::parse("Kind").unwrap().stub(&types),
+            crate::value!("orc")
+        );
         assert_eq!(
             TypeExpr::parse("Position").unwrap().stub(&types),
-            json!({ "x": 0, "y": 0, "label": null })
+            crate::value!({ "x": 0, "y": 0, "label": null })
         );
         assert_eq!(
             TypeExpr::parse("Tree").unwrap().stub(&types),
-            json!({ "children": [], "parent": null, "root": null })
+            crate::value!({ "children": [], "parent": null, "root": null })
         );
         for text in ["integer", "string", "boolean", "Kind?", "Position[]", "any"] {
             let kind = TypeExpr::parse(text).unwrap();

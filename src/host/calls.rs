@@ -319,7 +319,7 @@ impl Core {
         let list = handlers.as_deref().map_or(&[][..], Vec::as_slice);
         // The handlers' arguments, made once: the payload (which `before` handlers may
         // replace) and the event's name.
-        let mut args = [event.payload, Json::String(event.name.clone())];
+        let mut args = [event.payload, Json::from(event.name.as_str())];
         let what = || format!("the handler for `{}`", event.name);
         let mut rest = list;
         while let Some((_, first)) = rest.first() {

@@ -14,6 +14,7 @@ use super::{CallError, Core, Host, ModState, ModStatus, Slot};
 use crate::recording::Input;
 use crate::runtime::Json;
 use crate::runtime::surface::ON_SETTINGS_CHANGED;
+use crate::value::Object;
 
 /// Why a setting was not changed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -41,8 +42,16 @@ pub enum SettingError {
     Rejected { id: String, reason: String },
 }
 
+/// A mod's effective settings, as a mod sees them.
+pub(super) fn settings_of(slot: &Slot) -> Json {
+    Json::from(serde_json::Value::Object(
+        slot.entry.borrow().settings.clone(),
+    ))
+}
+
 /// The JSON type of a value, as a setting's type: numbers are one type, whole or not.
-fn json_type(value: &Json) -> &'static str {
+fn json_type(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value as Json;
     match value {
         Json::Null => "null",
         Json::Bool(_) => "a boolean",
@@ -57,10 +66,10 @@ fn json_type(value: &Json) -> &'static str {
 pub(super) fn check_type(
     id: &str,
     key: &str,
-    default: &Json,
-    value: &Json,
+    default: &serde_json::Value,
+    value: &serde_json::Value,
 ) -> Result<(), SettingError> {
-    if *default != Json::Null && json_type(default) != json_type(value) {
+    if !default.is_null() && json_type(default) != json_type(value) {
         return Err(SettingError::WrongType {
             id: id.to_owned(),
             key: key.to_owned(),
@@ -74,7 +83,13 @@ pub(super) fn check_type(
 
 impl Host {
     /// Sets one setting of a mod while it runs. Returns the mod's effective settings.
-    pub fn set_setting(&self, id: &str, key: &str, value: Json) -> Result<Json, SettingError> {
+    pub fn set_setting(
+        &self,
+        id: &str,
+        key: &str,
+        value: impl Into<Json>,
+    ) -> Result<Json, SettingError> {
+        let value = value.into();
         self.core
             .not_in_a_call(&format!("set `{key}` of `{id}`"))
             .map_err(CallError::from)?;
@@ -94,26 +109,24 @@ impl Host {
                 hint,
             });
         };
-        check_type(id, key, &default, &value)?;
+        let setting = serde_json::Value::from(value.clone());
+        check_type(id, key, &default, &setting)?;
         let _input = self.core.input(|| Input::Setting {
             mod_id: id.to_owned(),
             key: key.to_owned(),
             value: value.clone(),
         });
-        let changed = Json::Object(serde_json::Map::from_iter([(
-            key.to_owned(),
-            value.clone(),
-        )]));
+        let changed = Json::Object(Object::from_iter([(key, value.clone())]));
         let before = slot
             .entry
             .borrow_mut()
             .settings
-            .insert(key.to_owned(), value.clone());
+            .insert(key.to_owned(), setting.clone());
         slot.overrides
             .borrow_mut()
             .entry(key.to_owned())
-            .and_modify(|(current, _)| *current = value.clone())
-            .or_insert((value, before));
+            .and_modify(|(current, _)| *current = setting.clone())
+            .or_insert((setting, before));
         self.core.settings_changed(&slot, &changed)?;
         Ok(self.settings(id)?)
     }
@@ -121,7 +134,7 @@ impl Host {
     /// The mod's effective settings: manifest defaults, `config.toml`, then run-time changes.
     pub fn settings(&self, id: &str) -> Result<Json, CallError> {
         let slot = self.core.slot(id)?;
-        Ok(Json::Object(slot.entry.borrow().settings.clone()))
+        Ok(settings_of(&slot))
     }
 
     /// Detaches a mod and keeps it off; mods that require it are blocked. Returns its status.
@@ -168,7 +181,7 @@ impl Core {
         if !slot.state.borrow().is_running() {
             return Ok(());
         }
-        let settings = Json::Object(slot.entry.borrow().settings.clone());
+        let settings = settings_of(slot);
         let updated = self.enter(
             slot,
             || "updating its settings".to_owned(),

@@ -115,14 +115,14 @@ impl Core {
             mod_id: slot.id.clone(),
             dir: entry.dir.clone(),
             entry: entry.entry.clone(),
-            info: serde_json::json!({
+            info: crate::value!({
                 "id": slot.id,
                 "name": entry.manifest.name,
                 "version": entry.manifest.version.to_string(),
                 "dir": crate::paths::shown(&entry.dir),
                 "dataDir": config.data_dir.join(&slot.id).display().to_string(),
             }),
-            settings: Json::Object(entry.settings.clone()),
+            settings: Json::from(serde_json::Value::Object(entry.settings.clone())),
             limits: config.limits_for(&slot.id),
             host: self.link.clone(),
             game: config.api.as_ref().map(|api| GameGlobal {

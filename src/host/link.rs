@@ -13,6 +13,7 @@ use crate::runtime::{
     Service, TestStep,
 };
 use crate::storage::{StorageError, Store};
+use crate::value::Text;
 
 /// The largest file `modhost.fs.readText` reads.
 const MAX_READ_BYTES: u64 = 16 * 1024 * 1024;
@@ -123,7 +124,7 @@ impl Link {
 
     fn list(&self) -> Json {
         self.core()
-            .map(|core| serde_json::to_value(core.statuses()).unwrap_or_default())
+            .map(|core| crate::value::to_value(&core.statuses()))
             .unwrap_or_default()
     }
 
@@ -224,11 +225,11 @@ fn release(owner: &Slot, handler: HandlerId) -> bool {
 
 /// The string argument at `index` (a number stands for its text, as Lua passes it); empty when
 /// it is absent or `null` (an optional one left out).
-fn text(args: &[Json], index: usize) -> String {
+fn text(args: &[Json], index: usize) -> Text {
     match args.get(index) {
         Some(Json::String(text)) => text.clone(),
-        Some(Json::Null) | None => String::new(),
-        Some(other) => other.to_string(),
+        Some(Json::Null) | None => Text::default(),
+        Some(other) => Text::from(other.to_string()),
     }
 }
 
@@ -269,7 +270,7 @@ impl HostServices for Link {
                     .map(Json::from)
             }
             Service::TimersCancel => Ok(Json::Bool(self.cancel_timer(mod_id, id(args, 0)))),
-            Service::FsReadText => self.read_text(mod_id, &text(args, 0)).map(Json::String),
+            Service::FsReadText => self.read_text(mod_id, &text(args, 0)).map(Json::from),
             Service::TestEmitted => Ok(Json::Array(
                 self.core()?.test_emitted(mod_id, &text(args, 0)),
             )),

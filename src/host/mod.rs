@@ -147,7 +147,8 @@ struct Slot {
     released: RefCell<Vec<HandlerId>>,
     /// Settings changed while the host runs: key → (value, what the files said then). They
     /// survive reloads until the files change that key.
-    overrides: RefCell<std::collections::BTreeMap<String, (Json, Option<Json>)>>,
+    overrides:
+        RefCell<std::collections::BTreeMap<String, (serde_json::Value, Option<serde_json::Value>)>>,
     /// What the host counted about the mod.
     counts: stats::Counts,
     /// Its `call_timeout_ms`, for the watchdog.
@@ -308,7 +309,8 @@ impl Host {
     /// handlers, in load order. Returns the payload as the `before` handlers left it, or `None`
     /// when one cancelled the event. A payload that does not fit the event's declaration in
     /// the game's API is refused.
-    pub fn emit(&self, event: &str, payload: Json) -> Result<Option<Json>, EmitError> {
+    pub fn emit(&self, event: &str, payload: impl Into<Json>) -> Result<Option<Json>, EmitError> {
+        let payload = payload.into();
         self.core
             .check_event_name(event, crate::game_api::Direction::Game, None)?;
         self.core.check_event_payload(event, &payload)?;

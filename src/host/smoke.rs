@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use serde_json::Value as Json;
+use crate::runtime::Json;
 
 use super::{Activity, GameCallError, GameLink, Host, ModStatus};
 use crate::config::Config;

@@ -51,7 +51,7 @@ impl Progress {
             more => format!("; the {more} tests after it did not run"),
         };
         running["passed"] = Json::Bool(false);
-        running["message"] = Json::String(format!(
+        running["message"] = Json::from(format!(
             "the test did not finish: {}{untested}",
             why.message
         ));

@@ -268,8 +268,9 @@ fn too_large(limit: usize) -> io::Error {
 }
 
 /// A message's bytes in the given framing.
-pub fn encode(framing: Framing, message: &serde_json::Value) -> Vec<u8> {
-    let body = message.to_string();
+pub fn encode(framing: Framing, message: &impl serde::Serialize) -> Vec<u8> {
+    // A message is JSON's values, whose keys are strings: writing it cannot fail.
+    let body = serde_json::to_string(message).unwrap_or_default();
     match framing {
         Framing::Lines => {
             let mut bytes = body.into_bytes();

@@ -1,8 +1,9 @@
 //! JSON-RPC 2.0 messages as plain data: what arrives is sorted into requests, notifications
 //! and responses; what leaves is built here. Error codes are those of SPEC section 11.
 
+use crate::runtime::Json;
+use crate::value::Object;
 use serde::Deserialize;
-use serde_json::{Value as Json, json};
 
 /// `-32700`: the bytes are not JSON.
 pub const PARSE_ERROR: i64 = -32700;
@@ -49,11 +50,14 @@ impl RpcError {
     }
 
     fn to_json(&self) -> Json {
-        let mut error = json!({ "code": self.code, "message": self.message });
+        let mut error = Object::from_iter([
+            ("code", Json::from(self.code)),
+            ("message", Json::from(self.message.as_str())),
+        ]);
         if let Some(data) = &self.data {
-            error["data"] = data.clone();
+            error.insert("data", data.clone());
         }
-        error
+        Json::Object(error)
     }
 
     /// Reads the `error` member of a response.
@@ -164,8 +168,15 @@ impl Incoming {
                     ));
                 }
                 Ok(match id {
-                    Some(id) => Incoming::Request { id, method, params },
-                    None => Incoming::Notification { method, params },
+                    Some(id) => Incoming::Request {
+                        id,
+                        method: method.into(),
+                        params,
+                    },
+                    None => Incoming::Notification {
+                        method: method.into(),
+                        params,
+                    },
                 })
             }
             Some(_) => Err(invalid(id.unwrap_or_default(), "`method` must be a string")),
@@ -195,18 +206,33 @@ impl Incoming {
     }
 }
 
+/// A message of JSON-RPC 2.0 with its other members, built straight from the values (they
+/// are not copied through another value type).
+fn message<const N: usize>(members: [(&str, Json); N]) -> Json {
+    let mut message = Object::with_capacity(N + 1);
+    message.insert("jsonrpc", Json::from("2.0"));
+    for (key, value) in members {
+        message.insert(key, value);
+    }
+    Json::Object(message)
+}
+
 pub fn request(id: &Json, method: &str, params: Json) -> Json {
-    json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params })
+    message([
+        ("id", id.clone()),
+        ("method", Json::from(method)),
+        ("params", params),
+    ])
 }
 
 pub fn notification(method: &str, params: Json) -> Json {
-    json!({ "jsonrpc": "2.0", "method": method, "params": params })
+    message([("method", Json::from(method)), ("params", params)])
 }
 
 pub fn response(id: &Json, result: Result<Json, RpcError>) -> Json {
     match result {
-        Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
-        Err(error) => json!({ "jsonrpc": "2.0", "id": id, "error": error.to_json() }),
+        Ok(result) => message([("id", id.clone()), ("result", result)]),
+        Err(error) => message([("id", id.clone()), ("error", error.to_json())]),
     }
 }
 
@@ -223,7 +249,7 @@ mod tests {
         assert_eq!(
             Incoming::parse(br#"{"jsonrpc":"2.0","id":1,"method":"mods/list"}"#).unwrap(),
             Incoming::Request {
-                id: json!(1),
+                id: crate::value!(1),
                 method: "mods/list".to_owned(),
                 params: Json::Null
             }
@@ -238,7 +264,7 @@ mod tests {
             )
             .unwrap(),
             Incoming::Response {
-                id: json!("g1"),
+                id: crate::value!("g1"),
                 result: Err(RpcError::new(-32000, "no"))
             }
         );
@@ -258,6 +284,6 @@ mod tests {
             INVALID_REQUEST
         );
         let (id, _) = Incoming::parse(br#"{"jsonrpc":"1.0","id":7,"method":"x"}"#).unwrap_err();
-        assert_eq!(id, json!(7));
+        assert_eq!(id, crate::value!(7));
     }
 }

@@ -4,9 +4,9 @@
 //! docs test; [`Dispatcher`] routes a request to the handler of its method, the way
 //! rust-analyzer's request dispatcher does.
 
+use crate::runtime::Json;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value as Json, json};
 
 use super::message::{METHOD_NOT_FOUND, RpcError};
 use crate::host::ModStatus;
@@ -151,17 +151,18 @@ pub struct SetSetting {
 /// Reads params into their typed shape (absent params read as `{}`); a wrong shape is
 /// `-32602` naming what is wrong.
 pub fn params<T: DeserializeOwned>(params: Json) -> Result<T, RpcError> {
-    let params = if params.is_null() { json!({}) } else { params };
-    serde_json::from_value(params)
+    let params = if params.is_null() {
+        Json::Object(crate::value::Object::new())
+    } else {
+        params
+    };
+    T::deserialize(params)
         .map_err(|error| RpcError::invalid_params(format!("invalid params: {error}")))
 }
 
 /// A request `M` as it goes on the wire: its method's name and its params as JSON.
 pub fn request<M: Method>(params: &M::Params) -> (&'static str, Json) {
-    (
-        M::NAME,
-        serde_json::to_value(params).unwrap_or_else(|_| json!({})),
-    )
+    (M::NAME, crate::value::to_value(params))
 }
 
 /// Routes one request to the handler of its method: `.on::<M>(handler)` for each method, then
@@ -189,9 +190,10 @@ impl<'a> Dispatcher<'a> {
         if self.answer.is_none() && self.method == M::NAME {
             let raw = self.params.take().unwrap_or_default();
             self.answer = Some(params::<M::Params>(raw).and_then(handle).map(|result| {
-                serde_json::to_value(result).unwrap_or_else(|error| {
-                    json!(format!("the result could not be written: {error}"))
-                })
+                serde_json::to_value(result).map_or_else(
+                    |error| Json::from(format!("the result could not be written: {error}")),
+                    Json::from,
+                )
             }));
         }
         self
@@ -222,17 +224,20 @@ mod tests {
         let (name, raw) = request::<ModsCall>(&ModCall {
             mod_id: "m".to_owned(),
             function: "f".to_owned(),
-            args: vec![json!(1)],
+            args: vec![crate::value!(1)],
         });
         assert_eq!(name, "mods/call");
-        assert_eq!(raw, json!({ "mod": "m", "function": "f", "args": [1] }));
+        assert_eq!(
+            raw,
+            crate::value!({ "mod": "m", "function": "f", "args": [1] })
+        );
         let answer = Dispatcher::new(name, raw)
             .on::<ModsList>(|_| Ok(Vec::new()))
-            .on::<ModsCall>(|call| Ok(json!([call.mod_id, call.function, call.args])))
+            .on::<ModsCall>(|call| Ok(crate::value!([call.mod_id, call.function, call.args])))
             .finish();
-        assert_eq!(answer.unwrap(), json!(["m", "f", [1]]));
+        assert_eq!(answer.unwrap(), crate::value!(["m", "f", [1]]));
 
-        let wrong = Dispatcher::new("mods/call", json!({ "mod": "m" }))
+        let wrong = Dispatcher::new("mods/call", crate::value!({ "mod": "m" }))
             .on::<ModsCall>(|_| Ok(Json::Null))
             .finish()
             .unwrap_err();

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Value as Json, json};
+use crate::runtime::Json;
 
 use super::message::{IN_CALL, INVALID_PARAMS, MOD_ERROR, RpcError, UNKNOWN_TARGET};
 use super::method::{
@@ -94,9 +94,9 @@ pub(super) fn dispatch(
                 .mods
                 .iter()
                 .map(|(id, outcome)| {
-                    let mut result = json!({ "id": id, "result": reload_result(outcome) });
+                    let mut result = crate::value!({ "id": id, "result": reload_result(outcome) });
                     if *outcome == Reloaded::Kept {
-                        result["errors"] = json!(errors);
+                        result["errors"] = crate::value!(errors);
                     }
                     result
                 })
@@ -122,15 +122,16 @@ pub(super) fn dispatch(
                 .into_iter()
                 .zip(stats)
                 .map(|(status, stats)| {
-                    let mut status = json!(status);
-                    if let (Json::Object(status), Json::Object(stats)) = (&mut status, json!(stats))
+                    let mut status = crate::value!(status);
+                    if let (Json::Object(status), Json::Object(stats)) =
+                        (&mut status, crate::value!(stats))
                     {
                         status.extend(stats);
                     }
                     status
                 })
                 .collect();
-            Ok(json!({
+            Ok(crate::value!({
                 "modhost": { "version": env!("CARGO_PKG_VERSION") },
                 "mods": mods,
             }))
@@ -168,29 +169,31 @@ fn call_error(error: CallError) -> RpcError {
     let message = error.to_string();
     match error {
         CallError::UnknownMod { id, .. } => {
-            RpcError::new(UNKNOWN_TARGET, message).with_data(json!({ "mod": id }))
+            RpcError::new(UNKNOWN_TARGET, message).with_data(crate::value!({ "mod": id }))
         }
         CallError::NoSuchFunction {
             id,
             function,
             available,
         } => RpcError::new(UNKNOWN_TARGET, message)
-            .with_data(json!({ "mod": id, "function": function, "functions": available })),
-        CallError::Script { id, error, .. } => RpcError::new(MOD_ERROR, message).with_data(json!({
-            "mod": id,
-            "file": error.file.as_deref().map(crate::paths::shown),
-            "line": error.line,
-            "column": error.column,
-            "stack": error.stack,
-        })),
+            .with_data(crate::value!({ "mod": id, "function": function, "functions": available })),
+        CallError::Script { id, error, .. } => {
+            RpcError::new(MOD_ERROR, message).with_data(crate::value!({
+                "mod": id,
+                "file": error.file.as_deref().map(crate::paths::shown),
+                "line": error.line,
+                "column": error.column,
+                "stack": error.stack,
+            }))
+        }
         CallError::NotRunning { id, .. } => {
-            RpcError::new(MOD_ERROR, message).with_data(json!({ "mod": id }))
+            RpcError::new(MOD_ERROR, message).with_data(crate::value!({ "mod": id }))
         }
         CallError::Reentrant { chain } | CallError::TooDeep { chain, .. } => {
-            RpcError::new(MOD_ERROR, message).with_data(json!({ "chain": chain }))
+            RpcError::new(MOD_ERROR, message).with_data(crate::value!({ "chain": chain }))
         }
         CallError::InCall(busy) => {
-            RpcError::new(IN_CALL, message).with_data(json!({ "chain": busy.chain }))
+            RpcError::new(IN_CALL, message).with_data(crate::value!({ "chain": busy.chain }))
         }
     }
 }

@@ -12,7 +12,8 @@ use std::rc::{Rc, Weak};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value as Json, json};
+use crate::runtime::Json;
+use crate::value::Object;
 
 use super::framing::encode;
 use super::message::{self, Incoming, NOT_AUTHORISED, RpcError};
@@ -435,7 +436,7 @@ impl Server {
         if let Some(client) = &params.client {
             tracing::info!(connection, "{} {} connected", client.name, client.version);
         }
-        Ok(json!({
+        Ok(crate::value!({
             "modhost": { "version": env!("CARGO_PKG_VERSION") },
             "mods": host.mods(),
         }))
@@ -508,7 +509,7 @@ impl GameLink for Server {
         };
         let number = self.next_request.get();
         self.next_request.set(number + 1);
-        let id = Json::String(format!("game-{number}"));
+        let id = Json::from(format!("game-{number}"));
         let key = id_key(&id);
         self.waiting.borrow_mut().insert(key.clone());
         self.send(
@@ -516,7 +517,11 @@ impl GameLink for Server {
             &message::request(
                 &id,
                 "game/call",
-                json!({ "function": function, "args": args, "mod": mod_id }),
+                Json::Object(Object::from_iter([
+                    ("function", Json::from(function)),
+                    ("args", Json::Array(args.to_vec())),
+                    ("mod", Json::from(mod_id)),
+                ])),
             ),
         );
         let deadline = Instant::now() + timeout;
@@ -559,24 +564,31 @@ impl GameLink for Server {
         self.notify(
             |client| client.subscribed.contains(&event.event),
             "events/event",
-            json!({ "event": event.event, "payload": event.payload, "mod": event.mod_id }),
+            Json::Object(Object::from_iter([
+                ("event", Json::from(event.event.as_str())),
+                ("payload", event.payload.clone()),
+                ("mod", Json::from(event.mod_id.as_str())),
+            ])),
         );
     }
 
     fn state_changed(&self, status: &ModStatus) {
-        self.notify(|_| true, "mods/state", json!(status));
+        self.notify(|_| true, "mods/state", crate::value!(status));
     }
 
     fn answer_refused(&self, mod_id: &str, function: &str, why: &str) {
         if let Some(provider) = self.provider_of(function) {
-            let line =
-                json!({ "mod": mod_id, "level": "warn", "message": why, "function": function });
+            let line = crate::value!({ "mod": mod_id, "level": "warn", "message": why, "function": function });
             self.send(provider, &message::notification("log", line));
         }
     }
 
     fn log(&self, mod_id: &str, level: LogLevel, message: &str) {
-        let line = json!({ "mod": mod_id, "level": level.name(), "message": message });
+        let line = Json::Object(Object::from_iter([
+            ("mod", Json::from(mod_id)),
+            ("level", Json::from(level.name())),
+            ("message", Json::from(message)),
+        ]));
         {
             let mut recent = self.recent_logs.borrow_mut();
             if recent.len() == RECENT_LOGS {

@@ -14,6 +14,7 @@ use rustc_hash::FxHashMap;
 
 use super::{Answer, Entry, Input, InputEntry, Output, OutputEntry};
 use crate::runtime::Json;
+use crate::value::Object;
 
 /// An input as the host has it at hand.
 pub enum InputRef<'a> {
@@ -166,7 +167,6 @@ const NULL: u8 = 0;
 const FALSE: u8 = 1;
 const TRUE: u8 = 2;
 const SIGNED: u8 = 3;
-const UNSIGNED: u8 = 4;
 const FLOAT: u8 = 5;
 const STRING: u8 = 6;
 const ARRAY: u8 = 7;
@@ -358,18 +358,13 @@ impl Encoder {
             Json::Null => self.bytes.push(NULL),
             Json::Bool(false) => self.bytes.push(FALSE),
             Json::Bool(true) => self.bytes.push(TRUE),
-            Json::Number(number) => {
-                if let Some(signed) = number.as_i64() {
-                    self.bytes.push(SIGNED);
-                    self.bytes.extend_from_slice(&signed.to_le_bytes());
-                } else if let Some(unsigned) = number.as_u64() {
-                    self.bytes.push(UNSIGNED);
-                    self.bytes.extend_from_slice(&unsigned.to_le_bytes());
-                } else {
-                    self.bytes.push(FLOAT);
-                    let float = number.as_f64().unwrap_or_default();
-                    self.bytes.extend_from_slice(&float.to_le_bytes());
-                }
+            Json::Int(signed) => {
+                self.bytes.push(SIGNED);
+                self.bytes.extend_from_slice(&signed.to_le_bytes());
+            }
+            Json::Float(float) => {
+                self.bytes.push(FLOAT);
+                self.bytes.extend_from_slice(&float.to_le_bytes());
             }
             Json::String(text) => {
                 self.bytes.push(STRING);
@@ -561,18 +556,17 @@ impl Reading<'_> {
             FALSE => Json::Bool(false),
             TRUE => Json::Bool(true),
             SIGNED => Json::from(i64::from_le_bytes(self.eight()?)),
-            UNSIGNED => Json::from(u64::from_le_bytes(self.eight()?)),
-            FLOAT => serde_json::Number::from_f64(self.float()?).map_or(Json::Null, Json::Number),
-            STRING => Json::String(self.text()?),
+            FLOAT => Json::from_f64(self.float()?),
+            STRING => Json::from(self.text()?),
             ARRAY => Json::Array(self.values()?),
             OBJECT => {
                 let count = self.varint()? as usize;
-                let mut members = serde_json::Map::new();
+                let mut members = Vec::with_capacity(count.min(4096));
                 for _ in 0..count {
                     let key = self.text()?;
-                    members.insert(key, self.value()?);
+                    members.push((key.into(), self.value()?));
                 }
-                Json::Object(members)
+                Json::Object(Object::from_pairs(members))
             }
             _ => return Err(Garbled(self.at)),
         })
@@ -582,17 +576,16 @@ impl Reading<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn what_the_host_encodes_decodes_to_the_same_entries_across_buffers() {
         let mut encoder = Encoder::default();
         let args = [
-            json!(1),
-            json!(-2),
-            json!(2.5),
-            json!(u64::MAX),
-            json!({"a": [null, true, "x"]}),
+            crate::value!(1),
+            crate::value!(-2),
+            crate::value!(2.5),
+            crate::value!(i64::MIN),
+            crate::value!({"a": [null, true, "x"]}),
         ];
         let answer = Err("no".to_owned());
         encoder.input(
@@ -605,7 +598,7 @@ mod tests {
                 args: &args,
             },
         );
-        encoder.output(1, OutputRef::Returned(&json!("r")));
+        encoder.output(1, OutputRef::Returned(&crate::value!("r")));
         let first = encoder.take();
         encoder.input(
             2,
@@ -647,7 +640,7 @@ mod tests {
         assert_eq!(
             lines,
             [
-                r#"{"i":1,"t":0.5,"call":{"mod":"m","function":"f","args":[1,-2,2.5,18446744073709551615,{"a":[null,true,"x"]}]}}"#,
+                r#"{"i":1,"t":0.5,"call":{"mod":"m","function":"f","args":[1,-2,2.5,-9223372036854775808,{"a":[null,true,"x"]}]}}"#,
                 r#"{"o":1,"returned":"r"}"#,
                 r#"{"i":2,"t":7.25,"during":1,"timer":{"mod":"m","timer":300}}"#,
                 r#"{"o":2,"game_call":{"mod":"m","function":"world.spawn","args":[1],"answer":{"error":"no"}}}"#,

@@ -374,7 +374,6 @@ pub struct Lost {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn entries_are_one_short_json_object_each_and_read_back_the_same() {
@@ -386,7 +385,7 @@ mod tests {
                 input: Input::Call {
                     mod_id: "my-mod".into(),
                     function: "greet".into(),
-                    args: vec![json!(1)],
+                    args: vec![crate::value!(1)],
                 },
             }),
             Entry::Input(InputEntry {
@@ -400,8 +399,8 @@ mod tests {
                 output: Output::GameCall {
                     mod_id: "my-mod".into(),
                     function: "world.spawn".into(),
-                    args: vec![json!("cow")],
-                    answer: Answer::Ok(json!(7)),
+                    args: vec![crate::value!("cow")],
+                    answer: Answer::Ok(crate::value!(7)),
                 },
             }),
             Entry::Output(OutputEntry {

@@ -58,7 +58,7 @@ fn redact_value(value: &mut Json, fields: &[String]) {
         Json::Object(members) => {
             for (name, member) in members.iter_mut() {
                 if fields.iter().any(|field| field == name) {
-                    *member = Json::String(hashed(member));
+                    *member = Json::from(hashed(member));
                 } else {
                     redact_value(member, fields);
                 }
@@ -82,7 +82,6 @@ fn hashed(value: &Json) -> String {
 mod tests {
     use super::*;
     use crate::recording::{InputEntry, OutputEntry};
-    use serde_json::json;
 
     #[test]
     fn named_members_become_hashes_at_any_depth_and_equal_values_stay_equal() {
@@ -93,7 +92,7 @@ mod tests {
             during: None,
             input: Input::Emit {
                 event: "chat".into(),
-                payload: json!({ "from": "ada", "text": "my password is hunter2", "reply": [{ "text": "ok" }] }),
+                payload: crate::value!({ "from": "ada", "text": "my password is hunter2", "reply": [{ "text": "ok" }] }),
             },
         });
         redact(&mut said, &fields);
@@ -119,7 +118,7 @@ mod tests {
             output: Output::Event {
                 mod_id: "chat".into(),
                 event: "said".into(),
-                payload: json!({ "text": "my password is hunter2" }),
+                payload: crate::value!({ "text": "my password is hunter2" }),
             },
         });
         redact(&mut echoed, &fields);

@@ -111,7 +111,7 @@ mod tests {
             } else {
                 Input::Emit {
                     event: "tick".into(),
-                    payload: serde_json::json!(number),
+                    payload: crate::value!(number),
                 }
             },
         })
@@ -120,7 +120,7 @@ mod tests {
     fn output(of: u64) -> Entry {
         Entry::Output(OutputEntry {
             of,
-            output: Output::Returned(serde_json::json!(of)),
+            output: Output::Returned(crate::value!(of)),
         })
     }
 

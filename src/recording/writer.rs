@@ -242,7 +242,7 @@ mod tests {
             during: None,
             input: Input::Emit {
                 event: "tick".into(),
-                payload: serde_json::json!(number),
+                payload: crate::value!(number),
             },
         })
     }

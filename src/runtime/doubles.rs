@@ -72,7 +72,6 @@ impl<F: Clone> GameDoubles<F> {
 #[cfg(test)]
 mod tests {
     use super::{GameDoubles, GameGlobal};
-    use serde_json::json;
 
     #[test]
     fn only_the_game_functions_can_be_mocked_and_every_call_is_kept() {
@@ -91,12 +90,15 @@ mod tests {
                 .unwrap_err()
                 .ends_with("the game's functions are `world.spawn`, `player.name`")
         );
-        assert_eq!(doubles.called("world.spawn", &[json!("orc")]), None);
+        assert_eq!(doubles.called("world.spawn", &[crate::value!("orc")]), None);
         doubles.mock("world.spawn".to_owned(), 7).unwrap();
-        assert_eq!(doubles.called("world.spawn", &[json!("imp")]), Some(7));
+        assert_eq!(
+            doubles.called("world.spawn", &[crate::value!("imp")]),
+            Some(7)
+        );
         assert_eq!(
             doubles.calls("world.spawn").unwrap(),
-            [json!(["orc"]), json!(["imp"])]
+            [crate::value!(["orc"]), crate::value!(["imp"])]
         );
         let without_api = GameDoubles::<i32>::new(None);
         assert!(

@@ -25,6 +25,6 @@ pub(super) fn scalars(
         any::<bool>().prop_map(Json::Bool),
         integers.prop_map(Json::from),
         (-1e12f64..1e12).prop_map(Json::from),
-        "\\PC{0,12}".prop_map(Json::String),
+        "\\PC{0,12}".prop_map(Json::from),
     ]
 }

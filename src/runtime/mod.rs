@@ -40,7 +40,7 @@ pub(crate) use services::{HandlerKind, HostError, HostServices, LogLevel, Servic
 use crate::config::Limits;
 
 /// JSON-compatible values, the only values that cross between mods, languages and the host.
-pub type Json = serde_json::Value;
+pub(crate) type Json = crate::value::Value;
 
 /// Identifies a function a mod handed to the host (an event handler, later a timer callback).
 /// The mod's instance keeps the function; the host keeps only this number.

@@ -219,6 +219,6 @@ fn run_started(
     let ran = host.run_test_file(entry.id(), file, grep);
     host.shutdown();
     let report = ran.map_err(|error| error.to_string())?;
-    serde_json::from_value(report)
+    Vec::<TestResult>::deserialize(report)
         .map_err(|error| format!("the test runner's report did not parse: {error}"))
 }

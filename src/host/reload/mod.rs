@@ -105,7 +105,7 @@ impl Core {
     fn reconfigure(
         &self,
         slot: &Rc<Slot>,
-        wanted: &serde_json::Map<String, Json>,
+        wanted: &serde_json::Map<String, serde_json::Value>,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Reloaded {
         let (current, defaults) = {
@@ -134,7 +134,7 @@ impl Core {
             return Reloaded::Kept;
         }
         slot.entry.borrow_mut().settings = settings;
-        match self.settings_changed(slot, &Json::Object(changed)) {
+        match self.settings_changed(slot, &Json::from(serde_json::Value::Object(changed))) {
             Ok(()) => Reloaded::Reconfigured,
             Err(error) => Reloaded::Failed(error.to_string()),
         }

@@ -11,6 +11,7 @@ use rquickjs::{Array, Ctx, Function, Object, Type, Value, qjs};
 
 use crate::runtime::crossing::Crossing;
 use crate::runtime::{ErrorKind, Json, ScriptError};
+use crate::value::{self, Text};
 
 fn conversion(message: impl Into<String>) -> ScriptError {
     ScriptError::new(ErrorKind::Conversion, message)
@@ -38,11 +39,34 @@ pub(super) fn primitive_to_json(value: qjs::JSValueConst) -> Option<Json> {
     // itself, not from memory it points to.
     unsafe {
         match qjs::JS_VALUE_GET_NORM_TAG(value) {
-            qjs::JS_TAG_INT => Some(Json::from(qjs::JS_VALUE_GET_INT(value))),
+            qjs::JS_TAG_INT => Some(Json::Int(qjs::JS_VALUE_GET_INT(value).into())),
             qjs::JS_TAG_BOOL => Some(Json::Bool(qjs::JS_VALUE_GET_BOOL(value))),
             qjs::JS_TAG_NULL | qjs::JS_TAG_UNDEFINED => Some(Json::Null),
             _ => None,
         }
+    }
+}
+
+/// A string's text, or a property key's (a number is written as its string), straight into a
+/// [`Text`]: a short one is not allocated. A lone surrogate, which UTF-8 cannot hold, becomes
+/// U+FFFD.
+fn text_of(value: qjs::JSValueConst, ctx: &Ctx<'_>) -> Result<Text, ScriptError> {
+    let raw_ctx = ctx.as_raw().as_ptr();
+    let mut length = 0;
+    // SAFETY: the value is alive in `ctx`; the bytes QuickJS returns are read before they are
+    // freed, once.
+    unsafe {
+        let bytes = qjs::JS_ToCStringLen(raw_ctx, &mut length, value);
+        if bytes.is_null() {
+            return Err(conversion("a string could not be read (out of memory)"));
+        }
+        let slice = std::slice::from_raw_parts(bytes.cast::<u8>(), length);
+        let text = match std::str::from_utf8(slice) {
+            Ok(text) => Text::from(text),
+            Err(_) => Text::from(String::from_utf8_lossy(slice)),
+        };
+        qjs::JS_FreeCString(raw_ctx, bytes);
+        Ok(text)
     }
 }
 
@@ -63,20 +87,17 @@ fn to_json_at<'js>(
         }
         Type::Null => Json::Null,
         Type::Bool => Json::Bool(value.as_bool().unwrap_or_default()),
-        Type::Int => Json::from(value.as_int().unwrap_or_default()),
+        Type::Int => Json::Int(value.as_int().unwrap_or_default().into()),
         Type::Float => {
             let number = value.as_float().unwrap_or(f64::NAN);
             if number.fract() == 0.0 && number.abs() < 9_007_199_254_740_992.0 {
-                Json::from(number as i64)
+                Json::Int(number as i64)
             } else {
-                serde_json::Number::from_f64(number).map_or(Json::Null, Json::Number)
+                Json::from_f64(number)
             }
         }
         Type::String => {
-            let text = value
-                .as_string()
-                .and_then(|string| string.to_string().ok())
-                .unwrap_or_default();
+            let text = text_of(value.as_raw(), value.ctx())?;
             crossing.visit(depth, text.len())?;
             Json::String(text)
         }
@@ -122,14 +143,15 @@ fn to_json_at<'js>(
                     .map_err(|error| conversion(error.to_string()))?;
                 return to_json_at(&replaced, depth + 1, crossing);
             }
-            let mut map = serde_json::Map::new();
-            for entry in object.props::<String, Value>() {
+            let mut pairs = Vec::new();
+            for entry in object.props::<Value, Value>() {
                 let (key, item) = entry.map_err(|error| conversion(error.to_string()))?;
                 if let Some(item) = to_json_at(&item, depth + 1, crossing)? {
-                    map.insert(key, item);
+                    pairs.push((text_of(key.as_raw(), key.ctx())?, item));
                 }
             }
-            Json::Object(map)
+            // A JavaScript object's own keys are distinct.
+            Json::Object(value::Object::from_pairs(pairs))
         }
     }))
 }
@@ -139,13 +161,12 @@ pub(super) fn from_json<'js>(ctx: &Ctx<'js>, json: &Json) -> rquickjs::Result<Va
     Ok(match json {
         Json::Null => Value::new_null(ctx.clone()),
         Json::Bool(value) => Value::new_bool(ctx.clone(), *value),
-        Json::Number(number) => match number.as_i64() {
-            Some(integer) if i32::try_from(integer).is_ok() => {
-                Value::new_int(ctx.clone(), integer as i32)
-            }
+        Json::Int(integer) => match i32::try_from(*integer) {
+            Ok(small) => Value::new_int(ctx.clone(), small),
             // Beyond ±2^53 an integer loses precision, as it would in JSON.parse.
-            _ => Value::new_float(ctx.clone(), number.as_f64().unwrap_or(f64::NAN)),
+            Err(_) => Value::new_float(ctx.clone(), *integer as f64),
         },
+        Json::Float(number) => Value::new_float(ctx.clone(), *number),
         Json::String(text) => rquickjs::String::from_str(ctx.clone(), text)?.into_value(),
         Json::Array(items) => {
             let array = Array::new(ctx.clone())?;
@@ -182,7 +203,7 @@ mod properties {
     /// JavaScript has one number type: `0` and `0.0` are the same value.
     fn numbers_as_floats(json: Json) -> Json {
         match json {
-            Json::Number(number) => Json::from(number.as_f64().unwrap_or(f64::NAN)),
+            Json::Int(integer) => Json::Float(integer as f64),
             Json::Array(items) => Json::Array(items.into_iter().map(numbers_as_floats).collect()),
             Json::Object(map) => Json::Object(
                 map.into_iter()

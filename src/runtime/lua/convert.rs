@@ -12,6 +12,15 @@ use mlua::{Lua, LuaSerdeExt, Table, Value};
 
 use crate::runtime::crossing::Crossing;
 use crate::runtime::{ErrorKind, Json, ScriptError};
+use crate::value::{Object, Text};
+
+/// A Lua string's bytes as text, invalid UTF-8 replaced; a short one is not allocated.
+fn text_of(bytes: &[u8]) -> Text {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Text::from(text),
+        Err(_) => Text::from(String::from_utf8_lossy(bytes)),
+    }
+}
 
 /// Marks the metatable of a read-only proxy (`modhost.settings`), whose contents live in its
 /// `__index` table.
@@ -56,11 +65,9 @@ fn to_json_at(
     Ok(Some(match value {
         Value::Nil => Json::Null,
         Value::Boolean(boolean) => Json::Bool(*boolean),
-        Value::Integer(integer) => Json::from(*integer),
-        Value::Number(number) => {
-            serde_json::Number::from_f64(*number).map_or(Json::Null, Json::Number)
-        }
-        Value::String(text) => Json::String(text.to_string_lossy()),
+        Value::Integer(integer) => Json::Int(*integer),
+        Value::Number(number) => Json::from_f64(*number),
+        Value::String(text) => Json::String(text_of(&text.as_bytes())),
         Value::Table(table) => {
             if let Some(target) = read_only_target(table) {
                 return to_json_at(lua, &target, depth + 1, crossing);
@@ -84,12 +91,12 @@ fn to_json_at(
                 }
                 Json::Array(items)
             } else {
-                let mut map = serde_json::Map::new();
+                let mut object = Vec::with_capacity(pairs.len());
                 for (key, item) in pairs {
                     let key = match key {
-                        Value::String(text) => text.to_string_lossy(),
-                        Value::Integer(integer) => integer.to_string(),
-                        Value::Number(number) => number.to_string(),
+                        Value::String(text) => text_of(&text.as_bytes()),
+                        Value::Integer(integer) => Text::from(integer.to_string()),
+                        Value::Number(number) => Text::from(number.to_string()),
                         other => {
                             return Err(conversion(format!(
                                 "a table with a {} key cannot be passed between mods; use string keys",
@@ -98,10 +105,14 @@ fn to_json_at(
                         }
                     };
                     if let Some(item) = to_json_at(lua, &item, depth + 1, crossing)? {
-                        map.insert(key, item);
+                        object.push((key, item));
                     }
                 }
-                Json::Object(map)
+                // A table has no order: its keys cross sorted, the same from run to run. (`1`
+                // and `"1"` are two keys of a table and one of an object: the last read wins.)
+                let mut object = Object::from_pairs(object);
+                object.sort_keys();
+                Json::Object(object)
             }
         }
         Value::Function(_) | Value::Thread(_) | Value::UserData(_) | Value::LightUserData(_) => {
@@ -130,10 +141,8 @@ pub(super) fn from_json_interning(
     Ok(match json {
         Json::Null => Value::Nil,
         Json::Bool(boolean) => Value::Boolean(*boolean),
-        Json::Number(number) => match number.as_i64() {
-            Some(integer) => Value::Integer(integer),
-            None => Value::Number(number.as_f64().unwrap_or(f64::NAN)),
-        },
+        Json::Int(integer) => Value::Integer(*integer),
+        Json::Float(number) => Value::Number(*number),
         Json::String(text) => Value::String(interned.string(lua, text)?),
         Json::Array(items) => {
             let table = lua.create_table_with_capacity(items.len(), 0)?;
@@ -198,15 +207,15 @@ mod tests {
     fn arrays_objects_and_empty_tables_round_trip() {
         let lua = Lua::new();
         for json in [
-            serde_json::json!([]),
-            serde_json::json!({}),
-            serde_json::json!({"a": [1, 2.5, "x", true], "b": {"c": null}}),
-            serde_json::json!(9_007_199_254_740_993_i64),
+            crate::value!([]),
+            crate::value!({}),
+            crate::value!({"a": [1, 2.5, "x", true], "b": {"c": null}}),
+            crate::value!(9_007_199_254_740_993_i64),
         ] {
             let expected = match &json {
                 // `null` becomes `nil`, so the key disappears.
                 Json::Object(map) if map.contains_key("b") => {
-                    serde_json::json!({"a": [1, 2.5, "x", true], "b": {}})
+                    crate::value!({"a": [1, 2.5, "x", true], "b": {}})
                 }
                 _ => json.clone(),
             };
@@ -219,11 +228,11 @@ mod tests {
         let lua = Lua::new();
         let mut interned = Interned::default();
         let long = "k".repeat(Interned::LONGEST + 1);
-        let mut object = serde_json::Map::new();
+        let mut object = Object::new();
         for index in 0..Interned::MOST + 10 {
-            object.insert(format!("key{index}"), Json::String(format!("value{index}")));
+            object.insert(format!("key{index}"), Json::from(format!("value{index}")));
         }
-        object.insert(long.clone(), Json::String(long.clone()));
+        object.insert(long.clone(), Json::from(long.clone()));
         let json = Json::Object(object);
         for _ in 0..2 {
             let value = from_json_interning(&lua, &json, &mut interned).unwrap();
@@ -236,18 +245,15 @@ mod tests {
     fn lua_tables_become_arrays_or_objects_by_their_keys() {
         let lua = Lua::new();
         let value = |source: &str| to_json(&lua, &lua.load(source).eval::<Value>().unwrap());
-        assert_eq!(
-            value("return {1, 2, 3}").unwrap(),
-            serde_json::json!([1, 2, 3])
-        );
-        assert_eq!(value("return {}").unwrap(), serde_json::json!({}));
+        assert_eq!(value("return {1, 2, 3}").unwrap(), crate::value!([1, 2, 3]));
+        assert_eq!(value("return {}").unwrap(), crate::value!({}));
         assert_eq!(
             value("return {[1] = 'a', [3] = 'c'}").unwrap(),
-            serde_json::json!({"1": "a", "3": "c"})
+            crate::value!({"1": "a", "3": "c"})
         );
         assert_eq!(
             value("return {f = print, n = 0/0}").unwrap(),
-            serde_json::json!({"n": null})
+            crate::value!({"n": null})
         );
         assert!(value("return print").is_err());
         let cyclic = value("local t = {} t.self = t return t").unwrap_err();

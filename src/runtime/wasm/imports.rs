@@ -7,7 +7,6 @@
 
 use std::rc::Rc;
 
-use serde_json::json;
 use wasmi::{Caller, FuncType, Linker, Module, Val, ValType};
 
 use super::kernel::KernelError;
@@ -272,7 +271,7 @@ fn define_kernel(linker: &mut Linker<State>) -> Result<(), Fault> {
             let state = state(&mut caller);
             let value = match state.settings.get(&key) {
                 None => return Ok(0),
-                Some(Json::String(text)) => text.clone().into_bytes(),
+                Some(Json::String(text)) => text.as_bytes().to_vec(),
                 Some(other) => other.to_string().into_bytes(),
             };
             new_block(state, &value)
@@ -457,7 +456,7 @@ fn modhost_function(shared: &Shared, function: &str, input: Json) -> Result<Json
                 Some(true) => Service::EventsBefore,
                 _ => Service::EventsOn,
             };
-            serve_with_handler(shared, service, json!(event), export)
+            serve_with_handler(shared, service, Json::from(event), export)
         }
         "modhost_after" | "modhost_every" => {
             let export = field("function")?;
@@ -470,7 +469,7 @@ fn modhost_function(shared: &Shared, function: &str, input: Json) -> Result<Json
                 "modhost_every" => Service::TimersEvery,
                 _ => Service::TimersAfter,
             };
-            serve_with_handler(shared, service, json!(delay), export)
+            serve_with_handler(shared, service, Json::from(delay), export)
         }
         other => Err(Fault::new(format!("`{other}` is not a modhost function"))),
     }

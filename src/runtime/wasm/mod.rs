@@ -473,7 +473,7 @@ fn output_of(output: &[u8]) -> Json {
         return Json::Null;
     }
     serde_json::from_slice(output)
-        .unwrap_or_else(|_| Json::String(String::from_utf8_lossy(output).into_owned()))
+        .unwrap_or_else(|_| Json::from(String::from_utf8_lossy(output).into_owned()))
 }
 
 impl ModInstance for WasmInstance {
@@ -538,21 +538,23 @@ impl ModInstance for WasmInstance {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn arguments_become_the_input_as_the_spec_says() {
         assert_eq!(input_of(&[]), b"");
-        assert_eq!(input_of(&[json!("Ada")]), b"Ada");
-        assert_eq!(input_of(&[json!(5)]), b"5");
-        assert_eq!(input_of(&[json!({"a": 1})]), br#"{"a":1}"#);
-        assert_eq!(input_of(&[json!(1), json!("b")]), br#"[1,"b"]"#);
+        assert_eq!(input_of(&[crate::value!("Ada")]), b"Ada");
+        assert_eq!(input_of(&[crate::value!(5)]), b"5");
+        assert_eq!(input_of(&[crate::value!({"a": 1})]), br#"{"a":1}"#);
+        assert_eq!(
+            input_of(&[crate::value!(1), crate::value!("b")]),
+            br#"[1,"b"]"#
+        );
     }
 
     #[test]
     fn the_output_is_json_when_it_parses_else_a_string() {
         assert_eq!(output_of(b""), Json::Null);
-        assert_eq!(output_of(b"[1,2]"), json!([1, 2]));
-        assert_eq!(output_of(b"hello"), json!("hello"));
+        assert_eq!(output_of(b"[1,2]"), crate::value!([1, 2]));
+        assert_eq!(output_of(b"hello"), crate::value!("hello"));
     }
 }
