@@ -12,7 +12,7 @@ pub(crate) mod types;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::runtime::Json;
+use crate::value::Value as Json;
 
 pub use schema::json_schema;
 pub(crate) use types::{Mismatch, Problem, TypeDef, TypeExpr, Types};

@@ -628,7 +628,7 @@ mod properties {
                     for function in api.functions.values() {
                         let stub = function.returns.stub(&api.types);
                         prop_assert!(function.returns.check(&stub, &api.types).is_ok() || matches!(function.returns, TypeExpr::Named(_)));
-                        let args: Vec<crate::runtime::Json> = function.params.iter().map(|param| param.kind.stub(&api.types)).collect();
+                        let args: Vec<crate::value::Value> = function.params.iter().map(|param| param.kind.stub(&api.types)).collect();
                         let _ = api.check_arguments(function, &args);
                     }
                 }

@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use crate::runtime::Json;
 use crate::value::Object;
+use crate::value::Value as Json;
 
 /// A type expression as written in the description.
 #[derive(Debug, Clone, PartialEq, Eq)]
