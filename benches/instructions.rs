@@ -65,6 +65,9 @@ enum Call {
     Relay,
     /// One event to the pack's listeners, `per_run` of them.
     Emit,
+    /// `greet("Ada")`, a short string each way, into the JavaScript mod and the Lua mod.
+    JsText,
+    LuaText,
 }
 
 const FIGURES: &[Figure] = &[
@@ -81,6 +84,22 @@ const FIGURES: &[Figure] = &[
         what: "host call into a Lua mod, add(1, 2)",
         target: 1.2,
         work: Work::Call(Call::Lua),
+        runs: CALLS,
+        per_run: 1,
+    },
+    Figure {
+        name: "js-text",
+        what: "host call into a JS mod, greet('Ada'), short strings",
+        target: 1.3,
+        work: Work::Call(Call::JsText),
+        runs: CALLS,
+        per_run: 1,
+    },
+    Figure {
+        name: "lua-text",
+        what: "host call into a Lua mod, greet('Ada'), short strings",
+        target: 1.2,
+        work: Work::Call(Call::LuaText),
         runs: CALLS,
         per_run: 1,
     },
@@ -276,6 +295,7 @@ fn run_counted(figure: &Figure, host_side: bool) {
     match figure.work {
         Work::Call(call) => {
             let args = calls::add_args();
+            let greeting = calls::greet_args();
             let listeners = call == Call::Emit;
             calls::write_call_pack(pack.path(), listeners);
             if host_side {
@@ -285,6 +305,8 @@ fn run_counted(figure: &Figure, host_side: bool) {
                     Call::Lua => calls::host_lua_call(&host, &args),
                     Call::Relay => calls::host_relay(&host, per_run),
                     Call::Emit => calls::host_emit(&host),
+                    Call::JsText => calls::host_greet(&host, "js", &greeting),
+                    Call::LuaText => calls::host_greet(&host, "lua", &greeting),
                 });
             } else {
                 let floors = CallFloors::new(listeners);
@@ -293,6 +315,8 @@ fn run_counted(figure: &Figure, host_side: bool) {
                     Call::Lua => floors.lua_call(),
                     Call::Relay => floors.relay(per_run),
                     Call::Emit => floors.emit(),
+                    Call::JsText => floors.js_greet(),
+                    Call::LuaText => floors.lua_greet(),
                 });
             }
         }

@@ -11,8 +11,10 @@ use modhost::Value;
 
 use super::{floor, write_half_and_half, write_mod};
 
-pub const ADD_JS: &str = "function add(a, b) { return a + b; }\n";
-pub const ADD_LUA: &str = "function add(a, b) return a + b end\n";
+pub const ADD_JS: &str =
+    "function add(a, b) { return a + b; }\nfunction greet(name) { return 'hello, ' + name; }\n";
+pub const ADD_LUA: &str =
+    "function add(a, b) return a + b end\nfunction greet(name) return 'hello, ' .. name end\n";
 const RELAY_JS: &str = "function relay(n) { let sum = 0; for (let i = 0; i < n; i++) { sum = modhost.mods.call('lua', 'add', sum, 1); } return sum; }\n";
 const RELAY_FLOOR_JS: &str = "function relay(n) { let sum = 0; for (let i = 0; i < n; i++) { sum = callLua(sum, 1); } return sum; }";
 /// The mods an event reaches, half JavaScript, half Lua, one handler each.
@@ -82,6 +84,17 @@ pub fn host_js_call(host: &Host, args: &[Value]) {
 pub fn host_lua_call(host: &Host, args: &[Value]) {
     let sum = host.call("lua", "add", args).expect("call");
     assert_eq!(sum, Value::Int(3));
+}
+
+/// The argument of every `greet` call: a short string, as an event name or a key is.
+pub fn greet_args() -> [Value; 1] {
+    [Value::from("Ada")]
+}
+
+/// `greet("Ada")` in mod `id`: a short string each way.
+pub fn host_greet(host: &Host, id: &str, args: &[Value]) {
+    let greeting = host.call(id, "greet", args).expect("call");
+    assert_eq!(greeting.as_str(), Some("hello, Ada"));
 }
 
 /// `relays` calls through `modhost.mods.call` from JavaScript into Lua.
@@ -173,6 +186,21 @@ impl CallFloors {
 
     pub fn lua_call(&self) {
         raw_lua_call(&self.lua);
+    }
+
+    /// `greet("Ada")`, its result read as a Rust string.
+    pub fn js_greet(&self) {
+        self.js.with(|ctx| {
+            let greet: rquickjs::Function = ctx.globals().get("greet").expect("greet");
+            let greeting: String = greet.call(("Ada",)).expect("call");
+            assert_eq!(greeting, "hello, Ada");
+        });
+    }
+
+    pub fn lua_greet(&self) {
+        let greet: mlua::Function = self.lua.globals().get("greet").expect("greet");
+        let greeting: String = greet.call("Ada").expect("call");
+        assert_eq!(greeting, "hello, Ada");
     }
 
     pub fn relay(&self, relays: u32) {

@@ -50,7 +50,7 @@ pub(super) fn primitive_to_json(value: qjs::JSValueConst) -> Option<Json> {
 /// A string's text, or a property key's (a number is written as its string), straight into a
 /// [`Text`]: a short one is not allocated. A lone surrogate, which UTF-8 cannot hold, becomes
 /// U+FFFD.
-fn text_of(value: qjs::JSValueConst, ctx: &Ctx<'_>) -> Result<Text, ScriptError> {
+pub(super) fn text_of(value: qjs::JSValueConst, ctx: &Ctx<'_>) -> Result<Text, ScriptError> {
     let raw_ctx = ctx.as_raw().as_ptr();
     let mut length = 0;
     // SAFETY: the value is alive in `ctx`; the bytes QuickJS returns are read before they are
