@@ -257,6 +257,14 @@ pub(crate) fn escapes(path: &Path) -> bool {
 
 /// Removes `.` and folds `..` without touching the disk.
 pub(crate) fn fold(path: &Path) -> PathBuf {
+    // The usual path has neither (`components` already skips a `.` inside a path): it is
+    // copied whole instead of rebuilt a component at a time.
+    let plain = path
+        .components()
+        .all(|component| !matches!(component, Component::CurDir | Component::ParentDir));
+    if plain {
+        return path.to_path_buf();
+    }
     let mut folded = PathBuf::new();
     for component in path.components() {
         match component {
@@ -275,6 +283,21 @@ pub(crate) fn fold(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folding_removes_dots_and_keeps_a_plain_path() {
+        let folded = |path: &str| fold(Path::new(path));
+        assert_eq!(
+            folded("mods/a/./lib/../main.js"),
+            Path::new("mods/a/main.js")
+        );
+        assert_eq!(folded("./main.js"), Path::new("main.js"));
+        assert_eq!(folded("../mods/a/main.js"), Path::new("../mods/a/main.js"));
+        assert_eq!(
+            folded("/srv/mods/a/main.js"),
+            Path::new("/srv/mods/a/main.js")
+        );
+    }
 
     #[test]
     fn names_windows_cannot_open_are_refused_everywhere() {
