@@ -11,6 +11,7 @@ use super::stats::Phase;
 use super::{Core, ModState, Slot};
 use crate::runtime::surface::{ON_ATTACH, ON_BOOTSTRAP, ON_DETACH, ON_RELOAD};
 use crate::runtime::{GameGlobal, InstanceSetup, Json};
+use crate::value::Object;
 
 impl Core {
     /// Attaches `slots` in load order, then bootstraps those that attached. `states` holds
@@ -115,13 +116,16 @@ impl Core {
             mod_id: slot.id.clone(),
             dir: entry.dir.clone(),
             entry: entry.entry.clone(),
-            info: crate::value!({
-                "id": slot.id,
-                "name": entry.manifest.name,
-                "version": entry.manifest.version.to_string(),
-                "dir": crate::paths::shown(&entry.dir),
-                "dataDir": config.data_dir.join(&slot.id).display().to_string(),
-            }),
+            info: Json::Object(Object::from_iter([
+                ("id", Json::from(slot.id.as_str())),
+                ("name", Json::from(entry.manifest.name.as_str())),
+                ("version", Json::from(entry.manifest.version.to_string())),
+                ("dir", Json::from(crate::paths::shown(&entry.dir))),
+                (
+                    "dataDir",
+                    Json::from(config.data_dir.join(&slot.id).display().to_string()),
+                ),
+            ])),
             settings: Json::from(serde_json::Value::Object(entry.settings.clone())),
             limits: config.limits_for(&slot.id),
             host: self.link.clone(),
