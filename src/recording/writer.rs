@@ -189,9 +189,10 @@ impl Drop for Recorder {
 fn write_batches(out: impl Write, batches: Receiver<Batch>, redact: &[String]) -> io::Result<()> {
     let mut out = BufWriter::new(out);
     let mut decoder = Decoder::default();
-    let line = |entry: &mut Entry, out: &mut BufWriter<_>| -> io::Result<()> {
+    let mut scratch = Vec::new();
+    let mut line = |entry: &mut Entry, out: &mut BufWriter<_>| -> io::Result<()> {
         super::redact::redact(entry, redact);
-        serde_json::to_writer(&mut *out, &*entry)?;
+        entry.write_json(out, &mut scratch)?;
         out.write_all(b"\n")
     };
     for batch in batches {
