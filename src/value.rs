@@ -21,6 +21,22 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 /// A string that keeps up to 24 bytes inline.
 pub type Text = compact_str::CompactString;
 
+/// An engine's string bytes as text, invalid UTF-8 replaced with U+FFFD; a short one is not
+/// allocated. (Checked with the standard library first: `compact_str`'s lossy conversion goes
+/// a character at a time even when the bytes are valid.)
+pub(crate) fn text_lossy(bytes: &[u8]) -> Text {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Text::from(text),
+        Err(_) => Text::from_utf8_lossy(bytes),
+    }
+}
+
+/// The integer a float stands for when it has no fraction and JavaScript holds it exactly
+/// (below 2^53), as JSON's `5.0` is the integer 5.
+pub(crate) fn exact_integer(number: f64) -> Option<i64> {
+    (number.fract() == 0.0 && number.abs() < 9_007_199_254_740_992.0).then_some(number as i64)
+}
+
 /// A JSON-compatible value; see the [module](self).
 #[derive(Clone, Debug, Default)]
 pub enum Value {
@@ -163,13 +179,7 @@ impl Object {
     /// An object of `pairs`; a key given twice keeps its first place and its last value, as in
     /// `JSON.parse`.
     pub fn from_pairs(mut pairs: Vec<(Text, Value)>) -> Object {
-        let repeated = if pairs.len() <= Self::FEW {
-            (1..pairs.len()).any(|at| pairs[..at].iter().any(|(key, _)| *key == pairs[at].0))
-        } else {
-            let mut seen = rustc_hash::FxHashSet::default();
-            !pairs.iter().all(|(key, _)| seen.insert(key.as_str()))
-        };
-        if repeated {
+        if Self::repeats_a_key(&pairs) {
             let mut object = Object::with_capacity(pairs.len());
             for (key, value) in pairs.drain(..) {
                 object.insert(key, value);
@@ -177,6 +187,22 @@ impl Object {
             return object;
         }
         Object { pairs }
+    }
+
+    /// An object of `pairs` whose keys are known to be distinct (a JavaScript object's own
+    /// keys), taken as they are.
+    pub(crate) fn from_distinct_pairs(pairs: Vec<(Text, Value)>) -> Object {
+        debug_assert!(!Self::repeats_a_key(&pairs));
+        Object { pairs }
+    }
+
+    fn repeats_a_key(pairs: &[(Text, Value)]) -> bool {
+        if pairs.len() <= Self::FEW {
+            (1..pairs.len()).any(|at| pairs[..at].iter().any(|(key, _)| *key == pairs[at].0))
+        } else {
+            let mut seen = rustc_hash::FxHashSet::default();
+            !pairs.iter().all(|(key, _)| seen.insert(key.as_str()))
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -480,25 +506,38 @@ impl From<Object> for Value {
     }
 }
 
-impl From<serde_json::Value> for Value {
-    fn from(json: serde_json::Value) -> Value {
+impl From<&serde_json::Value> for Value {
+    fn from(json: &serde_json::Value) -> Value {
         match json {
             serde_json::Value::Null => Value::Null,
-            serde_json::Value::Bool(value) => Value::Bool(value),
+            serde_json::Value::Bool(value) => Value::Bool(*value),
             serde_json::Value::Number(number) => number.as_i64().map_or_else(
                 || Value::from_f64(number.as_f64().unwrap_or(f64::NAN)),
                 Value::Int,
             ),
-            serde_json::Value::String(text) => Value::String(text.into()),
+            serde_json::Value::String(text) => Value::from(text.as_str()),
             serde_json::Value::Array(items) => {
-                Value::Array(items.into_iter().map(Value::from).collect())
+                Value::Array(items.iter().map(Value::from).collect())
             }
-            serde_json::Value::Object(map) => Value::Object(Object {
-                pairs: map
-                    .into_iter()
-                    .map(|(key, value)| (key.into(), value.into()))
-                    .collect(),
-            }),
+            serde_json::Value::Object(map) => Value::Object(Object::from(map)),
+        }
+    }
+}
+
+impl From<serde_json::Value> for Value {
+    fn from(json: serde_json::Value) -> Value {
+        Value::from(&json)
+    }
+}
+
+impl From<&serde_json::Map<String, serde_json::Value>> for Object {
+    /// A document's object (a mod's settings) as a value, without copying it first.
+    fn from(map: &serde_json::Map<String, serde_json::Value>) -> Object {
+        Object {
+            pairs: map
+                .iter()
+                .map(|(key, value)| (Text::from(key.as_str()), Value::from(value)))
+                .collect(),
         }
     }
 }

@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use crate::value::Object;
 use crate::value::Value as Json;
+use crate::value::{Object, exact_integer};
 
 /// A type expression as written in the description.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +122,7 @@ impl TypeExpr {
             (TypeExpr::Boolean, Json::Bool(_)) | (TypeExpr::String, Json::String(_)) => Ok(()),
             (TypeExpr::Number, Json::Int(_) | Json::Float(_)) => Ok(()),
             (TypeExpr::Integer, Json::Int(_)) => Ok(()),
-            (TypeExpr::Integer, Json::Float(number)) if is_integer(*number) => Ok(()),
+            (TypeExpr::Integer, Json::Float(number)) if exact_integer(*number).is_some() => Ok(()),
             (TypeExpr::Array(item), Json::Array(items)) => {
                 for (index, element) in items.iter().enumerate() {
                     item.check(element, types)
@@ -225,11 +225,6 @@ fn check_fields(
         });
     }
     Ok(())
-}
-
-/// A float that is an integer, as JSON's `5.0` is (JavaScript numbers are all floats).
-fn is_integer(number: f64) -> bool {
-    number.fract() == 0.0 && number.abs() < 9_007_199_254_740_992.0
 }
 
 /// `number 5`, `string "orc"`, `an object`: a value as an error message shows what was given.

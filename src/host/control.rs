@@ -44,9 +44,7 @@ pub enum SettingError {
 
 /// A mod's effective settings, as a mod sees them.
 pub(super) fn settings_of(slot: &Slot) -> Json {
-    Json::from(serde_json::Value::Object(
-        slot.entry.borrow().settings.clone(),
-    ))
+    Json::Object(Object::from(&slot.entry.borrow().settings))
 }
 
 /// The JSON type of a value, as a setting's type: numbers are one type, whole or not.

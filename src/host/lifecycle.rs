@@ -126,7 +126,7 @@ impl Core {
                     Json::from(config.data_dir.join(&slot.id).display().to_string()),
                 ),
             ])),
-            settings: Json::from(serde_json::Value::Object(entry.settings.clone())),
+            settings: Json::Object(Object::from(&entry.settings)),
             limits: config.limits_for(&slot.id),
             host: self.link.clone(),
             game: config.api.as_ref().map(|api| GameGlobal {

@@ -29,6 +29,7 @@ use crate::pack::{ModEntry, Pack, PackError};
 use crate::recording::{Input, ModIdentity};
 use crate::runtime::Json;
 use crate::source::SourceFile;
+use crate::value::Object;
 
 /// What happened to one mod in a reload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,7 +135,7 @@ impl Core {
             return Reloaded::Kept;
         }
         slot.entry.borrow_mut().settings = settings;
-        match self.settings_changed(slot, &Json::from(serde_json::Value::Object(changed))) {
+        match self.settings_changed(slot, &Json::Object(Object::from(&changed))) {
             Ok(()) => Reloaded::Reconfigured,
             Err(error) => Reloaded::Failed(error.to_string()),
         }

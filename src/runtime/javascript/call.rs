@@ -16,8 +16,7 @@ use rquickjs::{Ctx, Value, qjs};
 use smallvec::SmallVec;
 
 use super::convert;
-use crate::runtime::Json;
-use crate::runtime::crossing::MAX_BYTES;
+use crate::runtime::{Json, ScriptError};
 
 /// Arguments a call takes without a list on the heap.
 const INLINE: usize = 8;
@@ -25,8 +24,9 @@ const INLINE: usize = 8;
 /// What a call returned.
 pub(super) enum Returned<'js> {
     /// An integer, a boolean, null or undefined ([`convert::primitive_to_json`]), or a string
-    /// that may cross, converted before it took a handle on the context.
-    Converted(Json),
+    /// ([`convert::string_to_json`], which refuses one too large to cross), converted before it
+    /// took a handle on the context.
+    Converted(Result<Json, ScriptError>),
     Value(Value<'js>),
 }
 
@@ -108,15 +108,12 @@ pub(super) fn call<'js>(
             return Err(rquickjs::Error::Exception);
         }
         if let Some(json) = convert::primitive_to_json(result) {
-            return Ok(Returned::Converted(json));
+            return Ok(Returned::Converted(Ok(json)));
         }
-        if qjs::JS_VALUE_GET_NORM_TAG(result) == qjs::JS_TAG_STRING
-            && let Ok(text) = convert::text_of(result, ctx)
-            // Larger than may cross: the general path says so.
-            && text.len() + 8 <= MAX_BYTES
-        {
+        if qjs::JS_VALUE_GET_NORM_TAG(result) == qjs::JS_TAG_STRING {
+            let converted = convert::string_to_json(result, ctx);
             qjs::JS_FreeValue(raw_ctx, result);
-            return Ok(Returned::Converted(Json::String(text)));
+            return Ok(Returned::Converted(converted));
         }
         Ok(Returned::Value(Value::from_raw(ctx.clone(), result)))
     }
@@ -153,26 +150,26 @@ mod tests {
                 r#"[null, true, false, 7, -2147483649, 2.5, 9007199254740993, "text", [1, {"a": "b"}]]"#,
             )
             .unwrap();
-            let Ok(Returned::Converted(Json::String(result))) = call(&ctx, &describe, &args) else {
+            let Ok(Returned::Converted(Ok(Json::String(result)))) = call(&ctx, &describe, &args)
+            else {
                 panic!("a string is returned converted");
             };
             assert_eq!(
                 result,
                 r#"object:null boolean:true boolean:false number:7 number:-2147483649 number:2.5 number:9007199254740992 string:"text" object:[1,{"a":"b"}]"#
             );
-            // A string larger than may cross is left to the general conversion, which refuses it.
+            // A string larger than may cross is refused, as inside any other value.
             let enormous: Value = ctx.eval("() => 'x'.repeat(17 * 1024 * 1024)").unwrap();
-            let Ok(Returned::Value(enormous)) = call(&ctx, &enormous, &[]) else {
-                panic!("an enormous string is not converted on the way");
+            let Ok(Returned::Converted(Err(refused))) = call(&ctx, &enormous, &[]) else {
+                panic!("an enormous string is refused");
             };
-            let refused = convert::to_json(&enormous).unwrap_err();
             assert!(refused.message.contains("larger than 16 MiB"), "{refused}");
             // Past the inline list, and an exception left pending for `catch`.
             let count: Value = ctx.eval("(...args) => args.length").unwrap();
             let many = vec![Json::from(1); 20];
             assert!(matches!(
                 call(&ctx, &count, &many),
-                Ok(Returned::Converted(Json::Int(20)))
+                Ok(Returned::Converted(Ok(Json::Int(20))))
             ));
             let throws: Value = ctx.eval("() => { throw new Error('no') }").unwrap();
             assert!(matches!(

@@ -11,7 +11,7 @@ use rquickjs::{Array, Ctx, Function, Object, Type, Value, qjs};
 
 use crate::runtime::crossing::Crossing;
 use crate::runtime::{ErrorKind, Json, ScriptError};
-use crate::value::{self, Text};
+use crate::value::{self, Text, exact_integer, text_lossy};
 
 fn conversion(message: impl Into<String>) -> ScriptError {
     ScriptError::new(ErrorKind::Conversion, message)
@@ -50,7 +50,7 @@ pub(super) fn primitive_to_json(value: qjs::JSValueConst) -> Option<Json> {
 /// A string's text, or a property key's (a number is written as its string), straight into a
 /// [`Text`]: a short one is not allocated. A lone surrogate, which UTF-8 cannot hold, becomes
 /// U+FFFD.
-pub(super) fn text_of(value: qjs::JSValueConst, ctx: &Ctx<'_>) -> Result<Text, ScriptError> {
+fn text_of(value: qjs::JSValueConst, ctx: &Ctx<'_>) -> Result<Text, ScriptError> {
     let raw_ctx = ctx.as_raw().as_ptr();
     let mut length = 0;
     // SAFETY: the value is alive in `ctx`; the bytes QuickJS returns are read before they are
@@ -60,14 +60,29 @@ pub(super) fn text_of(value: qjs::JSValueConst, ctx: &Ctx<'_>) -> Result<Text, S
         if bytes.is_null() {
             return Err(conversion("a string could not be read (out of memory)"));
         }
-        let slice = std::slice::from_raw_parts(bytes.cast::<u8>(), length);
-        let text = match std::str::from_utf8(slice) {
-            Ok(text) => Text::from(text),
-            Err(_) => Text::from(String::from_utf8_lossy(slice)),
-        };
+        let text = text_lossy(std::slice::from_raw_parts(bytes.cast::<u8>(), length));
         qjs::JS_FreeCString(raw_ctx, bytes);
         Ok(text)
     }
+}
+
+/// A string value on its own, converted as [`to_json`] converts it (its size bounded alike).
+pub(super) fn string_to_json(value: qjs::JSValueConst, ctx: &Ctx<'_>) -> Result<Json, ScriptError> {
+    let mut crossing = Crossing::new();
+    crossing.visit(0, 0)?;
+    string_at(value, ctx, 0, &mut crossing)
+}
+
+/// A string at `depth` of a value being converted.
+fn string_at(
+    value: qjs::JSValueConst,
+    ctx: &Ctx<'_>,
+    depth: usize,
+    crossing: &mut Crossing,
+) -> Result<Json, ScriptError> {
+    let text = text_of(value, ctx)?;
+    crossing.visit(depth, text.len())?;
+    Ok(Json::String(text))
 }
 
 /// `None` for values `JSON.stringify` skips.
@@ -90,17 +105,9 @@ fn to_json_at<'js>(
         Type::Int => Json::Int(value.as_int().unwrap_or_default().into()),
         Type::Float => {
             let number = value.as_float().unwrap_or(f64::NAN);
-            if number.fract() == 0.0 && number.abs() < 9_007_199_254_740_992.0 {
-                Json::Int(number as i64)
-            } else {
-                Json::from_f64(number)
-            }
+            exact_integer(number).map_or_else(|| Json::from_f64(number), Json::Int)
         }
-        Type::String => {
-            let text = text_of(value.as_raw(), value.ctx())?;
-            crossing.visit(depth, text.len())?;
-            Json::String(text)
-        }
+        Type::String => string_at(value.as_raw(), value.ctx(), depth, crossing)?,
         Type::BigInt => {
             return Err(conversion(
                 "a BigInt cannot be passed between mods; convert it to a string or a number",
@@ -150,8 +157,7 @@ fn to_json_at<'js>(
                     pairs.push((text_of(key.as_raw(), key.ctx())?, item));
                 }
             }
-            // A JavaScript object's own keys are distinct.
-            Json::Object(value::Object::from_pairs(pairs))
+            Json::Object(value::Object::from_distinct_pairs(pairs))
         }
     }))
 }

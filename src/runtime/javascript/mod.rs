@@ -503,7 +503,9 @@ impl JsInstance {
                 .catch(ctx)
                 .map_err(|caught| shared.error(ctx, caught))?;
             let result = match returned {
-                call::Returned::Converted(json) => return Ok(Some(Outcome::Done(json))),
+                call::Returned::Converted(json) => {
+                    return json.map(|json| Some(Outcome::Done(json)));
+                }
                 call::Returned::Value(value) => value,
             };
             // Only an object can be a promise; rquickjs's `as_promise` would first tell a

@@ -8,19 +8,12 @@
 //! the bounds of [`crate::runtime::crossing`] (too deep, which is what a cyclic table becomes,
 //! or too large) are an error.
 
+use compact_str::ToCompactString;
 use mlua::{Lua, LuaSerdeExt, Table, Value};
 
 use crate::runtime::crossing::Crossing;
 use crate::runtime::{ErrorKind, Json, ScriptError};
-use crate::value::{Object, Text};
-
-/// A Lua string's bytes as text, invalid UTF-8 replaced; a short one is not allocated.
-fn text_of(bytes: &[u8]) -> Text {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Text::from(text),
-        Err(_) => Text::from(String::from_utf8_lossy(bytes)),
-    }
-}
+use crate::value::{Object, text_lossy};
 
 /// Marks the metatable of a read-only proxy (`modhost.settings`), whose contents live in its
 /// `__index` table.
@@ -67,7 +60,7 @@ fn to_json_at(
         Value::Boolean(boolean) => Json::Bool(*boolean),
         Value::Integer(integer) => Json::Int(*integer),
         Value::Number(number) => Json::from_f64(*number),
-        Value::String(text) => Json::String(text_of(&text.as_bytes())),
+        Value::String(text) => Json::String(text_lossy(&text.as_bytes())),
         Value::Table(table) => {
             if let Some(target) = read_only_target(table) {
                 return to_json_at(lua, &target, depth + 1, crossing);
@@ -94,9 +87,9 @@ fn to_json_at(
                 let mut object = Vec::with_capacity(pairs.len());
                 for (key, item) in pairs {
                     let key = match key {
-                        Value::String(text) => text_of(&text.as_bytes()),
-                        Value::Integer(integer) => Text::from(integer.to_string()),
-                        Value::Number(number) => Text::from(number.to_string()),
+                        Value::String(text) => text_lossy(&text.as_bytes()),
+                        Value::Integer(integer) => integer.to_compact_string(),
+                        Value::Number(number) => number.to_compact_string(),
                         other => {
                             return Err(conversion(format!(
                                 "a table with a {} key cannot be passed between mods; use string keys",
