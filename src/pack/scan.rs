@@ -166,14 +166,19 @@ fn scan_folders(folders: &[(String, Folder)]) -> Scanned {
     let mut scanned = Scanned::default();
     for (name, folder) in folders {
         let dir = folder.path();
-        let present: Vec<ManifestFormat> = ManifestFormat::ALL
+        // Opened by name rather than looked for: a folder holds one of them.
+        let mut present: Vec<(ManifestFormat, std::io::Result<Vec<u8>>)> = ManifestFormat::ALL
             .into_iter()
-            .filter(|format| dir.join(format.file_name()).is_file())
+            .filter_map(|format| {
+                let read = crate::files::read_if_present(&dir.join(format.file_name()));
+                read.transpose().map(|read| (format, read))
+            })
             .collect();
-        match present.as_slice() {
-            [] => scanned.diagnostics.extend(misnamed_manifest(name, dir)),
-            [format] => {
-                let (candidate, source) = read_mod(name, folder, *format);
+        match present.len() {
+            0 => scanned.diagnostics.extend(misnamed_manifest(name, dir)),
+            1 => {
+                let (format, read) = present.remove(0);
+                let (candidate, source) = read_mod(name, folder, format, read);
                 scanned.sources.extend(source);
                 scanned.mods.push(candidate);
             }
@@ -198,10 +203,12 @@ fn scan_folders(folders: &[(String, Folder)]) -> Scanned {
     scanned
 }
 
+/// The mod in `folder`, from its manifest's format and what reading the manifest gave.
 fn read_mod(
     folder_name: &str,
     folder: &Folder,
     format: ManifestFormat,
+    read: std::io::Result<Vec<u8>>,
 ) -> (Candidate, Option<SourceFile>) {
     let dir = folder.path();
     let path = dir.join(format.file_name());
@@ -217,7 +224,7 @@ fn read_mod(
             .at(crate::source::Location::file(&path)),
         ],
     };
-    let text = match crate::files::read(&path).map(String::from_utf8) {
+    let text = match read.map(String::from_utf8) {
         // Editors on Windows may start a UTF-8 file with a byte-order mark: it is not part of
         // the manifest.
         Ok(Ok(text)) if text.starts_with('\u{feff}') => text['\u{feff}'.len_utf8()..].to_owned(),
