@@ -190,18 +190,24 @@ fn write_batches(out: impl Write, batches: Receiver<Batch>, redact: &[String]) -
     let mut out = BufWriter::new(out);
     let mut decoder = Decoder::default();
     let mut scratch = Vec::new();
-    let mut line = |entry: &mut Entry, out: &mut BufWriter<_>| -> io::Result<()> {
+    let line = |entry: &mut Entry, out: &mut BufWriter<_>, scratch: &mut Vec<u8>| {
         super::redact::redact(entry, redact);
-        entry.write_json(out, &mut scratch)?;
+        entry.write_json(out, scratch)?;
         out.write_all(b"\n")
     };
     for batch in batches {
         if let Some(lost) = batch.after_loss {
             decoder.forget_names();
-            line(&mut Entry::Lost(LostEntry { lost }), &mut out)?;
+            line(&mut Entry::Lost(LostEntry { lost }), &mut out, &mut scratch)?;
         }
-        for mut entry in decoder.entries(&batch.bytes).map_err(io::Error::other)? {
-            line(&mut entry, &mut out)?;
+        // Redacting rewrites values, so it needs the entries; without it the buffer is written
+        // as it is read.
+        if redact.is_empty() {
+            decoder.write_lines(&batch.bytes, &mut out, &mut scratch)?;
+        } else {
+            for mut entry in decoder.entries(&batch.bytes)? {
+                line(&mut entry, &mut out, &mut scratch)?;
+            }
         }
         out.flush()?;
     }
