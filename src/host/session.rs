@@ -47,6 +47,9 @@ pub(super) struct Session {
     /// When the session began, on the host's monotonic clock, which the timers read and each
     /// input's time is taken on.
     began: Instant,
+    /// The same moment on the calls' clock ([`Moment::precise`]), which a call's input is
+    /// timed on: the reading its deadline starts from.
+    began_precisely: Moment,
     mode: Mode,
     next_input: Cell<u64>,
     /// The innermost input being handled (0: none); the guard of each input puts back the
@@ -62,9 +65,18 @@ impl Session {
     /// `instant` in milliseconds since the session began, to the microsecond (so that a file
     /// reads it back exactly).
     fn ms_at(&self, instant: Instant) -> f64 {
-        let ms = instant.saturating_duration_since(self.began).as_secs_f64() * 1000.0;
-        (ms * 1000.0).round() / 1000.0
+        micros_as_ms(instant.saturating_duration_since(self.began))
     }
+
+    /// [`Session::ms_at`] for a reading of the calls' clock.
+    fn ms_at_moment(&self, moment: Moment) -> f64 {
+        micros_as_ms(moment.since(self.began_precisely))
+    }
+}
+
+/// `elapsed` in milliseconds, to the microsecond.
+fn micros_as_ms(elapsed: Duration) -> f64 {
+    (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 
 enum Mode {
@@ -301,6 +313,7 @@ impl Core {
             seeds,
             clock: Rc::new(Cell::new(0.0)),
             began: Instant::now(),
+            began_precisely: Moment::precise(),
             mode,
             next_input: Cell::new(1),
             current: Cell::new(0),
@@ -440,15 +453,21 @@ impl Core {
         if let Mode::Recording(destination) = &session.mode {
             let input = input().into();
             // The call this input is starts its clock from this reading: one, not two.
-            if matches!(input, InputRef::Call { .. }) {
-                self.input_moment.set(Moment::precise().nanos());
+            let called_at = matches!(input, InputRef::Call { .. }).then(Moment::precise);
+            if let Some(called_at) = called_at {
+                self.input_moment.set(called_at.nanos());
             }
-            // The session's time is the timers' clock, the monotonic one, not the calls'
-            // counter: a replay reschedules an interval from it, so it must be the time the
-            // timers saw (the counter's calibration can put the two a millisecond apart).
-            let at_ms = session
-                .ms_at(at.unwrap_or_else(Instant::now))
-                .max(session.clock.get());
+            // The session's time is the timers' clock, the monotonic one: a timer's input is
+            // at the moment it fired, which a replay reschedules an interval from. A call's is
+            // the reading its deadline starts from, on the processor's counter, which is
+            // matched to the monotonic clock every 100 ms and stays within microseconds of it
+            // (`runtime::clock`), so it is not read twice; the session's time never goes back.
+            let at_ms = match (at, called_at) {
+                (Some(at), _) => session.ms_at(at),
+                (None, Some(called_at)) => session.ms_at_moment(called_at),
+                (None, None) => session.ms_at(Instant::now()),
+            }
+            .max(session.clock.get());
             session.clock.set(at_ms);
             destination.borrow_mut().input(number, at_ms, during, input);
         }
