@@ -483,14 +483,7 @@ impl Decoder {
         let number = reading.varint()?;
         let at_ms = reading.float()?;
         let during = reading.varint()?.checked_sub(1);
-        out.write_all(b"{\"i\":")?;
-        json(out, &number)?;
-        out.write_all(b",\"t\":")?;
-        json(out, &at_ms)?;
-        if let Some(during) = during {
-            out.write_all(b",\"during\":")?;
-            json(out, &during)?;
-        }
+        super::write_input_head(out, number, at_ms, during)?;
         match tag {
             CALL => {
                 self.write_name(b",\"call\":{\"mod\":", reading, out)?;
@@ -503,11 +496,7 @@ impl Decoder {
                 out.write_all(b",\"payload\":")?;
                 reading.write_value(out)?;
             }
-            _ => {
-                self.write_name(b",\"timer\":{\"mod\":", reading, out)?;
-                out.write_all(b",\"timer\":")?;
-                json(out, &reading.varint()?)?;
-            }
+            _ => self.write_timer(reading, out)?,
         }
         out.write_all(b"}}")
     }
@@ -519,8 +508,7 @@ impl Decoder {
         reading: &mut Reading<'_>,
         out: &mut impl Write,
     ) -> io::Result<()> {
-        out.write_all(b"{\"o\":")?;
-        json(out, &reading.varint()?)?;
+        super::write_output_head(out, reading.varint()?)?;
         match tag {
             RETURNED | DELIVERED => {
                 out.write_all(match tag {
@@ -543,14 +531,20 @@ impl Decoder {
                 json(out, reading.str()?)?;
             }
             _ => {
-                self.write_name(b",\"timer\":{\"mod\":", reading, out)?;
-                out.write_all(b",\"timer\":")?;
-                json(out, &reading.varint()?)?;
+                self.write_timer(reading, out)?;
                 out.write_all(b",\"due_ms\":")?;
                 json(out, &reading.float()?)?;
             }
         }
         out.write_all(b"}}")
+    }
+
+    /// A timer's variant up to its fields of its own (an input's has none, an output's its
+    /// due time): the mod and the timer's id.
+    fn write_timer(&self, reading: &mut Reading<'_>, out: &mut impl Write) -> io::Result<()> {
+        self.write_name(b",\"timer\":{\"mod\":", reading, out)?;
+        out.write_all(b",\"timer\":")?;
+        json(out, &reading.varint()?)
     }
 
     /// `key`, then the name the buffer refers to next.
@@ -641,9 +635,10 @@ struct Reading<'a> {
 }
 
 impl<'a> Reading<'a> {
-    fn take(&mut self, length: usize) -> Result<&[u8], Garbled> {
+    fn take(&mut self, length: usize) -> Result<&'a [u8], Garbled> {
+        let bytes: &'a [u8] = self.bytes;
         let end = self.at.checked_add(length).ok_or(Garbled(self.at))?;
-        let taken = self.bytes.get(self.at..end).ok_or(Garbled(self.at))?;
+        let taken = bytes.get(self.at..end).ok_or(Garbled(self.at))?;
         self.at = end;
         Ok(taken)
     }
@@ -681,11 +676,7 @@ impl<'a> Reading<'a> {
     fn str(&mut self) -> Result<&'a str, Garbled> {
         let length = self.varint()? as usize;
         let at = self.at;
-        let end = at.checked_add(length).ok_or(Garbled(at))?;
-        let bytes: &'a [u8] = self.bytes;
-        let taken = bytes.get(at..end).ok_or(Garbled(at))?;
-        self.at = end;
-        std::str::from_utf8(taken).map_err(|_| Garbled(at))
+        std::str::from_utf8(self.take(length)?).map_err(|_| Garbled(at))
     }
 
     /// Values as [`Reading::values`] reads them, written as JSON.

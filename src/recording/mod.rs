@@ -129,29 +129,45 @@ impl Entry {
         out: &mut impl std::io::Write,
         scratch: &mut Vec<u8>,
     ) -> serde_json::Result<()> {
-        let raw = |out: &mut dyn std::io::Write, bytes: &[u8]| {
-            out.write_all(bytes).map_err(serde_json::Error::io)
-        };
         match self {
             Entry::Input(entry) => {
-                raw(out, b"{\"i\":")?;
-                serde_json::to_writer(&mut *out, &entry.number)?;
-                raw(out, b",\"t\":")?;
-                serde_json::to_writer(&mut *out, &entry.at_ms)?;
-                if let Some(during) = entry.during {
-                    raw(out, b",\"during\":")?;
-                    serde_json::to_writer(&mut *out, &during)?;
-                }
+                write_input_head(out, entry.number, entry.at_ms, entry.during)
+                    .map_err(serde_json::Error::io)?;
                 write_variant_after(out, &entry.input, scratch)
             }
             Entry::Output(entry) => {
-                raw(out, b"{\"o\":")?;
-                serde_json::to_writer(&mut *out, &entry.of)?;
+                write_output_head(out, entry.of).map_err(serde_json::Error::io)?;
                 write_variant_after(out, &entry.output, scratch)
             }
             other => serde_json::to_writer(out, other),
         }
     }
+}
+
+/// An input entry's line up to its variant: `{"i":…,"t":…` and `"during"` when there is one,
+/// as serde writes [`InputEntry`]'s own fields.
+pub(crate) fn write_input_head(
+    out: &mut impl std::io::Write,
+    number: u64,
+    at_ms: f64,
+    during: Option<u64>,
+) -> std::io::Result<()> {
+    out.write_all(b"{\"i\":")?;
+    serde_json::to_writer(&mut *out, &number)?;
+    out.write_all(b",\"t\":")?;
+    serde_json::to_writer(&mut *out, &at_ms)?;
+    if let Some(during) = during {
+        out.write_all(b",\"during\":")?;
+        serde_json::to_writer(&mut *out, &during)?;
+    }
+    Ok(())
+}
+
+/// An output entry's line up to its variant: `{"o":…`.
+pub(crate) fn write_output_head(out: &mut impl std::io::Write, of: u64) -> std::io::Result<()> {
+    out.write_all(b"{\"o\":")?;
+    serde_json::to_writer(&mut *out, &of)?;
+    Ok(())
 }
 
 /// Ends an entry with its input's or output's one variant: the key and value that the variant
