@@ -457,15 +457,14 @@ impl Core {
             if let Some(called_at) = called_at {
                 self.input_moment.set(called_at.nanos());
             }
-            // The session's time is the timers' clock, the monotonic one: a timer's input is
-            // at the moment it fired, which a replay reschedules an interval from. A call's is
-            // the reading its deadline starts from, on the processor's counter, which is
-            // matched to the monotonic clock every 100 ms and stays within microseconds of it
-            // (`runtime::clock`), so it is not read twice; the session's time never goes back.
-            let at_ms = match (at, called_at) {
-                (Some(at), _) => session.ms_at(at),
-                (None, Some(called_at)) => session.ms_at_moment(called_at),
-                (None, None) => session.ms_at(Instant::now()),
+            // A timer's input is at the moment it fired on the timers' clock, the monotonic
+            // one, which a replay reschedules an interval from. Any other input is now on the
+            // processor's counter, which is matched to the monotonic clock every 100 ms and
+            // stays within microseconds of it (`runtime::clock`): a call's is the reading its
+            // deadline starts from, not read twice. The session's time never goes back.
+            let at_ms = match at {
+                Some(at) => session.ms_at(at),
+                None => session.ms_at_moment(called_at.unwrap_or_else(Moment::precise)),
             }
             .max(session.clock.get());
             session.clock.set(at_ms);
